@@ -1,0 +1,93 @@
+import ipaddr from 'ipaddr.js';
+
+// An address parsed once at the edge. IPv4-mapped IPv6 is unwrapped to IPv4, so equal hosts have equal `text`.
+export class Addr {
+  readonly family: 4 | 6;
+  readonly text: string;
+  readonly #ip: ipaddr.IPv4 | ipaddr.IPv6;
+
+  private constructor(ip: ipaddr.IPv4 | ipaddr.IPv6) {
+    this.#ip = ip;
+    this.family = ip.kind() === 'ipv4' ? 4 : 6;
+    this.text = this.family === 4 ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
+  }
+
+  static fromIp(ip: ipaddr.IPv4 | ipaddr.IPv6): Addr {
+    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) {
+      return new Addr((ip as ipaddr.IPv6).toIPv4Address());
+    }
+    return new Addr(ip);
+  }
+
+  get ip(): ipaddr.IPv4 | ipaddr.IPv6 { return this.#ip; }
+  get bytes(): number[] { return this.#ip.toByteArray(); }
+  equals(other: Addr): boolean { return this.text === other.text; }
+  toString(): string { return this.text; }
+  toJSON(): string { return this.text; }
+}
+
+const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+// Strict parse: dotted-quad IPv4 (no octal/hex/short forms that inet_aton would take) or IPv6, zone ids refused.
+export const parseAddr = (text: string): Addr | null => {
+  const t = text.trim();
+  if (t.length === 0 || t.length > 45 || t.includes('%')) return null;
+  const bare = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
+  if (bare.includes(':')) {
+    if (!ipaddr.IPv6.isValid(bare)) return null;
+    return Addr.fromIp(ipaddr.IPv6.parse(bare));
+  }
+  if (!DOTTED_QUAD.test(bare)) return null;
+  const parts = bare.split('.');
+  if (parts.some((p) => Number(p) > 255 || (p.length > 1 && p.startsWith('0')))) return null;
+  return Addr.fromIp(ipaddr.IPv4.parse(bare));
+};
+
+export class Cidr {
+  readonly base: Addr;
+  readonly bits: number;
+  readonly text: string;
+  private constructor(base: Addr, bits: number) {
+    this.base = base;
+    this.bits = bits;
+    this.text = `${base.text}/${bits}`;
+  }
+  static of(addr: Addr, bits: number): Cidr {
+    const max = addr.family === 4 ? 32 : 128;
+    const b = Math.max(0, Math.min(max, bits));
+    const net = networkOf(addr, b);
+    return new Cidr(net, b);
+  }
+  contains(addr: Addr): boolean {
+    if (addr.family !== this.base.family) return false;
+    return networkOf(addr, this.bits).text === this.base.text;
+  }
+  isHost(): boolean { return this.bits === (this.base.family === 4 ? 32 : 128); }
+  toString(): string { return this.text; }
+  toJSON(): string { return this.text; }
+}
+
+const networkOf = (addr: Addr, bits: number): Addr => {
+  const bytes = addr.bytes;
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    bytes[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
+  }
+  return Addr.fromIp(ipaddr.fromByteArray(bytes) as ipaddr.IPv4 | ipaddr.IPv6);
+};
+
+// "a.b.c.d", "a.b.c.d/n", "2001:db8::/32", or an address alone (a host prefix). Null when not valid.
+export const parseCidr = (text: string): Cidr | null => {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  if (slash < 0) {
+    const a = parseAddr(t);
+    return a ? Cidr.of(a, a.family === 4 ? 32 : 128) : null;
+  }
+  const a = parseAddr(t.slice(0, slash));
+  const bitsText = t.slice(slash + 1);
+  if (!a || !/^\d{1,3}$/.test(bitsText)) return null;
+  const bits = Number(bitsText);
+  if (bits > (a.family === 4 ? 32 : 128)) return null;
+  return Cidr.of(a, bits);
+};

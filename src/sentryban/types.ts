@@ -1,0 +1,61 @@
+import type { Addr, Cidr } from '../core/addr.js';
+import type { Instant } from '../core/clock.js';
+
+// Contracts between the ban manager's stages: source -> match -> count/decide -> store -> act -> expire.
+
+// Where a followed file was read up to: enough to resume after a restart without losing or repeating a line.
+export type FilePosition = { path: string; inode: number; offset: number; firstLineHash: string };
+
+export type LogLine = {
+  text: string;
+  source: string; // path, "journal:<match>", "stdin"
+  at?: Instant; // when it was read (followed logs); the filter prefers the line's own timestamp
+  position?: FilePosition; // position just after this line, for the store
+};
+
+// One failure found by a filter in one line (or a multi-line buffer).
+export type Failure = {
+  id: string; // the ticket id: the address text, a subnet, or a raw fid
+  addr: Addr | null; // null when the id is not an address (raw fid, unresolved name)
+  cidr?: number; // from <SUBNET>/<CIDR>
+  time: Instant; // the line's own timestamp when it has one
+  filter: string;
+  source: string;
+  lines: string[]; // the matched line(s), as read
+  groups: Readonly<Record<string, string>>;
+  user?: string;
+};
+
+// What a jail decided. Every decision carries its reason for the audit trail.
+export type Decision =
+  | { kind: 'found'; jail: string; failure: Failure; count: number }
+  | { kind: 'ignored'; jail: string; failure: Failure; rule: string }
+  | { kind: 'ban'; jail: string; ban: Ban; failures: Failure[]; reason: string }
+  | { kind: 'unban'; jail: string; ban: Ban; reason: 'expired' | 'manual' | 'restore' };
+
+// A ban in force. Single addresses are host prefixes (/32, /128); prefix and subnet bans are wider.
+export type Ban = {
+  jail: string;
+  target: Cidr;
+  bannedAt: Instant;
+  expiresAt: Instant | null; // null: permanent
+  bantimeSec: number; // -1: permanent
+  banCount: number; // how many times this target was banned (bantime.increment)
+  port?: string; // fail2ban's `port` (e.g. "ssh", "22,80", "0:65535")
+  protocol?: 'tcp' | 'udp' | 'sctp' | 'all';
+};
+
+export type ActionFailed = { kind: 'ActionFailed'; backend: string; argv: string[]; exitCode: number | null; stderr: string };
+export type ActionOutcome = { ok: true } | { ok: false; failure: ActionFailed };
+
+// Every backend of a kind exposes the same verbs. ban/unban are idempotent; start restores a whole set in one batch.
+export interface ActionBackend {
+  readonly name: string;
+  start(bans: readonly Ban[]): Promise<ActionOutcome>;
+  ban(ban: Ban): Promise<ActionOutcome>;
+  unban(ban: Ban): Promise<ActionOutcome>;
+  // Re-assert the rules from the store's view (repairs rules removed by hand, lapsed kernel timeouts).
+  check(bans: readonly Ban[]): Promise<ActionOutcome>;
+  flush(): Promise<ActionOutcome>;
+  stop(): Promise<ActionOutcome>;
+}
