@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { classifyTcp, describeTcpScan, isEstablishedTraffic } from '../../../src/portsentry/sensors/classify.js';
+import { classifyTcp, isEstablishedTraffic } from '../../../src/portsentry/sensors/classify.js';
+import { tcpScanType as describeTcpScan } from '../../../src/portsentry/lines.js';
 import type { TcpFlags } from '../../../src/portsentry/event.js';
 
 const flags = (s: string): TcpFlags => ({

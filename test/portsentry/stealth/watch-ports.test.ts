@@ -5,10 +5,10 @@ describe('planStealthWatch (-stcp/-sudp)', () => {
   it('logs every port, drops the ones in use at start, watches the rest', () => {
     const plan = planStealthWatch('tcp', [1, 22, 79], new Set([22]));
     expect(plan.lines).toEqual([
-      'adminalert: Going into stealth listen mode on TCP port: 1',
-      'adminalert: Going into stealth listen mode on TCP port: 22',
-      'adminalert: ERROR: Socket 22 is in use and will not be monitored. Attempting to continue',
-      'adminalert: Going into stealth listen mode on TCP port: 79',
+      'adminalert: Going into stealth listen mode on TCP port: 1\n',
+      'adminalert: Going into stealth listen mode on TCP port: 22\n',
+      'adminalert: ERROR: Socket 22 is in use and will not be monitored. Attempting to continue\n',
+      'adminalert: Going into stealth listen mode on TCP port: 79\n',
     ]);
     expect([1, 22, 79, 80].map(plan.isHot)).toEqual([true, false, true, false]);
     expect(plan.fatal).toBeUndefined();
@@ -17,7 +17,7 @@ describe('planStealthWatch (-stcp/-sudp)', () => {
   it('refuses an empty list and a list entirely in use, with 1.2 texts', () => {
     expect(planStealthWatch('udp', [], new Set()).fatal).toBe('adminalert: ERROR: No UDP ports supplied in config file. Aborting');
     expect(planStealthWatch('udp', [53], new Set([53])).fatal)
-      .toBe('adminalert: ERROR: All supplied UDP sockets are in use and will not be listened to. Shutting down.');
+      .toBe('adminalert: ERROR: All supplied UDP sockets are in use and will not be listened to. Shutting down.\n');
   });
 });
 
@@ -28,10 +28,10 @@ describe('planAdvancedWatch (-atcp/-audp)', () => {
       'adminalert: Advanced mode will monitor first 1024 ports',
       'adminalert: Advanced mode will manually exclude port: 113 ',
       'adminalert: Advanced mode will manually exclude port: 139 ',
-      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 22',
-      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 80',
-      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 113',
-      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 139',
+      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 22\n',
+      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 80\n',
+      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 113\n',
+      'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 139\n',
     ]);
     expect([1, 22, 80, 113, 139, 1023, 1024, 5000].map(plan.isHot)).toEqual([true, false, false, false, false, true, false, false]);
   });
