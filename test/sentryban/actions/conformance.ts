@@ -97,6 +97,18 @@ export const describeBackendReal = (c: BackendCase): void => {
       expect(await c.count(f, f.banned.v4)).toBe(1);
     }, 60000);
 
+    it('stop removes everything of ours and lets everyone through; stop twice is fine', async () => {
+      const f = fw!;
+      const b = make();
+      expectOk(await b.start(bansFor(f)));
+      expectOk(await b.stop());
+      expectOk(await b.stop());
+      expect(await c.count(f, f.banned.v4)).toBe(0);
+      expect(await c.count(f, f.banned.v6)).toBe(0);
+      expect(await f.canConnect(f.banned.v4)).toBe(true);
+      expect(await f.canConnect(f.banned.v6)).toBe(true);
+    }, 60000);
+
     it('a missing tool gives an ActionFailed value for every verb, never a throw', async () => {
       const f = fw!;
       const b = make(missingToolRunner(f.lab));
