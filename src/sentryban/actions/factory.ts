@@ -7,6 +7,7 @@ import { HostsDenyBackend } from './hostsdeny/apply.js';
 import { NftablesBackend } from './nftables/apply.js';
 import { IptablesBackend } from './iptables/apply.js';
 import { IpsetBackend } from './ipset/apply.js';
+import { RouteBackend } from './route/apply.js';
 
 // What backends need from the daemon: how to run commands (a namespace prefix in tests), the one clock
 // (kernel-side timeouts are computed from it), and the loaded command actions.
@@ -24,6 +25,7 @@ export const createBackend = (spec: ActionSpec, deps: BackendDeps): Result<Actio
     case 'nftables': return ok(new NftablesBackend(spec, runner, deps.clock));
     case 'iptables': return ok(new IptablesBackend(spec, runner));
     case 'ipset': return ok(new IpsetBackend(spec, runner, deps.clock));
+    case 'route': return ok(new RouteBackend(spec, runner));
     default: return fail([diag('', 0, `action backend "${spec.backend}" is not built yet`, 'action')]);
   }
 };
