@@ -38,7 +38,8 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   cfg.maxmatches = f.int(get('maxmatches'), p('maxmatches'), cfg.maxretry, 1);
   cfg.findtimeSec = f.duration(get('findtime'), p('findtime'), 600);
   cfg.bantimeSec = f.duration(get('bantime'), p('bantime'), 600, true);
-  cfg.increment = f.bool(get('bantime.increment'), p('bantime.increment'), false) ? readIncrement(f, get, p) : null;
+  const increment = readIncrement(f, get, p); // checked even when off, so a typo never waits for the day it is on
+  cfg.increment = f.bool(get('bantime.increment'), p('bantime.increment'), false) ? increment : null;
   cfg.ignore.self = f.bool(get('ignoreself'), p('ignoreself'), true);
   const ignoreNames: { name: string; pos: Pos }[] = [];
   for (const it of f.list(get('ignoreip'), p('ignoreip'), true)) {
@@ -50,9 +51,11 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   const cmd = get('ignorecommand');
   if (cmd) {
     const text = f.scalar(cmd, p('ignorecommand')) ?? '';
-    const r = text.trim() === '' ? null : splitCommandTemplate(text);
+    // fail2ban's <ip>/<F-USER> tags are kept through the split as $macros$, then put back.
+    const coded = text.replace(/<([A-Za-z][A-Za-z0-9_-]*)>/g, (_m, n: string) => `$SBTAG_${n.replace(/-/g, '__')}$`);
+    const r = text.trim() === '' ? null : splitCommandTemplate(coded, (n) => n.startsWith('SBTAG_'));
     if (r && !r.ok) f.error(cmd.pos, p('ignorecommand'), r.message);
-    else if (r) cfg.ignore.command = r.argv;
+    else if (r) cfg.ignore.command = r.argv.map((a) => a.replace(/\$SBTAG_([A-Za-z0-9_]+)\$/g, (_m, n: string) => `<${n.replace(/__/g, '-')}>`));
   }
   cfg.prefix.v6Bits = readPrefix(f, get('ipv6prefix'), p('ipv6prefix'), 128, 64);
   cfg.prefix.v4Bits = readPrefix(f, get('ipv4prefix'), p('ipv4prefix'), 32, 24);
@@ -76,7 +79,7 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
     name: filterNode ? f.string(filterNode, p('filter'), name) : null,
     failregex: f.list(get('failregex'), p('failregex')).map((x) => x.text),
     ignoreregex: f.list(get('ignoreregex'), p('ignoreregex')).map((x) => x.text),
-    pos: filterNode?.pos ?? node.pos,
+    pos: filterNode?.pos ?? get('failregex')?.pos ?? node.pos,
   };
   if (filter.name === null && filter.failregex.length === 0) filter.name = name;
   const logpaths = f.list(get('logpath'), p('logpath')).map((x) => {
