@@ -1,7 +1,7 @@
 // Runs one listener (the real PortSentry 1.2 or ours) in a fresh lab, with its own /dev/log bound to a socket
 // this process reads, drives probes, stops it, and returns everything it left behind, normalised.
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab, type Lab } from '../helpers/netns.js';
@@ -35,6 +35,8 @@ export class Collector {
     this.#sock = unix.createSocket('unix_dgram', (b) => { this.raw.push(b.toString('latin1')); });
     this.#sock.on('error', () => {});
     this.#sock.bind(path);
+    // Daemons run as nobody must be able to write to "their" /dev/log.
+    chmodSync(path, 0o666);
   }
   get datagrams(): Datagram[] { return this.raw.map((r) => parseDatagram(r) ?? { pri: '?', pid: 0, message: `UNPARSED ${r}` }); }
   // Wait until nothing new arrived for quietMs (bounded by timeoutMs).
@@ -58,7 +60,7 @@ export type SideResult = {
   blocked: string[];
   hostsDeny: string;
   iptables: string[];
-  collector: Collector;
+  launch: { exitCode: number | undefined; stdout: string; stderr: string };
 };
 
 export type SideSpec = {
@@ -69,14 +71,18 @@ export type SideSpec = {
   ignore: string | null;  // ignore file text, null: no ignore file
   prepare?: (lab: Lab) => Promise<void>;
   probes: (lab: Lab, c: Collector) => Promise<void>;
+  oursArgs?: string[];    // extra options for ours
+  asNobody?: boolean;     // run as uid/gid 65534 (the bind mount is made as root first)
 };
 
 const stripTime = (l: string): string => l.replace(/^\d+ - \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d /, '');
 const readLines = (p: string): string[] => (existsSync(p) ? readFileSync(p, 'latin1').split('\n').filter(Boolean).map(stripTime) : []);
 
-const daemonArgv = (s: SideSpec): string[] => (s.which === 'original'
-  ? [ORIGINAL, `-${s.mode}`]
-  : [process.execPath, BIN, `-${s.mode}`, '--hosts-deny', join(s.dir, 'hosts.deny')]);
+const daemonArgv = (s: SideSpec): string[] => [
+  ...(s.asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []),
+  ...(s.which === 'original' ? [ORIGINAL, `-${s.mode}`]
+    : [process.execPath, BIN, `-${s.mode}`, '--hosts-deny', join(s.dir, 'hosts.deny'), ...(s.oursArgs ?? [])]),
+];
 
 // Bind our socket over /dev/log in a private mount namespace, then exec the daemon there.
 const wrapped = (sock: string, argv: string[]): string[] =>
@@ -94,8 +100,8 @@ export const runSide = async (s: SideSpec): Promise<SideResult> => {
   try {
     await lab.addAttackerAddrs(['192.0.2.3', '192.0.2.4']);
     await s.prepare?.(lab);
-    await lab.run(lab.victim, wrapped(collector.path, daemonArgv(s)), { reject: false, timeout: 30000 });
-    const active = await waitFor(() => collector.datagrams.find((d) => /PortSentry is now active|Shutting down/.test(d.message)), { timeoutMs: 15000, what: `${s.which} to start` });
+    const launched = await lab.run(lab.victim, wrapped(collector.path, daemonArgv(s)), { reject: false, timeout: 30000 });
+    const active = await waitFor(() => collector.datagrams.find((d) => /PortSentry is now active|PortSentry is shutting down/.test(d.message)), { timeoutMs: 15000, what: `${s.which} to start` });
     pid = active.pid;
     await s.probes(lab, collector);
     await collector.settle();
@@ -110,7 +116,7 @@ export const runSide = async (s: SideSpec): Promise<SideResult> => {
       blocked: readLines(join(s.dir, `blocked.${s.mode}`)),
       hostsDeny,
       iptables: String(rules.stdout).split('\n'),
-      collector,
+      launch: { exitCode: launched.exitCode, stdout: String(launched.stdout), stderr: String(launched.stderr) },
     };
   } finally {
     if (pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
