@@ -8,7 +8,7 @@ const js = (py: string, ml = false): RegExp => {
 };
 
 describe('Python -> JavaScript regex translation', () => {
-  it.each([
+  it.each<[string, string, boolean]>([
     ['(?P<u>\\w+)-(?P=u)', 'ab-ab', true],
     ['(?P<u>\\w+)-(?P=u)$', 'ab-ac', false],
     ['a$', 'a\n', true], // Python $ matches before a final newline
@@ -27,7 +27,7 @@ describe('Python -> JavaScript regex translation', () => {
     ['^(?P<q>")?x(?(q)"|)$', '"x', false],
     ['^(?P<q>")?x(?(q)"|)$', 'x', true],
     ['^(?P<q>")?x(?(q)"|!)$', 'x!', true],
-  ] as const)('%s on %j -> %s', (py, text, want) => {
+  ])('%s on %j -> %s', (py, text, want) => {
     expect(js(py).test(text)).toBe(want);
   });
 
