@@ -110,21 +110,26 @@ export class Matcher {
     const timeMs = date === null ? null : date * 1000;
     if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { ...EMPTY, time: timeMs, ignored: true };
     let pre: Record<string, string> | null = null;
+    let preMatch: RegExpExecArray | null = null;
+    let contentOnly: string | null = null;
     if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
       if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
-      pre = groupsOf(f.prefregex, m);
-      const content = pre.content;
-      delete pre.content;
-      if (content) { this.#buffer = [['', '', content]]; buf = null; }
+      preMatch = m;
+      const content = m.groups?.content;
+      if (content) { this.#buffer = [['', '', content]]; buf = null; contentOnly = content; }
     }
+    // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
+    const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
     const hits: Hit[] = [];
     let ignored = false;
     for (let i = 0; i < f.failregex.length; i++) {
       const r = f.failregex[i] as CompiledRegex;
+      if (head !== null && r.prefix !== null && !head.startsWith(r.prefix)) continue;
       if (buf === null) buf = joinBuf(this.#buffer);
       const m = r.re.exec(buf);
       if (!m) continue;
+      if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
       let fail: FailData = groupsOf(r, m);
       const split = splitMatched(buf, m, org);
       if (f.ignoreregex.length && this.#ignored(multi ? joinBuf(split.matched) : buf)) {
