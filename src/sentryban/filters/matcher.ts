@@ -34,8 +34,8 @@ const joinBuf = (lines: readonly Tuple[]): string => {
 };
 
 // Lines of the buffer covered by a match [start, end) in buf, as fail2ban's Regex.search computes them.
-const splitMatched = (buf: string, m: RegExpExecArray, org: readonly Tuple[]): { matched: Tuple[]; unmatched: Tuple[] } => {
-  if (org.length <= 1) return { matched: [...org], unmatched: [] };
+const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[] } => {
+  if (org.length <= 1) return { matched: org, unmatched: [] };
   const s = m.index; const e = m.index + m[0].length;
   const ls = buf.lastIndexOf('\n', s) + 1 > 0 ? buf.lastIndexOf('\n', s) + 1 : 0;
   const le0 = buf.indexOf('\n', Math.max(0, e - 1));
@@ -140,11 +140,10 @@ export class Matcher {
         continue;
       }
       if (!checkAll || multi) { this.#buffer = split.unmatched; buf = null; }
-      if (pre) fail = { ...pre, ...fail };
-      const matchedText = split.matched.map((t) => t.join(''));
+      if (pre) { for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k]; }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
-        fail = mergeFailure(this.#mlfid, mlfid, fail, matchedText, nowMs);
+        fail = mergeFailure(this.#mlfid, mlfid, fail, nowMs);
         if (fail.nofail && !checkAll) { hits.push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
       }
       const g = fail as Record<string, unknown>;
