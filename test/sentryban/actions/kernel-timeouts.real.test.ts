@@ -55,5 +55,17 @@ for (const kind of ['nftables', 'ipset'] as const) {
       expect(await f.canConnect(f.banned.v4)).toBe(false);
       expect(await f.canConnect(f.banned.v6)).toBe(false);
     }, 60000);
+
+    it('over 20,000 bans, check rebuilds in one batch and repairs a removed element', async () => {
+      const f = fw!;
+      const clock = new ManualClock(NOW);
+      const bans = [...storeBans(f), ...Array.from({ length: 20000 }, (_, i) => banOf(`2001:db8:aa::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' }))];
+      expect(await make(clock).start(bans)).toEqual({ ok: true });
+      const del = kind === 'nftables' ? ['nft', 'delete', 'element', 'inet', 'sentryban-kt', 'h4', `{ ${f.banned.v4} }`] : ['ipset', 'del', 'sb-kt-h4', f.banned.v4];
+      await f.victim(del);
+      expect(await f.canConnect(f.banned.v4)).toBe(true);
+      expect(await make(clock).check(bans)).toEqual({ ok: true });
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+    }, 60000);
   });
 }
