@@ -5,3 +5,5 @@ export { specFromOptions, DEFAULT_HOSTS_DENY, type Options, type Where } from '.
 export { mapFail2banAction, STOCK_ACTION_NAMES } from './fail2ban-map.js';
 export { createBackend, type BackendDeps } from './factory.js';
 export { execaRunner, type Runner, type RunResult } from './runner.js';
+export { applyWithRetry, backoffMs, guarded, DEFAULT_RETRY, type RetryPolicy, type Attempted } from './retry.js';
+export { loadCommandActions, loadCommandAction, type CommandAction } from './command/load.js';

@@ -99,6 +99,9 @@ const portMatch = (o: Options, err: Err): PortMatch => {
 const blocktype = (o: Options, err: Err, dflt: string): Blocktype => {
   const b = parseBlocktype(o.blocktype ?? dflt);
   if (typeof b === 'string') { err('blocktype', b); return { kind: 'drop' }; }
+  const protocols = parseProtocols(o.protocol ?? 'tcp');
+  const tcpOnly = protocols !== null && protocols !== 'all' && protocols.length === 1 && protocols[0] === 'tcp';
+  if (b.kind === 'reject' && b.with.v4 === 'tcp-reset' && !tcpOnly) err('blocktype', 'a tcp-reset reply needs protocol = tcp');
   return b;
 };
 
