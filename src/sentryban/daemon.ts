@@ -7,7 +7,7 @@ import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
-import { loadConfig, type DaemonConfig, type FilterResolver } from './config/load.js';
+import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
 import { FileFollower } from './daemon/follow.js';
 import { DecisionLog } from './daemon/log.js';
@@ -16,7 +16,7 @@ import { Store } from './store/store.js';
 import type { ActionBackend } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
-export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; resolveFilter?: FilterResolver };
+export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banDir?: string };
 
 // The bundled config (sentryban.yaml + jails/ at the package root) unless root has /etc/sentryban.
 export const defaultConfigDir = (): string => {
@@ -38,7 +38,7 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
 };
 
 export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
-  const loaded = await loadConfig(opts.configDir, opts.resolveFilter);
+  const loaded = await loadConfig(opts.configDir, opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {});
   if (!loaded.ok) {
     for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);

@@ -7,7 +7,8 @@ import type { Pos, YNode } from './yaml-tree.js';
 
 // One jail as written in jails/*.yaml (a mapping of jail name -> settings), in fail2ban's words.
 export type LogPath = { path: string; tail: boolean };
-export type FilterRef = { name: string | null; failregex: string[]; ignoreregex: string[]; pos: Pos };
+export type RegexAt = { regex: string; file: string; line: number };
+export type FilterRef = { name: string | null; failregex: RegexAt[]; ignoreregex: RegexAt[]; datepattern: string | null; maxlines: number; pos: Pos };
 export type JailSpec = {
   config: JailConfig;
   enabled: boolean;
@@ -19,7 +20,7 @@ export type JailSpec = {
 };
 
 export const JAIL_KEYS = [
-  'enabled', 'filter', 'failregex', 'ignoreregex', 'logpath', 'maxretry', 'findtime', 'bantime', 'maxmatches',
+  'enabled', 'filter', 'failregex', 'ignoreregex', 'datepattern', 'maxlines', 'logpath', 'maxretry', 'findtime', 'bantime', 'maxmatches',
   'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
   'bantime.rndtime', 'bantime.overalljails', 'ignoreip', 'ignoreself', 'ignorecommand', 'ipv6prefix', 'ipv4prefix',
   'escalate', 'actions', 'port', 'protocol',
@@ -77,8 +78,10 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   const filterNode = get('filter');
   const filter: FilterRef = {
     name: filterNode ? f.string(filterNode, p('filter'), name) : null,
-    failregex: f.list(get('failregex'), p('failregex')).map((x) => x.text),
-    ignoreregex: f.list(get('ignoreregex'), p('ignoreregex')).map((x) => x.text),
+    failregex: f.list(get('failregex'), p('failregex')).map((x) => ({ regex: x.text, file: x.pos.file, line: x.pos.line })),
+    ignoreregex: f.list(get('ignoreregex'), p('ignoreregex')).map((x) => ({ regex: x.text, file: x.pos.file, line: x.pos.line })),
+    datepattern: get('datepattern') ? f.list(get('datepattern'), p('datepattern')).map((x) => x.text).join('\n') : null,
+    maxlines: f.int(get('maxlines'), p('maxlines'), 1, 1),
     pos: filterNode?.pos ?? get('failregex')?.pos ?? node.pos,
   };
   if (filter.name === null && filter.failregex.length === 0) filter.name = name;

@@ -4,22 +4,29 @@ import { join, resolve } from 'node:path';
 import { Cidr, parseAddr } from '../../core/addr.js';
 import { diag, fail, ok, type Diagnostic, type Result } from '../../core/diagnostics.js';
 import { specFromOptions, type ActionSpec } from '../actions/index.js';
-import { compileInlineFilter, type Matcher } from '../daemon/inline-filter.js';
+import { compileFilter, type Filter } from '../filters/filter.js';
+import { loadFilter } from '../filters/load.js';
+import { Matcher } from '../filters/matcher.js';
+import type { Failure, LogLine } from '../types.js';
 import { Fields } from './fields.js';
 import { JAIL_KEYS, readJail, type JailSpec } from './jail-file.js';
 import { readMain, type MainConfig } from './main-file.js';
 import { parseYamlTree } from './yaml-tree.js';
 
-// The whole configuration, validated: nothing starts unless every file is right. Filters by name come from a
-// resolver (the filters stage); inline `failregex` jails need none.
-export type LoadedJail = { spec: JailSpec; matcher: Matcher; actions: ActionSpec[] };
+// The whole configuration, validated: nothing starts unless every file is right. Filters come from the filters
+// stage: by name (<config>/filters/*.yaml, the bundled ones, then fail2ban's filter.d) or inline `failregex`.
+// A matcher keeps per-file state (multi-line buffers, last date), so each followed file gets its own.
+export type LineMatcher = { name: string; match(line: LogLine): Failure[] };
+export type LoadedJail = { spec: JailSpec; filter: Filter; newMatcher: (now: () => number) => LineMatcher; actions: ActionSpec[] };
 export type DaemonConfig = { dir: string; main: MainConfig; jails: LoadedJail[] };
-export type FilterResolver = (name: string, spec: JailSpec, configDir: string) => Result<Matcher>;
+export type LoadOptions = { fail2banDir?: string };
 
-export const noFilterResolver: FilterResolver = (name, spec) =>
-  fail([diag(spec.filter.pos.file, spec.filter.pos.line, `filter "${name}" not found (write failregex in the jail, or add filters/${name}.yaml)`, `${spec.config.name}.filter`, spec.filter.pos.col)]);
+export const matcherOf = (filter: Filter, now: () => number): LineMatcher => {
+  const m = new Matcher(filter, { now });
+  return { name: filter.name, match: (line) => m.match(line).failures };
+};
 
-export const loadConfig = async (dirIn: string, resolveFilter: FilterResolver = noFilterResolver): Promise<Result<DaemonConfig>> => {
+export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise<Result<DaemonConfig>> => {
   const dir = resolve(dirIn);
   const mainFile = join(dir, 'sentryban.yaml');
   if (!existsSync(mainFile)) return fail([diag(mainFile, 0, 'not found (the config folder needs sentryban.yaml)')]);
@@ -45,7 +52,7 @@ export const loadConfig = async (dirIn: string, resolveFilter: FilterResolver = 
   }
   const jails: LoadedJail[] = [];
   for (const spec of specs.filter((s) => s.enabled)) {
-    const jail = buildJail(spec, main, dir, resolveFilter, errors);
+    const jail = buildJail(spec, main, dir, opts, errors);
     if (jail) jails.push(jail);
   }
   errors.push(...f.errors, ...(await resolveNames(jails)));
@@ -53,18 +60,14 @@ export const loadConfig = async (dirIn: string, resolveFilter: FilterResolver = 
   return ok({ dir, main, jails });
 };
 
-const buildJail = (spec: JailSpec, main: MainConfig, dir: string, resolveFilter: FilterResolver, errors: Diagnostic[]): LoadedJail | null => {
+const buildJail = (spec: JailSpec, main: MainConfig, dir: string, opts: LoadOptions, errors: Diagnostic[]): LoadedJail | null => {
   const name = spec.config.name;
   const at = (p: { file: string; line: number; col: number }, path: string, msg: string): void => { errors.push(diag(p.file, p.line, msg, path, p.col)); };
-  let matcher: Matcher | null = null;
-  if (spec.filter.name !== null) {
-    const r = resolveFilter(spec.filter.name, spec, dir);
-    if (r.ok) matcher = r.value; else errors.push(...r.errors);
-  } else {
-    const m = compileInlineFilter(name, spec.filter.failregex, spec.filter.ignoreregex);
-    if (typeof m === 'string') at(spec.filter.pos, `${name}.failregex`, `bad regular expression: ${m}`);
-    else matcher = m;
-  }
+  const fr = spec.filter;
+  const r = compileJailFilter(spec, dir, opts);
+  let filter: Filter | null = null;
+  if (r.ok) filter = r.value;
+  else for (const e of r.errors) errors.push(e.line === 0 && fr.name !== null ? { ...e, file: fr.pos.file, line: fr.pos.line, col: fr.pos.col, path: `${name}.filter`, message: `${e.file}: ${e.message}` } : e);
   if (spec.logpaths.length === 0) at(spec.pos, `${name}.logpath`, 'a jail needs at least one logpath');
   const actions: ActionSpec[] = [];
   for (const a of spec.actions) {
@@ -72,7 +75,15 @@ const buildJail = (spec: JailSpec, main: MainConfig, dir: string, resolveFilter:
     const r = specFromOptions(named?.backend ?? a.name, name, named?.options ?? {}, { file: a.pos.file, line: a.pos.line, path: `${name}.actions` });
     if (r.ok) actions.push(r.value); else errors.push(...r.errors);
   }
-  return matcher ? { spec, matcher, actions } : null;
+  return filter ? { spec, filter, newMatcher: (now) => matcherOf(filter, now), actions } : null;
+};
+
+// The jail's filter: by name (our YAML in <config>/filters, the bundled ones, fail2ban's filter.d), or inline.
+export const compileJailFilter = (spec: JailSpec, dir: string, opts: LoadOptions = {}): Result<Filter> => {
+  const fr = spec.filter;
+  const ourDir = join(dir, 'filters');
+  if (fr.name !== null) return loadFilter(fr.name, { ...(existsSync(ourDir) ? { ourDir } : {}), ...(opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {}) });
+  return compileFilter({ name: spec.config.name, files: [fr.pos.file], prefregex: null, failregex: fr.failregex, ignoreregex: fr.ignoreregex, datepattern: fr.datepattern, maxlines: fr.maxlines, journalmatch: [], usedns: null });
 };
 
 // ignoreip host names are resolved once, at load; a name that does not resolve refuses the config.

@@ -46,7 +46,7 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
     const name = need(a, 'jail');
     const j = d.manager.matcherOf(name);
     if (!j) throw new Error(`no jail "${name}"`);
-    const f = j.matcher.match({ text: need(a, 'line'), source: 'control' });
+    const [f] = j.newMatcher(() => Date.now()).match({ text: need(a, 'line'), source: 'control' });
     if (!f) return { match: false };
     const decisions = step(j.spec.config, createJailState(), { kind: 'failure', failure: f }, { now: f.time, random: () => 0 });
     return { match: true, id: f.id, time: new Date(f.time).toISOString(), decisions: decisions.map((x) => x.kind === 'ignored' ? `ignored: ${x.rule}` : x.kind) };

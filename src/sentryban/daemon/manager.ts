@@ -1,6 +1,6 @@
 import type { Cidr } from '../../core/addr.js';
 import type { Clock, Instant } from '../../core/clock.js';
-import type { LoadedJail } from '../config/load.js';
+import type { LineMatcher, LoadedJail } from '../config/load.js';
 import { Expiry } from '../expire.js';
 import { createJailState, step, type JailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
@@ -10,7 +10,7 @@ import type { DecisionLog } from './log.js';
 
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
-type Jail = { loaded: LoadedJail; state: JailState; backends: ActionBackend[]; lines: number; failures: number; bans: number };
+type Jail = { loaded: LoadedJail; state: JailState; backends: ActionBackend[]; matchers: Map<string, LineMatcher>; lines: number; failures: number; bans: number };
 export type ManagerDeps = { store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]> };
 
 const keyOf = (jail: string, target: string): string => `${jail}\t${target}`;
@@ -26,7 +26,7 @@ export class BanManager {
     this.#deps = deps;
     for (const j of jails) {
       const name = j.spec.config.name;
-      this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], lines: 0, failures: 0, bans: 0 });
+      this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0 });
     }
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }
@@ -76,8 +76,10 @@ export class BanManager {
       const oldest = this.#deps.clock.now() - cfg.findtimeSec * 1000;
       for (const line of lines) {
         j.lines++;
-        const f = j.loaded.matcher.match(line);
-        if (!f || f.time < oldest) continue;
+        let matcher = j.matchers.get(line.source);
+        if (!matcher) { matcher = j.loaded.newMatcher(() => this.#deps.clock.now()); j.matchers.set(line.source, matcher); }
+        for (const f of matcher.match(line)) {
+        if (f.time < oldest) continue;
         j.failures++;
         let ignoredBy: string | undefined;
         if (cfg.ignore.command && f.addr) {
@@ -86,6 +88,7 @@ export class BanManager {
           if (v.ignore) ignoredBy = 'ignorecommand';
         }
         decisions.push(...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()));
+        }
       }
       await this.#apply(decisions, pos ? [{ jail, pos }] : []);
     });

@@ -6,7 +6,7 @@ import { formatDiagnostic } from '../../../src/core/diagnostics.js';
 import { Fields } from '../../../src/sentryban/config/fields.js';
 import { readJail } from '../../../src/sentryban/config/jail-file.js';
 import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
-import { compileInlineFilter } from '../../../src/sentryban/daemon/inline-filter.js';
+import { compileJailFilter, matcherOf } from '../../../src/sentryban/config/load.js';
 import { Expiry } from '../../../src/sentryban/expire.js';
 import { createJailState, step } from '../../../src/sentryban/jails/jail.js';
 import type { Ban, Decision } from '../../../src/sentryban/types.js';
@@ -25,12 +25,13 @@ export const replayCase = (dir: string): Row[] => {
   const f = new Fields();
   const spec = readJail(f, entry.key, entry.value, entry.key, new Map());
   if (f.errors.length) throw new Error(f.errors.map(formatDiagnostic).join('\n'));
-  const matcher = compileInlineFilter(entry.key, spec.filter.failregex, spec.filter.ignoreregex);
-  if (typeof matcher === 'string') throw new Error(matcher);
+  const filter = compileJailFilter(spec, dir);
+  if (!filter.ok) throw new Error(filter.errors.map(formatDiagnostic).join('\n'));
   const cfg = spec.config;
   const state = createJailState();
   const rows: Row[] = [];
   const clock = new ManualClock(0);
+  const matcher = matcherOf(filter.value, () => (clock.now() === 0 ? Date.now() : clock.now()));
   const at = (): string => new Date(clock.now()).toISOString();
   const env = () => ({ now: clock.now(), random: () => 0.5 });
   const bans = new Map<string, Ban>();
@@ -53,11 +54,11 @@ export const replayCase = (dir: string): Row[] => {
     const self = /^#\s*self\s+(.*)$/.exec(text);
     if (self) { step(cfg, state, { kind: 'self', addrs: (self[1] ?? '').split(/\s+/).map((a) => parseAddr(a)).filter((a) => a !== null) }, env()); continue; }
     if (text.trim() === '' || text.startsWith('#')) continue;
-    const failure = matcher.match({ text, source: 'input.log' });
-    if (!failure) continue;
-    if (clock.now() === 0) clock.set(failure.time);
-    if (failure.time > clock.now()) clock.set(failure.time);
-    record(step(cfg, state, { kind: 'failure', failure }, env()));
+    for (const failure of matcher.match({ text, source: 'input.log' })) {
+      if (clock.now() === 0) clock.set(failure.time);
+      if (failure.time > clock.now()) clock.set(failure.time);
+      record(step(cfg, state, { kind: 'failure', failure }, env()));
+    }
   }
   return rows;
 };
