@@ -23,11 +23,11 @@ describe('IPv6 probes reach the listener and the KILL_* commands', () => {
         which: 'ours', mode, dir, conf, ignore: '',
         probes: async (lab, c) => {
           const port = mode === 'tcp' ? '11' : '9';
-          await lab.run(lab.attacker, ['nc', '-6', ...(mode === 'udp' ? ['-u', '-w', '0'] : ['-z', '-w', '2']), lab.victimV6, port], { reject: false, input: 'x' });
+          await lab.run(lab.attacker, ['nc', '-6', ...(mode === 'udp' ? ['-u', '-q', '0', '-w', '1'] : ['-z', '-w', '2']), lab.victimV6, port], { reject: false, input: 'x' });
           // Wait for the IPv6 block to finish before the IPv4 probe, however loaded the machine is.
           await waitFor(() => c.datagrams.some((d) => d.message.includes('ip6tables -I INPUT -s 2001:db8::2')), { timeoutMs: 20000, what: 'the IPv6 route line' });
           if (mode === 'tcp') await tcpConnect(lab, 11);
-          else await lab.run(lab.attacker, ['nc', '-u', '-w', '0', lab.victimV4, '9'], { reject: false, input: 'x' });
+          else await lab.run(lab.attacker, ['nc', '-u', '-q', '0', '-w', '1', lab.victimV4, '9'], { reject: false, input: 'x' });
           await waitFor(() => c.datagrams.some((d) => d.message.includes('iptables -I INPUT -s 192.0.2.2')), { timeoutMs: 20000, what: 'the IPv4 route line' });
           await c.settle(300);
           rules6 = String((await lab.run(lab.victim, ['ip6tables', '-S', 'INPUT'])).stdout);

@@ -129,6 +129,6 @@ export const runSide = async (s: SideSpec): Promise<SideResult> => {
 export const tcpConnect = (lab: Lab, port: number, src?: string) =>
   lab.run(lab.attacker, ['nc', '-z', '-w', '2', ...(src ? ['-s', src] : []), lab.victimV4, String(port)], { reject: false });
 export const udpSend = (lab: Lab, port: number, src?: string) =>
-  lab.run(lab.attacker, ['nc', '-u', '-w', '0', ...(src ? ['-s', src] : []), lab.victimV4, String(port)], { reject: false, input: 'x' });
+  lab.run(lab.attacker, ['nc', '-u', '-q', '0', '-w', '1', ...(src ? ['-s', src] : []), lab.victimV4, String(port)], { reject: false, input: 'x' });
 export const nmap = (lab: Lab, kind: '-sT' | '-sU', ports: number[]) =>
   lab.run(lab.attacker, ['nmap', kind, '-n', '-Pn', '-r', '--max-parallelism', '1', '--max-retries', '0', '--host-timeout', '30s', '-p', ports.join(','), lab.victimV4], { reject: false });

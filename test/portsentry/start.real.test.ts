@@ -28,7 +28,7 @@ describe('npm start', () => {
       child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
       await waitFor(() => (out.match(/now active and listening/g) ?? []).length === 2, { timeoutMs: 20000, what: 'both modes active' });
       await lab.run(lab.victim, ['nc', '-z', '-w', '2', '127.0.0.1', '31337'], { reject: false });
-      await lab.run(lab.victim, ['nc', '-u', '-w', '0', '127.0.0.1', '31337'], { reject: false, input: 'x' });
+      await lab.run(lab.victim, ['nc', '-u', '-q', '0', '-w', '1', '127.0.0.1', '31337'], { reject: false, input: 'x' });
       await waitFor(() => out.includes('to UDP port: 31337') && out.includes('to TCP port: 31337'), { timeoutMs: 10000, what: 'both probes' });
       const pid = c.datagrams.find((d) => d.message.includes('now active'))?.pid ?? 0;
       process.kill(pid, 'SIGINT');
