@@ -9,6 +9,8 @@ import { withSystemFiles } from '../helpers/system-file.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { nmap, runSide, SYSTEM_CONF, SYSTEM_HOSTS_DENY, tcpConnect, udpSend, type Collector, type SideResult, type SideSpec } from './side.js';
 
+// Each test holds the system-file lock, which another suite (the stealth one) may hold for minutes first.
+const LOCKED = 600000;
 const real = itReal({ root: true, commands: ['/usr/sbin/portsentry', 'nmap', 'nc', 'iptables', 'unshare'] });
 const { dir, cleanup } = makeTmpDir('ps-diff-');
 beforeAll(() => { mkdirSync(dir, { recursive: true }); });
@@ -71,13 +73,35 @@ const runBoth = (s: Scenario) => withSystemFiles([SYSTEM_CONF, SYSTEM_HOSTS_DENY
   return { orig, ours };
 });
 
+// PORT_BANNER: what the prober receives must match too (TCP: written then closed; UDP: sent back).
+const received: string[] = [];
+const bannerScenario = (mode: 'tcp' | 'udp'): Scenario => ({
+  name: `-${mode} PORT_BANNER is sent to the prober, RESOLVE_HOST="0"`, mode, ignore: '',
+  body: `BLOCK_${mode.toUpperCase()}="0"\nSCAN_TRIGGER="0"\nRESOLVE_HOST = "0"\nPORT_BANNER="** UNAUTHORIZED ACCESS PROHIBITED *** GO AWAY."\n`,
+  probes: seq(async (l) => {
+    const r = mode === 'tcp'
+      ? await l.run(l.attacker, ['nc', '-w', '2', l.victimV4, '11'], { reject: false, input: '' })
+      : await l.run(l.attacker, ['nc', '-u', '-w', '1', l.victimV4, '7'], { reject: false, input: 'x' });
+    received.push(String(r.stdout));
+  }),
+});
+
 describe('portsentry -tcp/-udp against the real PortSentry 1.2', () => {
+  for (const mode of ['tcp', 'udp'] as const) {
+    real(`-${mode} PORT_BANNER`, async () => {
+      received.length = 0;
+      const { orig, ours } = await runBoth(bannerScenario(mode));
+      compare(orig, ours);
+      expect(received[0]).toBe('** UNAUTHORIZED ACCESS PROHIBITED *** GO AWAY.');
+      expect(received[1]).toBe(received[0]);
+    }, LOCKED);
+  }
   for (const s of scenarios) {
     real(s.name, async () => {
       const { orig, ours } = await runBoth(s);
       expect(orig.syslog.some((l) => l.includes('attackalert'))).toBe(true);
       compare(orig, ours);
-    }, 120000);
+    }, LOCKED);
   }
   real(inUse.name, async () => {
     try {
@@ -85,5 +109,5 @@ describe('portsentry -tcp/-udp against the real PortSentry 1.2', () => {
       expect(orig.syslog.some((l) => l.includes('could not bind TCP socket: 79'))).toBe(true);
       compare(orig, ours);
     } finally { (busy as ResultPromise | null)?.kill('SIGKILL'); }
-  }, 120000);
+  }, LOCKED);
 });
