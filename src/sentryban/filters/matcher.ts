@@ -23,6 +23,9 @@ export type MatchResult = {
   hits: Hit[];
   time: number | null; // epoch ms of the line's date (null when none was found)
   ignored: boolean; // an ignoreregex or a nofail hit said so (fail2ban-regex's "ignored")
+  // Multi-line filters: earlier lines (k lines back, among the lines given to match()) that this match consumed
+  // into a failure; fail2ban-regex counts them as matched.
+  consumedBack?: number[];
 };
 
 const EMPTY: MatchResult = Object.freeze({ failures: [], hits: [], time: null, ignored: false }) as MatchResult;
@@ -34,15 +37,33 @@ const joinBuf = (lines: readonly Tuple[]): string => {
 };
 
 // Lines of the buffer covered by a match [start, end) in buf, as fail2ban's Regex.search computes them.
-const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[] } => {
-  if (org.length <= 1) return { matched: org, unmatched: [] };
+const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[]; before: number } => {
+  if (org.length <= 1) return { matched: org.slice(), unmatched: [], before: 0 };
   const s = m.index; const e = m.index + m[0].length;
   const ls = buf.lastIndexOf('\n', s) + 1 > 0 ? buf.lastIndexOf('\n', s) + 1 : 0;
   const le0 = buf.indexOf('\n', Math.max(0, e - 1));
   const le = le0 < 0 ? buf.length : le0 + 1;
   const count = (to: number): number => { let c = 0; for (let i = buf.indexOf('\n'); i >= 0 && i < to; i = buf.indexOf('\n', i + 1)) c++; return c; };
   const c1 = count(ls); const c2 = count(le);
-  return { matched: org.slice(c1, c2), unmatched: [...org.slice(0, c1), ...org.slice(c2)] };
+  return { matched: org.slice(c1, c2), unmatched: [...org.slice(0, c1), ...org.slice(c2)], before: c1 };
+};
+
+// Lines captured by <SKIPLINES> go back to the buffer as unmatched, after the lines before the match
+// (fail2ban's Regex.getSkippedLines).
+const putBackSkipped = (split: { matched: Tuple[]; unmatched: Tuple[]; before: number }, groups: Record<string, unknown>): void => {
+  const keys = Object.keys(groups).filter((k) => /^skiplines\d+$/.test(k)).sort((a, b) => Number(a.slice(9)) - Number(b.slice(9)));
+  const skipped = keys.map((k) => String(groups[k])).join('');
+  const lines = skipped.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const back: Tuple[] = [];
+  let from = 0;
+  for (const sl of lines) {
+    const i = split.matched.findIndex((t, k) => k >= from && t[0] + t[2] === sl);
+    if (i < 0) continue;
+    back.push(...split.matched.splice(i, 1));
+    from = i;
+  }
+  split.unmatched.splice(split.before, 0, ...back);
 };
 
 const idOf = (text: string, cidr: number | undefined): { id: string; addr: Failure['addr']; cidr?: number } => {
@@ -62,6 +83,8 @@ export class Matcher {
   #lastDate: number | null = null; // epoch seconds
   #lastDateText = '';
   #mlfid = new MlfidCache();
+  #seq = 0;
+  #seqOf = new WeakMap<Tuple, number>();
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
@@ -104,7 +127,9 @@ export class Matcher {
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
     let org: Tuple[];
-    if (multi) { this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
+    const seq = ++this.#seq;
+    const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
+    if (multi) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
     else { org = [tuple]; this.#buffer = org; }
     let buf: string | null = joinBuf(org);
     const timeMs = date === null ? null : date * 1000;
@@ -132,6 +157,7 @@ export class Matcher {
       if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
       let fail: FailData = groupsOf(r, m);
       const split = splitMatched(buf, m, org);
+      if (multi && r.names.has('skiplines0')) putBackSkipped(split, fail);
       if (f.ignoreregex.length && this.#ignored(multi ? joinBuf(split.matched) : buf)) {
         ignored = true;
         if (!checkAll || multi) this.#buffer = split.unmatched;
@@ -165,6 +191,11 @@ export class Matcher {
       if (h.nofail) { ignored = true; continue; }
       if (h.id === null || h.time === null) continue;
       failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+    }
+    if (before && hits.some((h) => !h.nofail)) {
+      const still = new Set(this.#buffer);
+      const back = before.filter((t) => !still.has(t)).map((t) => seq - (this.#seqOf.get(t) ?? seq)).filter((k) => k > 0);
+      if (back.length) return { failures, hits, time: timeMs, ignored, consumedBack: back };
     }
     return { failures, hits, time: timeMs, ignored };
   }
