@@ -66,6 +66,11 @@ const putBackSkipped = (split: { matched: Tuple[]; unmatched: Tuple[]; before: n
   split.unmatched.splice(split.before, 0, ...back);
 };
 
+const startsWithAny = (s: string, list: readonly string[]): boolean => {
+  for (const p of list) if (s.startsWith(p)) return true;
+  return false;
+};
+
 const idOf = (text: string, cidr: number | undefined): { id: string; addr: Failure['addr']; cidr?: number } => {
   const a = parseAddr(text);
   if (!a) return { id: text, addr: null };
@@ -148,9 +153,12 @@ export class Matcher {
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
     const hits: Hit[] = [];
     let ignored = false;
-    for (let i = 0; i < f.failregex.length; i++) {
+    const cands = head === null ? null : f.dispatch.get(head[0] ?? '') ?? f.wild;
+    const count = cands ? cands.length : f.failregex.length;
+    for (let c = 0; c < count; c++) {
+      const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
-      if (head !== null && r.prefix !== null && !head.startsWith(r.prefix)) continue;
+      if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
       if (buf === null) buf = joinBuf(this.#buffer);
       const m = r.re.exec(buf);
       if (!m) continue;
