@@ -1,4 +1,4 @@
-import { parseAddr } from '../../core/addr.js';
+import { parseAddr, type Addr } from '../../core/addr.js';
 import type { Failure, LogLine } from '../types.js';
 import { groupsOf, type CompiledRegex } from './compiled-regex.js';
 import { DateDetector } from './date/detector.js';
@@ -71,8 +71,15 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-const idOf = (text: string, cidr: number | undefined): { id: string; addr: Failure['addr']; cidr?: number } => {
-  const a = parseAddr(text);
+// Attackers repeat: parse each address text once (bounded cache, cleared when full).
+const ADDR_CACHE_MAX = 16384;
+const idOf = (text: string, cidr: number | undefined, cache: Map<string, Addr | null>): { id: string; addr: Failure['addr']; cidr?: number } => {
+  let a = cache.get(text);
+  if (a === undefined) {
+    a = parseAddr(text);
+    if (cache.size >= ADDR_CACHE_MAX) cache.clear();
+    cache.set(text, a);
+  }
   if (!a) return { id: text, addr: null };
   const full = a.family === 4 ? 32 : 128;
   if (cidr === undefined || cidr >= full) return { id: a.text, addr: a };
@@ -89,6 +96,7 @@ export class Matcher {
   #lastDateText = '';
   #mlfid = new MlfidCache();
   #seq = 0;
+  #addrs = new Map<string, Addr | null>();
   #seqOf = new WeakMap<Tuple, number>();
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
@@ -189,8 +197,8 @@ export class Matcher {
       else { ip = g.dns as string | undefined; if (ip === undefined && mlfid === undefined) ip = fid; }
       let id: ReturnType<typeof idOf> | null = null;
       if (ip === undefined) g.mlfpending = 1;
-      else if (fid === undefined || fid === ip) id = idOf(ip, cidr);
-      else { const a = idOf(ip, cidr); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
+      else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
+      else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
       hits.push(this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail)));
       if (!checkAll) break;
     }
@@ -210,7 +218,7 @@ export class Matcher {
 
   #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
     const groups: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fail)) if (typeof v === 'string') groups[k] = v;
+    for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
     return { regex, id, addr, ...(cidr !== undefined ? { cidr } : {}), time, groups, nofail };
   }
 }
