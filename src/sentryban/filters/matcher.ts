@@ -1,6 +1,6 @@
 import { parseAddr, type Addr } from '../../core/addr.js';
 import type { Failure, LogLine } from '../types.js';
-import { groupsOf, type CompiledRegex } from './compiled-regex.js';
+import { groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
@@ -154,7 +154,7 @@ export class Matcher {
       const m = f.prefregex.re.exec(buf);
       if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
       preMatch = m;
-      const content = m.groups?.content;
+      const content = groupOf(f.prefregex, m, 'content');
       if (content) { this.#buffer = [['', '', content]]; buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
