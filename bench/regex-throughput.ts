@@ -9,7 +9,7 @@ import { execa } from 'execa';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINES = 1_000_000;
 const PEER_LINES = 200_000; // fail2ban-regex runs on a bounded prefix (same content), it is ~50x slower
-const RUNS = 3;
+const RUNS = 5;
 const STOCK = '/etc/fail2ban/filter.d/sshd.conf';
 
 // Small deterministic PRNG (mulberry32).
