@@ -84,11 +84,14 @@ const rename = (n: Node, suffix: string): Node => map(n, (x) => {
 });
 
 export const BRANCH_SUFFIX_RE = /__b\d+$/;
+// Each conditional doubles the expression at most; beyond this the regex would be too large to be useful.
+const MAX_BRANCHES = 64;
 
 // Returns the node unchanged when it has no conditional.
 export const expandConditionals = (n: Node): Node => {
   const names = groupNames(n, new Set());
   const branches = expand(n, names);
+  if (branches.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals: ${branches.length} alternatives (at most ${MAX_BRANCHES})`);
   if (branches.length === 1) return branches[0] as Node;
   return { t: 'alt', alts: branches.map((b, i) => (i === 0 ? b : rename(b, `__b${i}`))).map((b) => ({ t: 'group', kind: 'noncap', body: b }) as Node) };
 };
