@@ -16,7 +16,7 @@ export type MatcherOptions = {
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
-export type Hit = { regex: number; id: string | null; addr: Failure['addr']; cidr?: number; time: number | null; groups: Record<string, string>; nofail: boolean };
+export type Hit = { regex: number; id: string | null; addr: Failure['addr']; cidr?: number; time: number | null; groups: Record<string, string>; nofail: boolean; lines?: string[] };
 
 export type MatchResult = {
   failures: Failure[]; // what the jail counts
@@ -199,14 +199,16 @@ export class Matcher {
       if (ip === undefined) g.mlfpending = 1;
       else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
       else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
-      hits.push(this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail)));
+      const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
+      if (multi && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
+      hits.push(hit);
       if (!checkAll) break;
     }
     const failures: Failure[] = [];
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
       if (h.id === null || h.time === null) continue;
-      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: h.lines ?? [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
     }
     if (before && hits.some((h) => !h.nofail)) {
       const still = new Set(this.#buffer);
