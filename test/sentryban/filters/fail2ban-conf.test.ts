@@ -86,7 +86,7 @@ describe('fail2ban config files', () => {
 describe('our YAML filters', () => {
   const yml = (text: string): string => { const p = join(tmp.dir, 'f.yaml'); writeFileSync(p, text); return p; };
   it('refuses unknown keys with file:line and a hint', () => {
-    expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\nmaxline: 2\n')))).toEqual([`${join(tmp.dir, 'f.yaml')}:3: maxline: unknown key (did you mean "maxlines"?)`]);
+    expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\nmaxline: 2\n')))).toEqual([`${join(tmp.dir, 'f.yaml')}:3:1: maxline: unknown key (did you mean "maxlines"?)`]);
   });
   it('refuses a bad regex at its list item line, and YAML syntax errors at their line', () => {
     expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\n  - ^(y <ADDR>$\n')))[0]).toMatch(/f\.yaml:3: failregex: cannot translate to JavaScript: missing \)/);
