@@ -1,33 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { load as loadYaml } from 'js-yaml';
 import { closest, diag, fail, type Diagnostic, type Result } from '../../core/diagnostics.js';
+import { parseYamlTree, type YNode } from '../config/yaml-tree.js';
 import { compileFilter, type CompileOptions, type Filter } from './filter.js';
 import type { RegexSource } from './fail2ban/filter-reader.js';
 
 const KEYS = ['name', 'description', 'prefregex', 'failregex', 'ignoreregex', 'datepattern', 'maxlines', 'journalmatch', 'usedns'] as const;
 
-// Line of a top-level key, and of the n-th list item under it (1-based lines), found in the text.
-const keyLines = (text: string): Map<string, { line: number; items: number[] }> => {
-  const out = new Map<string, { line: number; items: number[] }>();
-  let cur: { line: number; items: number[] } | null = null;
-  text.split('\n').forEach((l, i) => {
-    const k = /^([A-Za-z_][\w-]*)\s*:/.exec(l);
-    if (k) { cur = { line: i + 1, items: [] }; out.set(k[1] ?? '', cur); return; }
-    if (cur && /^\s+-\s/.test(l)) cur.items.push(i + 1);
-  });
-  return out;
-};
+const at = (n: YNode, key: string, message: string): Diagnostic => diag(n.pos.file, n.pos.line, message, key, n.pos.col);
 
-const strList = (v: unknown, key: string, file: string, pos: { line: number; items: number[] } | undefined, errors: Diagnostic[]): RegexSource[] => {
-  if (v === undefined || v === null) return [];
-  const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : null;
-  if (!list) { errors.push(diag(file, pos?.line ?? 0, `expected a string or a list of strings, got ${typeof v}`, key)); return []; }
+// A string or a list of strings, each with the line it is written on.
+const strList = (n: YNode | undefined, key: string, errors: Diagnostic[]): RegexSource[] => {
+  if (!n) return [];
+  const items = n.kind === 'seq' ? n.items : [n];
   const out: RegexSource[] = [];
-  list.forEach((s, i) => {
-    const line = pos?.items[i] ?? pos?.line ?? 0;
-    if (typeof s !== 'string' || s.trim() === '') errors.push(diag(file, line, `expected a non-empty string, got ${JSON.stringify(s)}`, `${key}[${i}]`));
-    else out.push({ regex: s, file, line });
+  items.forEach((it, i) => {
+    const path = n.kind === 'seq' ? `${key}[${i}]` : key;
+    if (it.kind !== 'scalar' || it.text.trim() === '') errors.push(at(it, path, `expected a non-empty string, got ${it.kind === 'scalar' ? JSON.stringify(it.text) : `a ${it.kind}`}`));
+    else out.push({ regex: it.text, file: it.pos.file, line: it.pos.line });
   });
   return out;
 };
@@ -36,35 +26,45 @@ const strList = (v: unknown, key: string, file: string, pos: { line: number; ite
 export const loadYamlFilter = (file: string, o: CompileOptions = {}): Result<Filter> => {
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (e) { return fail([diag(file, 0, `cannot read: ${(e as Error).message}`)]); }
-  let doc: unknown;
-  try { doc = loadYaml(text, { filename: file }); } catch (e) {
-    const mark = (e as { mark?: { line: number; column: number } }).mark;
-    return fail([diag(file, (mark?.line ?? -1) + 1, (e as { reason?: string }).reason ?? (e as Error).message, '', (mark?.column ?? -1) + 1)]);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail([diag(file, 1, 'expected a mapping of filter keys')]);
-  const pos = keyLines(text);
+  const tree = parseYamlTree(text, file);
+  if (!tree.ok) return tree;
+  const root = tree.value;
+  if (!root || root.kind !== 'map') return fail([diag(file, root?.pos.line ?? 1, 'expected a mapping of filter keys')]);
   const errors: Diagnostic[] = [];
-  const d = doc as Record<string, unknown>;
-  for (const k of Object.keys(d)) {
-    if (!(KEYS as readonly string[]).includes(k)) {
-      const hint = closest(k, KEYS);
-      errors.push(diag(file, pos.get(k)?.line ?? 0, `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`, k));
-    }
+  const get = new Map<string, YNode>();
+  for (const e of root.entries) {
+    if (!(KEYS as readonly string[]).includes(e.key)) {
+      const hint = closest(e.key, KEYS);
+      errors.push(diag(file, e.keyPos.line, `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`, e.key, e.keyPos.col));
+    } else if (get.has(e.key)) errors.push(diag(file, e.keyPos.line, 'key given twice', e.key, e.keyPos.col));
+    else get.set(e.key, e.value);
   }
-  const failregex = strList(d.failregex, 'failregex', file, pos.get('failregex'), errors);
-  const ignoreregex = strList(d.ignoreregex, 'ignoreregex', file, pos.get('ignoreregex'), errors);
-  const pref = strList(d.prefregex, 'prefregex', file, pos.get('prefregex'), errors);
-  const dates = strList(d.datepattern, 'datepattern', file, pos.get('datepattern'), errors);
-  const jm = strList(d.journalmatch, 'journalmatch', file, pos.get('journalmatch'), errors);
-  const maxlines = d.maxlines ?? 1;
-  if (typeof maxlines !== 'number' || !Number.isInteger(maxlines) || maxlines < 1) errors.push(diag(file, pos.get('maxlines')?.line ?? 0, `expected a positive integer, got ${JSON.stringify(maxlines)}`, 'maxlines'));
-  const usedns = d.usedns === undefined ? 'no' : d.usedns === false ? 'no' : d.usedns === true ? 'yes' : d.usedns;
-  if (!['yes', 'no', 'warn', 'raw'].includes(String(usedns))) errors.push(diag(file, pos.get('usedns')?.line ?? 0, `expected yes, no, warn or raw, got ${JSON.stringify(d.usedns)}`, 'usedns'));
-  if (pref.length > 1) errors.push(diag(file, pos.get('prefregex')?.line ?? 0, 'expected one prefregex', 'prefregex'));
+  const failregex = strList(get.get('failregex'), 'failregex', errors);
+  const ignoreregex = strList(get.get('ignoreregex'), 'ignoreregex', errors);
+  const pref = strList(get.get('prefregex'), 'prefregex', errors);
+  const dates = strList(get.get('datepattern'), 'datepattern', errors);
+  const jm = strList(get.get('journalmatch'), 'journalmatch', errors);
+  const scalar = (key: string): { text: string; node: YNode } | null => {
+    const n = get.get(key);
+    if (!n) return null;
+    if (n.kind !== 'scalar') { errors.push(at(n, key, `expected a single value, got a ${n.kind}`)); return null; }
+    return { text: n.text, node: n };
+  };
+  const ml = scalar('maxlines');
+  const maxlines = ml ? Number(ml.text) : 1;
+  if (ml && !(/^\d+$/.test(ml.text) && maxlines >= 1)) errors.push(at(ml.node, 'maxlines', `expected a positive integer, got ${JSON.stringify(ml.text)}`));
+  const dns = scalar('usedns');
+  const usedns = dns === null ? 'no' : ({ false: 'no', true: 'yes' } as Record<string, string>)[dns.text] ?? dns.text;
+  if (dns && !['yes', 'no', 'warn', 'raw'].includes(usedns)) errors.push(at(dns.node, 'usedns', `expected yes, no, warn or raw, got ${JSON.stringify(dns.text)}`));
+  const name = scalar('name');
+  scalar('description');
+  const prefNode = get.get('prefregex');
+  if (pref.length > 1 && prefNode) errors.push(at(prefNode, 'prefregex', 'expected one prefregex'));
+  if (!get.has('failregex')) errors.push(diag(file, root.pos.line, 'missing key', 'failregex'));
   if (errors.length) return fail(errors);
   return compileFilter({
-    name: typeof d.name === 'string' ? d.name : basename(file).replace(/\.ya?ml$/, ''), files: [file],
+    name: name?.text ?? basename(file).replace(/\.ya?ml$/, ''), files: [file],
     prefregex: pref[0] ?? null, failregex, ignoreregex, datepattern: dates.length ? dates.map((x) => x.regex).join('\n') : null,
-    maxlines: maxlines as number, journalmatch: jm.map((x) => x.regex), usedns: String(usedns),
-  }, { usedns: String(usedns), ...o });
+    maxlines, journalmatch: jm.map((x) => x.regex), usedns,
+  }, { usedns, ...o });
 };
