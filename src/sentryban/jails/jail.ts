@@ -68,7 +68,7 @@ const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: str
   if (ticket.retry < cfg.maxretry || !target) return out;
   state.tickets.delete(key);
   const why = `${ticket.retry} failure${ticket.retry === 1 ? "" : "s"}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
-  out.push(...decideBan(cfg, state, target, ticket.last, ticket.failures, why, env));
+  out.push(...decideBan(cfg, state, target, ticket.last, [{ ...f, lines: ticket.lines }], why, env));
   out.push(...escalate(cfg, state, target, ticket.last, env));
   return out;
 };
