@@ -16,7 +16,7 @@ import { Store } from './store/store.js';
 import type { ActionBackend } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
-export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banDir?: string };
+export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
 
 // The bundled config (sentryban.yaml + jails/ at the package root) unless root has /etc/sentryban.
 export const defaultConfigDir = (): string => {
@@ -31,6 +31,7 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
     if (a === '--foreground' || a === '-f') o.foreground = true;
     else if (a === '--config' || a === '-c') { const v = argv[++i]; if (!v) return '--config needs a folder'; o.configDir = v; }
     else if (a?.startsWith('--config=')) o.configDir = a.slice(9);
+    else if (a === '--fail2ban-config') { const v = argv[++i]; if (!v) return '--fail2ban-config needs a folder (e.g. /etc/fail2ban)'; o.fail2banConfig = v; }
     else return `unknown option "${a}"`;
   }
   if (o.configDir === '') o.configDir = defaultConfigDir();
@@ -38,20 +39,20 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
 };
 
 export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
-  const loaded = await loadConfig(opts.configDir, opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {});
+  const loaded = await loadConfig(opts.configDir, opts.fail2banConfig ? { fail2banConfig: opts.fail2banConfig, fail2banDir: resolve(opts.fail2banConfig) } : {});
   if (!loaded.ok) {
     for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
     return EX_CONFIG;
   }
-  if (!opts.foreground) return detach(opts.configDir);
+  if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
   return serve(loaded.value, opts.clock ?? systemClock);
 };
 
 // Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
-const detach = (configDir: string): number => {
+const detach = (configDir: string, f2b: string | undefined): number => {
   const bin = process.argv[1] ?? '';
-  const child = spawn(process.execPath, [bin, 'daemon', '--foreground', '--config', configDir], { detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'daemon', '--foreground', '--config', configDir, ...(f2b ? ['--fail2ban-config', f2b] : [])], { detached: true, stdio: 'ignore' });
   child.unref();
   process.stdout.write(`sentryban: daemon started, pid ${String(child.pid)}\n`);
   return 0;
