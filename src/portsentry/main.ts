@@ -1,4 +1,94 @@
-export const main = async (_argv: string[]): Promise<number> => {
-  process.stdout.write('usage: portsentry [-tcp -udp -stcp -atcp -sudp -audp]\n');
-  return 255;
+import { Resolver } from 'node:dns/promises';
+import type { Addr } from '../core/addr.js';
+import { systemClock } from '../core/clock.js';
+import { BlockedStore } from './blocked.js';
+import { modeOf, OPTIONS_HELP, parseCli, type CliOptions } from './cli.js';
+import { detach, notifyParent } from './daemon.js';
+import type { DetectionMode } from './event.js';
+import { IgnoreGate } from './ignore-gate.js';
+import * as L from './lines.js';
+import { openLogger, type Logger } from './log.js';
+import { MODES, type ModeEntry } from './modes.js';
+import { Pipeline } from './pipeline.js';
+import { checkPrivilege } from './privilege.js';
+import { makeCommandRunner } from './run-command.js';
+import { prepare } from './startup.js';
+import { StateEngine } from './trigger.js';
+
+const out = (t: string): void => { process.stdout.write(t); };
+const err = (t: string): void => { process.stderr.write(t); };
+
+// 1.2's Exit(): two shutdown lines on every exit path, then the status.
+const exitWith = async (logger: Logger, code: number): Promise<number> => {
+  L.shuttingDown().forEach(logger.log);
+  await logger.close();
+  return code;
 };
+
+const reverseName = (): ((a: Addr) => Promise<string>) => {
+  const resolver = new Resolver({ timeout: 3000, tries: 1 });
+  return async (a) => {
+    try { return (await resolver.reverse(a.text))[0] ?? a.text; } catch { return a.text; }
+  };
+};
+
+// SIGTERM/SIGABRT/SIGURG end the daemon with the signal number as status (1.2); SIGINT too, for --foreground.
+const waitForSignal = (): Promise<number> => new Promise((resolve) => {
+  for (const s of ['SIGHUP', 'SIGPIPE', 'SIGALRM'] as const) process.on(s, () => {});
+  const nums: Record<string, number> = { SIGTERM: 15, SIGABRT: 6, SIGURG: 23, SIGINT: 2 };
+  for (const [s, n] of Object.entries(nums)) process.once(s, () => resolve(n));
+});
+
+const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, logger: Logger): Promise<number> => {
+  const io = { log: logger.log, out, err };
+  if (!opts.daemonChild) logger.log(L.starting());
+  const prep = await prepare(opts.config, mode, io, opts.daemonChild);
+  if (!prep.ok) return exitWith(logger, prep.code);
+  if (!opts.foreground && !opts.daemonChild) {
+    await logger.close();
+    const status = await detach(process.argv[1] ?? '', [opts.mode ?? '', '--config', opts.config, '--hosts-deny', opts.hostsDeny]);
+    if (status === 'ok') return 0;
+    err('portsentry: the daemon did not start; see syslog for why\n');
+    return 1;
+  }
+  if (opts.daemonChild) { process.umask(0o077); }
+  const pipeline = new Pipeline({
+    conf: prep.conf, log: logger.log, ignore: new IgnoreGate(prep.ignoreFile),
+    engine: new StateEngine(prep.conf.scanTrigger ?? 0), store: new BlockedStore(prep.blockedFile, prep.historyFile),
+    hostsDeny: opts.hostsDeny, run: makeCommandRunner(), resolve: reverseName(), now: () => new Date(),
+  });
+  const sensor = entry.sensor(prep.conf, { log: logger.log, submit: (ev, h) => { void pipeline.submit(ev, h); }, clock: systemClock });
+  if (!(await sensor.start())) {
+    logger.log(L.notPortsentryMode());
+    notifyParent('failed');
+    await sensor.stop();
+    return exitWith(logger, 255);
+  }
+  logger.log(L.active());
+  notifyParent('ok');
+  const signal = await waitForSignal();
+  await sensor.stop();
+  return exitWith(logger, signal);
+};
+
+export const main = async (argv: string[]): Promise<number> => {
+  const cli = parseCli(argv);
+  if (cli.kind === 'help') { out(L.USAGE + OPTIONS_HELP); return 0; }
+  const logger = openLogger({ stdout: cli.kind === 'run' && cli.opts.stdout });
+  if (cli.kind === 'usage') { out(L.USAGE); return exitWith(logger, 255); }
+  const mode = modeOf(cli.opts.mode);
+  const priv = checkPrivilege(cli.opts.config, mode, mode ? MODES[mode] : undefined);
+  if (!priv.ok) {
+    out(L.NEED_ROOT);
+    if (priv.hint) err(`portsentry: ${priv.hint}\n`);
+    return exitWith(logger, 255);
+  }
+  const entry = mode ? MODES[mode] : undefined;
+  if (!mode || !entry) {
+    out(L.USAGE);
+    if (mode) err(`portsentry: mode -${mode} is not available in this build\n`);
+    return exitWith(logger, 255);
+  }
+  return runMode(cli.opts, mode, entry, logger);
+};
+

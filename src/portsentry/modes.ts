@@ -1,0 +1,15 @@
+import type { DetectionMode } from './event.js';
+import type { SensorFactory } from './sensors/types.js';
+import { tcpSensor } from './sensors/tcp.js';
+import { udpSensor } from './sensors/udp.js';
+
+// Mode name (the 1.2 flag without its dash) -> sensor. Raw modes are new rows, nothing else changes.
+// `privileged`: the mode needs root whatever the ports (raw sockets); port modes need it only for ports < 1024.
+export type ModeEntry = { proto: 'tcp' | 'udp'; sensor: SensorFactory; privileged: boolean };
+
+export const MODES: Partial<Record<DetectionMode, ModeEntry>> = {
+  tcp: { proto: 'tcp', sensor: tcpSensor, privileged: false },
+  udp: { proto: 'udp', sensor: udpSensor, privileged: false },
+};
+
+export const ALL_MODE_FLAGS: readonly DetectionMode[] = ['tcp', 'udp', 'stcp', 'atcp', 'sudp', 'audp'];

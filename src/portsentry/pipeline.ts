@@ -1,0 +1,65 @@
+import type { Addr } from '../core/addr.js';
+import type { PortsentryConf } from './conf.js';
+import type { ProbeEvent } from './event.js';
+import type { BlockedStore } from './blocked.js';
+import type { IgnoreGate } from './ignore-gate.js';
+import * as L from './lines.js';
+import { dispose } from './respond.js';
+import type { CommandRunner } from './run-command.js';
+import type { StateEngine } from './trigger.js';
+
+// The one path every sensor's events take: ignore -> SCAN_TRIGGER -> (banner) -> detection line -> already
+// blocked? -> respond -> blocked/history line. Events are handled one at a time, in arrival order, as 1.2's
+// single loop did, so log lines of two events never interleave.
+export type PipelineDeps = {
+  conf: PortsentryConf;
+  log: (line: string) => void;
+  ignore: IgnoreGate;
+  engine: StateEngine;
+  store: BlockedStore;
+  hostsDeny: string;
+  run: CommandRunner;
+  resolve: (addr: Addr) => Promise<string>;
+  now: () => Date;
+};
+
+// Sensor callbacks: onAlarm at the point where 1.2 writes the banner (classic modes), onDone when finished.
+export type ProbeHooks = { onAlarm?: (banner: string | null) => void; onDone?: () => void };
+
+export class Pipeline {
+  readonly #d: PipelineDeps;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(deps: PipelineDeps) { this.#d = deps; }
+
+  submit(ev: ProbeEvent, hooks: ProbeHooks = {}): Promise<void> {
+    const next = this.#queue.then(() => this.#handle(ev, hooks)).catch((e: unknown) => {
+      this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
+    }).finally(() => hooks.onDone?.());
+    this.#queue = next;
+    return next;
+  }
+
+  async #handle(ev: ProbeEvent, hooks: ProbeHooks): Promise<void> {
+    const d = this.#d;
+    const ip = ev.src.text;
+    const ig = await d.ignore.check(ev.src);
+    if (ig.verdict === 'ignored') return;
+    ig.syslog.forEach(d.log);
+    const trig = d.engine.hit(ev.src);
+    trig.syslog.forEach(d.log);
+    if (!trig.alarm) return;
+    hooks.onAlarm?.(d.conf.portBanner);
+    const host = d.conf.resolveHost ? await d.resolve(ev.src) : ip;
+    L.detectionLines(ev, host, ip).forEach(d.log);
+    if (ig.verdict === 'local') { d.log(L.localAddress(ip)); return; }
+    const check = await d.store.isBlocked(ev.src);
+    check.syslog.forEach(d.log);
+    if (check.blocked) { d.log(L.alreadyBlockedLine(ev.mode, host, ip)); return; }
+    const ok = await dispose({ conf: d.conf, hostsDeny: d.hostsDeny, run: d.run, log: d.log },
+      { addr: ev.src, port: ev.dstPort, mode: ev.mode, proto: ev.proto });
+    if (!ok) { d.log(L.couldNotBlockLine(ev.mode, host, ip)); return; }
+    const proto = ev.proto === 'tcp' ? 'TCP' : 'UDP';
+    (await d.store.record(L.blockedLine(d.now(), host, ip, ev.dstPort, proto))).forEach(d.log);
+  }
+}
