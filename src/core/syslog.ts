@@ -21,6 +21,8 @@ export const formatSyslogDatagram = (pri: number, at: Date, tag: string, pid: nu
   return `<${pri}>${MONTHS[at.getMonth()]} ${dd} ${t} ${tag}[${pid}]: ${message}`;
 };
 
+const MAX_PENDING = 10000;
+
 export type SyslogOptions = { path?: string; tag: string; facility?: number; severity?: number; pid?: () => number };
 
 // Local syslog through /dev/log (a datagram socket), as openlog(tag, LOG_PID, facility) would.
@@ -34,18 +36,56 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
   const unix = require('unix-dgram') as {
     createSocket(type: string): {
       on(ev: string, fn: (...a: unknown[]) => void): void;
-      send(buf: Buffer, off: number, len: number, path: string, cb?: (err?: unknown) => void): void;
+      send(buf: Buffer, cb: (err?: unknown) => void): void;
+      connect(path: string): void;
+      connected?: boolean;
       close(): void;
     };
   };
   const sock = unix.createSocket('unix_dgram');
   sock.on('error', () => {});
+  // /dev/log queues only net.unix.max_dgram_qlen (10) datagrams. glibc's syslog() connects and then blocks; we
+  // connect too (only a connected socket reports when the receiver has room again), queue (bounded) and resend
+  // in order on 'writable', so a burst of lines is not lost. A refused send (syslogd restarted) reconnects once.
+  const pending: Buffer[] = [];
+  let congested = false;
+  const connect = (): void => { try { sock.connect(path); } catch { /* syslogd not there: lines are dropped */ } };
+  connect();
+  const sendOne = (buf: Buffer): 'sent' | 'congested' | 'failed' => {
+    let outcome: 'sent' | 'congested' | 'failed' = 'sent';
+    try {
+      sock.send(buf, (err?: unknown) => {
+        const code = (err as { code?: unknown } | undefined)?.code;
+        if (code === 1) outcome = 'congested';
+        else if (err) outcome = 'failed';
+      });
+    } catch { outcome = 'failed'; }
+    return outcome;
+  };
+  const flush = (): void => {
+    while (pending.length > 0 && !congested) {
+      const buf = pending[0] as Buffer;
+      let r = sendOne(buf);
+      if (r === 'failed') { connect(); r = sendOne(buf); }
+      if (r === 'congested') { congested = true; break; }
+      pending.shift();
+    }
+  };
+  let closing = false;
+  const closeNow = (): void => { try { sock.close(); } catch { /* already closed */ } };
+  sock.on('writable', () => { congested = false; flush(); if (closing && pending.length === 0) closeNow(); });
   return {
     available: true,
     log(message: string, severity = defaultSeverity) {
-      const buf = Buffer.from(formatSyslogDatagram(facility * 8 + severity, new Date(), opts.tag, pid(), message));
-      try { sock.send(buf, 0, buf.length, path, () => {}); } catch { /* syslog down: never stop the daemon */ }
+      if (pending.length >= MAX_PENDING) return;
+      pending.push(Buffer.from(formatSyslogDatagram(facility * 8 + severity, new Date(), opts.tag, pid(), message)));
+      flush();
     },
-    close() { try { sock.close(); } catch { /* already closed */ } },
+    // Lines still queued get up to a second to leave.
+    close() {
+      closing = true;
+      if (pending.length === 0) { closeNow(); return; }
+      setTimeout(closeNow, 1000);
+    },
   };
 };

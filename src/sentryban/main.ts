@@ -1,4 +1,5 @@
 import { CLIENT_USAGE, runClient } from './cli.js';
+import { runRegex } from './commands/regex.js';
 import { VERBS, type Verb } from './control/protocol.js';
 import { parseDaemonArgs, runDaemon } from './daemon.js';
 
@@ -7,17 +8,20 @@ const USAGE = `usage: sentryban <command> [options]
 commands:
   daemon [--config DIR] [--foreground] [--fail2ban-config /etc/fail2ban]   run the ban manager
              (--fail2ban-config adds the enabled jails of an existing fail2ban configuration)
-  regex      test a filter against a log (the peer of fail2ban-regex)
+  regex LOG FILTER [--json]              test a filter against a log (the peer of fail2ban-regex)
 ${CLIENT_USAGE}
 `;
 
-type Command = (argv: string[]) => Promise<number>;
-const COMMANDS: Record<string, Command> = {
+export type Command = (argv: string[]) => Promise<number>;
+
+// One entry per verb: the daemon, the regex tester, and the client verbs of the control socket.
+export const COMMANDS: Record<string, Command> = {
   daemon: async (argv) => {
     const o = parseDaemonArgs(argv);
     if (typeof o === 'string') { process.stderr.write(`sentryban daemon: ${o}\n`); return 64; }
     return runDaemon(o);
   },
+  regex: (argv) => runRegex(argv),
   ...Object.fromEntries(VERBS.map((v: Verb) => [v, (argv: string[]) => runClient(v, argv)])),
 };
 

@@ -16,10 +16,7 @@ import type { CommandAction } from './command/load.js';
 export type BackendDeps = {
   runner?: Runner;
   clock: Clock;
-  commandActions?: ReadonlyMap<string, CommandAction>;
-  // The jail's port/protocol, for $PORT$/$PROTOCOL$ in command actions.
-  jailPort?: string;
-  jailProtocol?: string;
+  commandActions?: ReadonlyMap<string, CommandAction>; // from loadCommandActions('<config>/actions')
 };
 
 // One backend instance per jail and action. Errors here are configuration errors (the spec names something
@@ -37,7 +34,7 @@ export const createBackend = (spec: ActionSpec, deps: BackendDeps): Result<Actio
       if (!a) return fail([diag('', 0, `no command action "${spec.action}" (looked for actions/${spec.action}.yaml)`, 'action')]);
       const unknown = Object.keys(spec.params).filter((k) => !(k in a.params));
       if (unknown.length) return fail([diag(a.file, 0, `unknown parameter(s) ${unknown.join(', ')} for action ${a.name}; it declares: ${Object.keys(a.params).join(', ') || 'none'}`, 'action')]);
-      const ctx = { jail: spec.jail, port: deps.jailPort ?? '', protocol: deps.jailProtocol ?? 'tcp', params: { ...a.params, ...spec.params } };
+      const ctx = { jail: spec.jail, port: spec.port, protocol: spec.protocol, params: { ...a.params, ...spec.params } };
       return ok(new CommandBackend(a, ctx, runner));
     }
   }

@@ -81,8 +81,8 @@ const buildSpec = (kind: BackendKind, jail: string, o: Options, err: Err): Actio
     case 'command': {
       const action = o.action ?? '';
       if (!isSafeName(action, 64)) err('action', `expected the name of a command action (actions/<name>.yaml), got "${action}"`);
-      const { action: _a, ...params } = o;
-      return { backend: kind, jail, action, params };
+      const { action: _a, port, protocol, ...params } = o;
+      return { backend: kind, jail, action, port: port ?? '', protocol: protocol ?? 'tcp', params };
     }
   }
 };

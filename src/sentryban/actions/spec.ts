@@ -12,7 +12,8 @@ export type NftablesSpec = { backend: 'nftables'; jail: string; table: string; p
 export type IptablesSpec = { backend: 'iptables'; jail: string; chain: string; hooks: readonly string[]; match: PortMatch; blocktype: Blocktype };
 export type IpsetSpec = { backend: 'ipset'; jail: string; set: string; hooks: readonly string[]; match: PortMatch; blocktype: Blocktype; maxelem: number };
 export type RouteSpec = { backend: 'route'; jail: string; type: RouteType; proto: number };
-export type CommandSpec = { backend: 'command'; jail: string; action: string; params: Readonly<Record<string, string>> };
+// port/protocol are the jail's (for $PORT$/$PROTOCOL$); params override the action's declared defaults.
+export type CommandSpec = { backend: 'command'; jail: string; action: string; port: string; protocol: string; params: Readonly<Record<string, string>> };
 
 export type ActionSpec = HostsDenySpec | NftablesSpec | IptablesSpec | IpsetSpec | RouteSpec | CommandSpec;
 export type BackendKind = ActionSpec['backend'];

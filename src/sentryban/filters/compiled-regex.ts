@@ -11,6 +11,7 @@ export type CompiledRegex = {
   alt: Array<[string, string]>; // alt_x[_n] -> x
   tuple: Array<[string, string]>;
   names: Set<string>;
+  prefix: string | null; // a match must start with this literal (checked before running the regex)
 };
 
 const BRANCH = /__b\d+$/;
@@ -33,7 +34,7 @@ export const compileRegex = (src: RegexSource, usedns: string, multiline: boolea
     const target = (m[2] ?? '').toLowerCase().replace(/^id$/, 'fid').replace(/^port$/, 'fport');
     (m[1] === 'alt_' ? alt : tuple).push([n, target]);
   }
-  return ok({ source: src, re: new RegExp(t.value.source, t.value.flags), hasBranches: t.value.groupNames.some((n) => BRANCH.test(n)), alt, tuple, names });
+  return ok({ source: src, re: new RegExp(t.value.source, t.value.flags), hasBranches: t.value.groupNames.some((n) => BRANCH.test(n)), alt, tuple, names, prefix: t.value.prefix });
 };
 
 export const hasFailureId = (r: CompiledRegex): boolean => FAILURE_ID_GROUPS.some((g) => r.names.has(g));

@@ -34,8 +34,8 @@ const joinBuf = (lines: readonly Tuple[]): string => {
 };
 
 // Lines of the buffer covered by a match [start, end) in buf, as fail2ban's Regex.search computes them.
-const splitMatched = (buf: string, m: RegExpExecArray, org: readonly Tuple[]): { matched: Tuple[]; unmatched: Tuple[] } => {
-  if (org.length <= 1) return { matched: [...org], unmatched: [] };
+const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[] } => {
+  if (org.length <= 1) return { matched: org, unmatched: [] };
   const s = m.index; const e = m.index + m[0].length;
   const ls = buf.lastIndexOf('\n', s) + 1 > 0 ? buf.lastIndexOf('\n', s) + 1 : 0;
   const le0 = buf.indexOf('\n', Math.max(0, e - 1));
@@ -110,21 +110,26 @@ export class Matcher {
     const timeMs = date === null ? null : date * 1000;
     if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { ...EMPTY, time: timeMs, ignored: true };
     let pre: Record<string, string> | null = null;
+    let preMatch: RegExpExecArray | null = null;
+    let contentOnly: string | null = null;
     if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
       if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
-      pre = groupsOf(f.prefregex, m);
-      const content = pre.content;
-      delete pre.content;
-      if (content) { this.#buffer = [['', '', content]]; buf = null; }
+      preMatch = m;
+      const content = m.groups?.content;
+      if (content) { this.#buffer = [['', '', content]]; buf = null; contentOnly = content; }
     }
+    // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
+    const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
     const hits: Hit[] = [];
     let ignored = false;
     for (let i = 0; i < f.failregex.length; i++) {
       const r = f.failregex[i] as CompiledRegex;
+      if (head !== null && r.prefix !== null && !head.startsWith(r.prefix)) continue;
       if (buf === null) buf = joinBuf(this.#buffer);
       const m = r.re.exec(buf);
       if (!m) continue;
+      if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
       let fail: FailData = groupsOf(r, m);
       const split = splitMatched(buf, m, org);
       if (f.ignoreregex.length && this.#ignored(multi ? joinBuf(split.matched) : buf)) {
@@ -135,11 +140,10 @@ export class Matcher {
         continue;
       }
       if (!checkAll || multi) { this.#buffer = split.unmatched; buf = null; }
-      if (pre) fail = { ...pre, ...fail };
-      const matchedText = split.matched.map((t) => t.join(''));
+      if (pre) { for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k]; }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
-        fail = mergeFailure(this.#mlfid, mlfid, fail, matchedText, nowMs);
+        fail = mergeFailure(this.#mlfid, mlfid, fail, nowMs);
         if (fail.nofail && !checkAll) { hits.push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
       }
       const g = fail as Record<string, unknown>;

@@ -1,5 +1,5 @@
 // fail2ban's multi-line failure-id cache: failures, users and flags merged per session id (mlfid).
-export type FailData = Record<string, unknown> & { users?: Set<string>; matches?: string[] };
+export type FailData = Record<string, unknown> & { users?: Set<string> };
 type Entry = { data: FailData; at: number };
 
 export class MlfidCache {
@@ -26,8 +26,8 @@ const addUser = (fail: FailData, user: unknown): Set<string> | undefined => {
 };
 
 // Merges one hit into its session (as fail2ban's Filter._mergeFailure): nofail hits are kept as context,
-// mlfgained cancels pending failures, mlfforget ends the session.
-export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, matched: string[], nowMs: number): FailData => {
+// mlfgained cancels pending failures, mlfforget ends the session. (Matched-line lists are not kept.)
+export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, nowMs: number): FailData => {
   let fail = fail0;
   let users: Set<string> | undefined;
   let nf = 0;
@@ -40,7 +40,6 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
     if (prev.nofail !== undefined) { delete prev.nofail; nf |= 4; }
     if (prev.mlfgained !== undefined) { delete prev.mlfgained; nf |= 4; }
     if (nf & 8) delete prev.mlfpending;
-    if ((nf & 4) === 0 && !prev.mlfpending) delete prev.matches;
     for (const [k, v] of Object.entries(fail)) if (v !== undefined && v !== null) prev[k] = v;
     fail = prev;
     if (nf & 2) cache.delete(mlfid);
@@ -51,14 +50,6 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
   if (fail.mlfpending || (users && users.size > 1)) {
     delete fail.mlfpending; delete fail.nofail; delete fail.mlfgained;
     nf &= ~(8 | 1);
-  }
-  if ((nf & 1) === 0) {
-    const m = [...((fail['nofail-matches'] as string[] | undefined) ?? []), ...(fail.matches ?? [])];
-    delete fail['nofail-matches'];
-    if ((nf & 8) === 0) m.push(...matched);
-    fail.matches = m;
-  } else if ((nf & 3) === 1) {
-    fail['nofail-matches'] = [...((fail['nofail-matches'] as string[] | undefined) ?? []), ...matched];
   }
   return fail;
 };

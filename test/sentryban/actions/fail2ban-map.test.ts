@@ -37,8 +37,8 @@ describe('fail2ban stock action names map to our backends', () => {
   });
 
   it('maps a name that a loaded command action carries to the command backend', () => {
-    expect(value(mapFail2banAction('mail-whois', { dest: 'root' }, { jail: 'sshd', commandActions: new Set(['mail-whois']) })))
-      .toEqual({ backend: 'command', jail: 'sshd', action: 'mail-whois', params: { dest: 'root' } });
+    expect(value(mapFail2banAction('mail-whois', { dest: 'root', port: 'ssh' }, { jail: 'sshd', commandActions: new Set(['mail-whois']) })))
+      .toEqual({ backend: 'command', jail: 'sshd', action: 'mail-whois', port: 'ssh', protocol: 'tcp', params: { dest: 'root' } });
   });
 
   it('knows the stock names the issue lists', () => {

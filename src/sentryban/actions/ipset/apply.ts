@@ -3,7 +3,7 @@ import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { IpsetSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../serial.js';
-import { SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
+import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';
 import { kernelTimeout, planSetRules, planSwapRestore, setName } from './plan.js';
@@ -46,6 +46,7 @@ export class IpsetBackend implements ActionBackend {
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
+      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans); // a swap-in restore costs less than a diff
       const saved = await this.#save();
       if (!(saved instanceof Map)) return saved;
       if (saved.size !== SET_KEYS.length) return this.#restore(bans);

@@ -38,7 +38,7 @@ export class IptablesBackend implements ActionBackend {
       const st = await this.#state(f);
       if (!('chainExists' in st)) return st;
       const want = sourcesOf(bans, f);
-      const hooksOk = st.hookLines.length === this.#hookRules(f).length;
+      const hooksOk = st.hookLines.length === this.#hookRules().length;
       if (st.chainExists && hooksOk && sameSources(st.sources, want)) return OK;
       return this.#restore(f, this.#fullPlan(f, st, want));
     });
@@ -70,11 +70,11 @@ export class IptablesBackend implements ActionBackend {
     });
   }
 
-  #hookRules(f: Family): string[][] { void f; return planHookRules(this.#spec.hooks, this.#spec.match, ['-j', this.#spec.chain]); }
+  #hookRules(): string[][] { return planHookRules(this.#spec.hooks, this.#spec.match, ['-j', this.#spec.chain]); }
 
   #fullPlan(f: Family, st: SavedState, sources: readonly string[]): RestorePlan {
     const rules = sources.map((s) => planSourceRule(this.#spec.chain, s, this.#spec.blocktype, f));
-    return { chain: { name: this.#spec.chain, rules }, deleteSaved: st.hookLines, insert: this.#hookRules(f) };
+    return { chain: { name: this.#spec.chain, rules }, deleteSaved: st.hookLines, insert: this.#hookRules() };
   }
 
   async #rebuild(f: Family, bans: readonly Ban[]): Promise<ActionOutcome> {

@@ -3,11 +3,12 @@ import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { NftablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../serial.js';
-import { elementText, setKeyOf, wantedElements } from '../targets.js';
+import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
 import { planBan, planFlush, planRepair, planRestore, planStop, planUnban } from './plan.js';
 import { diffElements, needsRebuild, parseNftState } from './check.js';
 
 const NFT_BATCH = ['nft', '-f', '-'];
+
 
 // nftables: every change is one `nft -f -` transaction on our own table.
 export class NftablesBackend implements ActionBackend {
@@ -41,6 +42,7 @@ export class NftablesBackend implements ActionBackend {
   // Rebuild when the structure is damaged; otherwise add missing elements and drop strays in one transaction.
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
+      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans);
       const argv = ['nft', '-j', 'list', 'table', 'inet', this.#spec.table];
       const { result } = await runChecked(this.#run, this.name, argv);
       if (result.exitCode !== 0) {

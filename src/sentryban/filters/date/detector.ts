@@ -15,7 +15,12 @@ const exec = (re: RegExp, line: string, from = 0, to = line.length): RegExpExecA
 };
 
 // Position of the date text: the __d group (or its copy in a conditional branch).
-const dateSpan = (m: RegExpExecArray): [number, number] => {
+const dateSpan = (m: RegExpExecArray, byPrefix: boolean): [number, number] => {
+  if (byPrefix) {
+    const g = m.groups as Record<string, string | undefined>;
+    const s = m.index + (g.__p?.length ?? 0);
+    return [s, s + (g.__d?.length ?? 0)];
+  }
   const idx = m.indices?.groups;
   if (idx) for (const k in idx) { const v = idx[k]; if (v && (k === '__d' || k.startsWith('__d__b'))) return v; }
   return [m.index, m.index + m[0].length];
@@ -37,6 +42,9 @@ export class DateDetector {
   #lastIdx = BIG;
   #firstUnused = 0;
   #tz: TimeZone;
+  #cacheTpl: DateTemplate | null = null;
+  #cacheText = '';
+  #cacheTime: number | null = null;
 
   constructor(templates: readonly DateTemplate[], tz: TimeZone) {
     this.#slots = templates.map((t) => ({ t, hits: 0, lastUsed: 0, distance: BIG }));
@@ -121,9 +129,13 @@ export class DateDetector {
     const r = this.#matchTime(line, nowMs / 1000);
     if (!r) return null;
     const [m, i] = r;
-    const [start, end] = dateSpan(m);
+    const tpl = (this.#slots[i] as Slot).t;
+    const [start, end] = dateSpan(m, tpl.byPrefix);
     if (start === end) return { start, end, time: null, empty: true };
     const t = (this.#slots[i] as Slot).t;
+    // Consecutive lines usually carry the same date text: reuse its conversion (same template, same text).
+    const text = line.slice(start, end);
+    if (t === this.#cacheTpl && text === this.#cacheText) return { start, end, time: this.#cacheTime, empty: false };
     const g = foldGroups(m);
     let time: number | null;
     if (t.kind === 'pattern') time = groupsToEpoch(g, nowMs, this.#tz);
@@ -134,6 +146,7 @@ export class DateDetector {
       if (t.longEpoch && v.length >= 13) n = v.length >= 16 && !v.includes('.') ? n / 1e6 : n / 1e3;
       time = n;
     }
+    this.#cacheTpl = t; this.#cacheText = text; this.#cacheTime = time;
     return { start, end, time, empty: false };
   }
 }

@@ -10,6 +10,9 @@ export type DateTemplate = {
   lineBegin: boolean; // anchored at line start (or end): no need to search elsewhere
   isAnchoredCopy: boolean;
   weight: number;
+  // true: the date span is computed from the __p (text before the date) and __d groups, without the
+  // costlier `d` (indices) flag; false: the regex has the `d` flag.
+  byPrefix: boolean;
 };
 
 const GLOBAL_FLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
@@ -56,6 +59,24 @@ const closeExtra = (re: string, start: number, headLen: number, name: string): s
   return re;
 };
 
+// When the date group sits at the top level (no top-level "|"), wrap what precedes it as __p so the date's
+// start is m.index + __p.length: no need for match indices on the hot path.
+const wrapPrefix = (re: string): string | null => {
+  const flags = /^(?:\(\?[a-zA-Z]+\))*/.exec(re)?.[0] ?? '';
+  let depth = 0; let inClass = false; let first = -1;
+  for (let i = flags.length; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') { inClass = true; if (re[i + 1] === '^') i++; if (re[i + 1] === ']') i++; continue; }
+    if (c === '(') { if (first < 0 && depth === 0 && re.startsWith('(?P<__d>', i)) first = i; depth++; }
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return null;
+  }
+  if (first < 0) return null;
+  return `${flags}(?P<__p>${re.slice(flags.length, first)})${re.slice(first)}`;
+};
+
 type Bound = boolean | 'start';
 
 // fail2ban's DateTemplate.setRegex: word or line boundaries around the date, `**` to drop them.
@@ -80,9 +101,12 @@ const buildRegex = (regex0: string, wordBegin: Bound, wordEnd: boolean): { regex
 };
 
 const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], longEpoch: boolean, lineBegin: boolean): DateTemplate => {
-  const t = translatePyRegex(nameFirstGroup(pyRegex));
+  const named = nameFirstGroup(pyRegex);
+  const wrapped = wrapPrefix(named);
+  const t = translatePyRegex(wrapped ?? named);
   if (!t.ok) throw new DateTemplateError(`date pattern ${JSON.stringify(name)}: ${t.error.message}${t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : ''}`);
-  return { name, re: new RegExp(t.value.source, `${t.value.flags}dg`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1 };
+  const byPrefix = wrapped !== null && !t.value.groupNames.some((g) => /__b\d+$/.test(g));
+  return { name, re: new RegExp(t.value.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix };
 };
 
 const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {

@@ -43,7 +43,9 @@ const interpolate = (conf: Fail2banConf, section: string, src: IniValue, vars: R
     PCT_RE.lastIndex = p;
     const m = PCT_RE.exec(s);
     if (!m) return fail([diag(where.file, where.line, `bad "%" at ${JSON.stringify(s.slice(p, p + 12))}: write %% for a literal percent`, section)]);
-    const name = (m[1] ?? '').toLowerCase();
+    const raw = m[1] ?? '';
+    const sl = raw.lastIndexOf('/');
+    const name = sl < 0 ? raw.toLowerCase() : raw.slice(0, sl + 1) + raw.slice(sl + 1).toLowerCase();
     const v = rawLookup(conf, section, name, vars) ?? sectionLookup(conf, section, name);
     if (v === undefined) return fail([diag(where.file, where.line, `%(${name})s refers to an option that is not defined`, section)]);
     const sub = v.value.includes('%') ? interpolate(conf, section, v.file ? v : { ...v, file: where.file, line: where.line }, vars, depth + 1) : ok(v.value);
@@ -57,7 +59,8 @@ const interpolate = (conf: Fail2banConf, section: string, src: IniValue, vars: R
 // Value of `option` in `section` with %(x)s interpolated; `vars` (jail-passed values) win over the file.
 // Options named `known/x` or `sec/x` read the KNOWN/ or the named section first (fail2ban's get_ex).
 export const lookupOption = (conf: Fail2banConf, section: string, option: string, vars: Readonly<Record<string, string>> = {}): Result<string | undefined> => {
-  const name = option.toLowerCase();
+  const slash = option.lastIndexOf('/');
+  const name = slash < 0 ? option.toLowerCase() : option.slice(0, slash + 1) + option.slice(slash + 1).toLowerCase();
   let v: IniValue | undefined;
   if (name.includes('/')) v = sectionLookup(conf, section, name) ?? (name.startsWith('known/') ? conf.sections.get(section)?.get(name.slice(6)) : undefined);
   v ??= rawLookup(conf, section, name, vars);

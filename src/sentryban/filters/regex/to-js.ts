@@ -1,7 +1,30 @@
 import { parsePyRegex, PyRegexError, type ClassItem, type Node } from './py-ast.js';
 import { ConditionalError, expandConditionals } from './conditionals.js';
 
-export type Translated = { source: string; flags: string; groupNames: string[] };
+// `prefix`: literal text every match must start with at position 0 (from a leading `^abc`), for a fast reject.
+export type Translated = { source: string; flags: string; groupNames: string[]; prefix: string | null };
+
+// Literal text at the start of a sequence; `full` says whether the whole sequence was literal.
+const literalOf = (items: readonly Node[]): { lit: string; full: boolean } => {
+  let lit = '';
+  for (const it of items) {
+    if (it.t === 'char') { lit += it.ch; continue; }
+    if (it.t === 'group' && it.kind !== 'look' && it.ci === undefined) {
+      const body = it.body.t === 'seq' ? it.body.items : [it.body];
+      const inner = literalOf(body);
+      lit += inner.lit;
+      if (inner.full) continue;
+    }
+    return { lit, full: false };
+  }
+  return { lit, full: true };
+};
+
+const leadingLiteral = (n: Node, ci: boolean, ml: boolean): string | null => {
+  if (ci || ml || n.t !== 'seq' || n.items[0]?.t !== 'bol') return null;
+  const { lit } = literalOf(n.items.slice(1));
+  return lit.length && !lit.includes('\n') ? lit : null;
+};
 export type TranslateError = { message: string; construct: string };
 
 // fail2ban rewrites `((?i)X)` / `(?:(?i)X)` to `(?i:X)` before compiling (Python 3.11 refuses mid-pattern flags).
@@ -83,7 +106,7 @@ export const translatePyRegex = (python: string, multiline = false): { ok: true;
     const source = emit(node, ctx);
     const flags = `${parsed.flags.i ? 'i' : ''}${ml ? 'm' : ''}`;
     new RegExp(source, flags);
-    return { ok: true, value: { source, flags, groupNames: collectNames(source) } };
+    return { ok: true, value: { source, flags, groupNames: collectNames(source), prefix: leadingLiteral(parsed.node, parsed.flags.i, ml) } };
   } catch (e) {
     const pos = e instanceof PyRegexError ? e.pos : -1;
     const construct = pos >= 0 ? src.slice(pos, pos + 16) : '';

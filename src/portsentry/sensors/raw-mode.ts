@@ -1,0 +1,69 @@
+import { parseAddr } from '../../core/addr.js';
+import type { PortsentryConf } from '../conf.js';
+import type { ProbeEvent } from '../event.js';
+import * as L from '../lines.js';
+import { findPortsInUse, isPortInUse } from './bind-test.js';
+import { LocalAddrs } from './local-addrs.js';
+import { isBindablePort, modePorts } from './ports.js';
+import { openRawSensor, protoOf, type RawMode, type RawSensor } from './raw.js';
+import { SmartVerifier } from './smart-verify.js';
+import type { Sensor, SensorContext, SensorFactory } from './types.js';
+import { planAdvancedWatch, planStealthWatch, type WatchPlan } from './watch-ports.js';
+
+// At most this many probes wait in the pipeline (ignore, trigger, respond); past it a flood's probes are
+// counted and dropped here, so memory stays bounded whatever the packet rate.
+const MAX_BACKLOG = 4096;
+
+const planFor = async (mode: RawMode, conf: PortsentryConf, ctx: SensorContext): Promise<WatchPlan | null> => {
+  const proto = protoOf(mode);
+  if (mode === 'stcp' || mode === 'sudp') {
+    const ports = modePorts(conf, proto, ctx.log);
+    if (!ports) return null;
+    // A port bind() cannot take (0 gives an ephemeral one, >65535 wraps) is never "in use" for 1.2 either.
+    const inUse = await findPortsInUse(proto, ports.filter(isBindablePort));
+    return planStealthWatch(proto, ports, inUse);
+  }
+  const limit = proto === 'tcp' ? conf.advancedPortsTcp : conf.advancedPortsUdp;
+  const exclude = proto === 'tcp' ? conf.advancedExcludeTcp : conf.advancedExcludeUdp;
+  const n = Math.max(0, Math.min(limit ?? 1024, 65536));
+  const inUse = await findPortsInUse(proto, Array.from({ length: n }, (_, i) => i).filter(isBindablePort));
+  return planAdvancedWatch(proto, { advancedPorts: limit, exclude: exclude?.ports ?? null }, inUse);
+};
+
+// -stcp, -sudp, -atcp, -audp: the raw sensor, with 1.2's start-up port plan and smart-verify in front of the
+// shared pipeline.
+export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Sensor => {
+  const proto = protoOf(mode);
+  const P = proto === 'tcp' ? 'TCP' : 'UDP';
+  let sensor: RawSensor | null = null;
+  let backlog = 0;
+  const counters = { backlogDropped: 0 };
+  const submit = (ev: ProbeEvent): void => {
+    if (backlog >= MAX_BACKLOG) { counters.backlogDropped++; return; }
+    backlog++;
+    ctx.submit(ev, { onDone: () => { backlog--; } });
+  };
+  return {
+    async start() {
+      const plan = await planFor(mode, conf, ctx);
+      if (!plan) return false;
+      for (const line of plan.lines) ctx.log(line);
+      if (plan.fatal) { ctx.log(plan.fatal); return false; }
+      const verifier = new SmartVerifier<ProbeEvent>({ test: isPortInUse, clock: ctx.clock }, submit);
+      const local = new LocalAddrs(ctx.clock);
+      try {
+        sensor = openRawSensor({
+          mode, families: [4, 6], clock: ctx.clock, isHot: plan.isHot,
+          isLocal: (dst) => local.isLocal(dst),
+          onProbe: (ev, family) => verifier.push(ev, proto, family, ev.dstPort),
+          onNotice: (n) => ctx.log(L.illegalHeaderLength(P, n.ihl, parseAddr(n.src)?.text ?? n.src)),
+        });
+      } catch {
+        ctx.log(L.cannotOpenRaw(P));
+        return false;
+      }
+      return true;
+    },
+    async stop() { sensor?.close(); sensor = null; },
+  };
+};

@@ -1,0 +1,89 @@
+import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Lab } from '../../helpers/netns.js';
+import { waitFor } from '../../helpers/wait.js';
+
+// Running a listener inside a lab namespace: ours (bin/portsentry in the foreground) and the real 1.2.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BIN = join(ROOT, 'bin', 'portsentry');
+const SYSLOG = '/var/log/syslog';
+
+export type Daemon = { pids: () => number[]; stop: () => Promise<void> };
+
+// A conf in the 1.2 shape with files under dir; extra lines override nothing (1.2 takes the first match),
+// so callers put their keys in `keys` instead.
+export const writeConf = (path: string, dir: string, keys: Record<string, string>): void => {
+  const base: Record<string, string> = {
+    TCP_PORTS: '1,11,15,79,111,119,143,540,635,1080,1524,2000,5742,6667,12345,12346,20034,27665,31337,32771,32772,32773,32774,40421,49724,54320',
+    UDP_PORTS: '1,7,9,69,161,162,513,635,640,641,700,37444,34555,31335,32770,32771,32772,32773,32774,31337,54321',
+    ADVANCED_PORTS_TCP: '1024', ADVANCED_PORTS_UDP: '1024',
+    ADVANCED_EXCLUDE_TCP: '113,139', ADVANCED_EXCLUDE_UDP: '520,138,137,67',
+    IGNORE_FILE: join(dir, 'portsentry.ignore'), HISTORY_FILE: join(dir, 'portsentry.history'),
+    BLOCKED_FILE: join(dir, 'portsentry.blocked'), RESOLVE_HOST: '0', BLOCK_TCP: '0', BLOCK_UDP: '0', SCAN_TRIGGER: '0',
+    ...keys,
+  };
+  writeFileSync(path, Object.entries(base).map(([k, v]) => `${k}="${v}"\n`).join(''));
+  writeFileSync(join(dir, 'portsentry.ignore'), '127.0.0.1/32\n0.0.0.0\n');
+};
+
+const pidsIn = async (ns: string): Promise<number[]> => {
+  const { execa } = await import('execa');
+  const r = await execa('ip', ['netns', 'pids', ns], { reject: false, timeout: 5000 });
+  return String(r.stdout).split('\n').filter(Boolean).map(Number).filter((n) => n > 0 && n !== process.pid);
+};
+
+const killPids = async (pids: number[]): Promise<void> => {
+  for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  await waitFor(() => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), { timeoutMs: 5000, what: 'daemon exit' })
+    .catch(() => { for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
+};
+
+// Ours in the foreground, every log line also on stdout (collected in `lines`).
+export const startOurs = async (lab: Lab, ns: string, mode: string, conf: string, hostsDeny: string): Promise<Daemon & { lines: string[] }> => {
+  const lines: string[] = [];
+  const proc = lab.run(ns, ['node', BIN, `-${mode}`, '--foreground', '--stdout', '--config', conf, '--hosts-deny', hostsDeny], { reject: false, buffer: false, timeout: 600000 });
+  let rest = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString('latin1')).split('\n');
+    rest = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  await waitFor(() => lines.some((l) => l.includes('is now active and listening') || l.includes('Shutting down')), { timeoutMs: 30000, what: `ours -${mode} to start` });
+  return {
+    lines,
+    pids: () => (proc.pid ? [proc.pid] : []),
+    stop: async () => { if (proc.pid) await killPids([proc.pid]); await proc; },
+  };
+};
+
+// The real 1.2: it reads only /etc/portsentry/portsentry.conf (callers hold withSystemFiles) and detaches; its
+// "starting" line carries the parent's pid, everything later the child's.
+export const startReal = async (lab: Lab, ns: string, mode: string): Promise<Daemon> => {
+  const parent = lab.run(ns, ['/usr/sbin/portsentry', `-${mode}`], { reject: false, timeout: 30000 });
+  const parentPid = parent.pid ?? -1;
+  await parent;
+  await waitFor(async () => (await pidsIn(ns)).length > 0, { timeoutMs: 10000, what: '1.2 daemon' });
+  const children = await pidsIn(ns);
+  return { pids: () => [parentPid, ...children], stop: async () => killPids(await pidsIn(ns)) };
+};
+
+// Syslog messages (text after "portsentry[pid]: ") written since a mark, by process id.
+export const syslogMark = (): number => { try { return statSync(SYSLOG).size; } catch { return 0; } };
+
+export const syslogSince = (mark: number): { pid: number; msg: string }[] => {
+  let fd: number;
+  try { fd = openSync(SYSLOG, 'r'); } catch { return []; }
+  try {
+    const size = statSync(SYSLOG).size;
+    if (size <= mark) return [];
+    const buf = Buffer.alloc(size - mark);
+    readSync(fd, buf, 0, buf.length, mark);
+    const out: { pid: number; msg: string }[] = [];
+    for (const line of buf.toString('latin1').split('\n')) {
+      const m = /^\S+ \S+ portsentry\[(\d+)\]: (.*)$/.exec(line) ?? /^\w{3} +\d+ [\d:]+ \S+ portsentry\[(\d+)\]: (.*)$/.exec(line);
+      if (m) out.push({ pid: Number(m[1]), msg: m[2] as string });
+    }
+    return out;
+  } finally { closeSync(fd); }
+};
