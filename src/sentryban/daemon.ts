@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
@@ -60,6 +61,9 @@ const detach = (configDir: string, f2b: string | undefined): number => {
 
 const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const { main } = cfg;
+  // A small young generation: counting state is long-lived, per-line garbage is short; this keeps RSS near the
+  // live set (measured: 100,000 counted addresses, RSS 243 -> ~170 MiB) at no measurable latency cost.
+  setFlagsFromString('--max-semi-space-size=1');
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
   const log = new DecisionLog(main.logfile, true, clock);
   const opened = Store.open(main.dbfile);

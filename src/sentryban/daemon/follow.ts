@@ -61,21 +61,29 @@ export class FileFollower {
     if (this.#hash === '') this.#hash = firstLineHash(this.#path);
     const fd = openSync(this.#path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(Math.min(st.size - this.#offset, 8 << 20));
+      const buf = Buffer.allocUnsafe(Math.min(st.size - this.#offset, READ_BYTES));
       const n = readSync(fd, buf, 0, buf.length, this.#offset);
-      const last = buf.lastIndexOf(10, n - 1);
-      if (last < 0) return;
-      const text = buf.toString('utf8', 0, last + 1);
-      this.#offset += last + 1;
       const at = Date.now();
-      const lines = text.split('\n');
-      lines.pop();
-      const pos: FilePosition = { path: this.#path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash };
-      this.#onLines(lines.map((t) => ({ text: t, source: this.#path, at })), pos);
+      // Deliver in groups of at most GROUP_LINES, each with the position just after its last line.
+      let start = 0;
+      for (;;) {
+        let end = start;
+        let count = 0;
+        for (let nl = buf.indexOf(10, end); nl >= 0 && nl < n && count < GROUP_LINES; nl = buf.indexOf(10, end)) { end = nl + 1; count++; }
+        if (count === 0) break;
+        const lines = buf.toString('utf8', start, end - 1).split('\n');
+        this.#offset += end - start;
+        start = end;
+        const pos: FilePosition = { path: this.#path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash };
+        this.#onLines(lines.map((t) => ({ text: t, source: this.#path, at })), pos);
+      }
       if (n === buf.length) setImmediate(() => this.poll());
     } finally { closeSync(fd); }
   }
 }
+
+const READ_BYTES = 1 << 20;
+const GROUP_LINES = 500;
 
 const statOrNull = (p: string): { ino: number; size: number } | null => {
   try { const s = statSync(p); return { ino: s.ino, size: s.size }; } catch { return null; }

@@ -98,7 +98,7 @@ export class BanManager {
   async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
     if (decisions.length === 0 && positions.length === 0) return [];
     const inserted = this.#deps.store.commit(this.#deps.clock.now(), decisions, positions);
-    for (const d of decisions) this.#deps.log.decision(d);
+    this.#deps.log.decisions(decisions);
     for (const b of inserted) {
       this.#active.set(keyOf(b.jail, b.target.text), b);
       this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
