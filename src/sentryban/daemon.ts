@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
@@ -11,6 +10,7 @@ import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
 import { FileFollower } from './daemon/follow.js';
+import { IdleCollector } from './daemon/idle-gc.js';
 import { DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
@@ -61,9 +61,6 @@ const detach = (configDir: string, f2b: string | undefined): number => {
 
 const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const { main } = cfg;
-  // A small young generation: counting state is long-lived, per-line garbage is short; this keeps RSS near the
-  // live set (measured: 100,000 counted addresses, RSS 243 -> ~170 MiB) at no measurable latency cost.
-  setFlagsFromString('--max-semi-space-size=1');
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
   const log = new DecisionLog(main.logfile, true, clock);
   const opened = Store.open(main.dbfile);
@@ -84,13 +81,14 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   refreshSelf();
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  const idleGc = new IdleCollector();
   const followers: FileFollower[] = [];
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
     const stored = store.positions(name);
     for (const lp of j.spec.logpaths) {
       const path = resolve(cfg.dir, lp.path);
-      const f = new FileFollower(path, (lines, pos) => { void manager.lines(name, lines, pos); });
+      const f = new FileFollower(path, (lines, pos) => { void manager.lines(name, lines, pos); idleGc.poke(lines.length); });
       f.start(stored.get(path), lp.tail);
       followers.push(f);
     }
@@ -105,6 +103,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   process.stdout.write(`sentryban: ready\n`);
   await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
   clearInterval(selfTimer);
+  idleGc.stop();
   followers.forEach((f) => f.stop());
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();

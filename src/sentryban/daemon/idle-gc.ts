@@ -1,0 +1,28 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+// After a burst of lines (a log replayed, a flood), the heap holds the burst's garbage until V8 decides to
+// collect it, and the process keeps that memory. Two seconds after a burst of at least `minLines`, collect once.
+export class IdleCollector {
+  readonly #gc: (() => void) | null;
+  readonly #minLines: number;
+  #pending = 0;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(minLines = 2000) {
+    this.#minLines = minLines;
+    let gc: (() => void) | null = null;
+    try { setFlagsFromString('--expose-gc'); gc = runInNewContext('gc') as () => void; } catch { gc = null; }
+    this.#gc = typeof gc === 'function' ? gc : null;
+  }
+
+  poke(lines: number): void {
+    if (!this.#gc) return;
+    this.#pending += lines;
+    if (this.#pending < this.#minLines) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => { this.#timer = null; this.#pending = 0; this.#gc?.(); }, 2000);
+    this.#timer.unref();
+  }
+  stop(): void { if (this.#timer) clearTimeout(this.#timer); }
+}
