@@ -99,10 +99,15 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const pidfile = join(main.stateDir, 'sentryban.pid');
   writeFileSync(pidfile, `${process.pid}\n`);
   const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
+  const purge = (): void => { const n = store.purge(clock.now() - main.purgeAgeSec * 1000); if (n.audit + n.bans > 0) log.line('database', 'INFO', `Purged ${n.audit} audit row(s), ${n.bans} lifted ban(s) older than ${main.purgeAgeSec}s`); };
+  purge();
+  const purgeTimer = setInterval(purge, 3_600_000);
+  purgeTimer.unref();
   log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
   process.stdout.write(`sentryban: ready\n`);
   await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
   clearInterval(selfTimer);
+  clearInterval(purgeTimer);
   idleGc.stop();
   followers.forEach((f) => f.stop());
   await new Promise<void>((res) => server.close(() => res()));

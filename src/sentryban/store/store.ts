@@ -88,6 +88,15 @@ export class Store {
     return lines.length > f.lines.length ? { ...d, failures: [{ ...f, lines: lines.slice(-MAX_MATCHES) }] } : d;
   }
 
+  // fail2ban's dbpurgeage: per-line rows (found, ignored) and lifted bans older than `before` are deleted;
+  // ban/unban/restored/action-failed rows and ban counts (for bantime.increment) are kept.
+  purge(before: Instant): { audit: number; bans: number } {
+    return this.#db.transaction(() => ({
+      audit: this.#db.prepare("DELETE FROM audit WHERE at < ? AND kind IN ('found', 'ignored')").run(before).changes,
+      bans: this.#db.prepare("DELETE FROM bans WHERE state = 'lifted' AND lifted_at < ?").run(before).changes,
+    }))();
+  }
+
   audit(row: AuditRow): void { this.#insertAudit.run(row); }
 
   activeBans(): Ban[] {
