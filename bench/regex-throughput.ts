@@ -9,7 +9,7 @@ import { execa } from 'execa';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINES = 1_000_000;
 const PEER_LINES = 200_000; // fail2ban-regex runs on a bounded prefix (same content), it is ~50x slower
-const RUNS = 3;
+const RUNS = 5;
 const STOCK = '/etc/fail2ban/filter.d/sshd.conf';
 
 // Small deterministic PRNG (mulberry32).
@@ -50,10 +50,14 @@ const timed = async (argv: string[]): Promise<Run> => {
   return { sec: sec ?? NaN, rssKb: rss ?? NaN, summary: (r.stdout.match(/Lines: .*/)?.[0]) ?? r.stderr.slice(0, 200) };
 };
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
-const measure = async (argv: string[], lines: number): Promise<{ lps: number; rssMb: number; summary: string }> => {
-  const runs: Run[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await timed(argv));
-  return { lps: median(runs.map((r) => lines / r.sec)), rssMb: median(runs.map((r) => r.rssKb / 1024)), summary: runs[0]?.summary ?? '' };
+type Figure = { lps: number; rssMb: number; summary: string };
+const figure = (runs: Run[], lines: number): Figure =>
+  ({ lps: median(runs.map((r) => lines / r.sec)), rssMb: median(runs.map((r) => r.rssKb / 1024)), summary: runs[0]?.summary ?? '' });
+// Runs are interleaved (peer, ours, ours...) so that load from other processes falls on all of them alike.
+const measureAll = async (cases: Array<{ argv: string[]; lines: number }>): Promise<Figure[]> => {
+  const runs: Run[][] = cases.map(() => []);
+  for (let i = 0; i < RUNS; i++) for (const [k, c] of cases.entries()) runs[k]?.push(await timed(c.argv));
+  return cases.map((c, k) => figure(runs[k] ?? [], c.lines));
 };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -67,11 +71,13 @@ export async function main(_args: string[]): Promise<void> {
     writeFileSync(rejected, generateAuthLog(LINES, 7, true));
     const ours = (file: string, filter: string): string[] => ['node', 'bin/sentryban', 'regex', file, filter];
     console.log(`machine: 2 cores shared; ${LINES.toLocaleString('en-US')} generated lines (10% failures from 10,000 addresses), fail2ban-regex on the first ${PEER_LINES.toLocaleString('en-US')}; median of ${RUNS}`);
-    const peer = await measure(['fail2ban-regex', prefix, STOCK], PEER_LINES);
+    const [peer, stock, yaml, rej] = await measureAll([
+      { argv: ['fail2ban-regex', prefix, STOCK], lines: PEER_LINES },
+      { argv: ours(log, STOCK), lines: LINES },
+      { argv: ours(log, 'filters/sshd.yaml'), lines: LINES },
+      { argv: ours(rejected, 'filters/sshd.yaml'), lines: LINES },
+    ]) as [Figure, Figure, Figure, Figure];
     const peerYamlEquivalent = peer;
-    const stock = await measure(ours(log, STOCK), LINES);
-    const yaml = await measure(ours(log, 'filters/sshd.yaml'), LINES);
-    const rej = await measure(ours(rejected, 'filters/sshd.yaml'), LINES);
     console.log(`regex-throughput stock sshd: ours ${fmt(stock.lps)} lines/s (peak RSS ${stock.rssMb.toFixed(0)} MB), fail2ban-regex ${fmt(peer.lps)} lines/s (peak RSS ${peer.rssMb.toFixed(0)} MB), ratio ${(stock.lps / peer.lps).toFixed(1)}x`);
     console.log(`regex-throughput our sshd.yaml: ours ${fmt(yaml.lps)} lines/s (peak RSS ${yaml.rssMb.toFixed(0)} MB), fail2ban-regex (stock sshd) ${fmt(peerYamlEquivalent.lps)} lines/s, ratio ${(yaml.lps / peer.lps).toFixed(1)}x`);
     console.log(`regex-throughput prefix-rejected lines (cron/sudo only, sshd.yaml): ours ${fmt(rej.lps)} lines/s (peak RSS ${rej.rssMb.toFixed(0)} MB)`);

@@ -8,11 +8,12 @@ const USAGE = 'usage: sentryban regex [--json] [--timezone TZ] [--first] LOG FIL
 
 export type LineOutcome = { line: number; matched: boolean; ignored: boolean; address: string | null; time: number | null; groups: Record<string, string> };
 
-// fail2ban-regex's view of one line: matched when a hit is not "nofail"; ignored by an ignoreregex or nofail.
+// fail2ban-regex's view of one line: "ignored" when an ignoreregex or any nofail hit said so, else "matched"
+// when a failregex hit, else "missed".
 export const outcomeOf = (lineNo: number, r: MatchResult): LineOutcome => {
-  const hit = r.hits.find((h) => !h.nofail);
-  const matched = hit !== undefined && !(r.ignored && r.hits.every((h) => h.nofail || h.id === null));
-  return { line: lineNo, matched, ignored: !matched && r.ignored, address: matched ? hit?.id ?? null : null, time: matched && r.time !== null ? Math.floor(r.time / 1000) : null, groups: matched ? hit?.groups ?? {} : {} };
+  const hit = r.ignored ? undefined : r.hits.find((h) => !h.nofail);
+  const matched = hit !== undefined;
+  return { line: lineNo, matched, ignored: r.ignored, address: hit?.id ?? null, time: matched && r.time !== null ? Math.floor(r.time / 1000) : null, groups: hit?.groups ?? {} };
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -39,7 +40,7 @@ const forEachLine = (path: string, fn: (line: string) => void): void => {
         start = nl + 1;
       }
     }
-    if (carry.length) fn(decoder.decode(carry).replace(/\r$/, ''));
+    // A last line without its newline is not complete yet: fail2ban-regex skips it too.
   } finally { closeSync(fd); }
 };
 
@@ -63,18 +64,27 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   if (!zone) { err.write(`sentryban regex: unknown time zone ${JSON.stringify(tz)}\n`); return 64; }
   const f = loadFilter(ref);
   if (!f.ok) { for (const d of f.errors) err.write(`${formatDiagnostic(d)}\n`); return EX_CONFIG; }
-  const m = new Matcher(f.value, { checkAll, noDate: 'drop', timezone: zone });
+  const m = new Matcher(f.value, { checkAll, noDate: 'now', timezone: zone });
   const isFile = existsSync(log);
   let tested = 0; let ignored = 0; let matched = 0; let missed = 0;
   const found: string[] = [];
   let buffer = '';
   let n = 0;
   const source = isFile ? log : 'argv';
+  const recent: Array<'matched' | 'ignored' | 'missed'> = []; // statuses of the last lines, for multi-line relabelling
   const one = (raw: string): void => {
     n++;
     if (isFile && (raw.startsWith('#') || raw === '')) return;
-    const o = outcomeOf(n, m.match({ text: raw, source }));
+    const r = m.match({ text: raw, source });
+    const o = outcomeOf(n, r);
     tested++;
+    // fail2ban-regex counts earlier lines consumed by a multi-line failure as matched.
+    for (const k of r.consumedBack ?? []) {
+      const i = recent.length - k;
+      if (i >= 0 && recent[i] === 'missed') { recent[i] = 'matched'; missed--; matched++; }
+    }
+    recent.push(o.matched ? 'matched' : o.ignored ? 'ignored' : 'missed');
+    if (recent.length > 64) recent.shift();
     if (o.matched) { matched++; if (found.length <= 50) found.push(`    ${o.address}  (${o.time === null ? 'no time' : fmtTime(o.time)})`); }
     else if (o.ignored) ignored++; else missed++;
     if (json) {

@@ -1,6 +1,7 @@
 import { diag, fail, ok, type Result } from '../../core/diagnostics.js';
 import { expandHostTags } from './host-tags.js';
 import { translatePyRegex } from './regex/to-js.js';
+import { numberGroups } from './regex/numbered.js';
 import type { RegexSource } from './fail2ban/filter-reader.js';
 
 // A failregex/ignoreregex/prefregex compiled once: the JavaScript RegExp and what to do with its groups.
@@ -8,10 +9,11 @@ export type CompiledRegex = {
   source: RegexSource; // as written (Python syntax, tags unexpanded)
   re: RegExp;
   hasBranches: boolean; // groups renamed name__bN by conditional expansion
+  groups: Array<[string, number[]]>; // group numbers by name (the RegExp has numbered groups only)
   alt: Array<[string, string]>; // alt_x[_n] -> x
   tuple: Array<[string, string]>;
   names: Set<string>;
-  prefix: string | null; // a match must start with this literal (checked before running the regex)
+  prefixes: string[] | null; // a match must start with one of these (checked before running the regex)
 };
 
 const BRANCH = /__b\d+$/;
@@ -34,22 +36,26 @@ export const compileRegex = (src: RegexSource, usedns: string, multiline: boolea
     const target = (m[2] ?? '').toLowerCase().replace(/^id$/, 'fid').replace(/^port$/, 'fport');
     (m[1] === 'alt_' ? alt : tuple).push([n, target]);
   }
-  return ok({ source: src, re: new RegExp(t.value.source, t.value.flags), hasBranches: t.value.groupNames.some((n) => BRANCH.test(n)), alt, tuple, names, prefix: t.value.prefix });
+  const num = numberGroups(t.value.source);
+  const byName = new Map<string, number[]>();
+  for (const [n, nums] of num.index) { const base = n.replace(BRANCH, ''); byName.set(base, [...(byName.get(base) ?? []), ...nums]); }
+  return ok({ source: src, re: new RegExp(num.source, t.value.flags), hasBranches: t.value.groupNames.some((n) => BRANCH.test(n)), groups: [...byName], alt, tuple, names, prefixes: t.value.prefixes });
 };
 
 export const hasFailureId = (r: CompiledRegex): boolean => FAILURE_ID_GROUPS.some((g) => r.names.has(g));
 
 // Group values of a match, conditional-branch copies folded, alt_/tuple_ applied as fail2ban does.
+// First defined value of a named group.
+export const groupOf = (r: CompiledRegex, m: RegExpExecArray, name: string): string | undefined => {
+  for (const [n, nums] of r.groups) if (n === name) for (const i of nums) { const v = m[i]; if (v !== undefined) return v; }
+  return undefined;
+};
+
+// Group values of a match, conditional-branch copies folded, alt_/tuple_ applied as fail2ban does.
 export const groupsOf = (r: CompiledRegex, m: RegExpExecArray): Record<string, string> => {
   const out: Record<string, string> = {};
-  const g = m.groups;
-  if (g) {
-    for (const k in g) {
-      const v = g[k];
-      if (v === undefined) continue;
-      const n = r.hasBranches ? k.replace(BRANCH, '') : k;
-      if (out[n] === undefined) out[n] = v;
-    }
+  for (const [n, nums] of r.groups) {
+    for (const i of nums) { const v = m[i]; if (v !== undefined) { out[n] = v; break; } }
   }
   for (const [k, n] of r.alt) { const v = out[k]; if (v && !out[n]) out[n] = v; }
   for (const [k, n] of r.tuple) { out[n] = `${out[n] ?? ''}\u0000${out[k] ?? ''}`; }

@@ -16,8 +16,22 @@ export type Filter = {
   maxlines: number;
   journalmatch: string[];
   usedns: string;
-  // Literal text every matching line must contain (from the prefregex or the failregexes), to reject fast.
-  prefilter: string[] | null;
+  // Fast reject: failregex indexes (in order) worth trying for a text starting with a given character;
+  // `wild` holds those that can start with anything.
+  dispatch: Map<string, number[]>;
+  wild: number[];
+};
+
+const buildDispatch = (res: readonly CompiledRegex[]): { dispatch: Map<string, number[]>; wild: number[] } => {
+  const wild: number[] = [];
+  const byChar = new Map<string, Set<number>>();
+  res.forEach((r, i) => {
+    if (!r.prefixes) { wild.push(i); return; }
+    for (const p of r.prefixes) { const c = p[0] as string; const set = byChar.get(c) ?? new Set<number>(); set.add(i); byChar.set(c, set); }
+  });
+  const dispatch = new Map<string, number[]>();
+  for (const [c, set] of byChar) dispatch.set(c, [...new Set([...set, ...wild])].sort((a, b) => a - b));
+  return { dispatch, wild };
 };
 
 export type CompileOptions = { usedns?: string; nowYear?: number };
@@ -46,6 +60,6 @@ export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Resu
   if (errors.length) return fail(errors);
   return ok({
     name: spec.name, files: spec.files, prefregex: pref, failregex: failres, ignoreregex: ignores, datepattern, dateTemplates,
-    maxlines: spec.maxlines, journalmatch: spec.journalmatch, usedns, prefilter: null,
+    maxlines: spec.maxlines, journalmatch: spec.journalmatch, usedns, ...buildDispatch(failres),
   });
 };

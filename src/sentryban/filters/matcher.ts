@@ -1,6 +1,6 @@
-import { parseAddr } from '../../core/addr.js';
+import { parseAddr, type Addr } from '../../core/addr.js';
 import type { Failure, LogLine } from '../types.js';
-import { groupsOf, type CompiledRegex } from './compiled-regex.js';
+import { groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
@@ -16,13 +16,16 @@ export type MatcherOptions = {
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
-export type Hit = { regex: number; id: string | null; addr: Failure['addr']; cidr?: number; time: number | null; groups: Record<string, string>; nofail: boolean };
+export type Hit = { regex: number; id: string | null; addr: Failure['addr']; cidr?: number; time: number | null; groups: Record<string, string>; nofail: boolean; lines?: string[] };
 
 export type MatchResult = {
   failures: Failure[]; // what the jail counts
   hits: Hit[];
   time: number | null; // epoch ms of the line's date (null when none was found)
   ignored: boolean; // an ignoreregex or a nofail hit said so (fail2ban-regex's "ignored")
+  // Multi-line filters: earlier lines (k lines back, among the lines given to match()) that this match consumed
+  // into a failure; fail2ban-regex counts them as matched.
+  consumedBack?: number[];
 };
 
 const EMPTY: MatchResult = Object.freeze({ failures: [], hits: [], time: null, ignored: false }) as MatchResult;
@@ -34,19 +37,49 @@ const joinBuf = (lines: readonly Tuple[]): string => {
 };
 
 // Lines of the buffer covered by a match [start, end) in buf, as fail2ban's Regex.search computes them.
-const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[] } => {
-  if (org.length <= 1) return { matched: org, unmatched: [] };
+const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[]; before: number } => {
+  if (org.length <= 1) return { matched: org.slice(), unmatched: [], before: 0 };
   const s = m.index; const e = m.index + m[0].length;
   const ls = buf.lastIndexOf('\n', s) + 1 > 0 ? buf.lastIndexOf('\n', s) + 1 : 0;
   const le0 = buf.indexOf('\n', Math.max(0, e - 1));
   const le = le0 < 0 ? buf.length : le0 + 1;
   const count = (to: number): number => { let c = 0; for (let i = buf.indexOf('\n'); i >= 0 && i < to; i = buf.indexOf('\n', i + 1)) c++; return c; };
   const c1 = count(ls); const c2 = count(le);
-  return { matched: org.slice(c1, c2), unmatched: [...org.slice(0, c1), ...org.slice(c2)] };
+  return { matched: org.slice(c1, c2), unmatched: [...org.slice(0, c1), ...org.slice(c2)], before: c1 };
 };
 
-const idOf = (text: string, cidr: number | undefined): { id: string; addr: Failure['addr']; cidr?: number } => {
-  const a = parseAddr(text);
+// Lines captured by <SKIPLINES> go back to the buffer as unmatched, after the lines before the match
+// (fail2ban's Regex.getSkippedLines).
+const putBackSkipped = (split: { matched: Tuple[]; unmatched: Tuple[]; before: number }, groups: Record<string, unknown>): void => {
+  const keys = Object.keys(groups).filter((k) => /^skiplines\d+$/.test(k)).sort((a, b) => Number(a.slice(9)) - Number(b.slice(9)));
+  const skipped = keys.map((k) => String(groups[k])).join('');
+  const lines = skipped.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const back: Tuple[] = [];
+  let from = 0;
+  for (const sl of lines) {
+    const i = split.matched.findIndex((t, k) => k >= from && t[0] + t[2] === sl);
+    if (i < 0) continue;
+    back.push(...split.matched.splice(i, 1));
+    from = i;
+  }
+  split.unmatched.splice(split.before, 0, ...back);
+};
+
+const startsWithAny = (s: string, list: readonly string[]): boolean => {
+  for (const p of list) if (s.startsWith(p)) return true;
+  return false;
+};
+
+// Attackers repeat: parse each address text once (bounded cache, cleared when full).
+const ADDR_CACHE_MAX = 16384;
+const idOf = (text: string, cidr: number | undefined, cache: Map<string, Addr | null>): { id: string; addr: Failure['addr']; cidr?: number } => {
+  let a = cache.get(text);
+  if (a === undefined) {
+    a = parseAddr(text);
+    if (cache.size >= ADDR_CACHE_MAX) cache.clear();
+    cache.set(text, a);
+  }
   if (!a) return { id: text, addr: null };
   const full = a.family === 4 ? 32 : 128;
   if (cidr === undefined || cidr >= full) return { id: a.text, addr: a };
@@ -62,6 +95,9 @@ export class Matcher {
   #lastDate: number | null = null; // epoch seconds
   #lastDateText = '';
   #mlfid = new MlfidCache();
+  #seq = 0;
+  #addrs = new Map<string, Addr | null>();
+  #seqOf = new WeakMap<Tuple, number>();
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
@@ -104,7 +140,9 @@ export class Matcher {
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
     let org: Tuple[];
-    if (multi) { this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
+    const seq = ++this.#seq;
+    const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
+    if (multi) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
     else { org = [tuple]; this.#buffer = org; }
     let buf: string | null = joinBuf(org);
     const timeMs = date === null ? null : date * 1000;
@@ -116,22 +154,26 @@ export class Matcher {
       const m = f.prefregex.re.exec(buf);
       if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
       preMatch = m;
-      const content = m.groups?.content;
+      const content = groupOf(f.prefregex, m, 'content');
       if (content) { this.#buffer = [['', '', content]]; buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
     const hits: Hit[] = [];
     let ignored = false;
-    for (let i = 0; i < f.failregex.length; i++) {
+    const cands = head === null ? null : f.dispatch.get(head[0] ?? '') ?? f.wild;
+    const count = cands ? cands.length : f.failregex.length;
+    for (let c = 0; c < count; c++) {
+      const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
-      if (head !== null && r.prefix !== null && !head.startsWith(r.prefix)) continue;
+      if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
       if (buf === null) buf = joinBuf(this.#buffer);
       const m = r.re.exec(buf);
       if (!m) continue;
       if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
       let fail: FailData = groupsOf(r, m);
       const split = splitMatched(buf, m, org);
+      if (multi && r.names.has('skiplines0')) putBackSkipped(split, fail);
       if (f.ignoreregex.length && this.#ignored(multi ? joinBuf(split.matched) : buf)) {
         ignored = true;
         if (!checkAll || multi) this.#buffer = split.unmatched;
@@ -155,23 +197,30 @@ export class Matcher {
       else { ip = g.dns as string | undefined; if (ip === undefined && mlfid === undefined) ip = fid; }
       let id: ReturnType<typeof idOf> | null = null;
       if (ip === undefined) g.mlfpending = 1;
-      else if (fid === undefined || fid === ip) id = idOf(ip, cidr);
-      else { const a = idOf(ip, cidr); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
-      hits.push(this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail)));
+      else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
+      else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
+      const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
+      if (multi && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
+      hits.push(hit);
       if (!checkAll) break;
     }
     const failures: Failure[] = [];
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
       if (h.id === null || h.time === null) continue;
-      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: h.lines ?? [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+    }
+    if (before && hits.some((h) => !h.nofail)) {
+      const still = new Set(this.#buffer);
+      const back = before.filter((t) => !still.has(t)).map((t) => seq - (this.#seqOf.get(t) ?? seq)).filter((k) => k > 0);
+      if (back.length) return { failures, hits, time: timeMs, ignored, consumedBack: back };
     }
     return { failures, hits, time: timeMs, ignored };
   }
 
   #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
     const groups: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fail)) if (typeof v === 'string') groups[k] = v;
+    for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
     return { regex, id, addr, ...(cidr !== undefined ? { cidr } : {}), time, groups, nofail };
   }
 }

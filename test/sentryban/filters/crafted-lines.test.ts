@@ -61,3 +61,20 @@ describe('crafted lines', () => {
     expect(fooled).toEqual([4, 5, 6]);
   });
 });
+
+describe('multi-line failures', () => {
+  it('carry every matched line (stock mongodb-auth, maxlines 10)', () => {
+    const f = loadFilter('/etc/fail2ban/filter.d/mongodb-auth.conf');
+    if (!f.ok) return; // stock filters absent: covered by the stock-filter suite's itReal
+    const m = new Matcher(f.value, { checkAll: true, now: () => Date.UTC(2016, 10, 20) });
+    // Shape of fail2ban's mongodb-auth sample (not copied): a failure, then the connection's end with the address.
+    const lines = [
+      '2016-11-20T00:04:00.110+0100 [conn7] Failed to authenticate bob@admin with mechanism MONGODB-CR: AuthenticationFailed',
+      '2016-11-20T00:04:00.111+0100 [conn9] something else',
+      '2016-11-20T00:04:00.112+0100 [conn7] end connection 192.0.2.35:53276 (0 connections now open)',
+    ];
+    const failures = lines.flatMap((text) => m.match({ text, source: 't' }).failures);
+    expect(failures.map((x) => x.id)).toEqual(['192.0.2.35']);
+    expect(failures[0]?.lines.map((l) => l.slice(29, 36))).toEqual(['[conn7]', '[conn7]']); // the skipped line stays out
+  });
+});

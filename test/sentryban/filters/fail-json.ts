@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadFilter } from '../../../src/sentryban/filters/load.js';
 import { Matcher } from '../../../src/sentryban/filters/matcher.js';
 import { outcomeOf } from '../../../src/sentryban/commands/regex.js';
+import { parseAddr } from '../../../src/core/addr.js';
 
 // Replays fail2ban's sample logs the way its own test suite does (samplestestcase.py): `# failJSON:` annotates
 // the next line, `# filterOptions:` switches option sets, `# addFILE:` chains a file; time frozen at TEST_NOW in
@@ -84,7 +85,8 @@ export const replayFailJson = (name: string): FailJsonReport => {
         const want = Boolean(e.match);
         let okay = Boolean(hit) === want;
         if (okay && want && hit) {
-          if (typeof e.host === 'string' && e.host !== hit.id) okay = false;
+          // Ids are compared as addresses when both parse: we report IPv6 in RFC 5952 form (2001:db8::1).
+          if (typeof e.host === 'string' && e.host !== hit.id && (parseAddr(e.host)?.text ?? e.host) !== hit.id) okay = false;
           if (typeof e.time === 'string' && r.time !== null && Math.abs(zurich(e.time) - r.time / 1000) > 0.001) okay = false;
           if (typeof e.time === 'string' && r.time === null) okay = false;
         }

@@ -50,3 +50,12 @@ describe('Python -> JavaScript regex translation', () => {
     if (!t.ok) expect(t.error.message.toLowerCase()).toContain(why.split(' ')[0]?.toLowerCase().slice(0, 5));
   });
 });
+
+describe('conditional expansion bound', () => {
+  it('refuses an expression whose conditionals would need more than 64 alternatives, quickly', () => {
+    const py = Array.from({ length: 30 }, (_, i) => `(?P<g${i}>a)?(?(g${i})b|c)`).join('');
+    const t = translatePyRegex(py);
+    expect(t.ok).toBe(false);
+    if (!t.ok) expect(t.error.message).toMatch(/too many conditionals/);
+  });
+});

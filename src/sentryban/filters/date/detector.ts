@@ -7,29 +7,38 @@ export type DateFound = { start: number; end: number; time: number | null; empty
 
 const BIG = 0x7fffffff;
 const isAlnum = (c: string): boolean => /^[\p{L}\p{N}]$/u.test(c);
-const BRANCH = /__b\d+$/;
 
 const exec = (re: RegExp, line: string, from = 0, to = line.length): RegExpExecArray | null => {
   re.lastIndex = from;
   return re.exec(to === line.length ? line : line.slice(0, to));
 };
 
-// Position of the date text: the __d group (or its copy in a conditional branch).
-const dateSpan = (m: RegExpExecArray, byPrefix: boolean): [number, number] => {
-  if (byPrefix) {
-    const g = m.groups as Record<string, string | undefined>;
-    const s = m.index + (g.__p?.length ?? 0);
-    return [s, s + (g.__d?.length ?? 0)];
-  }
-  const idx = m.indices?.groups;
-  if (idx) for (const k in idx) { const v = idx[k]; if (v && (k === '__d' || k.startsWith('__d__b'))) return v; }
-  return [m.index, m.index + m[0].length];
+// First defined value of a named group (a name has several numbers when conditional branches copied it).
+const groupValue = (m: RegExpExecArray, nums: readonly number[] | undefined): string | undefined => {
+  if (nums) for (const i of nums) { const v = m[i]; if (v !== undefined) return v; }
+  return undefined;
 };
 
-const foldGroups = (m: RegExpExecArray): Record<string, string | undefined> => {
+const firstIndex = (m: RegExpExecArray, nums: readonly number[] | undefined): [number, number] | undefined => {
+  if (nums) for (const i of nums) { const v = m.indices?.[i]; if (v) return v; }
+  return undefined;
+};
+
+// Position of the date text: from __p (text before it) and __d, or from match indices.
+const dateSpan = (m: RegExpExecArray, t: DateTemplate): [number, number] => {
+  if (t.byPrefix) {
+    const s = m.index + (groupValue(m, t.groups.get('__p'))?.length ?? 0);
+    return [s, s + (groupValue(m, t.groups.get('__d'))?.length ?? 0)];
+  }
+  return firstIndex(m, t.groups.get('__d')) ?? [m.index, m.index + m[0].length];
+};
+
+const foldGroups = (m: RegExpExecArray, t: DateTemplate): Record<string, string | undefined> => {
   const out: Record<string, string | undefined> = {};
-  const g = m.groups ?? {};
-  for (const k in g) { const v = g[k]; if (v === undefined) continue; const n = k.replace(BRANCH, ''); if (out[n] === undefined) out[n] = v; }
+  for (const [name, nums] of t.groups) {
+    const v = groupValue(m, nums);
+    if (v !== undefined) out[name] = v;
+  }
   return out;
 };
 
@@ -130,13 +139,13 @@ export class DateDetector {
     if (!r) return null;
     const [m, i] = r;
     const tpl = (this.#slots[i] as Slot).t;
-    const [start, end] = dateSpan(m, tpl.byPrefix);
+    const [start, end] = dateSpan(m, tpl);
     if (start === end) return { start, end, time: null, empty: true };
     const t = (this.#slots[i] as Slot).t;
     // Consecutive lines usually carry the same date text: reuse its conversion (same template, same text).
     const text = line.slice(start, end);
     if (t === this.#cacheTpl && text === this.#cacheText) return { start, end, time: this.#cacheTime, empty: false };
-    const g = foldGroups(m);
+    const g = foldGroups(m, t);
     let time: number | null;
     if (t.kind === 'pattern') time = groupsToEpoch(g, nowMs, this.#tz);
     else if (t.kind === 'tai64n') time = parseInt(line.slice(start + 2, start + 17), 16);

@@ -1,4 +1,5 @@
 import { translatePyRegex } from '../regex/to-js.js';
+import { numberGroups } from '../regex/numbered.js';
 import { expandTokens, tokenTable } from './tokens.js';
 
 // One date template: a compiled regex whose first capturing group (renamed __d) is the date text.
@@ -13,6 +14,8 @@ export type DateTemplate = {
   // true: the date span is computed from the __p (text before the date) and __d groups, without the
   // costlier `d` (indices) flag; false: the regex has the `d` flag.
   byPrefix: boolean;
+  // Group numbers by name (the regex has numbered groups only: no groups object per match).
+  groups: Map<string, number[]>;
 };
 
 const GLOBAL_FLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
@@ -106,7 +109,10 @@ const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], long
   const t = translatePyRegex(wrapped ?? named);
   if (!t.ok) throw new DateTemplateError(`date pattern ${JSON.stringify(name)}: ${t.error.message}${t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : ''}`);
   const byPrefix = wrapped !== null && !t.value.groupNames.some((g) => /__b\d+$/.test(g));
-  return { name, re: new RegExp(t.value.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix };
+  const num = numberGroups(t.value.source);
+  const groups = new Map<string, number[]>();
+  for (const [n, nums] of num.index) { const base = n.replace(/__b\d+$/, ''); groups.set(base, [...(groups.get(base) ?? []), ...nums]); }
+  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups };
 };
 
 const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {

@@ -62,10 +62,16 @@ export const lookupOption = (conf: Fail2banConf, section: string, option: string
   const slash = option.lastIndexOf('/');
   const name = slash < 0 ? option.toLowerCase() : option.slice(0, slash + 1) + option.slice(slash + 1).toLowerCase();
   let v: IniValue | undefined;
-  if (name.includes('/')) v = sectionLookup(conf, section, name) ?? (name.startsWith('known/') ? conf.sections.get(section)?.get(name.slice(6)) : undefined);
+  let ctx = section;
+  if (slash >= 0) {
+    const sec = name.slice(0, slash);
+    const lower = sec.toLowerCase();
+    if (lower !== 'known' && lower !== 'default' && conf.sections.has(sec)) ctx = sec; // get_ex reads it in that section
+    v = sectionLookup(conf, section, name) ?? (lower === 'known' ? conf.sections.get(section)?.get(name.slice(slash + 1)) : undefined);
+  }
   v ??= rawLookup(conf, section, name, vars);
   if (v === undefined) return ok(undefined);
-  return interpolate(conf, section, v, vars, 1);
+  return interpolate(conf, ctx, v, vars, 1);
 };
 
 export const interpolateOption = (conf: Fail2banConf, section: string, src: IniValue, vars: Readonly<Record<string, string>> = {}): Result<string> =>

@@ -7,6 +7,8 @@ import type { Node } from './py-ast.js';
 export class ConditionalError extends Error {}
 
 const FAIL: Node = { t: 'raw', text: '(?!)' };
+// Each conditional doubles the expression at most; beyond this the regex would be too large to be useful.
+const MAX_BRANCHES = 64;
 
 const contains = (n: Node, g: string): boolean => {
   switch (n.t) {
@@ -73,7 +75,9 @@ const expand = (n: Node, names: ReadonlySet<string>): Node[] => {
   const p = forcePresent(n, g);
   if (p) out.push(...expand(resolve(p, g, true), names));
   const a = resolve(map(n, (x) => (x.t === 'group' && x.name === g ? FAIL : undefined)), g, false);
+  if (out.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals (more than ${MAX_BRANCHES} alternatives)`);
   out.push(...expand(a, names));
+  if (out.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals (more than ${MAX_BRANCHES} alternatives)`);
   return out;
 };
 
@@ -89,6 +93,7 @@ export const BRANCH_SUFFIX_RE = /__b\d+$/;
 export const expandConditionals = (n: Node): Node => {
   const names = groupNames(n, new Set());
   const branches = expand(n, names);
+  if (branches.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals: ${branches.length} alternatives (at most ${MAX_BRANCHES})`);
   if (branches.length === 1) return branches[0] as Node;
   return { t: 'alt', alts: branches.map((b, i) => (i === 0 ? b : rename(b, `__b${i}`))).map((b) => ({ t: 'group', kind: 'noncap', body: b }) as Node) };
 };

@@ -1,29 +1,60 @@
 import { parsePyRegex, PyRegexError, type ClassItem, type Node } from './py-ast.js';
 import { ConditionalError, expandConditionals } from './conditionals.js';
 
-// `prefix`: literal text every match must start with at position 0 (from a leading `^abc`), for a fast reject.
-export type Translated = { source: string; flags: string; groupNames: string[]; prefix: string | null };
+// `prefixes`: a match must start with one of these literal texts (from a leading `^abc`), for a fast reject.
+export type Translated = { source: string; flags: string; groupNames: string[]; prefixes: string[] | null };
 
-// Literal text at the start of a sequence; `full` says whether the whole sequence was literal.
-const literalOf = (items: readonly Node[]): { lit: string; full: boolean } => {
-  let lit = '';
+// Every literal text a match can start with (at position 0, after a leading `^`), or null when unbounded.
+// Expands small character classes ([aA]) and alternations of literals, at most MAX_PREFIXES strings.
+const MAX_PREFIXES = 16;
+
+// Prefixes of a sequence, and whether they cover the whole sequence (nothing after them).
+const seqPrefixes = (items: readonly Node[]): { list: string[]; complete: boolean } => {
+  let acc: string[] = [''];
   for (const it of items) {
-    if (it.t === 'char') { lit += it.ch; continue; }
-    if (it.t === 'group' && it.kind !== 'look' && it.ci === undefined) {
-      const body = it.body.t === 'seq' ? it.body.items : [it.body];
-      const inner = literalOf(body);
-      lit += inner.lit;
-      if (inner.full) continue;
-    }
-    return { lit, full: false };
+    const next = nodePrefixes(it);
+    if (!next) return { list: acc, complete: false };
+    const out: string[] = [];
+    let partial = false;
+    for (const a of acc) for (const [b, full] of next) { out.push(a + b); if (!full) partial = true; }
+    if (out.length > MAX_PREFIXES) return { list: acc, complete: false };
+    acc = out;
+    if (partial) return { list: acc, complete: false };
   }
-  return { lit, full: true };
+  return { list: acc, complete: true };
 };
 
-const leadingLiteral = (n: Node, ci: boolean, ml: boolean): string | null => {
+// Literal alternatives of one node: [text, wholeNodeIsThisLiteral].
+const nodePrefixes = (n: Node): Array<[string, boolean]> | null => {
+  if (n.t === 'char') return [[n.ch, true]];
+  if (n.t === 'class' && !n.negate && n.items.length <= 4 && n.items.every((i) => 'lo' in i && i.lo === i.hi)) {
+    return n.items.map((i) => [(i as { lo: string }).lo, true]);
+  }
+  if (n.t === 'group' && n.kind !== 'look' && n.ci === undefined) return nodePrefixes(n.body);
+  if (n.t === 'seq') {
+    const p = seqPrefixes(n.items);
+    if (p.list.some((x) => x === '')) return null;
+    return p.list.map((x) => [x, p.complete]);
+  }
+  if (n.t === 'alt') {
+    const out: Array<[string, boolean]> = [];
+    for (const a of n.alts) {
+      const p = nodePrefixes(a);
+      if (!p) return null;
+      out.push(...p);
+    }
+    // Alternatives of different completeness cannot continue together: mark all partial unless all complete.
+    const allFull = out.every(([, f]) => f);
+    return out.length <= MAX_PREFIXES && out.every(([x]) => x !== '') ? out.map(([x]) => [x, allFull] as [string, boolean]) : null;
+  }
+  return null;
+};
+
+const leadingLiterals = (n: Node, ci: boolean, ml: boolean): string[] | null => {
   if (ci || ml || n.t !== 'seq' || n.items[0]?.t !== 'bol') return null;
-  const { lit } = literalOf(n.items.slice(1));
-  return lit.length && !lit.includes('\n') ? lit : null;
+  const p = seqPrefixes(n.items.slice(1)).list;
+  if (p.some((x) => x === '' || x.includes('\n'))) return null;
+  return p;
 };
 export type TranslateError = { message: string; construct: string };
 
@@ -106,7 +137,7 @@ export const translatePyRegex = (python: string, multiline = false): { ok: true;
     const source = emit(node, ctx);
     const flags = `${parsed.flags.i ? 'i' : ''}${ml ? 'm' : ''}`;
     new RegExp(source, flags);
-    return { ok: true, value: { source, flags, groupNames: collectNames(source), prefix: leadingLiteral(parsed.node, parsed.flags.i, ml) } };
+    return { ok: true, value: { source, flags, groupNames: collectNames(source), prefixes: leadingLiterals(parsed.node, parsed.flags.i, ml) } };
   } catch (e) {
     const pos = e instanceof PyRegexError ? e.pos : -1;
     const construct = pos >= 0 ? src.slice(pos, pos + 16) : '';

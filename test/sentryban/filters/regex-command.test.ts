@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { makeTmpDir } from '../../helpers/tmp.js';
+
+// The real bin/sentryban (npm test builds dist/ first).
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(ROOT, 'bin', 'sentryban');
+const tmp = makeTmpDir('sentryban-regex-');
+afterAll(() => tmp.cleanup());
+const run = (args: string[]) => execa('node', [BIN, 'regex', ...args], { reject: false, cwd: ROOT, env: { TZ: 'UTC' } });
+
+describe('sentryban regex', () => {
+  it('prints one JSON object per line with address, time and groups', async () => {
+    const r = await run(['--json', 'Nov 25 04:05:19 vm sshd[7]: Failed password for invalid user admin from 2001:DB8::5 port 4000 ssh2', 'filters/sshd.yaml']);
+    expect(r.exitCode).toBe(0);
+    const o = JSON.parse(r.stdout) as { line: number; matched: boolean; address: string; time: number; groups: Record<string, string> };
+    expect(o).toMatchObject({ line: 1, matched: true, address: '2001:db8::5', groups: { user: 'admin' } });
+    expect(new Date(o.time * 1000).toISOString().slice(5, 19)).toBe('11-25T04:05:19');
+  });
+
+  it("prints fail2ban-regex's summary for a file, skipping comments and empty lines", async () => {
+    const log = join(tmp.dir, 'auth.log');
+    writeFileSync(log, '# comment\nNov 25 04:05:19 vm sshd[7]: Failed password for root from 192.0.2.7 port 4000 ssh2\n\nNov 25 04:05:20 vm CRON[1]: session opened\n');
+    const r = await run([log, '/etc/fail2ban/filter.d/sshd.conf']);
+    expect(r.stdout).toContain('Lines: 2 lines, 0 ignored, 1 matched, 1 missed');
+    expect(r.stdout).toContain('192.0.2.7');
+  });
+
+  it('refuses a bad filter with file:line and exit code 78', async () => {
+    const bad = join(tmp.dir, 'bad.yaml');
+    writeFileSync(bad, 'failregex:\n  - ^x (?P<ip4>\\d+$\n');
+    const r = await run(['x', bad]);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/bad\.yaml:2: failregex: cannot translate/);
+  });
+});
