@@ -9,7 +9,7 @@ import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
-import { FileFollower } from './daemon/follow.js';
+import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
 import { DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
@@ -82,16 +82,13 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
   const idleGc = new IdleCollector();
-  const followers: FileFollower[] = [];
+  const followers: JailSources[] = [];
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
-    const stored = store.positions(name);
-    for (const lp of j.spec.logpaths) {
-      const path = resolve(cfg.dir, lp.path);
-      const f = new FileFollower(path, (lines, pos) => { void manager.lines(name, lines, pos); idleGc.poke(lines.length); });
-      f.start(stored.get(path), lp.tail);
-      followers.push(f);
-    }
+    const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
+    const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); });
+    src.start();
+    followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
   const server = await startControlServer(main.socket, { manager, store });
