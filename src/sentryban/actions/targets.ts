@@ -20,11 +20,13 @@ export type Wanted = { key: SetKey; elem: string; timeoutSec: number | null };
 
 // The store's bans as set elements: expired ones dropped, one element per target (the longest timeout wins),
 // and prefixes covered by a wider banned prefix dropped (interval sets refuse overlaps).
-export const wantedElements = (bans: readonly Ban[], now: number): Wanted[] => {
+// `maxSec`: the longest kernel timeout the tool takes; a longer ban gets none (the store ends it).
+export const wantedElements = (bans: readonly Ban[], now: number, maxSec = Infinity): Wanted[] => {
   const byElem = new Map<string, Wanted & { target: Cidr }>();
   for (const b of bans) {
-    const t = remainingSec(b.expiresAt, now);
-    if (t === 0) continue;
+    const r = remainingSec(b.expiresAt, now);
+    if (r === 0) continue;
+    const t = r !== null && r > maxSec ? null : r;
     const elem = elementText(b.target);
     const prev = byElem.get(elem);
     if (prev && (prev.timeoutSec === null || (t !== null && prev.timeoutSec >= t))) continue;

@@ -77,6 +77,18 @@ describe('command actions run for real (files, no root)', () => {
     } finally { tmp.cleanup(); }
   });
 
+  it('a command that outlives its timeout is killed and reported as an ActionFailed', async () => {
+    const a = parseCommandAction('timeout: 1s\nban: sleep 20\n', 'slow.yaml');
+    if (!a.ok) throw new Error('load');
+    const s = specFromOptions('command', 'sshd', { action: 'slow' });
+    if (!s.ok) throw new Error('spec');
+    const b = createBackend(s.value, { clock: new ManualClock(), commandActions: new Map([['slow', a.value]]) });
+    if (!b.ok) throw new Error('backend');
+    const out = await b.value.ban(banOf('192.0.2.1'));
+    expect(out.ok).toBe(false);
+    if (!out.ok) { expect(out.failure.stderr).toMatch(/timed out/); expect(out.failure.argv).toEqual(['sleep', '20']); }
+  });
+
   it('the factory refuses an unknown action or parameter', async () => {
     const a = await loadCommandAction(join(root, 'test', 'fixtures', 'actions', 'marker-files.yaml'));
     if (!a.ok) throw new Error('load');

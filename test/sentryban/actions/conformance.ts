@@ -55,6 +55,21 @@ export const describeBackendReal = (c: BackendCase): void => {
       }
     }, 60000);
 
+    it('a prefix ban blocks every address in it and nothing outside, both families', async () => {
+      const f = fw!;
+      const b = make();
+      const nets = [banOf(`${f.banned.v4}/31`, { now: NOW }), banOf(`${f.banned.v6}/127`, { now: NOW })];
+      expectOk(await b.start([]));
+      for (const n of nets) expectOk(await b.ban(n));
+      for (const fam of ['v4', 'v6'] as const) {
+        expect(await f.canConnect(f.banned[fam])).toBe(false);
+        expect(await f.canConnect(f.other[fam])).toBe(false);
+        expect(await f.canConnect(f.third[fam])).toBe(true);
+      }
+      for (const n of nets) expectOk(await b.unban(n));
+      for (const fam of ['v4', 'v6'] as const) expect(await f.canConnect(f.other[fam])).toBe(true);
+    }, 60000);
+
     it('banning twice leaves one rule or element per address', async () => {
       const f = fw!;
       const b = make();

@@ -11,6 +11,7 @@ export type FwLab = {
   runner: Runner; // runs argv inside the victim namespace
   banned: { v4: string; v6: string };
   other: { v4: string; v6: string };
+  third: { v4: string; v6: string }; // outside banned.x/31 and banned.x/127
   canConnect(src: string): Promise<boolean>;
   victim(argv: string[]): Promise<string>;
   close(): Promise<void>;
@@ -20,7 +21,7 @@ export const openFwLab = async (): Promise<FwLab> => {
   const lab = await createLab();
   let server: ResultPromise | undefined;
   try {
-    await lab.addAttackerAddrs(['192.0.2.3', '2001:db8::3']);
+    await lab.addAttackerAddrs(['192.0.2.3', '2001:db8::3', '192.0.2.4', '2001:db8::4']);
     const js = `require('net').createServer((s) => { s.on('error', () => {}); s.end('hi'); }).listen(${PORT}, '::')`;
     server = execa('ip', ['netns', 'exec', lab.victim, process.execPath, '-e', js], { reject: false, timeout: 600000 });
     const dst = (src: string) => (src.includes(':') ? lab.victimV6 : lab.victimV4);
@@ -36,6 +37,7 @@ export const openFwLab = async (): Promise<FwLab> => {
       runner: execaRunner({ prefix: ['ip', 'netns', 'exec', lab.victim], timeoutMs: 60000 }),
       banned: { v4: lab.attackerV4, v6: lab.attackerV6 },
       other: { v4: '192.0.2.3', v6: '2001:db8::3' },
+      third: { v4: '192.0.2.4', v6: '2001:db8::4' },
       canConnect,
       victim: async (argv) => (await lab.run(lab.victim, argv, { timeout: 30000 })).stdout as string,
       async close() {

@@ -87,3 +87,10 @@ describe('nftables check (diff against nft -j)', () => {
     expect(needsRebuild(parseNftState(JSON.stringify({ nftables: [] })))).toBe(true);
   });
 });
+
+describe('nftables kernel timeout cap', () => {
+  it('a ban longer than nft takes gets no kernel timeout (the store ends it)', () => {
+    expect(wantedElements([banOf('192.0.2.1', { now: NOW, sec: 40_000_000 })], NOW, 31536000)).toEqual([{ key: 'h4', elem: '192.0.2.1', timeoutSec: null }]);
+    expect(wantedElements([banOf('192.0.2.1', { now: NOW, sec: 30_000_000 })], NOW, 31536000)).toEqual([{ key: 'h4', elem: '192.0.2.1', timeoutSec: 30_000_000 }]);
+  });
+});

@@ -8,6 +8,8 @@ import { planBan, planFlush, planRepair, planRestore, planStop, planUnban } from
 import { diffElements, needsRebuild, parseNftState } from './check.js';
 
 const NFT_BATCH = ['nft', '-f', '-'];
+// nft 1.0.6 refuses element timeouts somewhere past a year (100,000,000 s fails, 365 d works).
+export const NFT_MAX_TIMEOUT = 31536000;
 
 
 // nftables: every change is one `nft -f -` transaction on our own table.
@@ -30,7 +32,7 @@ export class NftablesBackend implements ActionBackend {
   stop(): Promise<ActionOutcome> { return this.#batch(planStop(this.#spec.table)); }
 
   ban(ban: Ban): Promise<ActionOutcome> {
-    const [w] = wantedElements([ban], this.#clock.now());
+    const [w] = wantedElements([ban], this.#clock.now(), NFT_MAX_TIMEOUT);
     if (!w) return Promise.resolve(OK); // already over: nothing to enforce
     return this.#batch(planBan(this.#spec.table, w));
   }
@@ -52,14 +54,14 @@ export class NftablesBackend implements ActionBackend {
       let state;
       try { state = parseNftState(result.stdout); } catch (e) { return failed(this.name, argv, 0, `unreadable nft JSON: ${String(e)}`); }
       if (needsRebuild(state)) return this.#restore(bans);
-      const d = diffElements(state, wantedElements(bans, this.#clock.now()));
+      const d = diffElements(state, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT));
       const text = planRepair(this.#spec.table, d.add, d.remove);
       return text ? this.#send(text) : OK;
     });
   }
 
   #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    return this.#send(planRestore(this.#spec, wantedElements(bans, this.#clock.now())));
+    return this.#send(planRestore(this.#spec, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT)));
   }
 
   #batch(text: string): Promise<ActionOutcome> { return this.#serial.run(() => this.#send(text)); }
