@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: the listener in -tcp and -udp on the bundled config, in the foreground, logging to stdout as well
 // as syslog. State lives in /var/lib/sentrytools as root, else in $XDG_STATE_HOME/sentrytools.
+// Next to it, sentryban on the bundled sentryban.yaml + jails/: its `portsentry` jail follows the listener's
+// history file (SENTRYTOOLS_STATE tells it where), its state (store, socket, hosts.deny, log) in ./state/sentryban.
 import { mkdirSync, readFileSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main as portsentry } from '../dist/portsentry/main.js';
+import { main as sentryban } from '../dist/sentryban/main.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bundled = join(here, '..', 'config');
@@ -21,6 +24,12 @@ if (!existsSync(ignore)) copyFileSync(join(bundled, 'portsentry.ignore'), ignore
 
 console.log(`sentrytools: state in ${stateDir}; trip it with e.g. \`nc -z localhost 31337\` or \`echo x | nc -u -w1 localhost 31337\``);
 const common = ['--config', conf, '--hosts-deny', join(stateDir, 'hosts.deny'), '--foreground', '--stdout'];
-const codes = await Promise.all([portsentry(['-tcp', ...common]), portsentry(['-udp', ...common])]);
+process.env.SENTRYTOOLS_STATE = stateDir;
+console.log(`sentrytools: sentryban follows ${join(stateDir, 'portsentry.history')}; see bans with \`node bin/sentryban list\`, the audit with \`node bin/sentryban audit\``);
+const codes = await Promise.all([
+  portsentry(['-tcp', ...common]),
+  portsentry(['-udp', ...common]),
+  sentryban(['daemon', '--foreground', '--config', join(here, '..')]),
+]);
 const failed = codes.find((c) => c !== 0 && c !== 2 && c !== 15);
 process.exitCode = failed ?? 0;

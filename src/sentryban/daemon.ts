@@ -9,14 +9,15 @@ import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
-import { FileFollower } from './daemon/follow.js';
+import { JailSources } from './daemon/jail-sources.js';
+import { IdleCollector } from './daemon/idle-gc.js';
 import { DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
 import type { ActionBackend } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
-export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banDir?: string };
+export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
 
 // The bundled config (sentryban.yaml + jails/ at the package root) unless root has /etc/sentryban.
 export const defaultConfigDir = (): string => {
@@ -31,6 +32,7 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
     if (a === '--foreground' || a === '-f') o.foreground = true;
     else if (a === '--config' || a === '-c') { const v = argv[++i]; if (!v) return '--config needs a folder'; o.configDir = v; }
     else if (a?.startsWith('--config=')) o.configDir = a.slice(9);
+    else if (a === '--fail2ban-config') { const v = argv[++i]; if (!v) return '--fail2ban-config needs a folder (e.g. /etc/fail2ban)'; o.fail2banConfig = v; }
     else return `unknown option "${a}"`;
   }
   if (o.configDir === '') o.configDir = defaultConfigDir();
@@ -38,20 +40,20 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
 };
 
 export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
-  const loaded = await loadConfig(opts.configDir, opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {});
+  const loaded = await loadConfig(opts.configDir, opts.fail2banConfig ? { fail2banConfig: opts.fail2banConfig, fail2banDir: resolve(opts.fail2banConfig) } : {});
   if (!loaded.ok) {
     for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
     return EX_CONFIG;
   }
-  if (!opts.foreground) return detach(opts.configDir);
+  if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
   return serve(loaded.value, opts.clock ?? systemClock);
 };
 
 // Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
-const detach = (configDir: string): number => {
+const detach = (configDir: string, f2b: string | undefined): number => {
   const bin = process.argv[1] ?? '';
-  const child = spawn(process.execPath, [bin, 'daemon', '--foreground', '--config', configDir], { detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'daemon', '--foreground', '--config', configDir, ...(f2b ? ['--fail2ban-config', f2b] : [])], { detached: true, stdio: 'ignore' });
   child.unref();
   process.stdout.write(`sentryban: daemon started, pid ${String(child.pid)}\n`);
   return 0;
@@ -79,16 +81,14 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   refreshSelf();
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
-  const followers: FileFollower[] = [];
+  const idleGc = new IdleCollector();
+  const followers: JailSources[] = [];
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
-    const stored = store.positions(name);
-    for (const lp of j.spec.logpaths) {
-      const path = resolve(cfg.dir, lp.path);
-      const f = new FileFollower(path, (lines, pos) => { void manager.lines(name, lines, pos); });
-      f.start(stored.get(path), lp.tail);
-      followers.push(f);
-    }
+    const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
+    const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); });
+    src.start();
+    followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
   const server = await startControlServer(main.socket, { manager, store });
@@ -96,10 +96,16 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const pidfile = join(main.stateDir, 'sentryban.pid');
   writeFileSync(pidfile, `${process.pid}\n`);
   const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
+  const purge = (): void => { const n = store.purge(clock.now() - main.purgeAgeSec * 1000); if (n.audit + n.bans > 0) log.line('database', 'INFO', `Purged ${n.audit} audit row(s), ${n.bans} lifted ban(s) older than ${main.purgeAgeSec}s`); };
+  purge();
+  const purgeTimer = setInterval(purge, 3_600_000);
+  purgeTimer.unref();
   log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
   process.stdout.write(`sentryban: ready\n`);
   await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
   clearInterval(selfTimer);
+  clearInterval(purgeTimer);
+  idleGc.stop();
   followers.forEach((f) => f.stop());
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();

@@ -6,7 +6,8 @@ import { parseDaemonArgs, runDaemon } from './daemon.js';
 const USAGE = `usage: sentryban <command> [options]
 
 commands:
-  daemon [--config DIR] [--foreground]   run the ban manager
+  daemon [--config DIR] [--foreground] [--fail2ban-config /etc/fail2ban]   run the ban manager
+             (--fail2ban-config adds the enabled jails of an existing fail2ban configuration)
   regex LOG FILTER [--json]              test a filter against a log (the peer of fail2ban-regex)
 ${CLIENT_USAGE}
 `;

@@ -86,8 +86,9 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   };
   if (filter.name === null && filter.failregex.length === 0) filter.name = name;
   const logpaths = f.list(get('logpath'), p('logpath')).map((x) => {
-    const m = /^(.*\S)\s+(tail|head)$/.exec(x.text);
-    return m ? { path: m[1] as string, tail: m[2] === 'tail' } : { path: x.text, tail: false };
+    const text = expandEnv(x.text, (msg) => f.error(x.pos, p('logpath'), msg));
+    const m = /^(.*\S)\s+(tail|head)$/.exec(text);
+    return m ? { path: m[1] as string, tail: m[2] === 'tail' } : { path: text, tail: false };
   });
   const actions = f.list(get('actions'), p('actions')).map((x) => ({ name: x.text, pos: x.pos }));
   return { config: cfg, enabled: f.bool(get('enabled'), p('enabled'), true), filter, logpaths, actions, ignoreNames, pos: node.pos };
@@ -130,3 +131,13 @@ const readPrefix = (f: Fields, node: YNode | undefined, path: string, max: numbe
   f.error(node.pos, path, `expected true, false or a prefix length 1..${max}, got "${t}"`);
   return null;
 };
+
+// ${NAME} and ${NAME:-default} in a logpath, from the environment; an unset name without a default is an error.
+const expandEnv = (text: string, err: (msg: string) => void): string =>
+  text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
+    const v = process.env[name];
+    if (v !== undefined && v !== '') return v;
+    if (dflt !== undefined) return dflt;
+    err(`environment variable ${name} is not set (write \${${name}:-default} for a fallback)`);
+    return '';
+  });

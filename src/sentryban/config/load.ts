@@ -8,6 +8,7 @@ import { compileFilter, type Filter } from '../filters/filter.js';
 import { loadFilter } from '../filters/load.js';
 import { Matcher } from '../filters/matcher.js';
 import type { Failure, LogLine } from '../types.js';
+import { loadFail2banJails } from './fail2ban-jails.js';
 import { Fields } from './fields.js';
 import { JAIL_KEYS, readJail, type JailSpec } from './jail-file.js';
 import { readMain, type MainConfig } from './main-file.js';
@@ -19,7 +20,7 @@ import { parseYamlTree } from './yaml-tree.js';
 export type LineMatcher = { name: string; match(line: LogLine): Failure[] };
 export type LoadedJail = { spec: JailSpec; filter: Filter; newMatcher: (now: () => number) => LineMatcher; actions: ActionSpec[] };
 export type DaemonConfig = { dir: string; main: MainConfig; jails: LoadedJail[] };
-export type LoadOptions = { fail2banDir?: string };
+export type LoadOptions = { fail2banDir?: string; fail2banConfig?: string };
 
 export const matcherOf = (filter: Filter, now: () => number): LineMatcher => {
   const m = new Matcher(filter, { now });
@@ -54,6 +55,15 @@ export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise
   for (const spec of specs.filter((s) => s.enabled)) {
     const jail = buildJail(spec, main, dir, opts, errors);
     if (jail) jails.push(jail);
+  }
+  if (opts.fail2banConfig) {
+    const imported = loadFail2banJails(resolve(opts.fail2banConfig));
+    if (!imported.ok) errors.push(...imported.errors);
+    else for (const j of imported.value) {
+      const name = j.spec.config.name;
+      if (jails.some((x) => x.spec.config.name === name)) errors.push(diag(j.spec.pos.file, j.spec.pos.line, `jail "${name}" is also defined in ${jailDir}`, name));
+      else jails.push(j);
+    }
   }
   errors.push(...f.errors, ...(await resolveNames(jails)));
   if (errors.length > 0) return fail(errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));

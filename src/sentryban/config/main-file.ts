@@ -12,9 +12,10 @@ export type MainConfig = {
   actions: Map<string, NamedAction>;
   defaults: Map<string, YNode>;
   selfRefreshSec: number;
+  purgeAgeSec: number;
 };
 
-export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'actions', 'defaults', 'ignoreself_refresh'] as const;
+export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh'] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
 // (for the bundled config: the project's state/ folder).
@@ -53,6 +54,7 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
     actions,
     defaults,
     selfRefreshSec: f.duration(m.get('ignoreself_refresh'), 'ignoreself_refresh', 60),
+    purgeAgeSec: f.duration(m.get('dbpurgeage'), 'dbpurgeage', 86400),
   };
 };
 

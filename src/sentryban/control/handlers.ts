@@ -27,7 +27,14 @@ export const banView = (b: Ban) => ({
 });
 
 export const HANDLERS: Readonly<Record<Verb, Handler>> = {
-  status: (_a, d) => ({ jails: d.manager.status(), nextExpiry: ((n) => (n === null ? null : new Date(n).toISOString()))(d.manager.nextExpiry()) }),
+  status: (_a, d) => {
+    const m = process.memoryUsage();
+    const mib = (n: number): number => Math.round((n / 1048576) * 10) / 10;
+    return {
+      jails: d.manager.status(), nextExpiry: ((n) => (n === null ? null : new Date(n).toISOString()))(d.manager.nextExpiry()),
+      memory: { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) },
+    };
+  },
   list: (a, d) => d.manager.list(str(a, 'jail') ?? null).map(banView),
   ban: async (a, d) => {
     const r = await d.manager.ban(need(a, 'jail'), target(need(a, 'target')));

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { Failure } from '../types.js';
 
 // ignorecommand: an argv (split at load, no shell) with <ip> and <F-*> tags substituted per argument.
@@ -11,6 +10,7 @@ export const runIgnoreCommand = async (argv: readonly string[], f: Failure, time
   const args = argv.map((a) => a.replace(/<([A-Za-z][A-Za-z0-9_-]*)>/g, (m, name: string) => tags[name] ?? m));
   const [cmd, ...rest] = args;
   if (!cmd) return { ignore: false, error: 'empty ignorecommand' };
+  const { execa } = await import('execa'); // loaded on first use: most jails have no ignorecommand
   const r = await execa(cmd, rest, { reject: false, timeout: timeoutMs, stdin: 'ignore' });
   if (r.exitCode === 0) return { ignore: true };
   if (r.exitCode === 1) return { ignore: false };

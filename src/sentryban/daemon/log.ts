@@ -16,13 +16,23 @@ export class DecisionLog {
     this.#clock = clock;
     if (file) mkdirSync(dirname(file), { recursive: true });
   }
-  decision(d: Decision | { kind: 'restored'; jail: string; target: string }): void {
-    const m = fail2banMessage(d);
-    if (m) this.line(m.logger, m.level, m.text);
+  decision(d: Decision | { kind: 'restored'; jail: string; target: string }): void { this.decisions([d]); }
+  // One write per batch of decisions.
+  decisions(ds: readonly (Decision | { kind: 'restored'; jail: string; target: string })[]): void {
+    let out = '';
+    const now = this.#clock.now();
+    for (const d of ds) {
+      const m = fail2banMessage(d);
+      if (m) out += `${fail2banLogLine(now, m.logger, process.pid, m.level, m.text)}\n`;
+    }
+    this.#write(out);
   }
   line(logger: string, level: string, text: string): void {
-    const line = `${fail2banLogLine(this.#clock.now(), logger, process.pid, level, text)}\n`;
-    if (this.#file) { try { appendFileSync(this.#file, line); } catch { /* the audit rows still hold it */ } }
-    if (this.#stderr) process.stderr.write(line);
+    this.#write(`${fail2banLogLine(this.#clock.now(), logger, process.pid, level, text)}\n`);
+  }
+  #write(text: string): void {
+    if (text === '') return;
+    if (this.#file) { try { appendFileSync(this.#file, text); } catch { /* the audit rows still hold it */ } }
+    if (this.#stderr) process.stderr.write(text);
   }
 }

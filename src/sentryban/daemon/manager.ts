@@ -67,7 +67,8 @@ export class BanManager {
     });
   }
 
-  lines(jail: string, lines: readonly LogLine[], pos: FilePosition | null): Promise<void> {
+  // Lines of one jail; the position after the last line of each file is committed with the decisions.
+  lines(jail: string, lines: readonly LogLine[]): Promise<void> {
     return this.#enqueue(async () => {
       const j = this.#jails.get(jail);
       if (!j) return;
@@ -90,7 +91,9 @@ export class BanManager {
         decisions.push(...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()));
         }
       }
-      await this.#apply(decisions, pos ? [{ jail, pos }] : []);
+      const last = new Map<string, FilePosition>();
+      for (const l of lines) if (l.position) last.set(l.position.path, l.position);
+      await this.#apply(decisions, [...last.values()].map((pos) => ({ jail, pos })));
     });
   }
 
@@ -98,7 +101,7 @@ export class BanManager {
   async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
     if (decisions.length === 0 && positions.length === 0) return [];
     const inserted = this.#deps.store.commit(this.#deps.clock.now(), decisions, positions);
-    for (const d of decisions) this.#deps.log.decision(d);
+    this.#deps.log.decisions(decisions);
     for (const b of inserted) {
       this.#active.set(keyOf(b.jail, b.target.text), b);
       this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);

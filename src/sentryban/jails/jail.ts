@@ -5,7 +5,7 @@ import { computeBantime, failureWeight } from './bantime.js';
 import type { JailConfig } from './config.js';
 import { matchIgnore } from './ignore.js';
 import { addToTicket, type Ticket } from './ticket.js';
-import { escalationFor, targetOf } from './prefix.js';
+import { escalationFor, targetKey, targetOf } from './prefix.js';
 
 // A jail is a state machine: failures in, decisions out, no I/O. Time comes from the failures themselves (the
 // line's own timestamp) and from `env.now` (to drop bans whose end is already past, as fail2ban does).
@@ -13,6 +13,7 @@ export type BanHistory = { count: number; lastAt: Instant };
 export type JailState = {
   tickets: Map<string, Ticket>; // counting, per id (or per prefix)
   active: Map<string, Ban>; // bans in force in this jail, by target text
+  wide: number; // how many of them are prefix/subnet bans (when 0, no scan for covering bans)
   history: Map<string, BanHistory>; // earlier bans per target (this jail, or all jails with overalljails)
   self: Addr[]; // this host's addresses, for ignoreself
 };
@@ -25,14 +26,14 @@ export type JailInput =
   | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
   | { kind: 'self'; addrs: Addr[] };
 
-export const createJailState = (): JailState => ({ tickets: new Map(), active: new Map(), history: new Map(), self: [] });
+export const createJailState = (): JailState => ({ tickets: new Map(), active: new Map(), wide: 0, history: new Map(), self: [] });
 
 export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: JailEnv): Decision[] => {
   switch (input.kind) {
     case 'failure': return onFailure(cfg, state, input.failure, input.ignoredBy, env);
     case 'manual': return decideBan(cfg, state, input.target, input.at, [], 'manual ban', env);
-    case 'lifted': state.active.delete(input.target); return [];
-    case 'restored': state.active.set(input.ban.target.text, input.ban); return [];
+    case 'lifted': { const b = state.active.get(input.target); if (b && !b.target.isHost()) state.wide--; state.active.delete(input.target); return []; }
+    case 'restored': if (!state.active.has(input.ban.target.text) && !input.ban.target.isHost()) state.wide++; state.active.set(input.ban.target.text, input.ban); return [];
     case 'history': noteHistory(state, input.target, input.at); return [];
     case 'self': state.self = input.addrs; return [];
   }
@@ -43,9 +44,10 @@ const noteHistory = (state: JailState, target: string, at: Instant): void => {
   state.history.set(target, { count: (h?.count ?? 0) + 1, lastAt: Math.max(at, h?.lastAt ?? at) });
 };
 
-const coveringBan = (state: JailState, addr: Addr | null, target: Cidr | null, id: string): Ban | undefined => {
-  const exact = state.active.get(target?.text ?? id);
-  if (exact || !addr) return exact;
+// The ban in force covering this id: its own, or a prefix/subnet ban holding its address.
+const coveringBan = (state: JailState, addr: Addr | null, targetText: string): Ban | undefined => {
+  const exact = state.active.get(targetText);
+  if (exact || !addr || state.wide === 0) return exact;
   for (const b of state.active.values()) if (!b.target.isHost() && b.target.contains(addr)) return b;
   return undefined;
 };
@@ -53,22 +55,25 @@ const coveringBan = (state: JailState, addr: Addr | null, target: Cidr | null, i
 const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: string | undefined, env: JailEnv): Decision[] => {
   const rule = ignoredBy ?? matchIgnore(cfg.ignore, state.self, f.id, f.addr);
   if (rule) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule }];
-  const target = targetOf(cfg.prefix, f);
-  const key = target?.text ?? f.id;
-  const banned = coveringBan(state, f.addr, target, f.id);
+  // Host targets count under the address text itself; the Cidr is only built for a ban.
+  const tk = targetKey(cfg.prefix, f);
+  const key = tk?.key ?? f.id;
+  const targetText = tk?.text ?? f.id;
+  const banned = coveringBan(state, f.addr, targetText);
   if (banned) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `already banned (${banned.target.text})` }];
-  const prev = state.history.get(key);
+  const prev = state.history.get(targetText);
   if (cfg.increment && prev && f.time <= prev.lastAt) {
     return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: 'before the last ban (already counted)' }];
   }
   const weight = failureWeight(prev?.count ?? 0, cfg.maxretry, cfg.increment);
-  const ticket = addToTicket(state.tickets.get(key), f, weight, cfg.findtimeSec * 1000, cfg.maxmatches);
+  const ticket = addToTicket(state.tickets.get(key), f.time, weight, cfg.findtimeSec * 1000);
   state.tickets.set(key, ticket);
   const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry }];
+  const target = tk ? targetOf(cfg.prefix, f) : null;
   if (ticket.retry < cfg.maxretry || !target) return out;
   state.tickets.delete(key);
   const why = `${ticket.retry} failure${ticket.retry === 1 ? "" : "s"}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
-  out.push(...decideBan(cfg, state, target, ticket.last, ticket.failures, why, env));
+  out.push(...decideBan(cfg, state, target, ticket.last, [f], why, env));
   out.push(...escalate(cfg, state, target, ticket.last, env));
   return out;
 };
@@ -88,6 +93,7 @@ const decideBan = (cfg: JailConfig, state: JailState, target: Cidr, at: Instant,
     return f ? [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `bantime already over (${reason})` }] : [];
   }
   state.active.set(target.text, ban);
+  if (!target.isHost()) state.wide++;
   noteHistory(state, target.text, at);
   return [{ kind: 'ban', jail: cfg.name, ban, failures, reason }];
 };

@@ -13,3 +13,13 @@ export const targetOf = (prefix: PrefixConfig, f: Failure): Cidr | null => {
 
 export const escalationFor = (esc: EscalateConfig | null, addr: Addr): Cidr | null =>
   esc ? Cidr.of(addr, addr.family === 4 ? esc.v4Bits : esc.v6Bits) : null;
+
+// The counting key and the target's text without building a Cidr: hosts count under their address text.
+export const targetKey = (prefix: PrefixConfig, f: Failure): { key: string; text: string } | null => {
+  if (!f.addr) return null;
+  const full = f.addr.family === 4 ? 32 : 128;
+  const bits = f.cidr ?? (f.addr.family === 6 ? prefix.v6Bits : prefix.v4Bits) ?? full;
+  if (bits >= full) return { key: f.addr.text, text: `${f.addr.text}/${full}` };
+  const t = Cidr.of(f.addr, bits).text;
+  return { key: t, text: t };
+};

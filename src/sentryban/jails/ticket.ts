@@ -1,24 +1,22 @@
 import type { Instant } from '../../core/clock.js';
-import type { Failure } from '../types.js';
 
 // Failures of one id as fail2ban's FailTicket keeps them: first/last time and a retry count rescaled to the
-// rate over one findtime when the span grows past it (server/ticket.py adjustTime).
-export type Ticket = { first: Instant; last: Instant; retry: number; failures: Failure[] };
+// rate over one findtime when the span grows past it (server/ticket.py adjustTime). Kept small: a daemon may
+// count hundreds of thousands of ids; the matched lines are in the store's audit rows, not here.
+export type Ticket = { first: Instant; last: Instant; retry: number };
 
-export const addToTicket = (t: Ticket | undefined, f: Failure, weight: number, findtimeMs: number, keep: number): Ticket => {
+export const addToTicket = (t: Ticket | undefined, time: Instant, weight: number, findtimeMs: number): Ticket => {
   // A ticket whose last failure is older than findtime is purged, as fail2ban's cleanup does.
-  if (!t || t.last < f.time - findtimeMs) return { first: f.time, last: f.time, retry: weight, failures: [f] };
-  let { first, retry } = t;
-  let last = t.last;
-  if (f.time > last) {
-    if (first < f.time - findtimeMs) {
-      retry = pyRound((retry / (f.time - first)) * findtimeMs);
-      first = f.time - findtimeMs;
+  if (!t || t.last < time - findtimeMs) return { first: time, last: time, retry: weight };
+  if (time > t.last) {
+    if (t.first < time - findtimeMs) {
+      t.retry = pyRound((t.retry / (time - t.first)) * findtimeMs);
+      t.first = time - findtimeMs;
     }
-    last = f.time;
+    t.last = time;
   }
-  const failures = [...t.failures, f].slice(-Math.max(1, keep));
-  return { first, last, retry: retry + weight, failures };
+  t.retry += weight;
+  return t;
 };
 
 // Python 3 round(): halves to even.

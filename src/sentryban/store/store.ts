@@ -11,6 +11,7 @@ import { migrate } from './schema.js';
 // The only module that touches SQLite. WAL; a decision is committed (one transaction per batch) before any
 // action runs. Bans in force are rows with state 'active'; lifting one keeps the row as history.
 export type OpenResult = { ok: true; store: Store; migratedFrom: number } | { ok: false; message: string };
+const MAX_MATCHES = 10;
 type BanRow = { jail: string; target: string; banned_at: number; expires_at: number | null; bantime: number; ban_count: number; port: string | null; protocol: string | null };
 
 export class Store {
@@ -20,6 +21,7 @@ export class Store {
   readonly #upsertOffender: Database.Statement;
   readonly #insertAudit: Database.Statement;
   readonly #upsertPosition: Database.Statement;
+  readonly #recentLines: Database.Statement;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -30,6 +32,7 @@ export class Store {
     this.#upsertOffender = db.prepare(`INSERT INTO offenders(jail, target, ban_count, last_at) VALUES (?, ?, ?, ?)
       ON CONFLICT(jail, target) DO UPDATE SET ban_count = MAX(ban_count, excluded.ban_count), last_at = MAX(last_at, excluded.last_at)`);
     this.#insertAudit = db.prepare(`INSERT INTO audit(at, jail, target, kind, detail, data) VALUES (@at, @jail, @target, @kind, @detail, @data)`);
+    this.#recentLines = db.prepare(`SELECT data FROM audit WHERE jail = ? AND target = ? AND kind = 'found' ORDER BY id DESC LIMIT ${MAX_MATCHES}`);
     this.#upsertPosition = db.prepare(`INSERT INTO positions(jail, path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(jail, path) DO UPDATE SET inode = excluded.inode, offset = excluded.offset, first_line_hash = excluded.first_line_hash`);
   }
@@ -56,7 +59,8 @@ export class Store {
   commit(at: Instant, decisions: readonly Decision[], positions: readonly { jail: string; pos: FilePosition }[] = [], extra: readonly AuditRow[] = []): Ban[] {
     const inserted: Ban[] = [];
     this.#db.transaction(() => {
-      for (const d of decisions) {
+      for (const d0 of decisions) {
+        const d = d0.kind === 'ban' ? this.#withLines(d0) : d0;
         if (d.kind === 'ban') {
           const b = d.ban;
           const r = this.#insertBan.run({ jail: b.jail, target: b.target.text, banned_at: b.bannedAt, expires_at: b.expiresAt, bantime: b.bantimeSec,
@@ -72,6 +76,25 @@ export class Store {
       for (const p of positions) this.#upsertPosition.run(p.jail, p.pos.path, p.pos.inode, p.pos.offset, p.pos.firstLineHash);
     })();
     return inserted;
+  }
+
+  // The lines that led to a ban are the 'found' rows already written (jails keep counts, not lines): the last
+  // MAX_MATCHES of the banned address, as fail2ban's dbmaxmatches.
+  #withLines(d: Extract<Decision, { kind: 'ban' }>): Decision {
+    const f = d.failures[d.failures.length - 1];
+    if (!f || d.failures.length !== 1) return d;
+    const rows = this.#recentLines.all(d.jail, f.id) as { data: string | null }[];
+    const lines = rows.reverse().flatMap((r) => { try { return (JSON.parse(r.data ?? '{}') as { lines?: string[] }).lines ?? []; } catch { return []; } });
+    return lines.length > f.lines.length ? { ...d, failures: [{ ...f, lines: lines.slice(-MAX_MATCHES) }] } : d;
+  }
+
+  // fail2ban's dbpurgeage: per-line rows (found, ignored) and lifted bans older than `before` are deleted;
+  // ban/unban/restored/action-failed rows and ban counts (for bantime.increment) are kept.
+  purge(before: Instant): { audit: number; bans: number } {
+    return this.#db.transaction(() => ({
+      audit: this.#db.prepare("DELETE FROM audit WHERE at < ? AND kind IN ('found', 'ignored')").run(before).changes,
+      bans: this.#db.prepare("DELETE FROM bans WHERE state = 'lifted' AND lifted_at < ?").run(before).changes,
+    }))();
   }
 
   audit(row: AuditRow): void { this.#insertAudit.run(row); }

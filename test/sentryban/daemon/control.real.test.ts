@@ -59,6 +59,7 @@ describe('control socket', () => {
     const test = JSON.parse((await cli('test', 'app', '2026-01-01T00:00:00Z', 'auth', 'failure', 'from', '203.0.113.1', '--json')).stdout);
     expect(test).toMatchObject({ match: true, id: '203.0.113.1', decisions: ['found', 'ban'] });
     const status = JSON.parse((await cli('status', '--json')).stdout);
+    expect(status.memory.rssMiB).toBeGreaterThan(0);
     expect(status.jails).toEqual([{ jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0 }]);
   });
   it('ignorecommand runs as an argv (exit 0 ignores, 1 does not)', async () => {

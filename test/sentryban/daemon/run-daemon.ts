@@ -22,8 +22,10 @@ export const startDaemon = async (dir: string): Promise<Running> => {
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
   proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
-  await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
-  if (!out.includes('sentryban: ready')) throw new Error(`daemon did not start:\n${out}`);
+  try {
+    await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
+  } catch (e) { proc.kill('SIGKILL'); throw e; }
+  if (!out.includes('sentryban: ready')) { proc.kill('SIGKILL'); throw new Error(`daemon did not start:\n${out}`); }
   return { proc, pid: proc.pid ?? -1, output: () => out };
 };
 

@@ -80,6 +80,26 @@ describe('store', () => {
     s.commit(1, [banDecision(ban('192.0.2.9', { port: '22' }))]);
     expect(s.activeBans()).toHaveLength(4);
   });
+  it('purges per-line rows and lifted bans older than dbpurgeage, keeps ban history', () => {
+    const { store } = tmpStore();
+    const a = ban('192.0.2.1');
+    store.commit(1000, [{ kind: 'found', jail: 'sshd', failure: failure('192.0.2.1'), count: 1 }, banDecision(a)]);
+    store.commit(2000, [{ kind: 'unban', jail: 'sshd', ban: a, reason: 'expired' }]);
+    store.commit(9000, [{ kind: 'found', jail: 'sshd', failure: failure('192.0.2.2'), count: 1 }]);
+    expect(store.purge(5000)).toEqual({ audit: 1, bans: 1 });
+    expect(store.auditRows().map((r) => [r.kind, r.target])).toEqual([['ban', '192.0.2.1/32'], ['unban', '192.0.2.1/32'], ['found', '192.0.2.2']]);
+    expect(store.history('sshd').get('192.0.2.1/32')?.count).toBe(1);
+  });
+  it('a ban carries the lines of the address\'s recent found rows', () => {
+    const { store, path } = tmpStore();
+    const f1 = { ...failure('192.0.2.1'), lines: ['line one'] };
+    const f2 = { ...failure('192.0.2.1'), lines: ['line two'] };
+    store.commit(1000, [{ kind: 'found', jail: 'sshd', failure: f1, count: 1 }]);
+    store.commit(1001, [{ kind: 'found', jail: 'sshd', failure: f2, count: 2 }, { kind: 'ban', jail: 'sshd', ban: ban('192.0.2.1'), failures: [f2], reason: 'r' }]);
+    const db = new Database(path, { readonly: true });
+    expect(JSON.parse((db.prepare("SELECT data FROM bans").get() as { data: string }).data).lines).toEqual(['line one', 'line two']);
+    db.close();
+  });
   it('refuses a file from a newer sentryban', () => {
     const { path, store } = tmpStore();
     store.close(); tmps.pop();

@@ -1,0 +1,84 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { diag, fail, ok, type Diagnostic, type Result } from '../../core/diagnostics.js';
+import { mapFail2banAction } from '../actions/index.js';
+import type { ActionSpec } from '../actions/index.js';
+import { loadFail2banConf, lookupOption, type Fail2banConf } from '../filters/fail2ban/conf.js';
+import { loadFilter, parseFilterRef } from '../filters/load.js';
+import { Fields } from './fields.js';
+import { JAIL_KEYS, readJail } from './jail-file.js';
+import { matcherOf, type LoadedJail } from './load.js';
+import type { Pos, YNode } from './yaml-tree.js';
+
+// `--fail2ban-config /etc/fail2ban`: the enabled jails of jail.conf, jail.d/*.conf, jail.local, jail.d/*.local
+// (with fail2ban's includes and %(x)s interpolation), their filters read unchanged, their banactions mapped to our
+// backends. What cannot be honoured is refused by name, never silently dropped.
+const SKIP_SECTIONS = /^(INCLUDES|Definition|Init|KNOWN\/.*)$/;
+const PASSED = JAIL_KEYS.filter((k) => !['enabled', 'filter', 'actions', 'logpath', 'failregex', 'ignoreregex', 'ipv6prefix', 'ipv4prefix', 'escalate'].includes(k));
+const TRUE = /^(1|on|true|yes)$/i;
+
+export const loadFail2banJails = (dir: string): Result<LoadedJail[]> => {
+  const conf = loadFail2banConf(join(dir, 'jail'));
+  if (!conf.ok) return conf;
+  const errors: Diagnostic[] = [];
+  const jails: LoadedJail[] = [];
+  for (const name of [...conf.value.sections.keys()].filter((n) => !SKIP_SECTIONS.test(n) && !n.includes('?'))) {
+    const get = (opt: string): string | undefined => { const r = lookupOption(conf.value, name, opt); if (!r.ok) { errors.push(...r.errors); return undefined; } return r.value; };
+    if (!TRUE.test((get('enabled') ?? '').trim())) continue;
+    const j = importJail(conf.value, name, dir, get, errors);
+    if (j) jails.push(j);
+  }
+  return errors.length > 0 ? fail(errors) : ok(jails);
+};
+
+const posOf = (conf: Fail2banConf, section: string, opt: string): Pos => {
+  const v = conf.sections.get(section)?.get(opt) ?? conf.defaults.get(opt);
+  return { file: v?.file || `${conf.base}.conf`, line: v?.line ?? 0, col: 0 };
+};
+
+const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: string) => string | undefined, errors: Diagnostic[]): LoadedJail | null => {
+  const where = posOf(conf, name, 'enabled');
+  const refuse = (opt: string, msg: string): void => { const p = posOf(conf, name, opt); errors.push(diag(p.file, p.line, msg, `${name}.${opt}`)); };
+  const backend = (get('backend') ?? 'auto').trim();
+  if (/^systemd/.test(backend)) refuse('backend', `backend "${backend}" (the journal) is not supported by the import; use a file logpath`);
+  else if (!['auto', 'polling', 'pyinotify', 'gamin'].includes(backend)) refuse('backend', `unknown backend "${backend}"`);
+  const enc = (get('logencoding') ?? 'auto').trim().toLowerCase();
+  if (!['auto', 'utf-8', 'utf8', 'ascii'].includes(enc)) refuse('logencoding', `logencoding "${enc}" is not supported (UTF-8 only)`);
+  // Our jail reader does the checking: feed it the interpolated values as a positioned mapping.
+  const entries: { key: string; keyPos: Pos; value: YNode }[] = [];
+  const scalar = (key: string, text: string): void => { const p = posOf(conf, name, key); entries.push({ key, keyPos: p, value: { kind: 'scalar', text, quoted: true, pos: p } }); };
+  for (const k of PASSED) { const v = get(k); if (v !== undefined && v.trim() !== '') scalar(k, v.trim()); }
+  const logs = (get('logpath') ?? '').split('\n').map((s) => s.trim()).filter(Boolean).flatMap(expandGlob);
+  if (logs.length === 0) refuse('logpath', 'no log file found (fail2ban refuses this jail too)');
+  const lp = posOf(conf, name, 'logpath');
+  entries.push({ key: 'logpath', keyPos: lp, value: { kind: 'seq', pos: lp, items: logs.map((text) => ({ kind: 'scalar', text, quoted: true, pos: lp })) } });
+  const f = new Fields();
+  const spec = readJail(f, name, { kind: 'map', entries, pos: where }, name, new Map());
+  errors.push(...f.errors);
+  const filterRef = (get('filter') ?? name).trim();
+  const { name: fname, opts } = parseFilterRef(filterRef);
+  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir });
+  if (!filter.ok) errors.push(...filter.errors);
+  const actions: ActionSpec[] = [];
+  for (const line of (get('action') ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
+    const a = parseFilterRef(line);
+    const p = posOf(conf, name, 'action');
+    // `<known/chain>` and the like mean "the action's own default": leave those to our backend's default.
+    const params = Object.fromEntries(Object.entries(a.opts).filter(([, v]) => !/^<known\/[^>]+>$/.test(v)));
+    const r = mapFail2banAction(a.name, params, { jail: name, where: { file: p.file, line: p.line, path: `${name}.action` } });
+    if (r.ok) actions.push(r.value); else errors.push(...r.errors);
+  }
+  if (!filter.ok) return null;
+  return { spec: { ...spec, filter: { ...spec.filter, name: filterRef } }, filter: filter.value, newMatcher: (now) => matcherOf(filter.value, now), actions };
+};
+
+// fail2ban expands globs once, at start; only files that exist then. A trailing " tail"/" head" is kept.
+const expandGlob = (entry: string): string[] => {
+  const m = /^(.*?)(\s+(?:tail|head))?$/.exec(entry);
+  const path = m?.[1] ?? entry;
+  const suffix = m?.[2] ?? '';
+  if (!/[*?[]/.test(path)) return existsSync(path) ? [entry] : [];
+  const re = new RegExp(`^${basename(path).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const d = dirname(path);
+  try { return readdirSync(d).filter((n) => re.test(n)).sort().map((n) => `${join(d, n)}${suffix}`); } catch { return []; }
+};
