@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLab, type Lab } from '../../test/helpers/netns.js';
 import { withSystemFiles } from '../../test/helpers/system-file.js';
 import { makeTmpDir } from '../../test/helpers/tmp.js';
-import { startOurs, startReal, writeConf, type Daemon } from '../../test/portsentry/stealth/lab-daemon.js';
+import { pidsIn, startOurs, startReal, writeConf, type Daemon } from '../../test/portsentry/stealth/lab-daemon.js';
 
 // Shared by the stealth benches: one fresh lab and one daemon (ours or 1.2) per measurement, torn down always.
 export type Side = 'ours' | '1.2';
@@ -25,9 +26,8 @@ export const withDaemon = async <T>(side: Side, mode: string, keys: Record<strin
       // The long-lived process: ours is the foreground pid; 1.2 is the detached child (the last pid listed).
       const pid = async (): Promise<number | null> => {
         if (side === 'ours') return d.pids()[0] ?? null;
-        const r = await l.run(l.victim, ['ip', 'netns', 'pids', l.victim], { reject: false });
-        const all = String(r.stdout).split('\n').filter(Boolean).map(Number);
-        return all.at(-1) ?? null;
+        const all = await pidsIn(l.victim);
+        return all.find((p) => { try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'portsentry'; } catch { return false; } }) ?? null;
       };
       return await fn({ lab, dir: tmp.dir, daemon, pid });
     } finally {

@@ -32,7 +32,7 @@ export const writeConf = (path: string, dir: string, keys: Record<string, string
   writeFileSync(join(dir, 'portsentry.ignore'), '127.0.0.1/32\n0.0.0.0\n');
 };
 
-const pidsIn = async (ns: string): Promise<number[]> => {
+export const pidsIn = async (ns: string): Promise<number[]> => {
   const { execa } = await import('execa');
   const r = await execa('ip', ['netns', 'pids', ns], { reject: false, timeout: 5000 });
   return String(r.stdout).split('\n').filter(Boolean).map(Number).filter((n) => n > 0 && n !== process.pid);
