@@ -1,16 +1,36 @@
+import { CLIENT_USAGE, runClient } from './cli.js';
+import { runRegex } from './commands/regex.js';
+import { VERBS, type Verb } from './control/protocol.js';
+import { parseDaemonArgs, runDaemon } from './daemon.js';
+
 const USAGE = `usage: sentryban <command> [options]
 
 commands:
-  daemon     run the ban manager
-  regex      test a filter against a log (the peer of fail2ban-regex)
-  status, ban, unban, list, audit, test   talk to a running daemon
+  daemon [--config DIR] [--foreground]   run the ban manager
+  regex LOG FILTER [--json]              test a filter against a log (the peer of fail2ban-regex)
+${CLIENT_USAGE}
 `;
+
+export type Command = (argv: string[]) => Promise<number>;
+
+// One entry per verb: the daemon, the regex tester, and the client verbs of the control socket.
+export const COMMANDS: Record<string, Command> = {
+  daemon: async (argv) => {
+    const o = parseDaemonArgs(argv);
+    if (typeof o === 'string') { process.stderr.write(`sentryban daemon: ${o}\n`); return 64; }
+    return runDaemon(o);
+  },
+  regex: (argv) => runRegex(argv),
+  ...Object.fromEntries(VERBS.map((v: Verb) => [v, (argv: string[]) => runClient(v, argv)])),
+};
 
 export const main = async (argv: string[]): Promise<number> => {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(USAGE);
     return argv.length === 0 ? 64 : 0;
   }
+  const cmd = COMMANDS[argv[0] as string];
+  if (cmd) return cmd(argv.slice(1));
   process.stderr.write(`sentryban: unknown command "${argv[0]}"\n${USAGE}`);
   return 64;
 };

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { parseAddr } from '../../core/addr.js';
+import { parseAddr, type Addr } from '../../core/addr.js';
 import * as L from '../lines.js';
+import { recoverPeer } from './peer-name.js';
 import { isBindablePort, modePorts } from './ports.js';
 import type { Sensor, SensorFactory } from './types.js';
 
@@ -29,19 +30,25 @@ const bindTcp = async (port: number): Promise<Server | null> => {
 // -tcp: bind each TCP_PORTS port and treat every completed connection as a probe.
 export const tcpSensor: SensorFactory = (conf, ctx): Sensor => {
   const servers: Server[] = [];
+  // Connections are handed on in accept order, even when one needs the slow peer lookup.
+  let order: Promise<void> = Promise.resolve();
   const onConnection = (port: number) => (sock: Socket): void => {
     sock.on('error', () => {});
-    const src = parseAddr(sock.remoteAddress ?? '');
-    if (!src) { ctx.log(L.acceptFailed(port)); sock.destroy(); return; }
-    let closed = false;
-    const close = (banner?: string | null): void => {
-      if (closed) return;
-      closed = true;
-      if (banner) sock.end(banner); else sock.end();
-      setTimeout(() => sock.destroy(), 2000).unref();
-    };
-    ctx.submit({ proto: 'tcp', mode: 'tcp', src, dstPort: port, at: ctx.clock.now() },
-      { onAlarm: (banner) => close(banner), onDone: () => close() });
+    const direct = parseAddr(sock.remoteAddress ?? '');
+    const peer: Promise<Addr | null> = direct ? Promise.resolve(direct) : recoverPeer(sock);
+    order = order.then(async () => {
+      const src = await peer;
+      if (!src) { ctx.log(L.acceptFailed(port)); sock.destroy(); return; }
+      let closed = false;
+      const close = (banner?: string | null): void => {
+        if (closed) return;
+        closed = true;
+        if (banner) sock.end(banner); else sock.end();
+        setTimeout(() => sock.destroy(), 2000).unref();
+      };
+      ctx.submit({ proto: 'tcp', mode: 'tcp', src, dstPort: port, at: ctx.clock.now() },
+        { onAlarm: (banner) => close(banner), onDone: () => close() });
+    });
   };
   return {
     async start() {

@@ -1,0 +1,119 @@
+import type { Clock } from '../../../core/clock.js';
+import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
+import type { IpsetSpec } from '../spec.js';
+import { OK, failed, runChecked, type Runner } from '../runner.js';
+import { Serial } from '../serial.js';
+import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
+import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
+import { parseSave } from '../iptables/check.js';
+import { kernelTimeout, planSetRules, planSwapRestore, setName } from './plan.js';
+import { parseIpsetSave, planIpsetRepair } from './check.js';
+
+const FAMILIES: readonly Family[] = [4, 6];
+
+// ipset: hash sets with kernel-side timeouts (a safety net: the store decides), matched by one rule per set
+// and protocol in the hook chains of iptables/ip6tables.
+export class IpsetBackend implements ActionBackend {
+  readonly name: string;
+  readonly #spec: IpsetSpec;
+  readonly #run: Runner;
+  readonly #clock: Clock;
+  readonly #serial = new Serial();
+  readonly #names: Map<string, SetKey>;
+
+  constructor(spec: IpsetSpec, run: Runner, clock: Clock) {
+    this.#spec = spec;
+    this.#run = run;
+    this.#clock = clock;
+    this.name = `ipset:${spec.jail}`;
+    this.#names = new Map(SET_KEYS.map((k) => [setName(spec.set, k), k]));
+  }
+
+  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#serial.run(() => this.#restore(bans)); }
+  flush(): Promise<ActionOutcome> { return this.#serial.run(() => this.#restore([])); }
+
+  ban(ban: Ban): Promise<ActionOutcome> {
+    const [w] = wantedElements([ban], this.#clock.now());
+    if (!w) return Promise.resolve(OK);
+    const argv = ['ipset', '-exist', 'add', setName(this.#spec.set, w.key), w.elem, 'timeout', String(kernelTimeout(w.timeoutSec))];
+    return this.#serial.run(async () => (await runChecked(this.#run, this.name, argv)).outcome);
+  }
+
+  unban(ban: Ban): Promise<ActionOutcome> {
+    const argv = ['ipset', '-exist', 'del', setName(this.#spec.set, setKeyOf(ban.target)), elementText(ban.target)];
+    return this.#serial.run(async () => (await runChecked(this.#run, this.name, argv)).outcome);
+  }
+
+  check(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.#serial.run(async () => {
+      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans); // a swap-in restore costs less than a diff
+      const saved = await this.#save();
+      if (!(saved instanceof Map)) return saved;
+      if (saved.size !== SET_KEYS.length) return this.#restore(bans);
+      for (const f of FAMILIES) {
+        const st = await this.#iptState(f);
+        if (!('hookLines' in st)) return st;
+        if (st.hookLines.length !== planSetRules(this.#spec, f).length) return this.#restore(bans);
+      }
+      const lines = planIpsetRepair(saved, wantedElements(bans, this.#clock.now()), (k) => setName(this.#spec.set, k));
+      if (lines.length === 0) return OK;
+      return (await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: `${lines.join('\n')}\n` })).outcome;
+    });
+  }
+
+  stop(): Promise<ActionOutcome> {
+    return this.#serial.run(async () => {
+      for (const f of FAMILIES) {
+        const st = await this.#iptState(f);
+        if (!('hookLines' in st)) return st;
+        if (st.hookLines.length === 0) continue;
+        const o = await this.#iptRestore(f, st.hookLines, []);
+        if (!o.ok) return o;
+      }
+      const saved = await this.#save();
+      if (!(saved instanceof Map)) return saved;
+      const lines = [...saved.keys()].map((k) => `destroy ${setName(this.#spec.set, k)}`);
+      if (lines.length === 0) return OK;
+      return (await runChecked(this.#run, this.name, ['ipset', 'restore'], { input: `${lines.join('\n')}\n` })).outcome;
+    });
+  }
+
+  // Sets first (swapped in whole), then the rules matching them, per family.
+  async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
+    const saved = await this.#save();
+    if (!(saved instanceof Map)) return saved;
+    const existing = new Set([...saved.keys()].map((k) => setName(this.#spec.set, k)));
+    const text = planSwapRestore(this.#spec, wantedElements(bans, this.#clock.now()), existing);
+    const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: text });
+    if (!r.outcome.ok) return r.outcome;
+    for (const f of FAMILIES) {
+      const st = await this.#iptState(f);
+      if (!('hookLines' in st)) return st;
+      const o = await this.#iptRestore(f, st.hookLines, planSetRules(this.#spec, f));
+      if (!o.ok) return o;
+    }
+    return OK;
+  }
+
+  // Our sets as the kernel has them (`ipset save` of the whole list, filtered to our names).
+  async #save(): Promise<Map<SetKey, Map<string, number>> | ActionOutcome> {
+    const r = await runChecked(this.#run, this.name, ['ipset', 'save']);
+    if (!r.outcome.ok) return r.outcome;
+    return parseIpsetSave(r.result.stdout, this.#names);
+  }
+
+  async #iptState(f: Family) {
+    const argv = [TOOL[f].save, '-t', 'filter'];
+    const r = await runChecked(this.#run, this.name, argv);
+    if (!r.outcome.ok) return r.outcome;
+    const marks = [...this.#names.keys()].map((n) => ` --match-set ${n} src`);
+    return parseSave(r.result.stdout, '\u0000', (l) => marks.some((m) => l.includes(m)));
+  }
+
+  async #iptRestore(f: Family, deleteSaved: readonly string[], insert: readonly string[][]): Promise<ActionOutcome> {
+    const argv = [TOOL[f].restore, '-w', '--noflush'];
+    try {
+      return (await runChecked(this.#run, this.name, argv, { input: planRestoreText({ deleteSaved, insert }) })).outcome;
+    } catch (e) { return failed(this.name, argv, null, String(e)); }
+  }
+}

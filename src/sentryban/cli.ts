@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from './control/client.js';
+import type { Verb } from './control/protocol.js';
+import { Fields } from './config/fields.js';
+import { JAIL_KEYS } from './config/jail-file.js';
+import { readMain } from './config/main-file.js';
+import { parseYamlTree } from './config/yaml-tree.js';
+import { defaultConfigDir } from './daemon.js';
+
+// The client verbs: `sentryban status|ban|unban|list|audit|test ...` over the control socket.
+export const CLIENT_USAGE = `  status                          jails, counters, next expiry
+  ban <jail> <addr|cidr>          ban by hand (bantime and increment as configured)
+  unban <addr|cidr> [jail]        lift a ban (all jails unless one is named)
+  list [jail]                     bans in force
+  audit [--jail J] [--addr A] [--limit N]   the audit trail
+  test <jail> <log line>          what the jail's filter and a fresh jail make of one line
+  client options: --config DIR | --socket PATH, --json`;
+
+const socketFor = (configDir: string): string => {
+  const file = join(configDir, 'sentryban.yaml');
+  const tree = existsSync(file) ? parseYamlTree(readFileSync(file, 'utf8'), file) : null;
+  return readMain(new Fields(), tree?.ok ? tree.value : null, configDir, JAIL_KEYS).socket;
+};
+
+export const runClient = async (verb: Verb, argv: string[]): Promise<number> => {
+  const pos: string[] = [];
+  const args: Record<string, string | number> = {};
+  let socket: string | null = null;
+  let configDir = defaultConfigDir();
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--socket') socket = argv[++i] ?? '';
+    else if (a === '--config') configDir = argv[++i] ?? '';
+    else if (a === '--json') json = true;
+    else if (a === '--jail') args.jail = argv[++i] ?? '';
+    else if (a === '--addr') args.target = argv[++i] ?? '';
+    else if (a === '--limit') args.limit = Number(argv[++i]);
+    else pos.push(a);
+  }
+  const shape: Record<Verb, string[]> = { status: [], list: ['jail'], audit: [], ban: ['jail', 'target'], unban: ['target', 'jail'], test: ['jail', 'line'] };
+  shape[verb].forEach((k, i) => { const v = k === 'line' ? pos.slice(i).join(' ') : pos[i]; if (v) args[k] = v; });
+  const reply = await request(socket ?? socketFor(configDir), verb, args);
+  if (!reply.ok) { process.stderr.write(`sentryban ${verb}: ${reply.error}\n`); return 1; }
+  process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
+  return 0;
+};
+
+const render = (verb: Verb, r: unknown): string => {
+  if (verb === 'list' && Array.isArray(r)) {
+    return r.map((b: { jail: string; target: string; expiresAt: string | null; bantime: string }) => `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\n`).join('');
+  }
+  if (verb === 'audit' && Array.isArray(r)) {
+    return r.map((x: { at: string; jail: string; kind: string; target: string | null; detail: string }) => `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`).join('');
+  }
+  return `${JSON.stringify(r, null, 2)}\n`;
+};

@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAddr, type Addr } from '../core/addr.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
+import { createBackend } from './actions/index.js';
+import { loadConfig, type DaemonConfig } from './config/load.js';
+import { startControlServer } from './control/server.js';
+import { FileFollower } from './daemon/follow.js';
+import { DecisionLog } from './daemon/log.js';
+import { BanManager } from './daemon/manager.js';
+import { Store } from './store/store.js';
+import type { ActionBackend } from './types.js';
+
+// `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
+export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banDir?: string };
+
+// The bundled config (sentryban.yaml + jails/ at the package root) unless root has /etc/sentryban.
+export const defaultConfigDir = (): string => {
+  if (process.getuid?.() === 0 && existsSync('/etc/sentryban/sentryban.yaml')) return '/etc/sentryban';
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+};
+
+export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
+  const o: DaemonOptions = { configDir: '', foreground: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--foreground' || a === '-f') o.foreground = true;
+    else if (a === '--config' || a === '-c') { const v = argv[++i]; if (!v) return '--config needs a folder'; o.configDir = v; }
+    else if (a?.startsWith('--config=')) o.configDir = a.slice(9);
+    else return `unknown option "${a}"`;
+  }
+  if (o.configDir === '') o.configDir = defaultConfigDir();
+  return o;
+};
+
+export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
+  const loaded = await loadConfig(opts.configDir, opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {});
+  if (!loaded.ok) {
+    for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+    process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
+    return EX_CONFIG;
+  }
+  if (!opts.foreground) return detach(opts.configDir);
+  return serve(loaded.value, opts.clock ?? systemClock);
+};
+
+// Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
+const detach = (configDir: string): number => {
+  const bin = process.argv[1] ?? '';
+  const child = spawn(process.execPath, [bin, 'daemon', '--foreground', '--config', configDir], { detached: true, stdio: 'ignore' });
+  child.unref();
+  process.stdout.write(`sentryban: daemon started, pid ${String(child.pid)}\n`);
+  return 0;
+};
+
+const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
+  const { main } = cfg;
+  mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
+  const log = new DecisionLog(main.logfile, true, clock);
+  const opened = Store.open(main.dbfile);
+  if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
+  const store = opened.store;
+  const backends = new Map<string, ActionBackend[]>();
+  for (const j of cfg.jails) {
+    const list: ActionBackend[] = [];
+    for (const spec of j.actions) {
+      const r = createBackend(spec, { clock });
+      if (!r.ok) { for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
+      list.push(r.value);
+    }
+    backends.set(j.spec.config.name, list);
+  }
+  const manager = new BanManager(cfg.jails, { store, clock, log, backends });
+  const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
+  refreshSelf();
+  const started = await manager.start();
+  log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  const followers: FileFollower[] = [];
+  for (const j of cfg.jails) {
+    const name = j.spec.config.name;
+    const stored = store.positions(name);
+    for (const lp of j.spec.logpaths) {
+      const path = resolve(cfg.dir, lp.path);
+      const f = new FileFollower(path, (lines, pos) => { void manager.lines(name, lines, pos); });
+      f.start(stored.get(path), lp.tail);
+      followers.push(f);
+    }
+    log.line('jail', 'INFO', `Jail '${name}' started`);
+  }
+  const server = await startControlServer(main.socket, { manager, store });
+  if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await manager.stop(); store.close(); return 1; }
+  const pidfile = join(main.stateDir, 'sentryban.pid');
+  writeFileSync(pidfile, `${process.pid}\n`);
+  const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
+  log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
+  process.stdout.write(`sentryban: ready\n`);
+  await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
+  clearInterval(selfTimer);
+  followers.forEach((f) => f.stop());
+  await new Promise<void>((res) => server.close(() => res()));
+  await manager.stop();
+  store.close();
+  rmSync(pidfile, { force: true });
+  log.line('server', 'INFO', 'Shutdown successful');
+  return 0;
+};
+
+// Every address of this host's interfaces (for ignoreself), re-read periodically so it stays current.
+export const ownAddrs = (): Addr[] => {
+  const out: Addr[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) { const a = parseAddr(i.address); if (a) out.push(a); }
+  return out;
+};

@@ -1,0 +1,182 @@
+import type { Cidr } from '../../core/addr.js';
+import type { Clock, Instant } from '../../core/clock.js';
+import type { LineMatcher, LoadedJail } from '../config/load.js';
+import { Expiry } from '../expire.js';
+import { createJailState, step, type JailState } from '../jails/jail.js';
+import type { Store } from '../store/store.js';
+import type { ActionBackend, Ban, Decision, FilePosition, LogLine } from '../types.js';
+import { runIgnoreCommand } from './ignore-command.js';
+import type { DecisionLog } from './log.js';
+
+// Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
+// through one queue, so a decision is committed before its actions run and actions run in decision order.
+type Jail = { loaded: LoadedJail; state: JailState; backends: ActionBackend[]; matchers: Map<string, LineMatcher>; lines: number; failures: number; bans: number };
+export type ManagerDeps = { store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]> };
+
+const keyOf = (jail: string, target: string): string => `${jail}\t${target}`;
+
+export class BanManager {
+  readonly #deps: ManagerDeps;
+  readonly #jails = new Map<string, Jail>();
+  readonly #active = new Map<string, Ban>();
+  readonly #expiry: Expiry;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
+    this.#deps = deps;
+    for (const j of jails) {
+      const name = j.spec.config.name;
+      this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0 });
+    }
+    this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
+  }
+
+  #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+  #env(): { now: Instant; random: () => number } { return { now: this.#deps.clock.now(), random: this.#deps.random ?? Math.random }; }
+  jailNames(): string[] { return [...this.#jails.keys()]; }
+
+  // On start: lift (and record) bans that ended while we were down, then re-apply every ban in force in one
+  // idempotent batch per backend.
+  start(): Promise<{ restored: number; lifted: number }> {
+    return this.#enqueue(async () => {
+      const now = this.#deps.clock.now();
+      for (const [name, j] of this.#jails) j.state.history = this.#deps.store.history(j.loaded.spec.config.increment?.overalljails ? null : name);
+      const all = this.#deps.store.activeBans();
+      const ended = all.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
+      const inForce = all.filter((b) => !ended.includes(b));
+      this.#deps.store.commit(now, ended.map((ban): Decision => ({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' })));
+      for (const b of ended) this.#deps.log.decision({ kind: 'unban', jail: b.jail, ban: b, reason: 'expired' });
+      for (const b of inForce) {
+        const j = this.#jails.get(b.jail);
+        this.#active.set(keyOf(b.jail, b.target.text), b);
+        if (j) step(j.loaded.spec.config, j.state, { kind: 'restored', ban: b }, this.#env());
+        this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
+        this.#deps.store.audit({ at: now, jail: b.jail, target: b.target.text, kind: 'restored', detail: 'restored at start', data: null });
+        this.#deps.log.decision({ kind: 'restored', jail: b.jail, target: b.target.text });
+      }
+      for (const [name, j] of this.#jails) {
+        const mine = inForce.filter((b) => b.jail === name);
+        for (const be of j.backends) await this.#act(be, 'start', mine, name, null);
+        for (const b of ended.filter((x) => x.jail === name)) for (const be of j.backends) await this.#act(be, 'unban', b, name, b.target.text);
+      }
+      return { restored: inForce.length, lifted: ended.length };
+    });
+  }
+
+  lines(jail: string, lines: readonly LogLine[], pos: FilePosition | null): Promise<void> {
+    return this.#enqueue(async () => {
+      const j = this.#jails.get(jail);
+      if (!j) return;
+      const cfg = j.loaded.spec.config;
+      const decisions: Decision[] = [];
+      const oldest = this.#deps.clock.now() - cfg.findtimeSec * 1000;
+      for (const line of lines) {
+        j.lines++;
+        let matcher = j.matchers.get(line.source);
+        if (!matcher) { matcher = j.loaded.newMatcher(() => this.#deps.clock.now()); j.matchers.set(line.source, matcher); }
+        for (const f of matcher.match(line)) {
+        if (f.time < oldest) continue;
+        j.failures++;
+        let ignoredBy: string | undefined;
+        if (cfg.ignore.command && f.addr) {
+          const v = await runIgnoreCommand(cfg.ignore.command, f);
+          if (v.error) this.#deps.log.line('filter', 'ERROR', `[${jail}] ${v.error}`);
+          if (v.ignore) ignoredBy = 'ignorecommand';
+        }
+        decisions.push(...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()));
+        }
+      }
+      await this.#apply(decisions, pos ? [{ jail, pos }] : []);
+    });
+  }
+
+  // Commit first, then log, then act. Bans another jail made feed overalljails counting.
+  async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
+    if (decisions.length === 0 && positions.length === 0) return [];
+    const inserted = this.#deps.store.commit(this.#deps.clock.now(), decisions, positions);
+    for (const d of decisions) this.#deps.log.decision(d);
+    for (const b of inserted) {
+      this.#active.set(keyOf(b.jail, b.target.text), b);
+      this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
+      for (const [name, other] of this.#jails) {
+        if (name !== b.jail && other.loaded.spec.config.increment?.overalljails) step(other.loaded.spec.config, other.state, { kind: 'history', target: b.target.text, at: b.bannedAt }, this.#env());
+      }
+      const j = this.#jails.get(b.jail);
+      if (!j) continue;
+      j.bans++;
+      for (const be of j.backends) await this.#act(be, 'ban', b, b.jail, b.target.text);
+    }
+    return inserted;
+  }
+
+  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, target: string | null): Promise<void> {
+    const r = verb === 'start' ? await be.start(arg as Ban[]) : await be[verb](arg as Ban);
+    if (r.ok) return;
+    const f = r.failure;
+    const detail = `${be.name} ${verb} failed: ${f.argv.join(' ')} exit ${String(f.exitCode)} ${f.stderr.trim().slice(0, 300)}`;
+    this.#deps.store.audit({ at: this.#deps.clock.now(), jail, target, kind: 'action-failed', detail, data: JSON.stringify(f) });
+    this.#deps.log.line('actions', 'ERROR', `[${jail}] ${detail}`);
+  }
+
+  async #expire(keys: string[]): Promise<void> {
+    const ds: Decision[] = [];
+    for (const k of keys) {
+      const ban = this.#active.get(k);
+      if (ban) ds.push({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' });
+    }
+    await this.#lift(ds);
+  }
+
+  async #lift(ds: Decision[]): Promise<void> {
+    this.#deps.store.commit(this.#deps.clock.now(), ds);
+    for (const d of ds) {
+      if (d.kind !== 'unban') continue;
+      const k = keyOf(d.jail, d.ban.target.text);
+      this.#active.delete(k);
+      this.#expiry.delete(k);
+      this.#deps.log.decision(d);
+      const j = this.#jails.get(d.jail);
+      if (!j) continue;
+      step(j.loaded.spec.config, j.state, { kind: 'lifted', target: d.ban.target.text }, this.#env());
+      for (const be of j.backends) await this.#act(be, 'unban', d.ban, d.jail, d.ban.target.text);
+    }
+  }
+
+  ban(jail: string, target: Cidr): Promise<{ ok: boolean; message: string; ban?: Ban }> {
+    return this.#enqueue(async () => {
+      const j = this.#jails.get(jail);
+      if (!j) return { ok: false, message: `no jail "${jail}"` };
+      const ds = step(j.loaded.spec.config, j.state, { kind: 'manual', target, at: this.#deps.clock.now() }, this.#env());
+      const [b] = await this.#apply(ds, []);
+      return b ? { ok: true, message: `banned ${b.target.text} in ${jail}`, ban: b } : { ok: false, message: `${target.text} is already banned in ${jail}` };
+    });
+  }
+
+  unban(target: Cidr, jail: string | null): Promise<number> {
+    return this.#enqueue(async () => {
+      const ds: Decision[] = [...this.#active.values()]
+        .filter((b) => b.target.text === target.text && (jail === null || b.jail === jail))
+        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'manual' }));
+      await this.#lift(ds);
+      return ds.length;
+    });
+  }
+
+  list(jail: string | null): Ban[] { return [...this.#active.values()].filter((b) => jail === null || b.jail === jail); }
+  status(): { jail: string; lines: number; failures: number; counting: number; bansTotal: number; banned: number }[] {
+    return [...this.#jails.entries()].map(([name, j]) => ({
+      jail: name, lines: j.lines, failures: j.failures, counting: j.state.tickets.size, bansTotal: j.bans, banned: this.list(name).length,
+    }));
+  }
+  setSelf(addrs: Parameters<typeof step>[2] & { kind: 'self' }): void {
+    for (const j of this.#jails.values()) step(j.loaded.spec.config, j.state, addrs, this.#env());
+  }
+  matcherOf(jail: string): LoadedJail | undefined { return this.#jails.get(jail)?.loaded; }
+  nextExpiry(): Instant | null { return this.#expiry.next(); }
+  // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
+  async stop(): Promise<void> { await this.#enqueue(() => undefined); this.#expiry.stop(); }
+}

@@ -1,0 +1,154 @@
+import { translatePyRegex } from '../regex/to-js.js';
+import { expandTokens, tokenTable } from './tokens.js';
+
+// One date template: a compiled regex whose first capturing group (renamed __d) is the date text.
+export type DateTemplate = {
+  name: string;
+  re: RegExp;
+  kind: 'pattern' | 'epoch' | 'tai64n';
+  longEpoch: boolean;
+  lineBegin: boolean; // anchored at line start (or end): no need to search elsewhere
+  isAnchoredCopy: boolean;
+  weight: number;
+  // true: the date span is computed from the __p (text before the date) and __d groups, without the
+  // costlier `d` (indices) flag; false: the regex has the `d` flag.
+  byPrefix: boolean;
+};
+
+const GLOBAL_FLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
+const GROUPED = /(?<!(?:\(\?))(?<!\\)\((?!\?)/;
+const GROUP_WRAP = /^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$/s;
+const NO_WORD_BEG = /^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)/;
+const NO_WORD_END = /(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$/;
+const DEL_WORD_BOUNDS = /^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$/g;
+const LINE_BEG = /^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))/;
+const LINE_END = /(?<![\\|])(?:\$\)?)$/;
+const ALPHA_TOKEN = /(?<!%)%[aAbBpc]/;
+const EPOCH_TOKEN = /(?<!\\)\{L?EPOCH\}/gi;
+const EPOCH_RE = String.raw`\d{10,11}\b(?:\.\d{3,6})?`;
+const LEPOCH_RE = String.raw`\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`;
+
+export class DateTemplateError extends Error {}
+
+// Name the first capturing group __d (the date text to cut), whatever its original name.
+const nameFirstGroup = (re: string): string => {
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') { inClass = true; if (re[i + 1] === ']') i++; else if (re[i + 1] === '^' && re[i + 2] === ']') i += 2; continue; }
+    if (c !== '(') continue;
+    if (re[i + 1] !== '?') return `${re.slice(0, i)}(?P<__d>${re.slice(i + 1)}`;
+    const m = /^\(\?P<(\w+)>/.exec(re.slice(i));
+    if (m) return closeExtra(re, i, m[0].length, m[1] ?? '');
+  }
+  return re;
+};
+// A named first group keeps its name inside a new __d group: find its end and add one ")".
+const closeExtra = (re: string, start: number, headLen: number, name: string): string => {
+  let depth = 0; let inClass = false;
+  for (let i = start; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') { inClass = true; continue; }
+    if (c === '(') depth++;
+    if (c === ')' && --depth === 0) return `${re.slice(0, start)}(?P<__d>(?P<${name}>${re.slice(start + headLen, i)}))${re.slice(i + 1)}`;
+  }
+  return re;
+};
+
+// When the date group sits at the top level (no top-level "|"), wrap what precedes it as __p so the date's
+// start is m.index + __p.length: no need for match indices on the hot path.
+const wrapPrefix = (re: string): string | null => {
+  const flags = /^(?:\(\?[a-zA-Z]+\))*/.exec(re)?.[0] ?? '';
+  let depth = 0; let inClass = false; let first = -1;
+  for (let i = flags.length; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') { inClass = true; if (re[i + 1] === '^') i++; if (re[i + 1] === ']') i++; continue; }
+    if (c === '(') { if (first < 0 && depth === 0 && re.startsWith('(?P<__d>', i)) first = i; depth++; }
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return null;
+  }
+  if (first < 0) return null;
+  return `${flags}(?P<__p>${re.slice(flags.length, first)})${re.slice(first)}`;
+};
+
+type Bound = boolean | 'start';
+
+// fail2ban's DateTemplate.setRegex: word or line boundaries around the date, `**` to drop them.
+const buildRegex = (regex0: string, wordBegin: Bound, wordEnd: boolean): { regex: string; lineBegin: boolean; lineEnd: boolean; anchoredName: boolean } => {
+  let regex = regex0.trim();
+  const gf = GLOBAL_FLAGS.exec(regex);
+  if (gf) regex = regex.replace(GLOBAL_FLAGS, '');
+  const boundBegin = wordBegin !== false && !NO_WORD_BEG.test(regex);
+  const boundEnd = wordEnd && !NO_WORD_END.test(regex);
+  if (!GROUPED.test(regex)) regex = regex.replace(GROUP_WRAP, '$1($2)$3');
+  let lineBegin = false; let lineEnd = false; let anchoredName = false;
+  if (boundBegin) {
+    if (wordBegin !== 'start') regex = String.raw`(?=^|\b|\W)` + regex;
+    else { regex = String.raw`^(?:\W{0,2})?` + regex; lineBegin = true; anchoredName = true; }
+  }
+  if (boundEnd) regex += String.raw`(?=\b|\W|$)`;
+  if (!lineBegin && LINE_BEG.test(regex)) lineBegin = true;
+  if (LINE_END.test(regex)) lineEnd = true;
+  regex = regex.replace(DEL_WORD_BOUNDS, (m) => m.replace('**', ''));
+  if (gf) regex = (gf[1] ?? '') + regex;
+  return { regex, lineBegin, lineEnd, anchoredName };
+};
+
+const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], longEpoch: boolean, lineBegin: boolean): DateTemplate => {
+  const named = nameFirstGroup(pyRegex);
+  const wrapped = wrapPrefix(named);
+  const t = translatePyRegex(wrapped ?? named);
+  if (!t.ok) throw new DateTemplateError(`date pattern ${JSON.stringify(name)}: ${t.error.message}${t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : ''}`);
+  const byPrefix = wrapped !== null && !t.value.groupNames.some((g) => /__b\d+$/.test(g));
+  return { name, re: new RegExp(t.value.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix };
+};
+
+const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {
+  let p = pattern;
+  let wordBegin: Bound = true; let wordEnd = true;
+  if (p.startsWith('{UNB}')) { p = p.slice(5); wordBegin = false; wordEnd = false; }
+  if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
+  let regex = expandTokens(p, tokenTable(nowYear));
+  if (regex === null) throw new DateTemplateError(`date pattern ${JSON.stringify(pattern)}: unknown %-token or unescaped "%"`);
+  if (ALPHA_TOKEN.test(p)) regex = `(?iu)${regex}`;
+  const b = buildRegex(regex, wordBegin, wordEnd);
+  const name = b.anchoredName && !pattern.startsWith('{^LN-BEG}') ? `{^LN-BEG}${pattern}` : pattern;
+  return compile(name, b.regex, 'pattern', false, b.lineBegin || b.lineEnd);
+};
+
+const epochTemplate = (key: string, pattern: string | null, lineBeginOnly: boolean, long: boolean): DateTemplate => {
+  const ere = long ? LEPOCH_RE : EPOCH_RE;
+  if (pattern) {
+    const b = buildRegex(`(${pattern.replace(EPOCH_TOKEN, () => `(?P<__epoch>${ere})`)})`, true, true);
+    return compile(key, b.regex, 'epoch', long, b.lineBegin || b.lineEnd);
+  }
+  if (!lineBeginOnly) {
+    const re = String.raw`((?:^|(?P<square>(?<=^\[))|(?P<selinux>(?<=\baudit\()))${ere})(?:(?(selinux)(?=:\d+\)))|(?(square)(?=\])))`;
+    const b = buildRegex(re, false, true);
+    return compile(long ? 'LongEpoch' : 'Epoch', b.regex, 'epoch', long, b.lineBegin || b.lineEnd);
+  }
+  const b = buildRegex(String.raw`((?P<square>(?<=^\[))?${ere})(?(square)(?=\]))`, 'start', true);
+  return compile(`{^LN-BEG}${long ? 'LongEpoch' : 'Epoch'}`, b.regex, 'epoch', long, true);
+};
+
+// fail2ban's _getPatternTemplate: EPOCH / LEPOCH / TAI64N keywords, else a %-token pattern.
+export const makeTemplate = (pattern: string, nowYear: number): DateTemplate => {
+  const key = pattern.includes('%') ? pattern : pattern.toUpperCase();
+  if (key.includes('EPOCH')) {
+    EPOCH_TOKEN.lastIndex = 0;
+    if (EPOCH_TOKEN.test(pattern)) return epochTemplate(pattern, pattern, false, key.includes('LEPOCH'));
+    if (['EPOCH', '{^LN-BEG}EPOCH', '^EPOCH'].includes(key)) return epochTemplate(key, null, key !== 'EPOCH', false);
+    if (['LEPOCH', '{^LN-BEG}LEPOCH', '^LEPOCH'].includes(key)) return epochTemplate(key, null, key !== 'LEPOCH', true);
+  }
+  if (['TAI64N', '{^LN-BEG}TAI64N', '^TAI64N'].includes(key)) {
+    const b = buildRegex('@[0-9a-f]{24}', key !== 'TAI64N' ? 'start' : false, true);
+    return compile(key === 'TAI64N' ? 'TAI64N' : '{^LN-BEG}TAI64N', b.regex, 'tai64n', false, b.lineBegin || b.lineEnd);
+  }
+  return patternTemplate(pattern, nowYear);
+};

@@ -1,0 +1,51 @@
+import { diag, fail, ok, type Diagnostic, type Result } from '../../core/diagnostics.js';
+import { compileRegex, hasFailureId, type CompiledRegex } from './compiled-regex.js';
+import type { FilterSpec } from './fail2ban/filter-reader.js';
+import { templatesFor } from './date/defaults.js';
+import type { DateTemplate } from './date/template.js';
+
+// A filter ready to match: every regex translated and compiled once, date templates built once.
+export type Filter = {
+  name: string;
+  files: string[];
+  prefregex: CompiledRegex | null;
+  failregex: CompiledRegex[];
+  ignoreregex: CompiledRegex[];
+  datepattern: string[];
+  dateTemplates: DateTemplate[];
+  maxlines: number;
+  journalmatch: string[];
+  usedns: string;
+  // Literal text every matching line must contain (from the prefregex or the failregexes), to reject fast.
+  prefilter: string[] | null;
+};
+
+export type CompileOptions = { usedns?: string; nowYear?: number };
+
+export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Result<Filter> => {
+  const errors: Diagnostic[] = [];
+  const usedns = opts.usedns ?? spec.usedns ?? 'warn';
+  const multiline = spec.maxlines > 1;
+  const one = (s: FilterSpec['failregex'][number], kind: string): CompiledRegex | null => {
+    const r = compileRegex(s, usedns, multiline, kind);
+    if (!r.ok) { errors.push(...r.errors); return null; }
+    return r.value;
+  };
+  const pref = spec.prefregex ? one(spec.prefregex, 'prefregex') : null;
+  const failres = spec.failregex.map((s) => one(s, 'failregex')).filter((r): r is CompiledRegex => r !== null);
+  const ignores = spec.ignoreregex.map((s) => one(s, 'ignoreregex')).filter((r): r is CompiledRegex => r !== null);
+  for (const r of failres) {
+    if (!hasFailureId(r) && !(pref && hasFailureId(pref))) errors.push(diag(r.source.file, r.source.line, `no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in ${JSON.stringify(r.source.regex)}`, 'failregex'));
+  }
+  if (spec.failregex.length === 0) errors.push(diag(spec.files.at(-1) ?? spec.name, 0, 'no failregex', 'failregex'));
+  const datepattern = (spec.datepattern ?? '').split(/\n+/).map((s) => s.trim()).filter(Boolean);
+  let dateTemplates: DateTemplate[] = [];
+  try { dateTemplates = templatesFor(datepattern, opts.nowYear ?? new Date().getFullYear()); } catch (e) {
+    errors.push(diag(spec.files.at(-1) ?? spec.name, 0, (e as Error).message, 'datepattern'));
+  }
+  if (errors.length) return fail(errors);
+  return ok({
+    name: spec.name, files: spec.files, prefregex: pref, failregex: failres, ignoreregex: ignores, datepattern, dateTemplates,
+    maxlines: spec.maxlines, journalmatch: spec.journalmatch, usedns, prefilter: null,
+  });
+};

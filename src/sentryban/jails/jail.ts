@@ -1,0 +1,103 @@
+import { Cidr, type Addr } from '../../core/addr.js';
+import type { Instant } from '../../core/clock.js';
+import type { Ban, Decision, Failure } from '../types.js';
+import { computeBantime, failureWeight } from './bantime.js';
+import type { JailConfig } from './config.js';
+import { matchIgnore } from './ignore.js';
+import { addToTicket, type Ticket } from './ticket.js';
+import { escalationFor, targetOf } from './prefix.js';
+
+// A jail is a state machine: failures in, decisions out, no I/O. Time comes from the failures themselves (the
+// line's own timestamp) and from `env.now` (to drop bans whose end is already past, as fail2ban does).
+export type BanHistory = { count: number; lastAt: Instant };
+export type JailState = {
+  tickets: Map<string, Ticket>; // counting, per id (or per prefix)
+  active: Map<string, Ban>; // bans in force in this jail, by target text
+  history: Map<string, BanHistory>; // earlier bans per target (this jail, or all jails with overalljails)
+  self: Addr[]; // this host's addresses, for ignoreself
+};
+export type JailEnv = { now: Instant; random: () => number };
+export type JailInput =
+  | { kind: 'failure'; failure: Failure; ignoredBy?: string } // ignoredBy: the daemon's ignorecommand verdict
+  | { kind: 'manual'; target: Cidr; at: Instant }
+  | { kind: 'lifted'; target: string } // a ban of this jail ended (expired, manual unban)
+  | { kind: 'restored'; ban: Ban } // a ban still in force, read from the store at start
+  | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
+  | { kind: 'self'; addrs: Addr[] };
+
+export const createJailState = (): JailState => ({ tickets: new Map(), active: new Map(), history: new Map(), self: [] });
+
+export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: JailEnv): Decision[] => {
+  switch (input.kind) {
+    case 'failure': return onFailure(cfg, state, input.failure, input.ignoredBy, env);
+    case 'manual': return decideBan(cfg, state, input.target, input.at, [], 'manual ban', env);
+    case 'lifted': state.active.delete(input.target); return [];
+    case 'restored': state.active.set(input.ban.target.text, input.ban); return [];
+    case 'history': noteHistory(state, input.target, input.at); return [];
+    case 'self': state.self = input.addrs; return [];
+  }
+};
+
+const noteHistory = (state: JailState, target: string, at: Instant): void => {
+  const h = state.history.get(target);
+  state.history.set(target, { count: (h?.count ?? 0) + 1, lastAt: Math.max(at, h?.lastAt ?? at) });
+};
+
+const coveringBan = (state: JailState, addr: Addr | null, target: Cidr | null, id: string): Ban | undefined => {
+  const exact = state.active.get(target?.text ?? id);
+  if (exact || !addr) return exact;
+  for (const b of state.active.values()) if (!b.target.isHost() && b.target.contains(addr)) return b;
+  return undefined;
+};
+
+const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: string | undefined, env: JailEnv): Decision[] => {
+  const rule = ignoredBy ?? matchIgnore(cfg.ignore, state.self, f.id, f.addr);
+  if (rule) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule }];
+  const target = targetOf(cfg.prefix, f);
+  const key = target?.text ?? f.id;
+  const banned = coveringBan(state, f.addr, target, f.id);
+  if (banned) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `already banned (${banned.target.text})` }];
+  const prev = state.history.get(key);
+  if (cfg.increment && prev && f.time <= prev.lastAt) {
+    return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: 'before the last ban (already counted)' }];
+  }
+  const weight = failureWeight(prev?.count ?? 0, cfg.maxretry, cfg.increment);
+  const ticket = addToTicket(state.tickets.get(key), f, weight, cfg.findtimeSec * 1000, cfg.maxmatches);
+  state.tickets.set(key, ticket);
+  const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry }];
+  if (ticket.retry < cfg.maxretry || !target) return out;
+  state.tickets.delete(key);
+  const why = `${ticket.retry} failure${ticket.retry === 1 ? "" : "s"}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
+  out.push(...decideBan(cfg, state, target, ticket.last, ticket.failures, why, env));
+  out.push(...escalate(cfg, state, target, ticket.last, env));
+  return out;
+};
+
+const decideBan = (cfg: JailConfig, state: JailState, target: Cidr, at: Instant, failures: Failure[], why: string, env: JailEnv): Decision[] => {
+  if (state.active.has(target.text)) return [];
+  const prev = state.history.get(target.text)?.count ?? 0;
+  const bt = computeBantime(cfg.bantimeSec, prev, cfg.increment, env.random);
+  const expiresAt = bt.sec < 0 ? null : at + Math.round(bt.sec * 1000);
+  const ban: Ban = {
+    jail: cfg.name, target, bannedAt: at, expiresAt, bantimeSec: bt.sec < 0 ? -1 : Math.round(bt.sec), banCount: prev + 1,
+    ...(cfg.port !== undefined ? { port: cfg.port } : {}), ...(cfg.protocol !== undefined ? { protocol: cfg.protocol } : {}),
+  };
+  const reason = `${why}; ${bt.why}`;
+  if (expiresAt !== null && expiresAt <= env.now) {
+    const f = failures[failures.length - 1];
+    return f ? [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `bantime already over (${reason})` }] : [];
+  }
+  state.active.set(target.text, ban);
+  noteHistory(state, target.text, at);
+  return [{ kind: 'ban', jail: cfg.name, ban, failures, reason }];
+};
+
+const escalate = (cfg: JailConfig, state: JailState, target: Cidr, at: Instant, env: JailEnv): Decision[] => {
+  const subnet = escalationFor(cfg.escalate, target.base);
+  if (!subnet || !cfg.escalate || subnet.bits >= target.bits || state.active.has(subnet.text)) return [];
+  let n = 0;
+  for (const b of state.active.values()) if (b.target.bits > subnet.bits && subnet.contains(b.target.base)) n++;
+  if (n < cfg.escalate.count) return [];
+  return decideBan(cfg, state, subnet, at, [], `${n} addresses of ${subnet.text} banned (escalate.count ${cfg.escalate.count})`, env);
+};
+

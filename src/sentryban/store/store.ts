@@ -1,0 +1,117 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseCidr } from '../../core/addr.js';
+import type { Instant } from '../../core/clock.js';
+import type { BanHistory } from '../jails/jail.js';
+import type { Ban, Decision, FilePosition } from '../types.js';
+import { auditRowOf, type AuditRow } from './audit.js';
+import { migrate } from './schema.js';
+
+// The only module that touches SQLite. WAL; a decision is committed (one transaction per batch) before any
+// action runs. Bans in force are rows with state 'active'; lifting one keeps the row as history.
+export type OpenResult = { ok: true; store: Store; migratedFrom: number } | { ok: false; message: string };
+type BanRow = { jail: string; target: string; banned_at: number; expires_at: number | null; bantime: number; ban_count: number; port: string | null; protocol: string | null };
+
+export class Store {
+  readonly #db: Database.Database;
+  readonly #insertBan: Database.Statement;
+  readonly #liftBan: Database.Statement;
+  readonly #upsertOffender: Database.Statement;
+  readonly #insertAudit: Database.Statement;
+  readonly #upsertPosition: Database.Statement;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#insertBan = db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
+      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
+      ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
+    this.#liftBan = db.prepare(`UPDATE bans SET state = 'lifted', lifted_at = ?, lift_reason = ? WHERE jail = ? AND target = ? AND state = 'active'`);
+    this.#upsertOffender = db.prepare(`INSERT INTO offenders(jail, target, ban_count, last_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT(jail, target) DO UPDATE SET ban_count = MAX(ban_count, excluded.ban_count), last_at = MAX(last_at, excluded.last_at)`);
+    this.#insertAudit = db.prepare(`INSERT INTO audit(at, jail, target, kind, detail, data) VALUES (@at, @jail, @target, @kind, @detail, @data)`);
+    this.#upsertPosition = db.prepare(`INSERT INTO positions(jail, path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(jail, path) DO UPDATE SET inode = excluded.inode, offset = excluded.offset, first_line_hash = excluded.first_line_hash`);
+  }
+
+  static open(path: string): OpenResult {
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      const m = migrate(db);
+      if ('error' in m) { db.close(); return { ok: false, message: `${path}: ${m.error}` }; }
+      return { ok: true, store: new Store(db), migratedFrom: m.from };
+    } catch (e) {
+      return { ok: false, message: `${path}: ${(e as Error).message}` };
+    }
+  }
+
+  close(): void { this.#db.close(); }
+
+  // Decisions, positions and extra audit rows in one transaction. Returns the bans actually inserted (a ban
+  // already active for the same jail and target is not inserted twice).
+  commit(at: Instant, decisions: readonly Decision[], positions: readonly { jail: string; pos: FilePosition }[] = [], extra: readonly AuditRow[] = []): Ban[] {
+    const inserted: Ban[] = [];
+    this.#db.transaction(() => {
+      for (const d of decisions) {
+        if (d.kind === 'ban') {
+          const b = d.ban;
+          const r = this.#insertBan.run({ jail: b.jail, target: b.target.text, banned_at: b.bannedAt, expires_at: b.expiresAt, bantime: b.bantimeSec,
+            ban_count: b.banCount, port: b.port ?? null, protocol: b.protocol ?? null, data: JSON.stringify({ lines: d.failures.flatMap((f) => f.lines).slice(-10), reason: d.reason }) });
+          if (r.changes > 0) { inserted.push(b); this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt); }
+        } else if (d.kind === 'unban') {
+          this.#liftBan.run(at, d.reason, d.jail, d.ban.target.text);
+          if (d.reason === 'manual') this.#db.prepare('DELETE FROM offenders WHERE jail = ? AND target = ?').run(d.jail, d.ban.target.text);
+        }
+        this.#insertAudit.run(auditRowOf(at, d));
+      }
+      for (const x of extra) this.#insertAudit.run(x);
+      for (const p of positions) this.#upsertPosition.run(p.jail, p.pos.path, p.pos.inode, p.pos.offset, p.pos.firstLineHash);
+    })();
+    return inserted;
+  }
+
+  audit(row: AuditRow): void { this.#insertAudit.run(row); }
+
+  activeBans(): Ban[] {
+    const rows = this.#db.prepare(`SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol FROM bans WHERE state = 'active' ORDER BY id`).all() as BanRow[];
+    return rows.flatMap((r) => { const b = banOf(r); return b ? [b] : []; });
+  }
+
+  countActive(): number { return (this.#db.prepare(`SELECT COUNT(*) AS n FROM bans WHERE state = 'active'`).get() as { n: number }).n; }
+
+  // Earlier bans per target, for bantime.increment: this jail's, or summed over all jails (overalljails).
+  history(jail: string | null): Map<string, BanHistory> {
+    const rows = (jail === null
+      ? this.#db.prepare('SELECT target, SUM(ban_count) AS c, MAX(last_at) AS t FROM offenders GROUP BY target').all()
+      : this.#db.prepare('SELECT target, ban_count AS c, last_at AS t FROM offenders WHERE jail = ?').all(jail)) as { target: string; c: number; t: number }[];
+    return new Map(rows.map((r) => [r.target, { count: r.c, lastAt: r.t }]));
+  }
+
+  positions(jail: string): Map<string, FilePosition> {
+    const rows = this.#db.prepare('SELECT path, inode, offset, first_line_hash FROM positions WHERE jail = ?').all(jail) as { path: string; inode: number; offset: number; first_line_hash: string }[];
+    return new Map(rows.map((r) => [r.path, { path: r.path, inode: r.inode, offset: r.offset, firstLineHash: r.first_line_hash }]));
+  }
+
+  auditRows(q: { jail?: string; target?: string; limit?: number } = {}): (AuditRow & { id: number })[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.jail) { where.push('jail = ?'); args.push(q.jail); }
+    if (q.target) { where.push('target = ?'); args.push(q.target); }
+    const sql = `SELECT * FROM (SELECT id, at, jail, target, kind, detail, data FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`;
+    return this.#db.prepare(sql).all(...args, q.limit ?? 100) as (AuditRow & { id: number })[];
+  }
+}
+
+const banOf = (r: BanRow): Ban | null => {
+  const target = parseCidr(r.target);
+  if (!target) return null;
+  return {
+    jail: r.jail, target, bannedAt: r.banned_at, expiresAt: r.expires_at, bantimeSec: r.bantime, banCount: r.ban_count,
+    ...(r.port !== null ? { port: r.port } : {}), ...(r.protocol !== null ? { protocol: r.protocol as NonNullable<Ban['protocol']> } : {}),
+  };
+};
+

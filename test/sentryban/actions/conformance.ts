@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { ManualClock } from '../../../src/core/clock.js';
+import type { ActionBackend, ActionOutcome, Ban } from '../../../src/sentryban/types.js';
+import type { ActionSpec } from '../../../src/sentryban/actions/spec.js';
+import { createBackend } from '../../../src/sentryban/actions/factory.js';
+import type { Runner } from '../../../src/sentryban/actions/runner.js';
+import { itReal } from '../../helpers/real.js';
+import { openFwLab, missingToolRunner, type FwLab } from './fw-lab.js';
+import { banOf } from './bans.js';
+
+// The same real checks for every firewall backend, both families, inside a lab the suite creates and deletes.
+export type BackendCase = {
+  title: string;
+  spec: ActionSpec;
+  commands: string[];
+  // How many times the listing shows this address (one after a ban, however often it was banned).
+  count(fw: FwLab, addr: string): Promise<number>;
+  // Remove the enforcement of one address by hand, as an admin might.
+  removeByHand(fw: FwLab, addr: string): Promise<void>;
+  // Wipe everything (a reboot, `nft flush ruleset`, `iptables -F`).
+  wipe(fw: FwLab): Promise<void>;
+};
+
+const NOW = 1_700_000_000_000;
+const expectOk = (o: ActionOutcome): void => { expect(o).toEqual({ ok: true }); };
+
+export const describeBackendReal = (c: BackendCase): void => {
+  describe(`${c.title} on a real firewall in a namespace`, () => {
+    const it = itReal({ root: true, commands: ['ip', 'nc', ...c.commands] });
+    let fw: FwLab | undefined;
+    const clock = new ManualClock(NOW);
+    const make = (runner?: Runner): ActionBackend => {
+      const r = createBackend(c.spec, { clock, runner: runner ?? fw!.runner });
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return r.value;
+    };
+    const bansFor = (f: FwLab): Ban[] => [banOf(f.banned.v4, { now: NOW }), banOf(f.banned.v6, { now: NOW })];
+
+    beforeAll(async () => { if (!(await import('../../helpers/real.js')).missing({ root: true, commands: c.commands })) fw = await openFwLab(); }, 60000);
+    afterAll(async () => { if (fw) { await make().stop().catch(() => {}); await fw.close(); } }, 60000);
+
+    it('ban blocks the banned source and not the other, both families; unban lets both through', async () => {
+      const f = fw!;
+      const b = make();
+      expectOk(await b.start([]));
+      for (const ban of bansFor(f)) expectOk(await b.ban(ban));
+      for (const fam of ['v4', 'v6'] as const) {
+        expect(await f.canConnect(f.banned[fam])).toBe(false);
+        expect(await f.canConnect(f.other[fam])).toBe(true);
+      }
+      for (const ban of bansFor(f)) { expectOk(await b.unban(ban)); expectOk(await b.unban(ban)); }
+      for (const fam of ['v4', 'v6'] as const) {
+        expect(await f.canConnect(f.banned[fam])).toBe(true);
+        expect(await f.canConnect(f.other[fam])).toBe(true);
+      }
+    }, 60000);
+
+    it('banning twice leaves one rule or element per address', async () => {
+      const f = fw!;
+      const b = make();
+      expectOk(await b.start([]));
+      for (const ban of [...bansFor(f), ...bansFor(f)]) expectOk(await b.ban(ban));
+      expect(await c.count(f, f.banned.v4)).toBe(1);
+      expect(await c.count(f, f.banned.v6)).toBe(1);
+      expectOk(await b.start(bansFor(f)));
+      expect(await c.count(f, f.banned.v4)).toBe(1);
+      expect(await c.count(f, f.banned.v6)).toBe(1);
+      expectOk(await b.flush());
+      expect(await c.count(f, f.banned.v4)).toBe(0);
+    }, 60000);
+
+    it('a wiped ruleset comes back on start (restart), in force for both families', async () => {
+      const f = fw!;
+      expectOk(await make().start(bansFor(f)));
+      await c.wipe(f);
+      expect(await f.canConnect(f.banned.v4)).toBe(true);
+      expectOk(await make().start(bansFor(f)));
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+      expect(await f.canConnect(f.banned.v6)).toBe(false);
+      expect(await f.canConnect(f.other.v4)).toBe(true);
+      expect(await f.canConnect(f.other.v6)).toBe(true);
+    }, 60000);
+
+    it('check repairs a rule removed by hand and drops one the store no longer has', async () => {
+      const f = fw!;
+      const b = make();
+      const stale = banOf('198.51.100.77', { now: NOW });
+      expectOk(await b.start([...bansFor(f), stale]));
+      await c.removeByHand(f, f.banned.v4);
+      await c.removeByHand(f, f.banned.v6);
+      expect(await f.canConnect(f.banned.v4)).toBe(true);
+      expectOk(await b.check(bansFor(f)));
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+      expect(await f.canConnect(f.banned.v6)).toBe(false);
+      expect(await c.count(f, '198.51.100.77')).toBe(0);
+      expectOk(await b.check(bansFor(f)));
+      expect(await c.count(f, f.banned.v4)).toBe(1);
+    }, 60000);
+
+    it('stop removes everything of ours and lets everyone through; stop twice is fine', async () => {
+      const f = fw!;
+      const b = make();
+      expectOk(await b.start(bansFor(f)));
+      expectOk(await b.stop());
+      expectOk(await b.stop());
+      expect(await c.count(f, f.banned.v4)).toBe(0);
+      expect(await c.count(f, f.banned.v6)).toBe(0);
+      expect(await f.canConnect(f.banned.v4)).toBe(true);
+      expect(await f.canConnect(f.banned.v6)).toBe(true);
+    }, 60000);
+
+    it('a missing tool gives an ActionFailed value for every verb, never a throw', async () => {
+      const f = fw!;
+      const b = make(missingToolRunner(f.lab));
+      const ban = bansFor(f)[0]!;
+      for (const out of [await b.start([ban]), await b.ban(ban), await b.unban(ban), await b.check([ban]), await b.flush(), await b.stop()]) {
+        expect(out.ok).toBe(false);
+        if (!out.ok) { expect(out.failure.kind).toBe('ActionFailed'); expect(out.failure.backend).toBe(b.name); }
+      }
+    }, 60000);
+  });
+};

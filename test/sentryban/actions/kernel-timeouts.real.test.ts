@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { ManualClock } from '../../../src/core/clock.js';
+import { createBackend } from '../../../src/sentryban/actions/factory.js';
+import { specFromOptions } from '../../../src/sentryban/actions/options.js';
+import type { ActionBackend, Ban } from '../../../src/sentryban/types.js';
+import { itReal, missing } from '../../helpers/real.js';
+import { waitFor } from '../../helpers/wait.js';
+import { openFwLab, type FwLab } from './fw-lab.js';
+import { banOf } from './bans.js';
+
+// Kernel timeouts are a safety net, the store is the truth. A backend whose clock runs 598 s ahead of the store
+// sets 2 s kernel timeouts on 600 s bans: they all lapse together (the other project's failure mode); check
+// with the store's bans puts every one back, and a check before they lapse refreshes them so none lapses.
+const NOW = 1_700_000_000_000;
+const N = 300;
+
+for (const kind of ['nftables', 'ipset'] as const) {
+  describe(`${kind}: mass kernel expiry leaves no hole`, () => {
+    const it = itReal({ root: true, commands: ['nc', kind === 'nftables' ? 'nft' : 'ipset'] });
+    let fw: FwLab | undefined;
+    const make = (clock: ManualClock): ActionBackend => {
+      const s = specFromOptions(kind, 'kt', { port: '0:65535', protocol: 'tcp' });
+      if (!s.ok) throw new Error('spec');
+      const b = createBackend(s.value, { clock, runner: fw!.runner });
+      if (!b.ok) throw new Error('backend');
+      return b.value;
+    };
+    const storeBans = (f: FwLab): Ban[] => [
+      banOf(f.banned.v4, { now: NOW, jail: 'kt' }), banOf(f.banned.v6, { now: NOW, jail: 'kt' }),
+      ...Array.from({ length: N }, (_, i) => banOf(`198.51.100.${i % 250}`, { now: NOW + i, jail: 'kt' })),
+      ...Array.from({ length: N }, (_, i) => banOf(`2001:db8:99::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' })),
+    ];
+
+    beforeAll(async () => { if (!missing({ root: true, commands: ['nc', kind === 'nftables' ? 'nft' : 'ipset'] })) fw = await openFwLab(); }, 60000);
+    afterAll(async () => { if (fw) { await make(new ManualClock(NOW)).stop().catch(() => {}); await fw.close(); } }, 60000);
+
+    it('all kernel timeouts lapse at once; check from the store puts every ban back', async () => {
+      const f = fw!;
+      const bans = storeBans(f);
+      expect(await make(new ManualClock(NOW + 598_000)).start(bans)).toEqual({ ok: true });
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+      await waitFor(async () => (await f.canConnect(f.banned.v4)) && (await f.canConnect(f.banned.v6)), { timeoutMs: 8000, intervalMs: 250, what: 'kernel expiry' });
+      expect(await make(new ManualClock(NOW)).check(bans)).toEqual({ ok: true });
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+      expect(await f.canConnect(f.banned.v6)).toBe(false);
+      expect(await f.canConnect(f.other.v4)).toBe(true);
+    }, 60000);
+
+    it('check before the lapse refreshes timeouts that would end before the store says', async () => {
+      const f = fw!;
+      const bans = storeBans(f);
+      expect(await make(new ManualClock(NOW + 597_000)).start(bans)).toEqual({ ok: true });
+      expect(await make(new ManualClock(NOW)).check(bans)).toEqual({ ok: true });
+      await new Promise((r) => setTimeout(r, 4500)); // past the 3 s kernel timeouts first set
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+      expect(await f.canConnect(f.banned.v6)).toBe(false);
+    }, 60000);
+
+    it('over 20,000 bans, check rebuilds in one batch and repairs a removed element', async () => {
+      const f = fw!;
+      const clock = new ManualClock(NOW);
+      const bans = [...storeBans(f), ...Array.from({ length: 20000 }, (_, i) => banOf(`2001:db8:aa::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' }))];
+      expect(await make(clock).start(bans)).toEqual({ ok: true });
+      const del = kind === 'nftables' ? ['nft', 'delete', 'element', 'inet', 'sentryban-kt', 'h4', `{ ${f.banned.v4} }`] : ['ipset', 'del', 'sb-kt-h4', f.banned.v4];
+      await f.victim(del);
+      expect(await f.canConnect(f.banned.v4)).toBe(true);
+      expect(await make(clock).check(bans)).toEqual({ ok: true });
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+    }, 60000);
+  });
+}

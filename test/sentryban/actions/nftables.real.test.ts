@@ -1,0 +1,18 @@
+import { describeBackendReal } from './conformance.js';
+import { specFromOptions } from '../../../src/sentryban/actions/options.js';
+
+const spec = specFromOptions('nftables', 'sshd', { port: '2222,3000:3010', protocol: 'tcp' });
+if (!spec.ok) throw new Error('bad spec');
+
+const count = (text: string, addr: string): number => text.split(/[\s,{}]+/).filter((w) => w === addr).length;
+
+describeBackendReal({
+  title: 'nftables',
+  spec: spec.value,
+  commands: ['nft'],
+  count: async (fw, addr) => count(await fw.victim(['nft', 'list', 'table', 'inet', 'sentryban-sshd']).catch(() => ''), addr),
+  removeByHand: async (fw, addr) => {
+    await fw.victim(['nft', 'delete', 'element', 'inet', 'sentryban-sshd', addr.includes(':') ? 'h6' : 'h4', `{ ${addr} }`]);
+  },
+  wipe: async (fw) => { await fw.victim(['nft', 'flush', 'ruleset']); },
+});

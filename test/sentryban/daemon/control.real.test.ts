@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
+import { appendFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { makeTmpDir } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/wait.js';
+import { bin, kill9, query, startDaemon, writeConfig, type Running } from './run-daemon.js';
+
+// The control socket and the client verbs against the real daemon.
+let dir = '';
+let cleanup = (): void => {};
+let d: Running | null = null;
+const sock = (): string => join(dir, 'state', 'sentryban.sock');
+const cli = (...args: string[]) => execa('node', [bin, ...args, '--config', dir], { reject: false, timeout: 20_000 });
+const raw = (line: string): Promise<string> => new Promise((res, rej) => {
+  const c = connect(sock());
+  let buf = '';
+  c.on('connect', () => c.write(`${line}\n`));
+  c.on('data', (b) => { buf += b.toString(); if (buf.includes('\n')) { c.destroy(); res(buf.trim()); } });
+  c.on('error', rej);
+});
+
+beforeAll(async () => {
+  const t = makeTmpDir('sentryban-ctl-'); dir = t.dir; cleanup = t.cleanup;
+  writeConfig(dir, {
+    app: `app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: 1h\n  ignoreself: false\n  ignorecommand: /usr/bin/test <ip> = 192.0.2.9\n  actions: [deny]\n`,
+  });
+  writeFileSync(join(dir, 'app.log'), '');
+  d = await startDaemon(dir);
+});
+afterAll(async () => { if (d && d.proc.exitCode === null) await kill9(d); cleanup(); });
+
+describe('control socket', () => {
+  it('is a socket only its owner can use', () => {
+    const st = statSync(sock());
+    expect(st.isSocket()).toBe(true);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'state')).mode & 0o077).toBe(0);
+  });
+  it('speaks versioned JSON and refuses what it does not know', async () => {
+    expect(JSON.parse(await raw('{"version":2,"verb":"status"}'))).toEqual({ version: 1, ok: false, error: 'unsupported protocol version 2 (this daemon speaks 1)' });
+    expect(JSON.parse(await raw('{"version":1,"verb":"reload"}')).error).toBe('unknown verb "reload" (known: status, ban, unban, list, audit, test)');
+    expect(JSON.parse(await raw('not json')).error).toBe('not JSON');
+  });
+  it('ban, list, unban, audit, status, test through the client', async () => {
+    expect((await cli('ban', 'app', '198.51.100.0/24')).exitCode).toBe(0);
+    expect((await cli('ban', 'nojail', '192.0.2.1')).stderr).toContain('no jail "nojail"');
+    expect((await cli('ban', 'app', 'not-an-ip')).stderr).toContain('"not-an-ip" is not an address or CIDR');
+    const list = await cli('list');
+    expect(list.stdout).toMatch(/^app\t198\.51\.100\.0\/24\t\d{4}-.*\t1h$/);
+    expect(JSON.parse((await cli('unban', '198.51.100.0/24')).stdout)).toEqual({ unbanned: 1 });
+    expect((await cli('list')).stdout).toBe('');
+    const audit = (await cli('audit', '--jail', 'app')).stdout.split('\n').filter(Boolean);
+    expect(audit.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      '[app] ban 198.51.100.0/24: manual ban; bantime 3600s; until ' + audit[0]!.split('until ')[1],
+      '[app] unban 198.51.100.0/24: manual',
+    ]);
+    const test = JSON.parse((await cli('test', 'app', '2026-01-01T00:00:00Z', 'auth', 'failure', 'from', '203.0.113.1', '--json')).stdout);
+    expect(test).toMatchObject({ match: true, id: '203.0.113.1', decisions: ['found', 'ban'] });
+    const status = JSON.parse((await cli('status', '--json')).stdout);
+    expect(status.jails).toEqual([{ jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0 }]);
+  });
+  it('ignorecommand runs as an argv (exit 0 ignores, 1 does not)', async () => {
+    const now = new Date().toISOString();
+    appendFileSync(join(dir, 'app.log'), `${now} auth failure from 192.0.2.9\n${now} auth failure from 192.0.2.10\n`);
+    await waitFor(() => query(dir, "SELECT 1 FROM bans WHERE target = '192.0.2.10/32'").length === 1, { what: 'ban of .10' });
+    expect(query(dir, "SELECT target, detail FROM audit WHERE kind = 'ignored'")).toEqual([{ target: '192.0.2.9', detail: 'ignorecommand' }]);
+  });
+});

@@ -1,0 +1,36 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { waitFor } from '../../helpers/wait.js';
+
+// The real daemon as a subprocess (bin/sentryban on dist/), and a config folder written for a test.
+export const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const bin = join(repo, 'bin/sentryban');
+
+export type Running = { proc: ResultPromise; pid: number; output: () => string };
+
+export const writeConfig = (dir: string, jails: Record<string, string>, main = ''): void => {
+  mkdirSync(join(dir, 'jails'), { recursive: true });
+  writeFileSync(join(dir, 'sentryban.yaml'), `state: state\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n${main}`);
+  for (const [name, text] of Object.entries(jails)) writeFileSync(join(dir, 'jails', `${name}.yaml`), text);
+};
+
+export const startDaemon = async (dir: string): Promise<Running> => {
+  const proc = execa('node', [bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, timeout: 300_000, killSignal: 'SIGKILL' });
+  let out = '';
+  proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
+  proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
+  await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
+  if (!out.includes('sentryban: ready')) throw new Error(`daemon did not start:\n${out}`);
+  return { proc, pid: proc.pid ?? -1, output: () => out };
+};
+
+export const kill9 = async (r: Running): Promise<void> => { process.kill(r.pid, 'SIGKILL'); await r.proc; };
+
+// Reads the store the way an operator would, read-only, while the daemon runs (WAL allows it).
+export const query = <T>(dir: string, sql: string, ...args: unknown[]): T[] => {
+  const db = new Database(join(dir, 'state', 'sentryban.sqlite3'), { readonly: true, fileMustExist: true });
+  try { return db.prepare(sql).all(...args) as T[]; } finally { db.close(); }
+};

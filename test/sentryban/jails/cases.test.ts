@@ -1,0 +1,21 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { replayCase } from './replay.js';
+
+// Every folder of test/fixtures/jails is a case: jail.yaml, input.log (timestamped), expected.json.
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/jails');
+const cases = readdirSync(root).sort();
+
+describe('jail cases replayed on the lines\' own timestamps', () => {
+  it('has the cases the issue asks for', () => {
+    for (const c of ['maxretry-boundary', 'findtime-sliding', 'increment-formula', 'increment-multipliers', 'ignoreip-v4-v6', 'ignoreself', 'permanent', 'ipv6-prefix-escalate']) expect(cases).toContain(c);
+  });
+  for (const c of cases) {
+    it(c, () => {
+      const expected = JSON.parse(readFileSync(join(root, c, 'expected.json'), 'utf8')) as unknown;
+      expect(replayCase(join(root, c))).toEqual(expected);
+    });
+  }
+});

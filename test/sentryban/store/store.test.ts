@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { copyFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { parseAddr, parseCidr } from '../../../src/core/addr.js';
+import { SCHEMA_VERSION } from '../../../src/sentryban/store/schema.js';
+import { Store } from '../../../src/sentryban/store/store.js';
+import type { Ban, Decision, Failure } from '../../../src/sentryban/types.js';
+import { makeTmpDir } from '../../helpers/tmp.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/store');
+const tmps: (() => void)[] = [];
+afterEach(() => { while (tmps.length) tmps.pop()?.(); });
+const tmpStore = (): { store: Store; path: string } => {
+  const t = makeTmpDir('sentryban-store-'); tmps.push(t.cleanup);
+  const path = join(t.dir, 'state', 'sentryban.sqlite3');
+  const r = Store.open(path);
+  if (!r.ok) throw new Error(r.message);
+  tmps.push(() => r.store.close());
+  return { store: r.store, path };
+};
+const ban = (target: string, over: Partial<Ban> = {}): Ban => ({
+  jail: 'sshd', target: parseCidr(target)!, bannedAt: 1000, expiresAt: 601_000, bantimeSec: 600, banCount: 1, ...over,
+});
+const failure = (id: string): Failure => ({ id, addr: parseAddr(id), time: 1000, filter: 'sshd', source: '/var/log/auth.log', lines: [`Failed password from ${id}`], groups: {} });
+const banDecision = (b: Ban): Decision => ({ kind: 'ban', jail: b.jail, ban: b, failures: [failure(b.target.base.text)], reason: 'test' });
+
+describe('store', () => {
+  it('creates the current schema in WAL mode', () => {
+    const { path } = tmpStore();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+  it('commits a ban once: a second active ban of the same target is not inserted', () => {
+    const { store } = tmpStore();
+    expect(store.commit(1000, [banDecision(ban('192.0.2.1'))])).toHaveLength(1);
+    expect(store.commit(1001, [banDecision(ban('192.0.2.1'))])).toHaveLength(0);
+    expect(store.activeBans().map((b) => b.target.text)).toEqual(['192.0.2.1/32']);
+    expect(store.auditRows().map((r) => r.kind)).toEqual(['ban', 'ban']);
+  });
+  it('lifting keeps history; manual unban forgets the offender (not counted for increment)', () => {
+    const { store } = tmpStore();
+    const a = ban('192.0.2.1'); const b = ban('2001:db8::/64', { banCount: 3, expiresAt: null, bantimeSec: -1 });
+    store.commit(1000, [banDecision(a), banDecision(b)]);
+    store.commit(2000, [{ kind: 'unban', jail: 'sshd', ban: a, reason: 'expired' }, { kind: 'unban', jail: 'sshd', ban: b, reason: 'manual' }]);
+    expect(store.activeBans()).toEqual([]);
+    expect([...store.history('sshd').entries()]).toEqual([['192.0.2.1/32', { count: 1, lastAt: 1000 }]]);
+    store.commit(3000, [banDecision(ban('192.0.2.1', { jail: 'recidive', banCount: 2 }))]);
+    expect(store.history(null).get('192.0.2.1/32')).toEqual({ count: 3, lastAt: 1000 });
+  });
+  it('round-trips permanent bans, port and protocol', () => {
+    const { store } = tmpStore();
+    const b = ban('198.51.100.0/24', { expiresAt: null, bantimeSec: -1, port: 'ssh', protocol: 'tcp' });
+    store.commit(1000, [banDecision(b)]);
+    expect(store.activeBans()).toEqual([b]);
+  });
+  it('stores log positions with the decisions', () => {
+    const { store } = tmpStore();
+    store.commit(1000, [], [{ jail: 'sshd', pos: { path: '/l', inode: 7, offset: 99, firstLineHash: 'h' } }]);
+    store.commit(1000, [], [{ jail: 'sshd', pos: { path: '/l', inode: 7, offset: 120, firstLineHash: 'h' } }]);
+    expect(store.positions('sshd').get('/l')).toEqual({ path: '/l', inode: 7, offset: 120, firstLineHash: 'h' });
+  });
+  it('migrates the checked-in version 1 file in place, keeping bans, positions and audit', () => {
+    const t = makeTmpDir('sentryban-store-'); tmps.push(t.cleanup);
+    const path = join(t.dir, 'old.sqlite3');
+    copyFileSync(join(fixtures, 'sentryban-v1.sqlite3'), path);
+    const r = Store.open(path);
+    if (!r.ok) throw new Error(r.message);
+    tmps.push(() => r.store.close());
+    expect(r.migratedFrom).toBe(1);
+    const s = r.store;
+    expect(s.activeBans().map((b) => [b.jail, b.target.text, b.expiresAt, b.banCount])).toEqual([
+      ['sshd', '203.0.113.5/32', 4102444800000, 1], ['sshd', '2001:db8::7/128', 4102444800000, 1], ['portsentry', '198.51.100.3/32', null, 1]]);
+    expect(s.history('sshd').get('203.0.113.5/32')).toEqual({ count: 2, lastAt: 1767229200000 });
+    expect(s.positions('sshd').get('/var/log/auth.log')?.offset).toBe(5678);
+    expect(s.auditRows({ jail: 'sshd' })).toHaveLength(1);
+    s.commit(1, [banDecision(ban('192.0.2.9', { port: '22' }))]);
+    expect(s.activeBans()).toHaveLength(4);
+  });
+  it('refuses a file from a newer sentryban', () => {
+    const { path, store } = tmpStore();
+    store.close(); tmps.pop();
+    const db = new Database(path); db.pragma(`user_version = ${SCHEMA_VERSION + 1}`); db.close();
+    const r = Store.open(path);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toContain('newer than this sentryban');
+  });
+});
