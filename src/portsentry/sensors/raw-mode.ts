@@ -3,6 +3,7 @@ import type { PortsentryConf } from '../conf.js';
 import type { ProbeEvent } from '../event.js';
 import * as L from '../lines.js';
 import { findPortsInUse, isPortInUse } from './bind-test.js';
+import { Admission } from './admission.js';
 import { LocalAddrs } from './local-addrs.js';
 import { isBindablePort, modePorts } from './ports.js';
 import { openRawSensor, protoOf, type RawMode, type RawSensor } from './raw.js';
@@ -10,9 +11,11 @@ import { SmartVerifier } from './smart-verify.js';
 import type { Sensor, SensorContext, SensorFactory } from './types.js';
 import { planAdvancedWatch, planStealthWatch, type WatchPlan } from './watch-ports.js';
 
-// At most this many probes wait in the pipeline (ignore, trigger, respond); past it a flood's probes are
-// counted and dropped here, so memory stays bounded whatever the packet rate.
+// Bounds on probes waiting between the socket and the end of the pipeline (see admission.ts): memory stays
+// bounded whatever the packet rate, and new scanners keep their first probes under a flood.
 const MAX_BACKLOG = 4096;
+const PRESSURE = 64;
+const PER_SOURCE = 4;
 
 const planFor = async (mode: RawMode, conf: PortsentryConf, ctx: SensorContext): Promise<WatchPlan | null> => {
   const proto = protoOf(mode);
@@ -36,26 +39,22 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
   const proto = protoOf(mode);
   const P = proto === 'tcp' ? 'TCP' : 'UDP';
   let sensor: RawSensor | null = null;
-  let backlog = 0;
-  const counters = { backlogDropped: 0 };
-  const submit = (ev: ProbeEvent): void => {
-    if (backlog >= MAX_BACKLOG) { counters.backlogDropped++; return; }
-    backlog++;
-    ctx.submit(ev, { onDone: () => { backlog--; } });
-  };
+  const admission = new Admission({ max: MAX_BACKLOG, pressure: PRESSURE, perSource: PER_SOURCE });
+  const release = (ev: ProbeEvent): void => admission.release(ev.src.text);
+  const submit = (ev: ProbeEvent): void => { ctx.submit(ev, { onDone: () => release(ev) }); };
   return {
     async start() {
       const plan = await planFor(mode, conf, ctx);
       if (!plan) return false;
       for (const line of plan.lines) ctx.log(line);
       if (plan.fatal) { ctx.log(plan.fatal); return false; }
-      const verifier = new SmartVerifier<ProbeEvent>({ test: isPortInUse, clock: ctx.clock }, submit);
+      const verifier = new SmartVerifier<ProbeEvent>({ test: isPortInUse, clock: ctx.clock }, submit, release);
       const local = new LocalAddrs(ctx.clock);
       try {
         sensor = openRawSensor({
           mode, families: [4, 6], clock: ctx.clock, isHot: plan.isHot,
           isLocal: (dst) => local.isLocal(dst),
-          onProbe: (ev, family) => verifier.push(ev, proto, family, ev.dstPort),
+          onProbe: (ev, family) => { if (admission.admit(ev.src.text)) verifier.push(ev, proto, family, ev.dstPort); },
           onNotice: (n) => ctx.log(L.illegalHeaderLength(P, n.ihl, parseAddr(n.src)?.text ?? n.src)),
         });
       } catch {

@@ -18,6 +18,7 @@ export class SmartVerifier<T> {
   readonly #ttlMs: number;
   readonly #maxQueue: number;
   readonly #deliver: (item: T) => void;
+  readonly #discard: (item: T) => void;
   readonly #cache = new Map<string, { until: number; inUse: boolean }>();
   // Packets waiting for the bind test of their port, by port key; a key is present while its test runs.
   readonly #waiting = new Map<string, Entry<T>[]>();
@@ -26,12 +27,14 @@ export class SmartVerifier<T> {
   dropped = 0;
   inUse = 0;
 
-  constructor(opts: VerifyOptions, deliver: (item: T) => void) {
+  // deliver: the port is free, the packet goes on; discard: held port or full queue.
+  constructor(opts: VerifyOptions, deliver: (item: T) => void, discard: (item: T) => void = () => {}) {
     this.#test = opts.test;
     this.#clock = opts.clock;
     this.#ttlMs = opts.ttlMs ?? 200;
     this.#maxQueue = opts.maxQueue ?? 65536;
     this.#deliver = deliver;
+    this.#discard = discard;
   }
 
   get pending(): number { return this.#queue.length - this.#head; }
@@ -40,7 +43,7 @@ export class SmartVerifier<T> {
     const key = `${proto}${family}:${port}`;
     const known = this.#fresh(key);
     if (known !== null && this.pending === 0) { this.#settle(item, known); return; }
-    if (this.pending >= this.#maxQueue) { this.dropped++; return; }
+    if (this.pending >= this.#maxQueue) { this.dropped++; this.#discard(item); return; }
     const entry: Entry<T> = { item, done: known !== null, inUse: known ?? false };
     this.#queue.push(entry);
     if (known !== null) return;
@@ -80,7 +83,7 @@ export class SmartVerifier<T> {
   }
 
   #settle(item: T, inUse: boolean): void {
-    if (inUse) { this.inUse++; return; }
+    if (inUse) { this.inUse++; this.#discard(item); return; }
     this.#deliver(item);
   }
 }

@@ -1,11 +1,16 @@
-import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../helpers/netns.js';
 import { waitFor } from '../../helpers/wait.js';
 
 // Running a listener inside a lab namespace: ours (bin/portsentry in the foreground) and the real 1.2.
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// The repository root: the nearest directory up from here with package.json (also from dist-bench/ for benches).
+const findRoot = (from: string): string => {
+  for (let d = from; d !== dirname(d); d = dirname(d)) if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin'))) return d;
+  return resolve(from, '../../..');
+};
+const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'portsentry');
 const SYSLOG = '/var/log/syslog';
 
@@ -27,7 +32,7 @@ export const writeConf = (path: string, dir: string, keys: Record<string, string
   writeFileSync(join(dir, 'portsentry.ignore'), '127.0.0.1/32\n0.0.0.0\n');
 };
 
-const pidsIn = async (ns: string): Promise<number[]> => {
+export const pidsIn = async (ns: string): Promise<number[]> => {
   const { execa } = await import('execa');
   const r = await execa('ip', ['netns', 'pids', ns], { reject: false, timeout: 5000 });
   return String(r.stdout).split('\n').filter(Boolean).map(Number).filter((n) => n > 0 && n !== process.pid);
