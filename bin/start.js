@@ -1,35 +1,33 @@
 #!/usr/bin/env node
-// `npm start`: the listener in -tcp and -udp on the bundled config, in the foreground, logging to stdout as well
-// as syslog. State lives in /var/lib/sentrytools as root, else in $XDG_STATE_HOME/sentrytools.
-// Next to it, sentryban on the bundled sentryban.yaml + jails/: its `portsentry` jail follows the listener's
-// history file (SENTRYTOOLS_STATE tells it where), its state (store, socket, hosts.deny, log) in ./state/sentryban.
+// `npm start`: the quick start. The listener in -tcp and -udp on the bundled config/portsentry.conf (unprivileged
+// trap ports, log only), in the foreground, logging to stdout as well as syslog; beside it sentryban on the bundled
+// sentryban.yaml + jails/, whose `portsentry` jail follows the listener's history file and bans into a hosts.deny
+// file. All state lives in one folder of its own: $SENTRYTOOLS_STATE, or ./state in the project.
 import { mkdirSync, readFileSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main as portsentry } from '../dist/portsentry/main.js';
 import { main as sentryban } from '../dist/sentryban/main.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const bundled = join(here, '..', 'config');
-const isRoot = process.getuid?.() === 0;
-const stateDir = isRoot ? '/var/lib/sentrytools'
-  : join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'sentrytools');
-mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-
-const conf = join(stateDir, 'portsentry.conf');
-writeFileSync(conf, readFileSync(join(bundled, 'portsentry.conf'), 'utf8').replaceAll('/var/lib/sentrytools', stateDir));
-const ignore = join(stateDir, 'portsentry.ignore');
-if (!existsSync(ignore)) copyFileSync(join(bundled, 'portsentry.ignore'), ignore);
-
-console.log(`sentrytools: state in ${stateDir}; trip it with e.g. \`nc -z localhost 31337\` or \`echo x | nc -u -w1 localhost 31337\``);
-const common = ['--config', conf, '--hosts-deny', join(stateDir, 'hosts.deny'), '--foreground', '--stdout'];
+const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const stateDir = resolve(process.env.SENTRYTOOLS_STATE || join(project, 'state'));
 process.env.SENTRYTOOLS_STATE = stateDir;
-console.log(`sentrytools: sentryban follows ${join(stateDir, 'portsentry.history')}; see bans with \`node bin/sentryban list\`, the audit with \`node bin/sentryban audit\``);
+const listenerDir = join(stateDir, 'portsentry');
+mkdirSync(listenerDir, { recursive: true, mode: 0o700 });
+
+const conf = join(listenerDir, 'portsentry.conf');
+writeFileSync(conf, readFileSync(join(project, 'config', 'portsentry.conf'), 'utf8').replaceAll('/var/lib/sentrytools', listenerDir));
+const ignore = join(listenerDir, 'portsentry.ignore');
+if (!existsSync(ignore)) copyFileSync(join(project, 'config', 'portsentry.ignore'), ignore);
+
+console.log(`sentrytools: state in ${stateDir}`);
+console.log('sentrytools: trip the listener with `nc -z localhost 31337` or `echo x | nc -u -w1 localhost 31337`' +
+  ' (probes from this host are logged, never banned); see bans with `node bin/sentryban list`, decisions with `node bin/sentryban audit`');
+const common = ['--config', conf, '--hosts-deny', join(listenerDir, 'hosts.deny'), '--foreground', '--stdout'];
 const codes = await Promise.all([
   portsentry(['-tcp', ...common]),
   portsentry(['-udp', ...common]),
-  sentryban(['daemon', '--foreground', '--config', join(here, '..')]),
+  sentryban(['daemon', '--foreground', '--config', project]),
 ]);
 const failed = codes.find((c) => c !== 0 && c !== 2 && c !== 15);
 process.exitCode = failed ?? 0;

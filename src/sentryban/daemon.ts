@@ -86,7 +86,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
-    const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); });
+    const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
+      (e) => log.line('filter', e.kind === 'unreadable' ? 'WARNING' : 'INFO', `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason}), will retry` : ''}`));
     src.start();
     followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);

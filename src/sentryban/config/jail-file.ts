@@ -1,3 +1,4 @@
+import { expandEnv } from './env.js';
 import { parseCidr, type Cidr } from '../../core/addr.js';
 import { splitCommandTemplate } from '../../core/argv-template.js';
 import { defaultJail, type IncrementConfig, type JailConfig } from '../jails/config.js';
@@ -131,13 +132,3 @@ const readPrefix = (f: Fields, node: YNode | undefined, path: string, max: numbe
   f.error(node.pos, path, `expected true, false or a prefix length 1..${max}, got "${t}"`);
   return null;
 };
-
-// ${NAME} and ${NAME:-default} in a logpath, from the environment; an unset name without a default is an error.
-const expandEnv = (text: string, err: (msg: string) => void): string =>
-  text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
-    const v = process.env[name];
-    if (v !== undefined && v !== '') return v;
-    if (dflt !== undefined) return dflt;
-    err(`environment variable ${name} is not set (write \${${name}:-default} for a fallback)`);
-    return '';
-  });

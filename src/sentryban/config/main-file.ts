@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { expandEnv } from './env.js';
 import type { Fields } from './fields.js';
 import type { Pos, YNode } from './yaml-tree.js';
 
@@ -26,7 +27,9 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
   const m = node ? f.map(node, '', MAIN_KEYS) : new Map<string, YNode>();
   const rel = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const stateNode = m.get('state');
-  const stateDir = stateNode ? rel(configDir, f.string(stateNode, 'state', '')) : defaultStateDir(configDir);
+  const stateDir = stateNode
+    ? rel(configDir, expandEnv(f.string(stateNode, 'state', ''), (msg) => f.error(stateNode.pos, 'state', msg)))
+    : defaultStateDir(configDir);
   const logNode = m.get('logfile');
   const logText = logNode ? f.string(logNode, 'logfile', '') : 'sentryban.log';
   const actions = new Map<string, NamedAction>();

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { LogPath } from '../config/jail-file.js';
 import { FileSource } from '../sources/file/source.js';
+import type { FollowEvent } from '../sources/file/follow.js';
 import type { FilePosition, LogLine } from '../types.js';
 
 // A jail's logpaths through the sources stage (part 1: rotation, truncation, positions), read as soon as inotify
@@ -14,11 +15,14 @@ export class JailSources {
   readonly #sources: FileSource[] = [];
   readonly #watchers: FSWatcher[] = [];
   readonly #onLines: (lines: LogLine[]) => void;
+  readonly #onEvent: (e: FollowEvent) => void;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
 
-  constructor(paths: readonly LogPath[], positions: ReadonlyMap<string, FilePosition>, clock: Clock, onLines: (lines: LogLine[]) => void) {
+  constructor(paths: readonly LogPath[], positions: ReadonlyMap<string, FilePosition>, clock: Clock, onLines: (lines: LogLine[]) => void,
+    onEvent: (e: FollowEvent) => void = () => {}) {
     this.#onLines = onLines;
+    this.#onEvent = onEvent;
     for (const lp of paths) this.#sources.push(new FileSource({ patterns: [lp.path], fromStart: !lp.tail, positions, clock }));
     for (const p of new Set(paths.flatMap((lp) => [lp.path, dirname(lp.path)]))) {
       if (/[*?[]/.test(p)) continue;
@@ -39,7 +43,8 @@ export class JailSources {
   poll(): void {
     if (this.#stopped) return;
     for (const s of this.#sources) {
-      const { lines } = s.poll();
+      const { lines, events } = s.poll();
+      events.forEach(this.#onEvent);
       for (let i = 0; i < lines.length; i += GROUP_LINES) this.#onLines(lines.slice(i, i + GROUP_LINES));
     }
   }

@@ -11,7 +11,7 @@ export type FollowOptions = {
   now?: () => number; // epoch ms, the injected clock (LogLine.at)
 };
 
-export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished'; path: string };
+export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable'; path: string; reason?: string };
 
 const CHUNK = 65536;
 const decoder = new TextDecoder('utf-8', { fatal: false }); // invalid UTF-8 becomes U+FFFD, never a throw
@@ -30,6 +30,7 @@ export class FileFollower {
   #splitter: LineSplitter;
   #opts: FollowOptions;
   #started = false;
+  #unreadable = '';
   #events: FollowEvent[] = [];
 
   constructor(opts: FollowOptions) {
@@ -47,8 +48,17 @@ export class FileFollower {
 
   // Resume at a saved position when the first line is still the same (fail2ban compares the first-line hash);
   // a replaced file is read from its start.
-  #open(startAt: 'start' | 'end' | 'saved'): void {
-    this.#fd = openSync(this.path, 'r');
+  // An unreadable file (permissions) is reported once and retried on every poll; it never throws.
+  #open(startAt: 'start' | 'end' | 'saved'): boolean {
+    try {
+      this.#fd = openSync(this.path, 'r');
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code ?? String(e);
+      if (this.#unreadable !== reason) this.#events.push({ kind: 'unreadable', path: this.path, reason });
+      this.#unreadable = reason;
+      return false;
+    }
+    this.#unreadable = '';
     const real = fstatSync(this.#fd);
     this.#inode = inodeOf(real);
     this.#hash = hashFirstLine(this.#fd, real.size);
@@ -58,6 +68,7 @@ export class FileFollower {
     else this.#offset = 0;
     this.#readPos = this.#offset;
     this.#splitter.reset();
+    return true;
   }
 
   #close(): void { if (this.#fd !== null) { closeSync(this.#fd); this.#fd = null; } }
@@ -67,19 +78,18 @@ export class FileFollower {
     const out: LogLine[] = [];
     const st = statOrNull(this.path);
     if (!this.#started) {
+      if (!st) { this.#started = true; return out; }
+      if (!this.#open(this.#opts.position ? 'saved' : this.#opts.fromStart ? 'start' : 'end')) return out;
       this.#started = true;
-      if (!st) return out;
-      this.#open(this.#opts.position ? 'saved' : this.#opts.fromStart ? 'start' : 'end');
     }
     if (this.#fd === null) {
-      if (!st) return out;
-      this.#open('start');
+      if (!st || !this.#open('start')) return out;
       this.#events.push({ kind: 'appeared', path: this.path });
     } else if (!st || inodeOf(st) !== this.#inode) {
       this.#drain(out); // rename rotation: the writer may have added lines to the old file before reopening
       if (!st) return out;
       this.#close();
-      this.#open('start');
+      if (!this.#open('start')) return out;
       this.#events.push({ kind: 'rotated', path: this.path });
     }
     const fd = this.#fd as number;
