@@ -1,4 +1,5 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { parseAddr, type Addr } from '../core/addr.js';
 import * as L from './lines.js';
 
@@ -30,9 +31,11 @@ export class BlockedStore {
     this.historyFile = historyFile;
   }
 
-  async isBlocked(target: Addr): Promise<BlockedCheck> {
+  // Read synchronously, as 1.2 did per event: a small file, and a thread-pool round trip would sit between the
+  // alert and the KILL_* commands.
+  isBlocked(target: Addr): BlockedCheck {
     try {
-      return { blocked: isListedBlocked(await readFile(this.blockedFile, 'latin1'), target), syslog: [] };
+      return { blocked: isListedBlocked(readFileSync(this.blockedFile, 'latin1'), target), syslog: [] };
     } catch {
       return { blocked: false, syslog: [L.blockedMissingForRead(this.blockedFile)] };
     }

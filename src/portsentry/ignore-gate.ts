@@ -34,7 +34,7 @@ export class IgnoreGate {
     this.#own = own;
   }
 
-  async check(addr: Addr): Promise<IgnoreCheck> {
+  check(addr: Addr): IgnoreCheck {
     this.#static = loadCached(`${this.#file}.static`, this.#static);
     if (this.#static && isListed(this.#static.entries, addr)) return { verdict: 'ignored', syslog: [] };
     this.#main = loadCached(this.#file, this.#main);

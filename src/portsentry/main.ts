@@ -76,6 +76,7 @@ export const main = async (argv: string[]): Promise<number> => {
   if (cli.kind === 'help') { out(L.USAGE + OPTIONS_HELP); return 0; }
   const logger = openLogger({ stdout: cli.kind === 'run' && cli.opts.stdout });
   if (cli.kind === 'usage') { out(L.USAGE); return exitWith(logger, 255); }
+  if (!logger.syslogAvailable) err('portsentry: warning: /dev/log is missing: syslog lines are dropped (--stdout prints them)\n');
   const mode = modeOf(cli.opts.mode);
   const priv = checkPrivilege(cli.opts.config, mode, mode ? MODES[mode] : undefined);
   if (!priv.ok) {

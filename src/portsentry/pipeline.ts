@@ -43,7 +43,7 @@ export class Pipeline {
   async #handle(ev: ProbeEvent, hooks: ProbeHooks): Promise<void> {
     const d = this.#d;
     const ip = ev.src.text;
-    const ig = await d.ignore.check(ev.src);
+    const ig = d.ignore.check(ev.src);
     if (ig.verdict === 'ignored') return;
     ig.syslog.forEach(d.log);
     const trig = d.engine.hit(ev.src);
@@ -53,7 +53,7 @@ export class Pipeline {
     const host = d.conf.resolveHost ? await d.resolve(ev.src) : ip;
     L.detectionLines(ev, host, ip).forEach(d.log);
     if (ig.verdict === 'local') { d.log(L.localAddress(ip)); return; }
-    const check = await d.store.isBlocked(ev.src);
+    const check = d.store.isBlocked(ev.src);
     check.syslog.forEach(d.log);
     if (check.blocked) { d.log(L.alreadyBlockedLine(ev.mode, host, ip)); return; }
     const ok = await dispose({ conf: d.conf, hostsDeny: d.hostsDeny, run: d.run, log: d.log },

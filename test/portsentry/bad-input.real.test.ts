@@ -15,6 +15,8 @@ chmodSync(dir, 0o777);
 afterAll(() => cleanup());
 
 const FILES = `BLOCKED_FILE="${dir}/blocked"\nHISTORY_FILE="${dir}/history"\nIGNORE_FILE="${dir}/ignore"\n`;
+// Tests that hold the system-file lock may first wait for another suite (the stealth one) to release it.
+const LOCKED = 600000;
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
 // Run a program that exits by itself with a private /dev/log; returns exit code, stdout, stderr and messages.
@@ -45,7 +47,7 @@ describe('command line as 1.2', () => {
     expect(o.stdout).toBe('You need to be root to run this.');
     expect({ code: m.code, stdout: m.stdout, syslog: m.syslog }).toEqual({ code: o.code, stdout: o.stdout, syslog: o.syslog });
     expect(m.stderr).toBe(`portsentry: ${SYSTEM_CONF}:1: TCP_PORTS: port 1 is below 1024: binding it needs root (run as root, or list only ports >= 1024)`);
-  }));
+  }), LOCKED);
   real('--help prints usage and our options, exit 0', async () => {
     const m = await runPlain(ours(['--help']), 'h');
     expect(m.code).toBe(0);
@@ -58,7 +60,7 @@ describe('command line as 1.2', () => {
     const m = await runPlain(ours(['-tcp']), 'c2');
     expect({ code: m.code, stdout: m.stdout, syslog: m.syslog }).toEqual({ code: o.code, stdout: o.stdout, syslog: o.syslog });
     expect(m.stderr).toContain(`${SYSTEM_CONF}: cannot read the config file (ENOENT)`);
-  }));
+  }), LOCKED);
 });
 
 // Configs compared with 1.2 end to end in fresh labs.
@@ -81,13 +83,14 @@ describe('bad configs, compared with 1.2', () => {
       expect(m.history).toEqual(o.history);
       expect(o.syslog.some((l) => l.includes('Connect from host'))).toBe(c.starts);
       noStack(m.launch.stderr);
-    }), 120000);
+    }), LOCKED);
   }
 });
 
 describe('bad input where 1.2 has no message (ours only)', () => {
-  const runOurs = (conf: string, extra: Partial<SideSpec> = {}) => withSystemFiles([SYSTEM_CONF, SYSTEM_HOSTS_DENY], () =>
-    runSide({ which: 'ours', mode: 'tcp', dir, conf, ignore: '', probes: async () => {}, ...extra }));
+  const CONF = join(dir, 'ours.conf');
+  const runOurs = (conf: string, extra: Partial<SideSpec> = {}) =>
+    runSide({ which: 'ours', mode: 'tcp', dir, conf, ignore: '', probes: async () => {}, confPath: CONF, ...extra });
 
   real('ports 0 and 70000: warned with file:line, not bound, the rest runs', async () => {
     const r = await runOurs(`TCP_PORTS="0,70000,11"\n${FILES}`);
@@ -95,7 +98,7 @@ describe('bad input where 1.2 has no message (ours only)', () => {
     expect(r.syslog).toContain('<29> adminalert: ERROR: could not bind TCP socket: 0. Attempting to continue\n');
     expect(r.syslog).toContain('<29> adminalert: ERROR: could not bind TCP socket: 70000. Attempting to continue\n');
     expect(r.syslog).toContain('<29> adminalert: PortSentry is now active and listening.\n');
-    expect(r.launch.stderr).toContain(`${SYSTEM_CONF}:1: TCP_PORTS: port 70000 is outside 1-65535`);
+    expect(r.launch.stderr).toContain(`${CONF}:1: TCP_PORTS: port 70000 is outside 1-65535`);
     noStack(r.launch.stderr);
   }, 60000);
   real('no port can be bound: the detaching parent exits non-zero (1.2 exits 0)', async () => {
@@ -108,7 +111,7 @@ describe('bad input where 1.2 has no message (ours only)', () => {
   real('a KILL_* template that needs a shell is refused at load with file:line (exit 78)', async () => {
     const r = await runOurs(`TCP_PORTS="11"\n${FILES}KILL_ROUTE="/sbin/iptables -I INPUT -s $TARGET$ -j DROP | logger"\n`);
     expect(r.launch.exitCode).toBe(78);
-    expect(r.launch.stderr).toContain(`portsentry: ${SYSTEM_CONF}:5: KILL_ROUTE: "|" needs a shell`);
+    expect(r.launch.stderr).toContain(`portsentry: ${CONF}:5: KILL_ROUTE: "|" needs a shell`);
     expect(r.launch.stderr).toContain('script');
   }, 60000);
   real('unreadable ignore file as a normal user on unprivileged ports: 1.2\'s line, host still handled', async () => {

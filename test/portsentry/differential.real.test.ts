@@ -9,6 +9,8 @@ import { withSystemFiles } from '../helpers/system-file.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { nmap, runSide, SYSTEM_CONF, SYSTEM_HOSTS_DENY, tcpConnect, udpSend, type Collector, type SideResult, type SideSpec } from './side.js';
 
+// Each test holds the system-file lock, which another suite (the stealth one) may hold for minutes first.
+const LOCKED = 600000;
 const real = itReal({ root: true, commands: ['/usr/sbin/portsentry', 'nmap', 'nc', 'iptables', 'unshare'] });
 const { dir, cleanup } = makeTmpDir('ps-diff-');
 beforeAll(() => { mkdirSync(dir, { recursive: true }); });
@@ -92,14 +94,14 @@ describe('portsentry -tcp/-udp against the real PortSentry 1.2', () => {
       compare(orig, ours);
       expect(received[0]).toBe('** UNAUTHORIZED ACCESS PROHIBITED *** GO AWAY.');
       expect(received[1]).toBe(received[0]);
-    }, 120000);
+    }, LOCKED);
   }
   for (const s of scenarios) {
     real(s.name, async () => {
       const { orig, ours } = await runBoth(s);
       expect(orig.syslog.some((l) => l.includes('attackalert'))).toBe(true);
       compare(orig, ours);
-    }, 120000);
+    }, LOCKED);
   }
   real(inUse.name, async () => {
     try {
@@ -107,5 +109,5 @@ describe('portsentry -tcp/-udp against the real PortSentry 1.2', () => {
       expect(orig.syslog.some((l) => l.includes('could not bind TCP socket: 79'))).toBe(true);
       compare(orig, ours);
     } finally { (busy as ResultPromise | null)?.kill('SIGKILL'); }
-  }, 120000);
+  }, LOCKED);
 });

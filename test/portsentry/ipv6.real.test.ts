@@ -2,10 +2,9 @@
 // and KILL_ROUTE6 (our key) carries the address to ip6tables; IPv4 keeps using KILL_ROUTE.
 import { afterAll, describe, expect } from '@jest/globals';
 import { itReal } from '../helpers/real.js';
-import { withSystemFiles } from '../helpers/system-file.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { runSide, SYSTEM_CONF, SYSTEM_HOSTS_DENY, tcpConnect } from './side.js';
+import { runSide, tcpConnect } from './side.js';
 
 const real = itReal({ root: true, commands: ['nc', 'iptables', 'ip6tables', 'unshare'] });
 const { dir, cleanup } = makeTmpDir('ps-v6-');
@@ -17,10 +16,10 @@ const conf = `TCP_PORTS="11"\nUDP_PORTS="9"\nBLOCKED_FILE="${dir}/blocked"\nHIST
 
 describe('IPv6 probes reach the listener and the KILL_* commands', () => {
   for (const mode of ['tcp', 'udp'] as const) {
-    real(`-${mode} over IPv6, then IPv4`, () => withSystemFiles([SYSTEM_CONF, SYSTEM_HOSTS_DENY], async () => {
+    real(`-${mode} over IPv6, then IPv4`, async () => {
       let rules6 = '';
       const r = await runSide({
-        which: 'ours', mode, dir, conf, ignore: '',
+        which: 'ours', mode, dir, conf, ignore: '', confPath: `${dir}/portsentry.conf`,
         probes: async (lab, c) => {
           const port = mode === 'tcp' ? '11' : '9';
           await lab.run(lab.attacker, ['nc', '-6', ...(mode === 'udp' ? ['-u', '-q', '0', '-w', '1'] : ['-z', '-w', '2']), lab.victimV6, port], { reject: false, input: 'x' });
@@ -47,6 +46,6 @@ describe('IPv6 probes reach the listener and the KILL_* commands', () => {
       expect(r.iptables).toContain('-A INPUT -s 192.0.2.2/32 -j DROP');
       expect(r.hostsDeny).toBe('ALL: [2001:db8::2] : DENY\nALL: 192.0.2.2 : DENY\n');
       expect(r.history).toEqual([`Host: 2001:db8::2/2001:db8::2 Port: ${port} ${P} Blocked`, `Host: 192.0.2.2/192.0.2.2 Port: ${port} ${P} Blocked`]);
-    }), 60000);
+    }, 120000);
   }
 });

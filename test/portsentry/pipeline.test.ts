@@ -15,7 +15,7 @@ const a = (s: string): Addr => parseAddr(s) as Addr;
 const AT = new Date(2026, 10, 25, 4, 5, 19);
 
 // A pipeline over real files and real commands in a temp dir; returns the syslog lines it wrote.
-const setup = (dir: string, confBody: string, own: Addr[] = [], hostsDeny = `${dir}/hosts.deny`) => {
+const setup = (dir: string, confBody: string, own: Addr[] = [], hostsDeny = `${dir}/hosts.deny`, resolve = async (x: Addr) => x.text) => {
   const text = `BLOCKED_FILE="${dir}/blocked"\nHISTORY_FILE="${dir}/history"\nIGNORE_FILE="${dir}/ignore"\n${confBody}`;
   const { conf, errors } = parseConf(text, 'test.conf');
   expect(errors).toEqual([]);
@@ -25,7 +25,7 @@ const setup = (dir: string, confBody: string, own: Addr[] = [], hostsDeny = `${d
   const p = new Pipeline({
     conf, log: (l) => lines.push(l), ignore: new IgnoreGate(`${dir}/ignore`, () => own),
     engine: new StateEngine(conf.scanTrigger ?? 0), store: new BlockedStore(`${dir}/blocked.tcp`, `${dir}/history`),
-    hostsDeny, run: makeCommandRunner(1000), resolve: async (x) => x.text, now: () => AT,
+    hostsDeny, run: makeCommandRunner(1000), resolve, now: () => AT,
   });
   const hit = (src: string, port = 1, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> =>
     p.submit({ proto, mode: proto, src: a(src), dstPort: port, at: 0 } satisfies ProbeEvent);
@@ -144,5 +144,17 @@ describe('pipeline: 1.2 order and bookkeeping', () => {
     writeFileSync(`${dir}/blocked.tcp`, '');
     await h2('2001:db8::3');
     expect(l2.slice(1, 2)).toEqual(['adminalert: No KILL_ROUTE6 option for IPv6 host 2001:db8::3. Skipping route.']);
+  }));
+
+  it('RESOLVE_HOST: the name in attack, history and blocked lines; commands and hosts.deny get the address', () => withDir(async (dir) => {
+    const { lines, hit } = setup(dir, 'RESOLVE_HOST = "1"\nBLOCK_TCP="1"\nKILL_HOSTS_DENY="ALL: $TARGET$"\nKILL_RUN_CMD="/bin/true $TARGET$"\n', [], `${dir}/hosts.deny`,
+      async (x) => (x.text === '192.0.2.2' ? 'scanner.example' : x.text));
+    await hit('192.0.2.2');
+    expect(lines).toEqual([
+      'attackalert: Connect from host: scanner.example/192.0.2.2 to TCP port: 1',
+      'attackalert: Host 192.0.2.2 has been blocked via wrappers with string: "ALL: 192.0.2.2"',
+      'attackalert: External command run for host: 192.0.2.2 using command: "/bin/true 192.0.2.2"',
+    ]);
+    expect(readFileSync(`${dir}/history`, 'utf8')).toContain(' Host: scanner.example/192.0.2.2 Port: 1 TCP Blocked\n');
   }));
 });

@@ -73,6 +73,7 @@ export type SideSpec = {
   probes: (lab: Lab, c: Collector) => Promise<void>;
   oursArgs?: string[];    // extra options for ours
   asNobody?: boolean;     // run as uid/gid 65534 (the bind mount is made as root first)
+  confPath?: string;      // ours only: a private config passed with --config (no system file, no lock needed)
 };
 
 const stripTime = (l: string): string => l.replace(/^\d+ - \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d /, '');
@@ -81,7 +82,8 @@ const readLines = (p: string): string[] => (existsSync(p) ? readFileSync(p, 'lat
 const daemonArgv = (s: SideSpec): string[] => [
   ...(s.asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []),
   ...(s.which === 'original' ? [ORIGINAL, `-${s.mode}`]
-    : [process.execPath, BIN, `-${s.mode}`, '--hosts-deny', join(s.dir, 'hosts.deny'), ...(s.oursArgs ?? [])]),
+    : [process.execPath, BIN, `-${s.mode}`, '--hosts-deny', join(s.dir, 'hosts.deny'),
+      ...(s.confPath ? ['--config', s.confPath] : []), ...(s.oursArgs ?? [])]),
 ];
 
 // Bind our socket over /dev/log in a private mount namespace, then exec the daemon there.
@@ -90,7 +92,7 @@ const wrapped = (sock: string, argv: string[]): string[] =>
 
 export const runSide = async (s: SideSpec): Promise<SideResult> => {
   for (const f of ['history', `blocked.${s.mode}`, 'hosts.deny', 'ignore']) rmSync(join(s.dir, f), { force: true });
-  writeFileSync(SYSTEM_CONF, s.conf);
+  writeFileSync(s.confPath ?? SYSTEM_CONF, s.conf);
   if (s.ignore !== null) writeFileSync(join(s.dir, 'ignore'), s.ignore);
   if (s.which === 'original') writeFileSync(SYSTEM_HOSTS_DENY, '');
   writeFileSync(join(s.dir, 'hosts.deny'), '');

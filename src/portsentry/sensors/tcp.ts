@@ -30,25 +30,29 @@ const bindTcp = async (port: number): Promise<Server | null> => {
 // -tcp: bind each TCP_PORTS port and treat every completed connection as a probe.
 export const tcpSensor: SensorFactory = (conf, ctx): Sensor => {
   const servers: Server[] = [];
-  // Connections are handed on in accept order, even when one needs the slow peer lookup.
+  // Connections are handed on in accept order, even when one needs the slow peer lookup; while no lookup is
+  // pending, a connection goes straight to the pipeline.
   let order: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const hand = (port: number, sock: Socket, src: Addr | null): void => {
+    if (!src) { ctx.log(L.acceptFailed(port)); sock.destroy(); return; }
+    let closed = false;
+    const close = (banner?: string | null): void => {
+      if (closed) return;
+      closed = true;
+      if (banner) sock.end(banner); else sock.end();
+      setTimeout(() => sock.destroy(), 2000).unref();
+    };
+    ctx.submit({ proto: 'tcp', mode: 'tcp', src, dstPort: port, at: ctx.clock.now() },
+      { onAlarm: (banner) => close(banner), onDone: () => close() });
+  };
   const onConnection = (port: number) => (sock: Socket): void => {
     sock.on('error', () => {});
     const direct = parseAddr(sock.remoteAddress ?? '');
+    if (direct && pending === 0) { hand(port, sock, direct); return; }
+    pending++;
     const peer: Promise<Addr | null> = direct ? Promise.resolve(direct) : recoverPeer(sock);
-    order = order.then(async () => {
-      const src = await peer;
-      if (!src) { ctx.log(L.acceptFailed(port)); sock.destroy(); return; }
-      let closed = false;
-      const close = (banner?: string | null): void => {
-        if (closed) return;
-        closed = true;
-        if (banner) sock.end(banner); else sock.end();
-        setTimeout(() => sock.destroy(), 2000).unref();
-      };
-      ctx.submit({ proto: 'tcp', mode: 'tcp', src, dstPort: port, at: ctx.clock.now() },
-        { onAlarm: (banner) => close(banner), onDone: () => close() });
-    });
+    order = order.then(async () => { hand(port, sock, await peer); pending--; });
   };
   return {
     async start() {
