@@ -16,6 +16,7 @@ import type { Pos, YNode } from './yaml-tree.js';
 const SKIP_SECTIONS = /^(INCLUDES|Definition|Init|KNOWN\/.*)$/;
 const PASSED = JAIL_KEYS.filter((k) => !['enabled', 'filter', 'actions', 'logpath', 'failregex', 'ignoreregex', 'ipv6prefix', 'ipv4prefix', 'escalate'].includes(k));
 const TRUE = /^(1|on|true|yes)$/i;
+const JAIL_FILTER_KEYS = ['failregex', 'ignoreregex', 'prefregex'] as const;
 
 export const loadFail2banJails = (dir: string): Result<LoadedJail[]> => {
   const conf = loadFail2banConf(join(dir, 'jail'));
@@ -57,6 +58,15 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
   errors.push(...f.errors);
   const filterRef = (get('filter') ?? name).trim();
   const { name: fname, opts } = parseFilterRef(filterRef);
+  // Jail-level failregex/ignoreregex/prefregex replace the filter's, as in fail2ban; extending them through
+  // %(known/failregex)s is refused by name rather than read wrongly.
+  for (const key of JAIL_FILTER_KEYS) {
+    const raw = conf.sections.get(name)?.get(key)?.value;
+    if (raw === undefined) continue;
+    if (/known\//.test(raw)) { refuse(key, `a jail-level ${key} that extends the filter's (%(known/${key})s) is not supported by the import; write the whole list`); continue; }
+    const v = get(key);
+    if (v !== undefined) opts[key] = v;
+  }
   const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir });
   if (!filter.ok) errors.push(...filter.errors);
   const actions: ActionSpec[] = [];

@@ -44,6 +44,18 @@ describe('--fail2ban-config', () => {
     const hist = '1106513999 - 01/24/2005 04:59:59 Host: 203.0.113.7/203.0.113.7 Port: 80 TCP Blocked';
     expect(ps!.newMatcher(() => Date.now()).match({ text: hist, source: 'x' }).map((f) => [f.id, f.time])).toEqual([['203.0.113.7', 1106513999000]]);
   });
+  it('a jail-level failregex replaces the filter\'s; extending it with %(known/failregex)s is refused by name', async () => {
+    jailLocal(['[sshd]', 'enabled = true', 'backend = polling', `logpath = ${dir}/auth.log`, 'failregex = ^bad login from <HOST>$', ''].join('\n'));
+    const r = await loadConfig(join(dir, 'ours'), { fail2banConfig: join(dir, 'fail2ban'), fail2banDir: join(dir, 'fail2ban') });
+    if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
+    const m = r.value.jails[0]!.newMatcher(() => Date.now());
+    expect(m.match({ text: 'Jan 10 12:00:00 host sshd[1]: bad login from 203.0.113.4', source: 'x' }).map((f) => f.id)).toEqual(['203.0.113.4']);
+    expect(m.match({ text: 'Jan 10 12:00:00 host sshd[1]: Failed password for root from 203.0.113.9 port 2222 ssh2', source: 'x' })).toEqual([]);
+    jailLocal(['[sshd]', 'enabled = true', 'backend = polling', `logpath = ${dir}/auth.log`, 'failregex = %(known/failregex)s', '            ^extra <HOST>$', ''].join('\n'));
+    const refused = await loadConfig(join(dir, 'ours'), { fail2banConfig: join(dir, 'fail2ban'), fail2banDir: join(dir, 'fail2ban') });
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.errors.map(formatDiagnostic).join('\n')).toMatch(/jail\.local:\d+: sshd\.failregex: a jail-level failregex that extends/);
+  });
   it('refuses by name what it cannot map', async () => {
     jailLocal([
       '[sshd]', 'enabled = true', 'backend = systemd', '',
