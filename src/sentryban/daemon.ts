@@ -61,7 +61,6 @@ const detach = (configDir: string, f2b: string | undefined): number => {
 
 const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const { main } = cfg;
-  const idleGc = new IdleCollector(); // first: it caps the young generation before the start's allocations
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
   const log = new DecisionLog(main.logfile, true, clock);
   const opened = Store.open(main.dbfile);
@@ -82,6 +81,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   refreshSelf();
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
