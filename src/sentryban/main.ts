@@ -1,3 +1,4 @@
+import './daemon/young-gen.js'; // first (bin/sentryban loads it earlier still)
 import { CLIENT_USAGE, runClient } from './cli.js';
 import { runRegex } from './commands/regex.js';
 import { VERBS, type Verb } from './control/protocol.js';

@@ -4,14 +4,14 @@ import type { Ban, Decision, Failure } from '../types.js';
 import { computeBantime, failureWeight } from './bantime.js';
 import type { JailConfig } from './config.js';
 import { matchIgnore } from './ignore.js';
-import { addToTicket, type Ticket } from './ticket.js';
+import { TicketTable } from './ticket.js';
 import { escalationFor, targetKey, targetOf } from './prefix.js';
 
 // A jail is a state machine: failures in, decisions out, no I/O. Time comes from the failures themselves (the
 // line's own timestamp) and from `env.now` (to drop bans whose end is already past, as fail2ban does).
 export type BanHistory = { count: number; lastAt: Instant };
 export type JailState = {
-  tickets: Map<string, Ticket>; // counting, per id (or per prefix)
+  tickets: TicketTable; // counting, per id (or per prefix)
   active: Map<string, Ban>; // bans in force in this jail, by target text
   wide: number; // how many of them are prefix/subnet bans (when 0, no scan for covering bans)
   history: Map<string, BanHistory>; // earlier bans per target (this jail, or all jails with overalljails)
@@ -26,7 +26,7 @@ export type JailInput =
   | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
   | { kind: 'self'; addrs: Addr[] };
 
-export const createJailState = (): JailState => ({ tickets: new Map(), active: new Map(), wide: 0, history: new Map(), self: [] });
+export const createJailState = (): JailState => ({ tickets: new TicketTable(), active: new Map(), wide: 0, history: new Map(), self: [] });
 
 export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: JailEnv): Decision[] => {
   switch (input.kind) {
@@ -66,8 +66,7 @@ const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: str
     return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: 'before the last ban (already counted)' }];
   }
   const weight = failureWeight(prev?.count ?? 0, cfg.maxretry, cfg.increment);
-  const ticket = addToTicket(state.tickets.get(key), f.time, weight, cfg.findtimeSec * 1000);
-  state.tickets.set(key, ticket);
+  const ticket = state.tickets.add(key, f.time, weight, cfg.findtimeSec * 1000);
   const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry }];
   const target = tk ? targetOf(cfg.prefix, f) : null;
   if (ticket.retry < cfg.maxretry || !target) return out;

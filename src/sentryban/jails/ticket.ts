@@ -24,3 +24,46 @@ const pyRound = (x: number): number => {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 };
+
+// All tickets of a jail, by id, in three Float64Arrays instead of one object (and two boxed numbers) per id:
+// about 24 bytes per counted id instead of about 80. Counting is addToTicket's, unchanged.
+export class TicketTable {
+  readonly #index = new Map<string, number>();
+  readonly #free: number[] = [];
+  #first = new Float64Array(64);
+  #last = new Float64Array(64);
+  #retry = new Float64Array(64);
+  #used = 0;
+
+  get size(): number { return this.#index.size; }
+
+  // Adds a failure at `time` to id `key`; returns the ticket as it now stands (a copy).
+  add(key: string, time: Instant, weight: number, findtimeMs: number): Ticket {
+    const i = this.#index.get(key);
+    const prev = i === undefined ? undefined : { first: this.#first[i] ?? 0, last: this.#last[i] ?? 0, retry: this.#retry[i] ?? 0 };
+    const t = addToTicket(prev, time, weight, findtimeMs);
+    const slot = i ?? this.#slot(key);
+    this.#first[slot] = t.first; this.#last[slot] = t.last; this.#retry[slot] = t.retry;
+    return t;
+  }
+
+  delete(key: string): void {
+    const i = this.#index.get(key);
+    if (i === undefined) return;
+    this.#index.delete(key);
+    this.#free.push(i);
+  }
+
+  #slot(key: string): number {
+    let i = this.#free.pop();
+    if (i === undefined) {
+      if (this.#used === this.#first.length) {
+        const grow = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
+        this.#first = grow(this.#first); this.#last = grow(this.#last); this.#retry = grow(this.#retry);
+      }
+      i = this.#used++;
+    }
+    this.#index.set(key, i);
+    return i;
+  }
+}

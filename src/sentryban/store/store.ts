@@ -44,6 +44,7 @@ export class Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      db.pragma('cache_size = -512'); // KiB: the daemon's queries touch few pages; the default 2 MiB was RSS kept for nothing
       const m = migrate(db);
       if ('error' in m) { db.close(); return { ok: false, message: `${path}: ${m.error}` }; }
       return { ok: true, store: new Store(db), migratedFrom: m.from };
