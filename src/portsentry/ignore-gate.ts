@@ -5,7 +5,9 @@ import * as L from './lines.js';
 
 // The ignore step: IGNORE_FILE (re-read when it changes; 1.2 re-read it on every event), the Debian-style
 // IGNORE_FILE.static beside it, and the host's own addresses (looked up per event, so they follow interfaces).
-export type IgnoreVerdict = 'ignored' | 'local' | 'not-ignored';
+// Whether the source is one of the host's own addresses is asked separately (isOwn), after the detection line,
+// which is the only place its answer is used: the alert does not wait for the interface list.
+export type IgnoreVerdict = 'ignored' | 'not-ignored';
 export type IgnoreCheck = { verdict: IgnoreVerdict; syslog: string[] };
 
 type Cached = { key: string; entries: Cidr[]; syslog: string[] };
@@ -38,13 +40,10 @@ export class IgnoreGate {
     this.#static = loadCached(`${this.#file}.static`, this.#static);
     if (this.#static && isListed(this.#static.entries, addr)) return { verdict: 'ignored', syslog: [] };
     this.#main = loadCached(this.#file, this.#main);
-    if (!this.#main) {
-      const verdict = this.#isOwn(addr) ? 'local' : 'not-ignored';
-      return { verdict, syslog: [L.cannotOpenIgnore()] };
-    }
+    if (!this.#main) return { verdict: 'not-ignored', syslog: [L.cannotOpenIgnore()] };
     if (isListed(this.#main.entries, addr)) return { verdict: 'ignored', syslog: [] };
-    return { verdict: this.#isOwn(addr) ? 'local' : 'not-ignored', syslog: this.#main.syslog };
+    return { verdict: 'not-ignored', syslog: this.#main.syslog };
   }
 
-  #isOwn(addr: Addr): boolean { return this.#own().some((a) => a.equals(addr)); }
+  isOwn(addr: Addr): boolean { return this.#own().some((a) => a.equals(addr)); }
 }

@@ -52,7 +52,7 @@ export class Pipeline {
     hooks.onAlarm?.(d.conf.portBanner);
     const host = d.conf.resolveHost ? await d.resolve(ev.src) : ip;
     L.detectionLines(ev, host, ip).forEach(d.log);
-    if (ig.verdict === 'local') { d.log(L.localAddress(ip)); return; }
+    if (d.ignore.isOwn(ev.src)) { d.log(L.localAddress(ip)); return; }
     const check = d.store.isBlocked(ev.src);
     check.syslog.forEach(d.log);
     if (check.blocked) { d.log(L.alreadyBlockedLine(ev.mode, host, ip)); return; }

@@ -37,7 +37,10 @@ describe('IgnoreGate', () => {
       writeFileSync(`${f}.static`, '192.0.2.0/24\n');
       expect((await gate.check(a('192.0.2.9'))).verdict).toBe('ignored');
       rmSync(`${f}.static`);
-      expect((await gate.check(a('192.0.2.1'))).verdict).toBe('local');
+      // Own addresses are not ignored; isOwn (asked after the alert line) says so.
+      expect((await gate.check(a('192.0.2.1'))).verdict).toBe('not-ignored');
+      expect(gate.isOwn(a('192.0.2.1'))).toBe(true);
+      expect(gate.isOwn(a('192.0.2.9'))).toBe(false);
     } finally { cleanup(); }
   });
 });
