@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "fastspawn",
+      "sources": ["native/fastspawn.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}
