@@ -5,12 +5,13 @@ import { createLab, type Lab } from '../../helpers/netns.js';
 import { itReal } from '../../helpers/real.js';
 import { withSystemFiles } from '../../helpers/system-file.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
-import { sleep } from '../../helpers/wait.js';
-import { startOurs, startReal, syslogMark, syslogSince, writeConf, type Daemon } from './lab-daemon.js';
+import { waitFor } from '../../helpers/wait.js';
+import { Collector } from '../side.js';
+import { startOurs, startReal, writeConf, type Daemon } from './lab-daemon.js';
 import { hping, send, type Probe } from './probe.js';
 
 // The same config and the same probes against /usr/sbin/portsentry (1.2) and ours, each in a fresh lab:
-// syslog messages after the tag, history and blocked lines without their time fields, hosts.deny lines and the
+// syslog datagrams (priority and message bytes, from a private /dev/log), history and blocked lines without their time fields, hosts.deny lines and the
 // routes KILL_ROUTE left must all be equal. Every probe comes from its own source address (hping3 -a), one at a
 // time, so the outcome does not depend on timing.
 const real = itReal({ root: true, commands: ['ip', 'hping3', '/usr/sbin/portsentry', 'route'] });
@@ -65,24 +66,13 @@ type Outcome = { syslog: string[]; blocked: string[]; history: string[]; hostsDe
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'latin1').split('\n').filter(Boolean) : []);
 const untimed = (l: string): string => l.replace(/^\d+ - \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d /, '');
 
-// Waits until the daemon's syslog output has not changed for quietMs (bounded by maxMs).
-const settle = async (mark: number, pids: () => number[], quietMs = 400, maxMs = 5000): Promise<void> => {
-  const end = Date.now() + maxMs;
-  let last = -1;
-  let since = Date.now();
-  while (Date.now() < end) {
-    const set = new Set(pids());
-    const n = syslogSince(mark).filter((e) => set.has(e.pid)).length;
-    if (n !== last) { last = n; since = Date.now(); } else if (Date.now() - since >= quietMs) return;
-    await sleep(50);
-  }
-};
-
 const runSide = async (side: 'real' | 'ours', mode: string): Promise<Outcome> => {
   const plan = PLANS[mode] as (typeof PLANS)[string];
   const tmp = makeTmpDir(`stealth-diff-${side}-`);
   let lab: Lab | null = null;
   let d: Daemon | null = null;
+  // Each side's syslog goes to its own private /dev/log: exact datagrams, no dependence on the machine's syslog.
+  const log = new Collector(join(tmp.dir, 'log.sock'));
   try {
     lab = await createLab();
     await lab.addAttackerAddrs([...new Set(plan.steps.map((s) => src(s.from)))]);
@@ -95,23 +85,19 @@ const runSide = async (side: 'real' | 'ours', mode: string): Promise<Outcome> =>
     await import('node:fs').then((fs) => fs.appendFileSync(join(tmp.dir, 'portsentry.ignore'), `${src(50)}\n`));
     const hostsDeny = side === 'real' ? HOSTS_DENY : join(tmp.dir, 'hosts.deny');
     const denyBefore = lines(hostsDeny).length;
-    const mark = syslogMark();
-    d = side === 'real' ? await startReal(lab, lab.victim, mode) : await startOurs(lab, lab.victim, mode, conf, hostsDeny);
-    const daemon = d;
-    const pidsSeen = new Set<number>(daemon.pids());
-    const pids = (): number[] => { daemon.pids().forEach((p) => pidsSeen.add(p)); return [...pidsSeen]; };
-    await settle(mark, pids);
+    d = side === 'real' ? await startReal(lab, lab.victim, mode, log.path) : await startOurs(lab, lab.victim, mode, conf, hostsDeny, log.path);
+    await waitFor(() => log.datagrams.some((l) => l.message.startsWith('adminalert: PortSentry is now active')), { timeoutMs: 15000, what: `${side} -${mode} active` });
+    await log.settle(400, 5000);
     for (const step of plan.steps) {
       await send(lab, { ...step.probe, args: [...step.probe.args, '-a', src(step.from)] });
-      await settle(mark, pids);
+      await log.settle(400, 5000);
     }
     await d.stop();
     d = null;
-    await settle(mark, pids, 300, 3000);
-    const set = new Set(pids());
+    await log.settle(300, 3000);
     const routes = String((await lab.run(lab.victim, ['ip', 'route', 'show'])).stdout).split('\n').filter((r) => r.includes('unreachable'));
     return {
-      syslog: syslogSince(mark).filter((e) => set.has(e.pid)).map((e) => e.msg),
+      syslog: log.datagrams.map((e) => `<${e.pri}> ${e.message}`),
       blocked: lines(join(tmp.dir, `portsentry.blocked.${mode}`)).map(untimed),
       history: lines(join(tmp.dir, 'portsentry.history')).map(untimed),
       hostsDeny: lines(hostsDeny).slice(denyBefore),
@@ -119,6 +105,7 @@ const runSide = async (side: 'real' | 'ours', mode: string): Promise<Outcome> =>
     };
   } finally {
     if (d) await d.stop();
+    log.close();
     await lab?.destroy();
     tmp.cleanup();
   }
@@ -130,8 +117,9 @@ describe('differential: PortSentry 1.2 vs ours, IPv4, every raw mode', () => {
   for (const mode of Object.keys(PLANS)) {
     real(`-${mode}: same syslog messages, history, blocked file, hosts.deny lines and routes`, async () => {
       const [theirs, ours] = await withSystemFiles([CONF, HOSTS_DENY], async () => [await runSide('real', mode), await runSide('ours', mode)]);
-      // The capture must have seen something, or equality would prove nothing.
-      expect(theirs.syslog.some((l) => l.startsWith('attackalert:'))).toBe(true);
+      // The capture must have seen something, or equality would prove nothing (what it saw is printed if not).
+      if (!theirs.syslog.some((l) => /^<\d+> attackalert:/.test(l))) process.stderr.write(`1.2 -${mode} saw nothing: ${JSON.stringify(theirs)}\n`);
+      expect(theirs.syslog.some((l) => /^<\d+> attackalert:/.test(l))).toBe(true);
       expect(theirs.blocked.length).toBeGreaterThan(0);
       if (process.env.STEALTH_DIFF_DUMP) process.stderr.write(`${JSON.stringify({ theirs, ours }, null, 1)}\n`);
       expect(ours).toEqual(theirs);

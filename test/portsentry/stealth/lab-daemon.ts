@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../helpers/netns.js';
@@ -12,9 +12,13 @@ const findRoot = (from: string): string => {
 };
 const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'portsentry');
-const SYSLOG = '/var/log/syslog';
 
 export type Daemon = { pids: () => number[]; stop: () => Promise<void> };
+
+// With logSock, the daemon runs in a private mount namespace where that socket is bound over /dev/log, so its
+// syslog lines reach the test (test/portsentry/side.ts Collector) and never depend on the machine's syslog.
+const withLog = (logSock: string | undefined, argv: string[]): string[] =>
+  (logSock ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /dev/log && exec "$@"', logSock, ...argv] : argv);
 
 // A conf in the 1.2 shape with files under dir; extra lines override nothing (1.2 takes the first match),
 // so callers put their keys in `keys` instead.
@@ -45,9 +49,10 @@ const killPids = async (pids: number[]): Promise<void> => {
 };
 
 // Ours in the foreground, every log line also on stdout (collected in `lines`).
-export const startOurs = async (lab: Lab, ns: string, mode: string, conf: string, hostsDeny: string): Promise<Daemon & { lines: string[] }> => {
+export const startOurs = async (lab: Lab, ns: string, mode: string, conf: string, hostsDeny: string, logSock?: string): Promise<Daemon & { lines: string[] }> => {
   const lines: string[] = [];
-  const proc = lab.run(ns, ['node', BIN, `-${mode}`, '--foreground', '--stdout', '--config', conf, '--hosts-deny', hostsDeny], { reject: false, buffer: false, timeout: 600000 });
+  const argv = withLog(logSock, ['node', BIN, `-${mode}`, '--foreground', '--stdout', '--config', conf, '--hosts-deny', hostsDeny]);
+  const proc = lab.run(ns, argv, { reject: false, buffer: false, timeout: 600000 });
   let rest = '';
   proc.stdout?.on('data', (d: Buffer) => {
     const parts = (rest + d.toString('latin1')).split('\n');
@@ -64,31 +69,11 @@ export const startOurs = async (lab: Lab, ns: string, mode: string, conf: string
 
 // The real 1.2: it reads only /etc/portsentry/portsentry.conf (callers hold withSystemFiles) and detaches; its
 // "starting" line carries the parent's pid, everything later the child's.
-export const startReal = async (lab: Lab, ns: string, mode: string): Promise<Daemon> => {
-  const parent = lab.run(ns, ['/usr/sbin/portsentry', `-${mode}`], { reject: false, timeout: 30000 });
+export const startReal = async (lab: Lab, ns: string, mode: string, logSock?: string): Promise<Daemon> => {
+  const parent = lab.run(ns, withLog(logSock, ['/usr/sbin/portsentry', `-${mode}`]), { reject: false, timeout: 30000 });
   const parentPid = parent.pid ?? -1;
   await parent;
   await waitFor(async () => (await pidsIn(ns)).length > 0, { timeoutMs: 10000, what: '1.2 daemon' });
   const children = await pidsIn(ns);
   return { pids: () => [parentPid, ...children], stop: async () => killPids(await pidsIn(ns)) };
-};
-
-// Syslog messages (text after "portsentry[pid]: ") written since a mark, by process id.
-export const syslogMark = (): number => { try { return statSync(SYSLOG).size; } catch { return 0; } };
-
-export const syslogSince = (mark: number): { pid: number; msg: string }[] => {
-  let fd: number;
-  try { fd = openSync(SYSLOG, 'r'); } catch { return []; }
-  try {
-    const size = statSync(SYSLOG).size;
-    if (size <= mark) return [];
-    const buf = Buffer.alloc(size - mark);
-    readSync(fd, buf, 0, buf.length, mark);
-    const out: { pid: number; msg: string }[] = [];
-    for (const line of buf.toString('latin1').split('\n')) {
-      const m = /^\S+ \S+ portsentry\[(\d+)\]: (.*)$/.exec(line) ?? /^\w{3} +\d+ [\d:]+ \S+ portsentry\[(\d+)\]: (.*)$/.exec(line);
-      if (m) out.push({ pid: Number(m[1]), msg: m[2] as string });
-    }
-    return out;
-  } finally { closeSync(fd); }
 };
