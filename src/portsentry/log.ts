@@ -11,8 +11,8 @@ export const openLogger = (opts: { stdout: boolean; syslogPath?: string }): Logg
   return {
     syslogAvailable: sink.available,
     log(line) {
-      const buf = Buffer.from(line, 'latin1');
-      sink.log(buf.length > MAX_MESSAGE ? buf.subarray(0, MAX_MESSAGE).toString('latin1') : line);
+      // latin1 is one byte per character: the length test needs no Buffer on the alert path.
+      sink.log(line.length > MAX_MESSAGE ? Buffer.from(line, 'latin1').subarray(0, MAX_MESSAGE).toString('latin1') : line);
       if (opts.stdout) process.stdout.write(`${line.replace(/\n$/, '')}\n`);
     },
     // Give queued datagrams a moment to leave before the process exits.

@@ -29,13 +29,19 @@ export type ProbeHooks = { onAlarm?: (banner: string | null) => void; onDone?: (
 export class Pipeline {
   readonly #d: PipelineDeps;
   #queue: Promise<void> = Promise.resolve();
+  #inFlight = 0;
 
   constructor(deps: PipelineDeps) { this.#d = deps; }
 
   submit(ev: ProbeEvent, hooks: ProbeHooks = {}): Promise<void> {
-    const next = this.#queue.then(() => this.#handle(ev, hooks)).catch((e: unknown) => {
+    // Idle (every earlier event finished): start now, so the alert leaves within the sensor's callback instead
+    // of after a promise hop; otherwise wait in line.
+    const start = (): Promise<void> => this.#handle(ev, hooks);
+    const work = this.#inFlight === 0 ? start() : this.#queue.then(start);
+    this.#inFlight++;
+    const next = work.catch((e: unknown) => {
       this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
-    }).finally(() => hooks.onDone?.());
+    }).finally(() => { this.#inFlight--; hooks.onDone?.(); });
     this.#queue = next;
     return next;
   }

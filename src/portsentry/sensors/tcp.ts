@@ -40,7 +40,9 @@ export const tcpSensor: SensorFactory = (conf, ctx): Sensor => {
     const close = (banner?: string | null): void => {
       if (closed) return;
       closed = true;
-      if (banner) sock.end(banner); else sock.end();
+      // After the alert line and the command's start, which the pipeline runs synchronously up to here: the
+      // stream machinery of end() is not on the alert path (the peer sees the same banner and FIN).
+      setImmediate(() => { if (banner) sock.end(banner); else sock.end(); });
       setTimeout(() => sock.destroy(), 2000).unref();
     };
     ctx.submit({ proto: 'tcp', mode: 'tcp', src, dstPort: port, at: ctx.clock.now() },
