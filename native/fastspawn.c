@@ -1,6 +1,6 @@
 // fastspawn: start a command with posix_spawnp (glibc: clone(CLONE_VM|CLONE_VFORK), so the ~100 MB daemon is
 // not copied as fork() would) and learn its end through a pidfd polled on Node's own event loop (no thread).
-// argv only, never a shell; stdio on /dev/null; every signal back to its default and none blocked in the child.
+// argv only, never a shell; stdio on /dev/null, no other fd; every signal back to its default, none blocked.
 // The child is reaped here by its pid only (waitpid(pid)), as libuv reaps only the pids it started.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -110,6 +110,10 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
   posix_spawn_file_actions_adddup2(&fa, 0, 1);
   posix_spawn_file_actions_adddup2(&fa, 0, 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  // Nothing else of the daemon's (raw sockets, the syslog socket) reaches the command, CLOEXEC or not.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
   posix_spawnattr_init(&at);
   posix_spawnattr_setsigmask(&at, &none);
   posix_spawnattr_setsigdefault(&at, &all);

@@ -72,6 +72,15 @@ for (const starter of ['native', 'node'] as Starter[]) {
       expect(existsSync(mark)).toBe(false);
       const fds = 'for f in 0 1 2; do [ "$(readlink /proc/$$/fd/$f)" = /dev/null ] || exit 3; done';
       expect(await run()(['/bin/sh', '-c', fds])).toEqual({ kind: 'ran', exitCode: 0 });
+      if (starter === 'native') {
+        // Only 0, 1 and 2 reach the command: a non-CLOEXEC descriptor of the daemon's (raw sockets) does not.
+        const fdList = join(dir, `fds-${starter}`);
+        expect(await run()(['/bin/sh', '-c', `exec ls -l /proc/self/fd > ${fdList}`])).toEqual({ kind: 'ran', exitCode: 0 });
+        // ls's own: 0-2 and the directory it is listing.
+        const extra = readFileSync(fdList, 'utf8').split('\n').map((l) => / (\d+) -> (.*)$/.exec(l)).filter((m) => m !== null)
+          .filter((m) => Number(m[1]) > 2 && !/^\/proc\/\d+\/fd$/.test(m[2] ?? '')).map((m) => `${m[1]} -> ${m[2]}`);
+        expect(extra).toEqual([]);
+      }
       const status = join(dir, `status-${starter}`);
       expect(await run()(['/bin/sh', '-c', `exec cat /proc/self/status > ${status}`])).toEqual({ kind: 'ran', exitCode: 0 });
       const field = (name: string): bigint => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(readFileSync(status, 'utf8'))?.[1] ?? 'ffff'}`);
