@@ -46,7 +46,8 @@ export const parseAddr = (text: string): Addr | null => {
   if (!DOTTED_QUAD.test(bare)) return null;
   const parts = bare.split('.');
   if (parts.some((p) => Number(p) > 255 || (p.length > 1 && p.startsWith('0')))) return null;
-  return Addr.fromIp(ipaddr.IPv4.parse(bare));
+  // Already checked to be a strict dotted quad: build it from the octets, not through ipaddr's general parser.
+  return Addr.fromIp(new ipaddr.IPv4(parts.map(Number)));
 };
 
 export class Cidr {

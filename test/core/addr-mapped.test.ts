@@ -23,3 +23,13 @@ it('mapped forms the IPv4 parser refuses get the general path: same answers as b
   expect(parseAddr('::ffff:01.2.3.4')?.text).toBe(Addr.fromIp(ipaddr.IPv6.parse('::ffff:01.2.3.4')).text);
   expect(parseAddr('::ffff:c000:20d')?.text).toBe('192.0.2.13');
 });
+
+it('a dotted quad built from its octets equals what ipaddr.js parses', () => {
+  fc.assert(fc.property(fc.ipV4(), (q) => {
+    const a = parseAddr(q);
+    const ref = ipaddr.IPv4.parse(q);
+    expect(a?.text).toBe(ref.toString());
+    expect(a?.bytes).toEqual(ref.toByteArray());
+    expect(a?.family).toBe(4);
+  }));
+});
