@@ -1,3 +1,5 @@
+import { HostFailures } from './dns/host-failures.js';
+import { HostResolver } from './dns/resolver.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -76,7 +78,9 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
     }
     backends.set(j.spec.config.name, list);
   }
-  const manager = new BanManager(cfg.jails, { store, clock, log, backends });
+  // One resolver for every jail with usedns yes/warn: system resolver, 5 min cache, 5 s timeout, 2 lookups at once.
+  const hosts = new HostFailures(new HostResolver({ clock }), (level, text) => log.line('ipdns', level, text));
+  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();

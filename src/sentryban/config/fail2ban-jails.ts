@@ -67,7 +67,8 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
     const v = get(key);
     if (v !== undefined) opts[key] = v;
   }
-  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir });
+  // usedns comes from jail.conf ([DEFAULT] usedns = warn in the stock file), as fail2ban reads it.
+  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir, ...(spec.usedns ? { usedns: spec.usedns } : {}), defaultUsedns: 'no' });
   if (!filter.ok) errors.push(...filter.errors);
   const actions: ActionSpec[] = [];
   for (const line of (get('action') ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {

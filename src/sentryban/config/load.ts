@@ -92,8 +92,10 @@ const buildJail = (spec: JailSpec, main: MainConfig, dir: string, opts: LoadOpti
 export const compileJailFilter = (spec: JailSpec, dir: string, opts: LoadOptions = {}): Result<Filter> => {
   const fr = spec.filter;
   const ourDir = join(dir, 'filters');
-  if (fr.name !== null) return loadFilter(fr.name, { ...(existsSync(ourDir) ? { ourDir } : {}), ...(opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {}) });
-  return compileFilter({ name: spec.config.name, files: [fr.pos.file], prefregex: null, failregex: fr.failregex, ignoreregex: fr.ignoreregex, datepattern: fr.datepattern, maxlines: fr.maxlines, journalmatch: [], usedns: null });
+  // The jail's usedns wins, then the filter's own; unset in both means "no": no lookups unless asked for.
+  const dns = { ...(spec.usedns ? { usedns: spec.usedns } : {}), defaultUsedns: 'no' };
+  if (fr.name !== null) return loadFilter(fr.name, { ...(existsSync(ourDir) ? { ourDir } : {}), ...(opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {}), ...dns });
+  return compileFilter({ name: spec.config.name, files: [fr.pos.file], prefregex: null, failregex: fr.failregex, ignoreregex: fr.ignoreregex, datepattern: fr.datepattern, maxlines: fr.maxlines, journalmatch: [], usedns: null }, dns);
 };
 
 // ignoreip host names are resolved once, at load; a name that does not resolve refuses the config.
