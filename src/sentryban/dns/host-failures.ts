@@ -20,6 +20,7 @@ const pySet = (texts: readonly string[]): string => `{${texts.map((t) => `'${t}'
 export class HostFailures {
   readonly #resolver: HostResolver;
   readonly #log: HostLog;
+  readonly #reported = new WeakSet<Resolution>(); // a failed lookup is logged once, however many lines named it
   dropped = 0;
 
   constructor(resolver: HostResolver, log: HostLog) { this.#resolver = resolver; this.#log = log; }
@@ -48,7 +49,10 @@ export class HostFailures {
       if (!r || r.addrs.length === 0) {
         this.dropped++;
         // Logged when looked up, not for every line that repeats a name already known to fail.
-        if (r && !r.cached) this.#log('WARNING', `Unable to find a corresponding IP address for ${name}: ${r.error ?? 'no address'}`);
+        if (r && !r.cached && !this.#reported.has(r)) {
+          this.#reported.add(r);
+          this.#log('WARNING', `Unable to find a corresponding IP address for ${name}: ${r.error ?? 'no address'}`);
+        }
         continue;
       }
       if (mode === 'warn') this.#log('WARNING', `Determined IP using DNS Lookup: ${name} = ${pySet(r.addrs.map((a) => a.text))}`);

@@ -122,5 +122,6 @@ export class HostResolver {
 const uniqueAddrs = (texts: readonly string[]): Addr[] => {
   const seen = new Map<string, Addr>();
   for (const t of texts) { const a = parseAddr(t); if (a && !seen.has(a.text)) seen.set(a.text, a); }
-  return [...seen.values()];
+  // v4 first, then v6, each in getaddrinfo's order: stable failures and log lines whatever the resolver's order.
+  return [...seen.values()].sort((a, b) => a.family - b.family);
 };

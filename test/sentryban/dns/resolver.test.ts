@@ -24,7 +24,7 @@ describe('HostResolver', () => {
     expect(calls.map((c) => c.name)).toEqual(['host.example']);
     calls[0]!.answer(['192.0.2.5', '2001:DB8::5', '192.0.2.5', '::ffff:192.0.2.6']);
     const [ra, rb] = await Promise.all([a, b]);
-    expect(ra.addrs.map((x) => x.text)).toEqual(['192.0.2.5', '2001:db8::5', '192.0.2.6']);
+    expect(ra.addrs.map((x) => x.text)).toEqual(['192.0.2.5', '192.0.2.6', '2001:db8::5']); // v4 first, unique, mapped unwrapped
     expect(rb).toBe(ra);
     expect(r.peek('host.example')?.cached).toBe(true);
     clock.advance(59_999);
