@@ -24,7 +24,7 @@ export type LoadOptions = { fail2banDir?: string; fail2banConfig?: string };
 
 export const matcherOf = (filter: Filter, now: () => number): LineMatcher => {
   const m = new Matcher(filter, { now });
-  return { name: filter.name, match: (line) => m.match(line).failures };
+  return { name: filter.name, match: (line) => m.match(line, line.entryTime).failures };
 };
 
 export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise<Result<DaemonConfig>> => {
