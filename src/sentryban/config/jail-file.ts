@@ -6,6 +6,7 @@ import { compileFormula } from '../jails/formula.js';
 import { Fields } from './fields.js';
 import type { Pos, YNode } from './yaml-tree.js';
 import { USEDNS_VALUES, type UseDns } from '../dns/host-failures.js';
+import { parseBackend, type BackendChoice } from '../sources/journald-backend.js';
 
 // One jail as written in jails/*.yaml (a mapping of jail name -> settings), in fail2ban's words.
 export type LogPath = { path: string; tail: boolean };
@@ -19,6 +20,8 @@ export type JailSpec = {
   actions: { name: string; pos: Pos }[];
   ignoreNames: { name: string; pos: Pos }[]; // DNS names in ignoreip, resolved by the loader
   usedns: UseDns | null; // host names in <HOST>/<DNS>: null = the filter's own setting, else "no"
+  backend: BackendChoice; // files (logpath) or the journal (fail2ban's systemd[...])
+  journalmatch: string[] | null; // replaces the filter's journalmatch when set
   pos: Pos;
 };
 
@@ -26,7 +29,7 @@ export const JAIL_KEYS = [
   'enabled', 'filter', 'failregex', 'ignoreregex', 'datepattern', 'maxlines', 'logpath', 'maxretry', 'findtime', 'bantime', 'maxmatches',
   'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
   'bantime.rndtime', 'bantime.overalljails', 'ignoreip', 'ignoreself', 'ignorecommand', 'ipv6prefix', 'ipv4prefix',
-  'escalate', 'actions', 'port', 'protocol', 'usedns',
+  'escalate', 'actions', 'port', 'protocol', 'usedns', 'backend', 'journalmatch',
 ] as const;
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -95,7 +98,15 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   });
   const actions = f.list(get('actions'), p('actions')).map((x) => ({ name: x.text, pos: x.pos }));
   const usedns = readUsedns(f, get('usedns'), p('usedns'));
-  return { config: cfg, enabled: f.bool(get('enabled'), p('enabled'), true), filter, logpaths, actions, ignoreNames, usedns, pos: node.pos };
+  let backend: BackendChoice = { kind: 'files' };
+  const be = get('backend');
+  if (be) {
+    const r = parseBackend(f.string(be, p('backend'), 'auto'));
+    if (r.ok) backend = r.value; else f.error(be.pos, p('backend'), r.message);
+  }
+  const jm = get('journalmatch');
+  const journalmatch = jm ? f.list(jm, p('journalmatch')).map((x) => x.text) : null;
+  return { config: cfg, enabled: f.bool(get('enabled'), p('enabled'), true), filter, logpaths, actions, ignoreNames, usedns, backend, journalmatch, pos: node.pos };
 };
 
 const readIncrement = (f: Fields, get: (k: string) => YNode | undefined, p: (k: string) => string): IncrementConfig => {

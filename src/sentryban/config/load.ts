@@ -78,7 +78,7 @@ const buildJail = (spec: JailSpec, main: MainConfig, dir: string, opts: LoadOpti
   let filter: Filter | null = null;
   if (r.ok) filter = r.value;
   else for (const e of r.errors) errors.push(e.line === 0 && fr.name !== null ? { ...e, file: fr.pos.file, line: fr.pos.line, col: fr.pos.col, path: `${name}.filter`, message: `${e.file}: ${e.message}` } : e);
-  if (spec.logpaths.length === 0) at(spec.pos, `${name}.logpath`, 'a jail needs at least one logpath');
+  if (spec.logpaths.length === 0 && spec.backend.kind === 'files') at(spec.pos, `${name}.logpath`, 'a jail needs at least one logpath (or backend: systemd)');
   const actions: ActionSpec[] = [];
   for (const a of spec.actions) {
     const named = main.actions.get(a.name);

@@ -27,7 +27,11 @@ export const formatJournalEntry = (e: JournalEntry, source: string): JournalLine
 export const journalctlArgv = (journalmatch: readonly string[], fromStart = false): string[] =>
   ['journalctl', '-f', '-o', 'json', ...(fromStart ? [] : ['-n', '0']), ...matchTerms(journalmatch)];
 
-const matchTerms = (journalmatch: readonly string[]): string[] => journalmatch.flatMap((m) => m.split(/\s+/).filter(Boolean));
+// Each journalmatch line is one group of terms; lines are OR-ed, as fail2ban adds a disjunction between them.
+const matchTerms = (journalmatch: readonly string[]): string[] => {
+  const lines = journalmatch.flatMap((m) => m.split('\n')).map((l) => l.split(/\s+/).filter(Boolean)).filter((t) => t.length > 0);
+  return lines.flatMap((t, i) => (i === 0 ? t : ['+', ...t]));
+};
 
 // Where reading starts: after the entry a cursor names (a restart), at a time (fail2ban's first start reads back
 // one findtime), or at the end (new entries only).
