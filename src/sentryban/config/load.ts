@@ -79,6 +79,7 @@ const buildJail = (spec: JailSpec, main: MainConfig, dir: string, opts: LoadOpti
   if (r.ok) filter = r.value;
   else for (const e of r.errors) errors.push(e.line === 0 && fr.name !== null ? { ...e, file: fr.pos.file, line: fr.pos.line, col: fr.pos.col, path: `${name}.filter`, message: `${e.file}: ${e.message}` } : e);
   if (spec.logpaths.length === 0 && spec.backend.kind === 'files') at(spec.pos, `${name}.logpath`, 'a jail needs at least one logpath (or backend: systemd)');
+  if (spec.logpaths.length > 0 && spec.backend.kind === 'systemd') at(spec.pos, `${name}.logpath`, 'a journal jail (backend systemd) reads no logpath: remove one of them');
   const actions: ActionSpec[] = [];
   for (const a of spec.actions) {
     const named = main.actions.get(a.name);
