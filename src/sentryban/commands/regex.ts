@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
-import { Matcher, type MatchResult } from '../filters/matcher.js';
+import { Matcher, type Hit, type MatchResult } from '../filters/matcher.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
 
 const USAGE = 'usage: sentryban regex [--json] [--timezone TZ] [--first] LOG FILTER\n';
@@ -17,11 +17,15 @@ export const outcomeOf = (lineNo: number, r: MatchResult): LineOutcome => {
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+// Small enough that strings sliced from a chunk and kept a while (address cache keys, sessions) pin little.
+const CHUNK = 1 << 16;
 
-// Streams a file line by line (bounded memory, invalid UTF-8 as U+FFFD, a last line without newline included).
-const forEachLine = (path: string, fn: (line: string) => void): void => {
+// Streams a file line by line (bounded memory, invalid UTF-8 as U+FFFD, a last line without newline skipped, as
+// fail2ban-regex does). Each line is a slice of one decoded chunk WITH its "\n" (no copy; the matcher cuts its
+// regex buffer from it); a line ending in "\r\n" comes without both.
+const forEachLine = (path: string, fn: (text: string) => void): void => {
   const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
+  const buf = Buffer.allocUnsafe(CHUNK);
   let carry: Buffer = Buffer.alloc(0);
   let pos = 0;
   try {
@@ -30,17 +34,13 @@ const forEachLine = (path: string, fn: (line: string) => void): void => {
       const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, r)]) : buf.subarray(0, r);
       const last = chunk.lastIndexOf(10);
       if (last < 0) { carry = Buffer.from(chunk); continue; }
-      const text = decoder.decode(chunk.subarray(0, last));
+      const text = decoder.decode(chunk.subarray(0, last + 1));
       carry = Buffer.from(chunk.subarray(last + 1));
-      let start = 0;
-      for (let nl = text.indexOf('\n'); ; nl = text.indexOf('\n', start)) {
-        const end = nl < 0 ? text.length : nl;
-        fn(text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end));
-        if (nl < 0) break;
-        start = nl + 1;
+      for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
+        if (nl > start && text.charCodeAt(nl - 1) === 13) fn(text.slice(start, nl - 1));
+        else fn(text.slice(start, nl + 1));
       }
     }
-    // A last line without its newline is not complete yet: fail2ban-regex skips it too.
   } finally { closeSync(fd); }
 };
 
@@ -71,23 +71,30 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   let buffer = '';
   let n = 0;
   const source = isFile ? log : 'argv';
-  const recent: Array<'matched' | 'ignored' | 'missed'> = []; // statuses of the last lines, for multi-line relabelling
+  // Statuses of the last 64 lines (ring), for fail2ban-regex's relabelling of lines a multi-line failure consumed.
+  const MATCHED = 1; const IGNORED = 2; const MISSED = 3;
+  const recent = new Uint8Array(64);
   const one = (raw: string): void => {
     n++;
-    if (isFile && (raw.startsWith('#') || raw === '')) return;
+    if (isFile && (raw.length <= 1 && (raw === '' || raw === '\n') || raw.charCodeAt(0) === 35)) return;
     const r = m.match({ text: raw, source });
-    const o = outcomeOf(n, r);
     tested++;
     // fail2ban-regex counts earlier lines consumed by a multi-line failure as matched.
-    for (const k of r.consumedBack ?? []) {
-      const i = recent.length - k;
-      if (i >= 0 && recent[i] === 'missed') { recent[i] = 'matched'; missed--; matched++; }
+    if (r.consumedBack) {
+      for (const k of r.consumedBack) {
+        if (k > 64 || k >= tested) continue;
+        const i = (tested - 1 - k) & 63;
+        if (recent[i] === MISSED) { recent[i] = MATCHED; missed--; matched++; }
+      }
     }
-    recent.push(o.matched ? 'matched' : o.ignored ? 'ignored' : 'missed');
-    if (recent.length > 64) recent.shift();
-    if (o.matched) { matched++; if (found.length <= 50) found.push(`    ${o.address}  (${o.time === null ? 'no time' : fmtTime(o.time)})`); }
-    else if (o.ignored) ignored++; else missed++;
+    let hit: Hit | undefined;
+    if (!r.ignored) for (const h of r.hits) if (!h.nofail) { hit = h; break; }
+    if (hit) {
+      matched++; recent[(tested - 1) & 63] = MATCHED;
+      if (found.length <= 50) found.push(`    ${hit.id}  (${r.time === null ? 'no time' : fmtTime(Math.floor(r.time / 1000))})`);
+    } else if (r.ignored) { ignored++; recent[(tested - 1) & 63] = IGNORED; } else { missed++; recent[(tested - 1) & 63] = MISSED; }
     if (json) {
+      const o = outcomeOf(n, r);
       buffer += `${JSON.stringify({ line: o.line, matched: o.matched, address: o.address, time: o.time, groups: o.groups })}\n`;
       if (buffer.length > 65536) { out.write(buffer); buffer = ''; }
     }

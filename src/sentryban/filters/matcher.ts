@@ -111,26 +111,41 @@ export class Matcher {
   #now(): number { return this.#opts.now ? this.#opts.now() : Date.now(); }
 
   // `time` (epoch ms) is given by sources that know it (journald): no date detection then.
+  // A text ending in one "\n" (as `sentryban regex` hands them) is the line without it; the regex buffer is
+  // then cut from it instead of copied.
   match(line: LogLine, time?: number): MatchResult {
-    const text = line.text.endsWith('\n') || line.text.endsWith('\r') ? line.text.replace(/[\r\n]+$/, '') : line.text;
+    const raw = line.text;
+    const n = raw.length;
+    const last = n ? raw.charCodeAt(n - 1) : 0;
+    let text = raw; let withNl: string | null = null;
+    if (last === 10 || last === 13) {
+      const prev = n > 1 ? raw.charCodeAt(n - 2) : 0;
+      if (last === 10 && prev !== 10 && prev !== 13) { withNl = raw; text = raw.slice(0, n - 1); }
+      else text = raw.replace(/[\r\n]+$/, '');
+    }
     const nowMs = this.#now();
     let tuple: Tuple;
     let date: number | null = null;
+    let cut = 0; // tuple[2] is text.slice(cut) when tuple[0] is ''
     if (time !== undefined) { tuple = ['', '', text]; date = time / 1000; }
     else {
-      const f = this.#dates.find(text, nowMs);
-      if (f) {
-        tuple = [text.slice(0, f.start), text.slice(f.start, f.end), text.slice(f.end)];
-        if (!f.empty) { if (f.time !== null) { date = f.time; this.#lastDate = date; this.#lastDateText = tuple[1]; } }
-        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; date = this.#lastDate; }
+      const d = this.#dates;
+      if (d.locate(text, nowMs)) {
+        const s = d.start; const e = d.end;
+        tuple = [s === 0 ? '' : text.slice(0, s), text.slice(s, e), text.slice(e)];
+        cut = e;
+        if (!d.empty) { if (d.time !== null) { date = d.time; this.#lastDate = date; this.#lastDateText = tuple[1]; } }
+        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; cut = 0; date = this.#lastDate; }
         else date = nowMs / 1000;
       } else tuple = ['', '', text];
       if (date === null) {
-        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; date = this.#lastDate; }
+        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; cut = 0; date = this.#lastDate; }
         else if (this.#opts.noDate === 'now') date = (line.at ?? nowMs) / 1000;
       }
     }
-    return this.#find(tuple, date, line, nowMs);
+    // tuple[2] + "\n" as a slice of the text that came with its newline (same characters, no copy).
+    const bufHint = withNl !== null && tuple[0] === '' ? (cut === 0 ? withNl : withNl.slice(cut)) : null;
+    return this.#find(tuple, date, line, nowMs, bufHint, withNl !== null ? text : line.text);
   }
 
   #ignored(buf: string): boolean {
@@ -138,7 +153,7 @@ export class Matcher {
     return false;
   }
 
-  #find(tuple: Tuple, date: number | null, line: LogLine, nowMs: number): MatchResult {
+  #find(tuple: Tuple, date: number | null, line: LogLine, nowMs: number, bufHint: string | null, lineText: string): MatchResult {
     const f = this.filter;
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
@@ -147,18 +162,23 @@ export class Matcher {
     const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
     if (multi) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
     else { org = [tuple]; this.#buffer = org; }
-    let buf: string | null = joinBuf(org);
+    let buf: string | null = bufHint !== null && !multi ? bufHint : joinBuf(org);
     const timeMs = date === null ? null : date * 1000;
     if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { ...EMPTY, time: timeMs, ignored: true };
     let pre: Record<string, string> | null = null;
     let preMatch: RegExpExecArray | null = null;
     let contentOnly: string | null = null;
+    let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", cut from buf
     if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
       if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
       preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
-      if (content) { this.#buffer = [['', '', content]]; buf = null; contentOnly = content; }
+      if (content) {
+        const at = buf.length - 1 - content.length;
+        if (buf.charCodeAt(buf.length - 1) === 10 && at >= 0 && buf.startsWith(content, at)) contentBuf = buf.slice(at);
+        contentTuple = ['', '', content]; this.#buffer = [contentTuple]; buf = null; contentOnly = content;
+      }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
@@ -170,7 +190,7 @@ export class Matcher {
       const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
-      if (buf === null) buf = joinBuf(this.#buffer);
+      if (buf === null) buf = contentBuf !== null && this.#buffer.length === 1 && this.#buffer[0] === contentTuple ? contentBuf : joinBuf(this.#buffer);
       const m = r.re.exec(buf);
       if (!m) continue;
       if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
@@ -220,7 +240,7 @@ export class Matcher {
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
       if (h.id === null || h.time === null) continue;
-      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: h.lines ?? [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: h.lines ?? [lineText], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
     }
     if (before && hits.some((h) => !h.nofail)) {
       const still = new Set(this.#buffer);

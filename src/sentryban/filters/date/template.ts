@@ -16,6 +16,8 @@ export type DateTemplate = {
   byPrefix: boolean;
   // Group numbers by name (the regex has numbered groups only: no groups object per match).
   groups: Map<string, number[]>;
+  prefixNums: number[]; // group numbers of __p and __d (the hot path skips the Map)
+  dateNums: number[];
 };
 
 const GLOBAL_FLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
@@ -112,7 +114,7 @@ const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], long
   const num = numberGroups(t.value.source);
   const groups = new Map<string, number[]>();
   for (const [n, nums] of num.index) { const base = n.replace(/__b\d+$/, ''); groups.set(base, [...(groups.get(base) ?? []), ...nums]); }
-  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups };
+  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups, prefixNums: groups.get('__p') ?? [], dateNums: groups.get('__d') ?? [] };
 };
 
 const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {
