@@ -31,7 +31,8 @@ export type MatchResult = {
   consumedBack?: number[];
 };
 
-const EMPTY: MatchResult = Object.freeze({ failures: [], hits: [], time: null, ignored: false }) as MatchResult;
+const NONE: never[] = []; // shared by results without hits (as EMPTY's arrays were)
+const EMPTY: MatchResult = Object.freeze({ failures: NONE, hits: NONE, time: null, ignored: false }) as MatchResult;
 const joinBuf = (lines: readonly Tuple[]): string => {
   if (lines.length === 1) { const l = lines[0] as Tuple; return `${l[0]}${l[2]}\n`; }
   let s = '';
@@ -81,7 +82,8 @@ const idOf = (text: string, cidr: number | undefined, cache: Map<string, Addr | 
   if (a === undefined) {
     a = parseAddr(text);
     if (cache.size >= ADDR_CACHE_MAX) cache.clear();
-    cache.set(text, a);
+    // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
+    cache.set(` ${text}`.slice(1), a);
   }
   if (!a) return { id: text, addr: null };
   const full = a.family === 4 ? 32 : 128;
@@ -101,11 +103,14 @@ export class Matcher {
   #seq = 0;
   #addrs = new Map<string, Addr | null>();
   #seqOf = new WeakMap<Tuple, number>();
+  #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
+
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
     this.#opts = { checkAll: false, noDate: 'now', ...opts };
     this.#dates = new DateDetector(filter.dateTemplates, opts.timezone ?? { kind: 'local' });
+    this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
   }
 
   #now(): number { return this.#opts.now ? this.#opts.now() : Date.now(); }
@@ -164,47 +169,47 @@ export class Matcher {
     else { org = [tuple]; this.#buffer = org; }
     let buf: string | null = bufHint !== null && !multi ? bufHint : joinBuf(org);
     const timeMs = date === null ? null : date * 1000;
-    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { ...EMPTY, time: timeMs, ignored: true };
+    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { failures: NONE, hits: NONE, time: timeMs, ignored: true };
     let pre: Record<string, string> | null = null;
     let preMatch: RegExpExecArray | null = null;
     let contentOnly: string | null = null;
-    let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", cut from buf
+    let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", made once
     if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
-      if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
+      if (!m) return timeMs === null ? EMPTY : { failures: NONE, hits: NONE, time: timeMs, ignored: false };
       preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
-      if (content) {
-        const at = buf.length - 1 - content.length;
-        if (buf.charCodeAt(buf.length - 1) === 10 && at >= 0 && buf.startsWith(content, at)) contentBuf = buf.slice(at);
-        contentTuple = ['', '', content]; this.#buffer = [contentTuple]; buf = null; contentOnly = content;
-      }
+      if (content) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
     const hits: Hit[] = [];
     let ignored = false;
-    const cands = head === null ? null : f.dispatch.get(head[0] ?? '') ?? f.wild;
+    const c0 = head === null ? 0 : head.charCodeAt(0);
+    const cands = head === null ? null : (c0 < 128 ? this.#ascii[c0] : f.dispatch.get(head[0] ?? '')) ?? f.wild;
     const count = cands ? cands.length : f.failregex.length;
     for (let c = 0; c < count; c++) {
       const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
-      if (buf === null) buf = contentBuf !== null && this.#buffer.length === 1 && this.#buffer[0] === contentTuple ? contentBuf : joinBuf(this.#buffer);
+      if (buf === null) {
+        if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple) buf = contentBuf ??= joinBuf(this.#buffer);
+        else buf = joinBuf(this.#buffer);
+      }
       const m = r.re.exec(buf);
       if (!m) continue;
-      if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
+      if (preMatch && !pre && f.prefregex) pre = groupsOf(f.prefregex, preMatch, 'content');
       let fail: FailData = groupsOf(r, m);
-      const split = splitMatched(buf, m, org);
-      if (multi && r.names.has('skiplines0')) putBackSkipped(split, fail);
-      if (f.ignoreregex.length && this.#ignored(multi ? joinBuf(split.matched) : buf)) {
+      const split = multi ? splitMatched(buf, m, org) : null; // single line: all of it matched, nothing left
+      if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);
+      if (f.ignoreregex.length && this.#ignored(split ? joinBuf(split.matched) : buf)) {
         ignored = true;
-        if (!checkAll || multi) this.#buffer = split.unmatched;
+        if (!checkAll || multi) this.#buffer = split ? split.unmatched : [];
         buf = null;
         if (!checkAll) break;
         continue;
       }
-      if (!checkAll || multi) { this.#buffer = split.unmatched; buf = null; }
+      if (!checkAll || multi) { this.#buffer = split ? split.unmatched : []; buf = null; }
       if (pre) { for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k]; }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
@@ -232,15 +237,21 @@ export class Matcher {
       else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
       else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
       const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
-      if (multi && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
+      if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
       hits.push(hit);
       if (!checkAll) break;
     }
+    if (hits.length === 0) return { failures: NONE, hits: NONE, time: timeMs, ignored };
     const failures: Failure[] = [];
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
       if (h.id === null || h.time === null) continue;
-      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: h.lines ?? [lineText], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+      const lines = h.lines ?? [lineText];
+      const fo: Failure = h.cidr === undefined
+        ? { id: h.id, addr: h.addr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups }
+        : { id: h.id, addr: h.addr, cidr: h.cidr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups };
+      if (h.groups.user) fo.user = h.groups.user;
+      failures.push(fo);
     }
     if (before && hits.some((h) => !h.nofail)) {
       const still = new Set(this.#buffer);
@@ -253,6 +264,6 @@ export class Matcher {
   #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
     const groups: Record<string, string> = {};
     for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
-    return { regex, id, addr, ...(cidr !== undefined ? { cidr } : {}), time, groups, nofail };
+    return cidr === undefined ? { regex, id, addr, time, groups, nofail } : { regex, id, addr, cidr, time, groups, nofail };
   }
 }

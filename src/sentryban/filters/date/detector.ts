@@ -62,6 +62,7 @@ export class DateDetector {
   #cacheTime: number | null = null;
   #m: RegExpExecArray | null = null;
   #i = 0;
+  #to = 0;
   // The last locate(): where the date is and its time in epoch seconds (null when it has none).
   start = 0;
   end = 0;
@@ -81,42 +82,44 @@ export class DateDetector {
   #matchTime(line: string, nowSec: number): boolean {
     const slots = this.#slots;
     let match: RegExpExecArray | null = null;
-    let found: RegExpExecArray | null = null; let foundDist = BIG; let foundIdx = -1;
+    let found: RegExpExecArray | null = null; let foundDist = BIG; let foundIdx = -1; let foundTo = line.length;
+    let to = line.length; // the match was searched in line.slice(0, to)
     let ignoreBySearch = BIG;
     let i = this.#lastIdx;
     if (i < slots.length) {
       const t = (slots[i] as Slot).t;
-      if (t.lineBegin) { match = exec(t.re, line); ignoreBySearch = i; }
+      if (t.lineBegin) { match = exec(t.fast ?? t.re, line); ignoreBySearch = i; }
       else {
         const d = this.#posD; const dPrev = this.#posPrev; const dFirst = this.#posFirst;
         const e = this.#endE; const eLast = this.#endLast; const eNext = this.#endNext;
         const okBeg = (d > 0 && codeAt(line, d - 1) === dPrev) || (d === 0 && dPrev === -1) || (codeAt(line, d) === dFirst && !isAlnumCode(dFirst));
         const okEnd = codeAt(line, e) === eNext || (codeAt(line, e - 1) === eLast && !isAlnumCode(eLast));
-        if (okBeg && okEnd) match = exec(t.re, line, d, Math.min(e, line.length));
-        else { match = exec(t.re, line); ignoreBySearch = i; }
+        if (okBeg && okEnd) { to = Math.min(e, line.length); match = exec(t.fast ?? t.re, line, d, to); }
+        else { match = exec(t.fast ?? t.re, line); ignoreBySearch = i; }
       }
       if (match) {
         const ds = match.index; const de = match.index + match[0].length;
-        if (!(slots.length === 1 || t.lineBegin || (ds === this.#posD && de === this.#endE))) { found = match; foundDist = ds; foundIdx = i; match = null; }
+        if (!(slots.length === 1 || t.lineBegin || (ds === this.#posD && de === this.#endE))) { found = match; foundDist = ds; foundIdx = i; foundTo = to; match = null; }
       }
     }
     if (!match) {
+      to = line.length;
       for (i = 0; i < slots.length; i++) {
         if (i === ignoreBySearch) continue;
         const s = slots[i] as Slot;
-        match = exec(s.t.re, line);
+        match = exec(s.t.fast ?? s.t.re, line);
         if (!match) continue;
         const distance = match.index;
         if (i + 1 >= slots.length || s.t.lineBegin) break;
         if (distance === 0 && s.hits && !(slots[i + 1] as Slot).hits) break;
         if (distance > s.distance || distance > this.#posD) {
-          if (distance < foundDist) { found = match; foundDist = distance; foundIdx = i; }
+          if (distance < foundDist) { found = match; foundDist = distance; foundIdx = i; foundTo = to; }
           match = null;
           continue;
         }
         break;
       }
-      if (!match && found) { match = found; i = foundIdx; }
+      if (!match && found) { match = found; i = foundIdx; to = foundTo; }
     }
     if (!match) return false;
     const slot = slots[i] as Slot;
@@ -127,7 +130,7 @@ export class DateDetector {
     this.#endE = endpos; this.#endLast = codeAt(line, endpos - 1); this.#endNext = codeAt(line, endpos);
     if (i && i !== this.#lastIdx) i = this.#reorder(i);
     this.#lastIdx = i;
-    this.#m = match; this.#i = i;
+    this.#m = match; this.#i = i; this.#to = to;
     return true;
   }
 
@@ -152,10 +155,11 @@ export class DateDetector {
   // Finds the date in a line: sets start/end (the date text, to cut it out), time (epoch seconds) and empty.
   locate(line: string, nowMs: number): boolean {
     if (!this.#matchTime(line, nowMs / 1000)) return false;
-    const m = this.#m as RegExpExecArray;
+    let m = this.#m as RegExpExecArray;
     const t = (this.#slots[this.#i] as Slot).t;
     let start: number; let end: number;
-    if (t.byPrefix) {
+    if (t.fast) { start = m.index + (m[1]?.length ?? 0); end = start + (m[2]?.length ?? 0); }
+    else if (t.byPrefix) {
       start = m.index + (groupValue(m, t.prefixNums)?.length ?? 0);
       end = start + (groupValue(m, t.dateNums)?.length ?? 0);
     } else [start, end] = dateSpan(m, t);
@@ -165,6 +169,8 @@ export class DateDetector {
     // Consecutive lines usually carry the same date text: reuse its conversion (same template, same text).
     const ct = this.#cacheText;
     if (t === this.#cacheTpl && end - start === ct.length && line.startsWith(ct, start)) { this.time = this.#cacheTime; return true; }
+    // The full regex, at the same place, for the date fields (same pattern, so the same match).
+    if (t.fast) m = exec(t.re, line, m.index, this.#to) as RegExpExecArray;
     const g = foldGroups(m, t);
     let time: number | null;
     if (t.kind === 'pattern') time = groupsToEpoch(g, nowMs, this.#tz);
