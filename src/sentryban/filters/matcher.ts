@@ -162,12 +162,14 @@ export class Matcher {
     const f = this.filter;
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
-    let org: Tuple[];
+    // A single-line filter keeps no buffer between lines: its buffer is this line (or, after the prefregex, its
+    // content) until a hit empties it, which ends the line's matching unless checkAll (which leaves it as is).
+    let org: Tuple[] = NONE;
     const seq = ++this.#seq;
     const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
     if (multi) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
-    else { org = [tuple]; this.#buffer = org; }
-    let buf: string | null = bufHint !== null && !multi ? bufHint : joinBuf(org);
+    const lineBuf = multi ? joinBuf(org) : bufHint ?? `${tuple[0]}${tuple[2]}\n`;
+    let buf: string | null = lineBuf;
     const timeMs = date === null ? null : date * 1000;
     if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { failures: NONE, hits: NONE, time: timeMs, ignored: true };
     let pre: Record<string, string> | null = null;
@@ -179,7 +181,7 @@ export class Matcher {
       if (!m) return timeMs === null ? EMPTY : { failures: NONE, hits: NONE, time: timeMs, ignored: false };
       preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
-      if (content) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; buf = null; contentOnly = content; }
+      if (content) { if (multi) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; } buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
@@ -193,7 +195,8 @@ export class Matcher {
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
       if (buf === null) {
-        if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple) buf = contentBuf ??= joinBuf(this.#buffer);
+        if (!multi) buf = contentOnly === null ? lineBuf : contentBuf ??= `${contentOnly}\n`;
+        else if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple) buf = contentBuf ??= joinBuf(this.#buffer);
         else buf = joinBuf(this.#buffer);
       }
       const m = r.re.exec(buf);
@@ -204,12 +207,12 @@ export class Matcher {
       if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);
       if (f.ignoreregex.length && this.#ignored(split ? joinBuf(split.matched) : buf)) {
         ignored = true;
-        if (!checkAll || multi) this.#buffer = split ? split.unmatched : [];
+        if (split) this.#buffer = split.unmatched;
         buf = null;
         if (!checkAll) break;
         continue;
       }
-      if (!checkAll || multi) { this.#buffer = split ? split.unmatched : []; buf = null; }
+      if (split) { this.#buffer = split.unmatched; buf = null; }
       if (pre) { for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k]; }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
