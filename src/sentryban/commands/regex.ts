@@ -3,6 +3,7 @@ import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
 import { Matcher, type Hit, type MatchResult } from '../filters/matcher.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
+import type { LogLine } from '../types.js';
 
 const USAGE = 'usage: sentryban regex [--json] [--timezone TZ] [--first] LOG FILTER\n';
 
@@ -77,10 +78,12 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   // Statuses of the last 64 lines (ring), for fail2ban-regex's relabelling of lines a multi-line failure consumed.
   const MATCHED = 1; const IGNORED = 2; const MISSED = 3;
   const recent = new Uint8Array(64);
+  const line: LogLine = { text: '', source };
   const one = (raw: string): void => {
     n++;
     if (isFile && (raw.length <= 1 && (raw === '' || raw === '\n') || raw.charCodeAt(0) === 35)) return;
-    const r = m.match({ text: raw, source });
+    line.text = raw; // one LogLine for all lines: the matcher keeps none
+    const r = m.match(line);
     tested++;
     // fail2ban-regex counts earlier lines consumed by a multi-line failure as matched.
     if (r.consumedBack) {

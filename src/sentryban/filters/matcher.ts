@@ -103,7 +103,8 @@ export class Matcher {
   #seq = 0;
   #addrs = new Map<string, Addr | null>();
   #seqOf = new WeakMap<Tuple, number>();
-  #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
+  #ascii: Array<number[] | undefined>;
+  #lastMiss: MatchResult = EMPTY; // filter.dispatch for ASCII first characters, by code
 
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
@@ -171,21 +172,21 @@ export class Matcher {
     const lineBuf = multi ? joinBuf(org) : bufHint ?? `${tuple[0]}${tuple[2]}\n`;
     let buf: string | null = lineBuf;
     const timeMs = date === null ? null : date * 1000;
-    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { failures: NONE, hits: NONE, time: timeMs, ignored: true };
+    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return this.#miss(timeMs, true);
     let pre: Record<string, string> | null = null;
     let preMatch: RegExpExecArray | null = null;
     let contentOnly: string | null = null;
     let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", made once
     if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
-      if (!m) return timeMs === null ? EMPTY : { failures: NONE, hits: NONE, time: timeMs, ignored: false };
+      if (!m) return this.#miss(timeMs, false);
       preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
       if (content) { if (multi) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; } buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
-    const hits: Hit[] = [];
+    let hits: Hit[] | null = null; // made at the first hit
     let ignored = false;
     const c0 = head === null ? 0 : head.charCodeAt(0);
     const cands = head === null ? null : (c0 < 128 ? this.#ascii[c0] : f.dispatch.get(head[0] ?? '')) ?? f.wild;
@@ -217,7 +218,7 @@ export class Matcher {
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = mergeFailure(this.#mlfid, mlfid, fail, nowMs);
-        if (fail.nofail && !checkAll) { hits.push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
+        if (fail.nofail && !checkAll) { (hits ??= []).push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
       }
       const g = fail as Record<string, unknown>;
       let fid = g.fid as string | undefined;
@@ -229,7 +230,7 @@ export class Matcher {
         ip = g.dns as string | undefined;
         if (ip !== undefined && this.#opts.resolveHost && !parseAddr(ip)) {
           const addrs = this.#opts.resolveHost(ip);
-          for (const a of addrs) hits.push(this.#hit(i, a.text, a, undefined, timeMs, fail, Boolean(g.nofail)));
+          for (const a of addrs) (hits ??= []).push(this.#hit(i, a.text, a, undefined, timeMs, fail, Boolean(g.nofail)));
           if (!checkAll) break;
           continue;
         }
@@ -241,10 +242,10 @@ export class Matcher {
       else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
       const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
       if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
-      hits.push(hit);
+      (hits ??= []).push(hit);
       if (!checkAll) break;
     }
-    if (hits.length === 0) return { failures: NONE, hits: NONE, time: timeMs, ignored };
+    if (hits === null || hits.length === 0) return this.#miss(timeMs, ignored);
     const failures: Failure[] = [];
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
@@ -262,6 +263,14 @@ export class Matcher {
       if (back.length) return { failures, hits, time: timeMs, ignored, consumedBack: back };
     }
     return { failures, hits, time: timeMs, ignored };
+  }
+
+  // A result without hits, shared (frozen) by consecutive lines with the same time.
+  #miss(time: number | null, ignored: boolean): MatchResult {
+    if (time === null && !ignored) return EMPTY;
+    const last = this.#lastMiss;
+    if (last.time === time && last.ignored === ignored) return last;
+    return (this.#lastMiss = Object.freeze({ failures: NONE, hits: NONE, time, ignored }) as MatchResult);
   }
 
   #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
