@@ -75,19 +75,22 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// Attackers repeat: parse each address text once (bounded cache, cleared when full).
+// Attackers repeat: parse each address text once (bounded cache, cleared when full). The cache holds the id
+// itself (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
+type Id = { id: string; addr: Failure['addr']; cidr?: number };
 const ADDR_CACHE_MAX = 16384;
-const idOf = (text: string, cidr: number | undefined, cache: Map<string, Addr | null>): { id: string; addr: Failure['addr']; cidr?: number } => {
-  let a = cache.get(text);
-  if (a === undefined) {
-    a = parseAddr(text);
+const idOf = (text: string, cidr: number | undefined, cache: Map<string, Id | null>): Id => {
+  let e = cache.get(text);
+  if (e === undefined) {
+    const a = parseAddr(text);
+    e = a ? { id: a.text, addr: a } : null;
     if (cache.size >= ADDR_CACHE_MAX) cache.clear();
     // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
-    cache.set(` ${text}`.slice(1), a);
+    cache.set(` ${text}`.slice(1), e);
   }
-  if (!a) return { id: text, addr: null };
-  const full = a.family === 4 ? 32 : 128;
-  if (cidr === undefined || cidr >= full) return { id: a.text, addr: a };
+  if (e === null) return { id: text, addr: null };
+  const a = e.addr as Addr;
+  if (cidr === undefined || cidr >= (a.family === 4 ? 32 : 128)) return e;
   return { id: `${a.text}/${cidr}`, addr: a, cidr };
 };
 
@@ -101,7 +104,7 @@ export class Matcher {
   #lastDateText = '';
   #mlfid = new MlfidCache();
   #seq = 0;
-  #addrs = new Map<string, Addr | null>();
+  #addrs = new Map<string, Id | null>();
   #seqOf = new WeakMap<Tuple, number>();
   #ascii: Array<number[] | undefined>;
   #lastMiss: MatchResult = EMPTY; // filter.dispatch for ASCII first characters, by code
