@@ -107,7 +107,8 @@ export class Matcher {
   #addrs = new Map<string, Id | null>();
   #seqOf = new WeakMap<Tuple, number>();
   #ascii: Array<number[] | undefined>;
-  #lastMiss: MatchResult = EMPTY; // filter.dispatch for ASCII first characters, by code
+  #lastMiss: MatchResult = EMPTY;
+  #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // filter.dispatch for ASCII first characters, by code
 
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
@@ -191,8 +192,7 @@ export class Matcher {
     const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
     let hits: Hit[] | null = null; // made at the first hit
     let ignored = false;
-    const c0 = head === null ? 0 : head.charCodeAt(0);
-    const cands = head === null ? null : (c0 < 128 ? this.#ascii[c0] : f.dispatch.get(head[0] ?? '')) ?? f.wild;
+    const cands = head === null ? null : this.#candidates(head);
     const count = cands ? cands.length : f.failregex.length;
     for (let c = 0; c < count; c++) {
       const i = cands ? (cands[c] as number) : c;
@@ -266,6 +266,24 @@ export class Matcher {
       if (back.length) return { failures, hits, time: timeMs, ignored, consumedBack: back };
     }
     return { failures, hits, time: timeMs, ignored };
+  }
+
+  // Failregexes worth trying on a text (in order): by its first character (the filter's dispatch table), narrowed
+  // by its second for ASCII texts (table made as texts come) — the literal prefixes are still checked one by one.
+  #candidates(head: string): number[] {
+    const f = this.filter;
+    const c0 = head.charCodeAt(0);
+    if (!(c0 < 128)) return f.dispatch.get(head[0] ?? '') ?? f.wild;
+    const base = this.#ascii[c0] ?? f.wild;
+    const c1 = head.charCodeAt(1);
+    if (!(c1 < 128) || base.length === 0) return base;
+    const key = c0 * 128 + c1;
+    let two = this.#two[key];
+    if (two === undefined) {
+      two = base.filter((i) => { const ps = (f.failregex[i] as CompiledRegex).prefixes; return ps === null || ps.some((p) => p.length < 2 || p.charCodeAt(1) === c1); });
+      this.#two[key] = two;
+    }
+    return two;
   }
 
   // A result without hits, shared (frozen) by consecutive lines with the same time.
