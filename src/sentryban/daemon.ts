@@ -80,8 +80,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
     }
     backends.set(j.spec.config.name, list);
   }
-  // One resolver for every jail with usedns yes/warn: system resolver, 5 min cache, 5 s timeout, 2 lookups at once.
-  const hosts = new HostFailures(new HostResolver({ clock }), (level, text) => log.line('ipdns', level, text));
+  // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout, 2 lookups).
+  const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) => log.line('ipdns', level, text));
   const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();

@@ -14,9 +14,26 @@ export type MainConfig = {
   defaults: Map<string, YNode>;
   selfRefreshSec: number;
   purgeAgeSec: number;
+  dns: DnsConfig;
 };
 
-export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh'] as const;
+// The resolver behind usedns yes/warn (one per daemon).
+export type DnsConfig = { maxEntries: number; ttlMs: number; negativeTtlMs: number; timeoutMs: number; maxInFlight: number; maxQueued: number };
+const DNS_KEYS = ['cache', 'ttl', 'negative_ttl', 'timeout', 'lookups', 'queue'] as const;
+
+const readDns = (f: Fields, node: YNode | undefined): DnsConfig => {
+  const m = node ? f.map(node, 'dns', DNS_KEYS) : new Map<string, YNode>();
+  return {
+    maxEntries: f.int(m.get('cache'), 'dns.cache', 1000, 1),
+    ttlMs: f.duration(m.get('ttl'), 'dns.ttl', 300) * 1000,
+    negativeTtlMs: f.duration(m.get('negative_ttl'), 'dns.negative_ttl', 60) * 1000,
+    timeoutMs: Math.max(1, f.duration(m.get('timeout'), 'dns.timeout', 5)) * 1000,
+    maxInFlight: f.int(m.get('lookups'), 'dns.lookups', 2, 1),
+    maxQueued: f.int(m.get('queue'), 'dns.queue', 1000, 0),
+  };
+};
+
+export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh', 'dns'] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
 // (for the bundled config: the project's state/ folder).
@@ -58,6 +75,7 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
     defaults,
     selfRefreshSec: f.duration(m.get('ignoreself_refresh'), 'ignoreself_refresh', 60),
     purgeAgeSec: f.duration(m.get('dbpurgeage'), 'dbpurgeage', 86400),
+    dns: readDns(f, m.get('dns')),
   };
 };
 

@@ -28,6 +28,15 @@ describe('usedns / backend / journalmatch jail keys', () => {
     expect(journal!.spec.backend).toEqual({ kind: 'systemd', options: { directory: '/tmp/j' } });
     expect(journal!.spec.journalmatch).toEqual(['_COMM=sshd', '_COMM=sshd-session']);
   });
+  it('reads the resolver settings of sentryban.yaml', async () => {
+    writeConfig(dir, { a: `x:\n  logpath: x.log\n${base}` }, 'dns:\n  ttl: 10m\n  timeout: 2\n  lookups: 3\n');
+    const r = await loadConfig(dir);
+    if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
+    expect(r.value.main.dns).toEqual({ maxEntries: 1000, ttlMs: 600_000, negativeTtlMs: 60_000, timeoutMs: 2000, maxInFlight: 3, maxQueued: 1000 });
+    writeConfig(dir, { a: `x:\n  logpath: x.log\n${base}` }, 'dns:\n  timout: 2\n');
+    const bad = await loadConfig(dir);
+    expect(bad.ok ? [] : bad.errors.map((e) => formatDiagnostic(e).slice(dir.length + 1))).toEqual([expect.stringMatching(/^sentryban\.yaml:\d+:\d+: dns\.timout: unknown key "timout" \(did you mean "timeout"\?\)/)]);
+  });
   it('refuses bad values with their position', async () => {
     writeConfig(dir, {
       a: `x:\n  logpath: x.log\n${base}  usedns: maybe\n  backend: systemd[journalpth=/j]\ny:\n  logpath: x.log\n  backend: systemd\n${base}z:\n  backend: inotify\n${base}`,

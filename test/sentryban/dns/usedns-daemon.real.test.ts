@@ -21,7 +21,7 @@ const jail = (name: string, extra: string): string =>
 
 beforeAll(() => {
   ({ dir, cleanup } = makeTmpDir('sentryban-usedns-'));
-  writeConfig(dir, { warn: jail('warn', '  usedns: warn\n'), raw: jail('raw', '  usedns: raw\n'), plain: jail('plain', '') });
+  writeConfig(dir, { warn: jail('warn', '  usedns: warn\n'), raw: jail('raw', '  usedns: raw\n'), plain: jail('plain', '') }, 'dns:\n  timeout: 3s\n  lookups: 1\n  cache: 100\n');
   writeFileSync(join(dir, 'app.log'), '');
 });
 afterAll(async () => {
