@@ -42,21 +42,23 @@ describe('host names resolved off the hot path', () => {
     const logged: string[] = [];
     const hosts = new HostFailures(new HostResolver({ clock, lookup, timeoutMs: 600_000 }), (level, text) => logged.push(`${level} ${text}`));
     const jail = loadJail("app:\n  failregex: 'auth failure from <HOST>$'\n  logpath: x.log\n  maxretry: 2\n  findtime: 60\n  bantime: 1h\n  usedns: yes\n  ignoreself: false\n");
-    const m = new BanManager([jail], { store: opened.store, clock, log: new DecisionLog(null, false, clock), backends: new Map(), hosts });
+    const other = loadJail("other:\n  failregex: 'auth failure from <HOST>$'\n  logpath: y.log\n  maxretry: 5\n  usedns: yes\n  ignoreself: false\n");
+    const m = new BanManager([jail, other], { store: opened.store, clock, log: new DecisionLog(null, false, clock), backends: new Map(), hosts });
     await m.start();
     const line = (text: string) => ({ text, source: 'x.log', at: clock.now() });
     const first = m.lines('app', [line('auth failure from slow.example')]);
     const second = m.lines('app', [line('auth failure from 192.0.2.7')]);
-    await new Promise((r) => setTimeout(r, 20));
+    await m.lines('other', [{ text: 'auth failure from 198.51.100.1', source: 'y.log', at: clock.now() }]); // other jails go on
     const rows = (): string[] => {
       const db = new Database(join(dir, 'db.sqlite3'), { readonly: true });
       try { return db.prepare("SELECT kind, target, detail FROM audit WHERE kind IN ('found', 'ban') ORDER BY id").all().map((r) => { const x = r as Record<string, string>; return `${x.kind} ${x.target} ${(x.detail ?? "").split(";")[0]}`; }); } finally { db.close(); }
     };
-    expect(rows()).toEqual([]); // the address line waits behind the name
+    expect(rows()).toEqual(['found 198.51.100.1 other: failure 1']); // app's address line waits behind its name
     clock.advance(120_000); // the answer comes after a whole findtime
     answers.get('slow.example')!(['192.0.2.7']);
     await Promise.all([first, second]);
     expect(rows()).toEqual([
+      'found 198.51.100.1 other: failure 1',
       'found 192.0.2.7 app: failure 1',
       'found 192.0.2.7 app: failure 2',
       'ban 192.0.2.7/32 2 failures within findtime 60s reached maxretry 2',
