@@ -101,15 +101,16 @@ export class Matcher {
   #dates: DateDetector;
   #buffer: Tuple[] = [];
   #lastDate: number | null = null; // epoch seconds
-  #lastDateText = '';
+  #lastDateSrc = ''; // the last date's text is #lastDateSrc.slice(#lastDateS, #lastDateE), cut when needed
+  #lastDateS = 0;
+  #lastDateE = 0;
   #mlfid = new MlfidCache();
   #seq = 0;
   #addrs = new Map<string, Id | null>();
   #seqOf = new WeakMap<Tuple, number>();
-  #ascii: Array<number[] | undefined>;
+  #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
+  #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
   #lastMiss: MatchResult = EMPTY;
-  #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // filter.dispatch for ASCII first characters, by code
-
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
@@ -134,7 +135,9 @@ export class Matcher {
       else text = raw.replace(/[\r\n]+$/, '');
     }
     const nowMs = this.#now();
-    let tuple: Tuple;
+    // [text before the date, the date, text after it]; null for the common case of a single-line filter, a line
+    // with its newline and its date at the start: then it is ['', date, text.slice(cut)] and never needed whole.
+    let tuple: Tuple | null;
     let date: number | null = null;
     let cut = 0; // tuple[2] is text.slice(cut) when tuple[0] is ''
     if (time !== undefined) { tuple = ['', '', text]; date = time / 1000; }
@@ -142,28 +145,31 @@ export class Matcher {
       const d = this.#dates;
       if (d.locate(text, nowMs)) {
         const s = d.start; const e = d.end;
-        tuple = [s === 0 ? '' : text.slice(0, s), text.slice(s, e), text.slice(e)];
+        tuple = s === 0 && withNl !== null && this.filter.maxlines <= 1 ? null : [s === 0 ? '' : text.slice(0, s), text.slice(s, e), text.slice(e)];
         cut = e;
-        if (!d.empty) { if (d.time !== null) { date = d.time; this.#lastDate = date; this.#lastDateText = tuple[1]; } }
-        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; cut = 0; date = this.#lastDate; }
+        if (!d.empty) { if (d.time !== null) { date = d.time; this.#lastDate = date; this.#lastDateSrc = text; this.#lastDateS = s; this.#lastDateE = e; } }
+        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText(), text]; cut = 0; date = this.#lastDate; }
         else date = nowMs / 1000;
       } else tuple = ['', '', text];
       if (date === null) {
-        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; cut = 0; date = this.#lastDate; }
+        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText(), text]; cut = 0; date = this.#lastDate; }
         else if (this.#opts.noDate === 'now') date = (line.at ?? nowMs) / 1000;
       }
     }
     // tuple[2] + "\n" as a slice of the text that came with its newline (same characters, no copy).
-    const bufHint = withNl !== null && tuple[0] === '' ? (cut === 0 ? withNl : withNl.slice(cut)) : null;
-    return this.#find(tuple, date, line, nowMs, bufHint, withNl !== null ? text : line.text);
+    const bufHint = withNl !== null && (tuple === null || tuple[0] === '') ? (cut === 0 ? withNl : withNl.slice(cut)) : null;
+    return this.#find(tuple, text, cut, date, line, nowMs, bufHint, withNl !== null ? text : line.text);
   }
+
+  #lastDateText(): string { return this.#lastDateSrc.slice(this.#lastDateS, this.#lastDateE); }
 
   #ignored(buf: string): boolean {
     for (const r of this.filter.ignoreregex) { r.re.lastIndex = 0; if (r.re.test(buf)) return true; }
     return false;
   }
 
-  #find(tuple: Tuple, date: number | null, line: LogLine, nowMs: number, bufHint: string | null, lineText: string): MatchResult {
+  // tuple null: single-line filter, the line's text after its date is text.slice(cut), bufHint that plus "\n".
+  #find(tuple: Tuple | null, text: string, cut: number, date: number | null, line: LogLine, nowMs: number, bufHint: string | null, lineText: string): MatchResult {
     const f = this.filter;
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
@@ -172,8 +178,8 @@ export class Matcher {
     let org: Tuple[] = NONE;
     const seq = ++this.#seq;
     const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
-    if (multi) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
-    const lineBuf = multi ? joinBuf(org) : bufHint ?? `${tuple[0]}${tuple[2]}\n`;
+    if (multi && tuple) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
+    const lineBuf = multi ? joinBuf(org) : bufHint ?? (tuple ? `${tuple[0]}${tuple[2]}\n` : `${text.slice(cut)}\n`);
     let buf: string | null = lineBuf;
     const timeMs = date === null ? null : date * 1000;
     if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return this.#miss(timeMs, true);
@@ -189,7 +195,7 @@ export class Matcher {
       if (content) { if (multi) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; } buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
-    const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
+    const head = multi ? null : contentOnly ?? (tuple ? tuple[0] + tuple[2] : text.slice(cut));
     let hits: Hit[] | null = null; // made at the first hit
     let ignored = false;
     const cands = head === null ? null : this.#candidates(head);
