@@ -5,6 +5,7 @@ import { systemClock } from '../../../src/core/clock.js';
 import { parseConf } from '../../../src/portsentry/conf.js';
 import type { ProbeEvent } from '../../../src/portsentry/event.js';
 import { RAW_STATE_CHANNEL, rawSensorFor, type RawSensorState } from '../../../src/portsentry/sensors/raw-mode.js';
+import { openRawSensor, type OpenedRawSensor } from '../../../src/portsentry/sensors/raw.js';
 import type { Sensor } from '../../../src/portsentry/sensors/types.js';
 import { itReal } from '../../helpers/real.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -59,4 +60,17 @@ describe('raw sensor state channel', () => {
     await waitFor(() => state().waiting === 0, { what: 'backlog released' });
     expect(state().waitingSources).toBe(0);
   }, 20000);
+
+  itReal({ root: true })('asks for a 16 MiB receive buffer past rmem_max (SO_RCVBUFFORCE); an explicit size is kept', () => {
+    const base = { mode: 'stcp' as const, families: [4 as const], clock: systemClock, isHot: () => false, isLocal: () => true, onProbe: () => {}, onNotice: () => {} };
+    let s: OpenedRawSensor | null = null;
+    try {
+      s = openRawSensor(base);
+      // The kernel reports twice what was granted.
+      expect(s.rcvbufBytes[0]).toBe(2 * 16 * 1024 * 1024);
+      s.close();
+      s = openRawSensor({ ...base, rcvbufBytes: 256 * 1024 });
+      expect(s.rcvbufBytes[0]).toBe(2 * 256 * 1024);
+    } finally { s?.close(); }
+  });
 });
