@@ -34,18 +34,18 @@ export type RawSensorStats = {
 export type RawSensor = { stats: RawSensorStats; close(): void };
 export type OpenedRawSensor = RawSensor & { families: (4 | 6)[]; rcvbufBytes: number[] };
 
-// 16 MiB through SO_RCVBUFFORCE (root may exceed net.core.rmem_max), else SO_RCVBUF (capped by rmem_max, 4 MiB
-// here). bench/stealth-capture at --flood rates: 4 MiB dropped a few thousand packets per run when the process
-// was descheduled or in GC, 16 MiB none (docs/portsentry-stealth.md). Kernel memory, used only while we lag.
-const RCVBUF = 16 * 1024 * 1024;
-const RCVBUF_FALLBACK = 4 * 1024 * 1024;
+// 4 MiB, through SO_RCVBUFFORCE so that root gets it even where net.core.rmem_max is lower (Linux's default is
+// 208 KiB), else SO_RCVBUF. Measured (docs/portsentry-stealth.md): the default buffer lost half of a 1000-port
+// SYN burst, 4 MiB none; 16 MiB lost no packet at --flood rates, but under an -atcp flood the daemon then read 4x
+// more packets (queued before their source's DROP rule) and one run missed the last 5 of 40 scanners.
+const RCVBUF = 4 * 1024 * 1024;
 const SO_RCVBUFFORCE = 33; // Linux; raw-socket passes any option number to setsockopt
 
 // Sets the receive buffer and returns what the kernel granted (it doubles the request for its bookkeeping).
 const setRcvbuf = (sock: Socket, bytes: number | undefined): number => {
   const level = raw.SocketLevel.SOL_SOCKET;
   if (bytes !== undefined) sock.setOption(level, raw.SocketOption.SO_RCVBUF, bytes);
-  else try { sock.setOption(level, SO_RCVBUFFORCE, RCVBUF); } catch { sock.setOption(level, raw.SocketOption.SO_RCVBUF, RCVBUF_FALLBACK); }
+  else try { sock.setOption(level, SO_RCVBUFFORCE, RCVBUF); } catch { sock.setOption(level, raw.SocketOption.SO_RCVBUF, RCVBUF); }
   const out = Buffer.alloc(4);
   try { sock.getOption(level, raw.SocketOption.SO_RCVBUF, out, 4); } catch { return 0; }
   return out.readInt32LE(0);
@@ -76,7 +76,6 @@ const openFamily = (o: RawSensorOptions, stats: RawSensorStats, family: 4 | 6): 
     addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
     bufferSize: o.recvBytes ?? 128,
   });
-  // The default buffer lost half of a 1000-port SYN burst; 4 MiB (rmem_max here) lost none (machine notes).
   const rcvbuf = setRcvbuf(sock, o.rcvbufBytes);
   sock.on('message', (buf: Buffer, source: string) => {
     stats.received++;
