@@ -20,7 +20,8 @@ const RATES: { name: string; args: string[] }[] = [
   { name: 'u20', args: ['-i', 'u20'] },
   { name: 'flood', args: ['--flood'] },
 ];
-// STEALTH_FLOOD_RUNS (default 3) and STEALTH_FLOOD_MODES (default atcp,stcp) narrow or widen a run.
+// STEALTH_FLOOD_RUNS (default 3), STEALTH_FLOOD_MODES (default atcp,stcp) and STEALTH_FLOOD_RATES (default all:
+// u100,u20,flood) narrow or widen a run.
 const RUNS = Number(process.env.STEALTH_FLOOD_RUNS ?? 3);
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'stealth', 'loop-probe.js');
 
@@ -106,7 +107,7 @@ const showLoop = (xs: Loop[]): string => xs.length === 0 ? 'no loop probe data' 
 export async function main(_args: string[]): Promise<void> {
   const modes = (process.env.STEALTH_FLOOD_MODES ?? 'atcp,stcp').split(',');
   for (const mode of modes) {
-    for (const rate of RATES) {
+    for (const rate of RATES.filter((r) => (process.env.STEALTH_FLOOD_RATES ?? r.name).split(',').includes(r.name))) {
       const ours: Sample[] = [];
       const real: Sample[] = [];
       for (let i = 0; i < RUNS; i++) { real.push(await once('1.2', mode, rate)); ours.push(await once('ours', mode, rate)); }
