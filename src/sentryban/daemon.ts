@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { FACILITY, openSyslog } from '../core/syslog.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig } from './config/load.js';
@@ -62,7 +63,10 @@ const detach = (configDir: string, f2b: string | undefined): number => {
 const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
-  const log = new DecisionLog(main.logfile, true, clock);
+  const sink = main.log.syslog ? openSyslog({ path: main.log.syslogSocket, tag: 'sentryban', facility: FACILITY.daemon }) : null;
+  if (sink && !sink.available) process.stderr.write(`sentryban: no syslog socket at ${main.log.syslogSocket}; logging without syslog\n`);
+  // In the foreground, lines always go to stderr too (as before); STDOUT is honoured when asked for.
+  const log = new DecisionLog(null, true, clock, { files: main.log.files, stdout: main.log.stdout, ...(sink?.available ? { syslog: { sink, level: main.log.syslogLevel } } : {}) });
   const opened = Store.open(main.dbfile);
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   const store = opened.store;
@@ -77,6 +81,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
     backends.set(j.spec.config.name, list);
   }
   const manager = new BanManager(cfg.jails, { store, clock, log, backends });
+  manager.repairs.startPeriodic(main.checkIntervalSec);
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
@@ -113,6 +118,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   store.close();
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');
+  log.close();
   return 0;
 };
 

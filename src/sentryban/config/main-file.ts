@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { expandEnv } from './env.js';
 import type { Fields } from './fields.js';
+import { LOG_KEYS, readLogTargets, type LogTargets } from './log-target.js';
 import type { Pos, YNode } from './yaml-tree.js';
 
 // sentryban.yaml: where state lives, where decisions are logged, named actions, defaults for every jail.
@@ -9,6 +10,8 @@ export type MainConfig = {
   stateDir: string;
   socket: string;
   logfile: string | null; // fail2ban-format log lines; null: none
+  log: LogTargets; // every place log lines go (logfile is one of log.files)
+  checkIntervalSec: number; // periodic check of every action against the store; 0: never
   dbfile: string;
   actions: Map<string, NamedAction>;
   defaults: Map<string, YNode>;
@@ -16,7 +19,7 @@ export type MainConfig = {
   purgeAgeSec: number;
 };
 
-export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh'] as const;
+export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh', 'checkinterval', ...LOG_KEYS] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
 // (for the bundled config: the project's state/ folder).
@@ -49,10 +52,13 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
   } else if (actNode) f.error(actNode.pos, 'actions', 'expected a mapping of action name -> {backend, options}');
   const defNode = m.get('defaults');
   const defaults = defNode ? f.map(defNode, 'defaults', jailKeys) : new Map<string, YNode>();
+  const logfile = logText === '' || logText === 'none' ? null : rel(stateDir, logText);
   return {
     stateDir,
     socket: rel(stateDir, f.string(m.get('socket'), 'socket', 'sentryban.sock')),
-    logfile: logText === '' || logText === 'none' ? null : rel(stateDir, logText),
+    logfile,
+    log: readLogTargets(f, m, stateDir, logfile),
+    checkIntervalSec: f.duration(m.get('checkinterval'), 'checkinterval', 300),
     dbfile: rel(stateDir, f.string(m.get('dbfile'), 'dbfile', 'sentryban.sqlite3')),
     actions,
     defaults,

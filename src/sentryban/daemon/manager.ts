@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { ActionBackend, Ban, Decision, FilePosition, LogLine } from '../types.js';
 import { runIgnoreCommand } from './ignore-command.js';
 import type { DecisionLog } from './log.js';
+import { Repairer } from './repair.js';
 
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
@@ -20,6 +21,7 @@ export class BanManager {
   readonly #jails = new Map<string, Jail>();
   readonly #active = new Map<string, Ban>();
   readonly #expiry: Expiry;
+  readonly #repair: Repairer;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
@@ -28,6 +30,10 @@ export class BanManager {
       const name = j.spec.config.name;
       this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0 });
     }
+    this.#repair = new Repairer(deps.backends, {
+      clock: deps.clock, audit: (row) => deps.store.audit(row), log: (level, text) => deps.log.line('actions', level, text),
+      bansOf: (jail) => { const now = deps.clock.now(); return deps.store.activeBans().filter((b) => b.jail === jail && (b.expiresAt === null || b.expiresAt > now)); },
+    });
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }
 
@@ -116,14 +122,11 @@ export class BanManager {
     return inserted;
   }
 
-  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, target: string | null): Promise<void> {
-    const r = verb === 'start' ? await be.start(arg as Ban[]) : await be[verb](arg as Ban);
-    if (r.ok) return;
-    const f = r.failure;
-    const detail = `${be.name} ${verb} failed: ${f.argv.join(' ')} exit ${String(f.exitCode)} ${f.stderr.trim().slice(0, 300)}`;
-    this.#deps.store.audit({ at: this.#deps.clock.now(), jail, target, kind: 'action-failed', detail, data: JSON.stringify(f) });
-    this.#deps.log.line('actions', 'ERROR', `[${jail}] ${detail}`);
+  // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
+  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, _target: string | null): Promise<void> {
+    await this.#repair.act(jail, be, verb, arg);
   }
+  get repairs(): Repairer { return this.#repair; }
 
   async #expire(keys: string[]): Promise<void> {
     const ds: Decision[] = [];
@@ -181,5 +184,5 @@ export class BanManager {
   matcherOf(jail: string): LoadedJail | undefined { return this.#jails.get(jail)?.loaded; }
   nextExpiry(): Instant | null { return this.#expiry.next(); }
   // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
-  async stop(): Promise<void> { await this.#enqueue(() => undefined); this.#expiry.stop(); }
+  async stop(): Promise<void> { await this.#enqueue(() => undefined); this.#expiry.stop(); await this.#repair.stop(); }
 }
