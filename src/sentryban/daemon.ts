@@ -7,7 +7,7 @@ import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { FACILITY, openSyslog } from '../core/syslog.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
-import { createBackend } from './actions/index.js';
+import { buildBackends } from './daemon/backends.js';
 import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
 import { JailSources } from './daemon/jail-sources.js';
@@ -15,7 +15,6 @@ import { IdleCollector } from './daemon/idle-gc.js';
 import { DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
-import type { ActionBackend } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
@@ -47,6 +46,12 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
     process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
     return EX_CONFIG;
   }
+  const backends = await buildBackends(loaded.value, opts.clock ?? systemClock);
+  if (!backends.ok) {
+    for (const e of backends.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+    process.stderr.write('sentryban: configuration refused (actions); nothing started\n');
+    return EX_CONFIG;
+  }
   if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
   return serve(loaded.value, opts.clock ?? systemClock);
 };
@@ -70,16 +75,9 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const opened = Store.open(main.dbfile);
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   const store = opened.store;
-  const backends = new Map<string, ActionBackend[]>();
-  for (const j of cfg.jails) {
-    const list: ActionBackend[] = [];
-    for (const spec of j.actions) {
-      const r = createBackend(spec, { clock });
-      if (!r.ok) { for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
-      list.push(r.value);
-    }
-    backends.set(j.spec.config.name, list);
-  }
+  const built = await buildBackends(cfg, clock);
+  if (!built.ok) { for (const e of built.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
+  const backends = built.value;
   const manager = new BanManager(cfg.jails, { store, clock, log, backends });
   manager.repairs.startPeriodic(main.checkIntervalSec);
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
