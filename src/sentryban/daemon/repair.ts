@@ -36,7 +36,7 @@ type Slot = {
 };
 
 export const describeFailure = (f: ActionFailed): string =>
-  `${f.argv.join(' ') || '(no command)'}: ${f.exitCode === null ? 'no exit code' : `exit ${f.exitCode}`}${f.stderr.trim() ? ` ${f.stderr.trim().slice(0, 300)}` : ''}`;
+  `${f.argv.join(' ') || '(no command)'}: ${f.exitCode === null ? 'no exit code' : `exit ${f.exitCode}`}${f.stderr.trim() ? ` ${f.stderr.replace(/\s+/g, ' ').trim().slice(0, 300)}` : ''}`;
 
 export class Repairer {
   readonly #deps: RepairDeps;
