@@ -64,7 +64,7 @@ for (const kind of ['nftables', 'ipset'] as const) {
       const del = kind === 'nftables' ? ['nft', 'delete', 'element', 'inet', 'sentryban-kt', 'h4', `{ ${f.banned.v4} }`] : ['ipset', 'del', 'sb-kt-h4', f.banned.v4];
       await f.victim(del);
       expect(await f.canConnect(f.banned.v4)).toBe(true);
-      expect(await make(clock).check(bans)).toMatchObject({ ok: true, repaired: expect.stringContaining('rebuilt') });
+      expect(await make(clock).check(bans)).toEqual({ ok: true }); // a blind rebuild: it cannot say what was missing
       expect(await f.canConnect(f.banned.v4)).toBe(false);
     }, 60000);
   });

@@ -45,7 +45,8 @@ export class NftablesBackend implements ActionBackend {
   // Rebuild when the structure is damaged; otherwise add missing elements and drop strays in one transaction.
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
-      if (bans.length > CHECK_REBUILD_OVER) return withRepair(await this.#restore(bans), `rebuilt table ${this.#spec.table} (${bans.length} bans)`);
+      // Above this, listing costs more than rebuilding: the rebuild is blind, so it claims no repair.
+      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans);
       const argv = ['nft', '-j', 'list', 'table', 'inet', this.#spec.table];
       const { result } = await runChecked(this.#run, this.name, argv);
       if (result.exitCode !== 0) {
