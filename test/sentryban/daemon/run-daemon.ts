@@ -24,7 +24,7 @@ export const startDaemon = async (dir: string): Promise<Running> => {
   proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
   try {
     await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
-  } catch (e) { proc.kill('SIGKILL'); throw e; }
+  } catch (e) { proc.kill('SIGKILL'); throw new Error(`${(e as Error).message}; its output so far:\n${out}`); }
   if (!out.includes('sentryban: ready')) { proc.kill('SIGKILL'); throw new Error(`daemon did not start:\n${out}`); }
   return { proc, pid: proc.pid ?? -1, output: () => out };
 };
