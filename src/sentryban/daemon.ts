@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { FACILITY, openSyslog } from '../core/syslog.js';
+import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
-import { buildBackends } from './daemon/backends.js';
+import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
 import { JailSources } from './daemon/jail-sources.js';
@@ -15,6 +16,7 @@ import { IdleCollector } from './daemon/idle-gc.js';
 import { DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
+import type { ActionBackend } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
@@ -75,15 +77,23 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   const opened = Store.open(main.dbfile);
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   const store = opened.store;
-  const built = await buildBackends(cfg, clock);
-  if (!built.ok) { for (const e of built.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
-  const backends = built.value;
+  const commandActions = await commandActionsOf(cfg); // checked by runDaemon, with buildBackends
+  const backends = new Map<string, ActionBackend[]>();
+  for (const j of cfg.jails) {
+    const list: ActionBackend[] = [];
+    for (const spec of j.actions) {
+      const r = createBackend(spec, { clock, commandActions });
+      if (!r.ok) { for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
+      list.push(r.value);
+    }
+    backends.set(j.spec.config.name, list);
+  }
   const manager = new BanManager(cfg.jails, { store, clock, log, backends });
-  manager.repairs.startPeriodic(main.checkIntervalSec);
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
   for (const j of cfg.jails) {
@@ -113,6 +123,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   followers.forEach((f) => f.stop());
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();
+  await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   store.close();
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');

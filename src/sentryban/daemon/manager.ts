@@ -184,5 +184,5 @@ export class BanManager {
   matcherOf(jail: string): LoadedJail | undefined { return this.#jails.get(jail)?.loaded; }
   nextExpiry(): Instant | null { return this.#expiry.next(); }
   // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
-  async stop(): Promise<void> { await this.#enqueue(() => undefined); this.#expiry.stop(); await this.#repair.stop(); }
+  async stop(): Promise<void> { await this.#enqueue(() => undefined); this.#expiry.stop(); }
 }
