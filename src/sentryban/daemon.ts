@@ -5,7 +5,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { FACILITY, openSyslog } from '../core/syslog.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
@@ -13,7 +12,7 @@ import { loadConfig, type DaemonConfig } from './config/load.js';
 import { startControlServer } from './control/server.js';
 import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
-import { DecisionLog } from './daemon/log.js';
+import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
 import type { ActionBackend } from './types.js';
@@ -55,7 +54,9 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
     return EX_CONFIG;
   }
   if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
-  return serve(loaded.value, opts.clock ?? systemClock);
+  const clock = opts.clock ?? systemClock;
+  const log = openDecisionLog(loaded.value.main.log, clock, (m) => process.stderr.write(`sentryban: ${m}\n`));
+  try { return await serve(loaded.value, clock, log); } finally { log.close(); } // the syslog socket would hold the process
 };
 
 // Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
@@ -67,13 +68,9 @@ const detach = (configDir: string, f2b: string | undefined): number => {
   return 0;
 };
 
-const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
+const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise<number> => {
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
-  const sink = main.log.syslog ? openSyslog({ path: main.log.syslogSocket, tag: 'sentryban', facility: FACILITY.daemon }) : null;
-  if (sink && !sink.available) process.stderr.write(`sentryban: no syslog socket at ${main.log.syslogSocket}; logging without syslog\n`);
-  // In the foreground, lines always go to stderr too (as before); STDOUT is honoured when asked for.
-  const log = new DecisionLog(null, true, clock, { files: main.log.files, stdout: main.log.stdout, ...(sink?.available ? { syslog: { sink, level: main.log.syslogLevel } } : {}) });
   const opened = Store.open(main.dbfile);
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   const store = opened.store;
@@ -127,7 +124,6 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   store.close();
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');
-  log.close();
   return 0;
 };
 

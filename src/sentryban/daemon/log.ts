@@ -1,8 +1,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
-import { SEVERITY, type SyslogSink } from '../../core/syslog.js';
-import type { LogLevel } from '../config/log-target.js';
+import { FACILITY, SEVERITY, openSyslog, type SyslogSink } from '../../core/syslog.js';
+import type { LogLevel, LogTargets } from '../config/log-target.js';
 import { fail2banLogLine, fail2banMessage } from '../store/audit.js';
 import type { Decision } from '../types.js';
 
@@ -54,3 +54,11 @@ export class DecisionLog {
     }
   }
 }
+
+// The daemon's log from its logtarget settings. In the foreground every line also goes to stderr (as before).
+// No syslog socket: said once through `warn`, and the log goes on without syslog.
+export const openDecisionLog = (t: LogTargets, clock: Clock, warn: (message: string) => void): DecisionLog => {
+  const sink = t.syslog ? openSyslog({ path: t.syslogSocket, tag: 'sentryban', facility: FACILITY.daemon }) : null;
+  if (sink && !sink.available) warn(`no syslog socket at ${t.syslogSocket}; logging without syslog`);
+  return new DecisionLog(null, true, clock, { files: t.files, stdout: t.stdout, ...(sink?.available ? { syslog: { sink, level: t.syslogLevel } } : {}) });
+};
