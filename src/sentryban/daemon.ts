@@ -55,6 +55,7 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
   }
   if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
   const clock = opts.clock ?? systemClock;
+  mkdirSync(loaded.value.main.stateDir, { recursive: true, mode: 0o700 }); // before the log file makes it 0755
   const log = openDecisionLog(loaded.value.main.log, clock, (m) => process.stderr.write(`sentryban: ${m}\n`));
   try { return await serve(loaded.value, clock, log); } finally { log.close(); } // the syslog socket would hold the process
 };
