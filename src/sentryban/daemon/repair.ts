@@ -32,8 +32,12 @@ type Slot = {
   cancel: (() => void) | null;
   nextAt: Instant | null;
   running: Promise<CheckResult> | null;
+  dirty: boolean; // a ban or unban was left to the repair while one was running: its snapshot is stale
   lastError: string | null;
 };
+
+// A running repair whose snapshot went stale is run again at once, this many times, then left to a new one.
+const MAX_ROUNDS = 4;
 
 export const describeFailure = (f: ActionFailed): string =>
   `${f.argv.join(' ') || '(no command)'}: ${f.exitCode === null ? 'no exit code' : `exit ${f.exitCode}`}${f.stderr.trim() ? ` ${f.stderr.replace(/\s+/g, ' ').trim().slice(0, 300)}` : ''}`;
@@ -46,7 +50,7 @@ export class Repairer {
 
   constructor(backends: ReadonlyMap<string, readonly ActionBackend[]>, deps: RepairDeps) {
     this.#deps = deps;
-    for (const [jail, list] of backends) for (const be of list) this.#slots.push({ jail, be, failures: 0, whole: false, marks: new Map(), cancel: null, nextAt: null, running: null, lastError: null });
+    for (const [jail, list] of backends) for (const be of list) this.#slots.push({ jail, be, failures: 0, whole: false, marks: new Map(), cancel: null, nextAt: null, running: null, dirty: false, lastError: null });
   }
 
   // One action of the manager. Returns once the first attempt is over; retries happen later, on the clock.
@@ -56,6 +60,7 @@ export class Repairer {
     const target = verb === 'start' ? null : (arg as Ban).target.text;
     if (s.failures > 0 && verb !== 'start') { // out of sync: the scheduled repair applies the store's view
       if (target !== null) { if (verb === 'ban') s.marks.set(target, 'pending'); else s.marks.delete(target); }
+      s.dirty = true;
       return;
     }
     if (verb === 'ban' && target !== null) s.marks.set(target, 'pending');
@@ -126,8 +131,14 @@ export class Repairer {
     s.cancel = null;
     s.nextAt = null;
     const run = async (): Promise<CheckResult> => {
-      const bans = this.#deps.bansOf(s.jail);
-      const r: ActionOutcome = await guarded(() => s.be.check(bans), s.be.name);
+      let bans: Ban[] = [];
+      let r: ActionOutcome = { ok: true };
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        s.dirty = false;
+        bans = this.#deps.bansOf(s.jail);
+        r = await guarded(() => s.be.check(bans), s.be.name);
+        if (!r.ok || !s.dirty) break;
+      }
       if (!r.ok) {
         s.whole = true;
         s.running = null;
@@ -139,6 +150,10 @@ export class Repairer {
       s.whole = false;
       s.lastError = null;
       for (const b of bans) s.marks.delete(b.target.text);
+      if (s.dirty && !this.#stopped && s.cancel === null) { // still changing under it: once more, soon
+        s.nextAt = this.#deps.clock.now() + (this.#deps.policy ?? REPAIR_POLICY).baseMs;
+        s.cancel = this.#deps.clock.at(s.nextAt, () => { s.cancel = null; s.nextAt = null; void this.#repair(s, 'retry'); });
+      }
       const repaired = r.repaired ?? null;
       if (before > 0 || repaired !== null) {
         const detail = `${s.be.name} check (${reason})${before > 0 ? ` back in sync after ${before} failure(s)` : ''}${repaired ? `; repaired: ${repaired}` : ''}`;

@@ -16,8 +16,10 @@ class Scripted implements ActionBackend {
   healthy = false;
   repairedText: string | null = null;
   calls: { verb: string; targets: string[] }[] = [];
-  #answer(verb: string, bans: readonly Ban[]): Promise<ActionOutcome> {
+  hold: Promise<void> | null = null; // a check waits for it (a slow firewall)
+  async #answer(verb: string, bans: readonly Ban[]): Promise<ActionOutcome> {
     this.calls.push({ verb, targets: bans.map((b) => b.target.text) });
+    if (verb === 'check' && this.hold) await this.hold;
     if (!this.healthy) return Promise.resolve(FAIL);
     return Promise.resolve(verb === 'check' && this.repairedText ? { ok: true, repaired: this.repairedText } : { ok: true });
   }
@@ -96,6 +98,25 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     await advance(1000);
     expect(be.calls[1]).toEqual({ verb: 'check', targets: ['2001:db8::7/128'] });
     expect(r.stateOf('app', '2001:db8::7/128')).toEqual({ 'fake:app': 'applied' });
+  });
+
+  it('a ban lifted while a repair runs is not left in force: the stale repair is run again from the store', async () => {
+    const { be, store, r, advance, clock } = setup();
+    const a = ban('192.0.2.5');
+    store.push(a);
+    await r.act('app', be, 'ban', a);
+    be.healthy = true;
+    let release = (): void => {};
+    be.hold = new Promise((res) => { release = res; });
+    await advance(1000); // the repair starts with a snapshot holding 192.0.2.5, and waits
+    store.splice(0, 1);
+    await r.act('app', be, 'unban', a); // left to the repair, which is running on the old snapshot
+    be.hold = null;
+    release();
+    await advance(0);
+    expect(be.calls.map((c) => `${c.verb} ${c.targets.join(',')}`)).toEqual(['ban 192.0.2.5/32', 'check 192.0.2.5/32', 'check ']);
+    expect(r.health()[0]).toMatchObject({ inSync: true });
+    expect(clock.pending()).toBe(0);
   });
 
   it('a failed start leaves every ban of the jail reported failed until a repair succeeds', async () => {
