@@ -10,6 +10,8 @@ export const LOG_LEVELS: readonly LogLevel[] = ['ERROR', 'WARNING', 'NOTICE', 'I
 export type LogTargets = { files: string[]; stderr: boolean; stdout: boolean; syslog: boolean; syslogLevel: LogLevel; syslogSocket: string };
 
 export const LOG_KEYS = ['logtarget', 'sysloglevel', 'syslogsocket'] as const;
+// The sentryban.yaml keys of the faults settings: where lines go, and the periodic check of every action.
+export const FAULTS_KEYS = [...LOG_KEYS, 'checkinterval'] as const;
 
 export const readLogTargets = (f: Fields, m: Map<string, YNode>, stateDir: string, logfile: string | null): LogTargets => {
   const out: LogTargets = { files: [], stderr: false, stdout: false, syslog: false, syslogLevel: 'WARNING', syslogSocket: '/dev/log' };

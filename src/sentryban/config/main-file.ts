@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { expandEnv } from './env.js';
 import type { Fields } from './fields.js';
-import { LOG_KEYS, readLogTargets, type LogTargets } from './log-target.js';
+import { FAULTS_KEYS, readLogTargets, type LogTargets } from './log-target.js';
 import type { Pos, YNode } from './yaml-tree.js';
 
 // sentryban.yaml: where state lives, where decisions are logged, named actions, defaults for every jail.
@@ -19,7 +19,7 @@ export type MainConfig = {
   purgeAgeSec: number;
 };
 
-export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh', 'checkinterval', ...LOG_KEYS] as const;
+export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh'] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
 // (for the bundled config: the project's state/ folder).
@@ -27,7 +27,7 @@ export const defaultStateDir = (configDir: string): string =>
   process.getuid?.() === 0 ? '/var/lib/sentryban' : resolve(configDir, 'state', 'sentryban');
 
 export const readMain = (f: Fields, node: YNode | null, configDir: string, jailKeys: readonly string[]): MainConfig => {
-  const m = node ? f.map(node, '', MAIN_KEYS) : new Map<string, YNode>();
+  const m = node ? f.map(node, '', [...MAIN_KEYS, ...FAULTS_KEYS]) : new Map<string, YNode>();
   const rel = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const stateNode = m.get('state');
   const stateDir = stateNode
