@@ -8,14 +8,18 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
-import { loadConfig, type DaemonConfig } from './config/load.js';
+import { loadConfig, type DaemonConfig, type LoadedJail } from './config/load.js';
 import { startControlServer } from './control/server.js';
+import { HostFailures } from './dns/host-failures.js';
+import { HostResolver } from './dns/resolver.js';
+import { JournalFollower } from './sources/journald.js';
+import type { JournalOptions } from './sources/journald-backend.js';
 import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
 import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
-import type { ActionBackend } from './types.js';
+import type { ActionBackend, LogLine } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
@@ -86,7 +90,9 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     }
     backends.set(j.spec.config.name, list);
   }
-  const manager = new BanManager(cfg.jails, { store, clock, log, backends });
+  // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout, 2 lookups).
+  const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) => log.line('ipdns', level, text));
+  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
@@ -94,8 +100,14 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
+  const journals: JournalFollower[] = [];
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
+    if (j.spec.backend.kind === 'systemd') {
+      journals.push(followJail(j, j.spec.backend.options, store, clock, log, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); }));
+      log.line('jail', 'INFO', `Jail '${name}' started`);
+      continue;
+    }
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
     const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
       (e) => log.line('filter', e.kind === 'unreadable' ? 'WARNING' : 'INFO', `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason}), will retry` : ''}`));
@@ -104,7 +116,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
   const server = await startControlServer(main.socket, { manager, store });
-  if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await manager.stop(); store.close(); return 1; }
+  if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await Promise.all(journals.map((f) => f.stop())); await manager.stop(); store.close(); return 1; }
   const pidfile = join(main.stateDir, 'sentryban.pid');
   writeFileSync(pidfile, `${process.pid}\n`);
   const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
@@ -119,6 +131,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   clearInterval(purgeTimer);
   idleGc.stop();
   followers.forEach((f) => f.stop());
+  await Promise.all(journals.map((f) => f.stop()));
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
@@ -126,6 +139,22 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');
   return 0;
+};
+
+// A journal jail (backend systemd[...]): resume after the stored cursor, else read back one findtime (fail2ban).
+const followJail = (j: LoadedJail, options: JournalOptions, store: Store, clock: Clock, log: DecisionLog, onLines: (lines: LogLine[]) => void): JournalFollower => {
+  const name = j.spec.config.name;
+  const key = `journal:${name}`;
+  const cursor = store.positions(name).get(key)?.firstLineHash;
+  const journalmatch = j.spec.journalmatch ?? j.filter.journalmatch;
+  if (journalmatch.length === 0) log.line('filtersystemd', 'NOTICE', `[${name}] Jail started without 'journalmatch' set. Jail regexs will be checked against all journal entries, which is not advised for performance reasons.`);
+  const f = new JournalFollower({
+    key, options, journalmatch, clock, onLines,
+    start: cursor ? { cursor } : { sinceMs: clock.now() - j.spec.config.findtimeSec * 1000 },
+    onError: (m) => log.line('filtersystemd', 'WARNING', `[${name}] ${m}`),
+  });
+  f.start();
+  return f;
 };
 
 // Every address of this host's interfaces (for ignoreself), re-read periodically so it stays current.

@@ -10,6 +10,7 @@ export type LogLine = {
   text: string;
   source: string; // path, "journal:<match>", "stdin"
   at?: Instant; // when it was read (followed logs); the filter prefers the line's own timestamp
+  entryTime?: Instant; // the entry's own time from the source (journald): used as is, no date detection
   position?: FilePosition; // position just after this line, for the store
 };
 

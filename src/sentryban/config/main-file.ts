@@ -3,6 +3,7 @@ import { expandEnv } from './env.js';
 import type { Fields } from './fields.js';
 import { FAULTS_KEYS, readLogTargets, type LogTargets } from './log-target.js';
 import type { Pos, YNode } from './yaml-tree.js';
+import { readDns, type DnsConfig } from './dns-settings.js';
 
 // sentryban.yaml: where state lives, where decisions are logged, named actions, defaults for every jail.
 export type NamedAction = { name: string; backend: string; options: Record<string, string>; pos: Pos };
@@ -17,9 +18,10 @@ export type MainConfig = {
   defaults: Map<string, YNode>;
   selfRefreshSec: number;
   purgeAgeSec: number;
+  dns: DnsConfig;
 };
 
-export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh'] as const;
+export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh', 'dns'] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
 // (for the bundled config: the project's state/ folder).
@@ -64,6 +66,7 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
     defaults,
     selfRefreshSec: f.duration(m.get('ignoreself_refresh'), 'ignoreself_refresh', 60),
     purgeAgeSec: f.duration(m.get('dbpurgeage'), 'dbpurgeage', 86400),
+    dns: readDns(f, m.get('dns')),
   };
 };
 
