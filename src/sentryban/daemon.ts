@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig, type LoadedJail } from './config/load.js';
@@ -15,7 +16,7 @@ import { JournalFollower } from './sources/journald.js';
 import type { JournalOptions } from './sources/journald-backend.js';
 import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
-import { DecisionLog } from './daemon/log.js';
+import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
 import type { ActionBackend, LogLine } from './types.js';
@@ -50,8 +51,17 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
     process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
     return EX_CONFIG;
   }
+  const backends = await buildBackends(loaded.value, opts.clock ?? systemClock);
+  if (!backends.ok) {
+    for (const e of backends.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+    process.stderr.write('sentryban: configuration refused (actions); nothing started\n');
+    return EX_CONFIG;
+  }
   if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
-  return serve(loaded.value, opts.clock ?? systemClock);
+  const clock = opts.clock ?? systemClock;
+  mkdirSync(loaded.value.main.stateDir, { recursive: true, mode: 0o700 }); // before the log file makes it 0755
+  const log = openDecisionLog(loaded.value.main.log, clock, (m) => process.stderr.write(`sentryban: ${m}\n`));
+  try { return await serve(loaded.value, clock, log); } finally { log.close(); } // the syslog socket would hold the process
 };
 
 // Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
@@ -63,18 +73,18 @@ const detach = (configDir: string, f2b: string | undefined): number => {
   return 0;
 };
 
-const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
+const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise<number> => {
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
-  const log = new DecisionLog(main.logfile, true, clock);
   const opened = Store.open(main.dbfile);
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   const store = opened.store;
+  const commandActions = await commandActionsOf(cfg); // checked by runDaemon, with buildBackends
   const backends = new Map<string, ActionBackend[]>();
   for (const j of cfg.jails) {
     const list: ActionBackend[] = [];
     for (const spec of j.actions) {
-      const r = createBackend(spec, { clock });
+      const r = createBackend(spec, { clock, commandActions });
       if (!r.ok) { for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
       list.push(r.value);
     }
@@ -87,6 +97,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   refreshSelf();
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
   const journals: JournalFollower[] = [];
@@ -123,6 +134,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   await Promise.all(journals.map((f) => f.stop()));
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();
+  await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   store.close();
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');

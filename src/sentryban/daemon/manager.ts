@@ -8,6 +8,7 @@ import type { ActionBackend, Ban, Decision, Failure, FilePosition, LogLine } fro
 import type { HostFailures, UseDns } from '../dns/host-failures.js';
 import { runIgnoreCommand } from './ignore-command.js';
 import type { DecisionLog } from './log.js';
+import { Repairer } from './repair.js';
 
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
@@ -24,6 +25,7 @@ export class BanManager {
   readonly #jails = new Map<string, Jail>();
   readonly #active = new Map<string, Ban>();
   readonly #expiry: Expiry;
+  readonly #repair: Repairer;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #hosts: HostFailures | null;
 
@@ -34,6 +36,10 @@ export class BanManager {
       const name = j.spec.config.name;
       this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0, waiting: 0, tail: Promise.resolve() });
     }
+    this.#repair = new Repairer(deps.backends, {
+      clock: deps.clock, audit: (row) => deps.store.audit(row), log: (level, text) => deps.log.line('actions', level, text),
+      bansOf: (jail) => { const now = deps.clock.now(); return deps.store.activeBans().filter((b) => b.jail === jail && (b.expiresAt === null || b.expiresAt > now)); },
+    });
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }
 
@@ -141,14 +147,11 @@ export class BanManager {
     return inserted;
   }
 
-  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, target: string | null): Promise<void> {
-    const r = verb === 'start' ? await be.start(arg as Ban[]) : await be[verb](arg as Ban);
-    if (r.ok) return;
-    const f = r.failure;
-    const detail = `${be.name} ${verb} failed: ${f.argv.join(' ')} exit ${String(f.exitCode)} ${f.stderr.trim().slice(0, 300)}`;
-    this.#deps.store.audit({ at: this.#deps.clock.now(), jail, target, kind: 'action-failed', detail, data: JSON.stringify(f) });
-    this.#deps.log.line('actions', 'ERROR', `[${jail}] ${detail}`);
+  // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
+  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, _target: string | null): Promise<void> {
+    await this.#repair.act(jail, be, verb, arg);
   }
+  get repairs(): Repairer { return this.#repair; }
 
   async #expire(keys: string[]): Promise<void> {
     const ds: Decision[] = [];
