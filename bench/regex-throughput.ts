@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 // `sentryban regex` vs `fail2ban-regex` on the same generated auth.log (seeded): lines/s and peak RSS,
-// stock sshd filter and our YAML sshd filter; plus lines the prefix rejects. Medians of RUNS runs.
+// stock sshd filter and our YAML sshd filter; plus lines the prefix rejects. Medians of RUNS interleaved runs
+// (REGEX_BENCH_RUNS overrides); fail2ban-regex reads the same 1,000,000 lines (about 20 s a run).
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINES = 1_000_000;
-const PEER_LINES = 200_000; // fail2ban-regex runs on a bounded prefix (same content), it is ~50x slower
 const RUNS = 5;
 const STOCK = '/etc/fail2ban/filter.d/sshd.conf';
 
@@ -42,45 +42,67 @@ export const generateAuthLog = (n: number, seed = 42, onlyRejected = false): str
   return `${out.join('\n')}\n`;
 };
 
-type Run = { sec: number; rssKb: number; summary: string };
+// A run: wall seconds from process start to exit (what the user sees), in-process seconds (reading and matching,
+// without the interpreter's start-up: fail2ban-regex's own "[processed in X sec]", ours timed around runRegex in
+// a fresh process), peak RSS.
+type Run = { sec: number; inSec: number; rssKb: number; summary: string };
 const timed = async (argv: string[]): Promise<Run> => {
   const r = await execa('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd: ROOT, reject: false, timeout: 900_000, env: { TZ: 'UTC' } });
   const tl = r.stderr.trim().split('\n').at(-1) ?? '';
   const [sec, rss] = tl.split(' ').map(Number);
-  return { sec: sec ?? NaN, rssKb: rss ?? NaN, summary: (r.stdout.match(/Lines: .*/)?.[0]) ?? r.stderr.slice(0, 200) };
+  const inproc = /\[processed in ([\d.]+) sec\]/.exec(r.stdout)?.[1] ?? /^in-process ([\d.]+)$/m.exec(r.stderr)?.[1];
+  return { sec: sec ?? NaN, inSec: inproc === undefined ? NaN : Number(inproc), rssKb: rss ?? NaN, summary: (r.stdout.match(/Lines: .*/)?.[0]) ?? r.stderr.slice(0, 200) };
 };
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
-type Figure = { lps: number; rssMb: number; summary: string };
-const figure = (runs: Run[], lines: number): Figure =>
-  ({ lps: median(runs.map((r) => lines / r.sec)), rssMb: median(runs.map((r) => r.rssKb / 1024)), summary: runs[0]?.summary ?? '' });
+type Figure = { lps: number; inLps: number; rssMb: number; summary: string; all: number[] };
+const figure = (runs: Run[], lines: number): Figure => ({
+  lps: median(runs.map((r) => lines / r.sec)), inLps: median(runs.map((r) => lines / r.inSec)), rssMb: median(runs.map((r) => r.rssKb / 1024)),
+  summary: runs[0]?.summary ?? '', all: runs.map((r) => lines / r.sec),
+});
 // Runs are interleaved (peer, ours, ours...) so that load from other processes falls on all of them alike.
-const measureAll = async (cases: Array<{ argv: string[]; lines: number }>): Promise<Figure[]> => {
-  const runs: Run[][] = cases.map(() => []);
-  for (let i = 0; i < RUNS; i++) for (const [k, c] of cases.entries()) runs[k]?.push(await timed(c.argv));
-  return cases.map((c, k) => figure(runs[k] ?? [], c.lines));
+const measureAll = async (cases: Array<{ argv: string[]; lines: number }>, runs: number): Promise<Figure[]> => {
+  const out: Run[][] = cases.map(() => []);
+  for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) out[k]?.push(await timed(c.argv));
+  return cases.map((c, k) => figure(out[k] ?? [], c.lines));
 };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const range = (f: Figure): string => `${fmt(Math.min(...f.all))}-${fmt(Math.max(...f.all))}`;
+
+// `sentryban regex` timed inside a fresh process (after node and our modules have loaded): the in-process rate.
+const INPROC = `await import(process.env.SB_YOUNG); const { runRegex } = await import(process.env.SB_REGEX);
+const { Writable } = await import('node:stream'); let text = ''; const out = new Writable({ write(c, _e, cb) { text += c; cb(); } });
+const t1 = process.hrtime.bigint(); await runRegex(process.argv.slice(1), out); const t2 = process.hrtime.bigint();
+process.stdout.write(text); process.stderr.write('in-process ' + (Number(t2 - t1) / 1e9).toFixed(3) + '\\n');`;
 
 export async function main(_args: string[]): Promise<void> {
+  const runs = Number(process.env.REGEX_BENCH_RUNS ?? RUNS);
   const dir = mkdtempSync(join(tmpdir(), 'sentryban-bench-'));
   try {
-    const log = join(dir, 'auth.log'); const prefix = join(dir, 'auth-prefix.log'); const rejected = join(dir, 'cron.log');
-    const text = generateAuthLog(LINES);
-    writeFileSync(log, text);
-    writeFileSync(prefix, `${text.split('\n').slice(0, PEER_LINES).join('\n')}\n`);
+    const log = join(dir, 'auth.log'); const rejected = join(dir, 'sudo.log');
+    writeFileSync(log, generateAuthLog(LINES));
     writeFileSync(rejected, generateAuthLog(LINES, 7, true));
     const ours = (file: string, filter: string): string[] => ['node', 'bin/sentryban', 'regex', file, filter];
-    console.log(`machine: 2 cores shared; ${LINES.toLocaleString('en-US')} generated lines (10% failures from 10,000 addresses), fail2ban-regex on the first ${PEER_LINES.toLocaleString('en-US')}; median of ${RUNS}`);
-    const [peer, stock, yaml, rej] = await measureAll([
-      { argv: ['fail2ban-regex', prefix, STOCK], lines: PEER_LINES },
+    // The in-process figure runs in its own process too, with the same flags as bin/sentryban.
+    const inproc = (file: string, filter: string): string[] => ['env', `SB_YOUNG=${join(ROOT, 'dist/sentryban/daemon/young-gen.js')}`, `SB_REGEX=${join(ROOT, 'dist/sentryban/commands/regex.js')}`,
+      'node', '--input-type=module', '-e', INPROC, file, filter];
+    console.log(`machine: 2 cores shared (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}); ${LINES.toLocaleString('en-US')} generated lines (10% failures from 10,000 addresses), the same file for both; median of ${runs} interleaved runs`);
+    const [peer, stock, yaml, rej, peerRej, inStock, inYaml, inRej] = await measureAll([
+      { argv: ['fail2ban-regex', log, STOCK], lines: LINES },
       { argv: ours(log, STOCK), lines: LINES },
       { argv: ours(log, 'filters/sshd.yaml'), lines: LINES },
       { argv: ours(rejected, 'filters/sshd.yaml'), lines: LINES },
-    ]) as [Figure, Figure, Figure, Figure];
-    const peerYamlEquivalent = peer;
-    console.log(`regex-throughput stock sshd: ours ${fmt(stock.lps)} lines/s (peak RSS ${stock.rssMb.toFixed(0)} MB), fail2ban-regex ${fmt(peer.lps)} lines/s (peak RSS ${peer.rssMb.toFixed(0)} MB), ratio ${(stock.lps / peer.lps).toFixed(1)}x`);
-    console.log(`regex-throughput our sshd.yaml: ours ${fmt(yaml.lps)} lines/s (peak RSS ${yaml.rssMb.toFixed(0)} MB), fail2ban-regex (stock sshd) ${fmt(peerYamlEquivalent.lps)} lines/s, ratio ${(yaml.lps / peer.lps).toFixed(1)}x`);
-    console.log(`regex-throughput prefix-rejected lines (cron/sudo only, sshd.yaml): ours ${fmt(rej.lps)} lines/s (peak RSS ${rej.rssMb.toFixed(0)} MB)`);
-    console.log(`  summaries: ours stock [${stock.summary}] ours yaml [${yaml.summary}] fail2ban-regex prefix [${peer.summary}]`);
+      { argv: ['fail2ban-regex', rejected, STOCK], lines: LINES },
+      { argv: inproc(log, STOCK), lines: LINES },
+      { argv: inproc(log, 'filters/sshd.yaml'), lines: LINES },
+      { argv: inproc(rejected, 'filters/sshd.yaml'), lines: LINES },
+    ], runs) as [Figure, Figure, Figure, Figure, Figure, Figure, Figure, Figure];
+    const line = (what: string, o: Figure, inO: Figure, p: Figure, pWhat: string): string =>
+      `regex-throughput ${what}: whole command ours ${fmt(o.lps)} lines/s (peak RSS ${o.rssMb.toFixed(0)} MB) vs fail2ban-regex${pWhat} ${fmt(p.lps)} lines/s (peak RSS ${p.rssMb.toFixed(0)} MB), ratio ${(o.lps / p.lps).toFixed(1)}x; ` +
+      `in-process ours ${fmt(inO.inLps)} vs ${fmt(p.inLps)} lines/s, ratio ${(inO.inLps / p.inLps).toFixed(1)}x`;
+    console.log(line('stock sshd', stock, inStock, peer, ''));
+    console.log(line('our sshd.yaml', yaml, inYaml, peer, ' (stock sshd)'));
+    console.log(line('prefix-rejected lines (sudo only, sshd.yaml)', rej, inRej, peerRej, ' (stock sshd, same file)'));
+    console.log(`  ranges (whole command, lines/s): ours stock ${range(stock)}, yaml ${range(yaml)}, rejected ${range(rej)}; fail2ban-regex ${range(peer)}, on the rejected file ${range(peerRej)}`);
+    console.log(`  summaries: ours stock [${stock.summary}] ours yaml [${yaml.summary}] fail2ban-regex [${peer.summary}]; rejected: ours [${rej.summary}] fail2ban-regex [${peerRej.summary}]`);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }

@@ -11,7 +11,17 @@ export type Session = { lab: Lab; dir: string; daemon: Daemon; pid: () => Promis
 
 const CONF = '/etc/portsentry/portsentry.conf';
 
-export const withDaemon = async <T>(side: Side, mode: string, keys: Record<string, string>, fn: (s: Session) => Promise<T>): Promise<T> => {
+// Set env on ours only: put in process.env just while startOurs spawns (synchronously, before its first await).
+const spawnWith = <T>(env: Record<string, string>, start: () => Promise<T>): Promise<T> => {
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  try { return start(); } finally {
+    for (const [k, v] of saved) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  }
+};
+
+export const withDaemon = async <T>(side: Side, mode: string, keys: Record<string, string>, fn: (s: Session) => Promise<T>,
+  oursEnv: Record<string, string> = {}): Promise<T> => {
   const run = async (): Promise<T> => {
     const tmp = makeTmpDir(`stealth-bench-${side === 'ours' ? 'ours' : 'real'}-`);
     let lab: Lab | null = null;
@@ -20,7 +30,9 @@ export const withDaemon = async <T>(side: Side, mode: string, keys: Record<strin
       lab = await createLab();
       const conf = side === '1.2' ? CONF : join(tmp.dir, 'portsentry.conf');
       writeConf(conf, tmp.dir, keys);
-      daemon = side === '1.2' ? await startReal(lab, lab.victim, mode) : await startOurs(lab, lab.victim, mode, conf, join(tmp.dir, 'hosts.deny'));
+      const l0 = lab;
+      daemon = side === '1.2' ? await startReal(lab, lab.victim, mode)
+        : await spawnWith(oursEnv, () => startOurs(l0, l0.victim, mode, conf, join(tmp.dir, 'hosts.deny')));
       const d = daemon;
       const l = lab;
       // The long-lived process: ours is the foreground pid; 1.2 is the detached child (the last pid listed).

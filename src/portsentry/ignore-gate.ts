@@ -1,10 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Addr, Cidr } from '../core/addr.js';
-import { isListed, ownAddresses, parseIgnore } from './ignore.js';
+import { isListed, parseIgnore, recentOwnAddresses } from './ignore.js';
 import * as L from './lines.js';
 
 // The ignore step: IGNORE_FILE (re-read when it changes; 1.2 re-read it on every event), the Debian-style
-// IGNORE_FILE.static beside it, and the host's own addresses (looked up per event, so they follow interfaces).
+// IGNORE_FILE.static beside it, and the host's own addresses (re-read at most every 100 ms, so they follow
+// interfaces).
 // Whether the source is one of the host's own addresses is asked separately (isOwn), after the detection line,
 // which is the only place its answer is used: the alert does not wait for the interface list.
 export type IgnoreVerdict = 'ignored' | 'not-ignored';
@@ -31,7 +32,7 @@ export class IgnoreGate {
   #static: Cached | null = null;
   readonly #own: () => Addr[];
 
-  constructor(file: string, own: () => Addr[] = ownAddresses) {
+  constructor(file: string, own: () => Addr[] = recentOwnAddresses()) {
     this.#file = file;
     this.#own = own;
   }

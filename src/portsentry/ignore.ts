@@ -41,7 +41,7 @@ export const parseIgnore = (text: string, file: string): IgnoreList => {
 
 export const isListed = (entries: readonly Cidr[], addr: Addr): boolean => entries.some((c) => c.contains(addr));
 
-// The host's own addresses, read fresh each time (interfaces come and go).
+// The host's own addresses, read fresh (interfaces come and go).
 export const ownAddresses = (): Addr[] => {
   const out: Addr[] = [];
   for (const list of Object.values(networkInterfaces())) {
@@ -51,4 +51,16 @@ export const ownAddresses = (): Addr[] => {
     }
   }
   return out;
+};
+
+// ownAddresses at most once per maxAgeMs (os.networkInterfaces costs ~50 us; per probe it dominated a flood),
+// so an address added to an interface counts within that time.
+export const recentOwnAddresses = (maxAgeMs = 100, read: () => Addr[] = ownAddresses, now: () => number = Date.now): (() => Addr[]) => {
+  let at = -Infinity;
+  let list: Addr[] = [];
+  return () => {
+    const t = now();
+    if (t - at >= maxAgeMs || t < at) { list = read(); at = t; }
+    return list;
+  };
 };

@@ -12,7 +12,8 @@ import { defaultConfigDir } from './daemon.js';
 export const CLIENT_USAGE = `  status                          jails, counters, next expiry
   ban <jail> <addr|cidr>          ban by hand (bantime and increment as configured)
   unban <addr|cidr> [jail]        lift a ban (all jails unless one is named)
-  list [jail]                     bans in force
+  list [jail]                     bans in force, and whether every action has them applied
+  check [jail]                    run every action's check against the store now; repairs what is missing
   audit [--jail J] [--addr A] [--limit N]   the audit trail
   test <jail> <log line>          what the jail's filter and a fresh jail make of one line
   client options: --config DIR | --socket PATH, --json`;
@@ -39,17 +40,24 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     else if (a === '--limit') args.limit = Number(argv[++i]);
     else pos.push(a);
   }
-  const shape: Record<Verb, string[]> = { status: [], list: ['jail'], audit: [], ban: ['jail', 'target'], unban: ['target', 'jail'], test: ['jail', 'line'] };
+  const shape: Record<Verb, string[]> = { status: [], list: ['jail'], audit: [], ban: ['jail', 'target'], unban: ['target', 'jail'], test: ['jail', 'line'], check: ['jail'] };
   shape[verb].forEach((k, i) => { const v = k === 'line' ? pos.slice(i).join(' ') : pos[i]; if (v) args[k] = v; });
   const reply = await request(socket ?? socketFor(configDir), verb, args);
   if (!reply.ok) { process.stderr.write(`sentryban ${verb}: ${reply.error}\n`); return 1; }
   process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
-  return 0;
+  return verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok) ? 1 : 0;
 };
 
 const render = (verb: Verb, r: unknown): string => {
   if (verb === 'list' && Array.isArray(r)) {
-    return r.map((b: { jail: string; target: string; expiresAt: string | null; bantime: string }) => `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\n`).join('');
+    return r.map((b: { jail: string; target: string; expiresAt: string | null; bantime: string; applied: string; backends: Record<string, string> }) => {
+      const bad = Object.entries(b.backends).filter(([, v]) => v !== 'applied').map(([k, v]) => `${k}: ${v}`);
+      return `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\t${b.applied}${bad.length ? ` (${bad.join(', ')})` : ''}\n`;
+    }).join('');
+  }
+  if (verb === 'check' && Array.isArray(r)) {
+    return r.map((c: { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null }) =>
+      `${c.jail}\t${c.backend}\t${!c.ok ? `FAILED: ${c.error ?? ''}` : c.repaired ? `repaired: ${c.repaired}` : 'in sync'}\n`).join('');
   }
   if (verb === 'audit' && Array.isArray(r)) {
     return r.map((x: { at: string; jail: string; kind: string; target: string | null; detail: string }) => `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`).join('');

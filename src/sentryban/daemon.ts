@@ -5,16 +5,21 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
-import { loadConfig, type DaemonConfig } from './config/load.js';
+import { loadConfig, type DaemonConfig, type LoadedJail } from './config/load.js';
 import { startControlServer } from './control/server.js';
+import { HostFailures } from './dns/host-failures.js';
+import { HostResolver } from './dns/resolver.js';
+import { JournalFollower } from './sources/journald.js';
+import type { JournalOptions } from './sources/journald-backend.js';
 import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
-import { DecisionLog } from './daemon/log.js';
+import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
 import { Store } from './store/store.js';
-import type { ActionBackend } from './types.js';
+import type { ActionBackend, LogLine } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
@@ -46,8 +51,17 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
     process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
     return EX_CONFIG;
   }
+  const backends = await buildBackends(loaded.value, opts.clock ?? systemClock);
+  if (!backends.ok) {
+    for (const e of backends.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+    process.stderr.write('sentryban: configuration refused (actions); nothing started\n');
+    return EX_CONFIG;
+  }
   if (!opts.foreground) return detach(opts.configDir, opts.fail2banConfig);
-  return serve(loaded.value, opts.clock ?? systemClock);
+  const clock = opts.clock ?? systemClock;
+  mkdirSync(loaded.value.main.stateDir, { recursive: true, mode: 0o700 }); // before the log file makes it 0755
+  const log = openDecisionLog(loaded.value.main.log, clock, (m) => process.stderr.write(`sentryban: ${m}\n`));
+  try { return await serve(loaded.value, clock, log); } finally { log.close(); } // the syslog socket would hold the process
 };
 
 // Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
@@ -59,32 +73,41 @@ const detach = (configDir: string, f2b: string | undefined): number => {
   return 0;
 };
 
-const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
+const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise<number> => {
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
-  const log = new DecisionLog(main.logfile, true, clock);
   const opened = Store.open(main.dbfile);
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   const store = opened.store;
+  const commandActions = await commandActionsOf(cfg); // checked by runDaemon, with buildBackends
   const backends = new Map<string, ActionBackend[]>();
   for (const j of cfg.jails) {
     const list: ActionBackend[] = [];
     for (const spec of j.actions) {
-      const r = createBackend(spec, { clock });
+      const r = createBackend(spec, { clock, commandActions });
       if (!r.ok) { for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
       list.push(r.value);
     }
     backends.set(j.spec.config.name, list);
   }
-  const manager = new BanManager(cfg.jails, { store, clock, log, backends });
+  // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout, 2 lookups).
+  const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) => log.line('ipdns', level, text));
+  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
   log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
+  const journals: JournalFollower[] = [];
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
+    if (j.spec.backend.kind === 'systemd') {
+      journals.push(followJail(j, j.spec.backend.options, store, clock, log, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); }));
+      log.line('jail', 'INFO', `Jail '${name}' started`);
+      continue;
+    }
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
     const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
       (e) => log.line('filter', e.kind === 'unreadable' ? 'WARNING' : 'INFO', `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason}), will retry` : ''}`));
@@ -93,7 +116,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
   const server = await startControlServer(main.socket, { manager, store });
-  if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await manager.stop(); store.close(); return 1; }
+  if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await Promise.all(journals.map((f) => f.stop())); await manager.stop(); store.close(); return 1; }
   const pidfile = join(main.stateDir, 'sentryban.pid');
   writeFileSync(pidfile, `${process.pid}\n`);
   const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
@@ -108,12 +131,30 @@ const serve = async (cfg: DaemonConfig, clock: Clock): Promise<number> => {
   clearInterval(purgeTimer);
   idleGc.stop();
   followers.forEach((f) => f.stop());
+  await Promise.all(journals.map((f) => f.stop()));
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();
+  await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   store.close();
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');
   return 0;
+};
+
+// A journal jail (backend systemd[...]): resume after the stored cursor, else read back one findtime (fail2ban).
+const followJail = (j: LoadedJail, options: JournalOptions, store: Store, clock: Clock, log: DecisionLog, onLines: (lines: LogLine[]) => void): JournalFollower => {
+  const name = j.spec.config.name;
+  const key = `journal:${name}`;
+  const cursor = store.positions(name).get(key)?.firstLineHash;
+  const journalmatch = j.spec.journalmatch ?? j.filter.journalmatch;
+  if (journalmatch.length === 0) log.line('filtersystemd', 'NOTICE', `[${name}] Jail started without 'journalmatch' set. Jail regexs will be checked against all journal entries, which is not advised for performance reasons.`);
+  const f = new JournalFollower({
+    key, options, journalmatch, clock, onLines,
+    start: cursor ? { cursor } : { sinceMs: clock.now() - j.spec.config.findtimeSec * 1000 },
+    onError: (m) => log.line('filtersystemd', 'WARNING', `[${name}] ${m}`),
+  });
+  f.start();
+  return f;
 };
 
 // Every address of this host's interfaces (for ignoreself), re-read periodically so it stays current.

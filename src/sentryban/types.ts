@@ -10,6 +10,7 @@ export type LogLine = {
   text: string;
   source: string; // path, "journal:<match>", "stdin"
   at?: Instant; // when it was read (followed logs); the filter prefers the line's own timestamp
+  entryTime?: Instant; // the entry's own time from the source (journald): used as is, no date detection
   position?: FilePosition; // position just after this line, for the store
 };
 
@@ -46,7 +47,8 @@ export type Ban = {
 };
 
 export type ActionFailed = { kind: 'ActionFailed'; backend: string; argv: string[]; exitCode: number | null; stderr: string };
-export type ActionOutcome = { ok: true } | { ok: false; failure: ActionFailed };
+// `repaired` (check only): what had to be put right, in words, when the live state differed from the store's.
+export type ActionOutcome = { ok: true; repaired?: string } | { ok: false; failure: ActionFailed };
 
 // Every backend of a kind exposes the same verbs. ban/unban are idempotent; start restores a whole set in one batch.
 export interface ActionBackend {

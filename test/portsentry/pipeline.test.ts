@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAddr, type Addr } from '../../src/core/addr.js';
 import { BlockedStore, isListedBlocked } from '../../src/portsentry/blocked.js';
 import { parseConf } from '../../src/portsentry/conf.js';
 import type { ProbeEvent } from '../../src/portsentry/event.js';
 import { IgnoreGate } from '../../src/portsentry/ignore-gate.js';
+import { recentOwnAddresses } from '../../src/portsentry/ignore.js';
+import * as L from '../../src/portsentry/lines.js';
 import { Pipeline } from '../../src/portsentry/pipeline.js';
 import { makeCommandRunner } from '../../src/portsentry/run-command.js';
 import { StateEngine } from '../../src/portsentry/trigger.js';
@@ -45,6 +47,40 @@ describe('blocked file check', () => {
   });
   it('reads a resolved name and IPv6', () => {
     expect(isListedBlocked('1 - x Host: h.example/2001:db8::2 Port: 1 TCP Blocked\n', a('2001:db8:0::2'))).toBe(true);
+  });
+  it('the store reads the file again only when it changed, and sees edits by hand, removal and a new file', () => withDir(async (dir) => {
+    const blocked = join(dir, 'blocked.tcp');
+    const store = new BlockedStore(blocked, join(dir, 'history'));
+    writeFileSync(blocked, file);
+    expect(store.isBlocked(a('11.2.3.4')).blocked).toBe(true);
+    await store.record('2 - x Host: 192.0.2.9/192.0.2.9 Port: 1 TCP Blocked\n');
+    expect(store.isBlocked(a('192.0.2.9')).blocked).toBe(true);
+    writeFileSync(blocked, '3 - x Host: 192.0.2.7/192.0.2.7 Port: 1 TCP Blocked\n'); // an edit by hand
+    expect(store.isBlocked(a('192.0.2.9')).blocked).toBe(false);
+    expect(store.isBlocked(a('192.0.2.7')).blocked).toBe(true);
+    rmSync(blocked);
+    expect(store.isBlocked(a('192.0.2.7'))).toEqual({ blocked: false, syslog: [L.blockedMissingForRead(blocked)] });
+    writeFileSync(blocked, '');
+    expect(store.isBlocked(a('192.0.2.7'))).toEqual({ blocked: false, syslog: [] });
+  }));
+});
+
+describe('own addresses', () => {
+  it('are read at most once per maxAge, and again after it', () => {
+    let t = 1000;
+    let reads = 0;
+    const own = recentOwnAddresses(100, () => { reads++; return [a(`192.0.2.${reads}`)]; }, () => t);
+    expect(own().map(String)).toEqual(['192.0.2.1']);
+    t += 99;
+    expect(own().map(String)).toEqual(['192.0.2.1']);
+    t += 1;
+    expect(own().map(String)).toEqual(['192.0.2.2']);
+    t -= 5000; // the clock went back: read again
+    expect(own().map(String)).toEqual(['192.0.2.3']);
+    expect(reads).toBe(3);
+  });
+  it('the default reader lists this host\'s loopback', () => {
+    expect(recentOwnAddresses()().map(String)).toContain('127.0.0.1');
   });
 });
 

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { parseAddr } from '../../core/addr.js';
 import type { PortsentryConf } from '../conf.js';
 import type { ProbeEvent } from '../event.js';
@@ -16,6 +17,15 @@ import { planAdvancedWatch, planStealthWatch, type WatchPlan } from './watch-por
 const MAX_BACKLOG = 4096;
 const PRESSURE = 64;
 const PER_SOURCE = 4;
+
+// What a raw sensor holds in memory, for benches and operators: published once per start on the diagnostics
+// channel below (a no-op without subscribers; nothing is published per packet). A subscriber reads it when it likes.
+export type RawSensorState = {
+  received: number; probes: number; waiting: number; waitingSources: number; refused: number;
+  verifyPending: number; verifyCached: number; verifyDropped: number;
+};
+export const RAW_STATE_CHANNEL = 'sentrytools:portsentry:raw-sensor';
+const stateChannel = channel(RAW_STATE_CHANNEL);
 
 const planFor = async (mode: RawMode, conf: PortsentryConf, ctx: SensorContext): Promise<WatchPlan | null> => {
   const proto = protoOf(mode);
@@ -61,6 +71,12 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
         ctx.log(L.cannotOpenRaw(P));
         return false;
       }
+      const s = sensor.stats;
+      const state = (): RawSensorState => ({
+        received: s.received, probes: s.probes, waiting: admission.waiting, waitingSources: admission.sources,
+        refused: admission.refused, verifyPending: verifier.pending, verifyCached: verifier.cached, verifyDropped: verifier.dropped,
+      });
+      stateChannel.publish({ mode, state });
       return true;
     },
     async stop() { sensor?.close(); sensor = null; },

@@ -3,6 +3,7 @@ declare module 'raw-socket' {
   import type { EventEmitter } from 'node:events';
   export interface Socket extends EventEmitter {
     setOption(level: number, option: number, value: number): void;
+    getOption(level: number, option: number, buffer: Buffer, length: number): number;
     close(): Socket;
     pauseRecv(): Socket;
     resumeRecv(): Socket;

@@ -32,8 +32,24 @@ export type RawSensorStats = {
 };
 
 export type RawSensor = { stats: RawSensorStats; close(): void };
+export type OpenedRawSensor = RawSensor & { families: (4 | 6)[]; rcvbufBytes: number[] };
 
+// 4 MiB, through SO_RCVBUFFORCE so that root gets it even where net.core.rmem_max is lower (Linux's default is
+// 208 KiB), else SO_RCVBUF. Measured (docs/portsentry-stealth.md): the default buffer lost half of a 1000-port
+// SYN burst, 4 MiB none; 16 MiB lost no packet at --flood rates, but under an -atcp flood the daemon then read 4x
+// more packets (queued before their source's DROP rule) and one run missed the last 5 of 40 scanners.
 const RCVBUF = 4 * 1024 * 1024;
+const SO_RCVBUFFORCE = 33; // Linux; raw-socket passes any option number to setsockopt
+
+// Sets the receive buffer and returns what the kernel granted (it doubles the request for its bookkeeping).
+const setRcvbuf = (sock: Socket, bytes: number | undefined): number => {
+  const level = raw.SocketLevel.SOL_SOCKET;
+  if (bytes !== undefined) sock.setOption(level, raw.SocketOption.SO_RCVBUF, bytes);
+  else try { sock.setOption(level, SO_RCVBUFFORCE, RCVBUF); } catch { sock.setOption(level, raw.SocketOption.SO_RCVBUF, RCVBUF); }
+  const out = Buffer.alloc(4);
+  try { sock.getOption(level, raw.SocketOption.SO_RCVBUF, out, 4); } catch { return 0; }
+  return out.readInt32LE(0);
+};
 
 export const protoOf = (mode: RawMode): 'tcp' | 'udp' => (mode === 'stcp' || mode === 'atcp' ? 'tcp' : 'udp');
 
@@ -53,15 +69,14 @@ export const judgePacket = (p: ParsedPacket, o: RawSensorOptions, stats: RawSens
   return ev;
 };
 
-const openFamily = (o: RawSensorOptions, stats: RawSensorStats, family: 4 | 6): Socket => {
+const openFamily = (o: RawSensorOptions, stats: RawSensorStats, family: 4 | 6): { sock: Socket; rcvbuf: number } => {
   const proto = protoOf(o.mode) === 'tcp' ? TCP : UDP;
   const sock = raw.createSocket({
     protocol: proto,
     addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
     bufferSize: o.recvBytes ?? 128,
   });
-  // The default buffer lost half of a 1000-port SYN burst; 4 MiB (rmem_max here) lost none (machine notes).
-  sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, o.rcvbufBytes ?? RCVBUF);
+  const rcvbuf = setRcvbuf(sock, o.rcvbufBytes);
   sock.on('message', (buf: Buffer, source: string) => {
     stats.received++;
     // The buffer is the socket's own and is reused: everything is read from it before returning.
@@ -70,18 +85,22 @@ const openFamily = (o: RawSensorOptions, stats: RawSensorStats, family: 4 | 6): 
     if (ev) o.onProbe(ev, family);
   });
   sock.on('error', () => { stats.dropped++; });
-  return sock;
+  return { sock, rcvbuf };
 };
 
 // Opens IPv4 (required: throws when it cannot) and IPv6 (skipped when the host has none), as asked.
-export const openRawSensor = (o: RawSensorOptions): RawSensor & { families: (4 | 6)[] } => {
+export const openRawSensor = (o: RawSensorOptions): OpenedRawSensor => {
   const stats: RawSensorStats = { received: 0, dropped: 0, notLocal: 0, established: 0, cold: 0, probes: 0 };
   const sockets: Socket[] = [];
   const families: (4 | 6)[] = [];
+  const rcvbufBytes: number[] = [];
   for (const family of o.families) {
-    try { sockets.push(openFamily(o, stats, family)); families.push(family); } catch (e) {
+    try {
+      const { sock, rcvbuf } = openFamily(o, stats, family);
+      sockets.push(sock); families.push(family); rcvbufBytes.push(rcvbuf);
+    } catch (e) {
       if (family === 4) { for (const s of sockets) s.close(); throw e; }
     }
   }
-  return { stats, families, close: () => { for (const s of sockets) s.close(); } };
+  return { stats, families, rcvbufBytes, close: () => { for (const s of sockets) s.close(); } };
 };

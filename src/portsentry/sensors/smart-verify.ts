@@ -38,6 +38,8 @@ export class SmartVerifier<T> {
   }
 
   get pending(): number { return this.#queue.length - this.#head; }
+  // Remembered bind-test answers (at most one per protocol, family and port).
+  get cached(): number { return this.#cache.size; }
 
   push(item: T, proto: WatchProto, family: 4 | 6, port: number): void {
     const key = `${proto}${family}:${port}`;

@@ -40,9 +40,8 @@ const posOf = (conf: Fail2banConf, section: string, opt: string): Pos => {
 const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: string) => string | undefined, errors: Diagnostic[]): LoadedJail | null => {
   const where = posOf(conf, name, 'enabled');
   const refuse = (opt: string, msg: string): void => { const p = posOf(conf, name, opt); errors.push(diag(p.file, p.line, msg, `${name}.${opt}`)); };
-  const backend = (get('backend') ?? 'auto').trim();
-  if (/^systemd/.test(backend)) refuse('backend', `backend "${backend}" (the journal) is not supported by the import; use a file logpath`);
-  else if (!['auto', 'polling', 'pyinotify', 'gamin'].includes(backend)) refuse('backend', `unknown backend "${backend}"`);
+  // backend (and journalmatch) go to our jail reader with the other keys: systemd[...] is read there.
+  const journal = /^systemd\b/.test((get('backend') ?? 'auto').trim());
   const enc = (get('logencoding') ?? 'auto').trim().toLowerCase();
   if (!['auto', 'utf-8', 'utf8', 'ascii'].includes(enc)) refuse('logencoding', `logencoding "${enc}" is not supported (UTF-8 only)`);
   // Our jail reader does the checking: feed it the interpolated values as a positioned mapping.
@@ -50,14 +49,16 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
   const scalar = (key: string, text: string): void => { const p = posOf(conf, name, key); entries.push({ key, keyPos: p, value: { kind: 'scalar', text, quoted: true, pos: p } }); };
   for (const k of PASSED) { const v = get(k); if (v !== undefined && v.trim() !== '') scalar(k, v.trim()); }
   const logs = (get('logpath') ?? '').split('\n').map((s) => s.trim()).filter(Boolean).flatMap(expandGlob);
-  if (logs.length === 0) refuse('logpath', 'no log file found (fail2ban refuses this jail too)');
+  if (logs.length === 0 && !journal) refuse('logpath', 'no log file found (fail2ban refuses this jail too)');
   const lp = posOf(conf, name, 'logpath');
-  entries.push({ key: 'logpath', keyPos: lp, value: { kind: 'seq', pos: lp, items: logs.map((text) => ({ kind: 'scalar', text, quoted: true, pos: lp })) } });
+  if (!journal) entries.push({ key: 'logpath', keyPos: lp, value: { kind: 'seq', pos: lp, items: logs.map((text) => ({ kind: 'scalar', text, quoted: true, pos: lp })) } });
   const f = new Fields();
   const spec = readJail(f, name, { kind: 'map', entries, pos: where }, name, new Map());
   errors.push(...f.errors);
   const filterRef = (get('filter') ?? name).trim();
   const { name: fname, opts } = parseFilterRef(filterRef);
+  // fail2ban sets logtype = journal for filters of a systemd jail (common.conf's journal prefix).
+  if (journal && opts.logtype === undefined) opts.logtype = 'journal';
   // Jail-level failregex/ignoreregex/prefregex replace the filter's, as in fail2ban; extending them through
   // %(known/failregex)s is refused by name rather than read wrongly.
   for (const key of JAIL_FILTER_KEYS) {
@@ -67,7 +68,8 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
     const v = get(key);
     if (v !== undefined) opts[key] = v;
   }
-  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir });
+  // usedns comes from jail.conf ([DEFAULT] usedns = warn in the stock file), as fail2ban reads it.
+  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir, ...(spec.usedns ? { usedns: spec.usedns } : {}), defaultUsedns: 'no' });
   if (!filter.ok) errors.push(...filter.errors);
   const actions: ActionSpec[] = [];
   for (const line of (get('action') ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {

@@ -5,6 +5,8 @@ import { defaultJail, type IncrementConfig, type JailConfig } from '../jails/con
 import { compileFormula } from '../jails/formula.js';
 import { Fields } from './fields.js';
 import type { Pos, YNode } from './yaml-tree.js';
+import { USEDNS_VALUES, type UseDns } from '../dns/host-failures.js';
+import { parseBackend, type BackendChoice } from '../sources/journald-backend.js';
 
 // One jail as written in jails/*.yaml (a mapping of jail name -> settings), in fail2ban's words.
 export type LogPath = { path: string; tail: boolean };
@@ -17,6 +19,9 @@ export type JailSpec = {
   logpaths: LogPath[];
   actions: { name: string; pos: Pos }[];
   ignoreNames: { name: string; pos: Pos }[]; // DNS names in ignoreip, resolved by the loader
+  usedns: UseDns | null; // host names in <HOST>/<DNS>: null = the filter's own setting, else "no"
+  backend: BackendChoice; // files (logpath) or the journal (fail2ban's systemd[...])
+  journalmatch: string[] | null; // replaces the filter's journalmatch when set
   pos: Pos;
 };
 
@@ -24,7 +29,7 @@ export const JAIL_KEYS = [
   'enabled', 'filter', 'failregex', 'ignoreregex', 'datepattern', 'maxlines', 'logpath', 'maxretry', 'findtime', 'bantime', 'maxmatches',
   'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
   'bantime.rndtime', 'bantime.overalljails', 'ignoreip', 'ignoreself', 'ignorecommand', 'ipv6prefix', 'ipv4prefix',
-  'escalate', 'actions', 'port', 'protocol',
+  'escalate', 'actions', 'port', 'protocol', 'usedns', 'backend', 'journalmatch',
 ] as const;
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -92,7 +97,16 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
     return m ? { path: m[1] as string, tail: m[2] === 'tail' } : { path: text, tail: false };
   });
   const actions = f.list(get('actions'), p('actions')).map((x) => ({ name: x.text, pos: x.pos }));
-  return { config: cfg, enabled: f.bool(get('enabled'), p('enabled'), true), filter, logpaths, actions, ignoreNames, pos: node.pos };
+  const usedns = readUsedns(f, get('usedns'), p('usedns'));
+  let backend: BackendChoice = { kind: 'files' };
+  const be = get('backend');
+  if (be) {
+    const r = parseBackend(f.string(be, p('backend'), 'auto'));
+    if (r.ok) backend = r.value; else f.error(be.pos, p('backend'), r.message);
+  }
+  const jm = get('journalmatch');
+  const journalmatch = jm ? f.list(jm, p('journalmatch')).map((x) => x.text) : null;
+  return { config: cfg, enabled: f.bool(get('enabled'), p('enabled'), true), filter, logpaths, actions, ignoreNames, usedns, backend, journalmatch, pos: node.pos };
 };
 
 const readIncrement = (f: Fields, get: (k: string) => YNode | undefined, p: (k: string) => string): IncrementConfig => {
@@ -130,5 +144,15 @@ const readPrefix = (f: Fields, node: YNode | undefined, path: string, max: numbe
   const n = /^\/?(\d{1,3})$/.exec(t);
   if (n && Number(n[1]) <= max && Number(n[1]) > 0) return Number(n[1]);
   f.error(node.pos, path, `expected true, false or a prefix length 1..${max}, got "${t}"`);
+  return null;
+};
+
+// fail2ban's usedns words; true/false as fail2ban's setUseDns maps them.
+const readUsedns = (f: Fields, node: YNode | undefined, path: string): UseDns | null => {
+  if (!node) return null;
+  const t = (f.scalar(node, path) ?? '').toLowerCase();
+  const v = ({ true: 'yes', false: 'no' } as Record<string, string>)[t] ?? t;
+  if ((USEDNS_VALUES as readonly string[]).includes(v)) return v as UseDns;
+  f.error(node.pos, path, `expected yes, warn, no or raw, got "${t}"`);
   return null;
 };

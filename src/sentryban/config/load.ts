@@ -24,7 +24,7 @@ export type LoadOptions = { fail2banDir?: string; fail2banConfig?: string };
 
 export const matcherOf = (filter: Filter, now: () => number): LineMatcher => {
   const m = new Matcher(filter, { now });
-  return { name: filter.name, match: (line) => m.match(line).failures };
+  return { name: filter.name, match: (line) => m.match(line, line.entryTime).failures };
 };
 
 export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise<Result<DaemonConfig>> => {
@@ -78,7 +78,8 @@ const buildJail = (spec: JailSpec, main: MainConfig, dir: string, opts: LoadOpti
   let filter: Filter | null = null;
   if (r.ok) filter = r.value;
   else for (const e of r.errors) errors.push(e.line === 0 && fr.name !== null ? { ...e, file: fr.pos.file, line: fr.pos.line, col: fr.pos.col, path: `${name}.filter`, message: `${e.file}: ${e.message}` } : e);
-  if (spec.logpaths.length === 0) at(spec.pos, `${name}.logpath`, 'a jail needs at least one logpath');
+  if (spec.logpaths.length === 0 && spec.backend.kind === 'files') at(spec.pos, `${name}.logpath`, 'a jail needs at least one logpath (or backend: systemd)');
+  if (spec.logpaths.length > 0 && spec.backend.kind === 'systemd') at(spec.pos, `${name}.logpath`, 'a journal jail (backend systemd) reads no logpath: remove one of them');
   const actions: ActionSpec[] = [];
   for (const a of spec.actions) {
     const named = main.actions.get(a.name);
@@ -92,8 +93,10 @@ const buildJail = (spec: JailSpec, main: MainConfig, dir: string, opts: LoadOpti
 export const compileJailFilter = (spec: JailSpec, dir: string, opts: LoadOptions = {}): Result<Filter> => {
   const fr = spec.filter;
   const ourDir = join(dir, 'filters');
-  if (fr.name !== null) return loadFilter(fr.name, { ...(existsSync(ourDir) ? { ourDir } : {}), ...(opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {}) });
-  return compileFilter({ name: spec.config.name, files: [fr.pos.file], prefregex: null, failregex: fr.failregex, ignoreregex: fr.ignoreregex, datepattern: fr.datepattern, maxlines: fr.maxlines, journalmatch: [], usedns: null });
+  // The jail's usedns wins, then the filter's own; unset in both means "no": no lookups unless asked for.
+  const dns = { ...(spec.usedns ? { usedns: spec.usedns } : {}), defaultUsedns: 'no' };
+  if (fr.name !== null) return loadFilter(fr.name, { ...(existsSync(ourDir) ? { ourDir } : {}), ...(opts.fail2banDir ? { fail2banDir: opts.fail2banDir } : {}), ...dns });
+  return compileFilter({ name: spec.config.name, files: [fr.pos.file], prefregex: null, failregex: fr.failregex, ignoreregex: fr.ignoreregex, datepattern: fr.datepattern, maxlines: fr.maxlines, journalmatch: [], usedns: null }, dns);
 };
 
 // ignoreip host names are resolved once, at load; a name that does not resolve refuses the config.

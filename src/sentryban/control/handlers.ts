@@ -4,6 +4,7 @@ import type { BanManager } from '../daemon/manager.js';
 import { step, createJailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
 import type { Ban } from '../types.js';
+import type { Applied } from '../daemon/repair.js';
 import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
@@ -21,25 +22,42 @@ const target = (text: string) => {
   if (!c) throw new Error(`"${text}" is not an address or CIDR`);
   return c;
 };
-export const banView = (b: Ban) => ({
+// `applied`: 'applied' only when every backend of the jail has it; otherwise 'failed' or 'pending' (per backend
+// in `backends`), so a ban is never reported applied when it is not.
+export const banView = (b: Ban, backends: Record<string, Applied> = {}) => ({
   jail: b.jail, target: b.target.text, bannedAt: new Date(b.bannedAt).toISOString(),
   expiresAt: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(), bantime: formatDurationSec(b.bantimeSec), banCount: b.banCount,
+  applied: overall(backends), backends,
 });
+const overall = (per: Record<string, Applied>): Applied => {
+  const v = Object.values(per);
+  return v.includes('failed') ? 'failed' : v.includes('pending') ? 'pending' : 'applied';
+};
+const viewOf = (d: HandlerDeps) => (b: Ban) => banView(b, d.manager.repairs.stateOf(b.jail, b.target.text));
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
 export const HANDLERS: Readonly<Record<Verb, Handler>> = {
   status: (_a, d) => {
     const m = process.memoryUsage();
     const mib = (n: number): number => Math.round((n / 1048576) * 10) / 10;
     return {
-      jails: d.manager.status(), nextExpiry: ((n) => (n === null ? null : new Date(n).toISOString()))(d.manager.nextExpiry()),
+      jails: d.manager.status().map((j) => ({ ...j, notApplied: d.manager.list(j.jail).filter((b) => viewOf(d)(b).applied !== 'applied').length })),
+      actions: d.manager.repairs.health().map((h) => ({ ...h, nextRetryAt: iso(h.nextRetryAt) })),
+      nextExpiry: ((n) => (n === null ? null : new Date(n).toISOString()))(d.manager.nextExpiry()),
       memory: { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) },
     };
   },
-  list: (a, d) => d.manager.list(str(a, 'jail') ?? null).map(banView),
+  list: (a, d) => d.manager.list(str(a, 'jail') ?? null).map(viewOf(d)),
+  // Every backend's check against the store now (of one jail, or all): what was repaired, what failed.
+  check: async (a, d) => {
+    const jail = str(a, 'jail') ?? null;
+    if (jail !== null && !d.manager.jailNames().includes(jail)) throw new Error(`no jail "${jail}"`);
+    return d.manager.repairs.check(jail, 'manual');
+  },
   ban: async (a, d) => {
     const r = await d.manager.ban(need(a, 'jail'), target(need(a, 'target')));
     if (!r.ok) throw new Error(r.message);
-    return r.ban ? banView(r.ban) : null;
+    return r.ban ? viewOf(d)(r.ban) : null;
   },
   unban: async (a, d) => ({ unbanned: await d.manager.unban(target(need(a, 'target')), str(a, 'jail') ?? null) }),
   audit: (a, d) => {

@@ -1,38 +1,64 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
+import { FACILITY, SEVERITY, openSyslog, type SyslogSink } from '../../core/syslog.js';
+import type { LogLevel, LogTargets } from '../config/log-target.js';
 import { fail2banLogLine, fail2banMessage } from '../store/audit.js';
 import type { Decision } from '../types.js';
 
-// Decisions as fail2ban would log them ("NOTICE  [sshd] Ban 203.0.113.5"), to the log file and, in the
-// foreground, to stderr. One line per decision, never per input line.
+// Decisions as fail2ban would log them ("NOTICE  [sshd] Ban 203.0.113.5"), to the log file(s), in the
+// foreground to stderr, and from a chosen level up to syslog ("sentryban[pid]: NOTICE  [sshd] Ban ...").
+// One line per decision, never per input line.
+export type MoreTargets = { files?: readonly string[]; stdout?: boolean; syslog?: { sink: SyslogSink; level: LogLevel } };
+
+const RANK: Readonly<Record<string, number>> = { CRITICAL: -1, ERROR: 0, WARNING: 1, NOTICE: 2, INFO: 3, DEBUG: 4 };
+const SYSLOG_SEVERITY: Readonly<Record<string, number>> = { CRITICAL: SEVERITY.crit, ERROR: SEVERITY.err, WARNING: SEVERITY.warning, NOTICE: SEVERITY.notice, INFO: SEVERITY.info, DEBUG: SEVERITY.debug };
+
+type Entry = { logger: string; level: string; text: string };
+
 export class DecisionLog {
-  readonly #file: string | null;
+  readonly #files: string[];
   readonly #stderr: boolean;
+  readonly #stdout: boolean;
+  readonly #syslog: MoreTargets['syslog'] | null;
   readonly #clock: Clock;
-  constructor(file: string | null, stderr: boolean, clock: Clock) {
-    this.#file = file;
+  constructor(file: string | null, stderr: boolean, clock: Clock, more: MoreTargets = {}) {
+    this.#files = [...new Set([...(file ? [file] : []), ...(more.files ?? [])])];
     this.#stderr = stderr;
+    this.#stdout = more.stdout ?? false;
+    this.#syslog = more.syslog ?? null;
     this.#clock = clock;
-    if (file) mkdirSync(dirname(file), { recursive: true });
+    for (const f of this.#files) mkdirSync(dirname(f), { recursive: true });
   }
   decision(d: Decision | { kind: 'restored'; jail: string; target: string }): void { this.decisions([d]); }
   // One write per batch of decisions.
   decisions(ds: readonly (Decision | { kind: 'restored'; jail: string; target: string })[]): void {
-    let out = '';
+    this.#write(ds.flatMap((d) => { const m = fail2banMessage(d); return m ? [m] : []; }));
+  }
+  line(logger: string, level: string, text: string): void { this.#write([{ logger, level, text }]); }
+  close(): void { this.#syslog?.sink.close(); }
+
+  #write(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
     const now = this.#clock.now();
-    for (const d of ds) {
-      const m = fail2banMessage(d);
-      if (m) out += `${fail2banLogLine(now, m.logger, process.pid, m.level, m.text)}\n`;
-    }
-    this.#write(out);
-  }
-  line(logger: string, level: string, text: string): void {
-    this.#write(`${fail2banLogLine(this.#clock.now(), logger, process.pid, level, text)}\n`);
-  }
-  #write(text: string): void {
-    if (text === '') return;
-    if (this.#file) { try { appendFileSync(this.#file, text); } catch { /* the audit rows still hold it */ } }
+    const text = entries.map((e) => `${fail2banLogLine(now, e.logger, process.pid, e.level, e.text)}\n`).join('');
+    for (const f of this.#files) { try { appendFileSync(f, text); } catch { /* the audit rows still hold it */ } }
     if (this.#stderr) process.stderr.write(text);
+    if (this.#stdout) process.stdout.write(text);
+    const sys = this.#syslog;
+    if (!sys) return;
+    const max = RANK[sys.level] ?? 1;
+    for (const e of entries) {
+      const r = RANK[e.level];
+      if (r !== undefined && r <= max) sys.sink.log(`${e.level.padEnd(7)} ${e.text}`, SYSLOG_SEVERITY[e.level]);
+    }
   }
 }
+
+// The daemon's log from its logtarget settings. In the foreground every line also goes to stderr (as before).
+// No syslog socket: said once through `warn`, and the log goes on without syslog.
+export const openDecisionLog = (t: LogTargets, clock: Clock, warn: (message: string) => void): DecisionLog => {
+  const sink = t.syslog ? openSyslog({ path: t.syslogSocket, tag: 'sentryban', facility: FACILITY.daemon }) : null;
+  if (sink && !sink.available) warn(`no syslog socket at ${t.syslogSocket}; logging without syslog`);
+  return new DecisionLog(null, true, clock, { files: t.files, stdout: t.stdout, ...(sink?.available ? { syslog: { sink, level: t.syslogLevel } } : {}) });
+};

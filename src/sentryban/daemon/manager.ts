@@ -4,14 +4,19 @@ import type { LineMatcher, LoadedJail } from '../config/load.js';
 import { Expiry } from '../expire.js';
 import { createJailState, step, type JailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
-import type { ActionBackend, Ban, Decision, FilePosition, LogLine } from '../types.js';
+import type { ActionBackend, Ban, Decision, Failure, FilePosition, LogLine } from '../types.js';
+import type { HostFailures, UseDns } from '../dns/host-failures.js';
 import { runIgnoreCommand } from './ignore-command.js';
 import type { DecisionLog } from './log.js';
+import { Repairer } from './repair.js';
 
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
-type Jail = { loaded: LoadedJail; state: JailState; backends: ActionBackend[]; matchers: Map<string, LineMatcher>; lines: number; failures: number; bans: number };
-export type ManagerDeps = { store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]> };
+type Jail = {
+  loaded: LoadedJail; state: JailState; backends: ActionBackend[]; matchers: Map<string, LineMatcher>; lines: number; failures: number; bans: number;
+  waiting: number; tail: Promise<void>; // batches held back behind a host name lookup, and the last of them
+};
+export type ManagerDeps = { store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]>; hosts?: HostFailures };
 
 const keyOf = (jail: string, target: string): string => `${jail}\t${target}`;
 
@@ -20,14 +25,21 @@ export class BanManager {
   readonly #jails = new Map<string, Jail>();
   readonly #active = new Map<string, Ban>();
   readonly #expiry: Expiry;
+  readonly #repair: Repairer;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #hosts: HostFailures | null;
 
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
     this.#deps = deps;
+    this.#hosts = deps.hosts ?? null;
     for (const j of jails) {
       const name = j.spec.config.name;
-      this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0 });
+      this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0, waiting: 0, tail: Promise.resolve() });
     }
+    this.#repair = new Repairer(deps.backends, {
+      clock: deps.clock, audit: (row) => deps.store.audit(row), log: (level, text) => deps.log.line('actions', level, text),
+      bansOf: (jail) => { const now = deps.clock.now(); return deps.store.activeBans().filter((b) => b.jail === jail && (b.expiresAt === null || b.expiresAt > now)); },
+    });
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }
 
@@ -68,33 +80,52 @@ export class BanManager {
   }
 
   // Lines of one jail; the position after the last line of each file is committed with the decisions.
+  // Matching runs at once, in order (the hot path). Host names (usedns yes/warn) are resolved off it: a batch
+  // waiting for the resolver holds back the jail's later batches, so failures are counted in line order, on the
+  // lines' own timestamps and against the findtime window of the moment they were read.
   lines(jail: string, lines: readonly LogLine[]): Promise<void> {
-    return this.#enqueue(async () => {
-      const j = this.#jails.get(jail);
-      if (!j) return;
-      const cfg = j.loaded.spec.config;
-      const decisions: Decision[] = [];
-      const oldest = this.#deps.clock.now() - cfg.findtimeSec * 1000;
-      for (const line of lines) {
-        j.lines++;
-        let matcher = j.matchers.get(line.source);
-        if (!matcher) { matcher = j.loaded.newMatcher(() => this.#deps.clock.now()); j.matchers.set(line.source, matcher); }
-        for (const f of matcher.match(line)) {
-        if (f.time < oldest) continue;
-        j.failures++;
-        let ignoredBy: string | undefined;
-        if (cfg.ignore.command && f.addr) {
-          const v = await runIgnoreCommand(cfg.ignore.command, f);
-          if (v.error) this.#deps.log.line('filter', 'ERROR', `[${jail}] ${v.error}`);
-          if (v.ignore) ignoredBy = 'ignorecommand';
-        }
-        decisions.push(...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()));
-        }
+    const j = this.#jails.get(jail);
+    if (!j) return Promise.resolve();
+    const oldest = this.#deps.clock.now() - j.loaded.spec.config.findtimeSec * 1000;
+    const found: Failure[] = [];
+    for (const line of lines) {
+      j.lines++;
+      let matcher = j.matchers.get(line.source);
+      if (!matcher) { matcher = j.loaded.newMatcher(() => this.#deps.clock.now()); j.matchers.set(line.source, matcher); }
+      for (const f of matcher.match(line)) found.push(f);
+    }
+    const last = new Map<string, FilePosition>();
+    for (const l of lines) if (l.position) last.set(l.position.path, l.position);
+    const positions = [...last.values()].map((pos) => ({ jail, pos }));
+    const ready = this.#hosts ? this.#hosts.expand(j.loaded.filter.usedns as UseDns, found) : found;
+    if (!(ready instanceof Promise) && j.waiting === 0) return this.#enqueue(() => this.#decide(j, ready, oldest, positions));
+    j.waiting++;
+    const before = j.tail;
+    const run = (async (): Promise<void> => {
+      const failures = await ready;
+      await before;
+      await this.#enqueue(() => this.#decide(j, failures, oldest, positions));
+    })().finally(() => { j.waiting--; });
+    j.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #decide(j: Jail, found: readonly Failure[], oldest: Instant, positions: { jail: string; pos: FilePosition }[]): Promise<void> {
+    const cfg = j.loaded.spec.config;
+    const jail = cfg.name;
+    const decisions: Decision[] = [];
+    for (const f of found) {
+      if (f.time < oldest) continue;
+      j.failures++;
+      let ignoredBy: string | undefined;
+      if (cfg.ignore.command && f.addr) {
+        const v = await runIgnoreCommand(cfg.ignore.command, f);
+        if (v.error) this.#deps.log.line('filter', 'ERROR', `[${jail}] ${v.error}`);
+        if (v.ignore) ignoredBy = 'ignorecommand';
       }
-      const last = new Map<string, FilePosition>();
-      for (const l of lines) if (l.position) last.set(l.position.path, l.position);
-      await this.#apply(decisions, [...last.values()].map((pos) => ({ jail, pos })));
-    });
+      decisions.push(...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()));
+    }
+    await this.#apply(decisions, positions);
   }
 
   // Commit first, then log, then act. Bans another jail made feed overalljails counting.
@@ -116,14 +147,11 @@ export class BanManager {
     return inserted;
   }
 
-  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, target: string | null): Promise<void> {
-    const r = verb === 'start' ? await be.start(arg as Ban[]) : await be[verb](arg as Ban);
-    if (r.ok) return;
-    const f = r.failure;
-    const detail = `${be.name} ${verb} failed: ${f.argv.join(' ')} exit ${String(f.exitCode)} ${f.stderr.trim().slice(0, 300)}`;
-    this.#deps.store.audit({ at: this.#deps.clock.now(), jail, target, kind: 'action-failed', detail, data: JSON.stringify(f) });
-    this.#deps.log.line('actions', 'ERROR', `[${jail}] ${detail}`);
+  // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
+  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, _target: string | null): Promise<void> {
+    await this.#repair.act(jail, be, verb, arg);
   }
+  get repairs(): Repairer { return this.#repair; }
 
   async #expire(keys: string[]): Promise<void> {
     const ds: Decision[] = [];
@@ -181,5 +209,9 @@ export class BanManager {
   matcherOf(jail: string): LoadedJail | undefined { return this.#jails.get(jail)?.loaded; }
   nextExpiry(): Instant | null { return this.#expiry.next(); }
   // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
-  async stop(): Promise<void> { await this.#enqueue(() => undefined); this.#expiry.stop(); }
+  async stop(): Promise<void> {
+    await Promise.all([...this.#jails.values()].map((j) => j.tail));
+    await this.#enqueue(() => undefined);
+    this.#expiry.stop();
+  }
 }

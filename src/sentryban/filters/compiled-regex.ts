@@ -52,12 +52,15 @@ export const groupOf = (r: CompiledRegex, m: RegExpExecArray, name: string): str
 };
 
 // Group values of a match, conditional-branch copies folded, alt_/tuple_ applied as fail2ban does.
-export const groupsOf = (r: CompiledRegex, m: RegExpExecArray): Record<string, string> => {
+// `without` names a group left out (the prefregex's content).
+export const groupsOf = (r: CompiledRegex, m: RegExpExecArray, without?: string): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [n, nums] of r.groups) {
+    if (n === without) continue;
     for (const i of nums) { const v = m[i]; if (v !== undefined) { out[n] = v; break; } }
   }
   for (const [k, n] of r.alt) { const v = out[k]; if (v && !out[n]) out[n] = v; }
   for (const [k, n] of r.tuple) { out[n] = `${out[n] ?? ''}\u0000${out[k] ?? ''}`; }
+  if (without !== undefined && out[without] !== undefined) delete out[without];
   return out;
 };

@@ -34,11 +34,12 @@ const buildDispatch = (res: readonly CompiledRegex[]): { dispatch: Map<string, n
   return { dispatch, wild };
 };
 
-export type CompileOptions = { usedns?: string; nowYear?: number };
+// usedns: forced (a jail's own, `regex --usedns`); defaultUsedns: used when neither that nor the filter sets it.
+export type CompileOptions = { usedns?: string; defaultUsedns?: string; nowYear?: number };
 
 export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Result<Filter> => {
   const errors: Diagnostic[] = [];
-  const usedns = opts.usedns ?? spec.usedns ?? 'warn';
+  const usedns = opts.usedns ?? spec.usedns ?? opts.defaultUsedns ?? 'warn';
   const multiline = spec.maxlines > 1;
   const one = (s: FilterSpec['failregex'][number], kind: string): CompiledRegex | null => {
     const r = compileRegex(s, usedns, multiline, kind);

@@ -31,7 +31,8 @@ export type MatchResult = {
   consumedBack?: number[];
 };
 
-const EMPTY: MatchResult = Object.freeze({ failures: [], hits: [], time: null, ignored: false }) as MatchResult;
+const NONE: never[] = []; // shared by results without hits (as EMPTY's arrays were)
+const EMPTY: MatchResult = Object.freeze({ failures: NONE, hits: NONE, time: null, ignored: false }) as MatchResult;
 const joinBuf = (lines: readonly Tuple[]): string => {
   if (lines.length === 1) { const l = lines[0] as Tuple; return `${l[0]}${l[2]}\n`; }
   let s = '';
@@ -74,18 +75,22 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// Attackers repeat: parse each address text once (bounded cache, cleared when full).
+// Attackers repeat: parse each address text once (bounded cache, cleared when full). The cache holds the id
+// itself (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
+type Id = { id: string; addr: Failure['addr']; cidr?: number };
 const ADDR_CACHE_MAX = 16384;
-const idOf = (text: string, cidr: number | undefined, cache: Map<string, Addr | null>): { id: string; addr: Failure['addr']; cidr?: number } => {
-  let a = cache.get(text);
-  if (a === undefined) {
-    a = parseAddr(text);
+const idOf = (text: string, cidr: number | undefined, cache: Map<string, Id | null>): Id => {
+  let e = cache.get(text);
+  if (e === undefined) {
+    const a = parseAddr(text);
+    e = a ? { id: a.text, addr: a } : null;
     if (cache.size >= ADDR_CACHE_MAX) cache.clear();
-    cache.set(text, a);
+    // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
+    cache.set(` ${text}`.slice(1), e);
   }
-  if (!a) return { id: text, addr: null };
-  const full = a.family === 4 ? 32 : 128;
-  if (cidr === undefined || cidr >= full) return { id: a.text, addr: a };
+  if (e === null) return { id: text, addr: null };
+  const a = e.addr as Addr;
+  if (cidr === undefined || cidr >= (a.family === 4 ? 32 : 128)) return e;
   return { id: `${a.text}/${cidr}`, addr: a, cidr };
 };
 
@@ -96,100 +101,133 @@ export class Matcher {
   #dates: DateDetector;
   #buffer: Tuple[] = [];
   #lastDate: number | null = null; // epoch seconds
-  #lastDateText = '';
+  #lastDateSrc = ''; // the last date's text is #lastDateSrc.slice(#lastDateS, #lastDateE), cut when needed
+  #lastDateS = 0;
+  #lastDateE = 0;
   #mlfid = new MlfidCache();
   #seq = 0;
-  #addrs = new Map<string, Addr | null>();
+  #addrs = new Map<string, Id | null>();
   #seqOf = new WeakMap<Tuple, number>();
+  #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
+  #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
+  #lastMiss: MatchResult = EMPTY;
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
     this.#opts = { checkAll: false, noDate: 'now', ...opts };
     this.#dates = new DateDetector(filter.dateTemplates, opts.timezone ?? { kind: 'local' });
+    this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
   }
 
   #now(): number { return this.#opts.now ? this.#opts.now() : Date.now(); }
 
   // `time` (epoch ms) is given by sources that know it (journald): no date detection then.
+  // A text ending in one "\n" (as `sentryban regex` hands them) is the line without it; the regex buffer is
+  // then cut from it instead of copied.
   match(line: LogLine, time?: number): MatchResult {
-    const text = line.text.endsWith('\n') || line.text.endsWith('\r') ? line.text.replace(/[\r\n]+$/, '') : line.text;
+    const raw = line.text;
+    const n = raw.length;
+    const last = n ? raw.charCodeAt(n - 1) : 0;
+    let text = raw; let withNl: string | null = null;
+    if (last === 10 || last === 13) {
+      const prev = n > 1 ? raw.charCodeAt(n - 2) : 0;
+      if (last === 10 && prev !== 10 && prev !== 13) { withNl = raw; text = raw.slice(0, n - 1); }
+      else text = raw.replace(/[\r\n]+$/, '');
+    }
     const nowMs = this.#now();
-    let tuple: Tuple;
+    // [text before the date, the date, text after it]; null for the common case of a single-line filter, a line
+    // with its newline and its date at the start: then it is ['', date, text.slice(cut)] and never needed whole.
+    let tuple: Tuple | null;
     let date: number | null = null;
+    let cut = 0; // tuple[2] is text.slice(cut) when tuple[0] is ''
     if (time !== undefined) { tuple = ['', '', text]; date = time / 1000; }
     else {
-      const f = this.#dates.find(text, nowMs);
-      if (f) {
-        tuple = [text.slice(0, f.start), text.slice(f.start, f.end), text.slice(f.end)];
-        if (!f.empty) { if (f.time !== null) { date = f.time; this.#lastDate = date; this.#lastDateText = tuple[1]; } }
-        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; date = this.#lastDate; }
+      const d = this.#dates;
+      if (d.locate(text, nowMs)) {
+        const s = d.start; const e = d.end;
+        tuple = s === 0 && withNl !== null && this.filter.maxlines <= 1 ? null : [s === 0 ? '' : text.slice(0, s), text.slice(s, e), text.slice(e)];
+        cut = e;
+        if (!d.empty) { if (d.time !== null) { date = d.time; this.#lastDate = date; this.#lastDateSrc = text; this.#lastDateS = s; this.#lastDateE = e; } }
+        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText(), text]; cut = 0; date = this.#lastDate; }
         else date = nowMs / 1000;
       } else tuple = ['', '', text];
       if (date === null) {
-        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText, text]; date = this.#lastDate; }
+        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText(), text]; cut = 0; date = this.#lastDate; }
         else if (this.#opts.noDate === 'now') date = (line.at ?? nowMs) / 1000;
       }
     }
-    return this.#find(tuple, date, line, nowMs);
+    // tuple[2] + "\n" as a slice of the text that came with its newline (same characters, no copy).
+    const bufHint = withNl !== null && (tuple === null || tuple[0] === '') ? (cut === 0 ? withNl : withNl.slice(cut)) : null;
+    return this.#find(tuple, text, cut, date, line, nowMs, bufHint, withNl !== null ? text : line.text);
   }
+
+  #lastDateText(): string { return this.#lastDateSrc.slice(this.#lastDateS, this.#lastDateE); }
 
   #ignored(buf: string): boolean {
     for (const r of this.filter.ignoreregex) { r.re.lastIndex = 0; if (r.re.test(buf)) return true; }
     return false;
   }
 
-  #find(tuple: Tuple, date: number | null, line: LogLine, nowMs: number): MatchResult {
+  // tuple null: single-line filter, the line's text after its date is text.slice(cut), bufHint that plus "\n".
+  #find(tuple: Tuple | null, text: string, cut: number, date: number | null, line: LogLine, nowMs: number, bufHint: string | null, lineText: string): MatchResult {
     const f = this.filter;
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
-    let org: Tuple[];
+    // A single-line filter keeps no buffer between lines: its buffer is this line (or, after the prefregex, its
+    // content) until a hit empties it, which ends the line's matching unless checkAll (which leaves it as is).
+    let org: Tuple[] = NONE;
     const seq = ++this.#seq;
     const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
-    if (multi) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
-    else { org = [tuple]; this.#buffer = org; }
-    let buf: string | null = joinBuf(org);
+    if (multi && tuple) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
+    const lineBuf = multi ? joinBuf(org) : bufHint ?? (tuple ? `${tuple[0]}${tuple[2]}\n` : `${text.slice(cut)}\n`);
+    let buf: string | null = lineBuf;
     const timeMs = date === null ? null : date * 1000;
-    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return { ...EMPTY, time: timeMs, ignored: true };
+    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return this.#miss(timeMs, true);
     let pre: Record<string, string> | null = null;
     let preMatch: RegExpExecArray | null = null;
     let contentOnly: string | null = null;
+    let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", made once
     if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
-      if (!m) return timeMs === null ? EMPTY : { ...EMPTY, time: timeMs };
+      if (!m) return this.#miss(timeMs, false);
       preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
-      if (content) { this.#buffer = [['', '', content]]; buf = null; contentOnly = content; }
+      if (content) { if (multi) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; } buf = null; contentOnly = content; }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
-    const head = multi ? null : contentOnly ?? tuple[0] + tuple[2];
-    const hits: Hit[] = [];
+    const head = multi ? null : contentOnly ?? (tuple ? tuple[0] + tuple[2] : text.slice(cut));
+    let hits: Hit[] | null = null; // made at the first hit
     let ignored = false;
-    const cands = head === null ? null : f.dispatch.get(head[0] ?? '') ?? f.wild;
+    const cands = head === null ? null : this.#candidates(head);
     const count = cands ? cands.length : f.failregex.length;
     for (let c = 0; c < count; c++) {
       const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
-      if (buf === null) buf = joinBuf(this.#buffer);
+      if (buf === null) {
+        if (!multi) buf = contentOnly === null ? lineBuf : contentBuf ??= `${contentOnly}\n`;
+        else if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple) buf = contentBuf ??= joinBuf(this.#buffer);
+        else buf = joinBuf(this.#buffer);
+      }
       const m = r.re.exec(buf);
       if (!m) continue;
-      if (preMatch && !pre && f.prefregex) { pre = groupsOf(f.prefregex, preMatch); delete pre.content; }
+      if (preMatch && !pre && f.prefregex) pre = groupsOf(f.prefregex, preMatch, 'content');
       let fail: FailData = groupsOf(r, m);
-      const split = splitMatched(buf, m, org);
-      if (multi && r.names.has('skiplines0')) putBackSkipped(split, fail);
-      if (f.ignoreregex.length && this.#ignored(multi ? joinBuf(split.matched) : buf)) {
+      const split = multi ? splitMatched(buf, m, org) : null; // single line: all of it matched, nothing left
+      if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);
+      if (f.ignoreregex.length && this.#ignored(split ? joinBuf(split.matched) : buf)) {
         ignored = true;
-        if (!checkAll || multi) this.#buffer = split.unmatched;
+        if (split) this.#buffer = split.unmatched;
         buf = null;
         if (!checkAll) break;
         continue;
       }
-      if (!checkAll || multi) { this.#buffer = split.unmatched; buf = null; }
+      if (split) { this.#buffer = split.unmatched; buf = null; }
       if (pre) { for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k]; }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = mergeFailure(this.#mlfid, mlfid, fail, nowMs);
-        if (fail.nofail && !checkAll) { hits.push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
+        if (fail.nofail && !checkAll) { (hits ??= []).push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
       }
       const g = fail as Record<string, unknown>;
       let fid = g.fid as string | undefined;
@@ -201,7 +239,7 @@ export class Matcher {
         ip = g.dns as string | undefined;
         if (ip !== undefined && this.#opts.resolveHost && !parseAddr(ip)) {
           const addrs = this.#opts.resolveHost(ip);
-          for (const a of addrs) hits.push(this.#hit(i, a.text, a, undefined, timeMs, fail, Boolean(g.nofail)));
+          for (const a of addrs) (hits ??= []).push(this.#hit(i, a.text, a, undefined, timeMs, fail, Boolean(g.nofail)));
           if (!checkAll) break;
           continue;
         }
@@ -212,15 +250,21 @@ export class Matcher {
       else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
       else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
       const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
-      if (multi && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
-      hits.push(hit);
+      if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
+      (hits ??= []).push(hit);
       if (!checkAll) break;
     }
+    if (hits === null || hits.length === 0) return this.#miss(timeMs, ignored);
     const failures: Failure[] = [];
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
       if (h.id === null || h.time === null) continue;
-      failures.push({ id: h.id, addr: h.addr, ...(h.cidr !== undefined ? { cidr: h.cidr } : {}), time: h.time, filter: f.name, source: line.source, lines: h.lines ?? [line.text], groups: h.groups, ...(h.groups.user ? { user: h.groups.user } : {}) });
+      const lines = h.lines ?? [lineText];
+      const fo: Failure = h.cidr === undefined
+        ? { id: h.id, addr: h.addr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups }
+        : { id: h.id, addr: h.addr, cidr: h.cidr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups };
+      if (h.groups.user) fo.user = h.groups.user;
+      failures.push(fo);
     }
     if (before && hits.some((h) => !h.nofail)) {
       const still = new Set(this.#buffer);
@@ -230,9 +274,35 @@ export class Matcher {
     return { failures, hits, time: timeMs, ignored };
   }
 
+  // Failregexes worth trying on a text (in order): by its first character (the filter's dispatch table), narrowed
+  // by its second for ASCII texts (table made as texts come) — the literal prefixes are still checked one by one.
+  #candidates(head: string): number[] {
+    const f = this.filter;
+    const c0 = head.charCodeAt(0);
+    if (!(c0 < 128)) return f.dispatch.get(head[0] ?? '') ?? f.wild;
+    const base = this.#ascii[c0] ?? f.wild;
+    const c1 = head.charCodeAt(1);
+    if (!(c1 < 128) || base.length === 0) return base;
+    const key = c0 * 128 + c1;
+    let two = this.#two[key];
+    if (two === undefined) {
+      two = base.filter((i) => { const ps = (f.failregex[i] as CompiledRegex).prefixes; return ps === null || ps.some((p) => p.length < 2 || p.charCodeAt(1) === c1); });
+      this.#two[key] = two;
+    }
+    return two;
+  }
+
+  // A result without hits, shared (frozen) by consecutive lines with the same time.
+  #miss(time: number | null, ignored: boolean): MatchResult {
+    if (time === null && !ignored) return EMPTY;
+    const last = this.#lastMiss;
+    if (last.time === time && last.ignored === ignored) return last;
+    return (this.#lastMiss = Object.freeze({ failures: NONE, hits: NONE, time, ignored }) as MatchResult);
+  }
+
   #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
     const groups: Record<string, string> = {};
     for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
-    return { regex, id, addr, ...(cidr !== undefined ? { cidr } : {}), time, groups, nofail };
+    return cidr === undefined ? { regex, id, addr, time, groups, nofail } : { regex, id, addr, cidr, time, groups, nofail };
   }
 }

@@ -40,7 +40,7 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
     if (prev.nofail !== undefined) { delete prev.nofail; nf |= 4; }
     if (prev.mlfgained !== undefined) { delete prev.mlfgained; nf |= 4; }
     if (nf & 8) delete prev.mlfpending;
-    for (const [k, v] of Object.entries(fail)) if (v !== undefined && v !== null) prev[k] = v;
+    for (const k in fail) { const v = fail[k]; if (v !== undefined && v !== null) prev[k] = v; }
     fail = prev;
     if (nf & 2) cache.delete(mlfid);
   } else if (!(nf & 2)) {

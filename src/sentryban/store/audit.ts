@@ -3,7 +3,7 @@ import { formatDurationSec } from '../../core/duration.js';
 import type { Decision } from '../types.js';
 
 // One audit row per decision: time, jail, target, kind and the reason in words (plus data for machines).
-export type AuditKind = 'found' | 'ignored' | 'ban' | 'unban' | 'action-failed' | 'restored';
+export type AuditKind = 'found' | 'ignored' | 'ban' | 'unban' | 'action-failed' | 'action-repaired' | 'restored';
 export type AuditRow = { at: Instant; jail: string; target: string | null; kind: AuditKind; detail: string; data: string | null };
 
 export const auditRowOf = (at: Instant, d: Decision): AuditRow => {

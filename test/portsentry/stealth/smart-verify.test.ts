@@ -60,4 +60,18 @@ describe('SmartVerifier', () => {
     await flush();
     expect(v.pending).toBe(0);
   });
+
+  it('keeps one cached answer per port, however many packets', async () => {
+    const clock = new ManualClock(0);
+    const { test, calls } = controlled(new Set());
+    const out: number[] = [];
+    const v = new SmartVerifier<number>({ test, clock }, (x) => out.push(x));
+    for (let i = 0; i < 3000; i++) v.push(i, 'tcp', 4, 1000 + (i % 3));
+    expect(calls.length).toBe(3);
+    for (const c of calls) c.release();
+    await flush();
+    expect(out.length).toBe(3000);
+    expect(v.cached).toBe(3);
+    expect(v.pending).toBe(0);
+  });
 });

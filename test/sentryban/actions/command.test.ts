@@ -63,6 +63,7 @@ describe('command actions run for real (files, no root)', () => {
       expect(await b.unban(bans[0]!)).toEqual({ ok: true });
       expect(readdirSync(dir)).toEqual(['sshd 2001:db8::1']);
       rmSync(dir, { recursive: true });
+      expect(await b.check(bans)).toMatchObject({ ok: true, repaired: expect.stringContaining('start re-run with 2 ban(s)') });
       expect(await b.check(bans)).toEqual({ ok: true });
       expect(readdirSync(dir).sort()).toEqual(['sshd 192.0.2.1', 'sshd 2001:db8::1']);
       expect(await b.stop()).toEqual({ ok: true });

@@ -40,7 +40,7 @@ describe('control socket', () => {
   });
   it('speaks versioned JSON and refuses what it does not know', async () => {
     expect(JSON.parse(await raw('{"version":2,"verb":"status"}'))).toEqual({ version: 1, ok: false, error: 'unsupported protocol version 2 (this daemon speaks 1)' });
-    expect(JSON.parse(await raw('{"version":1,"verb":"reload"}')).error).toBe('unknown verb "reload" (known: status, ban, unban, list, audit, test)');
+    expect(JSON.parse(await raw('{"version":1,"verb":"reload"}')).error).toBe('unknown verb "reload" (known: status, ban, unban, list, audit, test, check)');
     expect(JSON.parse(await raw('not json')).error).toBe('not JSON');
   });
   it('ban, list, unban, audit, status, test through the client', async () => {
@@ -48,7 +48,7 @@ describe('control socket', () => {
     expect((await cli('ban', 'nojail', '192.0.2.1')).stderr).toContain('no jail "nojail"');
     expect((await cli('ban', 'app', 'not-an-ip')).stderr).toContain('"not-an-ip" is not an address or CIDR');
     const list = await cli('list');
-    expect(list.stdout).toMatch(/^app\t198\.51\.100\.0\/24\t\d{4}-.*\t1h$/);
+    expect(list.stdout).toMatch(/^app\t198\.51\.100\.0\/24\t\d{4}-.*\t1h\tapplied$/);
     expect(JSON.parse((await cli('unban', '198.51.100.0/24')).stdout)).toEqual({ unbanned: 1 });
     expect((await cli('list')).stdout).toBe('');
     const audit = (await cli('audit', '--jail', 'app')).stdout.split('\n').filter(Boolean);
@@ -60,7 +60,7 @@ describe('control socket', () => {
     expect(test).toMatchObject({ match: true, id: '203.0.113.1', decisions: ['found', 'ban'] });
     const status = JSON.parse((await cli('status', '--json')).stdout);
     expect(status.memory.rssMiB).toBeGreaterThan(0);
-    expect(status.jails).toEqual([{ jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0 }]);
+    expect(status.jails).toEqual([{ jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0, notApplied: 0 }]);
   });
   it('ignorecommand runs as an argv (exit 0 ignores, 1 does not)', async () => {
     const now = new Date().toISOString();

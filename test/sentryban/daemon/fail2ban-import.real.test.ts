@@ -56,15 +56,28 @@ describe('--fail2ban-config', () => {
     expect(refused.ok).toBe(false);
     expect(refused.ok ? '' : refused.errors.map(formatDiagnostic).join('\n')).toMatch(/jail\.local:\d+: sshd\.failregex: a jail-level failregex that extends/);
   });
+  it('imports a journal jail: backend systemd[...], the stock journalmatch, logtype journal, usedns from jail.conf', async () => {
+    jailLocal(['[sshd]', 'enabled = true', `backend = systemd[journalpath=${dir}]`, ''].join('\n'));
+    const r = await loadConfig(join(dir, 'ours'), { fail2banConfig: join(dir, 'fail2ban'), fail2banDir: join(dir, 'fail2ban') });
+    if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
+    const j = r.value.jails[0]!;
+    expect(j.spec.backend).toEqual({ kind: 'systemd', options: { directory: dir } });
+    expect(j.spec.logpaths).toEqual([]);
+    expect(j.filter.journalmatch.join(' ')).toContain('_SYSTEMD_UNIT=sshd.service');
+    expect(j.filter.usedns).toBe('warn'); // jail.conf's [DEFAULT] usedns = warn
+    // logtype journal: the line fail2ban builds from an entry (no syslog date), on the entry's own time
+    const m = j.newMatcher(() => Date.now());
+    expect(m.match({ text: 'vm sshd[42]: Failed password for root from 203.0.113.9 port 2222 ssh2', source: 'journal:sshd', entryTime: 1795579519000 }).map((f) => [f.id, f.time])).toEqual([['203.0.113.9', 1795579519000]]);
+  });
   it('refuses by name what it cannot map', async () => {
     jailLocal([
-      '[sshd]', 'enabled = true', 'backend = systemd', '',
+      '[sshd]', 'enabled = true', 'backend = systemd[journalflags=2]', '',
       '[recidive]', 'enabled = true', `logpath = ${dir}/auth.log`, 'action = %(action_mwl)s', '',
     ].join('\n'));
     const r = await loadConfig(join(dir, 'ours'), { fail2banConfig: join(dir, 'fail2ban'), fail2banDir: join(dir, 'fail2ban') });
     expect(r.ok).toBe(false);
     const text = r.ok ? '' : r.errors.map(formatDiagnostic).join('\n');
-    expect(text).toContain('sshd.backend: backend "systemd" (the journal) is not supported by the import');
+    expect(text).toContain('sshd.backend: journalflags 2: only LOCAL_ONLY (1), SYSTEM (4) and CURRENT_USER (8) map to journalctl options');
     expect(text).toMatch(/recidive\.action: fail2ban action "sendmail-whois-lines" has no sentryban backend/);
   });
 });

@@ -13,7 +13,9 @@ export type Running = { proc: ResultPromise; pid: number; output: () => string }
 
 export const writeConfig = (dir: string, jails: Record<string, string>, main = ''): void => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
-  writeFileSync(join(dir, 'sentryban.yaml'), `state: state\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n${main}`);
+  // Test daemons log to their state folder only, never to the machine's syslog, unless a test says otherwise.
+  const log = /^logtarget:/m.test(main) ? '' : 'logtarget: sentryban.log\n';
+  writeFileSync(join(dir, 'sentryban.yaml'), `state: state\n${log}actions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n${main}`);
   for (const [name, text] of Object.entries(jails)) writeFileSync(join(dir, 'jails', `${name}.yaml`), text);
 };
 

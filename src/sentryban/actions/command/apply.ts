@@ -30,7 +30,9 @@ export class CommandBackend implements ActionBackend {
     return this.#serial.run(async () => {
       if (this.#action.commands.check.length === 0) return OK;
       const c = await this.#verb('check');
-      return c.ok ? OK : this.#start(bans);
+      if (c.ok) return OK;
+      const s = await this.#start(bans);
+      return s.ok ? { ok: true, repaired: `check failed (${c.failure.argv.join(' ')}: exit ${String(c.failure.exitCode)}); start re-run with ${bans.length} ban(s)` } : s;
     });
   }
 

@@ -7,7 +7,8 @@ import { OK, failed } from '../runner.js';
 import { Serial } from '../serial.js';
 import { withFileLock } from './lock.js';
 import { parseHostsFile, planLine, renderHostsFile } from './plan.js';
-import { wantedLines } from './check.js';
+import { listed, repairedOutcome } from '../repaired.js';
+import { diffLines, wantedLines } from './check.js';
 
 // hosts.deny (tcp_wrappers): our lines in a marked block per jail, rewritten atomically (temp file, fsync,
 // rename) under a lock file; lines outside the block are never changed.
@@ -24,7 +25,12 @@ export class HostsDenyBackend implements ActionBackend {
   }
 
   start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#edit(() => wantedLines(this.#spec.daemonList, bans)); }
-  check(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#edit(() => wantedLines(this.#spec.daemonList, bans)); }
+  check(bans: readonly Ban[]): Promise<ActionOutcome> {
+    let diff: { missing: string[]; stray: string[] } = { missing: [], stray: [] };
+    const want = wantedLines(this.#spec.daemonList, bans);
+    return this.#edit((cur) => { diff = diffLines(cur, want); return want; })
+      .then((o) => (o.ok ? repairedOutcome([listed('restored', diff.missing), listed('removed stray', diff.stray)]) : o));
+  }
   flush(): Promise<ActionOutcome> { return this.#edit(() => []); }
   stop(): Promise<ActionOutcome> { return this.#edit(() => []); }
 

@@ -7,6 +7,7 @@ import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, ty
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';
 import { kernelTimeout, planSetRules, planSwapRestore, setName } from './plan.js';
+import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -46,18 +47,20 @@ export class IpsetBackend implements ActionBackend {
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
-      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans); // a swap-in restore costs less than a diff
+      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans); // a swap-in restore costs less than a diff; blind, so no repair claimed
       const saved = await this.#save();
       if (!(saved instanceof Map)) return saved;
-      if (saved.size !== SET_KEYS.length) return this.#restore(bans);
+      if (saved.size !== SET_KEYS.length) return withRepair(await this.#restore(bans), `sets ${this.#spec.set}-* were missing; rebuilt`);
       for (const f of FAMILIES) {
         const st = await this.#iptState(f);
         if (!('hookLines' in st)) return st;
-        if (st.hookLines.length !== planSetRules(this.#spec, f).length) return this.#restore(bans);
+        if (st.hookLines.length !== planSetRules(this.#spec, f).length) return withRepair(await this.#restore(bans), `rules matching ${this.#spec.set}-* were missing; rebuilt`);
       }
       const lines = planIpsetRepair(saved, wantedElements(bans, this.#clock.now()), (k) => setName(this.#spec.set, k));
       if (lines.length === 0) return OK;
-      return (await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: `${lines.join('\n')}\n` })).outcome;
+      const o = (await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: `${lines.join('\n')}\n` })).outcome;
+      const elems = (verb: string): string[] => lines.filter((l) => l.startsWith(`${verb} `)).map((l) => l.split(' ')[2] ?? '');
+      return o.ok ? repairedOutcome([listed('restored or refreshed', elems('add')), listed('removed stray', elems('del'))]) : o;
     });
   }
 

@@ -3,6 +3,7 @@ import type { IptablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../serial.js';
 import { TOOL, planHookRules, planRestoreText, planSourceRule, type Family, type RestorePlan } from './plan.js';
+import { listed, repairedOutcome } from '../repaired.js';
 import { parseSave, sameSources, type SavedState } from './check.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -40,7 +41,16 @@ export class IptablesBackend implements ActionBackend {
       const want = sourcesOf(bans, f);
       const hooksOk = st.hookLines.length === this.#hookRules().length;
       if (st.chainExists && hooksOk && sameSources(st.sources, want)) return OK;
-      return this.#restore(f, this.#fullPlan(f, st, want));
+      const have = new Set(st.sources);
+      const wanted = new Set(want);
+      const what = !st.chainExists ? [`chain ${this.#spec.chain} was gone; rebuilt`] : [
+        hooksOk ? null : `hook rules of ${this.#spec.chain} repaired`,
+        listed('restored', want.filter((s) => !have.has(s))),
+        listed('removed stray', st.sources.filter((s) => !wanted.has(s))),
+        new Set(st.sources).size !== st.sources.length ? 'removed duplicates' : null,
+      ];
+      const o = await this.#restore(f, this.#fullPlan(f, st, want));
+      return o.ok ? repairedOutcome([`${TOOL[f].cmd}: ${what.filter(Boolean).join(', ')}`]) : o;
     });
   }
 
@@ -103,6 +113,7 @@ export class IptablesBackend implements ActionBackend {
       for (const f of FAMILIES) {
         const o = await op(f).catch((e: unknown) => failed(this.name, [TOOL[f].cmd], null, String(e)));
         if (first.ok && !o.ok) first = o;
+        else if (first.ok && o.ok && o.repaired) first = { ok: true, repaired: first.repaired ? `${first.repaired}; ${o.repaired}` : o.repaired };
       }
       return first;
     });

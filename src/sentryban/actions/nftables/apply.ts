@@ -5,6 +5,7 @@ import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../serial.js';
 import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
 import { planBan, planFlush, planRepair, planRestore, planStop, planUnban } from './plan.js';
+import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { diffElements, needsRebuild, parseNftState } from './check.js';
 
 const NFT_BATCH = ['nft', '-f', '-'];
@@ -44,19 +45,29 @@ export class NftablesBackend implements ActionBackend {
   // Rebuild when the structure is damaged; otherwise add missing elements and drop strays in one transaction.
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
+      // Above this, listing costs more than rebuilding: the rebuild is blind, so it claims no repair.
       if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans);
       const argv = ['nft', '-j', 'list', 'table', 'inet', this.#spec.table];
       const { result } = await runChecked(this.#run, this.name, argv);
       if (result.exitCode !== 0) {
         if (result.exitCode === null || result.timedOut) return failed(this.name, argv, result.exitCode, result.stderr);
-        return this.#restore(bans); // table gone
+        return withRepair(await this.#restore(bans), `table ${this.#spec.table} was gone; rebuilt`); // table gone
       }
       let state;
       try { state = parseNftState(result.stdout); } catch (e) { return failed(this.name, argv, 0, `unreadable nft JSON: ${String(e)}`); }
-      if (needsRebuild(state)) return this.#restore(bans);
+      if (needsRebuild(state)) return withRepair(await this.#restore(bans), `table ${this.#spec.table} was damaged; rebuilt`);
       const d = diffElements(state, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT));
       const text = planRepair(this.#spec.table, d.add, d.remove);
-      return text ? this.#send(text) : OK;
+      if (!text) return OK;
+      const added = new Set(d.add.map((w) => w.elem));
+      const removed = new Set(d.remove.map((r) => r.elem));
+      const o = await this.#send(text);
+      const r = repairedOutcome([
+        listed('restored', [...added].filter((e) => !removed.has(e))),
+        listed('refreshed the timeout of', [...added].filter((e) => removed.has(e))),
+        listed('removed stray', [...removed].filter((e) => !added.has(e))),
+      ]);
+      return o.ok ? r : o;
     });
   }
 

@@ -3,6 +3,7 @@ import type { RouteSpec } from '../spec.js';
 import { OK, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../serial.js';
 import { planBanArgv, planFlushArgv, planUnbanArgv } from './plan.js';
+import { listed, repairedOutcome } from '../repaired.js';
 import { parseRoutes, planRouteRepair } from './check.js';
 
 const FAMILIES = ['-4', '-6'] as const;
@@ -21,10 +22,11 @@ export class RouteBackend implements ActionBackend {
   }
 
   // Start and check are the same: list ours, add what is missing, delete strays (no moment without the routes).
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.check(bans); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.check(bans).then((o) => (o.ok ? OK : o)); }
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
+      const fixed: string[] = [];
       for (const fam of FAMILIES) {
         const list = await runChecked(this.#run, this.name, ['ip', fam, '-j', 'route', 'show', 'proto', String(this.#spec.proto)]);
         if (!list.outcome.ok) return list.outcome;
@@ -35,8 +37,10 @@ export class RouteBackend implements ActionBackend {
         if (lines.length === 0) continue;
         const r = await runChecked(this.#run, this.name, ['ip', fam, '-force', '-batch', '-'], { input: `${lines.join('\n')}\n` });
         if (!r.outcome.ok) return r.outcome;
+        fixed.push(...lines);
       }
-      return OK;
+      const targets = (verb: string): string[] => fixed.filter((l) => l.startsWith(`route ${verb} `)).map((l) => l.split(' ')[3] ?? '');
+      return repairedOutcome([listed('restored', targets('replace')), listed('removed stray', targets('del'))]);
     });
   }
 

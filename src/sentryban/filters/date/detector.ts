@@ -42,18 +42,39 @@ const foldGroups = (m: RegExpExecArray, t: DateTemplate): Record<string, string 
   return out;
 };
 
+// line.startsWith(s, at), compared from the end (dates differ in their last digits first); V8's startsWith with
+// a position is much slower on sliced strings.
+const sameAt = (line: string, at: number, s: string): boolean => {
+  for (let i = s.length - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
+};
+
+// A one-character string (or '') as a number: its UTF-16 code, -1 for ''.
+const codeAt = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
+const isAlnumCode = (c: number): boolean => c >= 0 && (c < 128 ? (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) : isAlnum(String.fromCharCode(c)));
+
 // fail2ban's DateDetector: the template that matched last is tried first (at the same place), then the list,
 // preferring line-anchored templates and the leftmost date; templates that hit move toward the front.
+// The hot path allocates nothing but the regex match: last positions are kept as numbers (characters as codes).
 export class DateDetector {
   #slots: Slot[];
-  #lastPos: [number, string, string] = [1, '', ''];
-  #lastEnd: [number, string, string] = [BIG, '', ''];
+  // fail2ban's __lastPos (distance, char before, first char) and __lastEndPos (end, last char, char after).
+  #posD = 1; #posPrev = -1; #posFirst = -1;
+  #endE = BIG; #endLast = -1; #endNext = -1;
   #lastIdx = BIG;
   #firstUnused = 0;
   #tz: TimeZone;
   #cacheTpl: DateTemplate | null = null;
   #cacheText = '';
   #cacheTime: number | null = null;
+  #m: RegExpExecArray | null = null;
+  #i = 0;
+  #to = 0;
+  // The last locate(): where the date is and its time in epoch seconds (null when it has none).
+  start = 0;
+  end = 0;
+  time: number | null = null;
+  empty = false;
 
   constructor(templates: readonly DateTemplate[], tz: TimeZone) {
     this.#slots = templates.map((t) => ({ t, hits: 0, lastUsed: 0, distance: BIG }));
@@ -64,55 +85,60 @@ export class DateDetector {
 
   #weight(s: Slot): number { return (s.hits * s.t.weight) / Math.max(1, s.distance); }
 
-  #matchTime(line: string, nowSec: number): [RegExpExecArray, number] | null {
+  // Sets #m and #i (the match and its template's slot); false when no template matches.
+  #matchTime(line: string, nowSec: number): boolean {
     const slots = this.#slots;
     let match: RegExpExecArray | null = null;
-    let found: [RegExpExecArray | null, number, number, number] = [null, BIG, BIG, -1];
+    let found: RegExpExecArray | null = null; let foundDist = BIG; let foundIdx = -1; let foundTo = line.length;
+    let to = line.length; // the match was searched in line.slice(0, to)
     let ignoreBySearch = BIG;
     let i = this.#lastIdx;
     if (i < slots.length) {
       const t = (slots[i] as Slot).t;
-      if (t.lineBegin) { match = exec(t.re, line); ignoreBySearch = i; }
+      if (t.lineBegin) { match = exec(t.fast ?? t.re, line); ignoreBySearch = i; }
       else {
-        const [d, dPrev, dFirst] = this.#lastPos; const [e, eLast, eNext] = this.#lastEnd;
-        const okBeg = line.slice(Math.max(0, d - 1), d) === dPrev && d > 0 || (d === 0 && dPrev === '') || (line.slice(d, d + 1) === dFirst && !isAlnum(dFirst));
-        const okEnd = line.slice(e, e + 1) === eNext || (line.slice(e - 1, e) === eLast && !isAlnum(eLast));
-        if (okBeg && okEnd) match = exec(t.re, line, d, Math.min(e, line.length));
-        else { match = exec(t.re, line); ignoreBySearch = i; }
+        const d = this.#posD; const dPrev = this.#posPrev; const dFirst = this.#posFirst;
+        const e = this.#endE; const eLast = this.#endLast; const eNext = this.#endNext;
+        const okBeg = (d > 0 && codeAt(line, d - 1) === dPrev) || (d === 0 && dPrev === -1) || (codeAt(line, d) === dFirst && !isAlnumCode(dFirst));
+        const okEnd = codeAt(line, e) === eNext || (codeAt(line, e - 1) === eLast && !isAlnumCode(eLast));
+        if (okBeg && okEnd) { to = Math.min(e, line.length); match = exec(t.fast ?? t.re, line, d, to); }
+        else { match = exec(t.fast ?? t.re, line); ignoreBySearch = i; }
       }
       if (match) {
-        const [ds, de] = [match.index, match.index + match[0].length];
-        if (!(slots.length === 1 || t.lineBegin || (ds === this.#lastPos[0] && de === this.#lastEnd[0]))) { found = [match, ds, de, i]; match = null; }
+        const ds = match.index; const de = match.index + match[0].length;
+        if (!(slots.length === 1 || t.lineBegin || (ds === this.#posD && de === this.#endE))) { found = match; foundDist = ds; foundIdx = i; foundTo = to; match = null; }
       }
     }
     if (!match) {
+      to = line.length;
       for (i = 0; i < slots.length; i++) {
         if (i === ignoreBySearch) continue;
         const s = slots[i] as Slot;
-        match = exec(s.t.re, line);
+        match = exec(s.t.fast ?? s.t.re, line);
         if (!match) continue;
         const distance = match.index;
         if (i + 1 >= slots.length || s.t.lineBegin) break;
         if (distance === 0 && s.hits && !(slots[i + 1] as Slot).hits) break;
-        if (distance > s.distance || distance > this.#lastPos[0]) {
-          if (distance < found[1]) found = [match, distance, match.index + match[0].length, i];
+        if (distance > s.distance || distance > this.#posD) {
+          if (distance < foundDist) { found = match; foundDist = distance; foundIdx = i; foundTo = to; }
           match = null;
           continue;
         }
         break;
       }
-      if (!match && found[0]) { match = found[0]; i = found[3]; }
+      if (!match && found) { match = found; i = foundIdx; to = foundTo; }
     }
-    if (!match) return null;
+    if (!match) return false;
     const slot = slots[i] as Slot;
     const distance = match.index; const endpos = match.index + match[0].length;
     slot.hits++; slot.lastUsed = nowSec; slot.distance = distance;
     if (this.#firstUnused === i) this.#firstUnused++;
-    this.#lastPos = [distance, line.slice(Math.max(0, distance - 1), distance), line[distance] ?? ''];
-    this.#lastEnd = [endpos, line[endpos - 1] ?? '', line.slice(endpos, endpos + 1)];
+    this.#posD = distance; this.#posPrev = distance > 0 ? codeAt(line, distance - 1) : -1; this.#posFirst = codeAt(line, distance);
+    this.#endE = endpos; this.#endLast = codeAt(line, endpos - 1); this.#endNext = codeAt(line, endpos);
     if (i && i !== this.#lastIdx) i = this.#reorder(i);
     this.#lastIdx = i;
-    return [match, i];
+    this.#m = match; this.#i = i; this.#to = to;
+    return true;
   }
 
   #reorder(num: number): number {
@@ -133,18 +159,25 @@ export class DateDetector {
     return pos;
   }
 
-  // Finds the date in a line: where its text is (to cut it out) and its time in epoch seconds.
-  find(line: string, nowMs: number): DateFound | null {
-    const r = this.#matchTime(line, nowMs / 1000);
-    if (!r) return null;
-    const [m, i] = r;
-    const tpl = (this.#slots[i] as Slot).t;
-    const [start, end] = dateSpan(m, tpl);
-    if (start === end) return { start, end, time: null, empty: true };
-    const t = (this.#slots[i] as Slot).t;
+  // Finds the date in a line: sets start/end (the date text, to cut it out), time (epoch seconds) and empty.
+  locate(line: string, nowMs: number): boolean {
+    if (!this.#matchTime(line, nowMs / 1000)) return false;
+    let m = this.#m as RegExpExecArray;
+    const t = (this.#slots[this.#i] as Slot).t;
+    let start: number; let end: number;
+    if (t.fast) { start = m.index + (m[1]?.length ?? 0); end = start + (m[2]?.length ?? 0); }
+    else if (t.byPrefix) {
+      start = m.index + (groupValue(m, t.prefixNums)?.length ?? 0);
+      end = start + (groupValue(m, t.dateNums)?.length ?? 0);
+    } else [start, end] = dateSpan(m, t);
+    this.start = start; this.end = end;
+    if (start === end) { this.time = null; this.empty = true; return true; }
+    this.empty = false;
     // Consecutive lines usually carry the same date text: reuse its conversion (same template, same text).
-    const text = line.slice(start, end);
-    if (t === this.#cacheTpl && text === this.#cacheText) return { start, end, time: this.#cacheTime, empty: false };
+    const ct = this.#cacheText;
+    if (t === this.#cacheTpl && end - start === ct.length && sameAt(line, start, ct)) { this.time = this.#cacheTime; return true; }
+    // The full regex, at the same place, for the date fields (same pattern, so the same match).
+    if (t.fast) m = exec(t.re, line, m.index, this.#to) as RegExpExecArray;
     const g = foldGroups(m, t);
     let time: number | null;
     if (t.kind === 'pattern') time = groupsToEpoch(g, nowMs, this.#tz);
@@ -155,7 +188,12 @@ export class DateDetector {
       if (t.longEpoch && v.length >= 13) n = v.length >= 16 && !v.includes('.') ? n / 1e6 : n / 1e3;
       time = n;
     }
-    this.#cacheTpl = t; this.#cacheText = text; this.#cacheTime = time;
-    return { start, end, time, empty: false };
+    this.#cacheTpl = t; this.#cacheText = line.slice(start, end); this.#cacheTime = time;
+    this.time = time;
+    return true;
+  }
+
+  find(line: string, nowMs: number): DateFound | null {
+    return this.locate(line, nowMs) ? { start: this.start, end: this.end, time: this.time, empty: this.empty } : null;
   }
 }

@@ -1,5 +1,5 @@
 import { translatePyRegex } from '../regex/to-js.js';
-import { numberGroups } from '../regex/numbered.js';
+import { keepGroups, numberGroups } from '../regex/numbered.js';
 import { expandTokens, tokenTable } from './tokens.js';
 
 // One date template: a compiled regex whose first capturing group (renamed __d) is the date text.
@@ -16,6 +16,11 @@ export type DateTemplate = {
   byPrefix: boolean;
   // Group numbers by name (the regex has numbered groups only: no groups object per match).
   groups: Map<string, number[]>;
+  prefixNums: number[]; // group numbers of __p and __d (the hot path skips the Map)
+  dateNums: number[];
+  // byPrefix templates: the same regex capturing only __p (group 1) and __d (group 2), to find where the date
+  // is; the full regex runs only when the date text differs from the last one converted.
+  fast: RegExp | null;
 };
 
 const GLOBAL_FLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
@@ -112,7 +117,10 @@ const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], long
   const num = numberGroups(t.value.source);
   const groups = new Map<string, number[]>();
   for (const [n, nums] of num.index) { const base = n.replace(/__b\d+$/, ''); groups.set(base, [...(groups.get(base) ?? []), ...nums]); }
-  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups };
+  const prefixNums = groups.get('__p') ?? []; const dateNums = groups.get('__d') ?? [];
+  const kept = byPrefix && prefixNums.length === 1 && dateNums.length === 1 ? keepGroups(num.source, new Set([...prefixNums, ...dateNums])) : null;
+  const fast = kept && kept.numbers.get(prefixNums[0] as number) === 1 && kept.numbers.get(dateNums[0] as number) === 2 ? new RegExp(kept.source, `${t.value.flags}g`) : null;
+  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups, prefixNums, dateNums, fast };
 };
 
 const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {

@@ -1,0 +1,168 @@
+import type { Clock, Instant } from '../../core/clock.js';
+import { backoffMs, guarded, type RetryPolicy } from '../actions/retry.js';
+import type { ActionBackend, ActionFailed, ActionOutcome, Ban } from '../types.js';
+import type { AuditRow } from '../store/audit.js';
+
+// Faults: a failed ban, unban or start marks (jail, backend) out of sync. A repair is then scheduled through
+// the clock (1 s, doubling to 60 s, for as long as it keeps failing); the repair is the backend's check against
+// the bans the store has in force for that jail at that moment, so a ban lifted meanwhile is not re-added.
+// Nothing here waits on the manager's queue, and the manager never waits for a retry. While a backend is out
+// of sync, single bans and unbans are not sent to it: the next repair carries them.
+export type Applied = 'applied' | 'pending' | 'failed';
+export type CheckReason = 'retry' | 'periodic' | 'manual';
+export type CheckResult = { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null; failures: number };
+export type BackendHealth = { jail: string; backend: string; inSync: boolean; failures: number; nextRetryAt: Instant | null; lastError: string | null };
+
+export type RepairDeps = {
+  clock: Clock;
+  bansOf: (jail: string) => Ban[]; // the store's bans in force for a jail
+  audit: (row: AuditRow) => void;
+  log: (level: 'ERROR' | 'WARNING' | 'NOTICE', text: string) => void;
+  policy?: RetryPolicy;
+};
+
+export const REPAIR_POLICY: RetryPolicy = { attempts: Infinity, baseMs: 1000, maxMs: 60_000, factor: 2 };
+
+type Slot = {
+  jail: string;
+  be: ActionBackend;
+  failures: number; // consecutive, since the last success
+  whole: boolean; // start or check failed: no ban of the jail is known to be applied
+  marks: Map<string, 'pending' | 'failed'>; // per ban target; absent: applied
+  cancel: (() => void) | null;
+  nextAt: Instant | null;
+  running: Promise<CheckResult> | null;
+  dirty: boolean; // a ban or unban was left to the repair while one was running: its snapshot is stale
+  lastError: string | null;
+};
+
+// A running repair whose snapshot went stale is run again at once, this many times, then left to a new one.
+const MAX_ROUNDS = 4;
+
+export const describeFailure = (f: ActionFailed): string =>
+  `${f.argv.join(' ') || '(no command)'}: ${f.exitCode === null ? 'no exit code' : `exit ${f.exitCode}`}${f.stderr.trim() ? ` ${f.stderr.replace(/\s+/g, ' ').trim().slice(0, 300)}` : ''}`;
+
+export class Repairer {
+  readonly #deps: RepairDeps;
+  readonly #slots: Slot[] = [];
+  #stopped = false;
+  #periodic: (() => void) | null = null;
+
+  constructor(backends: ReadonlyMap<string, readonly ActionBackend[]>, deps: RepairDeps) {
+    this.#deps = deps;
+    for (const [jail, list] of backends) for (const be of list) this.#slots.push({ jail, be, failures: 0, whole: false, marks: new Map(), cancel: null, nextAt: null, running: null, dirty: false, lastError: null });
+  }
+
+  // One action of the manager. Returns once the first attempt is over; retries happen later, on the clock.
+  async act(jail: string, be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | readonly Ban[]): Promise<void> {
+    const s = this.#slotOf(jail, be);
+    if (!s) return;
+    const target = verb === 'start' ? null : (arg as Ban).target.text;
+    if (s.failures > 0 && verb !== 'start') { // out of sync: the scheduled repair applies the store's view
+      if (target !== null) { if (verb === 'ban') s.marks.set(target, 'pending'); else s.marks.delete(target); }
+      s.dirty = true;
+      return;
+    }
+    if (verb === 'ban' && target !== null) s.marks.set(target, 'pending');
+    if (verb === 'start') for (const b of arg as readonly Ban[]) s.marks.set(b.target.text, 'pending');
+    const r = await guarded(() => (verb === 'start' ? be.start(arg as readonly Ban[]) : be[verb](arg as Ban)), be.name);
+    if (verb === 'start') for (const b of arg as readonly Ban[]) s.marks.delete(b.target.text);
+    if (r.ok) { if (target !== null) s.marks.delete(target); return; }
+    if (verb === 'start') s.whole = true;
+    else if (target !== null) { if (verb === 'ban') s.marks.set(target, 'failed'); else s.marks.delete(target); }
+    this.#failed(s, verb, target, r.failure);
+  }
+
+  // Run each backend's check (of one jail, or all) now; the result says what was repaired or what failed.
+  check(jail: string | null, reason: CheckReason = 'manual'): Promise<CheckResult[]> {
+    return Promise.all(this.#slots.filter((s) => jail === null || s.jail === jail).map((s) => this.#repair(s, reason)));
+  }
+
+  // Every `intervalSec` (0: never), a check of every backend against the store.
+  startPeriodic(intervalSec: number): void {
+    if (intervalSec <= 0 || this.#stopped) return;
+    const arm = (): void => {
+      this.#periodic = this.#deps.clock.at(this.#deps.clock.now() + intervalSec * 1000, () => {
+        this.#periodic = null;
+        void this.check(null, 'periodic').finally(() => { if (!this.#stopped) arm(); });
+      });
+    };
+    arm();
+  }
+
+  // Per backend: is this ban applied? A backend that failed as a whole reports every ban of its jail failed.
+  stateOf(jail: string, target: string): Record<string, Applied> {
+    const out: Record<string, Applied> = {};
+    for (const s of this.#slots) if (s.jail === jail) out[s.be.name] = s.marks.get(target) ?? (s.whole ? 'failed' : 'applied');
+    return out;
+  }
+
+  health(): BackendHealth[] {
+    return this.#slots.map((s) => ({ jail: s.jail, backend: s.be.name, inSync: s.failures === 0 && !s.whole, failures: s.failures, nextRetryAt: s.nextAt, lastError: s.lastError }));
+  }
+
+  // No new retries; running ones finish.
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#periodic?.();
+    for (const s of this.#slots) { s.cancel?.(); s.cancel = null; s.nextAt = null; }
+    await Promise.all(this.#slots.map((s) => s.running));
+  }
+
+  #slotOf(jail: string, be: ActionBackend): Slot | undefined { return this.#slots.find((s) => s.jail === jail && s.be === be); }
+
+  #failed(s: Slot, verb: string, target: string | null, f: ActionFailed): void {
+    s.failures++;
+    s.lastError = describeFailure(f);
+    if (s.cancel === null && !this.#stopped) {
+      const delay = backoffMs(this.#deps.policy ?? REPAIR_POLICY, s.failures + 1);
+      s.nextAt = this.#deps.clock.now() + delay;
+      s.cancel = this.#deps.clock.at(s.nextAt, () => { s.cancel = null; s.nextAt = null; void this.#repair(s, 'retry'); });
+    }
+    const next = s.nextAt === null ? 'no retry (stopping)' : `next retry in ${Math.max(0, Math.round((s.nextAt - this.#deps.clock.now()) / 1000))}s at ${new Date(s.nextAt).toISOString()}`;
+    const detail = `${s.be.name} ${verb} failed (attempt ${s.failures}; ${next}): ${s.lastError}`;
+    this.#deps.audit({ at: this.#deps.clock.now(), jail: s.jail, target, kind: 'action-failed', detail, data: JSON.stringify({ ...f, verb, attempt: s.failures, nextRetryAt: s.nextAt }) });
+    this.#deps.log('ERROR', `[${s.jail}] ${detail}`);
+  }
+
+  #repair(s: Slot, reason: CheckReason): Promise<CheckResult> {
+    if (s.running) return s.running;
+    s.cancel?.();
+    s.cancel = null;
+    s.nextAt = null;
+    const run = async (): Promise<CheckResult> => {
+      let bans: Ban[] = [];
+      let r: ActionOutcome = { ok: true };
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        s.dirty = false;
+        bans = this.#deps.bansOf(s.jail);
+        r = await guarded(() => s.be.check(bans), s.be.name);
+        if (!r.ok || !s.dirty) break;
+      }
+      if (!r.ok) {
+        s.whole = true;
+        s.running = null;
+        this.#failed(s, `check (${reason})`, null, r.failure);
+        return { jail: s.jail, backend: s.be.name, ok: false, repaired: null, error: describeFailure(r.failure), failures: s.failures };
+      }
+      const before = s.failures;
+      s.failures = 0;
+      s.whole = false;
+      s.lastError = null;
+      for (const b of bans) s.marks.delete(b.target.text);
+      if (s.dirty && !this.#stopped && s.cancel === null) { // still changing under it: once more, soon
+        s.nextAt = this.#deps.clock.now() + (this.#deps.policy ?? REPAIR_POLICY).baseMs;
+        s.cancel = this.#deps.clock.at(s.nextAt, () => { s.cancel = null; s.nextAt = null; void this.#repair(s, 'retry'); });
+      }
+      const repaired = r.repaired ?? null;
+      if (before > 0 || repaired !== null) {
+        const detail = `${s.be.name} check (${reason})${before > 0 ? ` back in sync after ${before} failure(s)` : ''}${repaired ? `; repaired: ${repaired}` : ''}`;
+        this.#deps.audit({ at: this.#deps.clock.now(), jail: s.jail, target: null, kind: 'action-repaired', detail, data: JSON.stringify({ reason, failures: before, repaired, bans: bans.length }) });
+        this.#deps.log(repaired !== null && before === 0 ? 'WARNING' : 'NOTICE', `[${s.jail}] ${detail}`);
+      }
+      return { jail: s.jail, backend: s.be.name, ok: true, repaired, error: null, failures: 0 };
+    };
+    s.running = run().finally(() => { s.running = null; });
+    return s.running;
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect } from '@jest/globals';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { itReal } from '../../helpers/real.js';
+import { loadFilter } from '../../../src/sentryban/filters/load.js';
+import { Matcher, type MatchResult } from '../../../src/sentryban/filters/matcher.js';
+import { LOGS } from './fail-json.js';
+
+// `sentryban regex` hands the matcher each line WITH its "\n", as a slice of one decoded chunk, so that the regex
+// buffer is cut from it instead of copied (the fast path). The conformance tests match lines without it; this
+// test holds the two paths to the same results, line by line, over every stock filter's sample log (the same
+// logs the fail2ban-regex comparison uses) and a few crafted lines.
+const FILTER_D = '/etc/fail2ban/filter.d';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const NOW = Date.UTC(2026, 10, 25, 5);
+const CRAFTED = [
+  'Nov 25 04:05:19 vm sshd[4242]: Failed password for root from 198.51.100.7 port 22 ssh2',
+  'Nov 25 04:05:19 vm sshd[4242]: Failed password for root from 198.51.100.7 port 22 ssh2 \t ',
+  'no date sshd[1]: Invalid user x from 203.0.113.5 port 4000',
+  'Nov 25 04:05:20 vm sshd[1]: Connection closed by authenticating user root 2001:db8::5 port 22 [preauth]',
+  '',
+  '\r',
+  'x\r',
+  'Nov 25 04:05:21 vm sshd[1]: error: PAM: Authentication failure for root from 192.0.2.9',
+];
+
+const comparable = (r: MatchResult): unknown => ({ ...r, hits: r.hits.map((h) => ({ ...h })), failures: r.failures.map((f) => ({ ...f })) });
+
+const both = (filter: string, lines: readonly string[]): { plain: unknown[]; sliced: unknown[] } => {
+  const f = loadFilter(filter);
+  if (!f.ok) throw new Error(`${filter}: ${JSON.stringify(f.errors)}`);
+  const opts = { checkAll: true, noDate: 'now' as const, now: () => NOW };
+  const a = new Matcher(f.value, opts);
+  const b = new Matcher(f.value, opts);
+  const whole = `${lines.join('\n')}\n`;
+  const plain: unknown[] = []; const sliced: unknown[] = [];
+  let start = 0;
+  for (const line of lines) {
+    const end = start + line.length;
+    plain.push(comparable(a.match({ text: line, source: 's' })));
+    sliced.push(comparable(b.match({ text: whole.slice(start, end + 1), source: 's' })));
+    start = end + 1;
+  }
+  return { plain, sliced };
+};
+
+describe('lines handed with their newline (sentryban regex) match as lines without it', () => {
+  itReal({ commands: ['fail2ban-regex'] })('on every stock filter sample log', () => {
+    const names = readdirSync(FILTER_D).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((n) => existsSync(join(LOGS, n)));
+    expect(names.length).toBeGreaterThan(50);
+    let lines = 0; let withHits = 0;
+    for (const name of names) {
+      const text = readFileSync(join(LOGS, name), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/\r$/, ''));
+      const { plain, sliced } = both(join(FILTER_D, `${name}.conf`), text);
+      expect({ name, sliced }).toEqual({ name, sliced: plain });
+      lines += text.length;
+      withHits += plain.filter((r) => (r as MatchResult).hits.length > 0).length;
+    }
+    expect(withHits).toBeGreaterThan(500);
+    console.log(`newline path: ${lines} lines of ${names.length} sample logs, ${withHits} with hits, identical`);
+    expect(lines).toBeGreaterThan(900);
+  }, 120_000);
+
+  itReal({ commands: ['fail2ban-regex'] })('on crafted lines, with the stock and our sshd filter', () => {
+    for (const filter of [join(FILTER_D, 'sshd.conf'), join(ROOT, 'filters', 'sshd.yaml')]) {
+      const { plain, sliced } = both(filter, CRAFTED);
+      expect(sliced).toEqual(plain);
+      expect(plain.some((r) => (r as MatchResult).failures.length > 0)).toBe(true);
+    }
+  });
+});
