@@ -16,6 +16,7 @@
 #include <uv.h>
 
 extern char **environ;
+void bindtest_register(napi_env env, napi_value exports);  // native/bindtest.c
 
 typedef struct {
   uv_poll_t poll;
@@ -171,5 +172,6 @@ NAPI_MODULE_INIT() {
   napi_get_boolean(env, fd >= 0, &ok);
   if (fd >= 0) close(fd);
   napi_set_named_property(env, exports, "pidfdSupported", ok);
+  bindtest_register(env, exports);
   return exports;
 }

@@ -2,11 +2,12 @@ import type { Clock } from '../../core/clock.js';
 import type { WatchProto } from './watch-ports.js';
 
 // 1.2's Smart-Verify ("temporary binding"): a hot packet is dropped when its port is held by a socket right
-// now, e.g. a daemon or an FTP data listener opened after start. The bind test is asynchronous in Node, so
-// packets wait in a FIFO and leave in arrival order (the first probe of a scan stays the first event). One
-// test runs per port at a time, and its answer is reused for ttlMs so that a flood costs one bind per port
-// per ttlMs, not one per packet. The queue is bounded: past maxQueue packets are counted and dropped.
-export type BindTest = (proto: WatchProto, family: 4 | 6, port: number) => Promise<boolean>;
+// now, e.g. a daemon or an FTP data listener opened after start. The native bind test answers at once (the
+// packet goes on in the same turn when nothing waits); the Node fallback is asynchronous, so packets wait in
+// a FIFO and leave in arrival order (the first probe of a scan stays the first event). One test runs per port
+// at a time, and its answer is reused for ttlMs so that a flood costs one bind per port per ttlMs, not one per
+// packet. The queue is bounded: past maxQueue packets are counted and dropped.
+export type BindTest = (proto: WatchProto, family: 4 | 6, port: number) => boolean | Promise<boolean>;
 
 export type VerifyOptions = { test: BindTest; clock: Clock; ttlMs?: number; maxQueue?: number };
 
@@ -63,14 +64,19 @@ export class SmartVerifier<T> {
   }
 
   #run(key: string, proto: WatchProto, family: 4 | 6, port: number): void {
-    this.#test(proto, family, port).catch(() => false).then((inUse) => {
-      const waiting = this.#waiting.get(key) ?? [];
-      this.#waiting.delete(key);
-      // Bounded by the key space (2 protocols x 2 families x 65536 ports); expired entries go on lookup.
-      this.#cache.set(key, { until: this.#clock.now() + this.#ttlMs, inUse });
-      for (const e of waiting) { e.done = true; e.inUse = inUse; }
-      this.#drain();
-    });
+    let answer: boolean | Promise<boolean>;
+    try { answer = this.#test(proto, family, port); } catch { answer = false; }
+    if (typeof answer === 'boolean') this.#answer(key, answer);
+    else answer.catch(() => false).then((inUse) => this.#answer(key, inUse));
+  }
+
+  #answer(key: string, inUse: boolean): void {
+    const waiting = this.#waiting.get(key) ?? [];
+    this.#waiting.delete(key);
+    // Bounded by the key space (2 protocols x 2 families x 65536 ports); expired entries go on lookup.
+    this.#cache.set(key, { until: this.#clock.now() + this.#ttlMs, inUse });
+    for (const e of waiting) { e.done = true; e.inUse = inUse; }
+    this.#drain();
   }
 
   #drain(): void {

@@ -74,4 +74,35 @@ describe('SmartVerifier', () => {
     expect(v.cached).toBe(3);
     expect(v.pending).toBe(0);
   });
+
+  it('a synchronous bind test settles in the same turn, behind packets still waiting for an asynchronous answer', async () => {
+    const clock = new ManualClock(0);
+    const pending: (() => void)[] = [];
+    const asked: number[] = [];
+    // Port 1 answers through a promise, every other port at once; port 21 is held, port 66 makes the test throw.
+    const test: BindTest = (_p, _f, port) => {
+      asked.push(port);
+      if (port === 66) throw new Error('bind test failed');
+      if (port === 1) return new Promise((r) => { pending.push(() => r(false)); });
+      return port === 21;
+    };
+    const out: string[] = [];
+    const dropped: string[] = [];
+    const v = new SmartVerifier<string>({ test, clock }, (x) => out.push(x), (x) => dropped.push(x));
+    v.push('a:2', 'tcp', 4, 2);
+    v.push('b:21', 'tcp', 4, 21);
+    v.push('c:66', 'tcp', 4, 66);
+    expect(out).toEqual(['a:2', 'c:66']); // no await: same turn; a throwing test answers "free"
+    expect(dropped).toEqual(['b:21']);
+    v.push('d:1', 'tcp', 4, 1);
+    v.push('e:3', 'tcp', 4, 3);
+    expect(out).toEqual(['a:2', 'c:66']); // e waits behind d: arrival order is kept
+    expect(v.pending).toBe(2);
+    pending[0]?.(); await flush();
+    expect(out).toEqual(['a:2', 'c:66', 'd:1', 'e:3']);
+    v.push('f:2', 'tcp', 4, 2);
+    expect(out.at(-1)).toBe('f:2');
+    expect(asked).toEqual([2, 21, 66, 1, 3]); // port 2's answer was reused
+    expect(v.pending).toBe(0);
+  });
 });
