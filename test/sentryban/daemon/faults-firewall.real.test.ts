@@ -7,7 +7,7 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { Collector } from '../../portsentry/side.js';
 import { openFwLab, type FwLab } from '../actions/fw-lab.js';
-import { bin, query } from './run-daemon.js';
+import { bin, query, startDaemon } from './run-daemon.js';
 
 // Rules removed by hand come back: the real daemon runs inside the victim namespace of a lab this test creates
 // (with its own /dev/log), bans one attacker address into nftables (jail nj) and iptables (jail ij), then the
@@ -36,14 +36,9 @@ const jail = (name: string, action: string): string =>
 // Returns a wrapper: an async function returning the subprocess itself would wait for it to end.
 const start = async (ns: string): Promise<{ p: ResultPromise }> => {
   const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /dev/log && exec "$@"', collector!.path];
-  const p = execa('ip', ['netns', 'exec', ns, ...wrap, 'node', bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, timeout: 150_000 });
-  procs.push(p);
-  let out = '';
-  p.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-  p.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
-  await waitFor(() => out.includes('sentryban: ready') || p.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
-  if (!out.includes('sentryban: ready')) throw new Error(out);
-  return { p };
+  const r = await startDaemon(dir, { prefix: ['ip', 'netns', 'exec', ns, ...wrap], timeoutMs: 150_000 });
+  procs.push(r.proc);
+  return { p: r.proc };
 };
 const cli = async (...args: string[]) => {
   const r = await execa('node', [bin, ...args, '--config', dir], { reject: false, timeout: 30_000 });

@@ -6,7 +6,7 @@ import { createLab, type Lab } from '../../helpers/netns.js';
 import { itReal } from '../../helpers/real.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
-import { bin, query } from './run-daemon.js';
+import { query, startDaemon } from './run-daemon.js';
 
 // A simulated reboot with a real firewall: the daemon runs inside a namespace this test creates, bans into
 // nftables there, is killed, the namespace's ruleset is flushed (what a reboot does), and the restarted daemon
@@ -31,14 +31,9 @@ afterAll(async () => {
 });
 
 const start = async (ns: string) => {
-  const p = execa('ip', ['netns', 'exec', ns, 'node', bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, timeout: 120_000 });
-  procs.push(p);
-  let out = '';
-  p.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-  p.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
-  await waitFor(() => out.includes('sentryban: ready') || p.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
-  if (!out.includes('sentryban: ready')) throw new Error(out);
-  return { p, pid: p.pid as number }; // not the subprocess itself: an async function would wait for it to end
+  const r = await startDaemon(dir, { prefix: ['ip', 'netns', 'exec', ns], timeoutMs: 120_000 });
+  procs.push(r.proc);
+  return { p: r.proc, pid: r.pid };
 };
 
 describe('simulated reboot with nftables in a namespace', () => {

@@ -19,8 +19,10 @@ export const writeConfig = (dir: string, jails: Record<string, string>, main = '
   for (const [name, text] of Object.entries(jails)) writeFileSync(join(dir, 'jails', `${name}.yaml`), text);
 };
 
-export const startDaemon = async (dir: string): Promise<Running> => {
-  const proc = execa('node', [bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, timeout: 300_000, killSignal: 'SIGKILL' });
+// prefix runs the daemon through another command (e.g. `ip netns exec NS`, a private /dev/log wrapper).
+export const startDaemon = async (dir: string, opts: { prefix?: string[]; timeoutMs?: number } = {}): Promise<Running> => {
+  const [cmd, ...args] = [...(opts.prefix ?? []), 'node', bin, 'daemon', '--foreground', '--config', dir];
+  const proc = execa(cmd as string, args, { reject: false, buffer: false, timeout: opts.timeoutMs ?? 300_000, killSignal: 'SIGKILL' });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
   proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
