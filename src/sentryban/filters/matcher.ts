@@ -13,9 +13,6 @@ export type MatcherOptions = {
   timezone?: TimeZone; // logtimezone; default the host's zone
   now?: () => number; // epoch ms, the injected clock
   noDate?: 'now' | 'drop'; // a line without date: use the time it was read (followed logs) or drop its failure (replay)
-  // usedns yes/warn: a host name captured by <HOST>/<DNS> is turned into addresses by this (synchronous, e.g. a
-  // cache the jail fills); one failure per address, as fail2ban. Without it names stay ids with addr null.
-  resolveHost?: (name: string) => readonly Addr[];
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
@@ -236,13 +233,8 @@ export class Matcher {
       if (ip !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;
       else if ((ip = g.ip6 as string | undefined) !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;
       else {
+        // A host name stays the id with addr null; usedns resolves it after matching (src/sentryban/dns/).
         ip = g.dns as string | undefined;
-        if (ip !== undefined && this.#opts.resolveHost && !parseAddr(ip)) {
-          const addrs = this.#opts.resolveHost(ip);
-          for (const a of addrs) (hits ??= []).push(this.#hit(i, a.text, a, undefined, timeMs, fail, Boolean(g.nofail)));
-          if (!checkAll) break;
-          continue;
-        }
         if (ip === undefined && mlfid === undefined) ip = fid;
       }
       let id: ReturnType<typeof idOf> | null = null;
