@@ -1,14 +1,16 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
-import { Matcher, type Hit, type MatchResult } from '../filters/matcher.js';
+import { Matcher, type MatchResult } from '../filters/matcher.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
 import type { LogLine } from '../types.js';
 import { systemClock } from '../../core/clock.js';
+import { Tally } from './regex-tally.js';
+import { matchInRanges, planRanges } from './regex-parallel.js';
 import { USEDNS_VALUES } from '../dns/host-failures.js';
 import { HostResolver, type Resolution } from '../dns/resolver.js';
 
-const USAGE = 'usage: sentryban regex [--json] [--timezone TZ] [--first] [--usedns yes|warn|no|raw] [-r|--raw] LOG FILTER\n';
+const USAGE = 'usage: sentryban regex [--json] [--timezone TZ] [--first] [--usedns yes|warn|no|raw] [-r|--raw] [--threads N] LOG FILTER\n';
 
 export type LineOutcome = { line: number; matched: boolean; ignored: boolean; address: string | null; time: number | null; groups: Record<string, string>; addresses?: string[] };
 
@@ -24,16 +26,18 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 // Small enough that strings sliced from a chunk and kept a while (address cache keys, sessions) pin little.
 const CHUNK = 1 << 16;
 
-// Streams a file line by line (bounded memory, invalid UTF-8 as U+FFFD, a last line without newline skipped, as
-// fail2ban-regex does). Each line is a slice of one decoded chunk WITH its "\n" (no copy; the matcher cuts its
-// regex buffer from it); a line ending in "\r\n" comes without both.
-const forEachLine = async (path: string, fn: (text: string) => void | Promise<void>, onChunk: () => void): Promise<void> => {
+// Streams the lines of a file's byte range [from, to) (from at a line start; bounded memory, invalid UTF-8 as
+// U+FFFD, a last line without newline skipped, as fail2ban-regex does). Each line is a slice of one decoded
+// chunk WITH its "\n" (no copy; the matcher cuts its regex buffer from it); a line ending in "\r\n" comes
+// without both.
+export const forEachLine = async (path: string, fn: (text: string) => void | Promise<void>, onChunk: () => void, from = 0, to = Infinity): Promise<void> => {
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(CHUNK);
   let carry: Buffer = Buffer.alloc(0);
-  let pos = 0;
+  let pos = from;
+  const want = (): number => Math.min(buf.length, to - pos);
   try {
-    for (let r = readSync(fd, buf, 0, buf.length, pos); r > 0; r = readSync(fd, buf, 0, buf.length, pos)) {
+    for (let r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0; r > 0; r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0) {
       pos += r;
       const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, r)]) : buf.subarray(0, r);
       const last = chunk.lastIndexOf(10);
@@ -49,6 +53,23 @@ const forEachLine = async (path: string, fn: (text: string) => void | Promise<vo
   } finally { closeSync(fd); }
 };
 
+// fail2ban-regex skips comment and empty lines of a file (they are not tested).
+export const skipped = (text: string): boolean => text.length <= 1 && (text === '' || text === '\n') || text.charCodeAt(0) === 35;
+
+// What decides the matching, as given on the command line: the same in every thread.
+// now: a fixed clock (epoch ms; tests), else the system clock.
+export type RegexSetup = { ref: string; usedns: string | undefined; checkAll: boolean; tz: string | undefined; now?: number };
+// The matcher for a setup, and a clock read once per chunk of lines (~600), not per line: a line's "now" is at
+// most a chunk old.
+export const makeMatcher = (s: RegexSetup): { m: Matcher; tick: () => void; failregexes: number; name: string } | string[] => {
+  const zone = parseTimeZone(s.tz);
+  const f = loadFilter(s.ref, s.usedns ? { usedns: s.usedns } : {});
+  if (!f.ok) return f.errors.map((d) => formatDiagnostic(d));
+  let nowMs = s.now ?? Date.now();
+  const m = new Matcher(f.value, { checkAll: s.checkAll, noDate: 'now', timezone: zone ?? { kind: 'local' }, now: () => nowMs });
+  return { m, tick: () => { nowMs = s.now ?? Date.now(); }, failregexes: f.value.failregex.length, name: f.value.name };
+};
+
 // The host name of the line's first counted hit, when it is a name rather than an address (usedns yes/warn).
 const hostOf = (r: MatchResult): string | null => {
   if (r.ignored) return null;
@@ -56,10 +77,10 @@ const hostOf = (r: MatchResult): string | null => {
   return null;
 };
 
-const fmtTime = (sec: number): string => new Date(sec * 1000).toISOString().replace('T', ' ').slice(0, 19);
-
 // `sentryban regex LOG FILTER`: the peer of fail2ban-regex (check-all, comment and empty lines skipped).
-export const runRegex = async (argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> => {
+// opts.now: a fixed clock for the lines without date (tests).
+export const runRegex = async (argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, opts: { now?: number } = {}): Promise<number> => {
+  let threads: number | undefined;
   let json = false; let tz: string | undefined; let checkAll = true; let usedns: string | undefined; let raw = false;
   const pos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -70,6 +91,7 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
     else if (a === '--usedns') usedns = argv[++i];
     else if (a.startsWith('--usedns=')) usedns = a.slice(9);
     else if (a === '-r' || a === '--raw') raw = true;
+    else if (a === '--threads') threads = Number(argv[++i]);
     else if (a === '-h' || a === '--help') { out.write(USAGE); return 0; }
     else pos.push(a);
   }
@@ -78,26 +100,22 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   const zone = parseTimeZone(tz);
   if (!zone) { err.write(`sentryban regex: unknown time zone ${JSON.stringify(tz)}\n`); return 64; }
   if (usedns !== undefined && !(USEDNS_VALUES as readonly string[]).includes(usedns)) { err.write(`sentryban regex: --usedns expects yes, warn, no or raw, got ${JSON.stringify(usedns)}\n`); return 64; }
-  const f = loadFilter(ref, usedns ? { usedns } : {});
-  if (!f.ok) { for (const d of f.errors) err.write(`${formatDiagnostic(d)}\n`); return EX_CONFIG; }
-  // The clock is read once per chunk of lines (~600), not per line: a line's "now" is at most a chunk old.
-  let nowMs = Date.now();
-  const m = new Matcher(f.value, { checkAll, noDate: 'now', timezone: zone, now: () => nowMs });
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) { err.write(`sentryban regex: --threads expects 1 to 64\n`); return 64; }
+  const setup: RegexSetup = { ref, usedns, checkAll, tz, ...(opts.now !== undefined ? { now: opts.now } : {}) };
+  const made = makeMatcher(setup);
+  if (Array.isArray(made)) { for (const e of made) err.write(`${e}\n`); return EX_CONFIG; }
+  const { m, tick } = made;
   const isFile = existsSync(log);
-  let tested = 0; let ignored = 0; let matched = 0; let missed = 0;
-  const found: string[] = [];
+  const tally = new Tally();
   let buffer = '';
   let n = 0;
   const source = isFile ? log : 'argv';
-  // Statuses of the last 64 lines (ring), for fail2ban-regex's relabelling of lines a multi-line failure consumed.
-  const MATCHED = 1; const IGNORED = 2; const MISSED = 3;
-  const recent = new Uint8Array(64);
   const line: LogLine = { text: '', source };
   // fail2ban-regex resolves names by default (usedns warn); we only when --usedns yes|warn is given, never with -r.
   const hosts = !raw && (usedns === 'yes' || usedns === 'warn') ? new HostResolver({ clock: systemClock }) : null;
   const one = (text: string): void | Promise<void> => {
     n++;
-    if (isFile && (text.length <= 1 && (text === '' || text === '\n') || text.charCodeAt(0) === 35)) return;
+    if (isFile && skipped(text)) return;
     line.text = text; // one LogLine for all lines: the matcher keeps none
     const r = m.match(line);
     const name = hosts ? hostOf(r) : null;
@@ -105,24 +123,8 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
     if (name !== null) return (hosts as HostResolver).resolve(name).then((res) => count(r, res));
     count(r, null);
   };
-  // res: the lookup of the line's host name; a name without address leaves the line missed, as fail2ban-regex.
   const count = (r: MatchResult, res: Resolution | null): void => {
-    tested++;
-    // fail2ban-regex counts earlier lines consumed by a multi-line failure as matched.
-    if (r.consumedBack) {
-      for (const k of r.consumedBack) {
-        if (k > 64 || k >= tested) continue;
-        const i = (tested - 1 - k) & 63;
-        if (recent[i] === MISSED) { recent[i] = MATCHED; missed--; matched++; }
-      }
-    }
-    let hit: Hit | undefined;
-    if (!r.ignored) for (const h of r.hits) if (!h.nofail) { hit = h; break; }
-    if (res && res.addrs.length === 0) hit = undefined;
-    if (hit) {
-      matched++; recent[(tested - 1) & 63] = MATCHED;
-      for (const id of res ? res.addrs.map((a) => a.text) : [hit.id]) if (found.length <= 50) found.push(`    ${id}  (${r.time === null ? 'no time' : fmtTime(Math.floor(r.time / 1000))})`);
-    } else if (r.ignored) { ignored++; recent[(tested - 1) & 63] = IGNORED; } else { missed++; recent[(tested - 1) & 63] = MISSED; }
+    tally.count(r, res);
     if (json) {
       let o = outcomeOf(n, r);
       if (res) o = res.addrs.length ? { ...o, address: res.addrs[0]?.text ?? null, addresses: res.addrs.map((a) => a.text) } : { ...o, matched: false, address: null, time: null, groups: {} };
@@ -130,10 +132,17 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
       if (buffer.length > 65536) { out.write(buffer); buffer = ''; }
     }
   };
-  if (isFile) await forEachLine(log, one, () => { nowMs = Date.now(); });
+  // The summary of a big file is counted in ranges by several threads (same counts, see regex-parallel.ts).
+  const par = isFile && !json && !hosts ? planRanges(log, threads) : null;
+  if (par) {
+    const note = await matchInRanges(par, setup, m, tally, (from, to) => forEachLine(log, one, tick, from, to));
+    if (process.env.SENTRYBAN_REGEX_DEBUG) err.write(`${note}\n`);
+  }
+  else if (isFile) await forEachLine(log, one, tick);
   else for (const l of log.split('\n')) { const p = one(l.replace(/\r$/, '')); if (p) await p; }
   if (json) { out.write(buffer); return 0; }
-  out.write(`\nResults\n=======\n\nFailregex: ${f.value.failregex.length} regexes, filter ${f.value.name}\n|- matched addresses:\n${found.slice(0, 50).join('\n')}${matched > 50 ? `\n    ... ${matched - 50} more` : ''}\n\`-\n\n`);
-  out.write(`Lines: ${tested} lines, ${ignored} ignored, ${matched} matched, ${missed} missed\n`);
+  const { found, matched } = tally;
+  out.write(`\nResults\n=======\n\nFailregex: ${made.failregexes} regexes, filter ${made.name}\n|- matched addresses:\n${found.slice(0, 50).join('\n')}${matched > 50 ? `\n    ... ${matched - 50} more` : ''}\n\`-\n\n`);
+  out.write(`Lines: ${tally.tested} lines, ${tally.ignored} ignored, ${matched} matched, ${tally.missed} missed\n`);
   return 0;
 };

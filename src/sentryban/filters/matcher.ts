@@ -158,6 +158,18 @@ export class Matcher {
     return this.#find(tuple, text, cut, date, line, nowMs, bufHint, withNl !== null ? text : line.text);
   }
 
+  // Everything of this matcher's state that decides the results of the lines to come, as text (caches and
+  // clock readings left out). `sentryban regex` compares keys to check that a range matched in another thread,
+  // after replaying earlier lines, started from the state the lines before it left.
+  stateKey(): string {
+    const buf = this.#buffer.map((t) => [t[0], t[1], t[2], this.#seqOf.has(t) ? this.#seq - (this.#seqOf.get(t) as number) : -1]);
+    const last = this.#lastDate === null ? null : [this.#lastDate, this.#lastDateText()];
+    return JSON.stringify([this.#dates.stateKey(), buf, last, this.#mlfid.stateKey()]);
+  }
+
+  // How many times the date detector reordered its templates (see DateDetector.stateKey).
+  get dateReorders(): number { return this.#dates.reorders; }
+
   #lastDateText(): string { return this.#lastDateSrc.slice(this.#lastDateS, this.#lastDateE); }
 
   #ignored(buf: string): boolean {

@@ -18,6 +18,12 @@ export class MlfidCache {
     this.#map.set(k, { data, at: nowMs });
   }
   delete(k: string): void { this.#map.delete(k); }
+  // The sessions in eviction order with their data, as text (times left out: they are the reader's clock).
+  stateKey(): string {
+    const out: unknown[] = [];
+    for (const [k, e] of this.#map) out.push(k, e.data);
+    return JSON.stringify(out, (_k, v: unknown) => (v instanceof Set ? { set: [...(v as Set<unknown>)] } : v));
+  }
 }
 
 const addUser = (fail: FailData, user: unknown): Set<string> | undefined => {

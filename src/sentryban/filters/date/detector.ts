@@ -2,7 +2,7 @@ import type { DateTemplate } from './template.js';
 import { groupsToEpoch } from './strptime.js';
 import type { TimeZone } from './time-zone.js';
 
-type Slot = { t: DateTemplate; hits: number; lastUsed: number; distance: number };
+type Slot = { t: DateTemplate; hits: number; lastUsed: number; distance: number; at: number };
 export type DateFound = { start: number; end: number; time: number | null; empty: boolean };
 
 const BIG = 0x7fffffff;
@@ -75,13 +75,23 @@ export class DateDetector {
   end = 0;
   time: number | null = null;
   empty = false;
+  // How many times a template moved in the list (its weights and last-use times decide: see stateKey()).
+  reorders = 0;
 
   constructor(templates: readonly DateTemplate[], tz: TimeZone) {
-    this.#slots = templates.map((t) => ({ t, hits: 0, lastUsed: 0, distance: BIG }));
+    this.#slots = templates.map((t, at) => ({ t, hits: 0, lastUsed: 0, distance: BIG, at }));
     this.#tz = tz;
   }
 
   get templateNames(): string[] { return this.#slots.map((s) => s.t.name); }
+
+  // What decides the next lines' dates, as text, except hit counts (only whether a template hit) and last-use
+  // times: those matter only when a template moves (reorders counts that). Two detectors with the same key find
+  // the same dates for the same lines until one of them reorders.
+  stateKey(): string {
+    const s = this.#slots.map((x) => `${x.at}:${x.hits > 0 ? 1 : 0}:${x.distance}`).join(',');
+    return `${this.#lastIdx};${this.#firstUnused};${this.#posD},${this.#posPrev},${this.#posFirst};${this.#endE},${this.#endLast},${this.#endNext};${s}`;
+  }
 
   #weight(s: Slot): number { return (s.hits * s.t.weight) / Math.max(1, s.distance); }
 
@@ -135,7 +145,7 @@ export class DateDetector {
     if (this.#firstUnused === i) this.#firstUnused++;
     this.#posD = distance; this.#posPrev = distance > 0 ? codeAt(line, distance - 1) : -1; this.#posFirst = codeAt(line, distance);
     this.#endE = endpos; this.#endLast = codeAt(line, endpos - 1); this.#endNext = codeAt(line, endpos);
-    if (i && i !== this.#lastIdx) i = this.#reorder(i);
+    if (i && i !== this.#lastIdx) { this.reorders++; i = this.#reorder(i); }
     this.#lastIdx = i;
     this.#m = match; this.#i = i; this.#to = to;
     return true;
