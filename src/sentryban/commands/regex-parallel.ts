@@ -5,17 +5,21 @@ import type { Matcher } from '../filters/matcher.js';
 import type { RegexSetup } from './regex.js';
 import type { Tally, TallyPart } from './regex-tally.js';
 
-// `sentryban regex` on a big file: the file is cut at line starts into one range per core; the first range is
-// matched here, the others in worker threads, each after replaying the lines before its range (the warm-up) from
-// a fresh matcher, to rebuild the state the earlier lines leave (fail2ban's session cache, multi-line buffer,
-// date template order). A range's counts are taken only when that state is exactly the state the previous range
-// ended with (Matcher.stateKey) and its date templates did not move; otherwise the lines after the first range
-// are matched here, in order, as with one thread. Either way the summary is the one-thread summary.
+// `sentryban regex` on a big file: the file is cut at line starts into pieces. This thread matches them from the
+// first on, with one matcher, as with one thread; worker threads take pieces from the last backward (each claim
+// an atomic compare-and-swap, so that a piece is matched once and the two sides meet wherever the load puts them).
+// A worker matches a piece with a fresh matcher after replaying the bytes before it (the warm-up), to rebuild the
+// state the earlier lines leave (fail2ban's session cache, the multi-line buffer, the date template order). The
+// workers' pieces are taken only when each one's start state is exactly the state the piece before it ended with
+// (Matcher.stateKey) and its date templates did not move; otherwise this thread matches them itself, in order.
+// Either way the summary is the one-thread summary.
 
 const AUTO_MIN_BYTES = 16 << 20; // below this, a thread's start-up (~60 ms) costs about what it saves
-const WARM_BYTES = 1 << 20; // replayed before a range (~10,000 log lines; ~15 ms)
+const PIECES_PER_THREAD = 4;
+const MIN_PIECE = 4 << 20;
+const WARM_BYTES = 1 << 19; // replayed before a piece (~5,000 log lines; ~8 ms)
 
-export type RangePlan = { log: string; size: number; starts: number[]; warmFrom: number[] };
+export type RangePlan = { log: string; size: number; starts: number[]; warmFrom: number[]; workers: number };
 
 // The first line start at or after byte `at` (the file's size when none).
 const lineStartFrom = (fd: number, at: number, size: number): number => {
@@ -31,64 +35,78 @@ const lineStartFrom = (fd: number, at: number, size: number): number => {
   return size;
 };
 
-// The ranges for a file, or null for one thread: threads given (--threads), else one per core for files of 16 MiB
-// or more. SENTRYBAN_REGEX_WARMUP (bytes) changes the warm-up (tests use it to exercise the re-run).
+// The pieces for a file, or null for one thread: threads given (--threads), else one per core for files of
+// 16 MiB or more; 4 pieces per thread when they are 4 MiB or more, else one per thread.
+// SENTRYBAN_REGEX_WARMUP (bytes) changes the warm-up (tests use it to exercise the re-run).
 export const planRanges = (log: string, threads: number | undefined): RangePlan | null => {
   let size: number;
   try { const st = statSync(log); if (!st.isFile()) return null; size = st.size; } catch { return null; }
   const k = threads ?? (size >= AUTO_MIN_BYTES ? availableParallelism() : 1);
   if (k < 2 || size === 0) return null;
+  const pieces = Math.max(k, Math.min(k * PIECES_PER_THREAD, Math.floor(size / MIN_PIECE)));
   const env = process.env.SENTRYBAN_REGEX_WARMUP;
   const warm = env !== undefined && /^\d+$/.test(env) ? Number(env) : WARM_BYTES;
   const fd = openSync(log, 'r');
   const starts = [0]; const warmFrom = [0];
   try {
-    for (let i = 1; i < k; i++) {
-      const s = lineStartFrom(fd, Math.floor((size * i) / k), size);
+    for (let i = 1; i < pieces; i++) {
+      const s = lineStartFrom(fd, Math.floor((size * i) / pieces), size);
       if (s > (starts.at(-1) as number) && s < size) { starts.push(s); warmFrom.push(lineStartFrom(fd, s - warm, size)); }
     }
   } finally { closeSync(fd); }
-  return starts.length < 2 ? null : { log, size, starts, warmFrom };
+  return starts.length < 2 ? null : { log, size, starts, warmFrom, workers: Math.min(k - 1, starts.length - 1) };
 };
 
-// What a worker posts back (see regex-worker.ts).
-export type RangeResult = { startKey: string; endKey: string; reorders: number; part: TallyPart };
-export type RangeJob = { setup: RegexSetup; log: string; warmFrom: number; from: number; to: number };
+// What a worker posts for each piece it matched, then { done: true } (see regex-worker.ts).
+export type RangeResult = { piece: number; startKey: string; endKey: string; reorders: number; part: TallyPart };
+export type RangeJob = { setup: RegexSetup; log: string; starts: number[]; warmFrom: number[]; size: number; claims: Int32Array };
 
-const runWorker = (job: RangeJob): Promise<RangeResult | null> => new Promise((resolve) => {
+// claims[i]: 0 free, 1 this thread's, 2 a worker's; claims[pieces] is the next piece the workers take + 1.
+export const CLAIMED_HERE = 1;
+export const CLAIMED_BY_WORKER = 2;
+
+const runWorker = (job: RangeJob, results: Map<number, RangeResult>): Promise<boolean> => new Promise((resolve) => {
   let w: Worker;
   // Node's flags go to the worker too, except --input-type (refused there: the worker is a file).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  try { w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv }); } catch { resolve(null); return; }
-  w.once('message', (r: RangeResult) => resolve(r));
-  w.once('error', (e) => { if (process.env.SENTRYBAN_REGEX_DEBUG) process.stderr.write(`sentryban regex: worker: ${String(e)}\n`); resolve(null); });
-  w.once('exit', () => resolve(null));
+  try { w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv }); } catch { resolve(false); return; }
+  w.on('message', (r: RangeResult | { done: true }) => { if ('done' in r) resolve(true); else results.set(r.piece, r); });
+  w.once('error', (e) => { if (process.env.SENTRYBAN_REGEX_DEBUG) process.stderr.write(`sentryban regex: worker: ${String(e)}\n`); resolve(false); });
+  w.once('exit', () => resolve(false));
 });
 
-// Matches the planned ranges: the first with `m` (counted into `tally` by runRange), the others in workers.
-// Returns a note on what was done (for SENTRYBAN_REGEX_DEBUG).
+// Matches the planned pieces: from the first on with `m` (counted into `tally` by runRange), from the last back
+// in workers. Returns a note on what was done (for SENTRYBAN_REGEX_DEBUG).
 export const matchInRanges = async (plan: RangePlan, setup: RegexSetup, m: Matcher, tally: Tally, runRange: (from: number, to: number) => Promise<void>): Promise<string> => {
   const { starts, size, log } = plan;
-  const jobs: Array<Promise<RangeResult | null>> = [];
-  for (let i = 1; i < starts.length; i++) {
-    const from = starts[i] as number;
-    const to = i + 1 < starts.length ? starts[i + 1] as number : size;
-    jobs.push(runWorker({ setup, log, warmFrom: plan.warmFrom[i] as number, from, to }));
-  }
-  const first = starts[1] as number;
+  const n = starts.length;
+  const claims = new Int32Array(new SharedArrayBuffer(4 * (n + 1)));
+  claims[0] = CLAIMED_HERE; claims[n] = n;
+  const results = new Map<number, RangeResult>();
+  const job: RangeJob = { setup, log, starts, warmFrom: plan.warmFrom, size, claims };
+  const workers: Array<Promise<boolean>> = [];
+  for (let i = 0; i < plan.workers; i++) workers.push(runWorker(job, results));
   const t0 = performance.now();
-  await runRange(0, first);
+  let here = 0; // pieces [0, here) matched here
+  // SENTRYBAN_REGEX_HERE=k: at most k pieces here, the rest left to the workers (tests, whatever the timing).
+  const cap = /^\d+$/.test(process.env.SENTRYBAN_REGEX_HERE ?? '') ? Math.max(1, Number(process.env.SENTRYBAN_REGEX_HERE)) : n;
+  while (here < n && here < cap && (here === 0 || Atomics.compareExchange(claims, here, 0, CLAIMED_HERE) === 0)) {
+    await runRange(starts[here] as number, here + 1 < n ? starts[here + 1] as number : size);
+    here++;
+  }
   let key = m.stateKey();
   const t1 = performance.now();
-  const results = await Promise.all(jobs);
+  const ok = (await Promise.all(workers)).every(Boolean);
   const t2 = performance.now();
   const taken: TallyPart[] = [];
-  for (const r of results) {
-    if (r === null || r.reorders !== 0 || r.startKey !== key) break;
+  for (let i = here; ok && i < n; i++) {
+    const r = results.get(i);
+    if (r === undefined || r.reorders !== 0 || r.startKey !== key) break;
     taken.push(r.part); key = r.endKey;
   }
-  const note = `sentryban regex: ${starts.length} ranges, ${taken.length} of ${results.length} taken from threads (first range ${(t1 - t0).toFixed(0)} ms, then waited ${(t2 - t1).toFixed(0)} ms)`;
-  if (taken.length === results.length) { for (const p of taken) tally.add(p); return note; }
-  await runRange(first, size); // the state at a range's start could not be rebuilt: on in order, one thread
+  const note = `sentryban regex: ${n} ranges, ${taken.length} of ${n - here} taken from threads (${here} here in ${(t1 - t0).toFixed(0)} ms, then waited ${(t2 - t1).toFixed(0)} ms)`;
+  if (here + taken.length === n) { for (const p of taken) tally.add(p); return note; }
+  // A piece's start state could not be rebuilt: the rest in order, here.
+  await runRange(starts[here] as number, size);
   return `${note}, re-run`;
 };

@@ -1,15 +1,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogLine } from '../types.js';
+import type { Filter } from '../filters/filter.js';
 import { forEachLine, makeMatcher, skipped } from './regex.js';
-import type { RangeJob, RangeResult } from './regex-parallel.js';
+import { CLAIMED_BY_WORKER, type RangeJob, type RangeResult } from './regex-parallel.js';
 import { Tally } from './regex-tally.js';
 
-// One range of `sentryban regex` in a worker thread (see regex-parallel.ts): the warm-up lines are matched and
-// not counted, then the range's lines are counted; posts the matcher's state keys at the range's start and end.
+// Pieces of `sentryban regex` in a worker thread (see regex-parallel.ts): takes pieces from the last backward
+// while the main thread has not reached them; for each, a fresh matcher replays the warm-up lines (not counted),
+// then counts the piece's lines; posts the matcher's state keys at the piece's start and end.
 const job = workerData as RangeJob;
-const made = makeMatcher(job.setup);
-if (!Array.isArray(made)) {
+const { claims, starts } = job;
+const n = starts.length;
+let filter: Filter | undefined;
+for (;;) {
+  const i = Atomics.sub(claims, n, 1) - 1;
+  if (i < 1 || Atomics.compareExchange(claims, i, 0, CLAIMED_BY_WORKER) !== 0) break;
+  const made = makeMatcher(job.setup, filter);
+  if (Array.isArray(made)) break;
   const { m, tick } = made;
+  filter = made.filter;
   const line: LogLine = { text: '', source: job.log };
   const tally = new Tally(true);
   let counting = false;
@@ -19,11 +28,13 @@ if (!Array.isArray(made)) {
     const r = m.match(line);
     if (counting) tally.count(r, null);
   };
-  await forEachLine(job.log, one, tick, job.warmFrom, job.from);
+  const from = starts[i] as number;
+  await forEachLine(job.log, one, tick, job.warmFrom[i] as number, from);
   const startKey = m.stateKey();
   const reorders0 = m.dateReorders;
   counting = true;
-  await forEachLine(job.log, one, tick, job.from, job.to);
-  const res: RangeResult = { startKey, endKey: m.stateKey(), reorders: m.dateReorders - reorders0, part: tally.part() };
+  await forEachLine(job.log, one, tick, from, i + 1 < n ? starts[i + 1] as number : job.size);
+  const res: RangeResult = { piece: i, startKey, endKey: m.stateKey(), reorders: m.dateReorders - reorders0, part: tally.part() };
   parentPort?.postMessage(res);
 }
+parentPort?.postMessage({ done: true });

@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
 import { Matcher, type MatchResult } from '../filters/matcher.js';
+import type { Filter } from '../filters/filter.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
 import type { LogLine } from '../types.js';
 import { systemClock } from '../../core/clock.js';
@@ -58,16 +59,18 @@ export const skipped = (text: string): boolean => text.length <= 1 && (text === 
 
 // What decides the matching, as given on the command line: the same in every thread.
 // now: a fixed clock (epoch ms; tests), else the system clock.
-export type RegexSetup = { ref: string; usedns: string | undefined; checkAll: boolean; tz: string | undefined; now?: number };
+// countOnly: the summary needs no Failure objects nor group values (see MatcherOptions).
+export type RegexSetup = { ref: string; usedns: string | undefined; checkAll: boolean; tz: string | undefined; now?: number; countOnly?: boolean };
 // The matcher for a setup, and a clock read once per chunk of lines (~600), not per line: a line's "now" is at
-// most a chunk old.
-export const makeMatcher = (s: RegexSetup): { m: Matcher; tick: () => void; failregexes: number; name: string } | string[] => {
+// most a chunk old. `loaded`: the filter loaded for an earlier matcher (a fresh matcher shares it: a Filter is
+// never changed).
+export const makeMatcher = (s: RegexSetup, loaded?: Filter): { m: Matcher; tick: () => void; failregexes: number; name: string; filter: Filter } | string[] => {
   const zone = parseTimeZone(s.tz);
-  const f = loadFilter(s.ref, s.usedns ? { usedns: s.usedns } : {});
+  const f = loaded ? { ok: true as const, value: loaded } : loadFilter(s.ref, s.usedns ? { usedns: s.usedns } : {});
   if (!f.ok) return f.errors.map((d) => formatDiagnostic(d));
   let nowMs = s.now ?? Date.now();
-  const m = new Matcher(f.value, { checkAll: s.checkAll, noDate: 'now', timezone: zone ?? { kind: 'local' }, now: () => nowMs });
-  return { m, tick: () => { nowMs = s.now ?? Date.now(); }, failregexes: f.value.failregex.length, name: f.value.name };
+  const m = new Matcher(f.value, { checkAll: s.checkAll, noDate: 'now', timezone: zone ?? { kind: 'local' }, now: () => nowMs, countOnly: s.countOnly === true });
+  return { m, tick: () => { nowMs = s.now ?? Date.now(); }, failregexes: f.value.failregex.length, name: f.value.name, filter: f.value };
 };
 
 // The host name of the line's first counted hit, when it is a name rather than an address (usedns yes/warn).
@@ -101,7 +104,9 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   if (!zone) { err.write(`sentryban regex: unknown time zone ${JSON.stringify(tz)}\n`); return 64; }
   if (usedns !== undefined && !(USEDNS_VALUES as readonly string[]).includes(usedns)) { err.write(`sentryban regex: --usedns expects yes, warn, no or raw, got ${JSON.stringify(usedns)}\n`); return 64; }
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) { err.write(`sentryban regex: --threads expects 1 to 64\n`); return 64; }
-  const setup: RegexSetup = { ref, usedns, checkAll, tz, ...(opts.now !== undefined ? { now: opts.now } : {}) };
+  // fail2ban-regex resolves names by default (usedns warn); we only when --usedns yes|warn is given, never with -r.
+  const resolving = !raw && (usedns === 'yes' || usedns === 'warn');
+  const setup: RegexSetup = { ref, usedns, checkAll, tz, countOnly: !json && !resolving, ...(opts.now !== undefined ? { now: opts.now } : {}) };
   const made = makeMatcher(setup);
   if (Array.isArray(made)) { for (const e of made) err.write(`${e}\n`); return EX_CONFIG; }
   const { m, tick } = made;
@@ -111,8 +116,7 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   let n = 0;
   const source = isFile ? log : 'argv';
   const line: LogLine = { text: '', source };
-  // fail2ban-regex resolves names by default (usedns warn); we only when --usedns yes|warn is given, never with -r.
-  const hosts = !raw && (usedns === 'yes' || usedns === 'warn') ? new HostResolver({ clock: systemClock }) : null;
+  const hosts = resolving ? new HostResolver({ clock: systemClock }) : null;
   const one = (text: string): void | Promise<void> => {
     n++;
     if (isFile && skipped(text)) return;

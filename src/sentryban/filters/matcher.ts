@@ -13,6 +13,9 @@ export type MatcherOptions = {
   timezone?: TimeZone; // logtimezone; default the host's zone
   now?: () => number; // epoch ms, the injected clock
   noDate?: 'now' | 'drop'; // a line without date: use the time it was read (followed logs) or drop its failure (replay)
+  // Results for counting only (sentryban regex's summary): `failures` always empty and hits without `groups`
+  // (an empty object); which hits, their ids, addresses and times, `ignored` and `consumedBack` are the same.
+  countOnly?: boolean;
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
@@ -29,6 +32,7 @@ export type MatchResult = {
 };
 
 const NONE: never[] = []; // shared by results without hits (as EMPTY's arrays were)
+const NO_GROUPS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const EMPTY: MatchResult = Object.freeze({ failures: NONE, hits: NONE, time: null, ignored: false }) as MatchResult;
 const joinBuf = (lines: readonly Tuple[]): string => {
   if (lines.length === 1) { const l = lines[0] as Tuple; return `${l[0]}${l[2]}\n`; }
@@ -259,10 +263,11 @@ export class Matcher {
       if (!checkAll) break;
     }
     if (hits === null || hits.length === 0) return this.#miss(timeMs, ignored);
-    const failures: Failure[] = [];
+    const countOnly = this.#opts.countOnly === true;
+    const failures: Failure[] = countOnly ? NONE : [];
     for (const h of hits) {
       if (h.nofail) { ignored = true; continue; }
-      if (h.id === null || h.time === null) continue;
+      if (countOnly || h.id === null || h.time === null) continue;
       const lines = h.lines ?? [lineText];
       const fo: Failure = h.cidr === undefined
         ? { id: h.id, addr: h.addr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups }
@@ -305,8 +310,8 @@ export class Matcher {
   }
 
   #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
-    const groups: Record<string, string> = {};
-    for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
+    const groups: Record<string, string> = this.#opts.countOnly ? NO_GROUPS : {};
+    if (groups !== NO_GROUPS) for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
     return cidr === undefined ? { regex, id, addr, time, groups, nofail } : { regex, id, addr, cidr, time, groups, nofail };
   }
 }

@@ -7,9 +7,10 @@ import { itReal } from '../../helpers/real.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 import { LOGS } from './fail-json.js';
 
-// `sentryban regex --threads N` cuts a file into N ranges matched in worker threads, each after a warm-up replay
-// of the bytes before it, and takes a range's counts only when its start state equals the state the previous
-// range ended with (else it matches the rest in order). These tests hold its summary to the one-thread summary,
+// `sentryban regex --threads N` cuts a file into pieces (N for these small files): the main thread matches the
+// first, worker threads the others (from the last backward), each after a warm-up replay of the bytes before
+// it; a piece's counts are taken only when its start state equals the state the piece before it ended with (else
+// the main thread matches the rest in order). These tests hold its summary to the one-thread summary,
 // byte for byte, on every stock filter's sample log and on generated logs whose sshd sessions cross the range
 // boundaries, with warm-ups too short (re-run) and long enough (ranges taken). runRegex from dist/ (npm test
 // builds it) runs in one node process: workers need the compiled regex-worker.js.
@@ -19,7 +20,8 @@ const NOW = Date.UTC(2026, 10, 25, 5);
 const tmp = makeTmpDir('sentryban-ranges-');
 afterAll(() => tmp.cleanup());
 
-type Job = { log: string; filter: string; threads: number; warm: number | null };
+// here: SENTRYBAN_REGEX_HERE (at most that many pieces in the main thread; null: as the timing goes).
+type Job = { log: string; filter: string; threads: number; warm: number | null; here?: number | null };
 type Out = { code: number; out: string; err: string };
 
 const RUNNER = `const { runRegex } = await import(process.env.SB_REGEX);
@@ -29,6 +31,7 @@ const sink = () => { const w = new Writable({ write(c, _e, cb) { w.text += c; cb
 const res = [];
 for (const j of JSON.parse(readFileSync(process.argv[1], 'utf8'))) {
   if (j.warm === null) delete process.env.SENTRYBAN_REGEX_WARMUP; else process.env.SENTRYBAN_REGEX_WARMUP = String(j.warm);
+  if (j.here === null) delete process.env.SENTRYBAN_REGEX_HERE; else process.env.SENTRYBAN_REGEX_HERE = String(j.here ?? 1);
   const out = sink(); const err = sink();
   const code = await runRegex(['--threads', String(j.threads), j.log, j.filter], out, err, { now: ${NOW} });
   res.push({ code, out: out.text, err: err.text });
@@ -142,5 +145,27 @@ describe('sentryban regex in ranges (worker threads) prints the one-thread summa
     }
     const summary = (res[0] as Out).out;
     expect(summary).toMatch(/Lines: 2\d{4} lines, \d+ ignored, [1-9]\d+ matched/);
+  }, 240_000);
+
+  itReal({ commands: ['fail2ban-regex'] })('on a 21 MB log cut in more pieces than threads that the main thread and the workers race for', async () => {
+    const big = join(tmp.dir, 'big.log');
+    const text = sessionsLog(250_000, 5, false);
+    writeFileSync(big, text);
+    // Four pieces per thread, of 4 MiB or more.
+    const pieces = (threads: number): number => Math.max(threads, Math.min(threads * 4, Math.floor(Buffer.byteLength(text) / (4 << 20))));
+    expect(pieces(2)).toBeGreaterThan(2);
+    const filter = join(FILTER_D, 'sshd.conf');
+    const jobs: Job[] = [{ log: big, filter, threads: 1, warm: null }];
+    for (const threads of [2, 3]) jobs.push({ log: big, filter, threads, warm: null, here: null }, { log: big, filter, threads, warm: null, here: 2 });
+    const res = await runAll(jobs);
+    for (const [i, j] of jobs.entries()) {
+      if (i === 0) continue;
+      const o = res[i] as Out;
+      expect({ ...j, out: o.out }).toEqual({ ...j, out: res[0]?.out });
+      const note = noteOf(o);
+      expect(note?.ranges).toBe(pieces(j.threads));
+      expect(note?.rerun).toBe(false);
+      if (j.here === 2) expect(note?.of).toBe(pieces(j.threads) - 2);
+    }
   }, 240_000);
 });
