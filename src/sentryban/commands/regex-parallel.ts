@@ -67,9 +67,8 @@ export const CLAIMED_BY_WORKER = 2;
 
 const runWorker = (job: RangeJob, results: Map<number, RangeResult>): Promise<boolean> => new Promise((resolve) => {
   let w: Worker;
-  // Node's flags go to the worker too, except --input-type (refused there: the worker is a file).
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  try { w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv }); } catch { resolve(false); return; }
+  // No node flags for the worker (--input-type and V8 flags are refused there; V8's apply to the process anyway).
+  try { w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv: [] }); } catch { resolve(false); return; }
   w.on('message', (r: RangeResult | { done: true }) => { if ('done' in r) resolve(true); else results.set(r.piece, r); });
   w.once('error', (e) => { if (process.env.SENTRYBAN_REGEX_DEBUG) process.stderr.write(`sentryban regex: worker: ${String(e)}\n`); resolve(false); });
   w.once('exit', () => resolve(false));
