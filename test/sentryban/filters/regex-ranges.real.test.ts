@@ -151,8 +151,8 @@ describe('sentryban regex in ranges (worker threads) prints the one-thread summa
     const big = join(tmp.dir, 'big.log');
     const text = sessionsLog(250_000, 5, false);
     writeFileSync(big, text);
-    // Four pieces per thread, of 4 MiB or more.
-    const pieces = (threads: number): number => Math.max(threads, Math.min(threads * 4, Math.floor(Buffer.byteLength(text) / (4 << 20))));
+    // Eight pieces per thread, of 4 MiB or more.
+    const pieces = (threads: number): number => Math.max(threads, Math.min(threads * 8, Math.floor(Buffer.byteLength(text) / (4 << 20))));
     expect(pieces(2)).toBeGreaterThan(2);
     const filter = join(FILTER_D, 'sshd.conf');
     const jobs: Job[] = [{ log: big, filter, threads: 1, warm: null }];
