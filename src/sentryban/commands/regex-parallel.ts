@@ -72,26 +72,36 @@ export type RangeJob = { setup: RegexSetup; log: string; starts: number[]; warmF
 export const CLAIMED_HERE = 1;
 export const CLAIMED_BY_WORKER = 2;
 
-const runWorker = (job: RangeJob, results: Map<number, RangeResult>): Promise<boolean> => new Promise((resolve) => {
+const runWorker = (job: RangeJob, results: Map<number, RangeResult>, all: Worker[]): Promise<boolean> => new Promise((resolve) => {
   let w: Worker;
   // No node flags for the worker (--input-type and V8 flags are refused there; V8's apply to the process anyway).
   try { w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv: [] }); } catch { resolve(false); return; }
+  all.push(w);
   w.on('message', (r: RangeResult | { done: true }) => { if ('done' in r) resolve(true); else results.set(r.piece, r); });
   w.once('error', (e) => { if (process.env.SENTRYBAN_REGEX_DEBUG) process.stderr.write(`sentryban regex: worker: ${String(e)}\n`); resolve(false); });
   w.once('exit', () => resolve(false));
 });
 
-// Matches the planned pieces: from the first on with `m` (counted into `tally` by runRange), from the last back
-// in workers. Returns a note on what was done (for SENTRYBAN_REGEX_DEBUG).
-export const matchInRanges = async (plan: RangePlan, setup: RegexSetup, m: Matcher, tally: Tally, runRange: (from: number, to: number) => Promise<void>): Promise<string> => {
-  const { starts, size, log } = plan;
-  const n = starts.length;
+// The workers of a plan, started as early as possible (they load the filter themselves, while this thread does).
+export type Crew = { plan: RangePlan; claims: Int32Array; results: Map<number, RangeResult>; done: Array<Promise<boolean>>; stop: () => Promise<void> };
+export const startCrew = (plan: RangePlan, setup: RegexSetup): Crew => {
+  const n = plan.starts.length;
   const claims = new Int32Array(new SharedArrayBuffer(4 * (n + 1)));
   claims[0] = CLAIMED_HERE; claims[n] = n;
   const results = new Map<number, RangeResult>();
-  const job: RangeJob = { setup, log, starts, warmFrom: plan.warmFrom, size, claims };
-  const workers: Array<Promise<boolean>> = [];
-  for (let i = 0; i < plan.workers; i++) workers.push(runWorker(job, results));
+  const job: RangeJob = { setup, log: plan.log, starts: plan.starts, warmFrom: plan.warmFrom, size: plan.size, claims };
+  const all: Worker[] = [];
+  const done: Array<Promise<boolean>> = [];
+  for (let i = 0; i < plan.workers; i++) done.push(runWorker(job, results, all));
+  return { plan, claims, results, done, stop: async () => { await Promise.all(all.map((w) => w.terminate())); } };
+};
+
+// Matches the planned pieces: from the first on with `m` (counted into `tally` by runRange), from the last back
+// by the crew. Returns a note on what was done (for SENTRYBAN_REGEX_DEBUG).
+export const matchInRanges = async (crew: Crew, m: Matcher, tally: Tally, runRange: (from: number, to: number) => Promise<void>): Promise<string> => {
+  const { plan, claims, results } = crew;
+  const { starts, size } = plan;
+  const n = starts.length;
   const t0 = performance.now();
   let here = 0; // pieces [0, here) matched here
   // SENTRYBAN_REGEX_HERE=k: at most k pieces here, the rest left to the workers (tests, whatever the timing).
@@ -102,7 +112,7 @@ export const matchInRanges = async (plan: RangePlan, setup: RegexSetup, m: Match
   }
   let key = m.stateKey();
   const t1 = performance.now();
-  const ok = (await Promise.all(workers)).every(Boolean);
+  const ok = (await Promise.all(crew.done)).every(Boolean);
   const t2 = performance.now();
   const taken: TallyPart[] = [];
   for (let i = here; ok && i < n; i++) {

@@ -7,7 +7,7 @@ import { parseTimeZone } from '../filters/date/time-zone.js';
 import type { LogLine } from '../types.js';
 import { systemClock } from '../../core/clock.js';
 import { Tally } from './regex-tally.js';
-import { matchInRanges, planRanges } from './regex-parallel.js';
+import { matchInRanges, planRanges, startCrew } from './regex-parallel.js';
 import { USEDNS_VALUES } from '../dns/host-failures.js';
 import { HostResolver, type Resolution } from '../dns/resolver.js';
 
@@ -107,10 +107,13 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   // fail2ban-regex resolves names by default (usedns warn); we only when --usedns yes|warn is given, never with -r.
   const resolving = !raw && (usedns === 'yes' || usedns === 'warn');
   const setup: RegexSetup = { ref, usedns, checkAll, tz, countOnly: !json && !resolving, ...(opts.now !== undefined ? { now: opts.now } : {}) };
-  const made = makeMatcher(setup);
-  if (Array.isArray(made)) { for (const e of made) err.write(`${e}\n`); return EX_CONFIG; }
-  const { m, tick } = made;
   const isFile = existsSync(log);
+  // The summary of a big file is counted in pieces by several threads (same counts, see regex-parallel.ts).
+  const plan = isFile && !json && !resolving ? planRanges(log, threads) : null;
+  const crew = plan ? startCrew(plan, setup) : null;
+  const made = makeMatcher(setup);
+  if (Array.isArray(made)) { await crew?.stop(); for (const e of made) err.write(`${e}\n`); return EX_CONFIG; }
+  const { m, tick } = made;
   const tally = new Tally();
   let buffer = '';
   let n = 0;
@@ -136,10 +139,8 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
       if (buffer.length > 65536) { out.write(buffer); buffer = ''; }
     }
   };
-  // The summary of a big file is counted in ranges by several threads (same counts, see regex-parallel.ts).
-  const par = isFile && !json && !hosts ? planRanges(log, threads) : null;
-  if (par) {
-    const note = await matchInRanges(par, setup, m, tally, (from, to) => forEachLine(log, one, tick, from, to));
+  if (crew) {
+    const note = await matchInRanges(crew, m, tally, (from, to) => forEachLine(log, one, tick, from, to));
     if (process.env.SENTRYBAN_REGEX_DEBUG) err.write(`${note}\n`);
   }
   else if (isFile) await forEachLine(log, one, tick);

@@ -36,4 +36,19 @@ describe('sentryban regex', () => {
     expect(r.exitCode).toBe(78);
     expect(r.stderr).toMatch(/bad\.yaml:2: failregex: cannot translate/);
   });
+
+  it('refuses a bad filter with --threads 2 too (its workers stopped), and a bad --threads', async () => {
+    const bad = join(tmp.dir, 'bad2.yaml');
+    writeFileSync(bad, 'failregex:\n  - ^x (?P<ip4>\\d+$\n');
+    const log = join(tmp.dir, 'two.log');
+    writeFileSync(log, 'Nov 25 04:05:19 vm sshd[7]: Failed password for root from 192.0.2.7 port 4000 ssh2\n'.repeat(50));
+    const r = await run(['--threads', '2', log, bad]);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/bad2\.yaml:2: failregex: cannot translate/);
+    const t = await run(['--threads', '0', log, 'filters/sshd.yaml']);
+    expect(t.exitCode).toBe(64);
+    expect(t.stderr).toContain('--threads expects 1 to 64');
+    const ok = await run(['--threads', '2', log, 'filters/sshd.yaml']);
+    expect(ok.stdout).toContain('Lines: 50 lines, 0 ignored, 50 matched, 0 missed');
+  });
 });
