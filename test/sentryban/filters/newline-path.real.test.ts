@@ -6,6 +6,7 @@ import { itReal } from '../../helpers/real.js';
 import { loadFilter } from '../../../src/sentryban/filters/load.js';
 import { Matcher, type MatchResult } from '../../../src/sentryban/filters/matcher.js';
 import { LOGS } from './fail-json.js';
+import { DateDetector } from '../../../src/sentryban/filters/date/detector.js';
 
 // `sentryban regex` hands the matcher each line WITH its "\n", as a slice of one decoded chunk, so that the regex
 // buffer is cut from it instead of copied (the fast path). The conformance tests match lines without it; this
@@ -68,5 +69,26 @@ describe('lines handed with their newline (sentryban regex) match as lines witho
       expect(sliced).toEqual(plain);
       expect(plain.some((r) => (r as MatchResult).failures.length > 0)).toBe(true);
     }
+  });
+
+  // The date detector places the last template's date by test() alone when the template allows it (spanTest);
+  // the same detector with spanTest 0 everywhere always uses exec(): both must find the same dates.
+  itReal({ commands: ['fail2ban-regex'] })('dates placed by test() are the dates exec() finds', () => {
+    const names = readdirSync(FILTER_D).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((n) => existsSync(join(LOGS, n)));
+    const extra = ['[Nov 25 04:05:19] x', '  Nov 25 04:05:19 x', '-- Nov 25 04:05:19 x', '<11/25/26@04:05:19> x', 'Nov-25-26 04:05:19 x', '@4000000068a1b2c30a1b2c3d x', 'Nov 25 04:05:19.123 2026 x', 'x Nov 25 04:05:19'];
+    let lines = 0; let placed = 0;
+    for (const name of [...names, 'sshd']) {
+      const f = loadFilter(join(FILTER_D, `${name}.conf`));
+      if (!f.ok) throw new Error(name);
+      const text = [...readFileSync(join(LOGS, name), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')), ...extra];
+      const fast = new DateDetector(f.value.dateTemplates, { kind: 'fixed', offsetMin: 0 });
+      const plain = new DateDetector(f.value.dateTemplates.map((t) => ({ ...t, spanTest: 0 as const })), { kind: 'fixed', offsetMin: 0 });
+      const got = text.map((l) => fast.find(l, NOW)); const want = text.map((l) => plain.find(l, NOW));
+      expect({ name, got }).toEqual({ name, got: want });
+      lines += text.length;
+      placed += f.value.dateTemplates.some((t) => t.spanTest > 0) ? got.filter((d) => d !== null).length : 0;
+    }
+    expect(placed).toBeGreaterThan(500);
+    console.log(`spanTest: ${lines} lines, dates identical`);
   });
 });

@@ -51,6 +51,8 @@ const sameAt = (line: string, at: number, s: string): boolean => {
 
 // A one-character string (or '') as a number: its UTF-16 code, -1 for ''.
 const codeAt = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
+// JavaScript's \w (without the u flag).
+const isWordCode = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
 const isAlnumCode = (c: number): boolean => c >= 0 && (c < 128 ? (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) : isAlnum(String.fromCharCode(c)));
 
 // fail2ban's DateDetector: the template that matched last is tried first (at the same place), then the list,
@@ -105,7 +107,16 @@ export class DateDetector {
     let i = this.#lastIdx;
     if (i < slots.length) {
       const t = (slots[i] as Slot).t;
-      if (t.lineBegin) { match = exec(t.fast ?? t.re, line); ignoreBySearch = i; }
+      if (t.lineBegin) {
+        ignoreBySearch = i;
+        // The usual line: the last template again, placed by test() alone (see DateTemplate.spanTest).
+        if (t.spanTest === 2 || (t.spanTest === 1 && isWordCode(line.charCodeAt(0)))) {
+          const re = t.fast as RegExp;
+          re.lastIndex = 0;
+          if (re.test(line)) return this.#took(i, line, nowSec, 0, re.lastIndex, null, line.length);
+          // no match: on to the list, as after exec() found none
+        } else match = exec(t.fast ?? t.re, line);
+      }
       else {
         const d = this.#posD; const dPrev = this.#posPrev; const dFirst = this.#posFirst;
         const e = this.#endE; const eLast = this.#endLast; const eNext = this.#endNext;
@@ -139,8 +150,13 @@ export class DateDetector {
       if (!match && found) { match = found; i = foundIdx; to = foundTo; }
     }
     if (!match) return false;
-    const slot = slots[i] as Slot;
-    const distance = match.index; const endpos = match.index + match[0].length;
+    return this.#took(i, line, nowSec, match.index, match.index + match[0].length, match, to);
+  }
+
+  // Slot i's template matched [distance, endpos) of the line (match: its array, null when placed by test()).
+  #took(i0: number, line: string, nowSec: number, distance: number, endpos: number, match: RegExpExecArray | null, to: number): true {
+    let i = i0;
+    const slot = this.#slots[i] as Slot;
     slot.hits++; slot.lastUsed = nowSec; slot.distance = distance;
     if (this.#firstUnused === i) this.#firstUnused++;
     this.#posD = distance; this.#posPrev = distance > 0 ? codeAt(line, distance - 1) : -1; this.#posFirst = codeAt(line, distance);
@@ -175,7 +191,8 @@ export class DateDetector {
     let m = this.#m as RegExpExecArray;
     const t = (this.#slots[this.#i] as Slot).t;
     let start: number; let end: number;
-    if (t.fast) { start = m.index + (m[1]?.length ?? 0); end = start + (m[2]?.length ?? 0); }
+    if (this.#m === null) { start = 0; end = this.#endE; } // placed by test(): the match is the date, at 0
+    else if (t.fast) { start = m.index + (m[1]?.length ?? 0); end = start + (m[2]?.length ?? 0); }
     else if (t.byPrefix) {
       start = m.index + (groupValue(m, t.prefixNums)?.length ?? 0);
       end = start + (groupValue(m, t.dateNums)?.length ?? 0);
@@ -187,7 +204,7 @@ export class DateDetector {
     const ct = this.#cacheText;
     if (t === this.#cacheTpl && end - start === ct.length && sameAt(line, start, ct)) { this.time = this.#cacheTime; return true; }
     // The full regex, at the same place, for the date fields (same pattern, so the same match).
-    if (t.fast) m = exec(t.re, line, m.index, this.#to) as RegExpExecArray;
+    if (t.fast) m = exec(t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
     const g = foldGroups(m, t);
     let time: number | null;
     if (t.kind === 'pattern') time = groupsToEpoch(g, nowMs, this.#tz);

@@ -21,6 +21,36 @@ export type DateTemplate = {
   // byPrefix templates: the same regex capturing only __p (group 1) and __d (group 2), to find where the date
   // is; the full regex runs only when the date text differs from the last one converted.
   fast: RegExp | null;
+  // How `fast.test()` alone can place the date (no match array): 0 never; 1 when the line starts with a word
+  // character; 2 always. `fast` is then `(^(?:\W{0,2})?)(DATE)` (1) or `(^)(DATE)` (2), followed by nothing or a
+  // lookahead only, without the m flag: the match is at 0, the date ends where the match does (lastIndex), and
+  // starts at 0 (\W cannot take a word character).
+  spanTest: 0 | 1 | 2;
+};
+
+// The index just after the group opened at `open` (source[open] === '('), or -1.
+const groupEnd = (src: string, open: number): number => {
+  let depth = 0; let inClass = false;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  return -1;
+};
+const SPAN_TAILS = new Set(['', String.raw`(?=\b|\W|(?=\n?$))`, String.raw`(?=\b|\W|$)`]);
+export const spanTestOf = (fast: RegExp | null): 0 | 1 | 2 => {
+  if (!fast || /[myuv]/.test(fast.flags)) return 0; // (u or v with i: \W takes some word characters)
+  const src = fast.source;
+  const kind = src.startsWith(String.raw`(^(?:\W{0,2})?)(`) ? 1 : src.startsWith('(^)(') ? 2 : 0;
+  if (kind === 0) return 0;
+  const open = kind === 1 ? 15 : 3;
+  if (src[open] !== '(' || src[open + 1] === '?') return 0;
+  const end = groupEnd(src, open);
+  return end > 0 && SPAN_TAILS.has(src.slice(end)) ? kind : 0;
 };
 
 const GLOBAL_FLAGS = /((?:^|(?!<\\))\(\?[a-z]+\))/;
@@ -120,7 +150,7 @@ const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], long
   const prefixNums = groups.get('__p') ?? []; const dateNums = groups.get('__d') ?? [];
   const kept = byPrefix && prefixNums.length === 1 && dateNums.length === 1 ? keepGroups(num.source, new Set([...prefixNums, ...dateNums])) : null;
   const fast = kept && kept.numbers.get(prefixNums[0] as number) === 1 && kept.numbers.get(dateNums[0] as number) === 2 ? new RegExp(kept.source, `${t.value.flags}g`) : null;
-  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups, prefixNums, dateNums, fast };
+  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups, prefixNums, dateNums, fast, spanTest: spanTestOf(fast) };
 };
 
 const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {
