@@ -1,6 +1,6 @@
 import { parseAddr, type Addr } from '../../core/addr.js';
 import type { Failure, LogLine } from '../types.js';
-import { groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
+import { contentTestOf, groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
@@ -112,11 +112,13 @@ export class Matcher {
   #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
   #lastMiss: MatchResult = EMPTY;
+  #prefTest: RegExp | null; // see contentTestOf
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
     this.#opts = { checkAll: false, noDate: 'now', ...opts };
     this.#dates = new DateDetector(filter.dateTemplates, opts.timezone ?? { kind: 'local' });
+    this.#prefTest = filter.prefregex ? contentTestOf(filter.prefregex) : null;
     this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
   }
 
@@ -200,7 +202,14 @@ export class Matcher {
     let preMatch: RegExpExecArray | null = null;
     let contentOnly: string | null = null;
     let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", made once
-    if (f.prefregex) {
+    const pt = this.#prefTest;
+    if (pt !== null && !multi) {
+      // The content as slices of the line's buffer; the prefregex's groups are taken only at a hit.
+      pt.lastIndex = 0;
+      if (!pt.test(buf)) return this.#miss(timeMs, false);
+      const cs = pt.lastIndex;
+      contentOnly = buf.slice(cs, buf.length - 1); contentBuf = buf.slice(cs); buf = null;
+    } else if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
       if (!m) return this.#miss(timeMs, false);
       preMatch = m;
@@ -224,7 +233,7 @@ export class Matcher {
       }
       const m = r.re.exec(buf);
       if (!m) continue;
-      if (preMatch && !pre && f.prefregex) pre = groupsOf(f.prefregex, preMatch, 'content');
+      if (!pre && f.prefregex && (preMatch ??= f.prefregex.re.exec(lineBuf))) pre = groupsOf(f.prefregex, preMatch, 'content');
       let fail: FailData = groupsOf(r, m);
       const split = multi ? splitMatched(buf, m, org) : null; // single line: all of it matched, nothing left
       if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);

@@ -7,6 +7,7 @@ import { loadFilter } from '../../../src/sentryban/filters/load.js';
 import { Matcher, type MatchResult } from '../../../src/sentryban/filters/matcher.js';
 import { LOGS } from './fail-json.js';
 import { DateDetector } from '../../../src/sentryban/filters/date/detector.js';
+import { contentTestOf, groupOf } from '../../../src/sentryban/filters/compiled-regex.js';
 
 // `sentryban regex` hands the matcher each line WITH its "\n", as a slice of one decoded chunk, so that the regex
 // buffer is cut from it instead of copied (the fast path). The conformance tests match lines without it; this
@@ -90,5 +91,34 @@ describe('lines handed with their newline (sentryban regex) match as lines witho
     }
     expect(placed).toBeGreaterThan(500);
     console.log(`spanTest: ${lines} lines, dates identical`);
+  });
+
+  // Prefregexes ending in their content group are run by test() on a copy with that group as a lookahead (the
+  // content is then the rest of the line): same lines accepted, same content, on every sample log's lines (whole,
+  // and after their date) and a few crafted ones.
+  itReal({ commands: ['fail2ban-regex'] })('prefregex content found by test() is the content exec() finds', () => {
+    const names = readdirSync(FILTER_D).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((n) => existsSync(join(LOGS, n)));
+    let filters = 0; let accepted = 0; let rejected = 0;
+    for (const name of names) {
+      const f = loadFilter(join(FILTER_D, `${name}.conf`));
+      if (!f.ok || !f.value.prefregex) continue;
+      const pre = f.value.prefregex;
+      const t = contentTestOf(pre);
+      if (t === null) continue;
+      filters++;
+      const lines = readFileSync(join(LOGS, name), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      const bufs = [...lines, ...lines.map((l) => l.replace(/^\S+ +\S+ +\S+ /, '')), 'x', ' ', 'sshd[1]: ', 'error: x', '\r'].map((l) => `${l}\n`);
+      for (const b of bufs) {
+        const m = pre.re.exec(b);
+        t.lastIndex = 0;
+        const ok = t.test(b);
+        expect({ name, b, ok }).toEqual({ name, b, ok: m !== null });
+        if (m) { accepted++; expect({ name, b, content: b.slice(t.lastIndex, -1) }).toEqual({ name, b, content: groupOf(pre, m, 'content') }); } else rejected++;
+      }
+    }
+    expect(filters).toBeGreaterThan(10);
+    expect(accepted).toBeGreaterThan(200);
+    expect(rejected).toBeGreaterThan(20);
+    console.log(`prefregex test(): ${filters} filters, ${accepted} accepted, ${rejected} rejected, identical`);
   });
 });
