@@ -14,7 +14,7 @@ import type { Tally, TallyPart } from './regex-tally.js';
 // (Matcher.stateKey) and its date templates did not move; otherwise this thread matches them itself, in order.
 // Either way the summary is the one-thread summary.
 
-const AUTO_MIN_BYTES = 16 << 20; // below this, a thread's start-up (~60 ms) costs about what it saves
+const AUTO_MIN_BYTES = 80 << 20; // below this (~800,000 syslog lines), a worker costs more than it saves (measured)
 const PIECES_PER_THREAD = 8;
 const SHRINK = 0.75; // each piece this times the one before it, toward the middle
 const MIN_PIECE = 4 << 20;
@@ -37,7 +37,7 @@ const lineStartFrom = (fd: number, at: number, size: number): number => {
 };
 
 // The pieces for a file, or null for one thread: threads given (--threads), else one per core for files of
-// 16 MiB or more; up to 8 pieces per thread while they average 4 MiB or more (else one per thread),
+// 80 MiB or more; up to 8 pieces per thread while they average 4 MiB or more (else one per thread),
 // shrinking toward the middle.
 // SENTRYBAN_REGEX_WARMUP (bytes) changes the warm-up (tests use it to exercise the re-run).
 export const planRanges = (log: string, threads: number | undefined): RangePlan | null => {

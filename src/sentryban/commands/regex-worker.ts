@@ -7,7 +7,8 @@ import { Tally } from './regex-tally.js';
 
 // Pieces of `sentryban regex` in a worker thread (see regex-parallel.ts): takes pieces from the last backward
 // while the main thread has not reached them; for each, a fresh matcher replays the warm-up lines (not counted),
-// then counts the piece's lines; posts the matcher's state keys at the piece's start and end.
+// then counts the piece's lines; posts the matcher's state keys at the piece's start and end. A warm-up from the
+// file's first line rebuilds the whole state, hit counts included: date template moves then need no check.
 const job = workerData as RangeJob;
 const { claims, starts } = job;
 const n = starts.length;
@@ -34,7 +35,7 @@ for (;;) {
   const reorders0 = m.dateReorders;
   counting = true;
   await forEachLine(job.log, one, tick, from, i + 1 < n ? starts[i + 1] as number : job.size);
-  const res: RangeResult = { piece: i, startKey, endKey: m.stateKey(), reorders: m.dateReorders - reorders0, part: tally.part() };
+  const res: RangeResult = { piece: i, startKey, endKey: m.stateKey(), reorders: job.warmFrom[i] === 0 ? 0 : m.dateReorders - reorders0, part: tally.part() };
   parentPort?.postMessage(res);
 }
 parentPort?.postMessage({ done: true });

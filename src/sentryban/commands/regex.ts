@@ -1,4 +1,5 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
 import { Matcher, type MatchResult } from '../filters/matcher.js';
@@ -106,6 +107,10 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) { err.write(`sentryban regex: --threads expects 1 to 64\n`); return 64; }
   // fail2ban-regex resolves names by default (usedns warn); we only when --usedns yes|warn is given, never with -r.
   const resolving = !raw && (usedns === 'yes' || usedns === 'warn');
+  // A one-shot batch, unlike the daemon (young-gen.js keeps its young generation at its start size): let it
+  // grow to its maximum at the first growth. With a 1 MiB young generation every ~700 lines scavenge and
+  // promote; measured on 1,000,000 sshd lines: ~10% less CPU and less peak RSS (fewer objects promoted).
+  try { setFlagsFromString('--semi-space-growth-factor=16'); } catch { /* an unknown flag: the default growth */ }
   const setup: RegexSetup = { ref, usedns, checkAll, tz, countOnly: !json && !resolving, ...(opts.now !== undefined ? { now: opts.now } : {}) };
   const isFile = existsSync(log);
   // The summary of a big file is counted in pieces by several threads (same counts, see regex-parallel.ts).
