@@ -39,13 +39,13 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
   let nf = 0;
   if (fail.mlfgained) { nf |= 8 | 1; if (!fail.nofail) fail.nofail = fail.mlfgained; }
   else if (fail.nofail) nf |= 1;
-  if (fail.mlfforget !== undefined) { delete fail.mlfforget; nf |= 2; }
+  if (fail.mlfforget !== undefined) { fail.mlfforget = undefined; nf |= 2; }
   const prev = cache.get(mlfid, nowMs);
   if (prev) {
     users = addUser(prev, fail.user);
-    if (prev.nofail !== undefined) { delete prev.nofail; nf |= 4; }
-    if (prev.mlfgained !== undefined) { delete prev.mlfgained; nf |= 4; }
-    if (nf & 8) delete prev.mlfpending;
+    if (prev.nofail !== undefined) { prev.nofail = undefined; nf |= 4; }
+    if (prev.mlfgained !== undefined) { prev.mlfgained = undefined; nf |= 4; }
+    if (nf & 8) prev.mlfpending = undefined;
     for (const k in fail) { const v = fail[k]; if (v !== undefined && v !== null) prev[k] = v; }
     fail = prev;
     if (nf & 2) cache.delete(mlfid);
@@ -54,7 +54,7 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
     cache.set(mlfid, fail, nowMs);
   }
   if (fail.mlfpending || (users && users.size > 1)) {
-    delete fail.mlfpending; delete fail.nofail; delete fail.mlfgained;
+    fail.mlfpending = undefined; fail.nofail = undefined; fail.mlfgained = undefined;
     nf &= ~(8 | 1);
   }
   return fail;
