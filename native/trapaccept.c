@@ -1,5 +1,7 @@
-// trapaccept: the -tcp trap ports without Node's net.Server. socket() + bind() + listen(fd, 5) as 1.2 (no
-// SO_REUSEADDR: a port held by anything fails to bind), dual-stack :: first, 0.0.0.0 when the host has no IPv6.
+// trapaccept: the -tcp trap ports without Node's net.Server. socket() + bind() + listen(fd, 5) as 1.2, dual-stack
+// :: first, 0.0.0.0 when the host has no IPv6. SO_REUSEADDR as Node's net.Server sets it (docs/portsentry.md
+// differences row 11: a restart within a minute of probes still binds; a port with a listener or any other
+// bound socket still fails, as in 1.2).
 // The listening fd is polled on Node's own loop (uv_poll_t, no thread); on readable, accept4() until EAGAIN and
 // hand each peer (address straight from accept, so a connection reset right after the handshake keeps its real
 // peer) to JS. The accepted fd stays here: JS answers finish(id, banner) once, which sends the banner and closes.
@@ -50,7 +52,8 @@ static state_t *get_state(napi_env env) {
 static int open_listener(int family, unsigned port) {
   int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  int r;
+  int r, on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (family == AF_INET6) {
     int off = 0;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);

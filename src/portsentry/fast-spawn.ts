@@ -18,8 +18,8 @@ export type NativeBindTest = (udp: boolean, family: 4 | 6, port: number) => numb
 // Same path from src/portsentry (tests) and dist/portsentry (the daemon): both sit two levels under the root.
 const ADDON = fileURLToPath(new URL('../../build/Release/fastspawn.node', import.meta.url));
 
-// Its -tcp trap ports (native/trapaccept.c): listen() binds :: dual-stack (0.0.0.0 without IPv6), backlog 5, no
-// SO_REUSEADDR, and polls on Node's loop; it returns the trap id (> 0) or -errno. onConn gets each accepted peer
+// Its -tcp trap ports (native/trapaccept.c): listen() binds :: dual-stack (0.0.0.0 without IPv6), backlog 5,
+// SO_REUSEADDR as net.Server, and polls on Node's loop; it returns the trap id (> 0) or -errno. onConn gets each accepted peer
 // (id 0: accept failed); finish(id, banner) sends the banner and closes, once; close(id) closes the listener
 // and every connection not yet finished; pending() counts those. The peer: family 4 with the address as a
 // number (host order), family 6 with its text, family 0 when unknown.

@@ -112,6 +112,14 @@ for (const kind of ['native', 'node'] as TrapKind[]) {
       } finally { await new Promise((r) => busy.close(r)); }
     });
 
+    t('a port whose last connections are in TIME_WAIT binds again (a restart right after probes)', async () => {
+      const first = await trap(kind, 'bye');
+      expect(await probe(first.port, '127.0.0.1')).toBe('bye');
+      await first.traps.close();
+      const again = await trap(kind, null, first.port);
+      expect(again.bound).toBe(true);
+    });
+
     t('close() leaves no fd open, with a connection not yet answered', async () => {
       const before = fds();
       const traps = makeTraps(kind);
