@@ -17,6 +17,7 @@
 
 extern char **environ;
 void bindtest_register(napi_env env, napi_value exports);  // native/bindtest.c
+void trapaccept_register(napi_env env, napi_value exports);  // native/trapaccept.c
 
 typedef struct {
   uv_poll_t poll;
@@ -173,5 +174,6 @@ NAPI_MODULE_INIT() {
   if (fd >= 0) close(fd);
   napi_set_named_property(env, exports, "pidfdSupported", ok);
   bindtest_register(env, exports);
+  trapaccept_register(env, exports);
   return exports;
 }

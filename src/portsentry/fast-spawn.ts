@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-// The native addon built from native/fastspawn.c and native/bindtest.c by node-gyp at `npm ci` (package.json
+// The native addon built from native/fastspawn.c, bindtest.c and trapaccept.c by node-gyp at `npm ci` (package.json
 // "install"). Its starter: posix_spawnp (glibc: clone(CLONE_VM|CLONE_VFORK), the daemon's memory is not copied
 // as fork() copies it) and a pidfd polled on Node's own loop for the exit status. spawn() returns the pid, or
 // -errno when the command could not be started (exec failures included); onExit gets (exit code or -1, signal
@@ -18,7 +18,19 @@ export type NativeBindTest = (udp: boolean, family: 4 | 6, port: number) => numb
 // Same path from src/portsentry (tests) and dist/portsentry (the daemon): both sit two levels under the root.
 const ADDON = fileURLToPath(new URL('../../build/Release/fastspawn.node', import.meta.url));
 
-type Addon = NativeSpawn & { bindTest?: NativeBindTest };
+// Its -tcp trap ports (native/trapaccept.c): listen() binds :: dual-stack (0.0.0.0 without IPv6), backlog 5,
+// SO_REUSEADDR as net.Server, and polls on Node's loop; it returns the trap id (> 0) or -errno. onConn gets each accepted peer
+// (id 0: accept failed); finish(id, banner) sends the banner and closes, once; close(id) closes the listener
+// and every connection not yet finished; pending() counts those. The peer: family 4 with the address as a
+// number (host order), family 6 with its text, family 0 when unknown.
+export type NativeTrap = {
+  listen(port: number, onConn: (id: number, family: 0 | 4 | 6, v4: number, v6: string) => void): number;
+  finish(id: number, banner: string | null): boolean;
+  close(id: number): boolean;
+  pending(): number;
+};
+
+type Addon = NativeSpawn & { bindTest?: NativeBindTest; trap?: NativeTrap };
 
 const load = (): { addon: Addon | null; why: string } => {
   try {
@@ -35,3 +47,5 @@ export const nativeSpawn: NativeSpawn | null = spawnOk ? loaded.addon : null;
 export const nativeSpawnStatus: string = loaded.addon && !spawnOk ? 'pidfd_open unsupported (Linux < 5.3)' : loaded.why;
 // null: the caller keeps Node's asynchronous listen()/bind() test (an addon built before bindtest.c has none).
 export const nativeBindTest: NativeBindTest | null = typeof loaded.addon?.bindTest === 'function' ? loaded.addon.bindTest : null;
+// null: the -tcp sensor keeps Node's net.Server (an addon built before trapaccept.c has none).
+export const nativeTrap: NativeTrap | null = typeof loaded.addon?.trap?.listen === 'function' ? loaded.addon.trap : null;
