@@ -7,10 +7,13 @@ import { median, withDaemon, type Side } from './stealth/lab.js';
 // victim answers each with a RST until the iptables DROP rule is in. tcpdump on the attacker's veth stamps every
 // SYN and RST (microseconds) into a file read after the run (no line per packet through a pipe while measuring).
 // Per scanner the rule came in between the last answered SYN and the next one: "upper" = that next SYN minus the
-// first SYN (the earlier figure), "mid" = the midpoint of the two minus the first SYN (error within +-half the SYN
-// spacing, zero on average, so the medians of 60 scanners resolve much finer than one SYN spacing). Same
-// method for both sides. A denser probe stream was tried (ICMP echoes every ~27 us from the same source, which
-// neither daemon sees): it kept a whole core busy with echo traffic and doubled both sides' latency, so no.
+// first SYN (the earlier figure), "mid" = the midpoint of the two minus the first SYN (error within +-half that
+// local gap, zero on average). hping3 runs at SCHED_FIFO priority 1 (chrt), so that the probe stream keeps its
+// spacing while iptables and the daemon compete for the 2 cores at the very moment measured (LOCALGAP; each
+// send preempts whichever daemon runs for a few us, the same for both sides). The median local gap is printed
+// as the resolution. Same method for both sides. A denser probe stream was tried (ICMP echoes every ~27 us from
+// the same source, which neither daemon sees): the echo traffic kept a core busy and both sides' figures went
+// from ~2.4-2.9 ms to ~3.3-7.5 ms, so it measured the load it made; not kept.
 const SCANNERS = 30;
 const SYNS = 500;
 const ROUNDS = 2;
@@ -37,7 +40,7 @@ export const parse = (text: string, victim: string): Capture => {
   return cap;
 };
 
-type Sample = { upper: number; mid: number; gap: number };
+type Sample = { upper: number; mid: number; gap: number; local: number };
 
 // One scanner's latency (ms) and its SYN spacing, or null when no SYN was answered or every SYN was (no rule came).
 export const latencyOf = (syns: { t: number; port: number }[], rsts: Map<number, number[]>): Sample | null => {
@@ -48,7 +51,7 @@ export const latencyOf = (syns: { t: number; port: number }[], rsts: Map<number,
   const blocked = syns[last + 1];
   if (!first || !lastOk || !blocked) return null;
   const gaps = syns.slice(1).map((s, i) => s.t - (syns[i] as { t: number }).t);
-  return { upper: blocked.t - first.t, mid: (lastOk.t + blocked.t) / 2 - first.t, gap: median(gaps) };
+  return { upper: blocked.t - first.t, mid: (lastOk.t + blocked.t) / 2 - first.t, gap: median(gaps), local: blocked.t - lastOk.t };
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -63,7 +66,7 @@ const measure = async (side: Side, mode: string): Promise<Sample[]> =>
     dump.stderr?.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) listening = true; });
     for (let i = 0; i < 100 && !listening; i++) await sleep(50);
     for (let i = 0; i < SCANNERS; i++) {
-      await lab.run(lab.attacker, ['hping3', '-S', '-p', '1', '-i', 'u100', '-c', String(SYNS), '-a', scanner(i), lab.victimV4], { reject: false, timeout: 30000 });
+      await lab.run(lab.attacker, ['chrt', '-f', '1', 'hping3', '-S', '-p', '1', '-i', 'u100', '-c', String(SYNS), '-a', scanner(i), lab.victimV4], { reject: false, timeout: 30000 });
     }
     await sleep(300);
     dump.kill('SIGINT');
@@ -83,9 +86,11 @@ export async function main(_args: string[]): Promise<void> {
     }
     const m = (side: Side, k: 'upper' | 'mid'): number => median(got[side].map((x) => x[k]));
     const gap = median([...got.ours, ...got['1.2']].map((x) => x.gap));
+    const local = median([...got.ours, ...got['1.2']].map((x) => x.local));
     console.log(`stealth-latency -${mode}: ours ${m('ours', 'mid').toFixed(2)} ms, PortSentry 1.2 ${m('1.2', 'mid').toFixed(2)} ms, `
       + `ratio ${(m('ours', 'mid') / m('1.2', 'mid')).toFixed(2)} (midpoint; upper bound: ours ${m('ours', 'upper').toFixed(2)}, 1.2 `
       + `${m('1.2', 'upper').toFixed(2)}, ratio ${(m('ours', 'upper') / m('1.2', 'upper')).toFixed(2)}; median of ${got.ours.length}/${got['1.2'].length} `
-      + `scanners, ${ROUNDS} alternating rounds of ${SCANNERS}; first SYN to iptables DROP in place; SYN spacing ${(gap * 1000).toFixed(0)} us; 2 shared cores)`);
+      + `scanners, ${ROUNDS} alternating rounds of ${SCANNERS}; first SYN to iptables DROP in place; SYN spacing ${(gap * 1000).toFixed(0)} us, `
+      + `${(local * 1000).toFixed(0)} us around the block (resolution); 2 shared cores)`);
   }
 }
