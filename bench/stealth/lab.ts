@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createLab, type Lab } from '../../test/helpers/netns.js';
 import { withSystemFiles } from '../../test/helpers/system-file.js';
 import { makeTmpDir } from '../../test/helpers/tmp.js';
-import { pidsIn, startOurs, startReal, writeConf, type Daemon } from '../../test/portsentry/stealth/lab-daemon.js';
+import { waitFor } from '../../test/helpers/wait.js';
+import { BIN, pidsIn, startReal, writeConf, type Daemon } from '../../test/portsentry/stealth/lab-daemon.js';
 
 // Shared by the stealth benches: one fresh lab and one daemon (ours or 1.2) per measurement, torn down always.
 export type Side = 'ours' | '1.2';
@@ -20,6 +21,30 @@ const spawnWith = <T>(env: Record<string, string>, start: () => Promise<T>): Pro
   }
 };
 
+// Ours in the foreground without --stdout: 1.2 writes no copy of its lines to a pipe, so ours must not either (each
+// line would wake the bench process on the shared cores). Both log to the machine's syslog. Ready when its raw
+// socket is open (/proc/PID/net/raw lists the sockets of the daemon's namespace; "active" is logged right after).
+const startQuiet = async (lab: Lab, mode: string, conf: string, hostsDeny: string): Promise<Daemon> => {
+  const proc = lab.run(lab.victim, ['node', BIN, `-${mode}`, '--foreground', '--config', conf, '--hosts-deny', hostsDeny],
+    { reject: false, timeout: 600000 });
+  const proto = mode.endsWith('tcp') ? ':0006 ' : ':0011 ';
+  const open = (): boolean => {
+    try { return readFileSync(`/proc/${proc.pid}/net/raw`, 'latin1').split('\n').slice(1).some((l) => l.includes(proto)); } catch { return false; }
+  };
+  await waitFor(() => open() || proc.exitCode !== null, { timeoutMs: 30000, what: `ours -${mode} to open its raw socket` });
+  if (!open()) throw new Error(`ours -${mode} did not start: ${String((await proc).stderr)}`);
+  await new Promise((r) => setTimeout(r, 50));
+  return {
+    pids: () => (proc.pid ? [proc.pid] : []),
+    stop: async () => {
+      if (proc.pid) { try { process.kill(proc.pid, 'SIGTERM'); } catch { /* gone */ } }
+      const t = setTimeout(() => { if (proc.pid) { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } } }, 5000);
+      await proc;
+      clearTimeout(t);
+    },
+  };
+};
+
 export const withDaemon = async <T>(side: Side, mode: string, keys: Record<string, string>, fn: (s: Session) => Promise<T>,
   oursEnv: Record<string, string> = {}): Promise<T> => {
   const run = async (): Promise<T> => {
@@ -32,7 +57,7 @@ export const withDaemon = async <T>(side: Side, mode: string, keys: Record<strin
       writeConf(conf, tmp.dir, keys);
       const l0 = lab;
       daemon = side === '1.2' ? await startReal(lab, lab.victim, mode)
-        : await spawnWith(oursEnv, () => startOurs(l0, l0.victim, mode, conf, join(tmp.dir, 'hosts.deny')));
+        : await spawnWith(oursEnv, () => startQuiet(l0, mode, conf, join(tmp.dir, 'hosts.deny')));
       const d = daemon;
       const l = lab;
       // The long-lived process: ours is the foreground pid; 1.2 is the detached child (the last pid listed).

@@ -6,6 +6,7 @@ import { modeOf, OPTIONS_HELP, parseCli, type CliOptions } from './cli.js';
 import { detach, notifyParent } from './daemon.js';
 import type { DetectionMode } from './event.js';
 import { IgnoreGate } from './ignore-gate.js';
+import { OwnAddressWatch } from './own-addrs.js';
 import * as L from './lines.js';
 import { openLogger, type Logger } from './log.js';
 import { MODES, type ModeEntry } from './modes.js';
@@ -52,8 +53,9 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     return 1;
   }
   if (opts.daemonChild) { process.umask(0o077); }
+  const own = new OwnAddressWatch(systemClock);
   const pipeline = new Pipeline({
-    conf: prep.conf, log: logger.log, ignore: new IgnoreGate(prep.ignoreFile),
+    conf: prep.conf, log: logger.log, ignore: new IgnoreGate(prep.ignoreFile, own.get),
     engine: new StateEngine(prep.conf.scanTrigger ?? 0), store: new BlockedStore(prep.blockedFile, prep.historyFile),
     hostsDeny: opts.hostsDeny, run: makeCommandRunner(), resolve: reverseName(), now: () => new Date(),
   });
@@ -62,12 +64,14 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     logger.log(L.notPortsentryMode());
     notifyParent('failed');
     await sensor.stop();
+    own.stop();
     return exitWith(logger, 255);
   }
   logger.log(L.active());
   notifyParent('ok');
   const signal = await waitForSignal();
   await sensor.stop();
+  own.stop();
   return exitWith(logger, signal);
 };
 

@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
 import type { Addr } from '../core/addr.js';
 import { substituteMacros } from '../core/argv-template.js';
 import type { CommandTemplate, PortsentryConf } from './conf.js';
@@ -27,13 +27,15 @@ const substituteText = (text: string, key: string, values: [string, string][], l
 const macroValues = (t: Target, targetText: string): [string, string][] =>
   [['$TARGET$', targetText], ['$PORT$', String(t.port)], ['$MODE$', t.mode]];
 
-const hostsDenyStep = async (d: RespondDeps, t: Target, template: string): Promise<boolean> => {
+// Synchronous, as 1.2's fopen/fprintf/fclose before KILL_ROUTE: a thread-pool round trip would sit between the
+// alert and the route command (a small append, no fsync).
+const hostsDenyStep = (d: RespondDeps, t: Target, template: string): boolean => {
   if (!template.includes('$TARGET$')) { d.log(L.noTargetVariable('KILL_HOSTS_DENY')); return false; }
   // tcp_wrappers writes IPv6 addresses in brackets.
   const target = t.addr.family === 6 ? `[${t.addr.text}]` : t.addr.text;
   const line = substituteText(template, 'KILL_HOSTS_DENY', macroValues(t, target), d.log);
   if (line === null) return false;
-  try { await appendFile(d.hostsDeny, `${line}\n`); } catch {
+  try { appendFileSync(d.hostsDeny, `${line}\n`); } catch {
     for (const l of L.cannotOpenHostsDeny(d.hostsDeny, t.addr.text)) d.log(l);
     return false;
   }
@@ -57,7 +59,7 @@ const commandStep = async (d: RespondDeps, t: Target, cmd: CommandTemplate, key:
   return true;
 };
 
-const routeStep = async (d: RespondDeps, t: Target): Promise<boolean> => {
+const routeStep = (d: RespondDeps, t: Target): StepResult => {
   if (t.addr.family === 6) {
     if (d.conf.killRoute6) return commandStep(d, t, d.conf.killRoute6, 'KILL_ROUTE6', true);
     if (d.conf.killRoute) d.log(L.noRoute6(t.addr.text));
@@ -66,11 +68,15 @@ const routeStep = async (d: RespondDeps, t: Target): Promise<boolean> => {
   return d.conf.killRoute ? commandStep(d, t, d.conf.killRoute, 'KILL_ROUTE', true) : true;
 };
 
-const runCmdStep = (d: RespondDeps, t: Target): Promise<boolean> =>
-  d.conf.killRunCmd ? commandStep(d, t, d.conf.killRunCmd, 'KILL_RUN_CMD', false) : Promise.resolve(true);
+// A step that has nothing to wait for answers with a plain boolean, so the next step (the route command) starts
+// in the same turn instead of after a promise hop.
+type StepResult = boolean | Promise<boolean>;
 
-const hostsStep = (d: RespondDeps, t: Target): Promise<boolean> =>
-  d.conf.killHostsDeny ? hostsDenyStep(d, t, d.conf.killHostsDeny) : Promise.resolve(true);
+const runCmdStep = (d: RespondDeps, t: Target): StepResult =>
+  d.conf.killRunCmd ? commandStep(d, t, d.conf.killRunCmd, 'KILL_RUN_CMD', false) : true;
+
+const hostsStep = (d: RespondDeps, t: Target): StepResult =>
+  d.conf.killHostsDeny ? hostsDenyStep(d, t, d.conf.killHostsDeny) : true;
 
 // Every step is attempted even after a failure; the host counts as blocked only if all succeeded.
 export const dispose = async (d: RespondDeps, t: Target): Promise<boolean> => {
@@ -79,6 +85,9 @@ export const dispose = async (d: RespondDeps, t: Target): Promise<boolean> => {
   if (level !== 1) { d.log(L.ignoringResponse(t.proto === 'tcp' ? 'TCP' : 'UDP')); return true; }
   const steps = d.conf.killRunCmdFirst ? [runCmdStep, hostsStep, routeStep] : [hostsStep, routeStep, runCmdStep];
   let ok = true;
-  for (const step of steps) if (!(await step(d, t))) ok = false;
+  for (const step of steps) {
+    const r = step(d, t);
+    if (!(typeof r === 'boolean' ? r : await r)) ok = false;
+  }
   return ok;
 };
