@@ -10,15 +10,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, now, sleep } from './lib/measure.js';
 
 const require = createRequire(import.meta.url);
 const unix = require('unix-dgram') as { createSocket(t: string, f: (b: Buffer) => void): { bind(p: string): void; close(): void; on(e: string, f: () => void): void } };
 const BIN = fileURLToPath(new URL('../../bin/portsentry', import.meta.url));
 const PROBES = 30;
 const ROUNDS = 3;
-const now = (): number => performance.timeOrigin + performance.now();
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2; };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ip = (args: string[]) => execa('ip', args, { timeout: 15000 });
 
 // argv: port, then dst,src pairs; prints "dst src t0" per probe.

@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, now, sleep } from './lib/measure.js';
 import { randomBytes } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
@@ -15,9 +16,6 @@ const unix = require('unix-dgram') as { createSocket(t: string, f: (b: Buffer) =
 const BIN = fileURLToPath(new URL('../../bin/portsentry', import.meta.url));
 const PROBES = 30;
 const ROUNDS = 3;
-const now = (): number => performance.timeOrigin + performance.now();
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2; };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const DRIVER = `
 import net from 'node:net';

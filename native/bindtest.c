@@ -10,30 +10,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <node_api.h>
+#include "bind-any.h"
 
 // 0 when the port could be bound (free), the bind errno otherwise (EADDRINUSE, EACCES...), or -errno when no
 // socket could be opened (1.2 then answers "free").
 static int bind_test(int udp, int family, unsigned port) {
   int fd = socket(family == 6 ? AF_INET6 : AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  int r;
   if (family == 6) {
     int on = 1;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    struct sockaddr_in6 a;
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_any;
-    a.sin6_port = htons((unsigned short)port);
-    r = bind(fd, (struct sockaddr *)&a, sizeof a);
-  } else {
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_ANY);
-    a.sin_port = htons((unsigned short)port);
-    r = bind(fd, (struct sockaddr *)&a, sizeof a);
   }
+  int r = bind_any(fd, family == 6 ? AF_INET6 : AF_INET, port);
   int e = r < 0 ? errno : 0;
   close(fd);
   return e;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "bind-any.h"
 
 typedef struct conn_s {
   struct conn_s *next;
@@ -57,20 +58,8 @@ static int open_listener(int family, unsigned port) {
   if (family == AF_INET6) {
     int off = 0;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-    struct sockaddr_in6 a;
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_any;
-    a.sin6_port = htons((unsigned short)port);
-    r = bind(fd, (struct sockaddr *)&a, sizeof a);
-  } else {
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_ANY);
-    a.sin_port = htons((unsigned short)port);
-    r = bind(fd, (struct sockaddr *)&a, sizeof a);
   }
+  r = bind_any(fd, family, port);
   if (r == 0) r = listen(fd, 5);
   if (r < 0) {
     int e = errno;
