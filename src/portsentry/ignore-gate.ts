@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Addr, Cidr } from '../core/addr.js';
-import { isListed, parseIgnore, recentOwnAddresses } from './ignore.js';
+import { isListed, parseIgnore } from './ignore.js';
 import * as L from './lines.js';
 
 // The ignore step: IGNORE_FILE (re-read when it changes; 1.2 re-read it on every event), the Debian-style
@@ -32,7 +32,8 @@ export class IgnoreGate {
   #static: Cached | null = null;
   readonly #own: () => Addr[];
 
-  constructor(file: string, own: () => Addr[] = recentOwnAddresses()) {
+  // own: the host's addresses, kept current by the caller (OwnAddressWatch in the daemon).
+  constructor(file: string, own: () => Addr[]) {
     this.#file = file;
     this.#own = own;
   }

@@ -52,15 +52,3 @@ export const ownAddresses = (): Addr[] => {
   }
   return out;
 };
-
-// ownAddresses at most once per maxAgeMs (os.networkInterfaces costs ~50 us; per probe it dominated a flood),
-// so an address added to an interface counts within that time.
-export const recentOwnAddresses = (maxAgeMs = 100, read: () => Addr[] = ownAddresses, now: () => number = Date.now): (() => Addr[]) => {
-  let at = -Infinity;
-  let list: Addr[] = [];
-  return () => {
-    const t = now();
-    if (t - at >= maxAgeMs || t < at) { list = read(); at = t; }
-    return list;
-  };
-};
