@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "fastspawn",
-      "sources": ["native/fastspawn.c", "native/bindtest.c", "native/trapaccept.c"],
+      "sources": ["native/fastspawn.c", "native/bindtest.c", "native/trapaccept.c", "native/trapalert.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

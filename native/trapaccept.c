@@ -17,6 +17,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include "bind-any.h"
+#include "trapalert.h"
 
 typedef struct conn_s {
   struct conn_s *next;
@@ -29,6 +30,7 @@ typedef struct trap_s {
   uv_poll_t poll;
   uv_timer_t pause;  // after an accept error such as EMFILE: a short pause instead of a busy loop
   uint32_t id;
+  unsigned port;
   int fd;
   int open_handles;  // poll + timer, each uv_close'd once
   int closing;  // close() was called (perhaps from the JS callback): accept no more
@@ -39,6 +41,7 @@ typedef struct trap_s {
 } trap_t;
 
 typedef struct {
+  alert_t *alert;  // the attackalert line from C (trapalert.c), when JS arms it
   trap_t *traps;
   uint32_t next_trap;
   uint32_t next_conn;
@@ -92,19 +95,21 @@ static int peer_of(const struct sockaddr_storage *ss, uint32_t *v4, char *out, s
   return 0;
 }
 
-// onConn(id, family, v4, v6): id 0 and family 0 = accept failed (1.2's "(accept failed)" line).
-static void call_js(trap_t *t, uint32_t id, int family, uint32_t v4, const char *v6) {
+// onConn(id, family, v4, v6, alerted): id 0 and family 0 = accept failed (1.2's "(accept failed)" line);
+// alerted: the attackalert line was already sent from C (trapalert.c).
+static void call_js(trap_t *t, uint32_t id, int family, uint32_t v4, const char *v6, int alerted) {
   napi_env env = t->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value fn, recv, argv[4], result;
+  napi_value fn, recv, argv[5], result;
   napi_create_uint32(env, id, &argv[0]);
   napi_create_int32(env, family, &argv[1]);
   napi_create_uint32(env, v4, &argv[2]);
   napi_create_string_latin1(env, v6, NAPI_AUTO_LENGTH, &argv[3]);
+  napi_get_boolean(env, alerted, &argv[4]);
   napi_get_reference_value(env, t->cb, &fn);
   napi_get_global(env, &recv);
-  if (napi_make_callback(env, t->ctx, recv, fn, 4, argv, &result) == napi_pending_exception) {
+  if (napi_make_callback(env, t->ctx, recv, fn, 5, argv, &result) == napi_pending_exception) {
     // As Node's own callbacks: the exception goes to 'uncaughtException'; this listener goes on.
     napi_value err;
     if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
@@ -132,13 +137,19 @@ static void on_readable(uv_poll_t *p, int status, int events) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       uv_poll_stop(&t->poll);
       uv_timer_start(&t->pause, on_resume, 100, 0);
-      call_js(t, 0, 0, 0, "");
+      call_js(t, 0, 0, 0, "", 0);
       return;
+    }
+    // An ignored peer is closed here (1.2 logs nothing for it); otherwise the line may already be out.
+    int pre = trapalert_try(s->alert, &ss, t->port);
+    if (pre == ALERT_IGNORED) {
+      close(fd);
+      continue;
     }
     conn_t *c = malloc(sizeof *c);
     if (!c) {
       close(fd);
-      call_js(t, 0, 0, 0, "");
+      call_js(t, 0, 0, 0, "", 0);
       continue;
     }
     char text[INET6_ADDRSTRLEN];
@@ -149,7 +160,7 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     c->fd = fd;
     c->next = t->conns;
     t->conns = c;
-    call_js(t, c->id, family, v4, text);
+    call_js(t, c->id, family, v4, text, pre == ALERT_SENT);
   }
 }
 
@@ -186,6 +197,7 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   uv_timer_init(loop, &tr->pause);
   tr->open_handles = 2;
   tr->fd = fd;
+  tr->port = port;
   tr->env = env;
   tr->poll.data = tr;
   tr->pause.data = tr;
@@ -299,11 +311,16 @@ static napi_value js_pending(napi_env env, napi_callback_info info) {
   return num(env, n);
 }
 
-static void free_state(napi_env env, void *data, void *hint) { free(data); }
+static void free_state(napi_env env, void *data, void *hint) {
+  trapalert_free(((state_t *)data)->alert);
+  free(data);
+}
 
 void trapaccept_register(napi_env env, napi_value exports) {
   state_t *s = calloc(1, sizeof *s);
-  if (!s || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
+  if (s) s->alert = trapalert_new();
+  if (!s || !s->alert || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
+    if (s) trapalert_free(s->alert);
     free(s);
     return;
   }
@@ -317,5 +334,6 @@ void trapaccept_register(napi_env env, napi_value exports) {
   napi_set_named_property(env, obj, "close", fn);
   napi_create_function(env, "pending", NAPI_AUTO_LENGTH, js_pending, NULL, &fn);
   napi_set_named_property(env, obj, "pending", fn);
+  trapalert_register(env, obj, s->alert);
   napi_set_named_property(env, exports, "trap", obj);
 }

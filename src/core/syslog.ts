@@ -10,6 +10,8 @@ export const SEVERITY = { emerg: 0, alert: 1, crit: 2, err: 3, warning: 4, notic
 export interface SyslogSink {
   log(message: string, severity?: number): void;
   close(): void;
+  // Nothing queued: every line logged so far has been handed to the syslog socket.
+  idle(): boolean;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -32,7 +34,7 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
   const facility = opts.facility ?? FACILITY.daemon;
   const defaultSeverity = opts.severity ?? SEVERITY.notice;
   const pid = opts.pid ?? (() => process.pid);
-  if (!existsSync(path)) return { available: false, log: () => {}, close: () => {} };
+  if (!existsSync(path)) return { available: false, log: () => {}, close: () => {}, idle: () => true };
   const unix = require('unix-dgram') as {
     createSocket(type: string): {
       on(ev: string, fn: (...a: unknown[]) => void): void;
@@ -76,6 +78,7 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
   sock.on('writable', () => { congested = false; flush(); if (closing && pending.length === 0) closeNow(); });
   return {
     available: true,
+    idle: () => pending.length === 0,
     log(message: string, severity = defaultSeverity) {
       if (pending.length >= MAX_PENDING) return;
       pending.push(Buffer.from(formatSyslogDatagram(facility * 8 + severity, new Date(), opts.tag, pid(), message)));

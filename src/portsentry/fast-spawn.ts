@@ -22,12 +22,19 @@ const ADDON = fileURLToPath(new URL('../../build/Release/fastspawn.node', import
 // SO_REUSEADDR as net.Server, and polls on Node's loop; it returns the trap id (> 0) or -errno. onConn gets each accepted peer
 // (id 0: accept failed); finish(id, banner) sends the banner and closes, once; close(id) closes the listener
 // and every connection not yet finished; pending() counts those. The peer: family 4 with the address as a
-// number (host order), family 6 with its text, family 0 when unknown.
+// number (host order), family 6 with its text, family 0 when unknown; alerted: its attackalert line was sent
+// from C (native/trapalert.c, armed through the alert* functions: see src/portsentry/fast-alert.ts; one such
+// path per process, shared by its trap ports, as one daemon has one pipeline).
 export type NativeTrap = {
-  listen(port: number, onConn: (id: number, family: 0 | 4 | 6, v4: number, v6: string) => void): number;
+  listen(port: number, onConn: (id: number, family: 0 | 4 | 6, v4: number, v6: string, alerted: boolean) => void): number;
   finish(id: number, banner: string | null): boolean;
   close(id: number): boolean;
   pending(): number;
+  alertOpen(path: string, pri: number, ident: string): boolean;
+  alertSnapshot(files: [string, bigint[] | null][] | null, cidrs?: Uint8Array): boolean;
+  alertReady(flag: boolean): boolean;
+  alertStats(): { sent: number; ignored: number; handed: number };
+  ntop(bytes: Uint8Array): string | null;
 };
 
 type Addon = NativeSpawn & { bindTest?: NativeBindTest; trap?: NativeTrap };
@@ -48,4 +55,4 @@ export const nativeSpawnStatus: string = loaded.addon && !spawnOk ? 'pidfd_open 
 // null: the caller keeps Node's asynchronous listen()/bind() test (an addon built before bindtest.c has none).
 export const nativeBindTest: NativeBindTest | null = typeof loaded.addon?.bindTest === 'function' ? loaded.addon.bindTest : null;
 // null: the -tcp sensor keeps Node's net.Server (an addon built before trapaccept.c has none).
-export const nativeTrap: NativeTrap | null = typeof loaded.addon?.trap?.listen === 'function' ? loaded.addon.trap : null;
+export const nativeTrap: NativeTrap | null = typeof loaded.addon?.trap?.alertOpen === 'function' ? loaded.addon.trap : null;

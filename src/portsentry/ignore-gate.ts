@@ -11,18 +11,24 @@ import * as L from './lines.js';
 export type IgnoreVerdict = 'ignored' | 'not-ignored';
 export type IgnoreCheck = { verdict: IgnoreVerdict; syslog: string[] };
 
-type Cached = { key: string; entries: Cidr[]; syslog: string[] };
+// key: dev, ino, size, mtime and ctime in ns, as native/trapalert.c compares them.
+type Cached = { key: bigint[]; text: string; entries: Cidr[]; syslog: string[] };
+
+// What the fast alert path needs to decide as check() would: each file with its key (null: absent or
+// unreadable), and the entries of both.
+export type IgnoreSnapshot = { files: [string, bigint[] | null][]; entries: Cidr[] };
 
 // A stat per event (what 1.2's fopen per event cost) and a read only when the file changed. Synchronous on
 // purpose: a small metadata call is cheaper than a thread-pool round trip on the alert path.
 const loadCached = (file: string, prev: Cached | null): Cached | null => {
   try {
-    const s = statSync(file, { throwIfNoEntry: false });
+    const s = statSync(file, { bigint: true, throwIfNoEntry: false });
     if (!s) return null;
-    const key = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-    if (prev && prev.key === key) return prev;
+    const key = [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs];
+    const text = key.join(':');
+    if (prev && prev.text === text) return prev;
     const parsed = parseIgnore(readFileSync(file, 'latin1'), file);
-    return { key, entries: parsed.entries, syslog: parsed.syslog };
+    return { key, text, entries: parsed.entries, syslog: parsed.syslog };
   } catch { return null; }
 };
 
@@ -36,6 +42,19 @@ export class IgnoreGate {
   constructor(file: string, own: () => Addr[]) {
     this.#file = file;
     this.#own = own;
+  }
+
+  // Both files as check() would read them now (a stat each, a read if changed), or null when check() would log
+  // something before deciding (IGNORE_FILE missing, or lines 1.2 complains about on every read).
+  snapshot(): IgnoreSnapshot | null {
+    this.#static = loadCached(`${this.#file}.static`, this.#static);
+    this.#main = loadCached(this.#file, this.#main);
+    if (!this.#main || this.#main.syslog.length > 0) return null;
+    const st = this.#static;
+    return {
+      files: [[`${this.#file}.static`, st ? st.key : null], [this.#file, this.#main.key]],
+      entries: [...(st ? st.entries : []), ...this.#main.entries],
+    };
   }
 
   check(addr: Addr): IgnoreCheck {

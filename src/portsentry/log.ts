@@ -1,19 +1,40 @@
-import { openSyslog } from '../core/syslog.js';
+import { FACILITY, openSyslog, SEVERITY } from '../core/syslog.js';
 
 // The listener's one log sink: syslog daemon.notice "portsentry[PID]" through /dev/log, as 1.2's Log() (message
-// cut to 1023 bytes), and optionally each line on stdout.
-export type Logger = { log: (line: string) => void; close: () => Promise<void>; syslogAvailable: boolean };
+// cut to 1023 bytes), and optionally each line on stdout. echo: the stdout half only, for a line that reached
+// syslog another way (the -tcp alert sent from C); idle: no syslog line waiting in the queue; onQueued: called
+// when a line had to wait in that queue (syslog's own queue full).
+export type Logger = {
+  log: (line: string) => void;
+  echo: (line: string) => void;
+  idle: () => boolean;
+  onQueued: (fn: (() => void) | null) => void;
+  close: () => Promise<void>;
+  syslogAvailable: boolean;
+  syslogPath: string;
+};
+
+export const SYSLOG_TAG = 'portsentry';
+export const SYSLOG_PRI = FACILITY.daemon * 8 + SEVERITY.notice;
 
 const MAX_MESSAGE = 1023;
 
 export const openLogger = (opts: { stdout: boolean; syslogPath?: string }): Logger => {
-  const sink = openSyslog({ tag: 'portsentry', ...(opts.syslogPath ? { path: opts.syslogPath } : {}) });
+  const syslogPath = opts.syslogPath ?? '/dev/log';
+  const sink = openSyslog({ tag: SYSLOG_TAG, path: syslogPath, facility: FACILITY.daemon, severity: SEVERITY.notice });
+  const echo = (line: string): void => { if (opts.stdout) process.stdout.write(`${line.replace(/\n$/, '')}\n`); };
+  let queued: (() => void) | null = null;
   return {
     syslogAvailable: sink.available,
+    syslogPath,
+    echo,
+    idle: () => sink.idle(),
+    onQueued: (fn) => { queued = fn; },
     log(line) {
       // latin1 is one byte per character: the length test needs no Buffer on the alert path.
       sink.log(line.length > MAX_MESSAGE ? Buffer.from(line, 'latin1').subarray(0, MAX_MESSAGE).toString('latin1') : line);
-      if (opts.stdout) process.stdout.write(`${line.replace(/\n$/, '')}\n`);
+      if (queued && !sink.idle()) queued();
+      echo(line);
     },
     // Give queued datagrams a moment to leave before the process exits.
     close: () => new Promise((r) => setTimeout(() => { sink.close(); r(); }, 30)),

@@ -5,7 +5,10 @@ import { BlockedStore } from './blocked.js';
 import { modeOf, OPTIONS_HELP, parseCli, type CliOptions } from './cli.js';
 import { detach, notifyParent } from './daemon.js';
 import type { DetectionMode } from './event.js';
+import { FastAlert } from './fast-alert.js';
+import { nativeTrap } from './fast-spawn.js';
 import { IgnoreGate } from './ignore-gate.js';
+import { defaultTrapKind, tcpSensor } from './sensors/tcp.js';
 import { OwnAddressWatch } from './own-addrs.js';
 import * as L from './lines.js';
 import { openLogger, type Logger } from './log.js';
@@ -54,10 +57,13 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   }
   if (opts.daemonChild) { process.umask(0o077); }
   const own = new OwnAddressWatch(systemClock);
+  const ignore = new IgnoreGate(prep.ignoreFile, own.get);
+  let fast: FastAlert | null = null;
   const pipeline = new Pipeline({
-    conf: prep.conf, log: logger.log, ignore: new IgnoreGate(prep.ignoreFile, own.get),
+    conf: prep.conf, log: logger.log, ignore,
     engine: new StateEngine(prep.conf.scanTrigger ?? 0), store: new BlockedStore(prep.blockedFile, prep.historyFile),
     hostsDeny: opts.hostsDeny, run: makeCommandRunner(), resolve: reverseName(), now: () => new Date(),
+    echo: logger.echo, onIdle: () => { fast?.ready(); },
   });
   const sensor = entry.sensor(prep.conf, { log: logger.log, submit: (ev, h) => { void pipeline.submit(ev, h); }, clock: systemClock });
   if (!(await sensor.start())) {
@@ -67,9 +73,12 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     own.stop();
     return exitWith(logger, 255);
   }
+  // -tcp on the native trap ports: the attackalert line may leave from C (fast-alert.ts says when).
+  if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native') fast = FastAlert.open(nativeTrap, prep.conf, ignore, logger);
   logger.log(L.active());
   notifyParent('ok');
   const signal = await waitForSignal();
+  fast?.close();
   await sensor.stop();
   own.stop();
   return exitWith(logger, signal);

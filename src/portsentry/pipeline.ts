@@ -21,10 +21,16 @@ export type PipelineDeps = {
   run: CommandRunner;
   resolve: (addr: Addr) => Promise<string>;
   now: () => Date;
+  // Where a line that already reached syslog another way goes (stdout under --stdout); default: nowhere.
+  echo?: (line: string) => void;
+  // Called when the last event in flight has finished (the fast alert path re-arms there).
+  onIdle?: () => void;
 };
 
 // Sensor callbacks: onAlarm at the point where 1.2 writes the banner (classic modes), onDone when finished.
-export type ProbeHooks = { onAlarm?: (banner: string | null) => void; onDone?: () => void };
+// alerted: the sensor already sent this event's detection line, after the ignore and trigger steps passed with
+// the very list and state this pipeline holds (src/portsentry/fast-alert.ts says when that may be).
+export type ProbeHooks = { onAlarm?: (banner: string | null) => void; onDone?: () => void; alerted?: boolean };
 
 export class Pipeline {
   readonly #d: PipelineDeps;
@@ -41,7 +47,11 @@ export class Pipeline {
     this.#inFlight++;
     const next = work.catch((e: unknown) => {
       this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
-    }).finally(() => { this.#inFlight--; hooks.onDone?.(); });
+    }).finally(() => {
+      this.#inFlight--;
+      hooks.onDone?.();
+      if (this.#inFlight === 0) this.#d.onIdle?.();
+    });
     this.#queue = next;
     return next;
   }
@@ -49,15 +59,17 @@ export class Pipeline {
   async #handle(ev: ProbeEvent, hooks: ProbeHooks): Promise<void> {
     const d = this.#d;
     const ip = ev.src.text;
-    const ig = d.ignore.check(ev.src);
-    if (ig.verdict === 'ignored') return;
-    ig.syslog.forEach(d.log);
+    if (!hooks.alerted) {
+      const ig = d.ignore.check(ev.src);
+      if (ig.verdict === 'ignored') return;
+      ig.syslog.forEach(d.log);
+    }
     const trig = d.engine.hit(ev.src);
     trig.syslog.forEach(d.log);
-    if (!trig.alarm) return;
+    if (!trig.alarm && !hooks.alerted) return;
     hooks.onAlarm?.(d.conf.portBanner);
     const host = d.conf.resolveHost ? await d.resolve(ev.src) : ip;
-    L.detectionLines(ev, host, ip).forEach(d.log);
+    L.detectionLines(ev, host, ip).forEach(hooks.alerted ? (d.echo ?? (() => {})) : d.log);
     if (d.ignore.isOwn(ev.src)) { d.log(L.localAddress(ip)); return; }
     const check = d.store.isBlocked(ev.src);
     check.syslog.forEach(d.log);

@@ -12,11 +12,12 @@ export const nativeTrapPorts = (trap: NativeTrap): TrapPorts => {
   const ids: number[] = [];
   return {
     async bind(port: number, onConn: OnTrapConn) {
-      const id = trap.listen(port, (connId, family, v4, v6) => {
+      const id = trap.listen(port, (connId, family, v4, v6, alerted) => {
         const src = family === 4 ? fromV4(v4) : family === 6 ? parseAddr(v6) : null;
         let done = connId === 0;
         const conn: TrapConn = {
           src,
+          alerted,
           finish(banner) {
             if (done) return;
             done = true;

@@ -27,7 +27,7 @@ const onProbe = (ctx: SensorContext, port: number) => (conn: TrapConn): void => 
     setImmediate(() => conn.finish(banner));
   };
   ctx.submit({ proto: 'tcp', mode: 'tcp', src: conn.src, dstPort: port, at: ctx.clock.now() },
-    { onAlarm: (banner) => answer(banner), onDone: () => answer(null) });
+    { onAlarm: (banner) => answer(banner), onDone: () => answer(null), alerted: conn.alerted === true });
 };
 
 // -tcp: bind each TCP_PORTS port and treat every completed connection as a probe.
