@@ -1,3 +1,4 @@
+import { stdoutOpen } from '../core/stdout.js';
 import { FACILITY, openSyslog, SEVERITY } from '../core/syslog.js';
 
 // The listener's one log sink: syslog daemon.notice "portsentry[PID]" through /dev/log, as 1.2's Log() (message
@@ -22,7 +23,7 @@ const MAX_MESSAGE = 1023;
 export const openLogger = (opts: { stdout: boolean; syslogPath?: string }): Logger => {
   const syslogPath = opts.syslogPath ?? '/dev/log';
   const sink = openSyslog({ tag: SYSLOG_TAG, path: syslogPath, facility: FACILITY.daemon, severity: SEVERITY.notice });
-  const echo = (line: string): void => { if (opts.stdout) process.stdout.write(`${line.replace(/\n$/, '')}\n`); };
+  const echo = (line: string): void => { if (opts.stdout && stdoutOpen()) process.stdout.write(`${line.replace(/\n$/, '')}\n`); };
   let queued: (() => void) | null = null;
   return {
     syslogAvailable: sink.available,

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { handleBrokenStdout } from '../core/stdout.js';
 import type { Addr } from '../core/addr.js';
 import { systemClock } from '../core/clock.js';
 import { BlockedStore } from './blocked.js';
@@ -85,6 +86,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
 };
 
 export const main = async (argv: string[]): Promise<number> => {
+  handleBrokenStdout('drop');
   const cli = parseCli(argv);
   if (cli.kind === 'help') { out(L.USAGE + OPTIONS_HELP); return 0; }
   const logger = openLogger({ stdout: cli.kind === 'run' && cli.opts.stdout });

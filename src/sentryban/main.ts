@@ -1,4 +1,5 @@
 import './daemon/young-gen.js'; // first (bin/sentryban loads it earlier still)
+import { handleBrokenStdout } from '../core/stdout.js';
 import { VERBS, type Verb } from './control/protocol.js';
 
 // Commands load their modules when run: `sentryban regex` does not pay for the daemon's (~0.1 s of start-up).
@@ -31,6 +32,7 @@ export const main = async (argv: string[]): Promise<number> => {
     return argv.length === 0 ? 64 : 0;
   }
   const cmd = COMMANDS[argv[0] as string];
+  handleBrokenStdout(argv[0] === 'daemon' ? 'drop' : 'exit');
   if (cmd) return cmd(argv.slice(1));
   process.stderr.write(`sentryban: unknown command "${argv[0]}"\n${await usage()}`);
   return 64;

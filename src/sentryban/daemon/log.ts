@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
+import { stdoutOpen } from '../../core/stdout.js';
 import { FACILITY, SEVERITY, openSyslog, type SyslogSink } from '../../core/syslog.js';
 import type { LogLevel, LogTargets } from '../config/log-target.js';
 import { fail2banLogLine, fail2banMessage } from '../store/audit.js';
@@ -44,7 +45,7 @@ export class DecisionLog {
     const text = entries.map((e) => `${fail2banLogLine(now, e.logger, process.pid, e.level, e.text)}\n`).join('');
     for (const f of this.#files) { try { appendFileSync(f, text); } catch { /* the audit rows still hold it */ } }
     if (this.#stderr) process.stderr.write(text);
-    if (this.#stdout) process.stdout.write(text);
+    if (this.#stdout && stdoutOpen()) process.stdout.write(text);
     const sys = this.#syslog;
     if (!sys) return;
     const max = RANK[sys.level] ?? 1;
