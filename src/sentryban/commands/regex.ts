@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
@@ -22,6 +22,13 @@ export const outcomeOf = (lineNo: number, r: MatchResult): LineOutcome => {
   const hit = r.ignored ? undefined : r.hits.find((h) => !h.nofail);
   const matched = hit !== undefined;
   return { line: lineNo, matched, ignored: r.ignored, address: hit?.id ?? null, time: matched && r.time !== null ? Math.floor(r.time / 1000) : null, groups: hit?.groups ?? {} };
+};
+
+const EX_NOINPUT = 66;
+const EX_IOERR = 74;
+const reason = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
+const isRegularFile = (path: string): boolean => {
+  try { return statSync(path, { throwIfNoEntry: false })?.isFile() === true; } catch { return false; }
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -112,7 +119,12 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
   // promote; measured on 1,000,000 sshd lines: ~10% less CPU and less peak RSS (fewer objects promoted).
   try { setFlagsFromString('--semi-space-growth-factor=16'); } catch { /* an unknown flag: the default growth */ }
   const setup: RegexSetup = { ref, usedns, checkAll, tz, countOnly: !json && !resolving, ...(opts.now !== undefined ? { now: opts.now } : {}) };
-  const isFile = existsSync(log);
+  // As fail2ban-regex (os.path.isfile): a regular file is read, anything else (a directory, a missing path) is
+  // the log line itself. A file that cannot be read is an error, not a line.
+  const isFile = isRegularFile(log);
+  if (isFile) {
+    try { closeSync(openSync(log, 'r')); } catch (e) { err.write(`sentryban regex: cannot read ${log}: ${reason(e)}\n`); return EX_NOINPUT; }
+  }
   // The summary of a big file is counted in pieces by several threads (same counts, see regex-parallel.ts).
   const plan = isFile && !json && !resolving ? planRanges(log, threads) : null;
   const crew = plan ? startCrew(plan, setup) : null;
@@ -144,12 +156,19 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
       if (buffer.length > 65536) { out.write(buffer); buffer = ''; }
     }
   };
-  if (crew) {
-    const note = await matchInRanges(crew, m, tally, (from, to) => forEachLine(log, one, tick, from, to));
-    if (process.env.SENTRYBAN_REGEX_DEBUG) err.write(`${note}\n`);
+  try {
+    if (crew) {
+      const note = await matchInRanges(crew, m, tally, (from, to) => forEachLine(log, one, tick, from, to));
+      if (process.env.SENTRYBAN_REGEX_DEBUG) err.write(`${note}\n`);
+    }
+    else if (isFile) await forEachLine(log, one, tick);
+    else for (const l of log.split('\n')) { const p = one(l.replace(/\r$/, '')); if (p) await p; }
+  } catch (e) {
+    // The file went away or failed under us (a disk error): say so; no partial summary.
+    await crew?.stop();
+    err.write(`sentryban regex: reading ${log} failed: ${reason(e)}\n`);
+    return EX_IOERR;
   }
-  else if (isFile) await forEachLine(log, one, tick);
-  else for (const l of log.split('\n')) { const p = one(l.replace(/\r$/, '')); if (p) await p; }
   if (json) { out.write(buffer); return 0; }
   const { found, matched } = tally;
   out.write(`\nResults\n=======\n\nFailregex: ${made.failregexes} regexes, filter ${made.name}\n|- matched addresses:\n${found.slice(0, 50).join('\n')}${matched > 50 ? `\n    ... ${matched - 50} more` : ''}\n\`-\n\n`);

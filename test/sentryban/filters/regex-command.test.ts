@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -27,6 +27,23 @@ describe('sentryban regex', () => {
     const r = await run([log, '/etc/fail2ban/filter.d/sshd.conf']);
     expect(r.stdout).toContain('Lines: 2 lines, 0 ignored, 1 matched, 1 missed');
     expect(r.stdout).toContain('192.0.2.7');
+  });
+
+  it('takes a directory or a missing path as the log line, as fail2ban-regex; an unreadable file is an error (66)', async () => {
+    for (const notAFile of [tmp.dir, join(tmp.dir, 'missing.log')]) {
+      const r = await run([notAFile, 'sshd']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('Lines: 1 lines, 0 ignored, 0 matched, 1 missed');
+    }
+    chmodSync(tmp.dir, 0o755);
+    const locked = join(tmp.dir, 'locked.log');
+    writeFileSync(locked, 'x\n', { mode: 0o000 });
+    // As root the mode is no obstacle: drop to nobody for the read.
+    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const r = await execa(asNobody[0] ?? 'node', [...asNobody.slice(1), ...(asNobody.length ? ['node'] : []), BIN, 'regex', locked, 'sshd'], { reject: false, cwd: ROOT });
+    expect(r.exitCode).toBe(66);
+    expect(r.stderr).toBe(`sentryban regex: cannot read ${locked}: EACCES`);
   });
 
   it('refuses a bad filter with file:line and exit code 78', async () => {
