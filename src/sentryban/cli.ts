@@ -9,7 +9,7 @@ import { parseYamlTree } from './config/yaml-tree.js';
 import { defaultConfigDir } from './daemon.js';
 
 // The client verbs: `sentryban status|ban|unban|list|audit|test ...` over the control socket.
-export const CLIENT_USAGE = `  status                          jails, counters, next expiry
+export const CLIENT_USAGE = `  status [jail]                   jails, counters, next expiry (one jail: with its bans)
   ban <jail> <addr|cidr>          ban by hand (bantime and increment as configured)
   unban <addr|cidr> [jail]        lift a ban (all jails unless one is named)
   list [jail]                     bans in force, and whether every action has them applied
@@ -37,15 +37,27 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     else if (a === '--json') json = true;
     else if (a === '--jail') args.jail = argv[++i] ?? '';
     else if (a === '--addr') args.target = argv[++i] ?? '';
-    else if (a === '--limit') args.limit = Number(argv[++i]);
+    else if (a === '--limit') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) return usageError(verb, `--limit expects a whole number of rows, 1 or more (got ${JSON.stringify(argv[i] ?? '')})`);
+      args.limit = n;
+    }
+    else if (a.startsWith('--')) return usageError(verb, `unknown option ${a}`);
     else pos.push(a);
   }
-  const shape: Record<Verb, string[]> = { status: [], list: ['jail'], audit: [], ban: ['jail', 'target'], unban: ['target', 'jail'], test: ['jail', 'line'], check: ['jail'] };
+  const shape: Record<Verb, string[]> = { status: ['jail'], list: ['jail'], audit: [], ban: ['jail', 'target'], unban: ['target', 'jail'], test: ['jail', 'line'], check: ['jail'] };
+  if (!shape[verb].includes('line') && pos.length > shape[verb].length) return usageError(verb, `unexpected argument ${JSON.stringify(pos[shape[verb].length])}`);
   shape[verb].forEach((k, i) => { const v = k === 'line' ? pos.slice(i).join(' ') : pos[i]; if (v) args[k] = v; });
   const reply = await request(socket ?? socketFor(configDir), verb, args);
   if (!reply.ok) { process.stderr.write(`sentryban ${verb}: ${reply.error}\n`); return 1; }
   process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
   return verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok) ? 1 : 0;
+};
+
+// A command line the client refuses before asking the daemon: one line and exit 64 (EX_USAGE).
+const usageError = (verb: Verb, why: string): number => {
+  process.stderr.write(`sentryban ${verb}: ${why}\n`);
+  return 64;
 };
 
 const render = (verb: Verb, r: unknown): string => {

@@ -5,6 +5,7 @@ import { step, createJailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
 import type { Ban } from '../types.js';
 import type { Applied } from '../daemon/repair.js';
+import { elementText } from '../actions/targets.js';
 import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
@@ -22,10 +23,11 @@ const target = (text: string) => {
   if (!c) throw new Error(`"${text}" is not an address or CIDR`);
   return c;
 };
+// A single address reads as the address (as fail2ban lists it), a network as its CIDR.
 // `applied`: 'applied' only when every backend of the jail has it; otherwise 'failed' or 'pending' (per backend
 // in `backends`), so a ban is never reported applied when it is not.
 export const banView = (b: Ban, backends: Record<string, Applied> = {}) => ({
-  jail: b.jail, target: b.target.text, bannedAt: new Date(b.bannedAt).toISOString(),
+  jail: b.jail, target: elementText(b.target), bannedAt: new Date(b.bannedAt).toISOString(),
   expiresAt: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(), bantime: formatDurationSec(b.bantimeSec), banCount: b.banCount,
   applied: overall(backends), backends,
 });
@@ -37,9 +39,17 @@ const viewOf = (d: HandlerDeps) => (b: Ban) => banView(b, d.manager.repairs.stat
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
 export const HANDLERS: Readonly<Record<Verb, Handler>> = {
-  status: (_a, d) => {
+  status: (a, d) => {
     const m = process.memoryUsage();
     const mib = (n: number): number => Math.round((n / 1048576) * 10) / 10;
+    // One jail, as `fail2ban-client status <jail>`: its counters and the bans in force.
+    const one = str(a, 'jail');
+    if (one !== undefined) {
+      const j = d.manager.status().find((x) => x.jail === one);
+      if (!j) throw new Error(`no jail "${one}"`);
+      const bans = d.manager.list(one).map(viewOf(d));
+      return { ...j, notApplied: bans.filter((b) => b.applied !== 'applied').length, bans };
+    }
     return {
       jails: d.manager.status().map((j) => ({ ...j, notApplied: d.manager.list(j.jail).filter((b) => viewOf(d)(b).applied !== 'applied').length })),
       actions: d.manager.repairs.health().map((h) => ({ ...h, nextRetryAt: iso(h.nextRetryAt) })),
@@ -62,6 +72,7 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
   unban: async (a, d) => ({ unbanned: await d.manager.unban(target(need(a, 'target')), str(a, 'jail') ?? null) }),
   audit: (a, d) => {
     const t = str(a, 'target');
+    if (a.limit !== undefined && !(Number.isInteger(a.limit) && (a.limit as number) >= 1)) throw new Error('limit must be a whole number, 1 or more');
     const limit = typeof a.limit === 'number' ? a.limit : 100;
     return d.store.auditRows({ ...(str(a, 'jail') ? { jail: str(a, 'jail') } : {}), ...(t ? { target: parseCidr(t)?.text ?? t } : {}), limit })
       .map((r) => ({ ...r, at: new Date(r.at).toISOString() }));

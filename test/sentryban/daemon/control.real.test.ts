@@ -62,6 +62,24 @@ describe('control socket', () => {
     expect(status.memory.rssMiB).toBeGreaterThan(0);
     expect(status.jails).toEqual([{ jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0, notApplied: 0 }]);
   });
+  it('status <jail> as fail2ban-client, and command lines refused before the daemon is asked', async () => {
+    expect((await cli('ban', 'app', '203.0.113.9')).exitCode).toBe(0);
+    const one = JSON.parse((await cli('status', 'app', '--json')).stdout);
+    expect(one).toMatchObject({ jail: 'app', banned: 1, notApplied: 0, bans: [{ jail: 'app', target: '203.0.113.9', applied: 'applied' }] });
+    expect((await cli('status', 'nojail')).stderr).toBe('sentryban status: no jail "nojail"');
+    expect((await cli('unban', '203.0.113.9')).exitCode).toBe(0);
+    for (const [args, why] of [
+      [['audit', '--limit', 'abc'], '--limit expects a whole number of rows, 1 or more (got "abc")'],
+      [['audit', '--limit', '0'], '--limit expects a whole number of rows, 1 or more (got "0")'],
+      [['audit', '--limt', '5'], 'unknown option --limt'],
+      [['status', 'app', 'extra'], 'unexpected argument "extra"'],
+      [['list', 'app', 'x'], 'unexpected argument "x"'],
+    ] as const) {
+      const r = await cli(...args);
+      expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 64, err: `sentryban ${args[0]}: ${why}` });
+    }
+    expect(JSON.parse(await raw('{"version":1,"verb":"audit","args":{"limit":-1}}')).error).toBe('limit must be a whole number, 1 or more');
+  });
   it('ignorecommand runs as an argv (exit 0 ignores, 1 does not)', async () => {
     const now = new Date().toISOString();
     appendFileSync(join(dir, 'app.log'), `${now} auth failure from 192.0.2.9\n${now} auth failure from 192.0.2.10\n`);

@@ -76,8 +76,8 @@ describe('faults with real commands: the ban stays, retries with backoff, audit 
 
     // 1. Gate closed: the ban is committed, reported failed (never applied), and retried 1 s, 2 s, 4 s apart.
     const banned = JSON.parse((await cli('ban', 'gj', '192.0.2.5', '--json')).stdout);
-    expect(banned).toMatchObject({ target: '192.0.2.5/32', applied: 'failed', backends: { 'command:gated:gj': 'failed' } });
-    expect((await cli('list', 'gj')).stdout).toMatch(/^gj\t192\.0\.2\.5\/32\t.*\tfailed \(command:gated:gj: failed\)$/);
+    expect(banned).toMatchObject({ target: '192.0.2.5', applied: 'failed', backends: { 'command:gated:gj': 'failed' } });
+    expect((await cli('list', 'gj')).stdout).toMatch(/^gj\t192\.0\.2\.5\t.*\tfailed \(command:gated:gj: failed\)$/);
     await waitFor(() => audit('gj').filter((r) => r.kind === 'action-failed').length >= 3, { timeoutMs: 15_000, what: 'three failures' });
     const failed = audit('gj').filter((r) => r.kind === 'action-failed').slice(0, 3).map((r) => r.detail);
     expect(failed[0]).toMatch(/^command:gated:gj ban failed \(attempt 1; next retry in 1s at .*\): test -e .*\/gate: exit 1$/);
