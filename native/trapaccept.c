@@ -212,17 +212,21 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   return num(env, (int32_t)tr->id);
 }
 
+// The id argument of finish() and close(): 1 with *id set, or 0 with a TypeError thrown (usage as its message).
+static int id_arg(napi_env env, napi_callback_info info, size_t *argc, napi_value *args, const char *usage, uint32_t *id) {
+  napi_get_cb_info(env, info, argc, args, NULL, NULL);
+  if (*argc >= 1 && napi_get_value_uint32(env, args[0], id) == napi_ok) return 1;
+  napi_throw_type_error(env, NULL, usage);
+  return 0;
+}
+
 // finish(id, banner: string | null): boolean. Sends the banner (if any, without blocking; as 1.2's single
 // write(), a short write is not retried) and closes. false when the id is unknown or already finished.
 static napi_value js_finish(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2], ret;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   uint32_t id = 0;
-  if (argc < 1 || napi_get_value_uint32(env, args[0], &id) != napi_ok) {
-    napi_throw_type_error(env, NULL, "finish(id: number, banner?: string | null)");
-    return NULL;
-  }
+  if (!id_arg(env, info, &argc, args, "finish(id: number, banner?: string | null)", &id)) return NULL;
   state_t *s = get_state(env);
   conn_t *c = NULL;
   for (trap_t *t = s ? s->traps : NULL; t && !c; t = t->next) {
@@ -264,12 +268,8 @@ static void on_handle_closed(uv_handle_t *h) {
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value args[1], ret;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   uint32_t id = 0;
-  if (argc < 1 || napi_get_value_uint32(env, args[0], &id) != napi_ok) {
-    napi_throw_type_error(env, NULL, "close(id: number)");
-    return NULL;
-  }
+  if (!id_arg(env, info, &argc, args, "close(id: number)", &id)) return NULL;
   state_t *s = get_state(env);
   trap_t *t = NULL;
   for (trap_t **pp = s ? &s->traps : NULL; pp && *pp; pp = &(*pp)->next) {
