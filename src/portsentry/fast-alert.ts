@@ -26,9 +26,6 @@ const cidrBytes = (snap: IgnoreSnapshot): Uint8Array => {
   return out;
 };
 
-const keyOf = (snap: IgnoreSnapshot | null): string =>
-  (snap ? snap.files.map(([p, k]) => `${p}=${k ? k.join(':') : '-'}`).join(' ') : 'none');
-
 export class FastAlert {
   readonly #trap: NativeTrap;
   readonly #ignore: IgnoreGate;
@@ -56,7 +53,7 @@ export class FastAlert {
   ready(): boolean {
     if (!this.#logger.idle()) return this.#trap.alertReady(false);
     const snap = this.#ignore.snapshot();
-    const key = keyOf(snap);
+    const key = snap ? snap.key : 'none';
     if (key !== this.#sent) {
       if (snap) this.#trap.alertSnapshot(snap.files, cidrBytes(snap));
       else this.#trap.alertSnapshot(null);

@@ -15,8 +15,8 @@ export type IgnoreCheck = { verdict: IgnoreVerdict; syslog: string[] };
 type Cached = { key: bigint[]; text: string; entries: Cidr[]; syslog: string[] };
 
 // What the fast alert path needs to decide as check() would: each file with its key (null: absent or
-// unreadable), and the entries of both.
-export type IgnoreSnapshot = { files: [string, bigint[] | null][]; entries: Cidr[] };
+// unreadable), the entries of both, and `key`, which changes whenever a file's key does.
+export type IgnoreSnapshot = { files: [string, bigint[] | null][]; entries: Cidr[]; key: string };
 
 // A stat per event (what 1.2's fopen per event cost) and a read only when the file changed. Synchronous on
 // purpose: a small metadata call is cheaper than a thread-pool round trip on the alert path.
@@ -54,6 +54,7 @@ export class IgnoreGate {
     return {
       files: [[`${this.#file}.static`, st ? st.key : null], [this.#file, this.#main.key]],
       entries: [...(st ? st.entries : []), ...this.#main.entries],
+      key: `${st ? st.text : '-'} ${this.#main.text}`,
     };
   }
 
