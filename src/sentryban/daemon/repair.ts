@@ -11,7 +11,11 @@ import type { AuditRow } from '../store/audit.js';
 export type Applied = 'applied' | 'pending' | 'failed';
 export type CheckReason = 'retry' | 'periodic' | 'manual';
 export type CheckResult = { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null; failures: number };
-export type BackendHealth = { jail: string; backend: string; inSync: boolean; failures: number; nextRetryAt: Instant | null; lastError: string | null };
+// Out of sync, a backend is always in one of two states: a check is running now (`checking`), or one is planned
+// (`nextRetryAt`). Only a stopping daemon has neither.
+export type BackendHealth = {
+  jail: string; backend: string; inSync: boolean; failures: number; checking: boolean; nextRetryAt: Instant | null; lastError: string | null;
+};
 
 export type RepairDeps = {
   clock: Clock;
@@ -98,7 +102,10 @@ export class Repairer {
   }
 
   health(): BackendHealth[] {
-    return this.#slots.map((s) => ({ jail: s.jail, backend: s.be.name, inSync: s.failures === 0 && !s.whole, failures: s.failures, nextRetryAt: s.nextAt, lastError: s.lastError }));
+    return this.#slots.map((s) => ({
+      jail: s.jail, backend: s.be.name, inSync: s.failures === 0 && !s.whole, failures: s.failures,
+      checking: s.running !== null, nextRetryAt: s.nextAt, lastError: s.lastError,
+    }));
   }
 
   // No new retries; running ones finish.

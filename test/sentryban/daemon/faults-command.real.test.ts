@@ -107,11 +107,22 @@ describe('faults with real commands: the ban stays, retries with backoff, audit 
     // 4. A command over its timeout is killed and counted as a failure; the control socket still answers.
     expect(JSON.parse((await cli('ban', 'sj', '192.0.2.7', '--json')).stdout)).toMatchObject({ applied: 'failed' });
     expect(audit('sj').find((r) => r.kind === 'action-failed')!.detail).toMatch(/^command:slow:sj ban failed \(attempt 1; next retry in 1s at .*\): sleep 20: no exit code timed out/);
-    const status = JSON.parse((await cli('status', '--json')).stdout);
+    // sj's retries are checks that run 1 s (to their timeout) between waits that grow: a reply can fall inside one
+    // (checking, nothing planned yet) or between two (a retry planned). Every reply says one of the two; wait for
+    // a reply between two, the state asserted below.
+    type Health = { jail: string; inSync: boolean; checking: boolean; nextRetryAt: string | null };
+    const seen: Health[] = [];
+    const status = await waitFor(async () => {
+      const s = JSON.parse((await cli('status', '--json')).stdout) as { actions: Health[] };
+      const sj = s.actions.find((a) => a.jail === 'sj')!;
+      seen.push(sj);
+      return sj.nextRetryAt !== null ? s : undefined;
+    }, { timeoutMs: 15_000, what: 'sj between two retries' }) as { actions: Health[]; jails: { jail: string }[] };
+    expect(seen.filter((h) => !h.inSync && !h.checking && h.nextRetryAt === null)).toEqual([]);
     expect(status.actions).toEqual(expect.arrayContaining([
-      expect.objectContaining({ jail: 'gj', backend: 'command:gated:gj', inSync: true, failures: 0, nextRetryAt: null }),
+      expect.objectContaining({ jail: 'gj', backend: 'command:gated:gj', inSync: true, failures: 0, checking: false, nextRetryAt: null }),
       expect.objectContaining({ jail: 'mj', inSync: false, lastError: expect.stringContaining('ENOENT') }),
-      expect.objectContaining({ jail: 'sj', inSync: false, nextRetryAt: expect.any(String) }),
+      expect.objectContaining({ jail: 'sj', inSync: false, checking: false, nextRetryAt: expect.any(String) }),
     ]));
     expect(status.jails.find((j: { jail: string }) => j.jail === 'mj')).toMatchObject({ banned: 1, notApplied: 1 });
     const check = await cli('check', 'mj');

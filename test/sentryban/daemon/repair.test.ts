@@ -70,7 +70,7 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     expect(JSON.parse(failed[1]!.data!)).toMatchObject({ verb: 'check (retry)', attempt: 2, nextRetryAt: T0 + 1000 + 2000 });
     expect(failed[7]!.detail).toContain('attempt 8; next retry in 60s');
     expect(log.filter((l) => l.startsWith('ERROR [app] fake:app'))).toHaveLength(11);
-    expect(r.health()).toEqual([{ jail: 'app', backend: 'fake:app', inSync: false, failures: 11, nextRetryAt: clock.now() + 60_000, lastError: 'fw-tool add: exit 1 refused' }]);
+    expect(r.health()).toEqual([{ jail: 'app', backend: 'fake:app', inSync: false, failures: 11, checking: false, nextRetryAt: clock.now() + 60_000, lastError: 'fw-tool add: exit 1 refused' }]);
     // It comes back: the next retry succeeds, is audited once, and the ban reads applied.
     be.healthy = true;
     await advance(60_000);
@@ -80,6 +80,24 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     expect(r.stateOf('app', '192.0.2.5/32')).toEqual({ 'fake:app': 'applied' });
     expect(r.health()[0]).toMatchObject({ inSync: true, failures: 0, nextRetryAt: null });
     expect(clock.pending()).toBe(0); // nothing more scheduled once in sync
+  });
+
+  it('out of sync, health always shows a check running or a retry planned (never neither while running)', async () => {
+    const { be, store, r, advance } = setup();
+    const b = ban('192.0.2.5');
+    store.push(b);
+    await r.act('app', be, 'ban', b);
+    expect(r.health()[0]).toMatchObject({ inSync: false, checking: false, nextRetryAt: T0 + 1000 });
+    let release = (): void => {};
+    be.hold = new Promise((res) => { release = res; });
+    await advance(1000); // the retry's check has started and waits (a slow firewall, a command near its timeout)
+    expect(r.health()[0]).toMatchObject({ inSync: false, checking: true, nextRetryAt: null, failures: 1 });
+    release();
+    be.hold = null;
+    await advance(0); // it failed: the next one is planned
+    expect(r.health()[0]).toMatchObject({ inSync: false, checking: false, nextRetryAt: T0 + 1000 + 2000, failures: 2 });
+    await r.stop();
+    expect(r.health()[0]).toMatchObject({ inSync: false, checking: false, nextRetryAt: null });
   });
 
   it('the repair applies the store as it is then: a ban lifted meanwhile is not re-added, a new one is', async () => {
