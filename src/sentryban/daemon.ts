@@ -126,7 +126,10 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   purgeTimer.unref();
   log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
   process.stdout.write(`sentryban: ready\n`);
-  await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
+  // The handlers stay installed until exit (`on`, not `once`): execa's signal-exit also listens while a command
+  // runs, and when it finds itself the last listener it re-sends the signal, killing the daemon mid-shutdown.
+  // A second signal during shutdown is ignored: the store and the running actions finish cleanly.
+  await new Promise<void>((res) => { process.on('SIGINT', () => res()); process.on('SIGTERM', () => res()); });
   clearInterval(selfTimer);
   clearInterval(purgeTimer);
   idleGc.stop();
