@@ -47,11 +47,12 @@ const scenarios: Scenario[] = [
     probes: seq((l) => tcpConnect(l, 15), (l) => tcpConnect(l, 6667)) },
 ];
 
-let busy: ResultPromise | null = null;
+// One listener per side: prepare runs once for the original and once for ours, each in a namespace of its own.
+const busy: ResultPromise[] = [];
 const inUse: Scenario = {
   name: '-tcp a port already in use, unquoted BLOCK_TCP, no SCAN_TRIGGER key', mode: 'tcp', body: 'BLOCK_TCP=1\n', ignore: '',
   prepare: async (lab) => {
-    busy = lab.run(lab.victim, ['nc', '-lk', '79'], { reject: false, timeout: 120000 });
+    busy.push(lab.run(lab.victim, ['nc', '-lk', '79'], { reject: false, timeout: 120000 }));
     await new Promise((r) => setTimeout(r, 300));
   },
   probes: seq((l) => tcpConnect(l, 11)),
@@ -108,6 +109,10 @@ describe('portsentry -tcp/-udp against the real PortSentry 1.2', () => {
       const { orig, ours } = await runBoth(inUse);
       expect(orig.syslog.some((l) => l.includes('could not bind TCP socket: 79'))).toBe(true);
       compare(orig, ours);
-    } finally { (busy as ResultPromise | null)?.kill('SIGKILL'); }
+    } finally {
+      for (const b of busy) b.kill('SIGKILL');
+      const ends = await Promise.all(busy.splice(0));
+      expect(ends.map((e) => e.signal ?? e.exitCode)).toEqual(['SIGKILL', 'SIGKILL']); // both sides' listeners, none left behind
+    }
   }, LOCKED);
 });
