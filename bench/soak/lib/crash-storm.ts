@@ -1,21 +1,24 @@
-import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openBenchLab, type BenchLab } from '../../lib/ban-lab.js';
+import { kill9, sleep, startAndKill, startDaemon, until, type Daemon } from './storm-daemon.js';
 import { FAILREGEX, planStorm, rng, type StormPlan } from './storm-log.js';
 import { readKernel, StoreView, type Kernel } from './storm-probe.js';
 
 // crash-storm: kill -9 the real daemon (nftables backend, in a namespace of its own) at seeded random moments
 // of a burst of bans read from a followed log that a writer keeps appending to; after each restart every
 // committed ban must be in the kernel set exactly once, and at the end every line must have been counted once.
-export type StormOptions = { bans: number; kills: number; seed: number; linesPerSec?: number; say?: (line: string) => void };
+export type StormOptions = {
+  bans: number; kills: number; seed: number; linesPerSec?: number; say?: (line: string) => void;
+};
 export type StormFigures = {
   seed: number; bans: number; kills: number; lines: number; decoys: number; durationMs: number;
-  bansLost: number; // committed bans missing from the kernel after a restart, addresses that should be banned and are not
-  duplicates: number; // a second ban row or 'ban' audit row for one address, a set element twice, rules beyond one per set
-  wronglyBanned: number; // kernel elements with no committed ban (at a kill or after a restart), decoys banned
+  // committed bans missing from the kernel after a restart; addresses that should be banned and are not
+  bansLost: number;
+  // a second ban row or 'ban' audit row for one address, an element twice in the set, rules beyond one per set
+  duplicates: number;
+  wronglyBanned: number; // kernel elements with no committed ban (at a kill, after a restart), decoys banned
   linesLost: number; linesDoubled: number; // by each line's seq, from the 'found'/'ignored' audit rows
 };
 
@@ -23,49 +26,12 @@ const JAIL = 'storm';
 const TABLE = `sentryban-${JAIL}`;
 const RULES = 4; // one per set (h4, h6, n4, n6)
 
-const repoRoot = (): string => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'bin', 'sentryban'))) { const up = dirname(d); if (up === d) throw new Error('repo root not found'); d = up; }
-  return d;
-};
-
-type Daemon = { proc: ResultPromise; pid: number; output: () => string };
-
-const startDaemon = async (ns: string, dir: string): Promise<Daemon> => {
-  const argv = ['netns', 'exec', ns, 'node', join(repoRoot(), 'bin', 'sentryban'), 'daemon', '--foreground', '--config', dir];
-  const proc = execa('ip', argv, { reject: false, buffer: false, timeout: 3_600_000, killSignal: 'SIGKILL' });
-  let out = '';
-  const keep = (c: Buffer): void => { out = (out + c.toString()).slice(-20_000); };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const deadline = Date.now() + 60_000;
-  while (!out.includes('sentryban: ready')) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      if (proc.exitCode === null && proc.pid) process.kill(proc.pid, 'SIGKILL');
-      await proc;
-      throw new Error(`daemon did not start:\n${out}`);
-    }
-    await sleep(5);
-  }
-  return { proc, pid: proc.pid ?? -1, output: () => out };
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const until = async (what: string, d: Daemon | null, probe: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 5): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (d && d.proc.exitCode !== null) throw new Error(`daemon exited (${String(d.proc.exitCode)}) waiting for ${what}:\n${d.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${d ? `; daemon output:\n${d.output()}` : ''}`);
-    await sleep(everyMs);
-  }
-};
-
 const writeConfig = (dir: string): void => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
-  writeFileSync(join(dir, 'sentryban.yaml'), 'state: state\nlogtarget: sentryban.log\nactions:\n  fw:\n    backend: nftables\n');
-  writeFileSync(join(dir, 'jails', `${JAIL}.yaml`), `${JAIL}:\n  logpath: ${JAIL}.log\n  failregex: '${FAILREGEX}'\n  maxretry: 2\n`
-    + '  findtime: 1d\n  bantime: 1d\n  ignoreself: false\n  actions: [fw]\n');
+  writeFileSync(join(dir, 'sentryban.yaml'),
+    'state: state\nlogtarget: sentryban.log\nactions:\n  fw:\n    backend: nftables\n');
+  writeFileSync(join(dir, 'jails', `${JAIL}.yaml`), `${JAIL}:\n  logpath: ${JAIL}.log\n  failregex: '${FAILREGEX}'\n`
+    + '  maxretry: 2\n  findtime: 1d\n  bantime: 1d\n  ignoreself: false\n  actions: [fw]\n');
   writeFileSync(join(dir, `${JAIL}.log`), '');
 };
 
@@ -79,20 +45,41 @@ const writeLog = async (path: string, plan: StormPlan, perSec: number, stop: () 
   }
 };
 
-const minus = (a: Iterable<string>, b: Set<string>): number => { let n = 0; for (const x of a) if (!b.has(x)) n++; return n; };
-const extra = (counts: Iterable<number>): number => { let n = 0; for (const c of counts) n += Math.max(0, c - 1); return n; };
-const kernelDuplicates = (k: Kernel): number => k.elems.length - new Set(k.elems).size + Math.abs(k.rules - RULES) + Math.abs(k.tables - 1);
+const minus = (a: Iterable<string>, b: Set<string>): number => {
+  let n = 0;
+  for (const x of a) if (!b.has(x)) n++;
+  return n;
+};
+const extra = (counts: Iterable<number>): number => {
+  let n = 0;
+  for (const c of counts) n += Math.max(0, c - 1);
+  return n;
+};
+const kernelDuplicates = (k: Kernel): number =>
+  k.elems.length - new Set(k.elems).size + Math.abs(k.rules - RULES) + Math.abs(k.tables - 1);
+
+// The kill moments (seeded): `kills` distinct counts of committed bans, each with a delay of 0-500 ms after the
+// count is reached (bans are committed by groups of lines, then applied one by one: the delay spreads the kills
+// over both). One kill in five also kills the next start 0-800 ms in, ready or not (loading, restoring).
+type Kill = { at: number; delayMs: number; startKillMs: number | null };
+const killPlan = (o: StormOptions, random: () => number): Kill[] => {
+  const at = new Set<number>();
+  while (at.size < Math.min(o.kills, o.bans - 1)) at.add(1 + Math.floor(random() * (o.bans - 1)));
+  return [...at].sort((a, b) => a - b).map((n) => ({
+    at: n, delayMs: Math.floor(random() * 500), startKillMs: random() < 0.2 ? Math.floor(random() * 800) : null,
+  }));
+};
 
 export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
   const t0 = Date.now();
   const say = o.say ?? (() => {});
   const random = rng(o.seed);
   const plan = planStorm(o.bans, random);
-  const thresholds = new Set<number>();
-  while (thresholds.size < Math.min(o.kills, o.bans - 1)) thresholds.add(1 + Math.floor(random() * (o.bans - 1)));
-  const kills = [...thresholds].sort((a, b) => a - b).map((at) => ({ at, delayMs: Math.floor(random() * 30) }));
-  const f: StormFigures = { seed: o.seed, bans: o.bans, kills: 0, lines: plan.lines.length, decoys: plan.decoys.length, durationMs: 0,
-    bansLost: 0, duplicates: 0, wronglyBanned: 0, linesLost: 0, linesDoubled: 0 };
+  const kills = killPlan(o, random);
+  const f: StormFigures = {
+    seed: o.seed, bans: o.bans, kills: 0, lines: plan.lines.length, decoys: plan.decoys.length, durationMs: 0,
+    bansLost: 0, duplicates: 0, wronglyBanned: 0, linesLost: 0, linesDoubled: 0,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'sentryban-storm-'));
   const log = join(dir, `${JAIL}.log`);
   let lab: BenchLab | null = null;
@@ -105,24 +92,27 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
     lab = await openBenchLab();
     const ns = lab.victim;
     d = await startDaemon(ns, dir);
-    view = new StoreView(join(dir, 'state', 'sentryban.sqlite3'), JAIL);
-    const v = view;
+    const v = new StoreView(join(dir, 'state', 'sentryban.sqlite3'), JAIL);
+    view = v;
     let written = false;
     writer = writeLog(log, plan, o.linesPerSec ?? 300, () => !writing).then(() => { written = true; });
     // Lost bans would leave a kill's count out of reach: once the whole log is read, the storm ends there.
     const allRead = (): boolean => written && v.offset(log) === statSync(log).size;
     for (const k of kills) {
       await until(`${k.at} bans committed`, d, () => v.committed() >= k.at || allRead(), 300_000);
-      if (v.committed() < k.at) { say(`the whole log was read with ${v.committed()} bans committed: no kill at ${k.at}`); break; }
+      if (v.committed() < k.at) {
+        say(`the whole log was read with ${v.committed()} bans committed: storm over`);
+        break;
+      }
       await sleep(k.delayMs);
-      process.kill(d.pid, 'SIGKILL');
-      await d.proc;
+      await kill9(d);
       d = null;
       f.kills++;
       // Dead: the store and the kernel hold still. Nothing may be in the kernel that the store has not committed.
       const committed = new Set(v.active());
       const atKill = await readKernel(ns, TABLE);
       f.wronglyBanned += minus(atKill.elems, committed);
+      if (k.startKillMs !== null) await startAndKill(ns, dir, k.startKillMs);
       d = await startDaemon(ns, dir);
       // Restarted: every ban committed before the kill is in force, and the kernel holds nothing uncommitted.
       const after = await readKernel(ns, TABLE);
@@ -131,16 +121,18 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
       f.bansLost += minus(committed, inKernel);
       f.wronglyBanned += minus(inKernel, now);
       f.duplicates += kernelDuplicates(after);
-      say(`kill ${f.kills}/${kills.length}: at ${committed.size} bans committed (${atKill.elems.length} in the kernel), restarted`);
+      const also = k.startKillMs === null ? '' : `, and the next start ${k.startKillMs} ms in`;
+      say(`kill ${f.kills}/${kills.length}: ${committed.size} bans committed, ${atKill.elems.length} in the kernel`
+        + also);
     }
     await writer;
     const size = statSync(log).size;
-    const dd = d;
-    await until('the whole log read and applied', dd, async () =>
+    const last = d;
+    await until('the whole log read and applied', last, async () =>
       v.offset(log) === size && (await readKernel(ns, TABLE)).elems.length === v.active().length, 600_000, 200);
     // The final restart: a clean stop, then a start; the figures are read from what it restored.
-    process.kill(dd.pid, 'SIGTERM');
-    if ((await dd.proc).exitCode !== 0) throw new Error(`daemon did not stop cleanly:\n${dd.output()}`);
+    process.kill(last.pid, 'SIGTERM');
+    if ((await last.proc).exitCode !== 0) throw new Error(`daemon did not stop cleanly:\n${last.output()}`);
     d = await startDaemon(ns, dir);
     const k = await readKernel(ns, TABLE);
     const store = new Set(v.active());
@@ -150,7 +142,11 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
     f.wronglyBanned += minus(store, wanted) + minus(kernel, store);
     f.duplicates += kernelDuplicates(k) + extra(v.banRows().values()) + extra(v.banAudits().values());
     const seen = v.linesSeen();
-    for (const l of plan.lines) { const c = seen.get(l.seq) ?? 0; if (c === 0) f.linesLost++; else f.linesDoubled += c - 1; }
+    for (const l of plan.lines) {
+      const c = seen.get(l.seq) ?? 0;
+      if (c === 0) f.linesLost++;
+      else f.linesDoubled += c - 1;
+    }
     process.kill(d.pid, 'SIGTERM');
     await d.proc;
     d = null;
@@ -167,6 +163,6 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
 };
 
 export const formatFigures = (f: StormFigures): string =>
-  `crash-storm: bans lost ${f.bansLost}, duplicate rules ${f.duplicates}, wrongly banned ${f.wronglyBanned}, lines lost ${f.linesLost}, `
-  + `lines double counted ${f.linesDoubled} (${f.kills} kills -9 during ${f.bans} bans, ${f.lines} lines with ${f.decoys} decoys; `
-  + `seed ${f.seed}; ${(f.durationMs / 1000).toFixed(1)} s)`;
+  `crash-storm: bans lost ${f.bansLost}, duplicate rules ${f.duplicates}, wrongly banned ${f.wronglyBanned}, `
+  + `lines lost ${f.linesLost}, lines double counted ${f.linesDoubled} (${f.kills} kills -9 during ${f.bans} bans, `
+  + `${f.lines} lines with ${f.decoys} decoys; seed ${f.seed}; ${(f.durationMs / 1000).toFixed(1)} s)`;

@@ -9,7 +9,10 @@ export type StormLine = { seq: number; addr: string; text: (iso: string) => stri
 export type StormPlan = { lines: StormLine[]; banned: string[]; decoys: string[] };
 
 export const FAILREGEX = 'auth failure from <HOST> seq=\\d+$';
-export const seqOf = (line: string): number | null => { const m = / seq=(\d+)$/.exec(line); return m ? Number(m[1]) : null; };
+export const seqOf = (line: string): number | null => {
+  const m = / seq=(\d+)$/.exec(line);
+  return m ? Number(m[1]) : null;
+};
 
 // mulberry32: small, seeded, the same sequence on every machine.
 export const rng = (seed: number): (() => number) => {
@@ -27,7 +30,8 @@ const V4 = ['198.51.100', '203.0.113', '192.0.2'];
 export const stormAddr = (i: number): string => {
   if (i < V4.length * 254) return `${V4[Math.floor(i / 254)] as string}.${(i % 254) + 1}`;
   const n = i - V4.length * 254 + 1;
-  return parseAddr(`2001:db8:5::${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`)?.text as string; // canonical text
+  const text = `2001:db8:5::${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+  return parseAddr(text)?.text as string; // canonical, as the store and nft print it
 };
 
 // `bans` addresses twice each, `bans / 10` decoys once each. The second line of an address comes `gap` first
@@ -35,7 +39,10 @@ export const stormAddr = (i: number): string => {
 export const planStorm = (bans: number, random: () => number, gap = 200): StormPlan => {
   const nDecoys = Math.floor(bans / 10);
   const all = Array.from({ length: bans + nDecoys }, (_, i) => stormAddr(i));
-  for (let i = all.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [all[i], all[j]] = [all[j] as string, all[i] as string]; }
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [all[i], all[j]] = [all[j] as string, all[i] as string];
+  }
   const banned = all.slice(0, bans);
   const decoys = all.slice(bans);
   const lines: StormLine[] = [];

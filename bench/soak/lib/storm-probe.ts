@@ -40,15 +40,15 @@ export class StoreView {
   }
   committed(): number { return (this.#count.get(this.jail) as { n: number }).n; }
   active(): string[] {
-    const rows = this.#db.prepare("SELECT target FROM bans WHERE jail = ? AND state = 'active'").all(this.jail) as { target: string }[];
-    return rows.map((r) => norm(r.target));
+    return [...this.#tally("SELECT target FROM bans WHERE jail = ? AND state = 'active'").keys()];
   }
   // Every ban row (any state) and every 'ban' audit row, by address.
   banRows(): Map<string, number> { return this.#tally("SELECT target FROM bans WHERE jail = ?"); }
   banAudits(): Map<string, number> { return this.#tally("SELECT target FROM audit WHERE jail = ? AND kind = 'ban'"); }
   // How many times each line (by its seq) was counted: a 'found' or 'ignored' audit row quotes the line it read.
   linesSeen(): Map<number, number> {
-    const rows = this.#db.prepare("SELECT data FROM audit WHERE jail = ? AND kind IN ('found', 'ignored')").all(this.jail) as { data: string | null }[];
+    const rows = this.#db.prepare("SELECT data FROM audit WHERE jail = ? AND kind IN ('found', 'ignored')")
+      .all(this.jail) as { data: string | null }[];
     const seen = new Map<number, number>();
     for (const r of rows) {
       for (const l of (JSON.parse(r.data ?? '{}') as { lines?: string[] }).lines ?? []) {
@@ -60,13 +60,17 @@ export class StoreView {
   }
   // Where the daemon has read the log up to (committed with the decisions of the last lines).
   offset(path: string): number {
-    const r = this.#db.prepare('SELECT offset FROM positions WHERE jail = ? AND path = ?').get(this.jail, path) as { offset: number } | undefined;
+    const r = this.#db.prepare('SELECT offset FROM positions WHERE jail = ? AND path = ?')
+      .get(this.jail, path) as { offset: number } | undefined;
     return r?.offset ?? 0;
   }
   close(): void { this.#db.close(); }
   #tally(sql: string): Map<string, number> {
     const m = new Map<string, number>();
-    for (const r of this.#db.prepare(sql).all(this.jail) as { target: string }[]) { const k = norm(r.target); m.set(k, (m.get(k) ?? 0) + 1); }
+    for (const r of this.#db.prepare(sql).all(this.jail) as { target: string }[]) {
+      const k = norm(r.target);
+      m.set(k, (m.get(k) ?? 0) + 1);
+    }
     return m;
   }
 }
