@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { formatFigures, runCrashStorm } from './lib/crash-storm.js';
 
 // `npm run soak crash-storm`: 50 kill -9 during 10,000 bans (nftables in a namespace). Options: --bans N,
-// --kills N, --seed N (default: a random seed, printed, so a run can be repeated), --rate LINES_PER_SEC.
+// --kills N, --seed N (default: a random seed, printed, so a run can be repeated), --ms-per-kill N (the burst lasts
+// kills x N ms, default 3000).
 export async function main(args: string[]): Promise<void> {
   const opt = (name: string, dflt: number): number => {
     const i = args.indexOf(`--${name}`);
@@ -15,7 +16,7 @@ export async function main(args: string[]): Promise<void> {
   const kills = opt('kills', 50);
   process.stdout.write(`crash-storm: seed ${seed}, ${kills} kills during ${bans} bans (root, nft, ip netns needed)\n`);
   const say = (l: string): void => { process.stdout.write(`  ${l}\n`); };
-  const f = await runCrashStorm({ bans, kills, seed, linesPerSec: opt('rate', 300), say });
+  const f = await runCrashStorm({ bans, kills, seed, msPerKill: opt('ms-per-kill', 3000), say });
   process.stdout.write(`${formatFigures(f)}\n`);
   if (f.bansLost + f.duplicates + f.wronglyBanned + f.linesLost + f.linesDoubled > 0) process.exitCode = 1;
 }

@@ -9,8 +9,10 @@ import { readKernel, StoreView, type Kernel } from './storm-probe.js';
 // crash-storm: kill -9 the real daemon (nftables backend, in a namespace of its own) at seeded random moments
 // of a burst of bans read from a followed log that a writer keeps appending to; after each restart every
 // committed ban must be in the kernel set exactly once, and at the end every line must have been counted once.
+// The burst lasts about kills x msPerKill (default 3 s): the writer paces the lines to fill it, and the kills fall
+// at seeded random moments of it.
 export type StormOptions = {
-  bans: number; kills: number; seed: number; linesPerSec?: number; say?: (line: string) => void;
+  bans: number; kills: number; seed: number; msPerKill?: number; say?: (line: string) => void;
 };
 export type StormFigures = {
   seed: number; bans: number; kills: number; lines: number; decoys: number; durationMs: number;
@@ -35,12 +37,15 @@ const writeConfig = (dir: string): void => {
   writeFileSync(join(dir, `${JAIL}.log`), '');
 };
 
-// Appends the planned lines in chunks at about `perSec` lines a second, bounded by the plan's length.
-const writeLog = async (path: string, plan: StormPlan, perSec: number, stop: () => boolean): Promise<void> => {
-  const chunk = Math.max(1, Math.round(perSec / 20));
-  for (let i = 0; i < plan.lines.length && !stop(); i += chunk) {
+// Appends the planned lines in chunks every 50 ms, spread over `ms`; bounded by the plan's length.
+const writeLog = async (path: string, plan: StormPlan, ms: number, stop: () => boolean): Promise<void> => {
+  const t0 = Date.now();
+  let i = 0;
+  while (i < plan.lines.length && !stop()) {
+    const due = Math.min(plan.lines.length, Math.ceil(((Date.now() - t0 + 50) / ms) * plan.lines.length));
     const iso = new Date().toISOString();
-    appendFileSync(path, plan.lines.slice(i, i + chunk).map((l) => l.text(iso)).join(''));
+    if (due > i) appendFileSync(path, plan.lines.slice(i, due).map((l) => l.text(iso)).join(''));
+    i = Math.max(i, due);
     await sleep(50);
   }
 };
@@ -58,24 +63,22 @@ const extra = (counts: Iterable<number>): number => {
 const kernelDuplicates = (k: Kernel): number =>
   k.elems.length - new Set(k.elems).size + Math.abs(k.rules - RULES) + Math.abs(k.tables - 1);
 
-// The kill moments (seeded): `kills` distinct counts of committed bans, each with a delay of 0-500 ms after the
-// count is reached (bans are committed by groups of lines, then applied one by one: the delay spreads the kills
-// over both). One kill in five also kills the next start 0-800 ms in, ready or not (loading, restoring).
-type Kill = { at: number; delayMs: number; startKillMs: number | null };
-const killPlan = (o: StormOptions, random: () => number): Kill[] => {
-  const at = new Set<number>();
-  while (at.size < Math.min(o.kills, o.bans - 1)) at.add(1 + Math.floor(random() * (o.bans - 1)));
-  return [...at].sort((a, b) => a - b).map((n) => ({
-    at: n, delayMs: Math.floor(random() * 500), startKillMs: random() < 0.2 ? Math.floor(random() * 800) : null,
+// The kill moments (seeded): `kills` instants spread at random over the burst (ms from its start). A kill whose
+// moment passed while the daemon was restarting comes 0-300 ms after it is ready (reading the backlog). One kill
+// in five also kills the next start 0-800 ms in, ready or not (loading, restoring the bans).
+type Kill = { atMs: number; lateMs: number; startKillMs: number | null };
+const killPlan = (o: StormOptions, burstMs: number, random: () => number): Kill[] =>
+  Array.from({ length: o.kills }, () => Math.floor(random() * burstMs)).sort((a, b) => a - b).map((atMs) => ({
+    atMs, lateMs: Math.floor(random() * 300), startKillMs: random() < 0.2 ? Math.floor(random() * 800) : null,
   }));
-};
 
 export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
   const t0 = Date.now();
   const say = o.say ?? (() => {});
   const random = rng(o.seed);
   const plan = planStorm(o.bans, random);
-  const kills = killPlan(o, random);
+  const burstMs = o.kills * (o.msPerKill ?? 3000);
+  const kills = killPlan(o, burstMs, random);
   const f: StormFigures = {
     seed: o.seed, bans: o.bans, kills: 0, lines: plan.lines.length, decoys: plan.decoys.length, durationMs: 0,
     bansLost: 0, duplicates: 0, wronglyBanned: 0, linesLost: 0, linesDoubled: 0,
@@ -94,17 +97,12 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
     d = await startDaemon(ns, dir);
     const v = new StoreView(join(dir, 'state', 'sentryban.sqlite3'), JAIL);
     view = v;
-    let written = false;
-    writer = writeLog(log, plan, o.linesPerSec ?? 300, () => !writing).then(() => { written = true; });
-    // Lost bans would leave a kill's count out of reach: once the whole log is read, the storm ends there.
-    const allRead = (): boolean => written && v.offset(log) === statSync(log).size;
+    const burst0 = Date.now();
+    writer = writeLog(log, plan, burstMs, () => !writing);
     for (const k of kills) {
-      await until(`${k.at} bans committed`, d, () => v.committed() >= k.at || allRead(), 300_000);
-      if (v.committed() < k.at) {
-        say(`the whole log was read with ${v.committed()} bans committed: storm over`);
-        break;
-      }
-      await sleep(k.delayMs);
+      const wait = burst0 + k.atMs - Date.now();
+      await sleep(wait > 0 ? wait : k.lateMs);
+      const at = Date.now() - burst0;
       await kill9(d);
       d = null;
       f.kills++;
@@ -122,8 +120,8 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
       f.wronglyBanned += minus(inKernel, now);
       f.duplicates += kernelDuplicates(after);
       const also = k.startKillMs === null ? '' : `, and the next start ${k.startKillMs} ms in`;
-      say(`kill ${f.kills}/${kills.length}: ${committed.size} bans committed, ${atKill.elems.length} in the kernel`
-        + also);
+      say(`kill ${f.kills}/${kills.length} at ${(at / 1000).toFixed(2)} s: ${committed.size} bans committed, `
+        + `${atKill.elems.length} in the kernel, ${v.offset(log)} of ${statSync(log).size} bytes read${also}`);
     }
     await writer;
     const size = statSync(log).size;
