@@ -27,9 +27,15 @@ export type Failure = {
   user?: string;
 };
 
+// A ticket as a jail counts it (jails/ticket.ts): first and last failure time, the retry count.
+export type CountState = { first: Instant; last: Instant; retry: number };
+export type Counted = { key: string; ticket: CountState | null };
+
 // What a jail decided. Every decision carries its reason for the audit trail.
 export type Decision =
-  | { kind: 'found'; jail: string; failure: Failure; count: number }
+  // counted: the ticket this failure left (null: closed by the ban it led to), kept in the audit row so that a
+  // restart resumes counting where it stopped (absent in decisions built by hand, e.g. in tests).
+  | { kind: 'found'; jail: string; failure: Failure; count: number; counted?: Counted }
   | { kind: 'ignored'; jail: string; failure: Failure; rule: string }
   | { kind: 'ban'; jail: string; ban: Ban; failures: Failure[]; reason: string }
   | { kind: 'unban'; jail: string; ban: Ban; reason: 'expired' | 'manual' | 'restore' };

@@ -56,7 +56,15 @@ export class BanManager {
   start(): Promise<{ restored: number; lifted: number }> {
     return this.#enqueue(async () => {
       const now = this.#deps.clock.now();
-      for (const [name, j] of this.#jails) j.state.history = this.#deps.store.history(j.loaded.spec.config.increment?.overalljails ? null : name);
+      for (const [name, j] of this.#jails) {
+        const cfg = j.loaded.spec.config;
+        j.state.history = this.#deps.store.history(cfg.increment?.overalljails ? null : name);
+        // Counting resumes where it stopped: a ticket older than two findtimes can no longer reach a new failure
+        // (those older than one findtime are not counted, and a ticket spans at most one more).
+        for (const [key, ticket] of this.#deps.store.openTickets(name, now - 2 * cfg.findtimeSec * 1000)) {
+          step(cfg, j.state, { kind: 'counting', key, ticket }, this.#env());
+        }
+      }
       const all = this.#deps.store.activeBans();
       const ended = all.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
       const inForce = all.filter((b) => !ended.includes(b));

@@ -4,7 +4,7 @@ import type { Ban, Decision, Failure } from '../types.js';
 import { computeBantime, failureWeight } from './bantime.js';
 import type { JailConfig } from './config.js';
 import { matchIgnore } from './ignore.js';
-import { TicketTable } from './ticket.js';
+import { TicketTable, type Ticket } from './ticket.js';
 import { escalationFor, targetKey, targetOf } from './prefix.js';
 
 // A jail is a state machine: failures in, decisions out, no I/O. Time comes from the failures themselves (the
@@ -23,6 +23,7 @@ export type JailInput =
   | { kind: 'manual'; target: Cidr; at: Instant }
   | { kind: 'lifted'; target: string } // a ban of this jail ended (expired, manual unban)
   | { kind: 'restored'; ban: Ban } // a ban still in force, read from the store at start
+  | { kind: 'counting'; key: string; ticket: Ticket } // a failure count in progress, read from the store at start
   | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
   | { kind: 'self'; addrs: Addr[] };
 
@@ -34,6 +35,7 @@ export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: J
     case 'manual': return decideBan(cfg, state, input.target, input.at, [], 'manual ban', env);
     case 'lifted': { const b = state.active.get(input.target); if (b && !b.target.isHost()) state.wide--; state.active.delete(input.target); return []; }
     case 'restored': if (!state.active.has(input.ban.target.text) && !input.ban.target.isHost()) state.wide++; state.active.set(input.ban.target.text, input.ban); return [];
+    case 'counting': state.tickets.set(input.key, input.ticket); return [];
     case 'history': noteHistory(state, input.target, input.at); return [];
     case 'self': state.self = input.addrs; return [];
   }
@@ -67,9 +69,11 @@ const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: str
   }
   const weight = failureWeight(prev?.count ?? 0, cfg.maxretry, cfg.increment);
   const ticket = state.tickets.add(key, f.time, weight, cfg.findtimeSec * 1000);
-  const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry }];
   const target = tk ? targetOf(cfg.prefix, f) : null;
-  if (ticket.retry < cfg.maxretry || !target) return out;
+  const open = ticket.retry < cfg.maxretry || !target;
+  const counted = { key, ticket: open ? ticket : null };
+  const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry, counted }];
+  if (open) return out;
   state.tickets.delete(key);
   const why = `${ticket.retry} failure${ticket.retry === 1 ? "" : "s"}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
   out.push(...decideBan(cfg, state, target, ticket.last, [f], why, env));

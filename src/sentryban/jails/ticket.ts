@@ -47,6 +47,12 @@ export class TicketTable {
     return t;
   }
 
+  // Puts back a ticket as it stood (restart: the audit trail's last state for this key).
+  set(key: string, t: Ticket): void {
+    const slot = this.#index.get(key) ?? this.#slot(key);
+    this.#first[slot] = t.first; this.#last[slot] = t.last; this.#retry[slot] = t.retry;
+  }
+
   delete(key: string): void {
     const i = this.#index.get(key);
     if (i === undefined) return;

@@ -8,7 +8,12 @@ export type AuditRow = { at: Instant; jail: string; target: string | null; kind:
 
 export const auditRowOf = (at: Instant, d: Decision): AuditRow => {
   switch (d.kind) {
-    case 'found': return { at, jail: d.jail, target: d.failure.id, kind: 'found', detail: `${d.failure.filter}: failure ${d.count}`, data: JSON.stringify({ time: d.failure.time, source: d.failure.source, lines: d.failure.lines }) };
+    case 'found': return {
+      at, jail: d.jail, target: d.failure.id, kind: 'found', detail: `${d.failure.filter}: failure ${d.count}`,
+      // counted: the ticket left behind, for the next start (store.openTickets); undefined is not written
+      data: JSON.stringify({ time: d.failure.time, source: d.failure.source, lines: d.failure.lines,
+        counted: d.counted }),
+    };
     case 'ignored': return { at, jail: d.jail, target: d.failure.id, kind: 'ignored', detail: d.rule, data: JSON.stringify({ time: d.failure.time, lines: d.failure.lines }) };
     case 'ban': return {
       at, jail: d.jail, target: d.ban.target.text, kind: 'ban',

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { parseCidr } from '../../core/addr.js';
 import type { Instant } from '../../core/clock.js';
 import type { BanHistory } from '../jails/jail.js';
-import type { Ban, Decision, FilePosition } from '../types.js';
+import type { Ban, CountState, Decision, FilePosition } from '../types.js';
 import { auditRowOf, type AuditRow } from './audit.js';
 import { migrate } from './schema.js';
 
@@ -113,6 +113,23 @@ export class Store {
       ? this.#db.prepare('SELECT target, SUM(ban_count) AS c, MAX(last_at) AS t FROM offenders GROUP BY target').all()
       : this.#db.prepare('SELECT target, ban_count AS c, last_at AS t FROM offenders WHERE jail = ?').all(jail)) as { target: string; c: number; t: number }[];
     return new Map(rows.map((r) => [r.target, { count: r.c, lastAt: r.t }]));
+  }
+
+  // The failure counts in progress when the daemon stopped (or died): the last ticket each 'found' row since
+  // `since` left, per counting key; keys whose last row closed the ticket (a ban) are left out. Rows written by
+  // versions that did not record the ticket count for nothing.
+  openTickets(jail: string, since: Instant): Map<string, CountState> {
+    const last = new Map<string, CountState | null>();
+    const rows = this.#db.prepare("SELECT data FROM audit WHERE jail = ? AND kind = 'found' AND at >= ? ORDER BY id")
+      .iterate(jail, since);
+    for (const r of rows as Iterable<{ data: string | null }>) {
+      let c: { key?: unknown; ticket?: CountState | null } | undefined;
+      try { c = (JSON.parse(r.data ?? '{}') as { counted?: typeof c }).counted; } catch { continue; }
+      if (c && typeof c.key === 'string') last.set(c.key, c.ticket ?? null);
+    }
+    const open = new Map<string, CountState>();
+    for (const [k, t] of last) if (t) open.set(k, t);
+    return open;
   }
 
   positions(jail: string): Map<string, FilePosition> {

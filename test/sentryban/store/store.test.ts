@@ -100,6 +100,22 @@ describe('store', () => {
     expect(JSON.parse((db.prepare("SELECT data FROM bans").get() as { data: string }).data).lines).toEqual(['line one', 'line two']);
     db.close();
   });
+  it('gives back the open failure counts: the last ticket per key since a time, closed ones left out', () => {
+    const { store } = tmpStore();
+    type T = { first: number; last: number; retry: number } | null;
+    const found = (id: string, at: number, key: string, ticket: T, jail = 'sshd'): Decision => ({
+      kind: 'found', jail, failure: { ...failure(id), time: at }, count: ticket?.retry ?? 3, counted: { key, ticket },
+    });
+    store.commit(500, [found('192.0.2.9', 500, '192.0.2.9', { first: 500, last: 500, retry: 1 })]); // before `since`
+    store.commit(1000, [found('192.0.2.1', 1000, '192.0.2.1', { first: 1000, last: 1000, retry: 1 })]);
+    store.commit(1100, [found('192.0.2.1', 1100, '192.0.2.1', { first: 1000, last: 1100, retry: 2 })]);
+    store.commit(1200, [found('192.0.2.2', 1200, '192.0.2.2', { first: 1200, last: 1200, retry: 1 })]);
+    store.commit(1300, [found('192.0.2.2', 1300, '192.0.2.2', null)]); // reached maxretry: banned, count closed
+    store.commit(1400, [{ kind: 'found', jail: 'sshd', failure: failure('192.0.2.3'), count: 1 }]); // no ticket kept
+    store.commit(1500, [found('2001:db8::1', 1500, '2001:db8::/64', { first: 1500, last: 1500, retry: 1 }, 'web')]);
+    expect([...store.openTickets('sshd', 1000)]).toEqual([['192.0.2.1', { first: 1000, last: 1100, retry: 2 }]]);
+    expect([...store.openTickets('web', 0)]).toEqual([['2001:db8::/64', { first: 1500, last: 1500, retry: 1 }]]);
+  });
   it('refuses a file from a newer sentryban', () => {
     const { path, store } = tmpStore();
     store.close(); tmps.pop();
