@@ -18,7 +18,8 @@ import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
 import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
-import { openStoreChecked } from './store/open-checked.js';
+import { folderFault, openStoreChecked } from './store/open-checked.js';
+import { storeFaultOf } from './store/fault.js';
 import { Store } from './store/store.js';
 import { StoreWriter } from './daemon/store-writer.js';
 import type { ActionBackend, LogLine } from './types.js';
@@ -82,7 +83,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   for (const n of opened.notes) log.line('database', n.level, n.text);
   const writer = new StoreWriter(opened.store, {
-    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile), log: (level, text) => log.line('database', level, text),
+    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile), faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
+    log: (level, text) => log.line('database', level, text),
   }, opened.fault);
   const store = opened.store; // for reads at start; the writer may later swap in a fresh handle (writer.store)
   const commandActions = await commandActionsOf(cfg); // checked by runDaemon, with buildBackends

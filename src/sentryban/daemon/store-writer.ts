@@ -23,6 +23,7 @@ export type StoreWriterDeps = {
   log: (level: 'ERROR' | 'WARNING' | 'NOTICE', text: string) => void;
   path: string;
   reopen: () => OpenResult; // a fresh handle on the file, for faults an open handle does not get over
+  faultOf?: (e: unknown) => StoreFault | null; // how a failed reopen reads (default: storeFaultOf)
   maxQueued?: number; // decisions + audit rows held while down
   policy?: RetryPolicy;
 };
@@ -90,7 +91,11 @@ export class StoreWriter {
     this.#probes++;
     if (this.#store.isCopy || this.#fault?.kind !== 'full') {
       const r = this.#deps.reopen();
-      if (!r.ok) { this.#fault = this.#faultOr(r.error ?? new Error(r.message)); this.#schedule(); return false; }
+      if (!r.ok) {
+        this.#fault = (this.#deps.faultOf ?? storeFaultOf)(r.error) ?? { kind: 'io', code: 'OPEN', message: r.message };
+        this.#schedule();
+        return false;
+      }
       const old = this.#store;
       this.#store = r.store;
       try { old.close(); } catch { /* a handle on a broken file */ }

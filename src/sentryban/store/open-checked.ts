@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Instant } from '../../core/clock.js';
 import { storeFaultOf, type StoreFault } from './fault.js';
 import { salvageBans } from './salvage.js';
@@ -30,7 +31,7 @@ export const openStoreChecked = (path: string, now: Instant): CheckedOpen => {
     r.store.close();
     return moveAside(path, check, notes, now);
   }
-  const fault = storeFaultOf(r.error);
+  const fault = folderFault(path, storeFaultOf(r.error));
   if (fault?.kind === 'corrupt') return moveAside(path, r.message, notes, now);
   if (fault === null) return { ok: false, message: r.message };
   const copy = existsSync(path) ? Store.openCopy(path) : Store.open(':memory:');
@@ -54,6 +55,15 @@ const moveAside = (path: string, reason: string, notes: StoreNote[], now: Instan
     + `salvaged (${saved.fromTable} from its bans table, ${saved.fromAudit} from its audit trail${saved.error ? `; reading stopped at: ${saved.error}` : ''}); `
     + 'any other ban in it is lost, and its lifted bans, ban counts, audit rows and log positions are not carried over' });
   return { ok: true, store: fresh.store, fault: null, notes };
+};
+
+// SQLite says "unable to open" for a read-only folder (it cannot make the -shm): ask the folder itself.
+export const folderFault = (path: string, f: StoreFault | null): StoreFault | null => {
+  if (f?.kind !== 'io') return f;
+  try { accessSync(dirname(path), constants.W_OK); return f; } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    return code === 'EROFS' || code === 'EACCES' ? { kind: 'read-only', code, message: `${dirname(path)}: ${f.message}` } : f;
+  }
 };
 
 const readIfAny = (p: string): Buffer | null => { try { return readFileSync(p); } catch { return null; } };

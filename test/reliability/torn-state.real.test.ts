@@ -1,0 +1,46 @@
+import { describe, expect } from '@jest/globals';
+import { DAMAGES, runDiskFull, runReadOnly, runTorn } from '../../bench/soak/lib/torn-state.js';
+import { itReal } from '../helpers/real.js';
+
+// Real faults under the real daemon (bench/soak/lib/torn-state.ts; `npm run soak torn-state` at full size): the
+// daemon stays up, says once what happened to its store, keeps every ban it can, and writes again after the fault.
+const it = itReal({ root: true, commands: ['unshare', 'nsenter', 'mount'] });
+const N = 6;
+
+describe('torn-state: a full or read-only state folder, a torn -wal, a damaged page', () => {
+  it('disk full while running: bans go on in memory and the firewall, an expired one is unbanned, all written after', async () => {
+    const f = await runDiskFull(N);
+    expect(f).toMatchObject({ bans: N, kept: N, lost: 0, daemonUp: true, writesResumed: true, firewallMatches: true, expiredUnbanned: true });
+    expect(f.logLines).toEqual([
+      expect.stringMatching(/sentryban\.sqlite3: cannot write \(full: SQLITE_FULL .*\); bans go on in memory and in the firewall/),
+      expect.stringMatching(/sentryban\.sqlite3: writable again after \d+s \(\d+ tr(y|ies)\); queued changes written in order$/),
+    ]);
+    expect(f.syslogLines.map((l) => l.slice(0, 12))).toEqual(['<27>ERROR   ', '<29>NOTICE  ']);
+  }, 60_000);
+
+  it('read-only at start: restores from the file, bans in memory, writes once remounted rw', async () => {
+    const f = await runReadOnly(N);
+    expect(f).toMatchObject({ bans: N, kept: N, lost: 0, daemonUp: true, writesResumed: true, firewallMatches: true, expiredUnbanned: true });
+    expect(f.fault).toContain(`(read-only; ${N / 2} restored)`);
+    expect(f.logLines).toEqual([
+      expect.stringMatching(/sentryban\.sqlite3: cannot write \(read-only: EROFS .*\)/),
+      expect.stringMatching(/writable again after/),
+    ]);
+    expect(f.syslogLines).toHaveLength(2);
+  }, 60_000);
+
+  for (const d of DAMAGES) {
+    it(`${d.name}: opens, keeps what was committed, says once what it dropped`, async () => {
+      const f = await runTorn(N, d);
+      expect(f).toMatchObject({ daemonUp: true, writesResumed: true, firewallMatches: true });
+      expect(f.logLines).toHaveLength(1);
+      if (d.name.startsWith('wal')) {
+        expect(f).toMatchObject({ kept: N - 1, lost: 1 });
+        expect(f.logLines[0]).toMatch(/sentryban\.sqlite3-wal: the last write was cut .*: kept \d+ complete transaction\(s\) .*dropped \d+ frame\(s\)/);
+      } else {
+        expect(f).toMatchObject({ kept: N, lost: 0 });
+        expect(f.logLines[0]).toMatch(/sentryban\.sqlite3: damaged \(.*\); moved aside to .*\.corrupt-.*; fresh store started with \d+ ban\(s\) in force salvaged/);
+      }
+    }, 60_000);
+  }
+});
