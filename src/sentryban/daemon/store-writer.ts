@@ -124,12 +124,14 @@ export class StoreWriter {
     if (this.#fault !== null || this.#queue.length > 0) this.probe();
     if (this.#queue.length === 0) return { rows: 0, bans: 0, unbans: 0, queued: 0 };
     const queued = this.#size;
+    const earlier = this.#droppedText();
+    const before = { ...this.#dropped };
     for (const w of this.#queue) this.#count(w);
     this.#queue = [];
     this.#size = 0;
     const d = this.#dropped;
     this.#deps.log('ERROR', `${this.#deps.path}: still cannot be written at shutdown (${this.#fault?.code ?? 'unknown'}): ${queued} change(s) not written, `
-      + `${this.#dropped.bans} ban(s) and ${this.#dropped.unbans} lift(s) among them${this.#droppedText()}; bans known only in memory end at the next start`);
+      + `${d.bans - before.bans} ban(s) and ${d.unbans - before.unbans} lift(s) among them${earlier}; bans known only in memory end at the next start`);
     return { ...d, queued };
   }
 

@@ -78,6 +78,9 @@ export class Store {
   }
 
   close(): void { this.#db.close(); }
+  // SQLite's max_page_count: past it a write fails with SQLITE_FULL, as on a full disk (tests); null: SQLite's own.
+  limitPages(n: number | null): void { this.#db.pragma(`max_page_count = ${Math.floor(n ?? 4294967294)}`); }
+  pageCount(): number { return this.#db.pragma('page_count', { simple: true }) as number; }
   // "ok", or what SQLite's quick_check found (the first lines).
   quickCheck(): string {
     const rows = this.#db.pragma('quick_check(5)') as { quick_check: string }[];
