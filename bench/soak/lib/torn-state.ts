@@ -54,11 +54,25 @@ const writeConfig = (dir: string): void => {
 };
 
 // The namespace's setup is a fixed script; data only in its arguments.
-const SETUP = 'set -e; log="$0"; state="$1"; mode="$2"; shift 2; mount --bind "$log" /dev/log; '
-  + 'case "$mode" in full) mount -t tmpfs -o size=1m,mode=0700 tmpfs "$state";; '
+const SETUP = 'set -e; log="$0"; state="$1"; mode="$2"; size="$3"; shift 3; mount --bind "$log" /dev/log; '
+  + 'case "$mode" in full) mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$state";; '
   + 'ro) mount --bind "$state" "$state"; mount -o remount,bind,ro "$state";; esac; exec "$@"';
 
-const start = async (dir: string, mode: Mode): Promise<Daemon> => {
+// Every daemon started, so that a failed case still ends them (by pid) and closes their syslog sockets.
+const running = new Set<Daemon>();
+const endAll = async (): Promise<void> => {
+  for (const d of running) {
+    if (d.proc.exitCode === null) { try { process.kill(d.pid, 'SIGKILL'); } catch { /* gone */ } }
+    await d.proc.catch(() => undefined);
+    d.close();
+  }
+  running.clear();
+};
+
+// A tmpfs for `bans` bans: the -wal grows by about 40 KiB per ban until a checkpoint (1000 pages).
+const tmpfsSize = (bans: number): string => `${1024 + bans * 64}k`;
+
+const start = async (dir: string, mode: Mode, size = '1m'): Promise<Daemon> => {
   const syslog: string[] = [];
   const sockPath = join(dir, 'log.sock');
   rmSync(sockPath, { force: true });
@@ -66,7 +80,7 @@ const start = async (dir: string, mode: Mode): Promise<Daemon> => {
   sock.on('error', () => {});
   sock.bind(sockPath);
   chmodSync(sockPath, 0o666);
-  const proc = execa('unshare', ['-m', '--propagation', 'private', 'sh', '-c', SETUP, sockPath, join(dir, 'state'), mode,
+  const proc = execa('unshare', ['-m', '--propagation', 'private', 'sh', '-c', SETUP, sockPath, join(dir, 'state'), mode, size,
     'node', bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, timeout: 300_000, killSignal: 'SIGKILL' });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
@@ -74,7 +88,9 @@ const start = async (dir: string, mode: Mode): Promise<Daemon> => {
   const close = (): void => { try { sock.close(); } catch { /* closed */ } };
   await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, 'daemon ready').catch(() => undefined);
   if (!out.includes('sentryban: ready')) { proc.kill('SIGKILL'); close(); throw new Error(`torn-state: daemon did not start:\n${out}`); }
-  return { proc, pid: proc.pid ?? -1, out: () => out, dir, syslog, close };
+  const d = { proc, pid: proc.pid ?? -1, out: () => out, dir, syslog, close };
+  running.add(d);
+  return d;
 };
 
 // Stop with SIGTERM; true when it exits 0.
@@ -82,6 +98,7 @@ const stop = async (d: Daemon): Promise<boolean> => {
   process.kill(d.pid, 'SIGTERM');
   const r = await d.proc;
   d.close();
+  running.delete(d);
   return r.exitCode === 0;
 };
 
@@ -117,7 +134,7 @@ const diskFull = async (n: number): Promise<CaseFigures> => {
   const dir = tmp('full');
   try {
     writeConfig(dir);
-    const d = await start(dir, 'full');
+    const d = await start(dir, 'full', tmpfsSize(n + 2));
     const half = Math.floor(n / 2);
     for (let i = 0; i < half; i++) await banOne(d, 'j', addr(i));
     await nsenter(d, 'sh', '-c', 'dd if=/dev/zero of="$0/fill" bs=4k 2>/dev/null; true', join(dir, 'state'));
@@ -141,7 +158,7 @@ const diskFull = async (n: number): Promise<CaseFigures> => {
       logLines: dbLines(d), syslogLines: dbSyslog(d), daemonUp: up && clean, writesResumed: kept.includes(addr(n)),
       firewallMatches: JSON.stringify(fw) === JSON.stringify([...made, addr(n)].sort()), expiredUnbanned: expired && during === 'full',
     };
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
 };
 
 // A store with `n` bans made by a daemon that then stops cleanly.
@@ -180,7 +197,7 @@ const readOnly = async (n: number): Promise<CaseFigures> => {
       writesResumed: kept.includes(addr(n)), firewallMatches: JSON.stringify(fw) === JSON.stringify([...made, addr(n)].sort()),
       expiredUnbanned: expired && during === 'read-only',
     };
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
 };
 
 type Damage = { name: string; apply: (db: string) => void };
@@ -235,7 +252,7 @@ const torn = async (n: number, damage: Damage): Promise<CaseFigures> => {
       daemonUp: up && clean, writesResumed: kept.includes(addr(n)), firewallMatches: JSON.stringify(fw) === JSON.stringify([...inStore, addr(n)].sort()),
       expiredUnbanned: null,
     };
-  } finally { rmSync(src, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); }
+  } finally { await endAll(); rmSync(src, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); }
 };
 
 export const runDiskFull = diskFull;
