@@ -130,11 +130,11 @@ const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `torn-${name}-`
 
 // The disk fills while the daemon runs: half the bans before, half during (one of them a short ban that expires
 // during the fault); then the space comes back.
-const diskFull = async (n: number): Promise<CaseFigures> => {
+const diskFull = async (n: number, size = tmpfsSize(n + 2)): Promise<CaseFigures> => {
   const dir = tmp('full');
   try {
     writeConfig(dir);
-    const d = await start(dir, 'full', tmpfsSize(n + 2));
+    const d = await start(dir, 'full', size);
     const half = Math.floor(n / 2);
     for (let i = 0; i < half; i++) await banOne(d, 'j', addr(i));
     await nsenter(d, 'sh', '-c', 'dd if=/dev/zero of="$0/fill" bs=4k 2>/dev/null; true', join(dir, 'state'));
@@ -143,7 +143,7 @@ const diskFull = async (n: number): Promise<CaseFigures> => {
     const expired = await waitFor(() => !deny(dir).includes('198.51.100.7'), 'short ban lifted while the disk is full');
     const during = (await status(d))?.store.state;
     await nsenter(d, 'rm', '-f', join(dir, 'state', 'fill'));
-    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 90_000);
+    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 40_000);
     await banOne(d, 'j', addr(n));
     const copy = join(dir, 'copy');
     mkdirSync(copy);
@@ -154,7 +154,7 @@ const diskFull = async (n: number): Promise<CaseFigures> => {
     const clean = await stop(d);
     const made = Array.from({ length: n }, (_, i) => addr(i));
     return {
-      fault: `disk full (${during})`, bans: n, kept: made.filter((a) => kept.includes(a)).length, lost: made.filter((a) => !kept.includes(a)).length,
+      fault: `disk full (${during}; tmpfs ${size})`, bans: n, kept: made.filter((a) => kept.includes(a)).length, lost: made.filter((a) => !kept.includes(a)).length,
       logLines: dbLines(d), syslogLines: dbSyslog(d), daemonUp: up && clean, writesResumed: kept.includes(addr(n)),
       firewallMatches: JSON.stringify(fw) === JSON.stringify([...made, addr(n)].sort()), expiredUnbanned: expired && during === 'full',
     };
@@ -184,7 +184,7 @@ const readOnly = async (n: number): Promise<CaseFigures> => {
     const expired = await waitFor(() => !deny(dir).includes('198.51.100.7'), 'short ban lifted while read-only');
     const during = (await status(d))?.store.state;
     await nsenter(d, 'mount', '-o', 'remount,bind,rw', join(dir, 'state'));
-    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 90_000);
+    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 40_000);
     await banOne(d, 'j', addr(n));
     const up = (await status(d)) !== null && d.proc.exitCode === null;
     const fw = deny(dir);

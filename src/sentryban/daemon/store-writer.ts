@@ -99,6 +99,8 @@ export class StoreWriter {
       const old = this.#store;
       this.#store = r.store;
       try { old.close(); } catch { /* a handle on a broken file */ }
+    } else {
+      try { this.#store.checkpoint(); } catch { /* still full: the write below says so */ }
     }
     while (this.#queue.length > 0) {
       const w = this.#queue[0] as Write;

@@ -80,6 +80,9 @@ export class Store {
   close(): void { this.#db.close(); }
   // SQLite's max_page_count: past it a write fails with SQLITE_FULL, as on a full disk (tests); null: SQLite's own.
   limitPages(n: number | null): void { this.#db.pragma(`max_page_count = ${Math.floor(n ?? 4294967294)}`); }
+  // Moves the -wal into the main file and truncates it to nothing: on a full disk the -wal, grown by every write
+  // since the last checkpoint, is often the space that is missing.
+  checkpoint(): void { this.#db.pragma('wal_checkpoint(TRUNCATE)'); }
   pageCount(): number { return this.#db.pragma('page_count', { simple: true }) as number; }
   // "ok", or what SQLite's quick_check found (the first lines).
   quickCheck(): string {
