@@ -83,7 +83,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   for (const n of opened.notes) log.line('database', n.level, n.text);
   const writer = new StoreWriter(opened.store, {
-    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile), faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
+    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile),
+    faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
     log: (level, text) => log.line('database', level, text),
   }, opened.fault);
   const store = opened.store; // for reads at start; the writer may later swap in a fresh handle (writer.store)
@@ -125,7 +126,9 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   }
   const server = await startControlServer(main.socket, { manager, get store() { return writer.store; } });
   if (typeof server === 'string') {
-    process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await Promise.all(journals.map((f) => f.stop()));
+    process.stderr.write(`sentryban: ${server}\n`);
+    followers.forEach((f) => f.stop());
+    await Promise.all(journals.map((f) => f.stop()));
     await manager.stop(); writer.stop(); writer.store.close(); return 1;
   }
   const pidfile = join(main.stateDir, 'sentryban.pid');

@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, closeSync, rmSync, statSync,
-  truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync, chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync,
+  rmSync, statSync, truncateSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,7 +19,8 @@ import { request } from '../../../src/sentryban/control/client.js';
 //   made from a copy of a running daemon's store, then opened by a new daemon.
 // Backend: hosts.deny (a file outside the state folder), so the "firewall" is read back exactly.
 type DgramSock = { bind(p: string): void; close(): void; on(ev: string, fn: (...a: unknown[]) => void): void };
-const unix = createRequire(import.meta.url)('unix-dgram') as { createSocket(t: string, onMessage: (b: Buffer) => void): DgramSock };
+type Unix = { createSocket(t: string, onMessage: (b: Buffer) => void): DgramSock };
+const unix = createRequire(import.meta.url)('unix-dgram') as Unix;
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..').replace(/\/dist-bench$/, '');
 const bin = join(repo, 'bin/sentryban');
 
@@ -43,11 +46,13 @@ const writeConfig = (dir: string): void => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
   mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'sentryban.yaml'), [
-    'state: state', `logtarget: [${join(dir, 'sentryban.log')}, SYSLOG]`, 'sysloglevel: NOTICE', `socket: ${join(dir, 'run', 's.sock')}`,
+    'state: state', `logtarget: [${join(dir, 'sentryban.log')}, SYSLOG]`, 'sysloglevel: NOTICE',
+    `socket: ${join(dir, 'run', 's.sock')}`,
     'checkinterval: 0', 'actions:', `  deny: {backend: hostsdeny, file: ${join(dir, 'hosts.deny')}}`, '',
   ].join('\n'));
   const jail = (name: string, bantime: string): string =>
-    `${name}:\n  logpath: ${name}.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: ${bantime}\n  ignoreself: false\n  actions: [deny]\n`;
+    [`${name}:`, `  logpath: ${name}.log`, "  failregex: 'auth failure from <HOST>$'", '  maxretry: 1',
+      `  bantime: ${bantime}`, '  ignoreself: false', '  actions: [deny]', ''].join('\n');
   writeFileSync(join(dir, 'jails', 'j.yaml'), jail('j', '1h'));
   writeFileSync(join(dir, 'jails', 'short.yaml'), jail('short', '2s'));
   for (const f of ['j.log', 'short.log']) if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), '');
@@ -76,18 +81,26 @@ const start = async (dir: string, mode: Mode, size = '1m'): Promise<Daemon> => {
   const syslog: string[] = [];
   const sockPath = join(dir, 'log.sock');
   rmSync(sockPath, { force: true });
-  const sock = unix.createSocket('unix_dgram', (b: Buffer) => { syslog.push(b.toString('latin1').replace(/^<(\d+)>.*?sentryban\[\d+\]: /, '<$1>')); });
+  const sock = unix.createSocket('unix_dgram', (b: Buffer) => {
+    syslog.push(b.toString('latin1').replace(/^<(\d+)>.*?sentryban\[\d+\]: /, '<$1>'));
+  });
   sock.on('error', () => {});
   sock.bind(sockPath);
   chmodSync(sockPath, 0o666);
-  const proc = execa('unshare', ['-m', '--propagation', 'private', 'sh', '-c', SETUP, sockPath, join(dir, 'state'), mode, size,
-    'node', bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, timeout: 300_000, killSignal: 'SIGKILL' });
+  const argv = ['-m', '--propagation', 'private', 'sh', '-c', SETUP, sockPath, join(dir, 'state'), mode, size,
+    'node', bin, 'daemon', '--foreground', '--config', dir];
+  const proc = execa('unshare', argv, { reject: false, buffer: false, timeout: 300_000, killSignal: 'SIGKILL' });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
   proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
   const close = (): void => { try { sock.close(); } catch { /* closed */ } };
-  await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, 'daemon ready').catch(() => undefined);
-  if (!out.includes('sentryban: ready')) { proc.kill('SIGKILL'); close(); throw new Error(`torn-state: daemon did not start:\n${out}`); }
+  const ready = (): boolean => out.includes('sentryban: ready') || proc.exitCode !== null;
+  await waitFor(ready, 'daemon ready').catch(() => undefined);
+  if (!out.includes('sentryban: ready')) {
+    proc.kill('SIGKILL');
+    close();
+    throw new Error(`torn-state: daemon did not start:\n${out}`);
+  }
   const d = { proc, pid: proc.pid ?? -1, out: () => out, dir, syslog, close };
   running.add(d);
   return d;
@@ -107,9 +120,12 @@ const status = async (d: Daemon): Promise<Status | null> => {
   const r = await request(join(d.dir, 'run', 's.sock'), 'status', {});
   return r.ok ? (r.result as Status) : null;
 };
-const banned = async (d: Daemon, jail: string): Promise<number> => (await status(d))?.jails.find((j) => j.jail === jail)?.banned ?? -1;
+const banned = async (d: Daemon, jail: string): Promise<number> =>
+  (await status(d))?.jails.find((j) => j.jail === jail)?.banned ?? -1;
 const deny = (dir: string): string[] => {
-  try { return readFileSync(join(dir, 'hosts.deny'), 'utf8').split('\n').filter((l) => l.startsWith('ALL: ')).map((l) => l.slice(5)).sort(); } catch { return []; }
+  let text = '';
+  try { text = readFileSync(join(dir, 'hosts.deny'), 'utf8'); } catch { return []; }
+  return text.split('\n').filter((l) => l.startsWith('ALL: ')).map((l) => l.slice(5)).sort();
 };
 const addr = (i: number): string => `192.0.2.${i + 1}`;
 // One line, then wait for its ban: one ban per transaction.
@@ -119,13 +135,31 @@ const banOne = async (d: Daemon, jail: string, a: string): Promise<void> => {
   await waitFor(async () => (await banned(d, jail)) > before, `ban of ${a}`);
   await waitFor(() => deny(d.dir).includes(a), `${a} in hosts.deny`);
 };
-const dbLines = (d: Daemon): string[] => d.out().split('\n').filter((l) => / fail2ban\.database +\[\d+\]: /.test(l)).map((l) => l.replace(/^.*?\]: /, ''));
+const dbLines = (d: Daemon): string[] =>
+  d.out().split('\n').filter((l) => / fail2ban\.database +\[\d+\]: /.test(l)).map((l) => l.replace(/^.*?\]: /, ''));
 const dbSyslog = (d: Daemon): string[] => d.syslog.filter((l) => /^<\d+>(ERROR|WARNING|NOTICE) +\/.*sqlite3/.test(l));
 const activeIn = (file: string): string[] => {
   const db = new Database(file, { readonly: true, fileMustExist: true });
-  try { return (db.prepare("SELECT target FROM bans WHERE state = 'active' AND jail = 'j'").all() as { target: string }[]).map((r) => r.target.replace(/\/32$/, '')).sort(); } finally { db.close(); }
+  try {
+    const sql = "SELECT target FROM bans WHERE state = 'active' AND jail = 'j'";
+    const rows = db.prepare(sql).all() as { target: string }[];
+    return rows.map((r) => r.target.replace(/\/32$/, '')).sort();
+  } finally { db.close(); }
 };
-const nsenter = (d: Daemon, ...argv: string[]) => execa('nsenter', ['-t', String(d.pid), '-m', ...argv], { timeout: 30_000 });
+const nsenter = (d: Daemon, ...argv: string[]) =>
+  execa('nsenter', ['-t', String(d.pid), '-m', ...argv], { timeout: 30_000 });
+const made = (n: number): string[] => Array.from({ length: n }, (_, i) => addr(i));
+const same = (a: string[], b: string[]): boolean => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+// The figures of a case: `made` the bans made before the damage or during the fault, `kept` those the store has after.
+type Seen = {
+  made: string[]; kept: string[]; fw: string[]; fwWanted: string[]; up: boolean; after: string; expired: boolean | null;
+};
+const figures = (fault: string, d: Daemon, o: Seen): CaseFigures => ({
+  fault, bans: o.made.length, kept: o.made.filter((a) => o.kept.includes(a)).length,
+  lost: o.made.filter((a) => !o.kept.includes(a)).length,
+  logLines: dbLines(d), syslogLines: dbSyslog(d), daemonUp: o.up, writesResumed: o.kept.includes(o.after),
+  firewallMatches: same(o.fw, o.fwWanted), expiredUnbanned: o.expired,
+});
 const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `torn-${name}-`));
 
 // The disk fills while the daemon runs: half the bans before, half during (one of them a short ban that expires
@@ -152,12 +186,10 @@ const diskFull = async (n: number, size = tmpfsSize(n + 2)): Promise<CaseFigures
     const up = (await status(d)) !== null && d.proc.exitCode === null;
     const fw = deny(dir);
     const clean = await stop(d);
-    const made = Array.from({ length: n }, (_, i) => addr(i));
-    return {
-      fault: `disk full (${during}; tmpfs ${size})`, bans: n, kept: made.filter((a) => kept.includes(a)).length, lost: made.filter((a) => !kept.includes(a)).length,
-      logLines: dbLines(d), syslogLines: dbSyslog(d), daemonUp: up && clean, writesResumed: kept.includes(addr(n)),
-      firewallMatches: JSON.stringify(fw) === JSON.stringify([...made, addr(n)].sort()), expiredUnbanned: expired && during === 'full',
-    };
+    return figures(`disk full (${during}; tmpfs ${size})`, d, {
+      made: made(n), kept, fw, fwWanted: [...made(n), addr(n)], up: up && clean, after: addr(n),
+      expired: expired && during === 'full',
+    });
   } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
 };
 
@@ -190,13 +222,10 @@ const readOnly = async (n: number): Promise<CaseFigures> => {
     const fw = deny(dir);
     const clean = await stop(d);
     const kept = activeIn(join(dir, 'state', 'sentryban.sqlite3'));
-    const made = Array.from({ length: n }, (_, i) => addr(i));
-    return {
-      fault: `read-only at start (${during}; ${restored} restored)`, bans: n, kept: made.filter((a) => kept.includes(a)).length,
-      lost: made.filter((a) => !kept.includes(a)).length, logLines: dbLines(d), syslogLines: dbSyslog(d), daemonUp: up && clean,
-      writesResumed: kept.includes(addr(n)), firewallMatches: JSON.stringify(fw) === JSON.stringify([...made, addr(n)].sort()),
-      expiredUnbanned: expired && during === 'read-only',
-    };
+    return figures(`read-only at start (${during}; ${restored} restored)`, d, {
+      made: made(n), kept, fw, fwWanted: [...made(n), addr(n)], up: up && clean, after: addr(n),
+      expired: expired && during === 'read-only',
+    });
   } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
 };
 
@@ -212,7 +241,10 @@ const overwrite = (file: string, at: number, bytes: Buffer): void => {
   try { writeSync(fd, bytes, 0, bytes.length, at); } finally { closeSync(fd); }
 };
 export const DAMAGES: readonly Damage[] = [
-  { name: 'wal cut mid-frame', apply: (db) => { const w = `${db}-wal`; truncateSync(w, statSync(w).size - Math.floor(walLayout(w).pageSize / 2) - 7); } },
+  { name: 'wal cut mid-frame', apply: (db) => {
+    const w = `${db}-wal`;
+    truncateSync(w, statSync(w).size - Math.floor(walLayout(w).pageSize / 2) - 7);
+  } },
   { name: 'wal last frame half-written', apply: (db) => {
     const w = `${db}-wal`; const { pageSize, frames } = walLayout(w);
     const last = 32 + (frames - 1) * (FRAME_HEADER + pageSize) + FRAME_HEADER;
@@ -220,7 +252,8 @@ export const DAMAGES: readonly Damage[] = [
   } },
   { name: 'main file: half a page of the bans table overwritten', apply: (db) => {
     const h = new Database(db, { readonly: true });
-    const { rootpage } = h.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'bans'").get() as { rootpage: number };
+    const { rootpage } = h.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'bans'").get() as
+      { rootpage: number };
     const pageSize = h.pragma('page_size', { simple: true }) as number;
     h.close();
     overwrite(db, (rootpage - 1) * pageSize + pageSize / 2, Buffer.alloc(pageSize / 2, 0x5a));
@@ -235,7 +268,9 @@ const torn = async (n: number, damage: Damage): Promise<CaseFigures> => {
     const main = damage.name.startsWith('main');
     const running = await seed(src, n, !main); // a damaged main file: from a cleanly stopped store (all in it)
     writeConfig(dir);
-    for (const ext of main ? [''] : ['', '-wal']) copyFileSync(join(src, 'state', `sentryban.sqlite3${ext}`), join(dir, 'state', `sentryban.sqlite3${ext}`));
+    for (const ext of main ? [''] : ['', '-wal']) {
+      copyFileSync(join(src, 'state', `sentryban.sqlite3${ext}`), join(dir, 'state', `sentryban.sqlite3${ext}`));
+    }
     if (running) await stop(running);
     damage.apply(join(dir, 'state', 'sentryban.sqlite3'));
     const d = await start(dir, 'plain');
@@ -245,14 +280,15 @@ const torn = async (n: number, damage: Damage): Promise<CaseFigures> => {
     const fw = deny(dir);
     const clean = await stop(d);
     const kept = activeIn(join(dir, 'state', 'sentryban.sqlite3'));
-    const made = Array.from({ length: n }, (_, i) => addr(i));
-    const inStore = made.filter((a) => kept.includes(a));
-    return {
-      fault: `${damage.name} (${restored} restored)`, bans: n, kept: inStore.length, lost: n - inStore.length, logLines: dbLines(d), syslogLines: dbSyslog(d),
-      daemonUp: up && clean, writesResumed: kept.includes(addr(n)), firewallMatches: JSON.stringify(fw) === JSON.stringify([...inStore, addr(n)].sort()),
-      expiredUnbanned: null,
-    };
-  } finally { await endAll(); rmSync(src, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); }
+    const inStore = made(n).filter((a) => kept.includes(a));
+    return figures(`${damage.name} (${restored} restored)`, d, {
+      made: made(n), kept, fw, fwWanted: [...inStore, addr(n)], up: up && clean, after: addr(n), expired: null,
+    });
+  } finally {
+    await endAll();
+    rmSync(src, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 
 export const runDiskFull = diskFull;
@@ -260,6 +296,8 @@ export const runReadOnly = readOnly;
 export const runTorn = torn;
 
 export const formatFigures = (f: CaseFigures): string =>
-  `torn-state: ${f.fault}: bans ${f.bans}, kept ${f.kept}, lost ${f.lost}, log lines ${f.logLines.length}, syslog lines ${f.syslogLines.length}, `
-  + `daemon stayed up ${f.daemonUp ? 'yes' : 'NO'}, writes resumed ${f.writesResumed ? 'yes' : 'NO'}, firewall matches ${f.firewallMatches ? 'yes' : 'NO'}`
-  + `${f.expiredUnbanned === null ? '' : `, expired ban unbanned during the fault ${f.expiredUnbanned ? 'yes' : 'NO'}`}`;
+  `torn-state: ${f.fault}: bans ${f.bans}, kept ${f.kept}, lost ${f.lost}, `
+  + `log lines ${f.logLines.length}, syslog lines ${f.syslogLines.length}, daemon stayed up ${yes(f.daemonUp)}, `
+  + `writes resumed ${yes(f.writesResumed)}, firewall matches ${yes(f.firewallMatches)}`
+  + `${f.expiredUnbanned === null ? '' : `, expired ban unbanned during the fault ${yes(f.expiredUnbanned)}`}`;
+const yes = (b: boolean): string => (b ? 'yes' : 'NO');

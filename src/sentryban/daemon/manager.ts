@@ -19,7 +19,8 @@ type Jail = {
 };
 // `writer`: the store's writes (store-writer.ts); one is made over `store` when not given.
 export type ManagerDeps = {
-  store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]>; hosts?: HostFailures; writer?: StoreWriter;
+  store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]>; hosts?: HostFailures;
+  writer?: StoreWriter;
 };
 
 const keyOf = (jail: string, target: string): string => `${jail}\t${target}`;
@@ -48,7 +49,10 @@ export class BanManager {
     this.#repair = new Repairer(deps.backends, {
       clock: deps.clock, audit: (row) => this.#writer.audit(row), log: (level, text) => deps.log.line('actions', level, text),
       // The bans in force as this manager holds them: the store's, plus those it could not write yet.
-      bansOf: (jail) => { const now = deps.clock.now(); return this.list(jail).filter((b) => b.expiresAt === null || b.expiresAt > now); },
+      bansOf: (jail) => {
+        const now = deps.clock.now();
+        return this.list(jail).filter((b) => b.expiresAt === null || b.expiresAt > now);
+      },
     });
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }

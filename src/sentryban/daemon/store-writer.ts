@@ -62,7 +62,8 @@ export class StoreWriter {
   get isDown(): boolean { return this.#fault !== null; }
 
   // The bans inserted, or null when the write is queued: the caller then decides from what it holds in memory.
-  commit(at: Instant, decisions: readonly Decision[], positions: Positions = [], extra: readonly AuditRow[] = []): Ban[] | null {
+  commit(at: Instant, decisions: readonly Decision[], positions: Positions = [], extra: readonly AuditRow[] = []):
+    Ban[] | null {
     if (this.#fault === null) {
       try { return this.#store.commit(at, decisions, positions, extra); } catch (e) { this.#down(this.#faultOr(e)); }
     }
@@ -81,7 +82,8 @@ export class StoreWriter {
   health(): StoreHealth {
     return {
       path: this.#deps.path, state: this.#fault?.kind ?? 'ok', since: this.#since, queued: this.#size,
-      dropped: { ...this.#dropped }, lastError: this.#fault ? `${this.#fault.code}: ${this.#fault.message}` : null, nextProbeAt: this.#nextAt, probes: this.#probes,
+      dropped: { ...this.#dropped }, lastError: this.#fault ? `${this.#fault.code}: ${this.#fault.message}` : null,
+      nextProbeAt: this.#nextAt, probes: this.#probes,
     };
   }
 
@@ -107,7 +109,8 @@ export class StoreWriter {
       try { this.#store.commit(w.at, w.decisions, w.positions, w.extra); } catch (e) {
         const f = storeFaultOf(e);
         if (f) { this.#fault = f; this.#schedule(); return false; }
-        this.#deps.log('ERROR', `${this.#deps.path}: a queued write fails (${(e as Error).message}); dropped`); // a bug, not the disk
+        // a bug, not the disk
+        this.#deps.log('ERROR', `${this.#deps.path}: a queued write fails (${(e as Error).message}); dropped`);
         this.#count(w);
       }
       this.#queue.shift();
@@ -132,8 +135,11 @@ export class StoreWriter {
     this.#queue = [];
     this.#size = 0;
     const d = this.#dropped;
-    this.#deps.log('ERROR', `${this.#deps.path}: still cannot be written at shutdown (${this.#fault?.code ?? 'unknown'}): ${queued} change(s) not written, `
-      + `${d.bans - before.bans} ban(s) and ${d.unbans - before.unbans} lift(s) among them${earlier}; bans known only in memory end at the next start`);
+    const code = this.#fault?.code ?? 'unknown';
+    this.#deps.log('ERROR', `${this.#deps.path}: still cannot be written at shutdown (${code}): `
+      + `${queued} change(s) not written, ${d.bans - before.bans} ban(s) and ${d.unbans - before.unbans} lift(s) `
+      + `among them${earlier}; `
+      + 'bans known only in memory end at the next start');
     return { ...d, queued };
   }
 
@@ -149,8 +155,9 @@ export class StoreWriter {
     if (was !== null) return;
     this.#since = this.#deps.clock.now();
     this.#schedule();
-    this.#deps.log('ERROR', `${this.#deps.path}: cannot write (${f.kind}: ${f.code} ${f.message}); bans go on in memory and in the firewall, `
-      + `changes are kept in order (up to ${this.#max()}) and written when it works again; next try in ${this.#waitText()}`);
+    this.#deps.log('ERROR', `${this.#deps.path}: cannot write (${f.kind}: ${f.code} ${f.message}); `
+      + `bans go on in memory and in the firewall, changes are kept in order (up to ${this.#max()}) `
+      + `and written when it works again; next try in ${this.#waitText()}`);
   }
 
   #up(): void {
@@ -164,7 +171,8 @@ export class StoreWriter {
     this.#cancel = null;
     this.#nextAt = null;
     if (wasDown) {
-      this.#deps.log('NOTICE', `${this.#deps.path}: writable again after ${formatDurationSec(Math.round((this.#deps.clock.now() - since) / 1000))} `
+      const after = formatDurationSec(Math.round((this.#deps.clock.now() - since) / 1000));
+      this.#deps.log('NOTICE', `${this.#deps.path}: writable again after ${after} `
         + `(${tries} tr${tries === 1 ? 'y' : 'ies'}); queued changes written in order${this.#droppedText()}`);
     }
     this.#dropped = { rows: 0, bans: 0, unbans: 0 };
@@ -172,7 +180,8 @@ export class StoreWriter {
 
   #droppedText(): string {
     const d = this.#dropped;
-    return d.rows + d.bans + d.unbans === 0 ? '' : `; dropped while the queue was full: ${d.bans} ban(s), ${d.unbans} lift(s), ${d.rows} audit row(s)`;
+    if (d.rows + d.bans + d.unbans === 0) return '';
+    return `; dropped while the queue was full: ${d.bans} ban(s), ${d.unbans} lift(s), ${d.rows} audit row(s)`;
   }
 
   #schedule(): void {
@@ -180,7 +189,10 @@ export class StoreWriter {
     this.#nextAt = this.#deps.clock.now() + backoffMs(this.#deps.policy ?? STORE_PROBE_POLICY, this.#probes + 2);
     this.#cancel = this.#deps.clock.at(this.#nextAt, () => { this.#cancel = null; this.#nextAt = null; this.probe(); });
   }
-  #waitText(): string { return this.#nextAt === null ? 'never (stopping)' : formatDurationSec(Math.max(0, Math.round((this.#nextAt - this.#deps.clock.now()) / 1000))); }
+  #waitText(): string {
+    if (this.#nextAt === null) return 'never (stopping)';
+    return formatDurationSec(Math.max(0, Math.round((this.#nextAt - this.#deps.clock.now()) / 1000)));
+  }
   #max(): number { return this.#deps.maxQueued ?? MAX_QUEUED; }
 
   #push(w: Write): void {
@@ -212,14 +224,17 @@ export class StoreWriter {
       next.positions = mergePositions(w.positions, next.positions);
     }
     if (first) {
-      this.#deps.log('WARNING', `${this.#deps.path}: ${this.#max()} change(s) queued while it cannot be written; dropping the oldest `
+      this.#deps.log('WARNING', `${this.#deps.path}: ${this.#max()} change(s) queued while it cannot be written; `
+        + 'dropping the oldest '
         + '(per-line audit rows first, then bans and lifts); the count is logged when it is writable again');
     }
   }
 
   #count(w: Write): void {
     for (const d of w.decisions) {
-      if (d.kind === 'ban') this.#dropped.bans++; else if (d.kind === 'unban') this.#dropped.unbans++; else this.#dropped.rows++;
+      if (d.kind === 'ban') this.#dropped.bans++;
+      else if (d.kind === 'unban') this.#dropped.unbans++;
+      else this.#dropped.rows++;
     }
     this.#dropped.rows += w.extra.length;
   }

@@ -36,7 +36,10 @@ export const openStoreChecked = (path: string, now: Instant): CheckedOpen => {
   if (fault === null) return { ok: false, message: r.message };
   const copy = existsSync(path) ? Store.openCopy(path) : Store.open(':memory:');
   if (!copy.ok) return { ok: false, message: `${r.message}; reading it failed too: ${copy.message}` };
-  if (wal && copy.store.isCopy) notes.push({ level: 'WARNING', text: `${path}: read without its -wal (${wal.length} byte(s)) until it can be opened for writing` });
+  if (wal && copy.store.isCopy) {
+    const text = `${path}: read without its -wal (${wal.length} byte(s)) until it can be opened for writing`;
+    notes.push({ level: 'WARNING', text });
+  }
   return { ok: true, store: copy.store, fault, notes };
 };
 
@@ -49,11 +52,17 @@ const moveAside = (path: string, reason: string, notes: StoreNote[], now: Instan
     return { ok: false, message: `${path}: damaged (${reason}) and cannot be moved aside: ${(e as Error).message}` };
   }
   const fresh = Store.open(path);
-  if (!fresh.ok) return { ok: false, message: `${path}: damaged (${reason}), moved aside to ${aside}; a fresh store fails: ${fresh.message}` };
+  if (!fresh.ok) {
+    const message = `${path}: damaged (${reason}), moved aside to ${aside}; a fresh store fails: ${fresh.message}`;
+    return { ok: false, message };
+  }
   fresh.store.importBans(now, saved.bans, `salvaged from damaged store ${aside}`);
-  notes.push({ level: 'ERROR', text: `${path}: damaged (${reason}); moved aside to ${aside}; fresh store started with ${saved.bans.length} ban(s) in force `
-    + `salvaged (${saved.fromTable} from its bans table, ${saved.fromAudit} from its audit trail${saved.error ? `; reading stopped at: ${saved.error}` : ''}); `
-    + 'any other ban in it is lost, and its lifted bans, ban counts, audit rows and log positions are not carried over' });
+  const stopped = saved.error ? `; reading stopped at: ${saved.error}` : '';
+  notes.push({ level: 'ERROR', text: `${path}: damaged (${reason}); moved aside to ${aside}; `
+    + `fresh store started with ${saved.bans.length} ban(s) in force salvaged `
+    + `(${saved.fromTable} from its bans table, ${saved.fromAudit} from its audit trail${stopped}); `
+    + 'any other ban in it is lost, and its lifted bans, ban counts, audit rows and log positions are not carried over',
+  });
   return { ok: true, store: fresh.store, fault: null, notes };
 };
 
@@ -62,7 +71,8 @@ export const folderFault = (path: string, f: StoreFault | null): StoreFault | nu
   if (f?.kind !== 'io') return f;
   try { accessSync(dirname(path), constants.W_OK); return f; } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    return code === 'EROFS' || code === 'EACCES' ? { kind: 'read-only', code, message: `${dirname(path)}: ${f.message}` } : f;
+    if (code !== 'EROFS' && code !== 'EACCES') return f;
+    return { kind: 'read-only', code, message: `${dirname(path)}: ${f.message}` };
   }
 };
 

@@ -6,7 +6,9 @@ import type { Ban } from '../types.js';
 // unreadable page, then, for targets not read there, its audit trail (the last ban/restored row of a target,
 // unless an unban follows it). Never throws: a file that opens not at all salvages nothing.
 export type Salvage = { bans: Ban[]; fromTable: number; fromAudit: number; error: string | null };
-type BanRow = { jail: string; target: string; banned_at: number; expires_at: number | null; bantime: number; ban_count: number };
+type BanRow = {
+  jail: string; target: string; banned_at: number; expires_at: number | null; bantime: number; ban_count: number;
+};
 type AuditRow = { at: number; jail: string; target: string; kind: string; detail: string; data: string | null };
 
 export const salvageBans = (path: string): Salvage => {
@@ -17,15 +19,23 @@ export const salvageBans = (path: string): Salvage => {
   try {
     db = new Database(path, { fileMustExist: true });
     const read = <T>(sql: string, each: (row: T) => void): void => {
-      try { for (const r of db!.prepare(sql).iterate() as IterableIterator<T>) each(r); } catch (e) { error ??= (e as Error).message; }
+      try {
+        for (const r of db!.prepare(sql).iterate() as IterableIterator<T>) each(r);
+      } catch (e) { error ??= (e as Error).message; }
     };
-    read<BanRow>("SELECT jail, target, banned_at, expires_at, bantime, ban_count FROM bans WHERE state = 'active'", (r) => {
+    const bans = "SELECT jail, target, banned_at, expires_at, bantime, ban_count FROM bans WHERE state = 'active'";
+    read<BanRow>(bans, (r) => {
       const target = parseCidr(r.target);
-      if (target) out.set(`${r.jail}\t${target.text}`, { jail: r.jail, target, bannedAt: r.banned_at, expiresAt: r.expires_at, bantimeSec: r.bantime, banCount: r.ban_count });
+      if (!target) return;
+      out.set(`${r.jail}\t${target.text}`,
+        { jail: r.jail, target, bannedAt: r.banned_at, expiresAt: r.expires_at, bantimeSec: r.bantime,
+          banCount: r.ban_count });
     });
     fromTable = out.size;
     const last = new Map<string, AuditRow>();
-    read<AuditRow>("SELECT at, jail, target, kind, detail, data FROM audit WHERE kind IN ('ban', 'unban', 'restored') ORDER BY id", (r) => {
+    const audit = "SELECT at, jail, target, kind, detail, data FROM audit WHERE kind IN ('ban', 'unban', 'restored') "
+      + 'ORDER BY id';
+    read<AuditRow>(audit, (r) => {
       if (r.target !== null) last.set(`${r.jail}\t${r.target}`, r);
     });
     for (const [key, r] of last) {
@@ -46,5 +56,6 @@ const banOfAudit = (r: AuditRow): Ban | null => {
   if (expiresAt !== null && Number.isNaN(expiresAt)) return null;
   let data: { banCount?: number; bantime?: number } = {};
   try { data = JSON.parse(r.data ?? '{}') as typeof data; } catch { /* defaults */ }
-  return { jail: r.jail, target, bannedAt: r.at, expiresAt, bantimeSec: data.bantime ?? Math.round(((expiresAt ?? r.at) - r.at) / 1000), banCount: data.banCount ?? 1 };
+  const bantimeSec = data.bantime ?? Math.round(((expiresAt ?? r.at) - r.at) / 1000);
+  return { jail: r.jail, target, bannedAt: r.at, expiresAt, bantimeSec, banCount: data.banCount ?? 1 };
 };

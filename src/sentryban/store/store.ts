@@ -87,7 +87,8 @@ export class Store {
   // "ok", or what SQLite's quick_check found (the first lines).
   quickCheck(): string {
     const rows = this.#db.pragma('quick_check(5)') as { quick_check: string }[];
-    return rows.map((r) => r.quick_check).join('; ').replace(/\s+/g, ' ').replace(/^\*\*\* in database main \*\*\* /, '').slice(0, 300);
+    const text = rows.map((r) => r.quick_check).join('; ').replace(/\s+/g, ' ');
+    return text.replace(/^\*\*\* in database main \*\*\* /, '').slice(0, 300);
   }
 
   // Decisions, positions and extra audit rows in one transaction. Returns the bans actually inserted (a ban

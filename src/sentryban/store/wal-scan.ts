@@ -64,7 +64,9 @@ export const describeWalScan = (walPath: string, w: WalScan): string | null => {
     ...(w.badFrame !== null ? [`frame ${w.badFrame + 1} fails its checksum (half-written)`] : []),
     ...(w.cutBytes > 0 ? [`the file ends ${w.cutBytes} byte(s) into a frame (cut)`] : []),
   ];
-  return `${walPath}: the last write was cut${why.length ? ` (${why.join('; ')})` : ''}: kept ${w.commits} complete transaction(s) `
-    + `(${w.keptFrames} frame(s)), dropped ${w.droppedFrames} frame(s)${w.cutBytes ? ` + ${w.cutBytes} byte(s)` : ''} of the unfinished one; `
+  const cut = w.cutBytes ? ` + ${w.cutBytes} byte(s)` : '';
+  return `${walPath}: the last write was cut${why.length ? ` (${why.join('; ')})` : ''}: `
+    + `kept ${w.commits} complete transaction(s) (${w.keptFrames} frame(s)), `
+    + `dropped ${w.droppedFrames} frame(s)${cut} of the unfinished one; `
     + 'the changes in it (bans, lifts, audit rows, positions) are lost';
 };

@@ -32,7 +32,8 @@ describe('scanWal', () => {
     const w = scanWal(b.subarray(0, b.length - 1000))!;
     expect(w).toMatchObject({ commits: 4, badFrame: null, cutBytes: 4096 + 24 - 1000 });
     expect(w.keptFrames + w.droppedFrames).toBe(Math.floor((b.length - 1000 - 32) / 4120));
-    expect(describeWalScan('x-wal', w)).toMatch(/^x-wal: the last write was cut \(the file ends 3120 byte\(s\) into a frame \(cut\)\): kept 4 complete transaction\(s\)/);
+    expect(describeWalScan('x-wal', w))
+      .toMatch(/^x-wal: the last write was cut \(the file ends 3120 byte\(s\) into a frame \(cut\)\): kept 4 complete/);
   });
   it('last frame half-written: its checksum fails, its transaction is dropped', () => {
     const b = Buffer.from(realWal());
@@ -46,7 +47,8 @@ describe('scanWal', () => {
     const b = Buffer.from(realWal());
     const frames = Math.floor((b.length - 32) / 4120);
     const kept = scanWal(b.subarray(0, b.length - 1000))!.keptFrames; // the frames of the first four transactions
-    for (let i = kept; i < frames; i++) b.writeUInt32BE((b.readUInt32BE(16) + 1) >>> 0, 32 + i * 4120 + 8); // the fifth: another salt
+    // the fifth transaction's frames: another salt
+    for (let i = kept; i < frames; i++) b.writeUInt32BE((b.readUInt32BE(16) + 1) >>> 0, 32 + i * 4120 + 8);
     expect(scanWal(b)).toMatchObject({ commits: 4, droppedFrames: 0, badFrame: null, cutBytes: 0 });
   });
   it('no usable header: null (SQLite ignores such a file)', () => {
