@@ -1,4 +1,6 @@
-import { DAMAGES, formatFigures, runDiskFull, runReadOnly, runTorn, type CaseFigures } from './lib/torn-state.js';
+import {
+  DAMAGES, formatFigures, runDiskFull, runExt4ReadOnly, runReadOnly, runTorn, type CaseFigures,
+} from './lib/torn-state.js';
 
 // `npm run soak torn-state [bans]`: per fault kind (disk full, read-only, a cut or half-written -wal, a damaged
 // page of the main file), the bans kept and lost, the store's log and syslog lines, whether the daemon stayed up
@@ -8,6 +10,7 @@ export async function main(args: string[]): Promise<void> {
   const cases: [string, () => Promise<CaseFigures>][] = [
     ['disk full', () => runDiskFull(n)],
     ['read-only', () => runReadOnly(n)],
+    ['ext4 read-only while running', () => runExt4ReadOnly(n)],
     ...DAMAGES.map((d): [string, () => Promise<CaseFigures>] => [d.name, () => runTorn(n, d)]),
   ];
   for (const [name, run] of cases) {

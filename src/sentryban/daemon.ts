@@ -83,7 +83,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
   for (const n of opened.notes) log.line('database', n.level, n.text);
   const writer = new StoreWriter(opened.store, {
-    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile),
+    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile), copy: () => Store.openCopy(main.dbfile),
     faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
     log: (level, text) => log.line('database', level, text),
   }, opened.fault);

@@ -1,10 +1,10 @@
 import { describe, expect } from '@jest/globals';
-import { DAMAGES, runDiskFull, runReadOnly, runTorn } from '../../bench/soak/lib/torn-state.js';
+import { DAMAGES, runDiskFull, runExt4ReadOnly, runReadOnly, runTorn } from '../../bench/soak/lib/torn-state.js';
 import { itReal } from '../helpers/real.js';
 
 // Real faults under the real daemon (bench/soak/lib/torn-state.ts; `npm run soak torn-state` at full size): the
 // daemon stays up, says once what happened to its store, keeps every ban it can, and writes again after the fault.
-const it = itReal({ root: true, commands: ['unshare', 'nsenter', 'mount'] });
+const it = itReal({ root: true, commands: ['unshare', 'nsenter', 'mount', 'mkfs.ext4', 'e2fsck', 'findmnt'] });
 const N = 6;
 const ALL_WELL = { daemonUp: true, writesResumed: true, firewallMatches: true, expiredUnbanned: true };
 
@@ -28,6 +28,17 @@ describe('torn-state: a full or read-only state folder, a torn -wal, a damaged p
     expect(f.logLines).toEqual([
       expect.stringMatching(/sentryban\.sqlite3: cannot write \(read-only: EROFS .*\)/),
       expect.stringMatching(/writable again after/),
+    ]);
+    expect(f.syslogLines).toHaveLength(2);
+  }, 60_000);
+
+  // The bans committed just before the error were in the page cache only: the aborted ext4 journal drops them.
+  it('ext4 turned read-only under the running daemon, then unmounted, checked, mounted: nothing lost', async () => {
+    const f = await runExt4ReadOnly(N);
+    expect(f).toMatchObject({ bans: N, kept: N, lost: 0, ...ALL_WELL });
+    expect(f.logLines).toEqual([
+      expect.stringMatching(/sqlite3: cannot write \((io|read-only): /),
+      expect.stringMatching(/writable again after .*; \d+ ban\(s\) in force were missing from it \(lost by the file/),
     ]);
     expect(f.syslogLines).toHaveLength(2);
   }, 60_000);

@@ -28,7 +28,7 @@ export type CaseFigures = {
   fault: string; bans: number; kept: number; lost: number; logLines: string[]; syslogLines: string[];
   daemonUp: boolean; writesResumed: boolean; firewallMatches: boolean; expiredUnbanned: boolean | null;
 };
-type Mode = 'plain' | 'full' | 'ro';
+type Mode = 'plain' | 'full' | 'ro' | 'ext4';
 type Daemon = { proc: ResultPromise; pid: number; out: () => string; dir: string; syslog: string[]; close: () => void };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +61,8 @@ const writeConfig = (dir: string): void => {
 // The namespace's setup is a fixed script; data only in its arguments.
 const SETUP = 'set -e; log="$0"; state="$1"; mode="$2"; size="$3"; shift 3; mount --bind "$log" /dev/log; '
   + 'case "$mode" in full) mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$state";; '
-  + 'ro) mount --bind "$state" "$state"; mount -o remount,bind,ro "$state";; esac; exec "$@"';
+  + 'ro) mount --bind "$state" "$state"; mount -o remount,bind,ro "$state";; '
+  + 'ext4) mount -o loop,errors=remount-ro "$size" "$state";; esac; exec "$@"';
 
 // Every daemon started, so that a failed case still ends them (by pid) and closes their syslog sockets.
 const running = new Set<Daemon>();
@@ -193,6 +194,45 @@ const diskFull = async (n: number, size = tmpfsSize(n + 2)): Promise<CaseFigures
   } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
 };
 
+// The state folder is an ext4 image (errors=remount-ro) that the kernel turns read-only under the running daemon
+// (an error raised through sysfs, as a failing disk would); the admin then unmounts it, runs e2fsck, mounts it.
+const TRIGGER = 'echo torn-state > "/sys/fs/ext4/$(basename "$(findmnt -n -o SOURCE "$0")")/trigger_fs_error"';
+const ext4 = async (n: number): Promise<CaseFigures> => {
+  const dir = tmp('ext4');
+  try {
+    writeConfig(dir);
+    const img = join(dir, 'state.img');
+    await execa('truncate', ['-s', '16M', img]);
+    await execa('mkfs.ext4', ['-q', '-F', img], { timeout: 30_000 });
+    const d = await start(dir, 'ext4', img);
+    const state = join(dir, 'state');
+    const half = Math.floor(n / 2);
+    for (let i = 0; i < half; i++) await banOne(d, 'j', addr(i));
+    await nsenter(d, 'sh', '-c', TRIGGER, state);
+    for (let i = half; i < n; i++) await banOne(d, 'j', addr(i));
+    await banOne(d, 'short', '198.51.100.7');
+    const expired = await waitFor(() => !deny(dir).includes('198.51.100.7'), 'short ban lifted while read-only');
+    const during = (await status(d))?.store.state;
+    await nsenter(d, 'umount', state); // refused (EBUSY) if the daemon still held the file open
+    const fsck = await execa('e2fsck', ['-fy', img], { reject: false, timeout: 60_000 });
+    if ((fsck.exitCode ?? 8) > 2) throw new Error(`torn-state: e2fsck ${img}: exit ${fsck.exitCode}: ${fsck.stdout}`);
+    await nsenter(d, 'mount', '-o', 'loop,errors=remount-ro', img, state);
+    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 40_000);
+    await banOne(d, 'j', addr(n));
+    const copy = join(dir, 'copy');
+    mkdirSync(copy);
+    await nsenter(d, 'cp', join(state, 'sentryban.sqlite3'), join(state, 'sentryban.sqlite3-wal'), copy);
+    const kept = activeIn(join(copy, 'sentryban.sqlite3'));
+    const up = (await status(d)) !== null && d.proc.exitCode === null;
+    const fw = deny(dir);
+    const clean = await stop(d);
+    return figures(`ext4 turned read-only while running (${during})`, d, {
+      made: made(n), kept, fw, fwWanted: [...made(n), addr(n)], up: up && clean, after: addr(n),
+      expired: expired && during === 'read-only',
+    });
+  } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
+};
+
 // A store with `n` bans made by a daemon that then stops cleanly.
 const seed = async (dir: string, n: number, keepRunning: boolean): Promise<Daemon | null> => {
   writeConfig(dir);
@@ -293,6 +333,7 @@ const torn = async (n: number, damage: Damage): Promise<CaseFigures> => {
 
 export const runDiskFull = diskFull;
 export const runReadOnly = readOnly;
+export const runExt4ReadOnly = ext4;
 export const runTorn = torn;
 
 export const formatFigures = (f: CaseFigures): string =>

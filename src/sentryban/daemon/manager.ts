@@ -54,6 +54,10 @@ export class BanManager {
         return this.list(jail).filter((b) => b.expiresAt === null || b.expiresAt > now);
       },
     });
+    this.#writer.checkAgainst(() => {
+      const now = deps.clock.now();
+      return this.list(null).filter((b) => b.expiresAt === null || b.expiresAt > now);
+    });
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }
 

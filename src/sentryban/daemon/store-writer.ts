@@ -23,7 +23,10 @@ export type StoreWriterDeps = {
   log: (level: 'ERROR' | 'WARNING' | 'NOTICE', text: string) => void;
   path: string;
   reopen: () => OpenResult; // a fresh handle on the file, for faults an open handle does not get over
-  faultOf?: (e: unknown) => StoreFault | null; // how a failed reopen reads (default: storeFaultOf)
+  faultOf?: (e: unknown) => StoreFault | null; // how an error reads (default: storeFaultOf)
+  // The file read into memory (Store.openCopy): while the folder is read-only or failing, reads go to it and no
+  // handle stays open on the file system, so that it can be unmounted, checked and mounted again.
+  copy?: () => OpenResult;
   maxQueued?: number; // decisions + audit rows held while down
   policy?: RetryPolicy;
 };
@@ -50,6 +53,7 @@ export class StoreWriter {
   #cancel: (() => void) | null = null;
   #nextAt: Instant | null = null;
   #stopped = false;
+  #inForce: (() => Ban[]) | null = null;
 
   constructor(store: Store, deps: StoreWriterDeps, fault: StoreFault | null = null) {
     this.#store = store;
@@ -95,6 +99,7 @@ export class StoreWriter {
       const r = this.#deps.reopen();
       if (!r.ok) {
         this.#fault = (this.#deps.faultOf ?? storeFaultOf)(r.error) ?? { kind: 'io', code: 'OPEN', message: r.message };
+        this.#release();
         this.#schedule();
         return false;
       }
@@ -107,8 +112,8 @@ export class StoreWriter {
     while (this.#queue.length > 0) {
       const w = this.#queue[0] as Write;
       try { this.#store.commit(w.at, w.decisions, w.positions, w.extra); } catch (e) {
-        const f = storeFaultOf(e);
-        if (f) { this.#fault = f; this.#schedule(); return false; }
+        const f = (this.#deps.faultOf ?? storeFaultOf)(e);
+        if (f) { this.#fault = f; this.#release(); this.#schedule(); return false; }
         // a bug, not the disk
         this.#deps.log('ERROR', `${this.#deps.path}: a queued write fails (${(e as Error).message}); dropped`);
         this.#count(w);
@@ -116,7 +121,13 @@ export class StoreWriter {
       this.#queue.shift();
       this.#size -= sizeOf(w);
     }
-    this.#up();
+    let rewritten = 0;
+    try { rewritten = this.#rewriteMissing(); } catch (e) {
+      this.#fault = this.#faultOr(e);
+      this.#schedule();
+      return false;
+    }
+    this.#up(rewritten);
     return true;
   }
 
@@ -144,7 +155,7 @@ export class StoreWriter {
   }
 
   #faultOr(e: unknown): StoreFault {
-    const f = storeFaultOf(e);
+    const f = (this.#deps.faultOf ?? storeFaultOf)(e);
     if (f === null) throw e;
     return f;
   }
@@ -154,13 +165,39 @@ export class StoreWriter {
     this.#fault = f;
     if (was !== null) return;
     this.#since = this.#deps.clock.now();
+    this.#release();
     this.#schedule();
     this.#deps.log('ERROR', `${this.#deps.path}: cannot write (${f.kind}: ${f.code} ${f.message}); `
       + `bans go on in memory and in the firewall, changes are kept in order (up to ${this.#max()}) `
       + `and written when it works again; next try in ${this.#waitText()}`);
   }
 
-  #up(): void {
+  // Not for a full disk: the open handle is what checkpoints the -wal there.
+  #release(): void {
+    if (this.#fault?.kind === 'full' || this.#store.isCopy || !this.#deps.copy) return;
+    const r = this.#deps.copy();
+    if (!r.ok) return;
+    const old = this.#store;
+    this.#store = r.store;
+    try { old.close(); } catch { /* a handle on a failing file system */ }
+  }
+
+  // Bans in force that the store lost under us while it was failing (a file system that went read-only drops the
+  // writes it had not yet made durable): written again from memory, which the firewall follows.
+  #rewriteMissing(): number {
+    const inForce = this.#inForce?.() ?? [];
+    if (inForce.length === 0) return 0;
+    const have = new Set(this.#store.activeBans().map((b) => `${b.jail}\t${b.target.text}`));
+    const missing = inForce.filter((b) => !have.has(`${b.jail}\t${b.target.text}`));
+    const why = 'written again: missing from the store after it failed';
+    if (missing.length > 0) this.#store.importBans(this.#deps.clock.now(), missing, why);
+    return missing.length;
+  }
+
+  // What the manager holds in force, to check the store against when it is back.
+  checkAgainst(inForce: () => Ban[]): void { this.#inForce = inForce; }
+
+  #up(rewritten = 0): void {
     const since = this.#since ?? this.#deps.clock.now();
     const wasDown = this.#fault !== null;
     const tries = this.#probes;
@@ -172,8 +209,10 @@ export class StoreWriter {
     this.#nextAt = null;
     if (wasDown) {
       const after = formatDurationSec(Math.round((this.#deps.clock.now() - since) / 1000));
+      const again = rewritten
+        ? `; ${rewritten} ban(s) in force were missing from it (lost by the file system) and are written again` : '';
       this.#deps.log('NOTICE', `${this.#deps.path}: writable again after ${after} `
-        + `(${tries} tr${tries === 1 ? 'y' : 'ies'}); queued changes written in order${this.#droppedText()}`);
+        + `(${tries} tr${tries === 1 ? 'y' : 'ies'}); queued changes written in order${this.#droppedText()}${again}`);
     }
     this.#dropped = { rows: 0, bans: 0, unbans: 0 };
   }
