@@ -18,7 +18,10 @@ import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
 import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
+import { folderFault, openStoreChecked } from './store/open-checked.js';
+import { storeFaultOf } from './store/fault.js';
 import { Store } from './store/store.js';
+import { StoreWriter } from './daemon/store-writer.js';
 import type { ActionBackend, LogLine } from './types.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
@@ -76,9 +79,15 @@ const detach = (configDir: string, f2b: string | undefined): number => {
 const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise<number> => {
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
-  const opened = Store.open(main.dbfile);
+  const opened = openStoreChecked(main.dbfile, clock.now());
   if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
-  const store = opened.store;
+  for (const n of opened.notes) log.line('database', n.level, n.text);
+  const writer = new StoreWriter(opened.store, {
+    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile), copy: () => Store.openCopy(main.dbfile),
+    faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
+    log: (level, text) => log.line('database', level, text),
+  }, opened.fault);
+  const store = opened.store; // for reads at start; the writer may later swap in a fresh handle (writer.store)
   const commandActions = await commandActionsOf(cfg); // checked by runDaemon, with buildBackends
   const backends = new Map<string, ActionBackend[]>();
   for (const j of cfg.jails) {
@@ -92,7 +101,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   }
   // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout, 2 lookups).
   const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) => log.line('ipdns', level, text));
-  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts });
+  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts, writer });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
@@ -104,23 +113,28 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
     if (j.spec.backend.kind === 'systemd') {
-      journals.push(followJail(j, j.spec.backend.options, store, clock, log, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); }));
+      journals.push(followJail(j, j.spec.backend.options, writer.store, clock, log, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); }));
       log.line('jail', 'INFO', `Jail '${name}' started`);
       continue;
     }
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
-    const src = new JailSources(paths, store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
+    const src = new JailSources(paths, writer.store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
       (e) => log.line('filter', e.kind === 'unreadable' ? 'WARNING' : 'INFO', `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason}), will retry` : ''}`));
     src.start();
     followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
-  const server = await startControlServer(main.socket, { manager, store });
-  if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await Promise.all(journals.map((f) => f.stop())); await manager.stop(); store.close(); return 1; }
+  const server = await startControlServer(main.socket, { manager, get store() { return writer.store; } });
+  if (typeof server === 'string') {
+    process.stderr.write(`sentryban: ${server}\n`);
+    followers.forEach((f) => f.stop());
+    await Promise.all(journals.map((f) => f.stop()));
+    await manager.stop(); writer.stop(); writer.store.close(); return 1;
+  }
   const pidfile = join(main.stateDir, 'sentryban.pid');
-  writeFileSync(pidfile, `${process.pid}\n`);
+  try { writeFileSync(pidfile, `${process.pid}\n`); } catch (e) { log.line('server', 'WARNING', `${pidfile}: ${(e as Error).message}`); }
   const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
-  const purge = (): void => { const n = store.purge(clock.now() - main.purgeAgeSec * 1000); if (n.audit + n.bans > 0) log.line('database', 'INFO', `Purged ${n.audit} audit row(s), ${n.bans} lifted ban(s) older than ${main.purgeAgeSec}s`); };
+  const purge = (): void => { const n = writer.purge(clock.now() - main.purgeAgeSec * 1000); if (n && n.audit + n.bans > 0) log.line('database', 'INFO', `Purged ${n.audit} audit row(s), ${n.bans} lifted ban(s) older than ${main.purgeAgeSec}s`); };
   purge();
   const purgeTimer = setInterval(purge, 3_600_000);
   purgeTimer.unref();
@@ -138,7 +152,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   await new Promise<void>((res) => server.close(() => res()));
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
-  store.close();
+  writer.stop(); // a last try to write what is queued; what cannot be is said
+  writer.store.close();
   rmSync(pidfile, { force: true });
   log.line('server', 'INFO', 'Shutdown successful');
   return 0;

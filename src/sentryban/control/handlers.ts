@@ -53,6 +53,7 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
     return {
       jails: d.manager.status().map((j) => ({ ...j, notApplied: d.manager.list(j.jail).filter((b) => viewOf(d)(b).applied !== 'applied').length })),
       actions: d.manager.repairs.health().map((h) => ({ ...h, nextRetryAt: iso(h.nextRetryAt) })),
+      store: ((h) => ({ ...h, since: iso(h.since), nextProbeAt: iso(h.nextProbeAt) }))(d.manager.writer.health()),
       nextExpiry: ((n) => (n === null ? null : new Date(n).toISOString()))(d.manager.nextExpiry()),
       memory: { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) },
     };

@@ -9,6 +9,7 @@ import type { HostFailures, UseDns } from '../dns/host-failures.js';
 import { runIgnoreCommand } from './ignore-command.js';
 import type { DecisionLog } from './log.js';
 import { Repairer } from './repair.js';
+import { StoreWriter } from './store-writer.js';
 
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
@@ -16,7 +17,11 @@ type Jail = {
   loaded: LoadedJail; state: JailState; backends: ActionBackend[]; matchers: Map<string, LineMatcher>; lines: number; failures: number; bans: number;
   waiting: number; tail: Promise<void>; // batches held back behind a host name lookup, and the last of them
 };
-export type ManagerDeps = { store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]>; hosts?: HostFailures };
+// `writer`: the store's writes (store-writer.ts); one is made over `store` when not given.
+export type ManagerDeps = {
+  store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]>; hosts?: HostFailures;
+  writer?: StoreWriter;
+};
 
 const keyOf = (jail: string, target: string): string => `${jail}\t${target}`;
 
@@ -28,17 +33,30 @@ export class BanManager {
   readonly #repair: Repairer;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #hosts: HostFailures | null;
+  readonly #writer: StoreWriter;
 
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
     this.#deps = deps;
     this.#hosts = deps.hosts ?? null;
+    this.#writer = deps.writer ?? new StoreWriter(deps.store, {
+      clock: deps.clock, path: 'store', reopen: () => ({ ok: false, message: 'store: no file to reopen' }),
+      log: (level, text) => deps.log.line('database', level, text),
+    });
     for (const j of jails) {
       const name = j.spec.config.name;
       this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0, waiting: 0, tail: Promise.resolve() });
     }
     this.#repair = new Repairer(deps.backends, {
-      clock: deps.clock, audit: (row) => deps.store.audit(row), log: (level, text) => deps.log.line('actions', level, text),
-      bansOf: (jail) => { const now = deps.clock.now(); return deps.store.activeBans().filter((b) => b.jail === jail && (b.expiresAt === null || b.expiresAt > now)); },
+      clock: deps.clock, audit: (row) => this.#writer.audit(row), log: (level, text) => deps.log.line('actions', level, text),
+      // The bans in force as this manager holds them: the store's, plus those it could not write yet.
+      bansOf: (jail) => {
+        const now = deps.clock.now();
+        return this.list(jail).filter((b) => b.expiresAt === null || b.expiresAt > now);
+      },
+    });
+    this.#writer.checkAgainst(() => {
+      const now = deps.clock.now();
+      return this.list(null).filter((b) => b.expiresAt === null || b.expiresAt > now);
     });
     this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
   }
@@ -56,26 +74,27 @@ export class BanManager {
   start(): Promise<{ restored: number; lifted: number }> {
     return this.#enqueue(async () => {
       const now = this.#deps.clock.now();
+      const store = this.#writer.store;
       for (const [name, j] of this.#jails) {
         const cfg = j.loaded.spec.config;
-        j.state.history = this.#deps.store.history(cfg.increment?.overalljails ? null : name);
+        j.state.history = store.history(cfg.increment?.overalljails ? null : name);
         // Counting resumes where it stopped: a ticket older than two findtimes can no longer reach a new failure
         // (those older than one findtime are not counted, and a ticket spans at most one more).
-        for (const [key, ticket] of this.#deps.store.openTickets(name, now - 2 * cfg.findtimeSec * 1000)) {
+        for (const [key, ticket] of store.openTickets(name, now - 2 * cfg.findtimeSec * 1000)) {
           step(cfg, j.state, { kind: 'counting', key, ticket }, this.#env());
         }
       }
-      const all = this.#deps.store.activeBans();
+      const all = store.activeBans();
       const ended = all.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
       const inForce = all.filter((b) => !ended.includes(b));
-      this.#deps.store.commit(now, ended.map((ban): Decision => ({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' })));
+      this.#writer.commit(now, ended.map((ban): Decision => ({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' })));
       for (const b of ended) this.#deps.log.decision({ kind: 'unban', jail: b.jail, ban: b, reason: 'expired' });
       for (const b of inForce) {
         const j = this.#jails.get(b.jail);
         this.#active.set(keyOf(b.jail, b.target.text), b);
         if (j) step(j.loaded.spec.config, j.state, { kind: 'restored', ban: b }, this.#env());
         this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
-        this.#deps.store.audit({ at: now, jail: b.jail, target: b.target.text, kind: 'restored', detail: 'restored at start', data: null });
+        this.#writer.audit({ at: now, jail: b.jail, target: b.target.text, kind: 'restored', detail: 'restored at start', data: null });
         this.#deps.log.decision({ kind: 'restored', jail: b.jail, target: b.target.text });
       }
       for (const [name, j] of this.#jails) {
@@ -139,7 +158,7 @@ export class BanManager {
   // Commit first, then log, then act. Bans another jail made feed overalljails counting.
   async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
     if (decisions.length === 0 && positions.length === 0) return [];
-    const inserted = this.#deps.store.commit(this.#deps.clock.now(), decisions, positions);
+    const inserted = this.#writer.commit(this.#deps.clock.now(), decisions, positions) ?? this.#newBans(decisions);
     this.#deps.log.decisions(decisions);
     for (const b of inserted) {
       this.#active.set(keyOf(b.jail, b.target.text), b);
@@ -155,11 +174,24 @@ export class BanManager {
     return inserted;
   }
 
+  // What the store would have inserted, from memory (while it cannot be written): bans not already in force.
+  #newBans(decisions: readonly Decision[]): Ban[] {
+    const seen = new Set<string>();
+    return decisions.flatMap((d) => {
+      if (d.kind !== 'ban') return [];
+      const k = keyOf(d.ban.jail, d.ban.target.text);
+      if (this.#active.has(k) || seen.has(k)) return [];
+      seen.add(k);
+      return [d.ban];
+    });
+  }
+
   // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
   async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, _target: string | null): Promise<void> {
     await this.#repair.act(jail, be, verb, arg);
   }
   get repairs(): Repairer { return this.#repair; }
+  get writer(): StoreWriter { return this.#writer; }
 
   async #expire(keys: string[]): Promise<void> {
     const ds: Decision[] = [];
@@ -171,7 +203,7 @@ export class BanManager {
   }
 
   async #lift(ds: Decision[]): Promise<void> {
-    this.#deps.store.commit(this.#deps.clock.now(), ds);
+    this.#writer.commit(this.#deps.clock.now(), ds);
     for (const d of ds) {
       if (d.kind !== 'unban') continue;
       const k = keyOf(d.jail, d.ban.target.text);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseCidr } from '../../core/addr.js';
 import type { Instant } from '../../core/clock.js';
@@ -10,21 +10,28 @@ import { migrate } from './schema.js';
 
 // The only module that touches SQLite. WAL; a decision is committed (one transaction per batch) before any
 // action runs. Bans in force are rows with state 'active'; lifting one keeps the row as history.
-export type OpenResult = { ok: true; store: Store; migratedFrom: number } | { ok: false; message: string };
+export type OpenResult = { ok: true; store: Store; migratedFrom: number } | { ok: false; message: string; error?: unknown };
 const MAX_MATCHES = 10;
 type BanRow = { jail: string; target: string; banned_at: number; expires_at: number | null; bantime: number; ban_count: number; port: string | null; protocol: string | null };
 
 export class Store {
   readonly #db: Database.Database;
-  readonly #insertBan: Database.Statement;
-  readonly #liftBan: Database.Statement;
-  readonly #upsertOffender: Database.Statement;
-  readonly #insertAudit: Database.Statement;
-  readonly #upsertPosition: Database.Statement;
-  readonly #recentLines: Database.Statement;
+  #insertBan!: Database.Statement;
+  #liftBan!: Database.Statement;
+  #upsertOffender!: Database.Statement;
+  #insertAudit!: Database.Statement;
+  #upsertPosition!: Database.Statement;
+  #recentLines!: Database.Statement;
+  // A copy in memory of a file that could not be opened for writing (openCopy): reads only, never the file.
+  readonly isCopy: boolean;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, isCopy = false) {
     this.#db = db;
+    this.isCopy = isCopy;
+    this.#prepare(db);
+  }
+
+  #prepare(db: Database.Database): void {
     this.#insertBan = db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
       VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
       ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
@@ -38,9 +45,10 @@ export class Store {
   }
 
   static open(path: string): OpenResult {
+    let db: Database.Database | null = null;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      const db = new Database(path);
+      db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
@@ -49,11 +57,39 @@ export class Store {
       if ('error' in m) { db.close(); return { ok: false, message: `${path}: ${m.error}` }; }
       return { ok: true, store: new Store(db), migratedFrom: m.from };
     } catch (e) {
-      return { ok: false, message: `${path}: ${(e as Error).message}` };
+      try { db?.close(); } catch { /* already unusable */ }
+      return { ok: false, message: `${path}: ${(e as Error).message}`, error: e };
+    }
+  }
+
+  // The file read into memory, for a folder where SQLite cannot open it (read-only, no -shm): the bans in force
+  // can still be restored. A -wal next to it is not read (its last changes are missing from the copy).
+  static openCopy(path: string): OpenResult {
+    try {
+      const bytes = readFileSync(path);
+      if (bytes.length >= 20 && bytes[18] === 2) { bytes[18] = 1; bytes[19] = 1; } // WAL header -> rollback, for memory
+      const db = new Database(bytes);
+      const m = migrate(db);
+      if ('error' in m) { db.close(); return { ok: false, message: `${path}: ${m.error}` }; }
+      return { ok: true, store: new Store(db, true), migratedFrom: m.from };
+    } catch (e) {
+      return { ok: false, message: `${path}: ${(e as Error).message}`, error: e };
     }
   }
 
   close(): void { this.#db.close(); }
+  // SQLite's max_page_count: past it a write fails with SQLITE_FULL, as on a full disk (tests); null: SQLite's own.
+  limitPages(n: number | null): void { this.#db.pragma(`max_page_count = ${Math.floor(n ?? 4294967294)}`); }
+  // Moves the -wal into the main file and truncates it to nothing: on a full disk the -wal, grown by every write
+  // since the last checkpoint, is often the space that is missing.
+  checkpoint(): void { this.#db.pragma('wal_checkpoint(TRUNCATE)'); }
+  pageCount(): number { return this.#db.pragma('page_count', { simple: true }) as number; }
+  // "ok", or what SQLite's quick_check found (the first lines).
+  quickCheck(): string {
+    const rows = this.#db.pragma('quick_check(5)') as { quick_check: string }[];
+    const text = rows.map((r) => r.quick_check).join('; ').replace(/\s+/g, ' ');
+    return text.replace(/^\*\*\* in database main \*\*\* /, '').slice(0, 300);
+  }
 
   // Decisions, positions and extra audit rows in one transaction. Returns the bans actually inserted (a ban
   // already active for the same jail and target is not inserted twice).
@@ -77,6 +113,18 @@ export class Store {
       for (const p of positions) this.#upsertPosition.run(p.jail, p.pos.path, p.pos.inode, p.pos.offset, p.pos.firstLineHash);
     })();
     return inserted;
+  }
+
+  // Bans carried over from another store (salvage of a damaged one), each with an audit row saying so.
+  importBans(at: Instant, bans: readonly Ban[], detail: string): void {
+    this.#db.transaction(() => {
+      for (const b of bans) {
+        this.#insertBan.run({ jail: b.jail, target: b.target.text, banned_at: b.bannedAt, expires_at: b.expiresAt, bantime: b.bantimeSec,
+          ban_count: b.banCount, port: b.port ?? null, protocol: b.protocol ?? null, data: null });
+        this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt);
+        this.#insertAudit.run({ at, jail: b.jail, target: b.target.text, kind: 'restored', detail, data: null });
+      }
+    })();
   }
 
   // The lines that led to a ban are the 'found' rows already written (jails keep counts, not lines): the last
