@@ -19,6 +19,7 @@ export type StormOptions = {
   checkEvery?: number; // the writer notices a rename rotation (stat) every this many lines (default 500)
   quietMs?: number; // after both children exit, the follower is done when it yielded nothing for this long
   deadlineMs?: number; // bound on the whole run
+  keepDir?: (dir: string) => void; // leave the files for a look (debugging): called with the folder
 };
 
 export type StormReport = {
@@ -36,8 +37,8 @@ export type StormReport = {
   readNotInFiles: number; // yielded, though in no file at the end (read before a truncate dropped it): not a loss
   malformed: number; // yielded lines that are not a written line
   events: Record<string, number>;
-  missedSample: number[];
-  duplicatedSample: number[];
+  missedSample: string[];
+  duplicatedSample: string[];
 };
 
 type Exit = { code: number | null; out: string; err: string };
@@ -72,7 +73,17 @@ const presentInFiles = (path: string, lines: number): Uint8Array => {
   return present;
 };
 
-const sample = (xs: number[]): number[] => xs.slice(0, 20);
+// The first few runs of consecutive numbers, as "a-b".
+const sample = (xs: number[]): string[] => {
+  const runs: string[] = [];
+  for (let i = 0; i < xs.length && runs.length < 8; i++) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === (xs[j] as number) + 1) j++;
+    runs.push(i === j ? `${xs[i]}` : `${xs[i]}-${xs[j]}`);
+    i = j;
+  }
+  return runs;
+};
 
 export const runRotationStorm = async (o: StormOptions): Promise<StormReport> => {
   const dir = mkdtempSync(join(tmpdir(), 'rotation-storm-'));
@@ -129,7 +140,7 @@ export const runRotationStorm = async (o: StormOptions): Promise<StormReport> =>
     };
   } finally {
     sources.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (o.keepDir) o.keepDir(dir); else rmSync(dir, { recursive: true, force: true });
   }
 };
 
@@ -140,5 +151,5 @@ export const formatStorm = (r: StormReport): string =>
   `rotations ${r.rotations.done} (${r.rotations.renames} rename+create, ${r.rotations.copytruncates} copytruncate), ` +
   `writer reopens ${r.writerReopens}; writer ${Math.round(r.writerLinesPerSec)} lines/s (${Math.round(r.writerMs)} ms), ` +
   `duration ${r.durationMs} ms; follower events ${JSON.stringify(r.events)}` +
-  (r.missed ? `; first missed ${r.missedSample.join(',')}` : '') +
-  (r.duplicated ? `; first duplicated ${r.duplicatedSample.join(',')}` : '');
+  (r.missed ? `; missed ${r.missedSample.join(' ')}` : '') +
+  (r.duplicated ? `; read twice ${r.duplicatedSample.join(' ')}` : '');
