@@ -146,7 +146,7 @@ export class FileFollower {
         lines.push(this.#line(l, at, { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash }));
       });
       const now = lines.length ? hashFirstLine(fd, fstatSync(fd).size) : hash;
-      if (hash === '' || now === hash) { out.push(...lines); return; }
+      if (hash === '' || now === hash) { for (const l of lines) out.push(l); return; }
       this.#offset = offset; this.#readPos = readPos;
       this.#rewritten(fd, 'rotated');
     }
