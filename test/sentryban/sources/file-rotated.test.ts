@@ -12,10 +12,16 @@ let followers: FileFollower[] = [];
 beforeEach(() => { tmp = makeTmpDir('sentryban-rotated-'); path = join(tmp.dir, 'auth.log'); });
 afterEach(() => { followers.forEach((f) => f.close()); followers = []; tmp.cleanup(); });
 
-const follow = (fromStart = false): FileFollower => { const f = new FileFollower({ path, fromStart }); followers.push(f); return f; };
+const follow = (fromStart = false): FileFollower => {
+  const f = new FileFollower({ path, fromStart });
+  followers.push(f);
+  return f;
+};
 const texts = (f: FileFollower): string[] => f.poll().map((l) => l.text);
 const renameRotate = (): void => { renameSync(path, `${path}.1`); writeFileSync(path, ''); };
-const shift = (upTo: number): void => { for (let k = upTo; k >= 1; k--) renameSync(`${path}.${k}`, `${path}.${k + 1}`); };
+const shift = (upTo: number): void => {
+  for (let k = upTo; k >= 1; k--) renameSync(`${path}.${k}`, `${path}.${k + 1}`);
+};
 
 describe('FileFollower after a rotation seen late', () => {
   it('reads the renamed file on while the writer has not reopened yet (late writes through its fd)', () => {
@@ -45,6 +51,20 @@ describe('FileFollower after a rotation seen late', () => {
     appendFileSync(path, 'c1\n');
     expect(texts(f).sort()).toEqual(['a1', 'b1', 'b2', 'c1']);
     expect(texts(f)).toEqual([]);
+  });
+
+  it('reads 40 files rotated away between two polls (more than it keeps open at once)', () => {
+    writeFileSync(path, '');
+    const f = follow();
+    texts(f);
+    const want: string[] = [];
+    for (let k = 1; k <= 40; k++) {
+      appendFileSync(path, `file ${k}\n`);
+      want.push(`file ${k}`);
+      shift(k - 1);
+      renameRotate();
+    }
+    expect(texts(f).sort()).toEqual(want.sort());
   });
 
   it('reads what copytruncate copied before we read it, from where we were', () => {

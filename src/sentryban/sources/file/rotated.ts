@@ -138,22 +138,18 @@ export class RotatedFiles {
     if (this.#readUnder.size > MAX_OPEN) this.#readUnder.delete(this.#readUnder.keys().next().value as string);
   }
 
-  #retire(o: Open): void {
-    this.#known.add(o.inode);
-    this.#retired.push(o);
-    while (this.#retired.length > MAX_OPEN) { const first = this.#retired.shift() as Open; this.#finish(first, () => {}); }
-  }
-
-  #finish(o: Open, emit: (l: RotatedLine) => void): void { o.readPos = readToEnd(o.fd, o.readPos, o.splitter, emit); closeSync(o.fd); }
+  #retire(o: Open): void { this.#known.add(o.inode); this.#retired.push(o); }
 
   // Reads every retired file to its end; closes them when the writer has moved on: `currentHasData` was measured
-  // before these reads, so nothing more can arrive in them (one writer appends to one file at a time).
+  // before these reads, so nothing more can arrive in them (one writer appends to one file at a time). At most
+  // MAX_OPEN stay open; the oldest are closed first.
   drain(currentHasData: boolean, emit: (l: RotatedLine) => void): void {
-    for (const o of this.#retired) {
-      if (currentHasData) this.#finish(o, emit);
-      else o.readPos = readToEnd(o.fd, o.readPos, o.splitter, emit);
-    }
-    if (currentHasData) this.#retired = [];
+    const done = currentHasData ? this.#retired.length : Math.max(0, this.#retired.length - MAX_OPEN);
+    this.#retired.forEach((o, i) => {
+      o.readPos = readToEnd(o.fd, o.readPos, o.splitter, emit);
+      if (i < done) closeSync(o.fd);
+    });
+    this.#retired = this.#retired.slice(done);
   }
 
   close(): void {
