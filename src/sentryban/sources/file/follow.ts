@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import type { FilePosition, LogLine } from '../../types.js';
-import { hashFirstLine, inodeOf } from './position.js';
+import { hashFirstLine, hashLine, inodeOf } from './position.js';
 import { LineSplitter } from './line-splitter.js';
 import { readToEnd, RotatedFiles, type RotatedLine } from './rotated.js';
 
@@ -134,19 +134,22 @@ export class FileFollower {
   }
 
   // A copytruncate between our check and our read makes the read start in the middle of the new content: the
-  // first line is checked again after reading, and a read that raced with a truncation is dropped and done again
-  // (the copy, read from where we were, and the file from its start hold those lines).
+  // first line is checked again after reading (against the one we read when we read from the start of an empty
+  // file), and a read that raced with a truncation is dropped and done again (the copy, read from where we were,
+  // and the file from its start hold those lines).
   #drain(out: LogLine[], at: number): void {
     for (let attempt = 0; this.#fd !== null && attempt < 3; attempt++) {
       const fd = this.#fd;
       const lines: LogLine[] = [];
-      const hash = this.#hash; const offset = this.#offset; const readPos = this.#readPos;
+      const offset = this.#offset; const readPos = this.#readPos;
+      let expect = this.#hash;
       this.#readPos = readToEnd(fd, readPos, this.#splitter, (l) => {
+        if (expect === '' && readPos === 0 && lines.length === 0 && !l.truncated && l.bytes.length < 65536) expect = hashLine(l.bytes);
         this.#offset = l.endOffset;
-        lines.push(this.#line(l, at, { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash }));
+        lines.push(this.#line(l, at, { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: expect }));
       });
-      const now = lines.length ? hashFirstLine(fd, fstatSync(fd).size) : hash;
-      if (hash === '' || now === hash) { for (const l of lines) out.push(l); return; }
+      const now = lines.length && expect !== '' ? hashFirstLine(fd, fstatSync(fd).size) : expect;
+      if (now === expect) { this.#hash = expect; for (const l of lines) out.push(l); return; }
       this.#offset = offset; this.#readPos = readPos;
       this.#rewritten(fd, 'rotated');
     }

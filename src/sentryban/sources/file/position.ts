@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readSync, type Stats } from 'node:fs';
 
 // fail2ban's check for "same file": MD5 of the first line (bytes including the newline), only when complete.
+export const hashLine = (bytes: Buffer): string => createHash('md5').update(bytes).update('\n').digest('hex');
+
 // Looks at 4 kB first (the follower asks on every poll with new data), then at up to 64 kB.
 export const hashFirstLine = (fd: number, size: number): string => {
   for (const len of [4096, 65536]) {

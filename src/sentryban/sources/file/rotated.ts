@@ -16,7 +16,7 @@ const MAX_OPEN = 32; // retired files kept open at most; the oldest is read to i
 const UNDECIDED_MS = 2000; // a new empty sibling is looked at again for this long (a copy being written)
 const COARSE_MS = 50; // file times tick coarsely: a scan this close to the folder's mtime may have missed a change
 
-export type RotatedLine = { bytes: Buffer; endOffset: number };
+export type RotatedLine = { bytes: Buffer; endOffset: number; truncated: boolean };
 type Open = { fd: number; inode: number; readPos: number; splitter: LineSplitter };
 type Undecided = { fd: number; inode: number; since: number };
 
