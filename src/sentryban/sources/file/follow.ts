@@ -101,10 +101,12 @@ export class FileFollower {
       this.#fd = null;
       if (this.#open('start')) this.#events.push({ kind: 'rotated', path: this.path });
     }
-    const cur = this.#fd;
     const at = this.#opts.now?.() ?? Date.now();
     const pos = this.position ?? undefined; // lines of rotated files carry the position in the followed file
-    this.#rotated.drain(cur !== null && fstatSync(cur).size > 0, (l) => out.push(this.#line(l, at, pos)));
+    // The writer has moved on when the newest file, the one at the path now (maybe rotated in since our stat
+    // above), has data: ask the path, not our fd.
+    const newest = statOrNull(this.path);
+    this.#rotated.drain(newest !== null && newest.size > 0, (l) => out.push(this.#line(l, at, pos)));
     this.#drain(out, at);
     return out;
   }
