@@ -103,6 +103,21 @@ describe('FileFollower after a rotation seen late', () => {
     expect(texts(f)).toEqual(['three']);
   });
 
+  it('reads once a copy of the new file made before we opened it (rename, then copytruncate, in one interval)', () => {
+    writeFileSync(path, 'x\n');
+    const f = follow();
+    texts(f);
+    appendFileSync(path, 'x1\n');
+    renameRotate();
+    appendFileSync(path, 'y1\n');
+    shift(1);
+    copyFileSync(path, `${path}.1`); // copytruncate of the new file: copied, not yet truncated
+    expect(texts(f)).toEqual(['x1', 'y1']);
+    truncateSync(path, 0);
+    appendFileSync(path, 'y2\n');
+    expect(texts(f)).toEqual(['y2']);
+  });
+
   it('never reads the rotated files that were there before it started', () => {
     writeFileSync(`${path}.1`, 'history 1\n');
     writeFileSync(`${path}.2`, 'history 2\n');

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import type { FilePosition, LogLine } from '../../types.js';
-import { hashFirstLine, hashLine, inodeOf } from './position.js';
+import { hashFirstLine, hashFirstLineOf, hashLine, inodeOf } from './position.js';
 import { LineSplitter } from './line-splitter.js';
 import { readToEnd, RotatedFiles, type RotatedLine } from './rotated.js';
 
@@ -28,6 +28,7 @@ export class FileFollower {
   #offset = 0; // just after the last complete line handed out
   #readPos = 0; // next byte to read (beyond #offset while a partial line is pending)
   #hash = '';
+  #mtimeMs = 0;
   #splitter: LineSplitter;
   #opts: FollowOptions;
   #started = false;
@@ -93,6 +94,7 @@ export class FileFollower {
     const fd = this.#fd as number;
     this.#rotated.scan({
       inode: this.#inode, hash: this.#hash, offset: this.#offset, hashNow: () => hashFirstLine(fd, fstatSync(fd).size),
+      pathHashNow: () => hashFirstLineOf(this.path),
     });
     this.#checkRewritten(fd);
     if (st && inodeOf(st) !== this.#inode) {
@@ -114,12 +116,17 @@ export class FileFollower {
   // The same file truncated (copytruncate, or `> file`), or truncated and written past our offset already
   // (same inode, another first line): read it again from its start, and the copy from where we were.
   #checkRewritten(fd: number): void {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    const size = st.size;
+    const touched = st.mtimeMs !== this.#mtimeMs; // written to since the last poll, maybe back to the same size
+    this.#mtimeMs = st.mtimeMs;
     let kind: 'truncated' | 'rotated' | null = null;
     if (size < this.#readPos) kind = 'truncated';
     else if (this.#hash === '' && size > 0) this.#hash = hashFirstLine(fd, size);
     // (even before a first complete line was handed out: the copy then holds lines we never read)
-    else if (size > this.#readPos && this.#hash !== '' && hashFirstLine(fd, size) !== this.#hash) kind = 'rotated';
+    else if ((size > this.#readPos || (touched && size > 0)) && this.#hash !== '' && hashFirstLine(fd, size) !== this.#hash) {
+      kind = 'rotated';
+    }
     if (kind !== null) this.#rewritten(fd, kind);
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 // fail2ban's check for "same file": MD5 of the first line (bytes including the newline), only when complete.
 export const hashLine = (bytes: Buffer): string => createHash('md5').update(bytes).update('\n').digest('hex');
@@ -17,3 +17,9 @@ export const hashFirstLine = (fd: number, size: number): string => {
 };
 
 export const inodeOf = (st: Stats): number => Number(st.ino);
+
+export const hashFirstLineOf = (path: string): string => {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return ''; }
+  try { return hashFirstLine(fd, fstatSync(fd).size); } finally { closeSync(fd); }
+};

@@ -19,6 +19,9 @@ const COARSE_MS = 50; // file times tick coarsely: a scan this close to the fold
 export type RotatedLine = { bytes: Buffer; endOffset: number; truncated: boolean };
 type Open = { fd: number; inode: number; readPos: number; splitter: LineSplitter };
 type Undecided = { fd: number; inode: number; since: number };
+// The followed file: inode, the first-line hash we read under and our offset, its first line now, and the first
+// line of the file at the path now (another one when it was rotated since our last poll).
+export type Current = { inode: number; hash: string; offset: number; hashNow: () => string; pathHashNow: () => string };
 
 export const rotatedSiblings = (path: string): string[] => {
   const dir = dirname(path); const base = basename(path);
@@ -73,7 +76,7 @@ export class RotatedFiles {
 
   // Looks for new siblings when the folder changed. `current` is the followed file (inode, the first-line hash we
   // read under, and its first line now): a sibling with that first line is a copy of it.
-  scan(current: { inode: number; hash: string; offset: number; hashNow: () => string }): void {
+  scan(current: Current): void {
     this.#known.add(current.inode);
     for (const u of this.#undecided.values()) this.#classify(u.fd, u.inode, u.since, current);
     if (this.#stamp()) {
@@ -88,16 +91,16 @@ export class RotatedFiles {
     // A copy whose first line the followed file no longer starts with: the truncation happened, maybe unseen (the
     // file was empty or not yet read when we last looked, and is already written past where we were).
     if (this.#copies.size === 0) return;
-    const now = current.hashNow();
+    const now = current.hashNow(); const atPath = current.pathHashNow();
     for (const [inode, c] of this.#copies) {
-      if (c.hash === now) continue;
+      if (c.hash === now || c.hash === atPath) continue;
       this.#copies.delete(inode);
       this.#retire({ fd: c.fd, inode, readPos: c.hash === current.hash ? Math.min(current.offset, fstatSync(c.fd).size) : 0,
         splitter: new LineSplitter(this.#maxLineBytes) });
     }
   }
 
-  #classify(fd: number, inode: number, since: number, current: { hash: string; hashNow: () => string }): void {
+  #classify(fd: number, inode: number, since: number, current: Current): void {
     const size = fstatSync(fd).size;
     const hash = hashFirstLine(fd, size);
     if (hash === '') {
@@ -106,7 +109,8 @@ export class RotatedFiles {
     }
     this.#undecided.delete(inode);
     const seen = this.#readUnder.get(hash);
-    if (hash === current.hash || hash === current.hashNow()) this.#copies.set(inode, { fd, hash });
+    // a copy of the followed file, or of the file at the path that we are about to follow: wait for its truncation
+    if (hash === current.hash || hash === current.hashNow() || hash === current.pathHashNow()) this.#copies.set(inode, { fd, hash });
     else this.#retire({ fd, inode, readPos: Math.min(seen ?? 0, size), splitter: new LineSplitter(this.#maxLineBytes) });
   }
 
@@ -121,11 +125,13 @@ export class RotatedFiles {
     this.#copies.clear();
   }
 
-  // The followed file was renamed away (its fd is handed over) or vanished: copies of it are contained in it.
+  // The followed file was renamed away (its fd is handed over): copies of it are contained in it.
   renamed(old: Open, hash: string): void {
     this.#remember(hash, Number.MAX_SAFE_INTEGER);
-    for (const [inode, c] of this.#copies) { closeSync(c.fd); this.#known.add(inode); }
-    this.#copies.clear();
+    for (const [inode, c] of this.#copies) {
+      if (c.hash !== hash) continue;
+      closeSync(c.fd); this.#known.add(inode); this.#copies.delete(inode);
+    }
     this.#retire(old);
   }
 
