@@ -7,7 +7,9 @@ import { formatStorm, runRotationStorm } from './lib/rotation-storm.js';
 const opt = (args: string[], name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   const v = i >= 0 ? Number(args[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 0) throw new Error(`rotation-storm: --${name} wants an integer, got ${String(args[i + 1])}`);
+  if (!Number.isInteger(v) || v < 0) {
+    throw new Error(`rotation-storm: --${name} wants an integer, got ${String(args[i + 1])}`);
+  }
   return v;
 };
 

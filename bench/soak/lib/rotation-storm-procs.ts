@@ -3,7 +3,8 @@
 
 // Line i (1-based) as written, newline included; fixed width so a size in bytes says how many lines it holds.
 export const LINE_WIDTH = 58;
-export const lineText = (i: number): string => `${String(i).padStart(8, '0')} storm sshd[4242]: Failed password from 192.0.2.7`;
+export const lineText = (i: number): string =>
+  `${String(i).padStart(8, '0')} storm sshd[4242]: Failed password from 192.0.2.7`;
 
 // argv: path lines checkEvery. Appends lines 1..lines with O_APPEND, one write(2) per line, as fast as it can.
 // Every checkEvery lines it stats the path, and reopens when the inode changed (a rename rotation): until then it
@@ -42,7 +43,8 @@ const deadline = Date.now() + Number(deadlineArg);
 let s = Number(seedArg) >>> 0;
 const rand = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-const targets = Array.from({ length: rotations }, () => Math.floor(lines * (0.02 + 0.93 * rand()))).sort((a, b) => a - b);
+const targets = Array.from({ length: rotations }, () => Math.floor(lines * (0.02 + 0.93 * rand())))
+  .sort((a, b) => a - b);
 const kinds = targets.map(() => (rand() < 0.5 ? 'rename' : 'copytruncate'));
 const sizeOf = (p) => { try { return statSync(p).size; } catch { return 0; } };
 const pause = new Int32Array(new SharedArrayBuffer(4));

@@ -97,8 +97,8 @@ export const runRotationStorm = async (o: StormOptions): Promise<StormReport> =>
     lastYield = Date.now();
     for (const l of ls) {
       const i = Number(l.text.slice(0, 8));
-      if (Number.isInteger(i) && i >= 1 && i <= o.lines && l.text === lineText(i)) reads[i] = Math.min(255, (reads[i] as number) + 1);
-      else malformed++;
+      const ok = Number.isInteger(i) && i >= 1 && i <= o.lines && l.text === lineText(i);
+      if (ok) reads[i] = Math.min(255, (reads[i] as number) + 1); else malformed++;
     }
   }, onEvent);
   try {
@@ -149,7 +149,8 @@ export const formatStorm = (r: StormReport): string =>
   `lost by copytruncate itself ${r.lostByCopytruncate}, written ${r.written}, in files ${r.inFiles}, ` +
   `read before a truncate dropped them ${r.readNotInFiles}, malformed ${r.malformed}; ` +
   `rotations ${r.rotations.done} (${r.rotations.renames} rename+create, ${r.rotations.copytruncates} copytruncate), ` +
-  `writer reopens ${r.writerReopens}; writer ${Math.round(r.writerLinesPerSec)} lines/s (${Math.round(r.writerMs)} ms), ` +
+  `writer reopens ${r.writerReopens}; ` +
+  `writer ${Math.round(r.writerLinesPerSec)} lines/s (${Math.round(r.writerMs)} ms), ` +
   `duration ${r.durationMs} ms; follower events ${JSON.stringify(r.events)}` +
   (r.missed ? `; missed ${r.missedSample.join(' ')}` : '') +
   (r.duplicated ? `; read twice ${r.duplicatedSample.join(' ')}` : '');

@@ -124,8 +124,8 @@ export class FileFollower {
     if (size < this.#readPos) kind = 'truncated';
     else if (this.#hash === '' && size > 0) this.#hash = hashFirstLine(fd, size);
     // (even before a first complete line was handed out: the copy then holds lines we never read)
-    else if ((size > this.#readPos || (touched && size > 0)) && this.#hash !== '' && hashFirstLine(fd, size) !== this.#hash) {
-      kind = 'rotated';
+    else if ((size > this.#readPos || (touched && size > 0)) && this.#hash !== '') {
+      if (hashFirstLine(fd, size) !== this.#hash) kind = 'rotated';
     }
     if (kind !== null) this.#rewritten(fd, kind);
   }
@@ -153,9 +153,11 @@ export class FileFollower {
       const offset = this.#offset; const readPos = this.#readPos;
       let expect = this.#hash;
       this.#readPos = readToEnd(fd, readPos, this.#splitter, (l) => {
-        if (expect === '' && readPos === 0 && lines.length === 0 && !l.truncated && l.bytes.length < 65536) expect = hashLine(l.bytes);
+        const first = readPos === 0 && lines.length === 0 && !l.truncated && l.bytes.length < 65536;
+        if (expect === '' && first) expect = hashLine(l.bytes);
         this.#offset = l.endOffset;
-        lines.push(this.#line(l, at, { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: expect }));
+        const position = { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: expect };
+        lines.push(this.#line(l, at, position));
       });
       const now = lines.length && expect !== '' ? hashFirstLine(fd, fstatSync(fd).size) : expect;
       if (now === expect) { this.#hash = expect; for (const l of lines) out.push(l); return; }

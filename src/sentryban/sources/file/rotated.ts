@@ -32,7 +32,9 @@ export const rotatedSiblings = (path: string): string[] => {
 };
 
 // Reads fd from readPos to its end through splitter; returns the new read position.
-export const readToEnd = (fd: number, readPos: number, splitter: LineSplitter, emit: (l: RotatedLine) => void): number => {
+export const readToEnd = (
+  fd: number, readPos: number, splitter: LineSplitter, emit: (l: RotatedLine) => void,
+): number => {
   const buf = Buffer.allocUnsafe(65536);
   let pos = readPos;
   for (;;) {
@@ -95,8 +97,8 @@ export class RotatedFiles {
     for (const [inode, c] of this.#copies) {
       if (c.hash === now || c.hash === atPath) continue;
       this.#copies.delete(inode);
-      this.#retire({ fd: c.fd, inode, readPos: c.hash === current.hash ? Math.min(current.offset, fstatSync(c.fd).size) : 0,
-        splitter: new LineSplitter(this.#maxLineBytes) });
+      const from = c.hash === current.hash ? Math.min(current.offset, fstatSync(c.fd).size) : 0;
+      this.#retire({ fd: c.fd, inode, readPos: from, splitter: new LineSplitter(this.#maxLineBytes) });
     }
   }
 
@@ -110,8 +112,11 @@ export class RotatedFiles {
     this.#undecided.delete(inode);
     const seen = this.#readUnder.get(hash);
     // a copy of the followed file, or of the file at the path that we are about to follow: wait for its truncation
-    if (hash === current.hash || hash === current.hashNow() || hash === current.pathHashNow()) this.#copies.set(inode, { fd, hash });
-    else this.#retire({ fd, inode, readPos: Math.min(seen ?? 0, size), splitter: new LineSplitter(this.#maxLineBytes) });
+    if (hash === current.hash || hash === current.hashNow() || hash === current.pathHashNow()) {
+      this.#copies.set(inode, { fd, hash });
+      return;
+    }
+    this.#retire({ fd, inode, readPos: Math.min(seen ?? 0, size), splitter: new LineSplitter(this.#maxLineBytes) });
   }
 
   // The followed file was truncated (copytruncate): its copy holds what we had not read yet, after `offset`

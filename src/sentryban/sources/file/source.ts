@@ -40,7 +40,10 @@ export class FileSource {
     this.#sync();
     const lines: LogLine[] = []; const events: FollowEvent[] = [];
     // (a loop, not push(...): one poll of a big file is more lines than a call's arguments can hold)
-    for (const f of this.#followers.values()) { for (const l of f.poll()) lines.push(l); events.push(...f.drainEvents()); }
+    for (const f of this.#followers.values()) {
+      for (const l of f.poll()) lines.push(l);
+      events.push(...f.drainEvents());
+    }
     return { lines, events };
   }
 
