@@ -30,13 +30,14 @@ closeSync(fd);
 process.stdout.write(JSON.stringify({ written: lines, ms: performance.now() - t0, reopens }) + '\\n');
 `;
 
-// argv: path lines rotations seed lineWidth deadlineMs. Rotates \`rotations\` times at seeded random moments (line
-// counts drawn uniformly in [2 %, 95 %] of lines, estimated from the bytes in log + log.1..log.k), each one
+// argv: path lines rotations seed lineWidth deadlineMs. Rotates \`rotations\` times at seeded random moments
+// (line numbers drawn uniformly in [2 %, 95 %] of lines; the writer's progress is the number of the last line in
+// the log), each one
 // rename+create or copytruncate (seeded coin). Like logrotate with "rotate 1000": log.k -> log.k+1 .. log.1 ->
 // log.2 first, then log -> log.1 and a new empty log (create), or copy log -> log.1 and truncate log to 0.
-// Prints {"done","renames","copytruncates","ms"} on stdout.
+// Every target is reached once the writer is done, so all rotations happen. Prints {"done","renames","copytruncates","ms"} on stdout.
 export const ROTATOR_SRC = `
-import { closeSync, copyFileSync, openSync, renameSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, openSync, readSync, renameSync, truncateSync } from 'node:fs';
 const [path, linesArg, rotArg, seedArg, widthArg, deadlineArg] = process.argv.slice(2);
 const lines = Number(linesArg), rotations = Number(rotArg), width = Number(widthArg);
 const deadline = Date.now() + Number(deadlineArg);
@@ -46,12 +47,24 @@ const rand = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t
 const targets = Array.from({ length: rotations }, () => Math.floor(lines * (0.02 + 0.93 * rand())))
   .sort((a, b) => a - b);
 const kinds = targets.map(() => (rand() < 0.5 ? 'rename' : 'copytruncate'));
-const sizeOf = (p) => { try { return statSync(p).size; } catch { return 0; } };
 const pause = new Int32Array(new SharedArrayBuffer(4));
-let rotated = 0, rotatedBytes = 0, renames = 0, copytruncates = 0;
+const buf = Buffer.alloc(8);
+let progress = 0;
+const lastLine = () => {
+  let fd;
+  try { fd = openSync(path, 'r'); } catch { return progress; }
+  try {
+    const whole = Math.floor(fstatSync(fd).size / width);
+    if (whole === 0 || readSync(fd, buf, 0, 8, (whole - 1) * width) < 8) return progress;
+    const n = Number(buf.toString('latin1'));
+    return Number.isInteger(n) && n > progress ? n : progress;
+  } finally { closeSync(fd); }
+};
+let rotated = 0, renames = 0, copytruncates = 0;
 const t0 = performance.now();
 while (rotated < rotations && Date.now() < deadline) {
-  if ((rotatedBytes + sizeOf(path)) / width < targets[rotated]) { Atomics.wait(pause, 0, 0, 0.2); continue; }
+  progress = lastLine();
+  if (progress < targets[rotated]) { Atomics.wait(pause, 0, 0, 0.2); continue; }
   for (let k = rotated; k >= 1; k--) renameSync(path + '.' + k, path + '.' + (k + 1));
   if (kinds[rotated] === 'rename') {
     renameSync(path, path + '.1');
@@ -63,8 +76,6 @@ while (rotated < rotations && Date.now() < deadline) {
     copytruncates++;
   }
   rotated++;
-  rotatedBytes = 0;
-  for (let k = 1; k <= rotated; k++) rotatedBytes += sizeOf(path + '.' + k);
 }
 process.stdout.write(JSON.stringify({ done: rotated, renames, copytruncates, ms: performance.now() - t0 }) + '\\n');
 `;
