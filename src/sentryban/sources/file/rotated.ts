@@ -13,6 +13,7 @@ import { hashFirstLine, inodeOf } from './position.js';
 // read, and are skipped). Their inodes tell known from new ones; the folder's mtime says when to look again.
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|Z|zip)$/;
 const MAX_OPEN = 32; // retired files kept open at most; the oldest is read to its end and closed first
+const MAX_SEEN = 1024; // first lines remembered with our offset in them (a late-found copy is read from there)
 const UNDECIDED_MS = 2000; // a new empty sibling is looked at again for this long (a copy being written)
 const COARSE_MS = 50; // file times tick coarsely: a scan this close to the folder's mtime may have missed a change
 
@@ -146,7 +147,7 @@ export class RotatedFiles {
     if (hash === '') return;
     this.#readUnder.delete(hash);
     this.#readUnder.set(hash, offset);
-    if (this.#readUnder.size > MAX_OPEN) this.#readUnder.delete(this.#readUnder.keys().next().value as string);
+    if (this.#readUnder.size > MAX_SEEN) this.#readUnder.delete(this.#readUnder.keys().next().value as string);
   }
 
   #retire(o: Open): void { this.#known.add(o.inode); this.#retired.push(o); }
