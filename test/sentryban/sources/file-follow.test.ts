@@ -109,3 +109,12 @@ describe('FileSource and globs', () => {
     s.stop();
   });
 });
+
+describe('FileSource with a big backlog', () => {
+  it('hands out 300,000 lines read in one poll (push(...lines) overflowed the call stack)', () => {
+    writeFileSync(path, 'Failed password for root from 192.0.2.1 port 22 ssh2\n'.repeat(300_000));
+    const s = new FileSource({ patterns: [path], clock: new ManualClock(0), fromStart: true });
+    expect(s.poll().lines.length).toBe(300_000);
+    s.stop();
+  });
+});

@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import type { FilePosition, LogLine } from '../../types.js';
-import { hashFirstLine, inodeOf } from './position.js';
+import { hashFirstLine, hashFirstLineOf, hashLine, inodeOf } from './position.js';
 import { LineSplitter } from './line-splitter.js';
+import { readToEnd, RotatedFiles, type RotatedLine } from './rotated.js';
 
 export type FollowOptions = {
   path: string;
@@ -13,13 +14,13 @@ export type FollowOptions = {
 
 export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable'; path: string; reason?: string };
 
-const CHUNK = 65536;
 const decoder = new TextDecoder('utf-8', { fatal: false }); // invalid UTF-8 becomes U+FFFD, never a throw
 
 const statOrNull = (p: string): Stats | null => { try { return statSync(p); } catch { return null; } };
 
-// Follows one file by path: rotation by rename (drains the old file first) and by copytruncate, truncation,
-// a file that appears later, partial last lines. `poll()` does one step; the caller schedules it.
+// Follows one file by path: rotation by rename (the old file is read until the writer has moved to the new one)
+// and by copytruncate (the copy is read from where we were), several rotations between two polls (rotated.ts),
+// truncation, a file that appears later, partial last lines. `poll()` does one step; the caller schedules it.
 export class FileFollower {
   readonly path: string;
   #fd: number | null = null;
@@ -27,16 +28,19 @@ export class FileFollower {
   #offset = 0; // just after the last complete line handed out
   #readPos = 0; // next byte to read (beyond #offset while a partial line is pending)
   #hash = '';
+  #mtimeMs = 0;
   #splitter: LineSplitter;
   #opts: FollowOptions;
   #started = false;
   #unreadable = '';
   #events: FollowEvent[] = [];
+  #rotated: RotatedFiles;
 
   constructor(opts: FollowOptions) {
     this.path = opts.path;
     this.#opts = opts;
     this.#splitter = new LineSplitter(opts.maxLineBytes);
+    this.#rotated = new RotatedFiles(opts.path, opts.maxLineBytes);
   }
 
   get position(): FilePosition | null {
@@ -67,17 +71,18 @@ export class FileFollower {
     else if (startAt === 'end') this.#offset = real.size;
     else this.#offset = 0;
     this.#readPos = this.#offset;
-    this.#splitter.reset();
+    this.#splitter = new LineSplitter(this.#opts.maxLineBytes);
     return true;
   }
 
   #close(): void { if (this.#fd !== null) { closeSync(this.#fd); this.#fd = null; } }
 
-  // Reads what is new; returns the complete lines in order.
+  // Reads what is new; returns the complete lines in order (the rotated files' last lines first).
   poll(): LogLine[] {
     const out: LogLine[] = [];
     const st = statOrNull(this.path);
     if (!this.#started) {
+      this.#rotated.ignoreExisting();
       if (!st) { this.#started = true; return out; }
       if (!this.#open(this.#opts.position ? 'saved' : this.#opts.fromStart ? 'start' : 'end')) return out;
       this.#started = true;
@@ -85,46 +90,81 @@ export class FileFollower {
     if (this.#fd === null) {
       if (!st || !this.#open('start')) return out;
       this.#events.push({ kind: 'appeared', path: this.path });
-    } else if (!st || inodeOf(st) !== this.#inode) {
-      this.#drain(out); // rename rotation: the writer may have added lines to the old file before reopening
-      if (!st) return out;
-      this.#close();
-      if (!this.#open('start')) return out;
-      this.#events.push({ kind: 'rotated', path: this.path });
     }
     const fd = this.#fd as number;
-    const size = fstatSync(fd).size;
-    if (size < this.#readPos) {
-      this.#offset = 0; this.#readPos = 0; this.#splitter.reset(); this.#hash = hashFirstLine(fd, size);
-      this.#events.push({ kind: 'truncated', path: this.path });
-    } else if (this.#hash === '' && size > 0) this.#hash = hashFirstLine(fd, size);
-    else if (size > this.#readPos && this.#offset > 0 && hashFirstLine(fd, size) !== this.#hash) {
-      // copytruncate followed by writes past our old offset: same inode, different first line.
-      this.#offset = 0; this.#readPos = 0; this.#splitter.reset(); this.#hash = hashFirstLine(fd, size);
-      this.#events.push({ kind: 'rotated', path: this.path });
+    this.#rotated.scan({
+      inode: this.#inode, hash: this.#hash, offset: this.#offset, hashNow: () => hashFirstLine(fd, fstatSync(fd).size),
+      pathHashNow: () => hashFirstLineOf(this.path),
+    });
+    this.#checkRewritten(fd);
+    if (st && inodeOf(st) !== this.#inode) {
+      // rename rotation: the old file is read on (late writes through the writer's fd) until the new one has data
+      this.#rotated.renamed({ fd, inode: this.#inode, readPos: this.#readPos, splitter: this.#splitter }, this.#hash);
+      this.#fd = null;
+      if (this.#open('start')) this.#events.push({ kind: 'rotated', path: this.path });
     }
-    this.#drain(out);
+    const at = this.#opts.now?.() ?? Date.now();
+    const pos = this.position ?? undefined; // lines of rotated files carry the position in the followed file
+    // The writer has moved on when the newest file, the one at the path now (maybe rotated in since our stat
+    // above), has data: ask the path, not our fd.
+    const newest = statOrNull(this.path);
+    this.#rotated.drain(newest !== null && newest.size > 0, (l) => out.push(this.#line(l, at, pos)));
+    this.#drain(out, at);
     return out;
   }
 
-  #drain(out: LogLine[]): void {
-    if (this.#fd === null) return;
-    const buf = Buffer.allocUnsafe(CHUNK);
-    const at = this.#opts.now?.() ?? Date.now();
-    for (;;) {
-      const readFrom = this.#readPos;
-      const n = readSync(this.#fd, buf, 0, CHUNK, readFrom);
-      if (n <= 0) break;
-      this.#readPos += n;
-      for (const l of this.#splitter.push(buf.subarray(0, n), readFrom)) {
+  // The same file truncated (copytruncate, or `> file`), or truncated and written past our offset already
+  // (same inode, another first line): read it again from its start, and the copy from where we were.
+  #checkRewritten(fd: number): void {
+    const st = fstatSync(fd);
+    const size = st.size;
+    const touched = st.mtimeMs !== this.#mtimeMs; // written to since the last poll, maybe back to the same size
+    this.#mtimeMs = st.mtimeMs;
+    let kind: 'truncated' | 'rotated' | null = null;
+    if (size < this.#readPos) kind = 'truncated';
+    else if (this.#hash === '' && size > 0) this.#hash = hashFirstLine(fd, size);
+    // (even before a first complete line was handed out: the copy then holds lines we never read)
+    else if ((size > this.#readPos || (touched && size > 0)) && this.#hash !== '') {
+      if (hashFirstLine(fd, size) !== this.#hash) kind = 'rotated';
+    }
+    if (kind !== null) this.#rewritten(fd, kind);
+  }
+
+  #rewritten(fd: number, kind: 'truncated' | 'rotated'): void {
+    this.#rotated.truncated(this.#hash, this.#offset);
+    this.#offset = 0; this.#readPos = 0; this.#splitter.reset(); this.#hash = hashFirstLine(fd, fstatSync(fd).size);
+    this.#events.push({ kind, path: this.path });
+  }
+
+  #line(l: RotatedLine, at: number, position: FilePosition | undefined): LogLine {
+    let text = decoder.decode(l.bytes);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    return position ? { text, source: this.path, at, position } : { text, source: this.path, at };
+  }
+
+  // A copytruncate between our check and our read makes the read start in the middle of the new content: the
+  // first line is checked again after reading (against the one we read when we read from the start of an empty
+  // file), and a read that raced with a truncation is dropped and done again (the copy, read from where we were,
+  // and the file from its start hold those lines).
+  #drain(out: LogLine[], at: number): void {
+    for (let attempt = 0; this.#fd !== null && attempt < 3; attempt++) {
+      const fd = this.#fd;
+      const lines: LogLine[] = [];
+      const offset = this.#offset; const readPos = this.#readPos;
+      let expect = this.#hash;
+      this.#readPos = readToEnd(fd, readPos, this.#splitter, (l) => {
+        const first = readPos === 0 && lines.length === 0 && !l.truncated && l.bytes.length < 65536;
+        if (expect === '' && first) expect = hashLine(l.bytes);
         this.#offset = l.endOffset;
-        let text = decoder.decode(l.bytes);
-        if (text.endsWith('\r')) text = text.slice(0, -1);
-        out.push({ text, source: this.path, at, position: { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash } });
-      }
-      if (n < CHUNK) break;
+        const position = { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: expect };
+        lines.push(this.#line(l, at, position));
+      });
+      const now = lines.length && expect !== '' ? hashFirstLine(fd, fstatSync(fd).size) : expect;
+      if (now === expect) { this.#hash = expect; for (const l of lines) out.push(l); return; }
+      this.#offset = offset; this.#readPos = readPos;
+      this.#rewritten(fd, 'rotated');
     }
   }
 
-  close(): void { this.#close(); }
+  close(): void { this.#close(); this.#rotated.close(); }
 }

@@ -39,7 +39,11 @@ export class FileSource {
   poll(): { lines: LogLine[]; events: FollowEvent[] } {
     this.#sync();
     const lines: LogLine[] = []; const events: FollowEvent[] = [];
-    for (const f of this.#followers.values()) { lines.push(...f.poll()); events.push(...f.drainEvents()); }
+    // (a loop, not push(...): one poll of a big file is more lines than a call's arguments can hold)
+    for (const f of this.#followers.values()) {
+      for (const l of f.poll()) lines.push(l);
+      events.push(...f.drainEvents());
+    }
     return { lines, events };
   }
 
