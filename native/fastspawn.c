@@ -18,6 +18,7 @@
 extern char **environ;
 void bindtest_register(napi_env env, napi_value exports);  // native/bindtest.c
 void trapaccept_register(napi_env env, napi_value exports);  // native/trapaccept.c
+void peercred_register(napi_env env, napi_value exports);  // native/peercred.c
 
 typedef struct {
   uv_poll_t poll;
@@ -175,5 +176,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "pidfdSupported", ok);
   bindtest_register(env, exports);
   trapaccept_register(env, exports);
+  peercred_register(env, exports);
   return exports;
 }
