@@ -10,6 +10,7 @@ import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig, type LoadedJail } from './config/load.js';
 import { startControlServer } from './control/server.js';
+import { peerCredStatus } from '../core/peer-cred.js';
 import { HostFailures } from './dns/host-failures.js';
 import { HostResolver } from './dns/resolver.js';
 import { JournalFollower } from './sources/journald.js';
@@ -115,7 +116,11 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
-  const server = await startControlServer(main.socket, { manager, store });
+  const ctlLog = (level: string, text: string): void => log.line('control', level, text);
+  const server = await startControlServer(main.socket, { manager, store }, { log: ctlLog });
+  if (peerCredStatus !== 'loaded') {
+    ctlLog('WARNING', `control socket: peer uid not checked (${peerCredStatus}); its file mode is the only check`);
+  }
   if (typeof server === 'string') { process.stderr.write(`sentryban: ${server}\n`); followers.forEach((f) => f.stop()); await Promise.all(journals.map((f) => f.stop())); await manager.stop(); store.close(); return 1; }
   const pidfile = join(main.stateDir, 'sentryban.pid');
   writeFileSync(pidfile, `${process.pid}\n`);
@@ -135,7 +140,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   idleGc.stop();
   followers.forEach((f) => f.stop());
   await Promise.all(journals.map((f) => f.stop()));
-  await new Promise<void>((res) => server.close(() => res()));
+  await server.close(); // open client connections too: an idle one would hold the shutdown
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   store.close();
