@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { request } from '../../src/sentryban/control/client.js';
-import { badInputs, crowd, fdsBackTo, fdsOf, otherUid, sentryban, startSentryban, STATUS, type Outcome }
+import { badInputs, crowd, deafClient, fdsBackTo, fdsOf, otherUid, sentryban, startSentryban, STATUS, type Outcome }
   from './lib/control-socket.js';
 
 // `npm run soak control-socket`: the control socket against a real daemon: another uid (refused by the socket's
@@ -23,6 +23,12 @@ export async function main(_args: string[]): Promise<void> {
       + `socket opened 0666: ${show(other.atPeerCheck)}; bans made by it ${bans}`);
     const bad = await badInputs(d.sock);
     for (const [k, o] of Object.entries(bad)) console.log(`control-socket: ${k}: ${show(o)}`);
+    const deaf = await deafClient(d.sock, 5000);
+    const t1 = Date.now();
+    const dropped = (await fdsBackTo(d.pid, base, 30_000)) === base;
+    deaf.destroy();
+    console.log(`control-socket: a client sending 5,000 requests and reading no reply: `
+      + `${dropped ? `dropped after ${Date.now() - t1} ms` : 'NOT dropped within 30 s'}`);
     for (let round = 1; round <= 3; round++) {
       const c = await crowd(d.sock, 1000, STATUS);
       const other = c.other.length ? ` ${c.other.slice(0, 3).join(' ')}` : '';

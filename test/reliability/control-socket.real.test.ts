@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { join } from 'node:path';
-import { badInputs, crowd, fdsBackTo, fdsOf, otherUid, sentryban, startSentryban, STATUS, talk, type Daemon }
-  from '../../bench/soak/lib/control-socket.js';
+import {
+  badInputs, crowd, deafClient, fdsBackTo, fdsOf, otherUid, sentryban, startSentryban, STATUS, talk, type Daemon,
+} from '../../bench/soak/lib/control-socket.js';
 import { request } from '../../src/sentryban/control/client.js';
 import { repo } from '../sentryban/daemon/run-daemon.js';
 import { itReal } from '../helpers/real.js';
@@ -36,6 +37,13 @@ describe('control socket under abuse', () => {
     for (const o of [r.halfEnded, r.garbage, r.binary, r.lines]) expect(o).toMatchObject(notJson);
     expect(['closed', 'error']).toContain(r.huge.kind);
   }, 40_000);
+  real('a client that never reads its replies is dropped after the idle timeout', async () => {
+    const s = await deafClient(d!.sock, 5000);
+    try {
+      await waitFor(() => fdsOf(d!.pid) > base, { what: 'the client accepted' });
+      await waitFor(() => fdsOf(d!.pid) === base, { timeoutMs: 20_000, what: 'the daemon to drop the client' });
+    } finally { s.destroy(); }
+  }, 30_000);
   real('1,000 clients at once: each served or told busy; through the client, all served', async () => {
     const c = await crowd(d!.sock, 1000, STATUS);
     expect({ other: c.other, hung: c.hung }).toEqual({ other: [], hung: 0 });

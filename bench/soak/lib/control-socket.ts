@@ -131,6 +131,17 @@ export const badInputs = async (path: string) => {
   return { idle, half, halfEnded, garbage, binary, huge, lines };
 };
 
+// A client that sends `n` requests and never reads a reply; resolves with its socket once all are written out of
+// our process (the daemon is then the one holding them). The caller destroys it.
+export const deafClient = (path: string, n: number): Promise<Socket> => new Promise((resolve, reject) => {
+  const s = connect(path);
+  s.on('error', reject);
+  s.on('connect', () => {
+    s.pause();
+    s.write(`${STATUS}\n`.repeat(n), () => resolve(s));
+  });
+});
+
 // Runs a sentryban command line against the daemon's config folder (for the store's view of the refused ban).
 export const sentryban = (bin: string, dir: string, args: string[]) =>
   execa(process.execPath, [bin, ...args, '--config', dir], { reject: false, timeout: 20_000 });

@@ -9,7 +9,8 @@ import { PROTOCOL_VERSION, parseRequest, type Reply } from './protocol.js';
 // that path is refused. Two checks: the file mode, then the peer's uid (SO_PEERCRED) before anything is read:
 // only root and the daemon's own uid are served. Requests are handled one line at a time per connection, in
 // order; a client is bounded in what it can hold: one line of at most 1 MiB, `maxClients` connections at once
-// (the next ones get a "busy" reply and are closed), `idleMs` without a byte while no request of it runs.
+// (the next ones get a "busy" reply and are closed), `idleMs` without a byte while no request of it runs or
+// while it does not read its replies.
 export type ControlLimits = { idleMs: number; maxClients: number; maxLineBytes: number; queuedLines: number };
 export const CONTROL_LIMITS: ControlLimits = { idleMs: 10_000, maxClients: 32, maxLineBytes: 1 << 20, queuedLines: 16 };
 
@@ -97,9 +98,11 @@ const serve = (sock: Socket, deps: HandlerDeps, limits: ControlLimits): void => 
   const queue: string[] = [];
   let running = false;
   let ended = false;
+  let stalled = false; // a reply waits for the client to read the ones before it
   sock.setEncoding('utf8');
   sock.setTimeout(limits.idleMs);
   sock.on('timeout', () => {
+    if (stalled) { sock.destroy(); return; } // idleMs without reading its replies: it holds a slot for nothing
     if (running || queue.length) return; // a request of this client runs: its reply is on the way
     const error = `no request within ${limits.idleMs} ms; closing`;
     sock.end(reply({ version: PROTOCOL_VERSION, ok: false, error }), () => sock.destroy());
@@ -111,7 +114,11 @@ const serve = (sock: Socket, deps: HandlerDeps, limits: ControlLimits): void => 
       const line = queue.shift() as string;
       const text = reply(await answer(line, deps));
       if (sock.destroyed || sock.writableEnded) break;
-      if (!sock.write(text)) await new Promise<void>((res) => { sock.once('drain', res); sock.once('close', res); });
+      if (!sock.write(text)) {
+        stalled = true;
+        await new Promise<void>((res) => { sock.once('drain', res); sock.once('close', res); });
+        stalled = false;
+      }
       if (queue.length < limits.queuedLines && !ended) sock.resume();
     }
     running = false;
