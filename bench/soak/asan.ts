@@ -1,8 +1,8 @@
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asanEnv, asanTree, buildAsanAddon, canary, driveUnderAsan, findings } from './lib/asan.js';
+import { asanEnv, asanTree, buildAsanAddon, canary, driveUnderAsan, findings, REPO } from './lib/asan.js';
 
 // `npm run soak asan`: native/*.c built with -fsanitize=address,undefined in a folder of its own, and the tests
 // that load the addon run against that build with the sanitizer runtimes preloaded into node (and into every
@@ -17,6 +17,7 @@ export const ADDON_TESTS = [
 ];
 
 export async function main(args: string[]): Promise<void> {
+  if (args[0] === '--build-only') { await buildOnly(args[1] ?? join(REPO, 'build-asan')); return; }
   const work = mkdtempSync(join(tmpdir(), 'sentrytools-asan-'));
   try {
     const planted = await canary(work);
@@ -55,3 +56,21 @@ export async function main(args: string[]): Promise<void> {
     else rmSync(work, { recursive: true, force: true });
   }
 }
+
+// `node dist-bench/bench/soak/asan.js --build-only [DIR]` (npm run build:asan): the sanitized addon alone, into
+// DIR/fastspawn.node (default build-asan/, ignored by git as build/ is; build/ is never touched), and the
+// environment to load it with.
+const buildOnly = async (dir: string): Promise<void> => {
+  const work = mkdtempSync(join(tmpdir(), 'sentrytools-asan-'));
+  try {
+    const addon = await buildAsanAddon(work);
+    mkdirSync(dir, { recursive: true });
+    cpSync(addon, join(dir, 'fastspawn.node'));
+    const env = await asanEnv(join(dir, 'logs'));
+    const vars = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    console.log(`asan: ${join(dir, 'fastspawn.node')} (load it with ${vars})`);
+  } finally { rmSync(work, { recursive: true, force: true }); }
+};
+
+// Run directly (node dist-bench/bench/soak/asan.js [--build-only DIR | test paths]) as well as through run.ts.
+if (process.argv[1]?.endsWith('/soak/asan.js')) await main(process.argv.slice(2));
