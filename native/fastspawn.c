@@ -16,8 +16,10 @@
 #include <uv.h>
 
 extern char **environ;
+#define MAX_ARGS 65536u
 void bindtest_register(napi_env env, napi_value exports);  // native/bindtest.c
 void trapaccept_register(napi_env env, napi_value exports);  // native/trapaccept.c
+void peercred_register(napi_env env, napi_value exports);  // native/peercred.c
 
 typedef struct {
   uv_poll_t poll;
@@ -88,6 +90,8 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   uint32_t n = 0;
   napi_get_array_length(env, args[0], &n);
   if (n == 0) return throw_type(env, "argv must not be empty");
+  // n + 1 below must not wrap (an array of 2^32-1 entries made it calloc(0, ...)); execve takes far fewer anyway.
+  if (n > MAX_ARGS) return throw_type(env, "argv has too many entries");
   char **argv = calloc(n + 1, sizeof(char *));
   if (!argv) return throw_type(env, "out of memory");
   int bad = 0;
@@ -175,5 +179,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "pidfdSupported", ok);
   bindtest_register(env, exports);
   trapaccept_register(env, exports);
+  peercred_register(env, exports);
   return exports;
 }

@@ -289,14 +289,15 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     }
     napi_delete_reference(env, t->cb);
     napi_async_destroy(env, t->ctx);
-    // A stopped poll handle no longer watches the fd (libuv: close only what is not polled), so the listening
-    // socket is closed now; the handles' memory goes when libuv has closed them.
+    // libuv: close only what is not polled. uv_close() on the poll handle takes the fd out of epoll at once (the
+    // handles' memory goes later, when libuv has closed them); the listening socket is closed after that, so its
+    // number cannot be reused (by a thread-pool open()) before epoll forgets it. Closed before this returns.
     uv_poll_stop(&t->poll);
     uv_timer_stop(&t->pause);
-    close(t->fd);
-    t->fd = -1;
     uv_close((uv_handle_t *)&t->poll, on_handle_closed);
     uv_close((uv_handle_t *)&t->pause, on_handle_closed);
+    close(t->fd);
+    t->fd = -1;
   }
   napi_get_boolean(env, t != NULL, &ret);
   return ret;

@@ -188,14 +188,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   alert_t *a = args_of(env, info, &argc, args);
   int32_t pri = 0;
   struct sockaddr_un to;
+  char ident[sizeof a->ident];
   memset(&to, 0, sizeof to);
   to.sun_family = AF_UNIX;
+  // Read into locals: a refused call leaves the open path as it was (the ident was overwritten, cut short).
   if (argc < 3 || napi_get_value_string_utf8(env, args[0], to.sun_path, sizeof to.sun_path, &n) != napi_ok
       || n == 0 || n >= sizeof to.sun_path - 1 || napi_get_value_int32(env, args[1], &pri) != napi_ok
-      || napi_get_value_string_utf8(env, args[2], a->ident, sizeof a->ident, &n) != napi_ok || n >= sizeof a->ident - 1) {
+      || napi_get_value_string_utf8(env, args[2], ident, sizeof ident, &n) != napi_ok || n >= sizeof ident - 1) {
     napi_throw_type_error(env, NULL, "alertOpen(path: string, pri: number, ident: string)");
     return NULL;
   }
+  memcpy(a->ident, ident, sizeof ident);
   a->pri = pri;
   a->to = to;
   a->ready = 0;

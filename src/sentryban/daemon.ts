@@ -10,6 +10,7 @@ import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig, type DaemonConfig, type LoadedJail } from './config/load.js';
 import { startControlServer } from './control/server.js';
+import { peerCredStatus } from '../core/peer-cred.js';
 import { HostFailures } from './dns/host-failures.js';
 import { HostResolver } from './dns/resolver.js';
 import { JournalFollower } from './sources/journald.js';
@@ -124,7 +125,11 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
-  const server = await startControlServer(main.socket, { manager, get store() { return writer.store; } });
+  const ctlLog = (level: string, text: string): void => log.line('control', level, text);
+  const server = await startControlServer(main.socket, { manager, get store() { return writer.store; } }, { log: ctlLog });
+  if (peerCredStatus !== 'loaded') {
+    ctlLog('WARNING', `control socket: peer uid not checked (${peerCredStatus}); its file mode is the only check`);
+  }
   if (typeof server === 'string') {
     process.stderr.write(`sentryban: ${server}\n`);
     followers.forEach((f) => f.stop());
@@ -149,7 +154,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   idleGc.stop();
   followers.forEach((f) => f.stop());
   await Promise.all(journals.map((f) => f.stop()));
-  await new Promise<void>((res) => server.close(() => res()));
+  await server.close(); // open client connections too: an idle one would hold the shutdown
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   writer.stop(); // a last try to write what is queued; what cannot be is said
