@@ -22,7 +22,7 @@ const PER_SOURCE = 4;
 // channel below (a no-op without subscribers; nothing is published per packet). A subscriber reads it when it likes.
 export type RawSensorState = {
   received: number; probes: number; waiting: number; waitingSources: number; refused: number;
-  verifyPending: number; verifyCached: number; verifyDropped: number;
+  verifyPending: number; verifyCached: number; verifyDropped: number; verifyInUse: number;
 };
 export const RAW_STATE_CHANNEL = 'sentrytools:portsentry:raw-sensor';
 const stateChannel = channel(RAW_STATE_CHANNEL);
@@ -75,6 +75,7 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
       const state = (): RawSensorState => ({
         received: s.received, probes: s.probes, waiting: admission.waiting, waitingSources: admission.sources,
         refused: admission.refused, verifyPending: verifier.pending, verifyCached: verifier.cached, verifyDropped: verifier.dropped,
+        verifyInUse: verifier.inUse,
       });
       stateChannel.publish({ mode, state });
       return true;
