@@ -68,6 +68,24 @@ describe('blocked file check', () => {
   }));
 });
 
+describe('blocked file reads under many blocks', () => {
+  it('our own appends do not make the next check read the whole file again; an edit by hand still does', () => withDir(async (dir) => {
+    const blocked = join(dir, 'blocked.tcp');
+    writeFileSync(blocked, '');
+    const store = new BlockedStore(blocked, join(dir, 'history'));
+    expect(store.isBlocked(a('192.0.2.9')).blocked).toBe(false);
+    for (let i = 1; i <= 50; i++) {
+      await store.record(`${i} - x Host: 198.51.100.${i}/198.51.100.${i} Port: 1 TCP Blocked\n`);
+      expect(store.isBlocked(a(`198.51.100.${i}`)).blocked).toBe(true);
+    }
+    expect(store.reads).toBe(1);
+    writeFileSync(blocked, '1 - x Host: 192.0.2.9/192.0.2.9 Port: 1 TCP Blocked\n'); // by hand
+    expect(store.isBlocked(a('192.0.2.9')).blocked).toBe(true);
+    expect(store.isBlocked(a('198.51.100.1')).blocked).toBe(false);
+    expect(store.reads).toBe(2);
+  }));
+});
+
 describe('own addresses', () => {
   it('the default reader lists this host\'s loopback', () => {
     expect(ownAddresses().map(String)).toContain('127.0.0.1');

@@ -226,7 +226,8 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
 export const formatFlood = (r: FloodResult): string =>
   `spoofed-flood -${r.mode} BLOCK_RATE_MAX=${r.blockRateMax}: ${r.sources} sources, flood probes ${r.floodProbes}, logged ${r.logged} `
   + `(packets sent in all ${r.sent}; ${r.notLogged.length} sources never logged, ${r.kernelDrops} raw-socket drops), blocks ${r.blocked}, lost ${r.lost.length}, `
-  + `duplicates ${r.duplicates.length}, blocks/s max ${r.maxPerSecond} in any 1 s, mean ${r.meanPerSecond.toFixed(0)} over `
+  + `duplicates ${r.duplicates.length}, sensor refused ${r.sensor?.refused ?? '?'} (backlog full or per source), `
+  + `smart-verify dropped ${r.sensor?.verifyDropped ?? '?'}, blocks/s max ${r.maxPerSecond} in any 1 s, mean ${r.meanPerSecond.toFixed(0)} over `
   + `${r.blockSeconds.toFixed(1)} s, queue full ${r.queueFull}, RSS peak ${r.rssPeakMiB.toFixed(1)} MiB, own/gateway/ignored `
   + `probes logged ${r.protectedLogged.own}/${r.protectedLogged.gateway}/${r.protectedLogged.ignored}, blocked `
   + `${r.protectedBlocked.length ? r.protectedBlocked.join(' ') : 'none'}`;
