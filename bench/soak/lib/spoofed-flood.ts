@@ -26,8 +26,10 @@ export type FloodResult = {
   mode: RawMode; blockRateMax: number; sources: number;
   sent: number; floodProbes: number; logged: number; kernelDrops: number;
   blocked: number; lost: string[]; duplicates: string[]; notLogged: string[];
-  maxPerSecond: number; meanPerSecond: number; blockSeconds: number; drainSeconds: number;
+  maxPerSecond: number; heldPerSecond: number; meanPerSecond: number; blockSeconds: number; drainSeconds: number;
   rateReached: number; queueFull: number; rssPeakMiB: number;
+  // Probes the sensor refused, as its "Probe backlog drained: N probes got no line" lines count them.
+  refusedLogged: number;
   // Probes the raw sensor refused (admission), dropped (smart-verify queue) or found on a port in use; null: no data.
   sensor: { refused: number; verifyDropped: number; verifyInUse: number } | null;
   protectedLogged: { own: number; gateway: number; ignored: number };
@@ -81,6 +83,19 @@ const sensorCounters = (file: string): FloodResult['sensor'] => {
   } catch { return null; }
 };
 
+// Blocks per whole second from the first block on (the last, partial second left out): the median of those counts
+// is the rate held.
+export const heldRate = (ms: number[]): number => {
+  if (ms.length === 0) return 0;
+  const first = Math.min(...ms);
+  const seconds = Math.floor((Math.max(...ms) - first) / 1000);
+  if (seconds === 0) return ms.length;
+  const counts = new Array<number>(seconds).fill(0);
+  for (const t of ms) { const k = Math.floor((t - first) / 1000); if (k < seconds) counts[k] = (counts[k] ?? 0) + 1; }
+  const sorted = counts.sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
 const rawDrops = async (lab: Lab): Promise<number> =>
   String((await lab.run(lab.victim, ['cat', '/proc/net/raw', '/proc/net/raw6'], { reject: false })).stdout).split('\n')
     .filter((l) => /^\s*\d+:/.test(l)).reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-1) ?? 0), 0);
@@ -105,7 +120,7 @@ class Tally {
   active = false;
   logged = new Map<string, number>();
   routed = new Map<string, number>();
-  own = 0; gateway = 0; rateReached = 0; queueFull = 0; drained = 0;
+  own = 0; gateway = 0; rateReached = 0; queueFull = 0; drained = 0; refused = 0;
   constructor(c: Collector) { this.#c = c; }
   read(): this {
     const raw = this.#c.raw;
@@ -123,6 +138,8 @@ class Tally {
       if (m.startsWith('adminalert: BLOCK_RATE_MAX of')) this.rateReached++;
       if (m.startsWith('attackalert: ERROR: Block queue full')) this.queueFull++;
       if (m.startsWith('adminalert: Block queue empty')) this.drained++;
+      const refused = /^adminalert: Probe backlog drained: (\d+) probes/.exec(m);
+      if (refused) this.refused += Number(refused[1]);
     }
     return this;
   }
@@ -210,8 +227,8 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
       lost: sources.filter((s) => tally.logged.has(s) && !times.some((t) => t.target === s)),
       duplicates: [...tally.routed.entries()].filter(([, n]) => n > 1).map(([h]) => h),
       notLogged: sources.filter((s) => !tally.logged.has(s)),
-      maxPerSecond: maxInWindow(ms), meanPerSecond: span > 0 ? (times.length - 1) / span : 0, blockSeconds: span, drainSeconds,
-      sensor, rateReached: tally.rateReached, queueFull: tally.queueFull, rssPeakMiB,
+      maxPerSecond: maxInWindow(ms), heldPerSecond: heldRate(ms), meanPerSecond: span > 0 ? (times.length - 1) / span : 0, blockSeconds: span, drainSeconds,
+      sensor, refusedLogged: tally.refused, rateReached: tally.rateReached, queueFull: tally.queueFull, rssPeakMiB,
       protectedLogged: { own: tally.own, gateway: tally.gateway, ignored: count(tally.logged, IGNORED) },
       protectedBlocked: protectedAddrs.filter((a) => times.some((t) => t.target === a) || blockedFile.includes(`/${a} `)),
     };
@@ -226,8 +243,8 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
 export const formatFlood = (r: FloodResult): string =>
   `spoofed-flood -${r.mode} BLOCK_RATE_MAX=${r.blockRateMax}: ${r.sources} sources, flood probes ${r.floodProbes}, logged ${r.logged} `
   + `(packets sent in all ${r.sent}; ${r.notLogged.length} sources never logged, ${r.kernelDrops} raw-socket drops), blocks ${r.blocked}, lost ${r.lost.length}, `
-  + `duplicates ${r.duplicates.length}, sensor refused ${r.sensor?.refused ?? '?'} (backlog full or per source), `
-  + `smart-verify dropped ${r.sensor?.verifyDropped ?? '?'}, blocks/s max ${r.maxPerSecond} in any 1 s, mean ${r.meanPerSecond.toFixed(0)} over `
-  + `${r.blockSeconds.toFixed(1)} s, queue full ${r.queueFull}, RSS peak ${r.rssPeakMiB.toFixed(1)} MiB, own/gateway/ignored `
+  + `duplicates ${r.duplicates.length}, sensor refused ${r.sensor?.refused ?? '?'} (logged as refused ${r.refusedLogged}), `
+  + `smart-verify dropped ${r.sensor?.verifyDropped ?? '?'}, blocks/s held ${r.heldPerSecond} (median of whole seconds), `
+  + `most in any 1 s ${r.maxPerSecond}, mean ${r.meanPerSecond.toFixed(0)} over ${r.blockSeconds.toFixed(1)} s, queue full ${r.queueFull}, RSS peak ${r.rssPeakMiB.toFixed(1)} MiB, own/gateway/ignored `
   + `probes logged ${r.protectedLogged.own}/${r.protectedLogged.gateway}/${r.protectedLogged.ignored}, blocked `
   + `${r.protectedBlocked.length ? r.protectedBlocked.join(' ') : 'none'}`;
