@@ -137,10 +137,12 @@ export const blockRateReached = (max: number): string =>
 export const blockQueueDrained = (queued: number, longestMs: number): string =>
   `adminalert: Block queue empty: ${queued} blocks waited, the longest ${(longestMs / 1000).toFixed(1)} s.`;
 export const blockQueueFull = (ip: string, capacity: number): string =>
-  `attackalert: ERROR: Block queue full (${capacity} hosts waiting): host ${ip} not queued; its next probe tries again.`;
+  `attackalert: ERROR: Block queue full (${capacity} hosts waiting): host ${ip} not queued; `
+  + 'its next probe tries again.';
 // The raw sensor's admission refused probes (ours): no detection line for them, but these two.
 export const probesRefused = (max: number): string =>
-  `adminalert: Probe backlog full (${max} waiting, or a few from one source): further probes get no line until it drains.`;
+  `adminalert: Probe backlog full (${max} waiting, or a few from one source): `
+  + 'further probes get no line until it drains.';
 export const probesRefusedTotal = (n: number, ms: number): string =>
   `adminalert: Probe backlog drained: ${n} probes got no line over ${(ms / 1000).toFixed(1)} s.`;
 export const blockQueueLeft = (n: number): string =>

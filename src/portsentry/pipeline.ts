@@ -11,8 +11,9 @@ import type { CommandRunner } from './run-command.js';
 import type { StateEngine } from './trigger.js';
 
 // The one path every sensor's events take: ignore -> SCAN_TRIGGER -> (banner) -> detection line -> own address or
-// default gateway? -> already blocked? -> (BLOCK_RATE_MAX: queued?) -> respond -> blocked/history line. Events are handled one at a time, in arrival order, as 1.2's
-// single loop did, so log lines of two events never interleave.
+// default gateway? -> already blocked? -> (BLOCK_RATE_MAX: queued?) -> respond -> blocked/history line.
+// Events are handled one at a time, in arrival order, as 1.2's single loop did, so log lines of two events never
+// interleave; a block queued by BLOCK_RATE_MAX runs later as a job of its own in the same line.
 export type PipelineDeps = {
   conf: PortsentryConf;
   log: (line: string) => void;

@@ -4,9 +4,11 @@
 Frames go out through an AF_PACKET socket on one interface, so the kernel neither picks the source address nor
 routes them: they reach only the peer of that link. On "lo" (probes from the host's own addresses, to itself),
 IPv4 goes through a raw IP socket instead: the kernel refuses a frame injected with a local source address as a
-martian, while its own output path marks the packet as local. Usage: spoof-send.py IFACE DST_MAC PPS MAX_SECONDS, then one
-probe a line on stdin: "SRC DST tcp FLAGS DPORT" or "SRC DST udp 0 DPORT". Stops at the end of input or after
-MAX_SECONDS, whichever comes first, sending at most PPS packets a second; prints the number sent on stdout.
+martian, while its own output path marks the packet as local.
+
+Usage: spoof-send.py IFACE DST_MAC PPS MAX_SECONDS, then one probe a line on stdin: "SRC DST tcp FLAGS DPORT"
+or "SRC DST udp 0 DPORT". Stops at the end of input or after MAX_SECONDS, whichever comes first, sending at most
+PPS packets a second; prints the number sent on stdout.
 """
 import ipaddress
 import socket
@@ -51,7 +53,8 @@ def packet(src: str, dst: str, proto: str, flags: int, dport: int, n: int) -> tu
 
 
 def main() -> int:
-    iface, dst_mac, pps, max_s = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', '')), float(sys.argv[3]), float(sys.argv[4])
+    iface, dst_mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', ''))
+    pps, max_s = float(sys.argv[3]), float(sys.argv[4])
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.bind((iface, 0))
     src_mac = sock.getsockname()[4][:6].ljust(6, b'\0')

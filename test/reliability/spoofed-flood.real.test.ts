@@ -10,11 +10,15 @@ const real = itReal({ root: true, commands: ['ip', 'python3', 'unshare', 'touch'
 
 describe('spoofed flood at the listener', () => {
   for (const mode of ['stcp', 'sudp'] as RawMode[]) {
-    real(`-${mode}: 500 forged sources past BLOCK_RATE_MAX: all logged, all blocked once, never own/gateway/ignored`, async () => {
-      const r = await runFlood({ mode, sources: 500, blockRateMax: 100, pps: 2000, maxSendSeconds: 20, drainTimeoutMs: 30000 });
+    real(`-${mode}: 500 forged sources past BLOCK_RATE_MAX: all logged, all blocked once, never own/gateway/ignored`,
+      async () => {
+      const r = await runFlood({
+        mode, sources: 500, blockRateMax: 100, pps: 2000, maxSendSeconds: 20, drainTimeoutMs: 30000,
+      });
       expect(r.sent).toBe(r.floodProbes + 120);
       expect({ logged: r.logged, notLogged: r.notLogged }).toEqual({ logged: r.floodProbes, notLogged: [] });
-      expect({ blocked: r.blocked, lost: r.lost, duplicates: r.duplicates }).toEqual({ blocked: 500, lost: [], duplicates: [] });
+      expect({ blocked: r.blocked, lost: r.lost, duplicates: r.duplicates })
+        .toEqual({ blocked: 500, lost: [], duplicates: [] });
       expect(r.rateReached).toBeGreaterThanOrEqual(1);
       expect(r.queueFull).toBe(0);
       expect(r.protectedBlocked).toEqual([]);

@@ -30,6 +30,8 @@ export type FloodResult = {
   rateReached: number; queueFull: number; rssPeakMiB: number;
   // Probes the sensor refused, as its "Probe backlog drained: N probes got no line" lines count them.
   refusedLogged: number;
+  // Log lines the daemon's syslog queue dropped (syslog not reading fast enough), as its note lines count them.
+  logDropped: number;
   // Probes the raw sensor refused (admission), dropped (smart-verify queue) or found on a port in use; null: no data.
   sensor: { refused: number; verifyDropped: number; verifyInUse: number } | null;
   protectedLogged: { own: number; gateway: number; ignored: number };
@@ -79,7 +81,8 @@ const sensorCounters = (file: string): FloodResult['sensor'] => {
   try {
     const last = readFileSync(file, 'utf8').trim().split('\n').at(-1);
     const s = JSON.parse(last ?? '{}') as { refused?: number; verifyDropped?: number; verifyInUse?: number };
-    return s.refused === undefined ? null : { refused: s.refused, verifyDropped: s.verifyDropped ?? 0, verifyInUse: s.verifyInUse ?? 0 };
+    if (s.refused === undefined) return null;
+    return { refused: s.refused, verifyDropped: s.verifyDropped ?? 0, verifyInUse: s.verifyInUse ?? 0 };
   } catch { return null; }
 };
 
@@ -101,7 +104,9 @@ const rawDrops = async (lab: Lab): Promise<number> =>
     .filter((l) => /^\s*\d+:/.test(l)).reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-1) ?? 0), 0);
 
 const peakRssMiB = (pid: number): number => {
-  try { return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return 0; }
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch { return 0; }
 };
 
 // The victim's default routes point at addresses the attacker holds: replies to forged sources go there and die
@@ -120,7 +125,7 @@ class Tally {
   active = false;
   logged = new Map<string, number>();
   routed = new Map<string, number>();
-  own = 0; gateway = 0; rateReached = 0; queueFull = 0; drained = 0; refused = 0;
+  own = 0; gateway = 0; rateReached = 0; queueFull = 0; drained = 0; refused = 0; logDropped = 0;
   constructor(c: Collector) { this.#c = c; }
   read(): this {
     const raw = this.#c.raw;
@@ -138,6 +143,8 @@ class Tally {
       if (m.startsWith('adminalert: BLOCK_RATE_MAX of')) this.rateReached++;
       if (m.startsWith('attackalert: ERROR: Block queue full')) this.queueFull++;
       if (m.startsWith('adminalert: Block queue empty')) this.drained++;
+      const dropped = /^adminalert: (\d+) log lines dropped here/.exec(m);
+      if (dropped) this.logDropped += Number(dropped[1]);
       const refused = /^adminalert: Probe backlog drained: (\d+) probes/.exec(m);
       if (refused) this.refused += Number(refused[1]);
     }
@@ -152,12 +159,15 @@ const startDaemon = async (lab: Lab, dir: string, o: FloodOptions, log: Collecto
     BLOCK_TCP: '1', BLOCK_UDP: '1', KILL_ROUTE: touch, KILL_ROUTE6: touch, BLOCK_RATE_MAX: String(o.blockRateMax),
   });
   writeFileSync(join(dir, 'portsentry.ignore'), `127.0.0.1/32\n0.0.0.0\n${IGNORE_LINES}`);
-  const argv = withLog(log.path, ['node', BIN, `-${o.mode}`, '--foreground', '--config', conf, '--hosts-deny', join(dir, 'hosts.deny')]);
+  const argv = withLog(log.path,
+    ['node', BIN, `-${o.mode}`, '--foreground', '--config', conf, '--hosts-deny', join(dir, 'hosts.deny')]);
   // The sensor's counters (probes refused by admission, smart-verify), through bench/stealth/loop-probe.ts when it
   // is built (the bench runs from dist-bench/; under jest there is no .js to preload).
-  const env = existsSync(PROBE) ? { NODE_OPTIONS: `--import=${PROBE}`, STEALTH_LOOP_PROBE_OUT: join(dir, 'probe.jsonl') } : {};
+  const env = existsSync(PROBE)
+    ? { NODE_OPTIONS: `--import=${PROBE}`, STEALTH_LOOP_PROBE_OUT: join(dir, 'probe.jsonl') } : {};
   const proc = lab.run(lab.victim, argv, { reject: false, timeout: 900000, env });
-  await waitFor(() => tally.read().active || proc.exitCode !== null, { timeoutMs: 30000, what: `ours -${o.mode} to start` });
+  await waitFor(() => tally.read().active || proc.exitCode !== null,
+    { timeoutMs: 30000, what: `ours -${o.mode} to start` });
   if (!tally.active) throw new Error(`ours -${o.mode} did not start: ${String((await proc).stderr)}`);
   const stop = async (): Promise<void> => {
     const pid = proc.pid;
@@ -186,14 +196,17 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
     const sources = documentationSources(o.sources, reserved);
     const flood = floodPlan(o.mode, sources, lab.victimV4, lab.victimV6);
     const extra = floodPlan(o.mode, [GATEWAY_V4, GATEWAY_V6, ...IGNORED], lab.victimV4, lab.victimV6);
-    const own = floodPlan(o.mode, Array.from({ length: 10 }, () => [lab!.victimV4, lab!.victimV6]).flat(), lab.victimV4, lab.victimV6);
+    const ownSources = Array.from({ length: 10 }, () => [lab!.victimV4, lab!.victimV6]).flat();
+    const own = floodPlan(o.mode, ownSources, lab.victimV4, lab.victimV6);
     const mac = await macOf(lab, lab.victim, `stv${lab.id}`);
     const drops0 = await rawDrops(lab);
     const t0 = Date.now();
     const floodSeconds = flood.length / o.pps;
+    const mixed = mixIn(flood, extra, Math.max(1, Math.floor(flood.length / 10)));
+    const ownPps = own.length / Math.max(1, floodSeconds);
     const [sentFlood, sentOwn] = await Promise.all([
-      sendSpoofed(lab, lab.attacker, `sta${lab.id}`, mac, mixIn(flood, extra, Math.max(1, Math.floor(flood.length / 10))), o.pps, o.maxSendSeconds),
-      sendSpoofed(lab, lab.victim, 'lo', '00:00:00:00:00:00', own, own.length / Math.max(1, floodSeconds), o.maxSendSeconds),
+      sendSpoofed(lab, lab.attacker, `sta${lab.id}`, mac, mixed, o.pps, o.maxSendSeconds),
+      sendSpoofed(lab, lab.victim, 'lo', '00:00:00:00:00:00', own, ownPps, o.maxSendSeconds),
     ]);
     // Done when every flood source that was logged is blocked (each once), or at the deadline.
     const l = lab;
@@ -227,10 +240,13 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
       lost: sources.filter((s) => tally.logged.has(s) && !times.some((t) => t.target === s)),
       duplicates: [...tally.routed.entries()].filter(([, n]) => n > 1).map(([h]) => h),
       notLogged: sources.filter((s) => !tally.logged.has(s)),
-      maxPerSecond: maxInWindow(ms), heldPerSecond: heldRate(ms), meanPerSecond: span > 0 ? (times.length - 1) / span : 0, blockSeconds: span, drainSeconds,
-      sensor, refusedLogged: tally.refused, rateReached: tally.rateReached, queueFull: tally.queueFull, rssPeakMiB,
+      maxPerSecond: maxInWindow(ms), heldPerSecond: heldRate(ms),
+      meanPerSecond: span > 0 ? (times.length - 1) / span : 0, blockSeconds: span, drainSeconds,
+      sensor, refusedLogged: tally.refused, logDropped: tally.logDropped,
+      rateReached: tally.rateReached, queueFull: tally.queueFull, rssPeakMiB,
       protectedLogged: { own: tally.own, gateway: tally.gateway, ignored: count(tally.logged, IGNORED) },
-      protectedBlocked: protectedAddrs.filter((a) => times.some((t) => t.target === a) || blockedFile.includes(`/${a} `)),
+      protectedBlocked: protectedAddrs.filter((a) => times.some((t) => t.target === a)
+        || blockedFile.includes(`/${a} `)),
     };
   } finally {
     if (daemon) await daemon.stop();
@@ -240,11 +256,16 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
   }
 };
 
-export const formatFlood = (r: FloodResult): string =>
-  `spoofed-flood -${r.mode} BLOCK_RATE_MAX=${r.blockRateMax}: ${r.sources} sources, flood probes ${r.floodProbes}, logged ${r.logged} `
-  + `(packets sent in all ${r.sent}; ${r.notLogged.length} sources never logged, ${r.kernelDrops} raw-socket drops), blocks ${r.blocked}, lost ${r.lost.length}, `
-  + `duplicates ${r.duplicates.length}, sensor refused ${r.sensor?.refused ?? '?'} (logged as refused ${r.refusedLogged}), `
-  + `smart-verify dropped ${r.sensor?.verifyDropped ?? '?'}, blocks/s held ${r.heldPerSecond} (median of whole seconds), `
-  + `most in any 1 s ${r.maxPerSecond}, mean ${r.meanPerSecond.toFixed(0)} over ${r.blockSeconds.toFixed(1)} s, queue full ${r.queueFull}, RSS peak ${r.rssPeakMiB.toFixed(1)} MiB, own/gateway/ignored `
-  + `probes logged ${r.protectedLogged.own}/${r.protectedLogged.gateway}/${r.protectedLogged.ignored}, blocked `
-  + `${r.protectedBlocked.length ? r.protectedBlocked.join(' ') : 'none'}`;
+export const formatFlood = (r: FloodResult): string => [
+  `spoofed-flood -${r.mode} BLOCK_RATE_MAX=${r.blockRateMax}: ${r.sources} sources, flood probes ${r.floodProbes}, `,
+  `logged ${r.logged} (packets sent in all ${r.sent}; ${r.notLogged.length} sources never logged), `,
+  `raw-socket drops ${r.kernelDrops}, refused by the sensor ${r.sensor?.refused ?? '?'} (counted in its lines `,
+  `${r.refusedLogged}), log lines dropped (syslog too slow) ${r.logDropped}; `,
+  `blocks ${r.blocked}, lost ${r.lost.length}, `,
+  `duplicates ${r.duplicates.length}, queue full ${r.queueFull}; blocks/s held ${r.heldPerSecond} (median of whole `,
+  `seconds), most in any 1 s ${r.maxPerSecond}, `,
+  `mean ${r.meanPerSecond.toFixed(0)} over ${r.blockSeconds.toFixed(1)} s; `,
+  `RSS peak ${r.rssPeakMiB.toFixed(1)} MiB; own/gateway/ignored probes logged ${r.protectedLogged.own}/`,
+  `${r.protectedLogged.gateway}/${r.protectedLogged.ignored}, blocked `,
+  `${r.protectedBlocked.length ? r.protectedBlocked.join(' ') : 'none'}`,
+].join('');
