@@ -208,12 +208,18 @@ export const runFlood = async (o: FloodOptions): Promise<FloodResult> => {
       sendSpoofed(lab, lab.attacker, `sta${lab.id}`, mac, mixed, o.pps, o.maxSendSeconds),
       sendSpoofed(lab, lab.victim, 'lo', '00:00:00:00:00:00', own, ownPps, o.maxSendSeconds),
     ]);
-    // Done when every flood source that was logged is blocked (each once), or at the deadline.
+    // Done when every flood source that was logged is blocked and the log has been quiet for a second (the
+    // daemon's syslog queue may still hold lines when the collector is slow: stopping it then would cut them off),
+    // or at the deadline.
     const l = lab;
+    let seen = -1;
+    let quietSince = Date.now();
     await waitFor(() => {
       tally.read();
+      if (log.raw.length !== seen) { seen = log.raw.length; quietSince = Date.now(); }
       const pending = sources.filter((s) => tally.logged.has(s) && !tally.routed.has(s)).length;
-      return pending === 0 && (o.blockRateMax === 0 || tally.rateReached === tally.drained);
+      return pending === 0 && (o.blockRateMax === 0 || tally.rateReached === tally.drained)
+        && Date.now() - quietSince >= 1000;
     }, { timeoutMs: o.drainTimeoutMs, intervalMs: 250, what: 'every logged source to be blocked' }).catch(() => {});
     const drainSeconds = (Date.now() - t0) / 1000;
     const kernelDrops = (await rawDrops(l)) - drops0;
