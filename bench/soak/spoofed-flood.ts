@@ -11,7 +11,7 @@ const SOURCES = Number(env.SPOOFED_FLOOD_SOURCES ?? 10000);
 const MODES = (env.SPOOFED_FLOOD_MODES ?? 'stcp,sudp,atcp,audp').split(',') as RawMode[];
 // BLOCK_RATE_MAX values to run, each in every mode: 0 (off, as 1.2) and the bundled config's 50.
 const RATES = (env.SPOOFED_FLOOD_RATES ?? '0,50').split(',').map(Number);
-const PPS = Number(env.SPOOFED_FLOOD_PPS ?? 1000);
+const PPS = Number(env.SPOOFED_FLOOD_PPS ?? 4000);
 
 export async function main(_args: string[]): Promise<void> {
   const problems: string[] = [];
