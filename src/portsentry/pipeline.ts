@@ -144,10 +144,15 @@ export class Pipeline {
   #arm(): void {
     const rate = this.#rate;
     if (!rate || this.#timer || this.#stopped || this.#pending.size === 0) return;
-    const turn = (): void => { this.#timer = null; void this.#enqueue(() => this.#blockNext()); };
-    const wait = rate.wait(this.#clock.now());
+    let fired = false;
+    const turn = (): void => { fired = true; this.#timer = null; void this.#enqueue(() => this.#blockNext()); };
+    const now = this.#clock.now();
+    const wait = rate.wait(now);
     if (wait === 0) { turn(); return; }
-    this.#timer = this.#clock.at(this.#clock.now() + wait, turn);
+    // The clock may run turn() at once, inside at(), when the instant is already past by its own reading (the
+    // system clock does, a millisecond later): then there is no timer to keep, or the queue would stall for good.
+    const cancel = this.#clock.at(now + wait, turn);
+    if (!fired) this.#timer = cancel;
   }
 
   async #blockNext(): Promise<void> {

@@ -272,6 +272,23 @@ describe('BLOCK_RATE_MAX', () => {
     expect(on.history).toBe(off.history);
   }));
 
+  it('the queue keeps draining when the clock runs a timer at once because its instant already passed', () => withDir(async (dir) => {
+    // As the system clock does when a millisecond ticks between the pipeline's reading and its own: here every
+    // reading is 300 ms later, and at() fires at once when the instant is not after a fresh reading.
+    let t = 0;
+    const later: (() => void)[] = [];
+    const clock = {
+      now: () => (t += 300),
+      at: (when: number, fn: () => void) => {
+        if (when <= clock.now()) fn(); else later.push(fn);
+        return () => {};
+      },
+    };
+    const { hit } = setup(dir, CONF(1), [], undefined, undefined, { clock });
+    for (const h of hosts(4)) await hit(h);
+    await waitFor(() => { later.splice(0).forEach((f) => f()); return denied(dir).length === 4; }, { what: 'all four blocked' });
+  }));
+
   it('a full queue: the host is logged as not queued and tries again on its next probe', () => withDir(async (dir) => {
     const clock = new ManualClock(0);
     const { lines, hit, p } = setup(dir, CONF(1), [], undefined, undefined, { clock, blockQueueMax: 2 });
