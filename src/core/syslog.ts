@@ -25,7 +25,18 @@ export const formatSyslogDatagram = (pri: number, at: Date, tag: string, pid: nu
 
 const MAX_PENDING = 10000;
 
-export type SyslogOptions = { path?: string; tag: string; facility?: number; severity?: number; pid?: () => number };
+export type SyslogOptions = {
+  path?: string; tag: string; facility?: number; severity?: number; pid?: () => number;
+  // Lines kept while the socket is congested (default 10,000), and the text that stands where lines past that
+  // bound were dropped (default: a generic one).
+  maxPending?: number;
+  droppedNote?: (n: number) => string;
+};
+
+// Lines dropped in a row while the queue was full: one note in the queue at the place they would have been, its
+// count growing until the queue takes a line again.
+type Dropped = { dropped: number };
+const defaultNote = (n: number): string => `syslog: ${n} messages dropped: the syslog socket was not reading`;
 
 // Local syslog through /dev/log (a datagram socket), as openlog(tag, LOG_PID, facility) would.
 // When there is no syslog socket, messages are dropped and `available` is false: the caller decides to warn.
@@ -49,7 +60,16 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
   // /dev/log queues only net.unix.max_dgram_qlen (10) datagrams. glibc's syslog() connects and then blocks; we
   // connect too (only a connected socket reports when the receiver has room again), queue (bounded) and resend
   // in order on 'writable', so a burst of lines is not lost. A refused send (syslogd restarted) reconnects once.
-  const pending: Buffer[] = [];
+  const maxPending = opts.maxPending ?? MAX_PENDING;
+  const note = opts.droppedNote ?? defaultNote;
+  const pending: (Buffer | Dropped)[] = [];
+  let open: Dropped | null = null;
+  const bytesOf = (e: Buffer | Dropped): Buffer => {
+    if (Buffer.isBuffer(e)) return e;
+    if (open === e) open = null;
+    const text = note(e.dropped);
+    return Buffer.from(formatSyslogDatagram(facility * 8 + defaultSeverity, new Date(), opts.tag, pid(), text));
+  };
   let congested = false;
   const connect = (): void => { try { sock.connect(path); } catch { /* syslogd not there: lines are dropped */ } };
   connect();
@@ -66,7 +86,8 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
   };
   const flush = (): void => {
     while (pending.length > 0 && !congested) {
-      const buf = pending[0] as Buffer;
+      const buf = bytesOf(pending[0] as Buffer | Dropped);
+      pending[0] = buf;
       let r = sendOne(buf);
       if (r === 'failed') { connect(); r = sendOne(buf); }
       if (r === 'congested') { congested = true; break; }
@@ -80,7 +101,13 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
     available: true,
     idle: () => pending.length === 0,
     log(message: string, severity = defaultSeverity) {
-      if (pending.length >= MAX_PENDING) return;
+      // Never silently: past the bound, the lines dropped are counted in one note where they would have been.
+      if (pending.length >= maxPending) {
+        if (!open) { open = { dropped: 0 }; pending.push(open); }
+        open.dropped++;
+        return;
+      }
+      open = null;
       pending.push(Buffer.from(formatSyslogDatagram(facility * 8 + severity, new Date(), opts.tag, pid(), message)));
       flush();
     },

@@ -30,6 +30,8 @@ export type PortsentryConf = {
   // null: key absent (1.2 logs a message and uses 0).
   scanTrigger: number | null;
   portBanner: string | null;
+  // BLOCK_RATE_MAX (ours): blocks started per second at most, later ones queued; 0 (absent) = off, as 1.2.
+  blockRateMax: number;
 };
 
 // What loading produced besides the values: syslog lines 1.2 would write, warnings for silent misreads, and
@@ -38,6 +40,7 @@ export type ConfLoad = { conf: PortsentryConf; syslog: string[]; warnings: Diagn
 
 const MACROS = new Set(['TARGET', 'PORT', 'MODE']);
 const MAXSOCKS = 64;
+export const BLOCK_RATE_CAP = 1_000_000;
 
 // 1.2's port-list reading (strtok on ",", atoi, first 64 items), with a warning for every silent misread.
 export const parsePortList = (value: string, file: string, line: number, key: string, warn: Diagnostic[]): number[] => {
@@ -105,8 +108,22 @@ export const parseConf = (text: string, file: string): ConfLoad => {
     advancedExcludeTcp: nullIfQuoteless(ports('ADVANCED_EXCLUDE_TCP')),
     advancedExcludeUdp: nullIfQuoteless(ports('ADVANCED_EXCLUDE_UDP')),
     portBanner: get('PORT_BANNER', true)?.value ?? null,
+    blockRateMax: blockRate(num('BLOCK_RATE_MAX', true), retrieveToken(chunks, 'BLOCK_RATE_MAX'), file, warnings),
   };
   return { conf, syslog, warnings, errors };
+};
+
+// Our key, unknown to 1.2 (which never logs about it): 0 or absent is off; a negative number is read as off and a
+// number past the cap as the cap, each with a file:line warning.
+const blockRate = (n: number | null, t: ReturnType<typeof retrieveToken>, file: string, warn: Diagnostic[]): number => {
+  if (n === null) return 0;
+  const line = t.kind === 'value' ? t.line : 0;
+  if (n < 0) { warn.push(diag(file, line, `${n} is negative; read as 0 (no ceiling)`, 'BLOCK_RATE_MAX')); return 0; }
+  if (n > BLOCK_RATE_CAP) {
+    warn.push(diag(file, line, `${n} is above ${BLOCK_RATE_CAP}; read as ${BLOCK_RATE_CAP}`, 'BLOCK_RATE_MAX'));
+    return BLOCK_RATE_CAP;
+  }
+  return n;
 };
 
 const nullIfQuoteless = (p: PortList | 'no-quotes'): PortList => (p === 'no-quotes' ? null : p);

@@ -37,11 +37,14 @@ export class IgnoreGate {
   #main: Cached | null = null;
   #static: Cached | null = null;
   readonly #own: () => Addr[];
+  readonly #gateways: () => Addr[];
 
-  // own: the host's addresses, kept current by the caller (OwnAddressWatch in the daemon).
-  constructor(file: string, own: () => Addr[]) {
+  // own: the host's addresses, gateways: its default gateways; both kept current by the caller (OwnAddressWatch in
+  // the daemon).
+  constructor(file: string, own: () => Addr[], gateways: () => Addr[] = () => []) {
     this.#file = file;
     this.#own = own;
+    this.#gateways = gateways;
   }
 
   // Both files as check() would read them now (a stat each, a read if changed), or null when check() would log
@@ -68,4 +71,5 @@ export class IgnoreGate {
   }
 
   isOwn(addr: Addr): boolean { return this.#own().some((a) => a.equals(addr)); }
+  isGateway(addr: Addr): boolean { return this.#gateways().some((a) => a.equals(addr)); }
 }

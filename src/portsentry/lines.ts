@@ -129,6 +129,24 @@ export const noRoute6 = (ip: string): string =>
   `adminalert: No KILL_ROUTE6 option for IPv6 host ${ip}. Skipping route.`;
 export const localAddress = (ip: string): string =>
   `attackalert: Host: ${ip} is an address of this host. Not blocking.`;
+export const gatewayAddress = (ip: string): string =>
+  `attackalert: Host: ${ip} is a default gateway of this host. Not blocking.`;
+// BLOCK_RATE_MAX (ours): the ceiling was reached, the queue emptied, a host found the queue full, shutdown.
+export const blockRateReached = (max: number): string =>
+  `adminalert: BLOCK_RATE_MAX of ${max} blocks per second reached: further blocks are queued in order.`;
+export const blockQueueDrained = (queued: number, longestMs: number): string =>
+  `adminalert: Block queue empty: ${queued} blocks waited, the longest ${(longestMs / 1000).toFixed(1)} s.`;
+export const blockQueueFull = (ip: string, capacity: number): string =>
+  `attackalert: ERROR: Block queue full (${capacity} hosts waiting): host ${ip} not queued; `
+  + 'its next probe tries again.';
+// The raw sensor's admission refused probes (ours): no detection line for them, but these two.
+export const probesRefused = (max: number): string =>
+  `adminalert: Probe backlog full (${max} waiting, or a few from one source): `
+  + 'further probes get no line until it drains.';
+export const probesRefusedTotal = (n: number, ms: number): string =>
+  `adminalert: Probe backlog drained: ${n} probes got no line over ${(ms / 1000).toFixed(1)} s.`;
+export const blockQueueLeft = (n: number): string =>
+  `adminalert: Shutting down with ${n} queued blocks not done (BLOCK_RATE_MAX).`;
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 

@@ -20,9 +20,15 @@ export const SYSLOG_PRI = FACILITY.daemon * 8 + SEVERITY.notice;
 
 const MAX_MESSAGE = 1023;
 
+// Ours: where lines were dropped because syslog did not read them (its queue in this process is bounded).
+export const droppedLines = (n: number): string =>
+  `adminalert: ${n} log lines dropped here: syslog was not reading them fast enough.`;
+
 export const openLogger = (opts: { stdout: boolean; syslogPath?: string }): Logger => {
   const syslogPath = opts.syslogPath ?? '/dev/log';
-  const sink = openSyslog({ tag: SYSLOG_TAG, path: syslogPath, facility: FACILITY.daemon, severity: SEVERITY.notice });
+  const sink = openSyslog({
+    tag: SYSLOG_TAG, path: syslogPath, facility: FACILITY.daemon, severity: SEVERITY.notice, droppedNote: droppedLines,
+  });
   const echo = (line: string): void => { if (opts.stdout && stdoutOpen()) process.stdout.write(`${line.replace(/\n$/, '')}\n`); };
   let queued: (() => void) | null = null;
   return {

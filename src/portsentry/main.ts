@@ -7,6 +7,7 @@ import { modeOf, OPTIONS_HELP, parseCli, type CliOptions } from './cli.js';
 import { detach, notifyParent } from './daemon.js';
 import type { DetectionMode } from './event.js';
 import { FastAlert } from './fast-alert.js';
+import { defaultGateways } from './gateways.js';
 import { nativeTrap } from './fast-spawn.js';
 import { IgnoreGate } from './ignore-gate.js';
 import { defaultTrapKind, tcpSensor } from './sensors/tcp.js';
@@ -58,7 +59,8 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   }
   if (opts.daemonChild) { process.umask(0o077); }
   const own = new OwnAddressWatch(systemClock);
-  const ignore = new IgnoreGate(prep.ignoreFile, own.get);
+  const gateways = new OwnAddressWatch(systemClock, { read: defaultGateways });
+  const ignore = new IgnoreGate(prep.ignoreFile, own.get, gateways.get);
   let fast: FastAlert | null = null;
   const pipeline = new Pipeline({
     conf: prep.conf, log: logger.log, ignore,
@@ -72,6 +74,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     notifyParent('failed');
     await sensor.stop();
     own.stop();
+    gateways.stop();
     return exitWith(logger, 255);
   }
   // -tcp on the native trap ports: the attackalert line may leave from C (fast-alert.ts says when).
@@ -81,7 +84,9 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   const signal = await waitForSignal();
   fast?.close();
   await sensor.stop();
+  pipeline.stop();
   own.stop();
+  gateways.stop();
   return exitWith(logger, signal);
 };
 

@@ -68,6 +68,18 @@ describe('parseConf', () => {
     expect(parseConf(`${base}KILL_RUN_CMD_FIRST="1"\n`, 'p').conf.killRunCmdFirst).toBe(false);
     expect(parseConf(`${base}KILL_RUN_CMD_FIRST="1"\nKILL_RUN_CMD="/bin/true"\n`, 'p').conf.killRunCmdFirst).toBe(true);
   });
+  it('BLOCK_RATE_MAX (ours): off when absent or 0; bad values warned with file:line, never a 1.2 syslog line', () => {
+    expect(parseConf(base, 'p').conf.blockRateMax).toBe(0);
+    expect(parseConf(`${base}BLOCK_RATE_MAX="50"\n`, 'p').conf.blockRateMax).toBe(50);
+    const msgs = (body: string): string[] => parseConf(`${base}${body}`, 'p.conf').warnings.map((w) => `${w.file}:${w.line}: ${w.path}: ${w.message}`);
+    expect(msgs('BLOCK_RATE_MAX="-5"\n')).toEqual(['p.conf:4: BLOCK_RATE_MAX: -5 is negative; read as 0 (no ceiling)']);
+    expect(msgs('BLOCK_RATE_MAX="2000000"\n')).toEqual(['p.conf:4: BLOCK_RATE_MAX: 2000000 is above 1000000; read as 1000000']);
+    expect(msgs('BLOCK_RATE_MAX="10/s"\n')).toEqual(['p.conf:4: BLOCK_RATE_MAX: "10/s" is not a number; read as 10, as 1.2 does']);
+    const noQuotes = parseConf(`${base}SCAN_TRIGGER="0"\nBLOCK_RATE_MAX=5\n`, 'p.conf');
+    expect(noQuotes.conf.blockRateMax).toBe(0);
+    expect(noQuotes.syslog).toEqual([]);
+    expect(noQuotes.warnings.map((w) => `${w.line}: ${w.path}`)).toEqual(['5: BLOCK_RATE_MAX']);
+  });
   it('binary garbage reads as no keys, without throwing', () => {
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256)).toString('latin1');
     const r = parseConf(bytes, 'g');

@@ -1,23 +1,26 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAddr, type Addr } from '../../src/core/addr.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { BlockedStore, isListedBlocked } from '../../src/portsentry/blocked.js';
 import { parseConf } from '../../src/portsentry/conf.js';
 import type { ProbeEvent } from '../../src/portsentry/event.js';
 import { IgnoreGate } from '../../src/portsentry/ignore-gate.js';
 import { ownAddresses } from '../../src/portsentry/ignore.js';
 import * as L from '../../src/portsentry/lines.js';
-import { Pipeline } from '../../src/portsentry/pipeline.js';
+import { Pipeline, type PipelineDeps } from '../../src/portsentry/pipeline.js';
 import { makeCommandRunner } from '../../src/portsentry/run-command.js';
 import { StateEngine } from '../../src/portsentry/trigger.js';
 import { makeTmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const a = (s: string): Addr => parseAddr(s) as Addr;
 const AT = new Date(2026, 10, 25, 4, 5, 19);
 
 // A pipeline over real files and real commands in a temp dir; returns the syslog lines it wrote.
-const setup = (dir: string, confBody: string, own: Addr[] = [], hostsDeny = `${dir}/hosts.deny`, resolve = async (x: Addr) => x.text) => {
+const setup = (dir: string, confBody: string, own: Addr[] = [], hostsDeny = `${dir}/hosts.deny`, resolve = async (x: Addr) => x.text,
+  extra: Partial<PipelineDeps> & { gateways?: Addr[] } = {}) => {
   const text = `BLOCKED_FILE="${dir}/blocked"\nHISTORY_FILE="${dir}/history"\nIGNORE_FILE="${dir}/ignore"\n${confBody}`;
   const { conf, errors } = parseConf(text, 'test.conf');
   expect(errors).toEqual([]);
@@ -25,13 +28,13 @@ const setup = (dir: string, confBody: string, own: Addr[] = [], hostsDeny = `${d
   writeFileSync(`${dir}/ignore`, '# none\n');
   const lines: string[] = [];
   const p = new Pipeline({
-    conf, log: (l) => lines.push(l), ignore: new IgnoreGate(`${dir}/ignore`, () => own),
+    conf, log: (l) => lines.push(l), ignore: new IgnoreGate(`${dir}/ignore`, () => own, () => extra.gateways ?? []),
     engine: new StateEngine(conf.scanTrigger ?? 0), store: new BlockedStore(`${dir}/blocked.tcp`, `${dir}/history`),
-    hostsDeny, run: makeCommandRunner(1000), resolve, now: () => AT,
+    hostsDeny, run: makeCommandRunner(1000), resolve, now: () => AT, ...extra,
   });
   const hit = (src: string, port = 1, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> =>
     p.submit({ proto, mode: proto, src: a(src), dstPort: port, at: 0 } satisfies ProbeEvent);
-  return { lines, hit };
+  return { lines, hit, p };
 };
 
 const withDir = async (fn: (dir: string) => Promise<void>): Promise<void> => {
@@ -62,6 +65,24 @@ describe('blocked file check', () => {
     expect(store.isBlocked(a('192.0.2.7'))).toEqual({ blocked: false, syslog: [L.blockedMissingForRead(blocked)] });
     writeFileSync(blocked, '');
     expect(store.isBlocked(a('192.0.2.7'))).toEqual({ blocked: false, syslog: [] });
+  }));
+});
+
+describe('blocked file reads under many blocks', () => {
+  it('our own appends do not make the next check read the whole file again; an edit by hand still does', () => withDir(async (dir) => {
+    const blocked = join(dir, 'blocked.tcp');
+    writeFileSync(blocked, '');
+    const store = new BlockedStore(blocked, join(dir, 'history'));
+    expect(store.isBlocked(a('192.0.2.9')).blocked).toBe(false);
+    for (let i = 1; i <= 50; i++) {
+      await store.record(`${i} - x Host: 198.51.100.${i}/198.51.100.${i} Port: 1 TCP Blocked\n`);
+      expect(store.isBlocked(a(`198.51.100.${i}`)).blocked).toBe(true);
+    }
+    expect(store.reads).toBe(1);
+    writeFileSync(blocked, '1 - x Host: 192.0.2.9/192.0.2.9 Port: 1 TCP Blocked\n'); // by hand
+    expect(store.isBlocked(a('192.0.2.9')).blocked).toBe(true);
+    expect(store.isBlocked(a('198.51.100.1')).blocked).toBe(false);
+    expect(store.reads).toBe(2);
   }));
 });
 
@@ -179,5 +200,122 @@ describe('pipeline: 1.2 order and bookkeeping', () => {
       'attackalert: External command run for host: 192.0.2.2 using command: "/bin/true 192.0.2.2"',
     ]);
     expect(readFileSync(`${dir}/history`, 'utf8')).toContain(' Host: scanner.example/192.0.2.2 Port: 1 TCP Blocked\n');
+  }));
+});
+
+describe('default gateways', () => {
+  it('a probe from a default gateway is logged, never acted on or recorded', () => withDir(async (dir) => {
+    const { lines, hit } = setup(dir, 'BLOCK_TCP="1"\nKILL_HOSTS_DENY="ALL: $TARGET$"\n', [], undefined, undefined,
+      { gateways: [a('192.0.2.254'), a('2001:db8::fffe')] });
+    await hit('192.0.2.254');
+    await hit('2001:db8::fffe');
+    expect(lines).toEqual([
+      'attackalert: Connect from host: 192.0.2.254/192.0.2.254 to TCP port: 1',
+      'attackalert: Host: 192.0.2.254 is a default gateway of this host. Not blocking.',
+      'attackalert: Connect from host: 2001:db8::fffe/2001:db8::fffe to TCP port: 1',
+      'attackalert: Host: 2001:db8::fffe is a default gateway of this host. Not blocking.',
+    ]);
+    expect(existsSync(`${dir}/hosts.deny`)).toBe(false);
+    expect(readFileSync(`${dir}/blocked.tcp`, 'utf8')).toBe('');
+  }));
+});
+
+describe('BLOCK_RATE_MAX', () => {
+  const CONF = (max: number): string => `BLOCK_TCP="1"\nKILL_HOSTS_DENY="ALL: $TARGET$"\nBLOCK_RATE_MAX="${max}"\n`;
+  const hosts = (n: number): string[] => Array.from({ length: n }, (_, i) => `198.51.100.${i + 1}`);
+  const denied = (dir: string): string[] => (existsSync(`${dir}/hosts.deny`) ? readFileSync(`${dir}/hosts.deny`, 'utf8') : '')
+    .split('\n').filter(Boolean);
+  // Everything but our adminalert lines about the queue, to compare with a run without the ceiling.
+  const classic = (lines: string[]): string[] => lines.filter((l) => !/BLOCK_RATE_MAX|Block queue/.test(l));
+
+  it('past the ceiling every probe is still logged and the blocks come later, in order, none lost', () => withDir(async (dir) => {
+    const clock = new ManualClock(1000);
+    const { lines, hit, p } = setup(dir, CONF(2), [], undefined, undefined, { clock });
+    for (const h of hosts(5)) await hit(h);
+    await hit('198.51.100.4', 11); // queued: counts as blocked for its next probe
+    expect(denied(dir)).toEqual(['ALL: 198.51.100.1', 'ALL: 198.51.100.2']);
+    expect(lines.filter((l) => l.includes('Connect from'))).toHaveLength(6);
+    expect(lines).toContain('adminalert: BLOCK_RATE_MAX of 2 blocks per second reached: further blocks are queued in order.');
+    expect(lines).toContain('attackalert: Host: 198.51.100.4 is already blocked. Ignoring');
+    expect(p.queuedBlocks).toBe(3);
+    clock.advance(999);
+    expect(denied(dir)).toHaveLength(2);
+    clock.advance(1);
+    await waitFor(() => denied(dir).length === 4, { what: 'two more blocks' });
+    clock.advance(1000);
+    await waitFor(() => denied(dir).length === 5, { what: 'the last block' });
+    await waitFor(() => lines.at(-1)?.startsWith('adminalert: Block queue empty'), { what: 'drained line' });
+    expect(denied(dir)).toEqual(hosts(5).map((h) => `ALL: ${h}`));
+    expect(lines.at(-1)).toBe('adminalert: Block queue empty: 3 blocks waited, the longest 2.0 s.');
+    const history = readFileSync(`${dir}/history`, 'utf8').split('\n').filter(Boolean);
+    expect(history.map((l) => l.replace(/^.* Host: /, ''))).toEqual(hosts(5).map((h) => `${h}/${h} Port: 1 TCP Blocked`));
+  }));
+
+  it('the same lines as without the ceiling (only later), the same history', () => withDir(async (dir) => {
+    const run = async (sub: string, max: number): Promise<{ lines: string[]; history: string }> => {
+      mkdirSync(`${dir}/${sub}`);
+      const clock = new ManualClock(0);
+      const { lines, hit } = setup(`${dir}/${sub}`, CONF(max), [], undefined, undefined, { clock });
+      for (const h of hosts(4)) await hit(h);
+      // One block a second: each turn's timer is armed when the turn before it ran.
+      for (let n = denied(`${dir}/${sub}`).length + 1; n <= 4; n++) {
+        clock.advance(1000);
+        await waitFor(() => denied(`${dir}/${sub}`).length === n, { what: `${sub}: block ${n}` });
+      }
+      await waitFor(() => max === 0 || lines.some((l) => l.startsWith('adminalert: Block queue empty')), { what: 'drained' });
+      return { lines, history: readFileSync(`${dir}/${sub}/history`, 'utf8') };
+    };
+    const off = await run('off', 0);
+    const on = await run('on', 1);
+    expect(off.lines.filter((l) => l.startsWith('adminalert'))).toEqual([]);
+    expect(classic(on.lines).sort()).toEqual([...off.lines].sort());
+    expect(on.history).toBe(off.history);
+  }));
+
+  it('the queue keeps draining when the clock runs a timer at once because its instant already passed', () => withDir(async (dir) => {
+    // As the system clock does when a millisecond ticks between the pipeline's reading and its own: here every
+    // reading is 300 ms later, and at() fires at once when the instant is not after a fresh reading.
+    let t = 0;
+    const later: (() => void)[] = [];
+    const clock = {
+      now: () => (t += 300),
+      at: (when: number, fn: () => void) => {
+        if (when <= clock.now()) fn(); else later.push(fn);
+        return () => {};
+      },
+    };
+    const { hit } = setup(dir, CONF(1), [], undefined, undefined, { clock });
+    for (const h of hosts(4)) await hit(h);
+    await waitFor(() => { later.splice(0).forEach((f) => f()); return denied(dir).length === 4; }, { what: 'all four blocked' });
+  }));
+
+  it('a full queue: the host is logged as not queued and tries again on its next probe', () => withDir(async (dir) => {
+    const clock = new ManualClock(0);
+    const { lines, hit, p } = setup(dir, CONF(1), [], undefined, undefined, { clock, blockQueueMax: 2 });
+    for (const h of hosts(4)) await hit(h);
+    expect(lines).toContain('attackalert: ERROR: Block queue full (2 hosts waiting): host 198.51.100.4 not queued; its next probe tries again.');
+    expect(p.queuedBlocks).toBe(2);
+    clock.advance(1000);
+    await waitFor(() => denied(dir).length === 2, { what: 'second block' });
+    await hit('198.51.100.4');
+    expect(p.queuedBlocks).toBe(2);
+    clock.advance(2000);
+    await waitFor(() => denied(dir).length === 4, { what: 'all blocked' });
+    expect(denied(dir).at(-1)).toBe('ALL: 198.51.100.4');
+  }));
+
+  it('BLOCK_TCP="0" (log only) never queues; stop() logs the blocks left', () => withDir(async (dir) => {
+    const clock = new ManualClock(0);
+    const quiet = setup(dir, 'BLOCK_TCP="0"\nBLOCK_RATE_MAX="1"\n', [], undefined, undefined, { clock });
+    for (const h of hosts(3)) await quiet.hit(h);
+    expect(quiet.p.queuedBlocks).toBe(0);
+    expect(readFileSync(`${dir}/blocked.tcp`, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+    mkdirSync(`${dir}/b`);
+    const { lines, hit, p } = setup(`${dir}/b`, CONF(1), [], undefined, undefined, { clock });
+    for (const h of hosts(3)) await hit(h);
+    p.stop();
+    expect(lines.at(-1)).toBe('adminalert: Shutting down with 2 queued blocks not done (BLOCK_RATE_MAX).');
+    clock.advance(5000);
+    expect(denied(`${dir}/b`)).toEqual(['ALL: 198.51.100.1']);
   }));
 });

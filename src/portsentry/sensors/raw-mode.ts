@@ -8,6 +8,7 @@ import { Admission } from './admission.js';
 import { LocalAddrs } from './local-addrs.js';
 import { isBindablePort, modePorts } from './ports.js';
 import { openRawSensor, protoOf, type RawMode, type RawSensor } from './raw.js';
+import { RefusalNotice } from './refusal-notice.js';
 import { SmartVerifier } from './smart-verify.js';
 import type { Sensor, SensorContext, SensorFactory } from './types.js';
 import { planAdvancedWatch, planStealthWatch, type WatchPlan } from './watch-ports.js';
@@ -22,7 +23,7 @@ const PER_SOURCE = 4;
 // channel below (a no-op without subscribers; nothing is published per packet). A subscriber reads it when it likes.
 export type RawSensorState = {
   received: number; probes: number; waiting: number; waitingSources: number; refused: number;
-  verifyPending: number; verifyCached: number; verifyDropped: number;
+  verifyPending: number; verifyCached: number; verifyDropped: number; verifyInUse: number;
 };
 export const RAW_STATE_CHANNEL = 'sentrytools:portsentry:raw-sensor';
 const stateChannel = channel(RAW_STATE_CHANNEL);
@@ -50,6 +51,7 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
   const P = proto === 'tcp' ? 'TCP' : 'UDP';
   let sensor: RawSensor | null = null;
   const admission = new Admission({ max: MAX_BACKLOG, pressure: PRESSURE, perSource: PER_SOURCE });
+  const notice = new RefusalNotice(ctx.clock, ctx.log, MAX_BACKLOG);
   const release = (ev: ProbeEvent): void => admission.release(ev.src.text);
   const submit = (ev: ProbeEvent): void => { ctx.submit(ev, { onDone: () => release(ev) }); };
   return {
@@ -64,7 +66,9 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
         sensor = openRawSensor({
           mode, families: [4, 6], clock: ctx.clock, isHot: plan.isHot,
           isLocal: (dst) => local.isLocal(dst),
-          onProbe: (ev, family) => { if (admission.admit(ev.src.text)) verifier.push(ev, proto, family, ev.dstPort); },
+          onProbe: (ev, family) => {
+            if (admission.admit(ev.src.text)) verifier.push(ev, proto, family, ev.dstPort); else notice.refused();
+          },
           onNotice: (n) => ctx.log(L.illegalHeaderLength(P, n.ihl, parseAddr(n.src)?.text ?? n.src)),
         });
       } catch {
@@ -75,10 +79,11 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
       const state = (): RawSensorState => ({
         received: s.received, probes: s.probes, waiting: admission.waiting, waitingSources: admission.sources,
         refused: admission.refused, verifyPending: verifier.pending, verifyCached: verifier.cached, verifyDropped: verifier.dropped,
+        verifyInUse: verifier.inUse,
       });
       stateChannel.publish({ mode, state });
       return true;
     },
-    async stop() { sensor?.close(); sensor = null; },
+    async stop() { sensor?.close(); sensor = null; notice.stop(); },
   };
 };

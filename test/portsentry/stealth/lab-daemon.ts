@@ -17,7 +17,7 @@ export type Daemon = { pids: () => number[]; stop: () => Promise<void> };
 
 // With logSock, the daemon runs in a private mount namespace where that socket is bound over /dev/log, so its
 // syslog lines reach the test (test/portsentry/side.ts Collector) and never depend on the machine's syslog.
-const withLog = (logSock: string | undefined, argv: string[]): string[] =>
+export const withLog = (logSock: string | undefined, argv: string[]): string[] =>
   (logSock ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /dev/log && exec "$@"', logSock, ...argv] : argv);
 
 // A conf in the 1.2 shape with files under dir; extra lines override nothing (1.2 takes the first match),
