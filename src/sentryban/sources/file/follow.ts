@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { FilePosition, LogLine } from '../../types.js';
 import { hashFirstLine, inodeOf } from './position.js';
-import { LineSplitter } from './line-splitter.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from './line-splitter.js';
 
 export type FollowOptions = {
   path: string;
@@ -11,7 +11,9 @@ export type FollowOptions = {
   now?: () => number; // epoch ms, the injected clock (LogLine.at)
 };
 
-export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable'; path: string; reason?: string };
+// overlong: a line longer than maxLineBytes, skipped unmatched (its first maxLineBytes alone could read as a
+// different message: an address an attacker placed right at the cut, where the real one was cut off).
+export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable' | 'overlong'; path: string; reason?: string };
 
 const CHUNK = 65536;
 const decoder = new TextDecoder('utf-8', { fatal: false }); // invalid UTF-8 becomes U+FFFD, never a throw
@@ -118,6 +120,11 @@ export class FileFollower {
       this.#readPos += n;
       for (const l of this.#splitter.push(buf.subarray(0, n), readFrom)) {
         this.#offset = l.endOffset;
+        if (l.truncated) {
+          const max = this.#opts.maxLineBytes ?? DEFAULT_MAX_LINE;
+          this.#events.push({ kind: 'overlong', path: this.path, reason: `a line over ${max} bytes ending at byte ${l.endOffset} not matched` });
+          continue;
+        }
         let text = decoder.decode(l.bytes);
         if (text.endsWith('\r')) text = text.slice(0, -1);
         out.push({ text, source: this.path, at, position: { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash } });
