@@ -71,6 +71,16 @@ describe('fail2ban config files', () => {
     expect(e.some((m) => /t\.conf:4: failregex: no failure-id group/.test(m))).toBe(true);
   });
 
+  // Found by bench/soak/config-fuzz.ts: these were reported at line 0 (no line to go to).
+  it('places whole-filter refusals at a line: no failregex at [Definition] (or line 1), a bad datepattern at its own', () => {
+    const e = put('e.conf', '# no failregex\n[Definition]\nprefregex = ^<F-CONTENT>.+</F-CONTENT>$\n');
+    expect(errors(loadFilter(e))).toEqual([`${e}:2: failregex: no failregex`]);
+    const n = put('n.conf', '[Init]\nx = 1\n');
+    expect(errors(loadFilter(n))).toEqual([`${n}:1: failregex: no failregex`]);
+    const d = put('d.conf', '[Definition]\nfailregex = ^x <HOST>$\ndatepattern = %%Y-%%m-%%d\n              %%Y-%%m-%%d\n');
+    expect(errors(loadFilter(d))).toEqual([expect.stringMatching(new RegExp(`^${d}:3: datepattern: date template .* given twice$`))]);
+  });
+
   it('reads jail.conf for the jails area: sections with values and their file:line', () => {
     const p = join(tmp.dir, 'jail.conf');
     writeFileSync(p, '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n');
