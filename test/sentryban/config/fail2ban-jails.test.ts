@@ -21,8 +21,9 @@ describe('fail2ban jails: every refusal at a file:line', () => {
     ].join('\n'));
     const r = loadFail2banJails(tmp.dir);
     const jc = join(tmp.dir, 'jail.conf');
+    const no = join(tmp.dir, 'filter.d', 'nosuch');
     expect(r.ok ? [] : r.errors.map(formatDiagnostic)).toEqual([
-      `${jc}:6: a.filter: ${join(tmp.dir, 'filter.d', 'nosuch')}: no ${join(tmp.dir, 'filter.d', 'nosuch')}.conf or ${join(tmp.dir, 'filter.d', 'nosuch')}.local found`,
+      `${jc}:6: a.filter: ${no}: no ${no}.conf or ${no}.local found`,
       `${jc}:9: b.logpath: no log file found (fail2ban refuses this jail too)`,
     ]);
     expect(r.ok ? [] : r.errors.filter((e) => e.line < 1)).toEqual([]);
