@@ -32,8 +32,9 @@ export async function main(args: string[]): Promise<void> {
       const r = runFilter(f, compile(f), es, texts, passes);
       const w = worst(r, es, (e) => !isLong(e));
       const wl = worst(r, es, isLong);
-      let line = `hostile-lines: ${f.label}: innocent ${r.innocent.length}, crashes ${r.crashes.length}, failures found in ` +
-        `${r.found.size} lines, worst line ${fmt(w.ms)} ms (#${w.n} ${w.kind}), worst 1 MiB line ${fmt(wl.ms)} ms (#${wl.n} ${wl.kind})`;
+      let line = `hostile-lines: ${f.label}: innocent ${r.innocent.length}, crashes ${r.crashes.length}, ` +
+        `failures found in ${r.found.size} lines, worst line ${fmt(w.ms)} ms (#${w.n} ${w.kind}), ` +
+        `worst 1 MiB line ${fmt(wl.ms)} ms (#${wl.n} ${wl.kind})`;
       if (!f.ours) {
         const v = await fail2banVerdict(log, f);
         const inn = innocentOf(es, v.found);
@@ -42,7 +43,9 @@ export async function main(args: string[]): Promise<void> {
         line += `; fail2ban-regex: innocent ${inn.length}${same ? ' (the same lines)' : ` (${list(inn)})`}, ` +
           `same verdict on ${agree}/${es.length} lines (${v.sec.toFixed(1)} s)`;
         const differ = es.filter((e) => key(r.found.get(e.n)) !== key(v.found.get(e.n)));
-        for (const e of differ.slice(0, 10)) line += `\n  differs #${e.n} ${e.kind}: ours [${key(r.found.get(e.n))}] fail2ban [${key(v.found.get(e.n))}]`;
+        for (const e of differ.slice(0, 10)) {
+          line += `\n  differs #${e.n} ${e.kind}: ours [${key(r.found.get(e.n))}] fail2ban [${key(v.found.get(e.n))}]`;
+        }
       } else defects += r.innocent.length;
       defects += r.crashes.length;
       console.log(line);
@@ -54,12 +57,17 @@ export async function main(args: string[]): Promise<void> {
   const d = await runDaemon(es);
   const attackers = new Set(es.flatMap((e) => (e.attacker ? [canon(e.attacker)] : [])));
   const ours = new Set(filterRefs().filter((f) => f.ours).map((f) => f.family));
-  const bad = d.bans.filter((b) => { const a = canon(b.target.replace(/\/(32|128)$/, '')); return !attackers.has(a) && a !== SENTINEL; });
+  const bad = d.bans.filter((b) => {
+    const a = canon(b.target.replace(/\/(32|128)$/, ''));
+    return !attackers.has(a) && a !== SENTINEL;
+  });
   const badOurs = bad.filter((b) => ours.has(b.jail as never));
   defects += badOurs.length + (d.alive ? 0 : 1);
-  console.log(`hostile-lines: daemon: ${d.bans.length} bans in ${((performance.now() - t0) / 1000).toFixed(1)} s, innocent bans ` +
-    `by our filters ${badOurs.length}, by stock filters ${bad.length - badOurs.length}` +
-    `${bad.length > badOurs.length ? ` (${bad.filter((b) => !badOurs.includes(b)).map((b) => `${b.jail} ${b.target}`).join(', ')})` : ''}, ` +
+  const stockBad = bad.filter((b) => !badOurs.includes(b)).map((b) => `${b.jail} ${b.target}`);
+  const sec = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`hostile-lines: daemon: ${d.bans.length} bans in ${sec} s, innocent bans ` +
+    `by our filters ${badOurs.length}, by stock filters ${stockBad.length}` +
+    `${stockBad.length ? ` (${stockBad.join(', ')})` : ''}, ` +
     `overlong lines skipped ${d.overlong}, crashes ${d.alive ? 0 : 1} (exit ${String(d.exitCode)} on SIGTERM)`);
-  if (defects) throw new Error(`hostile-lines: ${defects} defect(s) (innocent addresses found by our filters, crashes)`);
+  if (defects) throw new Error(`hostile-lines: ${defects} defect(s) (innocent addresses by our filters, crashes)`);
 }

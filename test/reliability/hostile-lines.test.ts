@@ -42,10 +42,14 @@ describe('hostile log lines', () => {
 
   describe('stock fail2ban filters, compared with fail2ban-regex', () => {
     let tmp = '';
-    beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'hostile-lines-')); writeFileSync(join(tmp, 'hostile.log'), corpusLog(es)); });
+    beforeAll(() => {
+      tmp = mkdtempSync(join(tmpdir(), 'hostile-lines-'));
+      writeFileSync(join(tmp, 'hostile.log'), corpusLog(es));
+    });
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
     for (const f of stock) {
-      itReal({ commands: ['fail2ban-regex'] })(`${f.label}: no crash, and the same addresses as fail2ban-regex on every line`, async () => {
+      const name = `${f.label}: no crash, and the same addresses as fail2ban-regex on every line`;
+      itReal({ commands: ['fail2ban-regex'] })(name, async () => {
         const r = runFilter(f, compile(f), es, texts, 0);
         expect(r.crashes).toEqual([]);
         expect(shown(r.innocent)).toEqual(STOCK_INNOCENT[f.label] ?? []);
@@ -57,13 +61,16 @@ describe('hostile log lines', () => {
     }
   });
 
-  itReal({ commands: ['fail2ban-regex'] })('the daemon follows the corpus: alive, no innocent ban by our filters, overlong lines skipped', async () => {
+  const daemonCase = 'the daemon follows the corpus: alive, no innocent ban by our filters, overlong lines skipped';
+  itReal({ commands: ['fail2ban-regex'] })(daemonCase, async () => {
     const d = await runDaemon(es, 50_000);
     expect(d.alive).toBe(true);
     expect(d.exitCode).toBe(0);
     const attackers = new Set(es.flatMap((e) => (e.attacker ? [canon(e.attacker)] : [])));
-    const innocent = d.bans.filter((b) => { const a = canon(b.target.replace(/\/(32|128)$/, '')); return !attackers.has(a) && a !== SENTINEL; })
-      .map((b) => `${b.jail} ${b.target}`).sort();
+    const innocent = d.bans.filter((b) => {
+      const a = canon(b.target.replace(/\/(32|128)$/, ''));
+      return !attackers.has(a) && a !== SENTINEL;
+    }).map((b) => `${b.jail} ${b.target}`).sort();
     // the stock dovecot filter's own (see STOCK_INNOCENT); none by our sshd and portsentry filters
     expect(innocent).toEqual(['dovecot 192.0.2.209/32', 'dovecot 192.0.2.29/32', 'dovecot 192.0.2.66/32']);
     expect(d.overlong).toBe(es.filter((e) => lineBytes(e).length > MIB).length);

@@ -26,7 +26,9 @@ export const filterRefs = (): FilterRef[] => [
     const name = f.slice(0, -5);
     return { label: `ours:${name}`, ref: join(ROOT, 'filters', f), ours: true, family: familyOf(name) };
   }),
-  ...STOCK.map((s) => ({ label: `fail2ban:${s}`, ref: join(STOCK_DIR, `${s}.conf`), ours: false, family: familyOf(s) })),
+  ...STOCK.map((s) => ({
+    label: `fail2ban:${s}`, ref: join(STOCK_DIR, `${s}.conf`), ours: false, family: familyOf(s),
+  })),
 ];
 const familyOf = (name: string): Family | null =>
   (['sshd', 'portsentry', 'nginx-http-auth', 'postfix', 'dovecot'] as const).find((f) => f === name) ?? null;
@@ -55,16 +57,22 @@ export type FilterRun = {
   medianMs: Float64Array; // per line (index n-1), median over the timed passes
 };
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
 
 // One warm-up pass, then `passes` timed passes (a fresh matcher each, as a restarted daemon has). checkAll: every
 // failregex is tried (what fail2ban-regex reports), so an innocent address behind an earlier hit is seen too.
-export const runFilter = (f: FilterRef, filter: Filter, es: readonly HostileEntry[], texts: readonly string[], passes: number): FilterRun => {
+export const runFilter = (
+  f: FilterRef, filter: Filter, es: readonly HostileEntry[], texts: readonly string[], passes: number,
+): FilterRun => {
   const found = new Map<number, string[]>();
   const crashes: FilterRun['crashes'] = [];
   const times: number[][] = es.map(() => []);
   for (let p = 0; p <= passes; p++) {
-    const m = new Matcher(filter, { checkAll: true, timezone: { kind: 'fixed', offsetMin: 0 }, now: () => NOW, noDate: 'now' });
+    const m = new Matcher(filter,
+      { checkAll: true, timezone: { kind: 'fixed', offsetMin: 0 }, now: () => NOW, noDate: 'now' });
     for (const [i, e] of es.entries()) {
       const line = { text: texts[i] as string, source: `hostile/${e.family}.log`, at: NOW };
       let ids: string[] = [];
@@ -93,7 +101,8 @@ export const innocentOf = (es: readonly HostileEntry[], found: ReadonlyMap<numbe
 };
 
 // Worst median time per line, over lines up to `maxBytes` long (or over longer ones only, with `over`).
-export const worst = (r: FilterRun, es: readonly HostileEntry[], pick: (e: HostileEntry) => boolean): { ms: number; n: number; kind: string } => {
+type Worst = { ms: number; n: number; kind: string };
+export const worst = (r: FilterRun, es: readonly HostileEntry[], pick: (e: HostileEntry) => boolean): Worst => {
   let best = { ms: -1, n: 0, kind: '' };
   for (const [i, e] of es.entries()) {
     const ms = r.medianMs[i] as number;
@@ -109,12 +118,15 @@ export const corpusLog = (es: readonly HostileEntry[]): Buffer =>
 
 // fail2ban-regex's verdict on the same file: the addresses it finds, by line (its `<time>` is the line's number of
 // seconds after 2026-12-06 00:00:00 UTC). usedns no, as ours: no name lookups.
-export const fail2banVerdict = async (logFile: string, f: FilterRef): Promise<{ found: Map<number, string[]>; sec: number }> => {
+type Verdict = { found: Map<number, string[]>; sec: number };
+export const fail2banVerdict = async (logFile: string, f: FilterRef): Promise<Verdict> => {
   const { execa } = await import('execa');
   const t0 = performance.now();
   const r = await execa('fail2ban-regex', ['--usedns', 'no', '-o', '<time> <ip>', logFile, f.ref],
     { reject: false, timeout: 1_800_000, env: { TZ: 'UTC' }, maxBuffer: 64 * MIB_OUT });
-  if (r.exitCode !== 0) throw new Error(`fail2ban-regex ${f.ref} exited ${String(r.exitCode)}: ${r.stderr.slice(0, 500)}`);
+  if (r.exitCode !== 0) {
+    throw new Error(`fail2ban-regex ${f.ref} exited ${String(r.exitCode)}: ${r.stderr.slice(0, 500)}`);
+  }
   const found = new Map<number, string[]>();
   const t0s = Date.UTC(2026, 11, 6) / 1000;
   for (const l of r.stdout.split('\n')) {

@@ -75,7 +75,12 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
   const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir, ...(spec.usedns ? { usedns: spec.usedns } : {}), defaultUsedns: 'no' });
   // A filter that is not there (no file to point at) is the jail's `filter` line's error.
   const fp = posOf(conf, name, 'filter');
-  if (!filter.ok) for (const e of filter.errors) errors.push(e.line >= 1 ? e : { ...e, file: fp.file, line: fp.line, path: `${name}.filter`, message: `${e.file}: ${e.message}` });
+  if (!filter.ok) {
+    for (const e of filter.errors) {
+      const at = { file: fp.file, line: fp.line, path: `${name}.filter`, message: `${e.file}: ${e.message}` };
+      errors.push(e.line >= 1 ? e : { ...e, ...at });
+    }
+  }
   const actions: ActionSpec[] = [];
   for (const line of (get('action') ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
     const a = parseFilterRef(line);

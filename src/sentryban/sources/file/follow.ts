@@ -13,7 +13,9 @@ export type FollowOptions = {
 
 // overlong: a line longer than maxLineBytes, skipped unmatched (its first maxLineBytes alone could read as a
 // different message: an address an attacker placed right at the cut, where the real one was cut off).
-export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable' | 'overlong'; path: string; reason?: string };
+export type FollowEvent = {
+  kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable' | 'overlong'; path: string; reason?: string;
+};
 
 const CHUNK = 65536;
 const decoder = new TextDecoder('utf-8', { fatal: false }); // invalid UTF-8 becomes U+FFFD, never a throw
@@ -122,7 +124,8 @@ export class FileFollower {
         this.#offset = l.endOffset;
         if (l.truncated) {
           const max = this.#opts.maxLineBytes ?? DEFAULT_MAX_LINE;
-          this.#events.push({ kind: 'overlong', path: this.path, reason: `a line over ${max} bytes ending at byte ${l.endOffset} not matched` });
+          const reason = `a line over ${max} bytes ending at byte ${l.endOffset} not matched`;
+          this.#events.push({ kind: 'overlong', path: this.path, reason });
           continue;
         }
         let text = decoder.decode(l.bytes);
