@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fuzz, PARSERS } from '../../bench/soak/lib/config-fuzz.js';
+import { fuzz, PARSERS, type Parser } from '../../bench/soak/lib/config-fuzz.js';
 import { hasCommand } from '../helpers/real.js';
 
 // The config-fuzz case, short and seed-pinned (bench/soak/config-fuzz.ts runs each loader for minutes): no
@@ -14,7 +14,8 @@ describe('config fuzzing (seed-pinned)', () => {
     const skip = name.startsWith('fail2ban') && !hasCommand('fail2ban-regex') && process.env.CI !== 'true';
     const run = skip ? it.skip : it;
     run(`${name}: no crash, every refusal at file:line`, async () => {
-      const s = await fuzz((PARSERS[i] as () => never)(), { seed: SEED, numRuns: RUNS[name] as number });
+      const make = PARSERS[i] as () => Parser | Promise<Parser>;
+      const s = await fuzz(make(), { seed: SEED, numRuns: RUNS[name] as number });
       expect(s.parser).toBe(name);
       expect(s.findings.filter((f) => f.kind !== 'hang')).toEqual([]);
       expect(s.runs).toBe(RUNS[name]);
