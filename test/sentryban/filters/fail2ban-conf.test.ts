@@ -81,6 +81,14 @@ describe('fail2ban config files', () => {
     expect(errors(loadFilter(d))).toEqual([expect.stringMatching(new RegExp(`^${d}:3: datepattern: date template .* given twice$`))]);
   });
 
+  it('refuses a backreference before its group at its line instead of throwing (found by config-fuzz)', () => {
+    // a reference before its group: valid in JavaScript, refused by Python's re ("unknown group name")
+    const b = put('b.conf', '[Definition]\nfailregex = ^ok <HOST>$\n            ^(?P=x)(?P<x>a) <HOST>$\n');
+    expect(errors(loadFilter(b))).toEqual([
+      `${b}:3: failregex: cannot translate to JavaScript: backreference to unknown group x in "^(?P=x)(?P<x>a) <HOST>$"`,
+    ]);
+  });
+
   it('reads jail.conf for the jails area: sections with values and their file:line', () => {
     const p = join(tmp.dir, 'jail.conf');
     writeFileSync(p, '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n');
