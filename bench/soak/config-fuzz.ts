@@ -1,4 +1,6 @@
-import { loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fuzz, HANG_MS, PARSERS } from './lib/config-fuzz.js';
 
 // `npm run soak config-fuzz [-- --minutes M] [--seed S] [--only NAME]`: each config loader fuzzed for M minutes
@@ -23,7 +25,12 @@ export async function main(args: string[]): Promise<void> {
     console.log(`config-fuzz: ${s.parser}: ${s.runs} inputs, refused ${s.refused}, crashes ${s.crashes}, ` +
       `hangs ${s.hangs} (> ${HANG_MS} ms), errors without file:line ${s.noPosition}, ` +
       `slowest load ${s.maxMs.toFixed(0)} ms`);
-    for (const f of s.findings) {
+    const saveDir = join(tmpdir(), 'config-fuzz-findings');
+    for (const [k, f] of s.findings.entries()) {
+      // the whole inputs, to replay a finding: <tmp>/config-fuzz-findings/<loader>-<kind>-<k>-<file n>.txt
+      mkdirSync(saveDir, { recursive: true });
+      const stem = `${s.parser.replace(/\W+/g, '-')}-${f.kind}-${k}`;
+      f.input.forEach((t, n) => writeFileSync(join(saveDir, `${stem}-${n}.txt`), t));
       console.log(`  ${f.kind}: ${f.detail.slice(0, 300)}`);
       for (const t of f.input) {
         console.log(`    input (${t.length} chars): ${JSON.stringify(t.slice(0, 400))}${t.length > 400 ? '...' : ''}`);

@@ -89,6 +89,15 @@ describe('fail2ban config files', () => {
     ]);
   });
 
+  it('refuses an option that refers to itself at once, at the line that closes the loop (found by config-fuzz)', () => {
+    // fail2ban stops at depth 10; expanded level by level, each level doubles the work before that
+    const l = put('l.conf', '[Definition]\n_daemon = x%(__prefix_line)s\n__prefix_line = %(_daemon)s %(_daemon)s\n'
+      + 'failregex = ^%(__prefix_line)s <HOST>$\n');
+    expect(errors(loadFilter(l))).toEqual([
+      `${l}:2: Definition: %(__prefix_line)s -> %(_daemon)s -> %(__prefix_line)s: an option that refers to itself`,
+    ]);
+  });
+
   it('reads jail.conf for the jails area: sections with values and their file:line', () => {
     const p = join(tmp.dir, 'jail.conf');
     writeFileSync(p, '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n');
