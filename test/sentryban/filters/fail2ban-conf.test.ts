@@ -98,6 +98,13 @@ describe('fail2ban config files', () => {
     ]);
   });
 
+  it('refuses tags that multiply each other past 256 KiB before building them (found by config-fuzz)', () => {
+    const tags = Array.from({ length: 20 }, (_, i) => (i < 19 ? `t${i} = <t${i + 1}><t${i + 1}>` : `t${i} = ab`));
+    const m = put('m.conf', ['[Definition]', ...tags, 'failregex = ^<t0> <HOST>$', ''].join('\n'));
+    const e = errors(loadFilter(m));
+    expect(e).toEqual([expect.stringMatching(/^.*m\.conf:22: option "failregex" expands to more than 262144 characters/)]);
+  });
+
   it('reads jail.conf for the jails area: sections with values and their file:line', () => {
     const p = join(tmp.dir, 'jail.conf');
     writeFileSync(p, '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n');
