@@ -100,7 +100,11 @@ const expandGlob = (entry: string): string[] => {
   const path = m?.[1] ?? entry;
   const suffix = m?.[2] ?? '';
   if (!/[*?[]/.test(path)) return existsSync(path) ? [entry] : [];
-  const re = new RegExp(`^${basename(path).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  // A class RegExp refuses ("[z-a]", an unclosed "[") matches no file: the jail is then refused for its logpath,
+  // never an exception out of the loader (found by bench/soak/config-fuzz.ts).
+  let re: RegExp;
+  const source = basename(path).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  try { re = new RegExp(`^${source}$`); } catch { return []; }
   const d = dirname(path);
   try { return readdirSync(d).filter((n) => re.test(n)).sort().map((n) => `${join(d, n)}${suffix}`); } catch { return []; }
 };

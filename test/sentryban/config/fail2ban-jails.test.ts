@@ -28,4 +28,14 @@ describe('fail2ban jails: every refusal at a file:line', () => {
     ]);
     expect(r.ok ? [] : r.errors.filter((e) => e.line < 1)).toEqual([]);
   });
+
+  it('a logpath glob with a class RegExp refuses matches no file: refused at its line, no exception', () => {
+    writeFileSync(join(tmp.dir, 'filter.d', 'x.conf'), '[Definition]\nfailregex = ^x <HOST>$\n');
+    const jail = ['[a]', 'enabled = true', 'filter = x', `logpath = ${tmp.dir}/a[z-a].log`, ''];
+    writeFileSync(join(tmp.dir, 'jail.conf'), jail.join('\n'));
+    const r = loadFail2banJails(tmp.dir);
+    expect(r.ok ? [] : r.errors.map(formatDiagnostic)).toEqual([
+      `${join(tmp.dir, 'jail.conf')}:4: a.logpath: no log file found (fail2ban refuses this jail too)`,
+    ]);
+  });
 });
