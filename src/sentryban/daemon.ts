@@ -120,7 +120,11 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     }
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
     const src = new JailSources(paths, writer.store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
-      (e) => log.line('filter', e.kind === 'unreadable' ? 'WARNING' : 'INFO', `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason}), will retry` : ''}`));
+      (e) => {
+        const retry = e.kind === 'unreadable' ? ', will retry' : '';
+        log.line('filter', e.kind === 'unreadable' || e.kind === 'overlong' ? 'WARNING' : 'INFO',
+          `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason})${retry}` : ''}`);
+      });
     src.start();
     followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);

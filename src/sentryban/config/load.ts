@@ -20,7 +20,10 @@ import { parseYamlTree } from './yaml-tree.js';
 export type LineMatcher = { name: string; match(line: LogLine): Failure[] };
 export type LoadedJail = { spec: JailSpec; filter: Filter; newMatcher: (now: () => number) => LineMatcher; actions: ActionSpec[] };
 export type DaemonConfig = { dir: string; main: MainConfig; jails: LoadedJail[] };
-export type LoadOptions = { fail2banDir?: string; fail2banConfig?: string };
+// lookup: how ignoreip names are resolved (default: the system resolver); the config fuzzer passes one that
+// resolves nothing, so that no generated name leaves the machine.
+export type Lookup = (name: string) => Promise<Array<{ address: string }>>;
+export type LoadOptions = { fail2banDir?: string; fail2banConfig?: string; lookup?: Lookup };
 
 export const matcherOf = (filter: Filter, now: () => number): LineMatcher => {
   const m = new Matcher(filter, { now });
@@ -65,7 +68,7 @@ export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise
       else jails.push(j);
     }
   }
-  errors.push(...f.errors, ...(await resolveNames(jails)));
+  errors.push(...f.errors, ...(await resolveNames(jails, opts.lookup ?? ((n) => lookup(n, { all: true })))));
   if (errors.length > 0) return fail(errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
   return ok({ dir, main, jails });
 };
@@ -100,12 +103,12 @@ export const compileJailFilter = (spec: JailSpec, dir: string, opts: LoadOptions
 };
 
 // ignoreip host names are resolved once, at load; a name that does not resolve refuses the config.
-const resolveNames = async (jails: LoadedJail[]): Promise<Diagnostic[]> => {
+const resolveNames = async (jails: LoadedJail[], resolveName: Lookup): Promise<Diagnostic[]> => {
   const errors: Diagnostic[] = [];
   for (const j of jails) {
     for (const n of j.spec.ignoreNames) {
       try {
-        const addrs = await lookup(n.name, { all: true });
+        const addrs = await resolveName(n.name);
         for (const a of addrs) { const p = parseAddr(a.address); if (p) j.spec.config.ignore.cidrs.push(Cidr.of(p, p.family === 4 ? 32 : 128)); }
       } catch (e) {
         errors.push(diag(n.pos.file, n.pos.line, `ignoreip name "${n.name}" does not resolve (${(e as NodeJS.ErrnoException).code ?? 'error'})`, `${j.spec.config.name}.ignoreip`, n.pos.col));

@@ -36,10 +36,17 @@ export const compileRegex = (src: RegexSource, usedns: string, multiline: boolea
     const target = (m[2] ?? '').toLowerCase().replace(/^id$/, 'fid').replace(/^port$/, 'fport');
     (m[1] === 'alt_' ? alt : tuple).push([n, target]);
   }
-  const num = numberGroups(t.value.source);
+  // A backreference to a group not (yet) defined, or what else RegExp refuses, is the regex's error (Python's re
+  // refuses them too), never an exception out of the loader (found by bench/soak/config-fuzz.ts).
+  let num: ReturnType<typeof numberGroups>; let re: RegExp;
+  try { num = numberGroups(t.value.source); re = new RegExp(num.source, t.value.flags); } catch (e) {
+    const msg = `cannot translate to JavaScript: ${(e as Error).message} in ${JSON.stringify(src.regex)}`;
+    return fail([diag(src.file, src.line, msg, kind)]);
+  }
   const byName = new Map<string, number[]>();
   for (const [n, nums] of num.index) { const base = n.replace(BRANCH, ''); byName.set(base, [...(byName.get(base) ?? []), ...nums]); }
-  return ok({ source: src, re: new RegExp(num.source, t.value.flags), hasBranches: t.value.groupNames.some((n) => BRANCH.test(n)), groups: [...byName], alt, tuple, names, prefixes: t.value.prefixes });
+  const hasBranches = t.value.groupNames.some((n) => BRANCH.test(n));
+  return ok({ source: src, re, hasBranches, groups: [...byName], alt, tuple, names, prefixes: t.value.prefixes });
 };
 
 export const hasFailureId = (r: CompiledRegex): boolean => FAILURE_ID_GROUPS.some((g) => r.names.has(g));

@@ -52,11 +52,13 @@ export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Resu
   for (const r of failres) {
     if (!hasFailureId(r) && !(pref && hasFailureId(pref))) errors.push(diag(r.source.file, r.source.line, `no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in ${JSON.stringify(r.source.regex)}`, 'failregex'));
   }
-  if (spec.failregex.length === 0) errors.push(diag(spec.files.at(-1) ?? spec.name, 0, 'no failregex', 'failregex'));
+  const at = spec.at ?? { file: spec.files.at(-1) ?? spec.name, line: 1 };
+  if (spec.failregex.length === 0) errors.push(diag(at.file, at.line, 'no failregex', 'failregex'));
   const datepattern = (spec.datepattern ?? '').split(/\n+/).map((s) => s.trim()).filter(Boolean);
   let dateTemplates: DateTemplate[] = [];
   try { dateTemplates = templatesFor(datepattern, opts.nowYear ?? new Date().getFullYear()); } catch (e) {
-    errors.push(diag(spec.files.at(-1) ?? spec.name, 0, (e as Error).message, 'datepattern'));
+    const dp = spec.datepatternAt ?? at;
+    errors.push(diag(dp.file, dp.line, (e as Error).message, 'datepattern'));
   }
   if (errors.length) return fail(errors);
   return ok({

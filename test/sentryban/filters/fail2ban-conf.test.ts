@@ -71,6 +71,40 @@ describe('fail2ban config files', () => {
     expect(e.some((m) => /t\.conf:4: failregex: no failure-id group/.test(m))).toBe(true);
   });
 
+  // Found by bench/soak/config-fuzz.ts: these were reported at line 0 (no line to go to).
+  it('places whole-filter refusals at a line: no failregex at [Definition] (or line 1), a bad datepattern at its own', () => {
+    const e = put('e.conf', '# no failregex\n[Definition]\nprefregex = ^<F-CONTENT>.+</F-CONTENT>$\n');
+    expect(errors(loadFilter(e))).toEqual([`${e}:2: failregex: no failregex`]);
+    const n = put('n.conf', '[Init]\nx = 1\n');
+    expect(errors(loadFilter(n))).toEqual([`${n}:1: failregex: no failregex`]);
+    const d = put('d.conf', '[Definition]\nfailregex = ^x <HOST>$\ndatepattern = %%Y-%%m-%%d\n              %%Y-%%m-%%d\n');
+    expect(errors(loadFilter(d))).toEqual([expect.stringMatching(new RegExp(`^${d}:3: datepattern: date template .* given twice$`))]);
+  });
+
+  it('refuses a backreference before its group at its line instead of throwing (found by config-fuzz)', () => {
+    // a reference before its group: valid in JavaScript, refused by Python's re ("unknown group name")
+    const b = put('b.conf', '[Definition]\nfailregex = ^ok <HOST>$\n            ^(?P=x)(?P<x>a) <HOST>$\n');
+    expect(errors(loadFilter(b))).toEqual([
+      `${b}:3: failregex: cannot translate to JavaScript: backreference to unknown group x in "^(?P=x)(?P<x>a) <HOST>$"`,
+    ]);
+  });
+
+  it('refuses an option that refers to itself at once, at the line that closes the loop (found by config-fuzz)', () => {
+    // fail2ban stops at depth 10; expanded level by level, each level doubles the work before that
+    const l = put('l.conf', '[Definition]\n_daemon = x%(__prefix_line)s\n__prefix_line = %(_daemon)s %(_daemon)s\n'
+      + 'failregex = ^%(__prefix_line)s <HOST>$\n');
+    expect(errors(loadFilter(l))).toEqual([
+      `${l}:2: Definition: %(__prefix_line)s -> %(_daemon)s -> %(__prefix_line)s: an option that refers to itself`,
+    ]);
+  });
+
+  it('refuses tags that multiply each other past 256 KiB before building them (found by config-fuzz)', () => {
+    const tags = Array.from({ length: 20 }, (_, i) => (i < 19 ? `t${i} = <t${i + 1}><t${i + 1}>` : `t${i} = ab`));
+    const m = put('m.conf', ['[Definition]', ...tags, 'failregex = ^<t0> <HOST>$', ''].join('\n'));
+    const e = errors(loadFilter(m));
+    expect(e).toEqual([expect.stringMatching(/^.*m\.conf:22: option "failregex" expands to more than 262144 characters/)]);
+  });
+
   it('reads jail.conf for the jails area: sections with values and their file:line', () => {
     const p = join(tmp.dir, 'jail.conf');
     writeFileSync(p, '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n');

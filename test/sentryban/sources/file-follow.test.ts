@@ -70,11 +70,22 @@ describe('FileFollower', () => {
     expect(texts(f)).toEqual(['hello']);
   });
 
-  it('handles lines over 64 kB and cuts lines over maxLineBytes', () => {
+  it('handles lines over 64 kB and skips lines over maxLineBytes, with an event', () => {
     const f = new FileFollower({ path, fromStart: true, maxLineBytes: 200_000 });
     writeFileSync(path, `${'a'.repeat(100_000)}\n${'b'.repeat(300_000)}\nshort\n`);
     const got = texts(f);
-    expect(got.map((t) => t.length)).toEqual([100_000, 200_000, 5]);
+    expect(got.map((t) => t.length)).toEqual([100_000, 5]);
+    expect(f.drainEvents()).toEqual([{ kind: 'overlong', path, reason: 'a line over 200000 bytes ending at byte 400002 not matched' }]);
+  });
+
+  // Hostile lines (docs/reliability.md): what is left of a line cut at maxLineBytes can read as another message.
+  it('does not hand out the cut head of an overlong line, where an innocent address can sit at the cut', () => {
+    const f = new FileFollower({ path, fromStart: true, maxLineBytes: 4096 });
+    const head = 'Dec  6 00:00:01 gw sshd[1]: Invalid user x';
+    const tail = ' from 192.0.2.7 port 22';
+    const cut = `${head}${'a'.repeat(4096 - head.length - tail.length)}${tail}`;
+    writeFileSync(path, `${cut} from 203.0.113.9 port 4242\nInvalid user y from 203.0.113.10 port 1\n`);
+    expect(texts(f)).toEqual(['Invalid user y from 203.0.113.10 port 1']);
   });
 
   it('decodes invalid UTF-8 as U+FFFD without losing the line', () => {

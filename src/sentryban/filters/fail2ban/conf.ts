@@ -11,6 +11,7 @@ export type Fail2banConf = {
   files: string[]; // every file read, in order
   defaults: IniOptions;
   sections: Map<string, IniOptions>;
+  sectionAt: Map<string, { file: string; line: number }>; // the header of each section (the last file's)
 };
 
 const CONDITIONAL_RE = /^(\w+)(\?.+)$/;
@@ -83,10 +84,12 @@ export const loadFail2banConf = (path: string): Result<Fail2banConf> => {
   if (errors.length) return fail(errors);
   const defaults: IniOptions = new Map();
   const sections = new Map<string, IniOptions>();
+  const sectionAt = new Map<string, { file: string; line: number }>();
   for (const file of files) {
     const parsed = parseCached(file, cache);
     if (!parsed.ok) continue;
     for (const [rawName, sec] of parsed.value.sections) {
+      sectionAt.set(rawName, { file: sec.file, line: sec.line });
       if (rawName === 'DEFAULT') { for (const [k, v] of sec.options) defaults.set(k, v); continue; }
       let name = rawName;
       let opts = sec.options;
@@ -103,7 +106,7 @@ export const loadFail2banConf = (path: string): Result<Fail2banConf> => {
       for (const [k, v] of opts) existing.set(k, v);
     }
   }
-  return ok({ base, files, defaults, sections });
+  return ok({ base, files, defaults, sections, sectionAt });
 };
 
 export { interpolateOption, lookupOption } from './interpolate.js';

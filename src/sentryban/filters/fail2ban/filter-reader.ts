@@ -17,14 +17,18 @@ export type FilterSpec = {
   maxlines: number;
   journalmatch: string[];
   usedns: string | null;
+  at?: { file: string; line: number }; // for errors about the whole filter (no failregex): its failregex
+  datepatternAt?: { file: string; line: number };
 };
 
 const CONFIG_OPTS = ['usedns', 'prefregex', 'ignoreregex', 'failregex', 'maxlines', 'datepattern', 'journalmatch'] as const;
 const CONDITIONAL_RE = /^(\w+)(\?.+)$/;
 
+// Where an option was written; one written nowhere is placed at the [Definition] header, else at line 1.
 const locate = (conf: Fail2banConf, opt: string): { file: string; line: number } => {
   const v = conf.sections.get('Definition')?.get(opt) ?? conf.defaults.get(opt);
-  return { file: v?.file ?? `${conf.base}.conf`, line: v?.line ?? 0 };
+  if (v && v.line >= 1) return { file: v.file, line: v.line };
+  return conf.sectionAt.get('Definition') ?? { file: conf.files.at(-1) ?? `${conf.base}.conf`, line: 1 };
 };
 
 const splitRegexes = (value: string | undefined, where: { file: string; line: number }): RegexSource[] =>
@@ -59,7 +63,7 @@ export const readFail2banFilter = (conf: Fail2banConf, jailOpts: Readonly<Record
     return r.ok ? r.value : undefined;
   };
   const sub = substituteTags(combined, extra, ignore);
-  if (!sub.ok) return fail([diag(`${conf.base}.conf`, 0, sub.message)]);
+  if (!sub.ok) { const p = locate(conf, 'failregex'); return fail([diag(p.file, p.line, sub.message)]); }
   const o = sub.value;
   const maxlinesText = o.get('maxlines') ?? '1';
   const maxlines = /^\s*\d+\s*$/.test(maxlinesText) ? Number(maxlinesText) : NaN;
@@ -76,6 +80,8 @@ export const readFail2banFilter = (conf: Fail2banConf, jailOpts: Readonly<Record
     maxlines,
     journalmatch: (o.get('journalmatch') ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
     usedns: o.get('usedns') ?? null,
+    at: locate(conf, 'failregex'),
+    datepatternAt: locate(conf, 'datepattern'),
   });
 };
 

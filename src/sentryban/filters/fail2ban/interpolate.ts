@@ -29,7 +29,13 @@ const sectionLookup = (conf: Fail2banConf, section: string, name: string): IniVa
   return s.get(opt) ?? conf.defaults.get(opt);
 };
 
-const interpolate = (conf: Fail2banConf, section: string, src: IniValue, vars: Readonly<Record<string, string>>, depth: number): Result<string> => {
+// `chain`: the options being expanded around this one. An option met again on its own chain is a loop, refused at
+// once: fail2ban stops at depth 10 too, but an option referring to itself twice or more per level (a mutated
+// common.conf's _daemon inside __prefix_line) is expanded up to 2^10 times or more before that (found by
+// bench/soak/config-fuzz.ts: loads of 1 to 15 s).
+type Vars = Readonly<Record<string, string>>;
+const interpolate = (conf: Fail2banConf, section: string, src: IniValue, vars: Vars, depth: number,
+  chain: readonly string[] = []): Result<string> => {
   const where = at(src, conf);
   if (depth > MAX_DEPTH) return fail([diag(where.file, where.line, `interpolation nested deeper than ${MAX_DEPTH} levels`, section)]);
   const s = src.value;
@@ -48,7 +54,13 @@ const interpolate = (conf: Fail2banConf, section: string, src: IniValue, vars: R
     const name = sl < 0 ? raw.toLowerCase() : raw.slice(0, sl + 1) + raw.slice(sl + 1).toLowerCase();
     const v = rawLookup(conf, section, name, vars) ?? sectionLookup(conf, section, name);
     if (v === undefined) return fail([diag(where.file, where.line, `%(${name})s refers to an option that is not defined`, section)]);
-    const sub = v.value.includes('%') ? interpolate(conf, section, v.file ? v : { ...v, file: where.file, line: where.line }, vars, depth + 1) : ok(v.value);
+    if (chain.includes(name)) {
+      const loop = [...chain.slice(chain.indexOf(name)), name].map((n) => `%(${n})s`).join(' -> ');
+      return fail([diag(where.file, where.line, `${loop}: an option that refers to itself`, section)]);
+    }
+    const inner = v.file ? v : { ...v, file: where.file, line: where.line };
+    const sub = v.value.includes('%') ? interpolate(conf, section, inner, vars, depth + 1, [...chain, name])
+      : ok(v.value);
     if (!sub.ok) return sub;
     out += sub.value;
     i = p + m[0].length;

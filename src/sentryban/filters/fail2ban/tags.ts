@@ -2,6 +2,10 @@
 // unknown tags left as they are (that is how <HOST> and <F-USER> survive to the regex stage).
 const TAG_RE = /<([^ <>]+)>/g;
 const MAX_REPLACE = 25;
+// Tags that contain each other several times multiply: 25 rounds of doubling is 2^25 copies. The longest regex
+// of Debian's stock filters is 2,321 characters; an option that would pass 256 KiB is refused before it is built
+// (found by bench/soak/config-fuzz.ts: loads of 2 to 35 s ending in "Invalid string length").
+const MAX_LENGTH = 256 * 1024;
 
 export type TagLookup = (name: string) => string | undefined;
 
@@ -19,7 +23,11 @@ const resolveOne = (key: string, value: string, tags: Map<string, string>, ignor
     let repl = cond ? tags.get(`${name}?${cond}`) : undefined;
     repl ??= tags.get(name) ?? extra(name);
     if (repl === undefined) { TAG_RE.lastIndex = m.index + m[0].length; m = TAG_RE.exec(v); continue; }
-    v = v.split(`<${name}>`).join(repl);
+    const parts = v.split(`<${name}>`);
+    if (v.length + (parts.length - 1) * (repl.length - name.length - 2) > MAX_LENGTH) {
+      throw new Error(`option "${key}" expands to more than ${MAX_LENGTH} characters (through <${name}>)`);
+    }
+    v = parts.join(repl);
     counts.set(name, (counts.get(name) ?? 0) + 1);
     TAG_RE.lastIndex = m.index;
     m = TAG_RE.exec(v);

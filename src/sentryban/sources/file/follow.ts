@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import type { FilePosition, LogLine } from '../../types.js';
 import { hashFirstLine, hashFirstLineOf, hashLine, inodeOf } from './position.js';
-import { LineSplitter } from './line-splitter.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from './line-splitter.js';
 import { readToEnd, RotatedFiles, type RotatedLine } from './rotated.js';
 
 export type FollowOptions = {
@@ -12,7 +12,9 @@ export type FollowOptions = {
   now?: () => number; // epoch ms, the injected clock (LogLine.at)
 };
 
-export type FollowEvent = { kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable'; path: string; reason?: string };
+export type FollowEvent = {
+  kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable' | 'overlong'; path: string; reason?: string;
+};
 
 const decoder = new TextDecoder('utf-8', { fatal: false }); // invalid UTF-8 becomes U+FFFD, never a throw
 
@@ -108,7 +110,9 @@ export class FileFollower {
     // The writer has moved on when the newest file, the one at the path now (maybe rotated in since our stat
     // above), has data: ask the path, not our fd.
     const newest = statOrNull(this.path);
-    this.#rotated.drain(newest !== null && newest.size > 0, (l) => out.push(this.#line(l, at, pos)));
+    this.#rotated.drain(newest !== null && newest.size > 0, (l) => {
+      if (l.truncated) this.#events.push(this.#overlong(l)); else out.push(this.#line(l, at, pos));
+    });
     this.#drain(out, at);
     return out;
   }
@@ -136,6 +140,12 @@ export class FileFollower {
     this.#events.push({ kind, path: this.path });
   }
 
+  // A line cut at maxLineBytes is never matched: an address placed at the cut would be read as the line's end.
+  #overlong(l: RotatedLine): FollowEvent {
+    const max = this.#opts.maxLineBytes ?? DEFAULT_MAX_LINE;
+    return { kind: 'overlong', path: this.path, reason: `a line over ${max} bytes ending at byte ${l.endOffset} not matched` };
+  }
+
   #line(l: RotatedLine, at: number, position: FilePosition | undefined): LogLine {
     let text = decoder.decode(l.bytes);
     if (text.endsWith('\r')) text = text.slice(0, -1);
@@ -151,16 +161,19 @@ export class FileFollower {
       const fd = this.#fd;
       const lines: LogLine[] = [];
       const offset = this.#offset; const readPos = this.#readPos;
+      const overlong: FollowEvent[] = [];
+      let read = 0;
       let expect = this.#hash;
       this.#readPos = readToEnd(fd, readPos, this.#splitter, (l) => {
-        const first = readPos === 0 && lines.length === 0 && !l.truncated && l.bytes.length < 65536;
+        const first = read++ === 0 && readPos === 0 && !l.truncated && l.bytes.length < 65536;
         if (expect === '' && first) expect = hashLine(l.bytes);
         this.#offset = l.endOffset;
+        if (l.truncated) { overlong.push(this.#overlong(l)); return; }
         const position = { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: expect };
         lines.push(this.#line(l, at, position));
       });
-      const now = lines.length && expect !== '' ? hashFirstLine(fd, fstatSync(fd).size) : expect;
-      if (now === expect) { this.#hash = expect; for (const l of lines) out.push(l); return; }
+      const now = read && expect !== '' ? hashFirstLine(fd, fstatSync(fd).size) : expect;
+      if (now === expect) { this.#hash = expect; for (const l of lines) out.push(l); this.#events.push(...overlong); return; }
       this.#offset = offset; this.#readPos = readPos;
       this.#rewritten(fd, 'rotated');
     }

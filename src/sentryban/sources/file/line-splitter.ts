@@ -1,5 +1,6 @@
 // Splits bytes into lines; keeps a partial last line until its newline arrives. Lines longer than maxBytes are
 // cut at maxBytes (the rest up to the newline is dropped) so one huge line cannot exhaust memory.
+export const DEFAULT_MAX_LINE = 1024 * 1024;
 export type SplitLine = { bytes: Buffer; endOffset: number; truncated: boolean };
 
 export class LineSplitter {
@@ -7,7 +8,7 @@ export class LineSplitter {
   #partLen = 0;
   #dropping = false;
   #maxBytes: number;
-  constructor(maxBytes = 1024 * 1024) { this.#maxBytes = maxBytes; }
+  constructor(maxBytes = DEFAULT_MAX_LINE) { this.#maxBytes = maxBytes; }
 
   get pendingBytes(): number { return this.#partLen; }
   reset(): void { this.#parts = []; this.#partLen = 0; this.#dropping = false; }
