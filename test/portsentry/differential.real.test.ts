@@ -108,6 +108,6 @@ describe('portsentry -tcp/-udp against the real PortSentry 1.2', () => {
       const { orig, ours } = await runBoth(inUse);
       expect(orig.syslog.some((l) => l.includes('could not bind TCP socket: 79'))).toBe(true);
       compare(orig, ours);
-    } finally { (busy as ResultPromise | null)?.kill('SIGKILL'); }
+    } finally { (busy)?.kill('SIGKILL'); }
   }, LOCKED);
 });
