@@ -73,7 +73,7 @@ const measure = async (side: Side, mode: string): Promise<Sample[]> =>
     await dump;
     const text = String((await execa('tcpdump', ['-r', pcap, '-n', '-tt'], { reject: false, timeout: 60000, maxBuffer: 1 << 28 })).stdout);
     const cap = parse(text, lab.victimV4);
-    return Array.from({ length: SCANNERS }, (_, i) => latencyOf(cap.syn.get(scanner(i)) ?? [], cap.rst.get(scanner(i)) ?? new Map()))
+    return Array.from({ length: SCANNERS }, (_, i) => latencyOf(cap.syn.get(scanner(i)) ?? [], cap.rst.get(scanner(i)) ?? new Map<number, number[]>()))
       .filter((x): x is Sample => x !== null);
   });
 

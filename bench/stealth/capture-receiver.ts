@@ -15,12 +15,24 @@ let tcp = 0;
 const count = (b: Uint8Array): void => { const p = parseIpv4(b); if (p.kind === 'packet' && p.l4.proto === 'tcp') tcp++; };
 
 type Capture = { drops(): number; close(): void };
+// The few calls made here of each library, loaded by path at run time (cap and pcap are not dependencies).
+type Emitter<E extends string, A extends unknown[]> = { on(event: E, fn: (...args: A) => void): void; close(): void };
+type RawSocketLib = {
+  AddressFamily: { IPv4: number }; SocketLevel: { SOL_SOCKET: number }; SocketOption: { SO_RCVBUF: number };
+  createSocket(o: { protocol: number; addressFamily: number; bufferSize: number }):
+    Emitter<'message', [Buffer]> & { setOption(level: number, option: number, value: number): void };
+};
+type CapLib = { Cap: new () => Emitter<'packet', [number]> & { open(d: string, f: string, n: number, b: Buffer): void } };
+type PcapLib = {
+  createSession(device: string, o: Record<string, unknown>):
+    Emitter<'packet', [{ buf: Buffer; header: Buffer }]> & { stats(): { ps_drop?: number } };
+};
 
 // raw-socket as the sensor opens it (SO_RCVBUF 4 MiB, rmem_max here), or with 16 MiB through SO_RCVBUFFORCE (33 on
 // Linux; root may exceed rmem_max).
 const SO_RCVBUFFORCE = 33;
 const openRawSocket = (force: boolean): Capture => {
-  const raw = require('raw-socket');
+  const raw = require('raw-socket') as RawSocketLib;
   const s = raw.createSocket({ protocol: 6, addressFamily: raw.AddressFamily.IPv4, bufferSize: 128 });
   if (force) s.setOption(raw.SocketLevel.SOL_SOCKET, SO_RCVBUFFORCE, 16 * 1024 * 1024);
   else s.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, 4 * 1024 * 1024);
@@ -32,7 +44,7 @@ const openRawSocket = (force: boolean): Capture => {
 
 // Ethernet header (14 bytes) in front of the IP packet for both bindings; snap length 128 like the raw socket.
 const openCap = (): Capture => {
-  const { Cap } = require(join(altDir, 'cap'));
+  const { Cap } = require(join(altDir, 'cap')) as CapLib;
   const c = new Cap();
   const buf = Buffer.alloc(128);
   c.open(device, 'tcp', 4 * 1024 * 1024, buf);
@@ -41,7 +53,7 @@ const openCap = (): Capture => {
 };
 
 const openPcap = (): Capture => {
-  const pcap = require(join(altDir, 'pcap'));
+  const pcap = require(join(altDir, 'pcap')) as PcapLib;
   const s = pcap.createSession(device, { filter: 'tcp', buffer_size: 4 * 1024 * 1024, snap_length: 128, buffer_timeout: 0 });
   s.on('packet', (p: { buf: Buffer; header: Buffer }) => count(p.buf.subarray(14, Math.min(p.header.readUInt32LE(8), p.buf.length))));
   return { drops: () => Number(s.stats().ps_drop ?? NaN), close: () => s.close() };

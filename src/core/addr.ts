@@ -80,7 +80,7 @@ const networkOf = (addr: Addr, bits: number): Addr => {
     const keep = Math.max(0, Math.min(8, bits - i * 8));
     bytes[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
   }
-  return Addr.fromIp(ipaddr.fromByteArray(bytes) as ipaddr.IPv4 | ipaddr.IPv6);
+  return Addr.fromIp(ipaddr.fromByteArray(bytes));
 };
 
 // "a.b.c.d", "a.b.c.d/n", "2001:db8::/32", or an address alone (a host prefix). Null when not valid.

@@ -29,7 +29,7 @@ it('sentryban regex | head: exit 141, nothing on stderr', async () => {
   writeFileSync(log, line.repeat(50_000));
   const child = spawn(process.execPath, [SENTRYBAN, 'regex', '--json', log, 'sshd'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const first = await closeAfterFirstChunk(child);
   expect(first).toMatch(/^\{"line":1,"matched":true,"address":"198\.51\.100\.7"/);
   expect(await exited(child)).toEqual({ code: 141, signal: null });
@@ -60,7 +60,7 @@ itReal({ root: true, commands: ['unshare'] })('portsentry --stdout piped into a 
     process.execPath, PORTSENTRY, '-tcp', '--foreground', '--stdout', '--config', conf, '--hosts-deny', join(dir, 'hosts.deny')],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const done = exited(child);
   try {
     await closeAfterFirstChunk(child);

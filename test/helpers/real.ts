@@ -17,7 +17,7 @@ export const missing = (needs: { root?: boolean; commands?: string[] }): string 
   return null;
 };
 
-type Fn = () => Promise<unknown> | unknown;
+type Fn = () => unknown; // a value or a Promise of one
 
 // it() that runs when its needs are met; skips with the reason otherwise, but fails in CI.
 export const itReal = (needs: { root?: boolean; commands?: string[] }) => {

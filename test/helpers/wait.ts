@@ -5,9 +5,9 @@ export const waitFor = async <T>(probe: () => T | Promise<T>, opts: { timeoutMs?
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }
 };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { systemClock } from '../../src/core/clock.js';
 import { parseConf } from '../../src/portsentry/conf.js';
 import { nativeTrap, nativeSpawnStatus } from '../../src/portsentry/fast-spawn.js';

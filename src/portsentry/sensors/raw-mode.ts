@@ -64,7 +64,7 @@ export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Senso
       const local = new LocalAddrs(ctx.clock);
       try {
         sensor = openRawSensor({
-          mode, families: [4, 6], clock: ctx.clock, isHot: plan.isHot,
+          mode, families: [4, 6], clock: ctx.clock, isHot: (port) => plan.isHot(port),
           isLocal: (dst) => local.isLocal(dst),
           onProbe: (ev, family) => {
             if (admission.admit(ev.src.text)) verifier.push(ev, proto, family, ev.dstPort); else notice.refused();

@@ -67,7 +67,7 @@ export class SmartVerifier<T> {
     let answer: boolean | Promise<boolean>;
     try { answer = this.#test(proto, family, port); } catch { answer = false; }
     if (typeof answer === 'boolean') this.#answer(key, answer);
-    else answer.catch(() => false).then((inUse) => this.#answer(key, inUse));
+    else void answer.catch(() => false).then((inUse) => this.#answer(key, inUse));
   }
 
   #answer(key: string, inUse: boolean): void {

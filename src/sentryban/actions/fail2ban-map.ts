@@ -1,6 +1,6 @@
 import { diag, fail, type Result } from '../../core/diagnostics.js';
 import type { ActionSpec } from './spec.js';
-import { specFromOptions, type Options, type Where } from './options.js';
+import { specFromOptions, type Where } from './options.js';
 
 // fail2ban's stock ban actions (action.d/<name>.conf, with [param=value] arguments from jail.conf) mapped to our
 // backends. Port/protocol/blocktype/chain keep their meaning; parameters that only shape fail2ban's shell
@@ -53,5 +53,5 @@ export const mapFail2banAction = (
     if (params.name !== undefined && m.backend !== 'nftables') opts.name = `sb-${params.name}`;
     if (m.backend === 'nftables' && params.blocktype !== undefined) opts.blocktype = params.blocktype;
   }
-  return specFromOptions(m.backend, ctx.jail, opts as Options, where);
+  return specFromOptions(m.backend, ctx.jail, opts, where);
 };

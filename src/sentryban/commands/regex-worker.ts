@@ -30,11 +30,11 @@ for (;;) {
     if (counting) tally.count(r, null);
   };
   const from = starts[i] as number;
-  await forEachLine(job.log, one, tick, job.warmFrom[i] as number, from);
+  await forEachLine(job.log, one, tick, job.warmFrom[i], from);
   const startKey = m.stateKey();
   const reorders0 = m.dateReorders;
   counting = true;
-  await forEachLine(job.log, one, tick, from, i + 1 < n ? starts[i + 1] as number : job.size);
+  await forEachLine(job.log, one, tick, from, i + 1 < n ? starts[i + 1] : job.size);
   const res: RangeResult = { piece: i, startKey, endKey: m.stateKey(), reorders: job.warmFrom[i] === 0 ? 0 : m.dateReorders - reorders0, part: tally.part() };
   parentPort?.postMessage(res);
 }

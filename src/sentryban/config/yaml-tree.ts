@@ -61,7 +61,7 @@ export const parseYamlTree = (src: string, file: string): Result<YNode | null> =
     while (i < events.length && (events[i] as Event).type !== EVENT_ID.DOCUMENT) i++;
     if (i >= events.length) return ok(null);
     i++;
-    if ((events[i] as Event | undefined)?.type === EVENT_ID.POP || i >= events.length) return ok(null);
+    if ((events[i])?.type === EVENT_ID.POP || i >= events.length) return ok(null);
     return ok(build());
   } catch (e) {
     return fail([diag(file, 1, (e as Error).message)]);

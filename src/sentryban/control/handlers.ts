@@ -10,9 +10,9 @@ import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
 export type HandlerDeps = { manager: BanManager; store: Store };
-type Handler = (args: Request['args'], deps: HandlerDeps) => Promise<unknown> | unknown;
+type Handler = (args: Request['args'], deps: HandlerDeps) => unknown; // a value or a Promise of one
 
-const str = (args: Request['args'], k: string): string | undefined => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
+const str = (args: Request['args'], k: string): string | undefined => (typeof args[k] === 'string' ? (args[k]) : undefined);
 const need = (args: Request['args'], k: string): string => {
   const v = str(args, k);
   if (v === undefined || v === '') throw new Error(`missing ${k}`);

@@ -13,5 +13,5 @@ export const parseRequest = (line: string): Request | string => {
   if (r.version !== PROTOCOL_VERSION) return `unsupported protocol version ${String(r.version)} (this daemon speaks ${PROTOCOL_VERSION})`;
   if (!VERBS.includes(r.verb as Verb)) return `unknown verb "${String(r.verb)}" (known: ${VERBS.join(', ')})`;
   if (r.args !== undefined && (typeof r.args !== 'object' || r.args === null)) return 'args must be an object';
-  return { version: r.version, verb: r.verb as Verb, args: (r.args ?? {}) as Request['args'] };
+  return { version: r.version, verb: r.verb as Verb, args: (r.args ?? {}) };
 };

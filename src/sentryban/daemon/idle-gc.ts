@@ -14,7 +14,7 @@ export class IdleCollector {
 
   constructor(minLines = 2000) {
     this.#minLines = minLines;
-    let gc: (() => void) | null = null;
+    let gc: (() => void) | null;
     try { setFlagsFromString('--expose-gc'); gc = runInNewContext('gc') as () => void; } catch { gc = null; }
     this.#gc = typeof gc === 'function' ? gc : null;
   }

@@ -113,7 +113,7 @@ export class Repairer {
     this.#stopped = true;
     this.#periodic?.();
     for (const s of this.#slots) { s.cancel?.(); s.cancel = null; s.nextAt = null; }
-    await Promise.all(this.#slots.map((s) => s.running));
+    await Promise.all(this.#slots.flatMap((s) => (s.running ? [s.running] : [])));
   }
 
   #slotOf(jail: string, be: ActionBackend): Slot | undefined { return this.#slots.find((s) => s.jail === jail && s.be === be); }

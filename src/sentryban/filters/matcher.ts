@@ -32,8 +32,8 @@ export type MatchResult = {
 };
 
 const NONE: never[] = []; // shared by results without hits (as EMPTY's arrays were)
-const NO_GROUPS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-const EMPTY: MatchResult = Object.freeze({ failures: NONE, hits: NONE, time: null, ignored: false }) as MatchResult;
+const NO_GROUPS: Record<string, string> = Object.freeze({});
+const EMPTY: MatchResult = Object.freeze({ failures: NONE, hits: NONE, time: null, ignored: false });
 const joinBuf = (lines: readonly Tuple[]): string => {
   if (lines.length === 1) { const l = lines[0] as Tuple; return `${l[0]}${l[2]}\n`; }
   let s = '';
@@ -252,7 +252,7 @@ export class Matcher {
         if (fail.nofail && !checkAll) { (hits ??= []).push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
       }
       const g = fail as Record<string, unknown>;
-      let fid = g.fid as string | undefined;
+      const fid = g.fid as string | undefined;
       let ip = g.ip4 as string | undefined;
       let cidr: number | undefined;
       if (ip !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;

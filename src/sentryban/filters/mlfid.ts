@@ -55,7 +55,6 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
   }
   if (fail.mlfpending || (users && users.size > 1)) {
     fail.mlfpending = undefined; fail.nofail = undefined; fail.mlfgained = undefined;
-    nf &= ~(8 | 1);
   }
   return fail;
 };

@@ -7,7 +7,7 @@ import { journalWhereArgs, type JournalOptions } from './journald-backend.js';
 export type JournalEntry = Record<string, unknown>;
 export type JournalLine = { line: LogLine; timeMs: number };
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) ? undefined : v === undefined ? undefined : String(v));
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : undefined);
 
 // The line fail2ban builds from a journal entry: "<host> <ident>[<pid>]: <message>", newlines as literal "\n";
 // the entry's own realtime stamp is the time (no date detection).

@@ -10,7 +10,7 @@ describe('planStealthWatch (-stcp/-sudp)', () => {
       'adminalert: ERROR: Socket 22 is in use and will not be monitored. Attempting to continue\n',
       'adminalert: Going into stealth listen mode on TCP port: 79\n',
     ]);
-    expect([1, 22, 79, 80].map(plan.isHot)).toEqual([true, false, true, false]);
+    expect([1, 22, 79, 80].map((p) => plan.isHot(p))).toEqual([true, false, true, false]);
     expect(plan.fatal).toBeUndefined();
   });
 
@@ -33,7 +33,7 @@ describe('planAdvancedWatch (-atcp/-audp)', () => {
       'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 113\n',
       'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 139\n',
     ]);
-    expect([1, 22, 80, 113, 139, 1023, 1024, 5000].map(plan.isHot)).toEqual([true, false, false, false, false, true, false, false]);
+    expect([1, 22, 80, 113, 139, 1023, 1024, 5000].map((p) => plan.isHot(p))).toEqual([true, false, false, false, false, true, false, false]);
   });
 
   it('assumes 1024 when the key is absent and says when nothing is excluded', () => {

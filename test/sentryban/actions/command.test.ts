@@ -34,6 +34,8 @@ describe('command actions: load-time validation', () => {
     ['ban: echo\nbna: echo\n', /x\.yaml:2: bna: unknown key \(did you mean "ban"\?\)/],
     ['ban: echo\ntimeout: soon\n', /timeout: expected a duration/],
     ['ban: [echo\n', /x\.yaml:\d+(:\d+)?: YAML/],
+    ['params:\n  dest: {a: 1}\nban: echo $DEST$\n', /x\.yaml:2: params\.dest: a parameter default is a string or a number/],
+    ['ban: echo\ntimeout: {s: 1}\n', /timeout: expected a duration such as "10s", got "\{"s":1\}"/],
   ])('%j is refused', (text, re) => { expect(errorsOf(text)).toMatch(re); });
 
   it('declared params become macros; values never split an argument', async () => {

@@ -41,8 +41,8 @@ describe('sentryban daemon, real restarts', () => {
     const rows = query<{ kind: string; detail: string }>(dir, "SELECT kind, detail FROM audit WHERE kind IN ('ban','unban') ORDER BY id");
     expect(rows.map((r) => [r.kind, r.detail.split(';')[0]])).toEqual([['ban', '1 failure within findtime 600s reached maxretry 1'], ['unban', 'expired']]);
     const log = readFileSync(join(dir, 'state', 'sentryban.log'), 'utf8');
-    expect(log).toMatch(/ fail2ban\.actions {8}\[\d+\]: NOTICE  \[app\] Ban 192\.0\.2\.5\n/);
-    expect(log).toMatch(/NOTICE  \[app\] Unban 192\.0\.2\.5\n/);
+    expect(log).toMatch(/ fail2ban\.actions {8}\[\d+\]: NOTICE {2}\[app\] Ban 192\.0\.2\.5\n/);
+    expect(log).toMatch(/NOTICE {2}\[app\] Unban 192\.0\.2\.5\n/);
     process.kill(d.pid, 'SIGTERM');
     expect((await d.proc).exitCode).toBe(0);
     expect(existsSync(join(dir, 'state', 'sentryban.sock'))).toBe(false);
@@ -102,6 +102,8 @@ describe('sentryban daemon, real restarts', () => {
     await waitFor(() => denyLines(dir).length === 1000, { timeoutMs: 60_000, what: 'bans restored after reboot' });
     check();
     expect(query(dir, "SELECT 1 FROM audit WHERE jail = 'burst' AND kind = 'restored'").length).toBeGreaterThanOrEqual(1000);
+    process.kill(d.pid, 'SIGTERM');
+    expect((await d.proc).exitCode).toBe(0);
     process.stdout.write(`kill -9 at (applied, committed): ${kills.join(', ')}\n`);
   }, 240_000);
 

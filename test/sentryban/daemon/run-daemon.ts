@@ -22,13 +22,13 @@ export const writeConfig = (dir: string, jails: Record<string, string>, main = '
 // prefix runs the daemon through another command (e.g. `ip netns exec NS`, a private /dev/log wrapper).
 export const startDaemon = async (dir: string, opts: { prefix?: string[]; timeoutMs?: number } = {}): Promise<Running> => {
   const [cmd, ...args] = [...(opts.prefix ?? []), 'node', bin, 'daemon', '--foreground', '--config', dir];
-  const proc = execa(cmd as string, args, { reject: false, buffer: false, timeout: opts.timeoutMs ?? 300_000, killSignal: 'SIGKILL' });
+  const proc = execa(cmd, args, { reject: false, buffer: false, timeout: opts.timeoutMs ?? 300_000, killSignal: 'SIGKILL' });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
   proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
   try {
     await waitFor(() => out.includes('sentryban: ready') || proc.exitCode !== null, { timeoutMs: 20_000, what: 'daemon ready' });
-  } catch (e) { proc.kill('SIGKILL'); throw new Error(`${(e as Error).message}; its output so far:\n${out}`); }
+  } catch (e) { proc.kill('SIGKILL'); throw new Error(`${(e as Error).message}; its output so far:\n${out}`, { cause: e }); }
   if (!out.includes('sentryban: ready')) { proc.kill('SIGKILL'); throw new Error(`daemon did not start:\n${out}`); }
   return { proc, pid: proc.pid ?? -1, output: () => out };
 };

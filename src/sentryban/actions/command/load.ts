@@ -39,10 +39,12 @@ export const parseCommandAction = (text: string, file: string): Result<CommandAc
   if (typeof p !== 'object' || Array.isArray(p)) at('params', 'expected a mapping of parameter names to default values');
   else for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
     if (!/^[a-z][a-z0-9_]*$/.test(k)) at(k, 'parameter names are lower-case letters, digits and _', `params.${k}`);
-    else params[k] = String(v ?? '');
+    else if (typeof v === 'object' && v !== null) at(k, 'a parameter default is a string or a number, not a list or a mapping', `params.${k}`);
+    else params[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
   }
-  const timeoutSec = parseDurationSec(String(o.timeout ?? '30s'));
-  if (timeoutSec === null || timeoutSec <= 0) at('timeout', `expected a duration such as "10s", got "${String(o.timeout)}"`);
+  const timeoutText = typeof o.timeout === 'string' || typeof o.timeout === 'number' ? String(o.timeout) : o.timeout === undefined ? '30s' : JSON.stringify(o.timeout);
+  const timeoutSec = parseDurationSec(timeoutText);
+  if (timeoutSec === null || timeoutSec <= 0) at('timeout', `expected a duration such as "10s", got "${timeoutText}"`);
   if (o.ban === undefined) at('ban', 'a command action needs at least a ban command', 'ban');
   const commands = {} as Record<Verb, string[][]>;
   for (const verb of VERBS) {

@@ -7,7 +7,7 @@ import type { RouteType } from '../spec.js';
 export const familyFlag = (t: Cidr): '-4' | '-6' => (t.base.family === 4 ? '-4' : '-6');
 
 export const planReplaceLine = (type: RouteType, target: string, proto: number): string => `route replace ${type} ${target} proto ${proto}`;
-export const planDelLine = (type: RouteType | string, target: string, proto: number): string => `route del ${type} ${target} proto ${proto}`;
+export const planDelLine = (type: string, target: string, proto: number): string => `route del ${type} ${target} proto ${proto}`;
 
 export const planBanArgv = (type: RouteType, t: Cidr, proto: number): string[] =>
   ['ip', familyFlag(t), 'route', 'replace', type, t.text, 'proto', String(proto)];

@@ -40,5 +40,7 @@ const TOKEN_RE = /%(%|ExZ|Exz|Exd|Exm|ExH|Exk|Exl|ExM|ExS|ExY|Exy|[aAbBdfHIjklmM
 export const expandTokens = (pattern: string, table: Record<string, string>): string | null => {
   const out = pattern.replace(TOKEN_RE, (_m, k: string) => `\u0000${k}\u0001`);
   if (out.includes('%')) return null;
+  // NUL and SOH are the sentinels put around each token above: no pattern or log text holds them.
+  // eslint-disable-next-line no-control-regex
   return out.replace(/\u0000([^\u0001]+)\u0001/g, (_m, k: string) => table[k] ?? '');
 };

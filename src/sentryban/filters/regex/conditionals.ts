@@ -95,5 +95,5 @@ export const expandConditionals = (n: Node): Node => {
   const branches = expand(n, names);
   if (branches.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals: ${branches.length} alternatives (at most ${MAX_BRANCHES})`);
   if (branches.length === 1) return branches[0] as Node;
-  return { t: 'alt', alts: branches.map((b, i) => (i === 0 ? b : rename(b, `__b${i}`))).map((b) => ({ t: 'group', kind: 'noncap', body: b }) as Node) };
+  return { t: 'alt', alts: branches.map((b, i) => (i === 0 ? b : rename(b, `__b${i}`))).map((b) => ({ t: 'group', kind: 'noncap', body: b })) };
 };

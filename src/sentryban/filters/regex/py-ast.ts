@@ -182,7 +182,7 @@ class Parser {
       }
     } else if (c === 'b') return lit('\b');
     const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07' };
-    if (simple[c] !== undefined) return lit(simple[c] as string);
+    if (simple[c] !== undefined) return lit(simple[c]);
     if (c === '0') {
       const m = /^[0-7]{0,2}/.exec(this.#s.slice(this.#i)) ?? [''];
       this.#i += m[0].length;
@@ -190,7 +190,7 @@ class Parser {
     }
     const hexLen: Record<string, number> = { x: 2, u: 4, U: 8 };
     if (hexLen[c] !== undefined) {
-      const h = this.#s.slice(this.#i, this.#i + (hexLen[c] as number));
+      const h = this.#s.slice(this.#i, this.#i + (hexLen[c]));
       if (h.length !== hexLen[c] || !HEX.test(h)) throw new PyRegexError(`incomplete escape \\${c}${h}`, start);
       this.#i += h.length;
       return lit(String.fromCodePoint(parseInt(h, 16)));

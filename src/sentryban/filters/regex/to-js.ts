@@ -62,7 +62,7 @@ export type TranslateError = { message: string; construct: string };
 const GLOB2LOC = /(?<!\\)\((?:\?:)?(\(\?[a-z]+)\)/g;
 
 const escChar = (c: string): string => (/[\\^$.|?*+()[\]{}/]/.test(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : c === '\0' ? '\\0' : c);
-const escClass = (c: string): string => (/[\\\]\[^-]/.test(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\0' ? '\\0' : c);
+const escClass = (c: string): string => (/[\\\][^-]/.test(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\0' ? '\\0' : c);
 
 const caseRanges = (lo: string, hi: string): string => {
   let out = '';

@@ -33,7 +33,7 @@ export const expandGlob = (pattern: string): string[] => {
     for (const b of bases) {
       if (!hasMagic(part)) { next.push(join(b, part)); continue; }
       const re = segmentRe(part);
-      let names: string[] = [];
+      let names: string[];
       try { names = readdirSync(b); } catch { continue; }
       for (const n of names) if (re.test(n) && (!n.startsWith('.') || part.startsWith('.'))) next.push(join(b, n));
     }
