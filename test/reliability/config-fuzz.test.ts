@@ -15,7 +15,7 @@ describe('config fuzzing (seed-pinned)', () => {
     const run = skip ? it.skip : it;
     run(`${name}: no crash, every refusal at file:line`, async () => {
       const make = PARSERS[i] as () => Parser | Promise<Parser>;
-      const s = await fuzz(make(), { seed: SEED, numRuns: RUNS[name] as number });
+      const s = await fuzz(make(), { seed: SEED, numRuns: RUNS[name] });
       expect(s.parser).toBe(name);
       expect(s.findings.filter((f) => f.kind !== 'hang')).toEqual([]);
       expect(s.runs).toBe(RUNS[name]);

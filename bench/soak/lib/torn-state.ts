@@ -36,7 +36,7 @@ const waitFor = async <T>(probe: () => T | Promise<T>, what: string, timeoutMs =
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (Date.now() > end) throw new Error(`torn-state: timed out waiting for ${what}`);
     await sleep(25);
   }
@@ -124,7 +124,7 @@ const status = async (d: Daemon): Promise<Status | null> => {
 const banned = async (d: Daemon, jail: string): Promise<number> =>
   (await status(d))?.jails.find((j) => j.jail === jail)?.banned ?? -1;
 const deny = (dir: string): string[] => {
-  let text = '';
+  let text: string;
   try { text = readFileSync(join(dir, 'hosts.deny'), 'utf8'); } catch { return []; }
   return text.split('\n').filter((l) => l.startsWith('ALL: ')).map((l) => l.slice(5)).sort();
 };

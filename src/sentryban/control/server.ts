@@ -54,7 +54,7 @@ Promise<ControlServer | string> => {
       return refuse(sock, `uid ${who.uid} may not use this socket`);
     }
     if (!who && !unchecked(peer)) {
-      log('WARNING', `control socket: refused a client: ${String(peer)}`);
+      log('WARNING', `control socket: refused a client: ${typeof peer === 'string' ? peer : 'no peer credentials'}`);
       return refuse(sock, 'peer unknown');
     }
     if (open.size > limits.maxClients) return refuse(sock, `busy: ${limits.maxClients} clients connected; try again`);

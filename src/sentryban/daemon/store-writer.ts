@@ -121,7 +121,7 @@ export class StoreWriter {
       this.#queue.shift();
       this.#size -= sizeOf(w);
     }
-    let rewritten = 0;
+    let rewritten: number;
     try { rewritten = this.#rewriteMissing(); } catch (e) {
       this.#fault = this.#faultOr(e);
       this.#schedule();

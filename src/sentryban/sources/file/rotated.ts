@@ -26,7 +26,7 @@ export type Current = { inode: number; hash: string; offset: number; hashNow: ()
 
 export const rotatedSiblings = (path: string): string[] => {
   const dir = dirname(path); const base = basename(path);
-  let names: string[] = [];
+  let names: string[];
   try { names = readdirSync(dir); } catch { return []; }
   return names.filter((n) => n.length > base.length && n.startsWith(base) && '.-_'.includes(n[base.length] as string)
     && !COMPRESSED.test(n)).map((n) => join(dir, n));
