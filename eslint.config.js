@@ -12,19 +12,30 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: globals.node,
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'test/fixtures/*/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'test/fixtures/*/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // An async method that only returns implements a Promise-returning interface (a backend, a sensor).
       '@typescript-eslint/require-await': 'off',
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {
     // Tests read JSON replies and rows (any by nature) only to compare them with expect().
     files: ['test/**/*.ts'],
-    rules: Object.fromEntries(['assignment', 'member-access', 'call', 'return', 'argument'].map((r) => [`@typescript-eslint/no-unsafe-${r}`, 'off'])),
+    rules: Object.fromEntries(
+      ['assignment', 'member-access', 'call', 'return', 'argument'].map((r) => [
+        `@typescript-eslint/no-unsafe-${r}`,
+        'off',
+      ]),
+    ),
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   prettier,

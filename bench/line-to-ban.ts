@@ -1,5 +1,14 @@
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +27,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const stamp = (d = new Date()): string => d.toISOString().replace('T', ' ').slice(0, 19); // UTC, fail2ban parses it
 const addrOf = (i: number): string => `198.51.${100 + Math.floor(i / 250)}.${(i % 250) + 1}`;
 const memAddr = (i: number): string => `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`;
-const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN; };
+const rssKb = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+};
 
 // Append one line, then poll the hosts.deny file until the ban line appears.
-const measure = async (log: string, deny: string, i: number, line: (a: string) => string, want: (a: string) => string): Promise<number> => {
+const measure = async (
+  log: string,
+  deny: string,
+  i: number,
+  line: (a: string) => string,
+  want: (a: string) => string,
+): Promise<number> => {
   const t0 = performance.now();
   appendFileSync(log, `${line(addrOf(i))}\n`);
   for (;;) {
@@ -32,25 +51,54 @@ const measure = async (log: string, deny: string, i: number, line: (a: string) =
   }
 };
 
-type Peer = { name: string; pid: number; proc: ResultPromise; failed: () => Promise<number>; stop: () => Promise<void> };
+type Peer = {
+  name: string;
+  pid: number;
+  proc: ResultPromise;
+  failed: () => Promise<number>;
+  stop: () => Promise<void>;
+};
 
 const startOurs = async (dir: string): Promise<Peer> => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
-  writeFileSync(join(dir, 'sentryban.yaml'), 'state: state\nlogfile: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n');
-  const jail = (name: string, maxretry: number): string => `${name}:\n  logpath: ${name}.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: ${maxretry}\n  findtime: 1d\n  bantime: 1h\n  ignoreself: false\n  actions: [deny]\n`;
+  writeFileSync(
+    join(dir, 'sentryban.yaml'),
+    'state: state\nlogfile: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n',
+  );
+  const jail = (name: string, maxretry: number): string =>
+    `${name}:\n  logpath: ${name}.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: ${maxretry}\n  findtime: 1d\n  bantime: 1h\n  ignoreself: false\n  actions: [deny]\n`;
   writeFileSync(join(dir, 'jails', 'j.yaml'), jail('bench', 1) + jail('mem', 1_000_000));
-  writeFileSync(join(dir, 'bench.log'), ''); writeFileSync(join(dir, 'mem.log'), '');
-  const proc = execa('node', [bin, 'daemon', '--foreground', '--config', dir], { reject: false, buffer: false, stdout: 'pipe', stderr: 'ignore' });
+  writeFileSync(join(dir, 'bench.log'), '');
+  writeFileSync(join(dir, 'mem.log'), '');
+  const proc = execa('node', [bin, 'daemon', '--foreground', '--config', dir], {
+    reject: false,
+    buffer: false,
+    stdout: 'pipe',
+    stderr: 'ignore',
+  });
   let out = '';
-  proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-  for (let t = 0; !out.includes('ready'); t++) { if (t > 2000 || proc.exitCode !== null) throw new Error('sentryban did not start'); await sleep(10); }
+  proc.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  for (let t = 0; !out.includes('ready'); t++) {
+    if (t > 2000 || proc.exitCode !== null) throw new Error('sentryban did not start');
+    await sleep(10);
+  }
   return {
-    name: 'sentryban', pid: proc.pid ?? -1, proc,
+    name: 'sentryban',
+    pid: proc.pid ?? -1,
+    proc,
     failed: async () => {
       const r = await request(join(dir, 'state', 'sentryban.sock'), 'status', {});
-      return r.ok ? ((r.result as { jails: { jail: string; failures: number }[] }).jails.find((j) => j.jail === 'mem')?.failures ?? 0) : -1;
+      return r.ok
+        ? ((r.result as { jails: { jail: string; failures: number }[] }).jails.find((j) => j.jail === 'mem')
+            ?.failures ?? 0)
+        : -1;
     },
-    stop: async () => { proc.kill('SIGTERM'); await proc; },
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await proc;
+    },
   };
 };
 
@@ -58,13 +106,27 @@ const startFail2ban = async (dir: string): Promise<Peer> => {
   for (const d of ['filter.d', 'action.d']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync('/etc/fail2ban/action.d/hostsdeny.conf', join(dir, 'action.d', 'hostsdeny.conf'));
   writeFileSync(join(dir, 'filter.d', 'bench.conf'), '[Definition]\nfailregex = auth failure from <HOST>$\n');
-  writeFileSync(join(dir, 'fail2ban.conf'), `[Definition]\nloglevel = INFO\nlogtarget = ${dir}/fail2ban.log\nsocket = ${dir}/f2b.sock\npidfile = ${dir}/f2b.pid\ndbfile = ${dir}/f2b.sqlite3\ndbpurgeage = 1d\n`);
-  const jail = (name: string, maxretry: number): string => `[${name}]\nenabled = true\nfilter = bench\nlogpath = ${dir}/${name}.log\nmaxretry = ${maxretry}\n`;
-  writeFileSync(join(dir, 'jail.conf'), `[DEFAULT]\nfindtime = 1d\nbantime = 1h\nignoreself = false\nbackend = auto\nusedns = no\naction = hostsdeny[file="${dir}/hosts.deny"]\n\n${jail('bench', 1)}\n${jail('mem', 1_000_000)}`);
-  writeFileSync(join(dir, 'bench.log'), ''); writeFileSync(join(dir, 'mem.log'), '');
+  writeFileSync(
+    join(dir, 'fail2ban.conf'),
+    `[Definition]\nloglevel = INFO\nlogtarget = ${dir}/fail2ban.log\nsocket = ${dir}/f2b.sock\npidfile = ${dir}/f2b.pid\ndbfile = ${dir}/f2b.sqlite3\ndbpurgeage = 1d\n`,
+  );
+  const jail = (name: string, maxretry: number): string =>
+    `[${name}]\nenabled = true\nfilter = bench\nlogpath = ${dir}/${name}.log\nmaxretry = ${maxretry}\n`;
+  writeFileSync(
+    join(dir, 'jail.conf'),
+    `[DEFAULT]\nfindtime = 1d\nbantime = 1h\nignoreself = false\nbackend = auto\nusedns = no\naction = hostsdeny[file="${dir}/hosts.deny"]\n\n${jail('bench', 1)}\n${jail('mem', 1_000_000)}`,
+  );
+  writeFileSync(join(dir, 'bench.log'), '');
+  writeFileSync(join(dir, 'mem.log'), '');
   const sock = join(dir, 'f2b.sock');
-  const proc = execa('fail2ban-server', ['-f', '-x', '-c', dir, '-s', sock, '-p', join(dir, 'f2b.pid')], { reject: false, buffer: false, stdout: 'ignore', stderr: 'ignore' });
-  const client = (...a: string[]) => execa('fail2ban-client', ['-c', dir, '-s', sock, ...a], { reject: false, timeout: 30_000 });
+  const proc = execa('fail2ban-server', ['-f', '-x', '-c', dir, '-s', sock, '-p', join(dir, 'f2b.pid')], {
+    reject: false,
+    buffer: false,
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
+  const client = (...a: string[]) =>
+    execa('fail2ban-client', ['-c', dir, '-s', sock, ...a], { reject: false, timeout: 30_000 });
   for (let t = 0; ; t++) {
     const r = await client('status', 'mem');
     if (r.exitCode === 0) break;
@@ -72,15 +134,30 @@ const startFail2ban = async (dir: string): Promise<Peer> => {
     await sleep(100);
   }
   return {
-    name: 'fail2ban', pid: proc.pid ?? -1, proc,
+    name: 'fail2ban',
+    pid: proc.pid ?? -1,
+    proc,
     failed: async () => Number(/Total failed:\s*(\d+)/.exec((await client('status', 'mem')).stdout)?.[1] ?? -1),
-    stop: async () => { await client('stop'); await Promise.race([proc, sleep(10_000)]); if (proc.exitCode === null) proc.kill('SIGKILL'); },
+    stop: async () => {
+      await client('stop');
+      await Promise.race([proc, sleep(10_000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
   };
 };
 
 const latency = async (peer: Peer, dir: string): Promise<number[]> => {
   const out: number[] = [];
-  for (let i = 0; i < N; i++) out.push(await measure(join(dir, 'bench.log'), join(dir, peer.name === 'fail2ban' ? 'hosts.deny' : 'state/hosts.deny'), i, (a) => `${stamp()} host app[1]: auth failure from ${a}`, (a) => `ALL: ${a}`));
+  for (let i = 0; i < N; i++)
+    out.push(
+      await measure(
+        join(dir, 'bench.log'),
+        join(dir, peer.name === 'fail2ban' ? 'hosts.deny' : 'state/hosts.deny'),
+        i,
+        (a) => `${stamp()} host app[1]: auth failure from ${a}`,
+        (a) => `ALL: ${a}`,
+      ),
+    );
   return out;
 };
 
@@ -95,7 +172,10 @@ const memory = async (peer: Peer, dir: string): Promise<number> => {
     await sleep(50);
   }
   const t0 = Date.now();
-  while ((await peer.failed()) < MEM_N) { if (Date.now() - t0 > 600_000) throw new Error(`${peer.name} did not count ${MEM_N} failures in 10 min`); await sleep(500); }
+  while ((await peer.failed()) < MEM_N) {
+    if (Date.now() - t0 > 600_000) throw new Error(`${peer.name} did not count ${MEM_N} failures in 10 min`);
+    await sleep(500);
+  }
   await sleep(5000); // settle: both had every line counted; give each the same quiet time before reading RSS
   return rssKb(peer.pid);
 };
@@ -103,7 +183,10 @@ const memory = async (peer: Peer, dir: string): Promise<number> => {
 export async function main(): Promise<void> {
   const results: Record<string, { lat: number[]; rss: number }> = {};
   const only = process.env.BENCH_ONLY;
-  for (const [name, start] of [['sentryban', startOurs], ['fail2ban', startFail2ban]] as const) {
+  for (const [name, start] of [
+    ['sentryban', startOurs],
+    ['fail2ban', startFail2ban],
+  ] as const) {
     if (only && only !== name) continue;
     const dir = mkdtempSync(join(tmpdir(), `bench-l2b-${name}-`));
     try {
@@ -112,13 +195,33 @@ export async function main(): Promise<void> {
         const lat = await latency(peer, dir);
         const rss = await memory(peer, dir);
         results[name] = { lat, rss };
-      } finally { await peer.stop(); }
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+      } finally {
+        await peer.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
-  const o = results.sentryban; const f = results.fail2ban;
-  if (!o || !f) { console.log(JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { p50: pct(v.lat, 0.5), rssMiB: v.rss / 1024 }])))); return; }
+  const o = results.sentryban;
+  const f = results.fail2ban;
+  if (!o || !f) {
+    console.log(
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(results).map(([k, v]) => [k, { p50: pct(v.lat, 0.5), rssMiB: v.rss / 1024 }]),
+        ),
+      ),
+    );
+    return;
+  }
   const fmt = (x: number): string => x.toFixed(1);
-  console.log(`line-to-ban p50 (ms): sentryban ${fmt(pct(o.lat, 0.5))}, fail2ban ${fmt(pct(f.lat, 0.5))}, ratio ${(pct(f.lat, 0.5) / pct(o.lat, 0.5)).toFixed(1)}x faster (median of ${N} addresses, one run, 2 shared cores)`);
-  console.log(`line-to-ban p90 (ms): sentryban ${fmt(pct(o.lat, 0.9))}, fail2ban ${fmt(pct(f.lat, 0.9))}, ratio ${(pct(f.lat, 0.9) / pct(o.lat, 0.9)).toFixed(1)}x`);
-  console.log(`RSS after ${MEM_N} distinct failing addresses, 5 s after the last was counted (MiB): sentryban ${fmt(o.rss / 1024)}, fail2ban ${fmt(f.rss / 1024)}, ratio ${(f.rss / o.rss).toFixed(2)}x less`);
+  console.log(
+    `line-to-ban p50 (ms): sentryban ${fmt(pct(o.lat, 0.5))}, fail2ban ${fmt(pct(f.lat, 0.5))}, ratio ${(pct(f.lat, 0.5) / pct(o.lat, 0.5)).toFixed(1)}x faster (median of ${N} addresses, one run, 2 shared cores)`,
+  );
+  console.log(
+    `line-to-ban p90 (ms): sentryban ${fmt(pct(o.lat, 0.9))}, fail2ban ${fmt(pct(f.lat, 0.9))}, ratio ${(pct(f.lat, 0.9) / pct(o.lat, 0.9)).toFixed(1)}x`,
+  );
+  console.log(
+    `RSS after ${MEM_N} distinct failing addresses, 5 s after the last was counted (MiB): sentryban ${fmt(o.rss / 1024)}, fail2ban ${fmt(f.rss / 1024)}, ratio ${(f.rss / o.rss).toFixed(2)}x less`,
+  );
 }

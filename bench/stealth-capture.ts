@@ -29,12 +29,37 @@ const source = (i: number): string => (i % 2 === 0 ? `198.51.100.${20 + i}` : `2
 // One flooder: SOURCES spoofed sources in turn, SLICE_S each, bounded by timeout.
 const flood = async (lab: Lab, rate: (typeof RATES)[number], first: number): Promise<void> => {
   for (let i = first; i < first + SOURCES; i++) {
-    await lab.run(lab.attacker, ['timeout', '-s', 'INT', String(SLICE_S), 'hping3', '-q', '-S', '-p', '++1', ...rate.args, '-a', source(i), lab.victimV4],
-      { reject: false, timeout: 20000 });
+    await lab.run(
+      lab.attacker,
+      [
+        'timeout',
+        '-s',
+        'INT',
+        String(SLICE_S),
+        'hping3',
+        '-q',
+        '-S',
+        '-p',
+        '++1',
+        ...rate.args,
+        '-a',
+        source(i),
+        lab.victimV4,
+      ],
+      { reject: false, timeout: 20000 },
+    );
   }
 };
 
-type Out = { tcp: number; drops: number; cpuMs: number; wallMs: number; loopP99Ms: number; loopMaxMs: number; rssMiB: number };
+type Out = {
+  tcp: number;
+  drops: number;
+  cpuMs: number;
+  wallMs: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  rssMiB: number;
+};
 type Sample = Out & { offeredPps: number; arrived: number };
 
 const rxPackets = async (lab: Lab): Promise<number> => {
@@ -48,8 +73,16 @@ const once = async (lab: Lab, kind: string, rate: (typeof RATES)[number]): Promi
   try {
     await new Promise<void>((ok, fail) => {
       const t = setTimeout(() => fail(new Error(`${kind}: receiver not ready`)), 15000);
-      rx.stdout?.on('data', (d: Buffer) => { if (String(d).includes('ready')) { clearTimeout(t); ok(); } });
-      rx.catch((e: unknown) => { clearTimeout(t); fail(e instanceof Error ? e : new Error(String(e))); });
+      rx.stdout?.on('data', (d: Buffer) => {
+        if (String(d).includes('ready')) {
+          clearTimeout(t);
+          ok();
+        }
+      });
+      rx.catch((e: unknown) => {
+        clearTimeout(t);
+        fail(e instanceof Error ? e : new Error(String(e)));
+      });
     });
     const rx0 = await rxPackets(lab);
     const t0 = performance.now();
@@ -59,7 +92,11 @@ const once = async (lab: Lab, kind: string, rate: (typeof RATES)[number]): Promi
     const arrived = (await rxPackets(lab)) - rx0;
     rx.kill('SIGINT');
     const r = await rx;
-    const out = JSON.parse(String(r.stdout).split('\n').find((l) => l.startsWith('{')) ?? 'null') as Out;
+    const out = JSON.parse(
+      String(r.stdout)
+        .split('\n')
+        .find((l) => l.startsWith('{')) ?? 'null',
+    ) as Out;
     return { ...out, arrived, offeredPps: arrived / seconds };
   } finally {
     rx.kill('SIGKILL');
@@ -73,7 +110,8 @@ export async function main(_args: string[]): Promise<void> {
   // STEALTH_CAPTURE_KINDS and STEALTH_CAPTURE_RATES (comma lists) narrow a run.
   const alt = ALT !== '' && existsSync(join(ALT, 'cap')) && existsSync(join(ALT, 'pcap'));
   if (!alt) console.log('stealth-capture: STEALTH_CAPTURE_ALT not set (or no cap/pcap there): raw-socket only');
-  const kinds = (process.env.STEALTH_CAPTURE_KINDS ?? 'raw-socket,raw-socket-16m,cap,pcap').split(',')
+  const kinds = (process.env.STEALTH_CAPTURE_KINDS ?? 'raw-socket,raw-socket-16m,cap,pcap')
+    .split(',')
     .filter((k) => k.startsWith('raw-socket') || alt);
   const rates = RATES.filter((r) => (process.env.STEALTH_CAPTURE_RATES ?? r.name).split(',').includes(r.name));
   const lab = await createLab();
@@ -83,11 +121,13 @@ export async function main(_args: string[]): Promise<void> {
       // Interleaved so that the other helpers' load falls on every library alike.
       for (let i = 0; i < RUNS; i++) for (const k of kinds) by.get(k)?.push(await once(lab, k, rate));
       for (const [k, xs] of by) {
-        console.log(`stealth-capture ${rate.name} ${k}: ${Math.round(med(xs, (s) => s.offeredPps))} pkt/s arrived, `
-          + `${(100 * med(xs, (s) => Math.min(1, s.tcp / Math.max(1, s.arrived)))).toFixed(1)}% parsed `
-          + `(kernel drops ${Number.isFinite(med(xs, (s) => s.drops)) ? med(xs, (s) => s.drops) : 'n/a'}), ${med(xs, (s) => (1000 * s.cpuMs) / Math.max(1, s.tcp)).toFixed(2)} µs CPU/packet, `
-          + `CPU ${med(xs, (s) => (100 * s.cpuMs) / s.wallMs).toFixed(0)}%, event-loop delay p99 ${med(xs, (s) => s.loopP99Ms).toFixed(1)} ms `
-          + `max ${med(xs, (s) => s.loopMaxMs).toFixed(1)} ms, RSS ${med(xs, (s) => s.rssMiB).toFixed(0)} MiB (median of ${xs.length}; 2 shared cores)`);
+        console.log(
+          `stealth-capture ${rate.name} ${k}: ${Math.round(med(xs, (s) => s.offeredPps))} pkt/s arrived, ` +
+            `${(100 * med(xs, (s) => Math.min(1, s.tcp / Math.max(1, s.arrived)))).toFixed(1)}% parsed ` +
+            `(kernel drops ${Number.isFinite(med(xs, (s) => s.drops)) ? med(xs, (s) => s.drops) : 'n/a'}), ${med(xs, (s) => (1000 * s.cpuMs) / Math.max(1, s.tcp)).toFixed(2)} µs CPU/packet, ` +
+            `CPU ${med(xs, (s) => (100 * s.cpuMs) / s.wallMs).toFixed(0)}%, event-loop delay p99 ${med(xs, (s) => s.loopP99Ms).toFixed(1)} ms ` +
+            `max ${med(xs, (s) => s.loopMaxMs).toFixed(1)} ms, RSS ${med(xs, (s) => s.rssMiB).toFixed(0)} MiB (median of ${xs.length}; 2 shared cores)`,
+        );
       }
     }
   } finally {

@@ -16,13 +16,18 @@ const listenerDir = join(stateDir, 'portsentry');
 mkdirSync(listenerDir, { recursive: true, mode: 0o700 });
 
 const conf = join(listenerDir, 'portsentry.conf');
-writeFileSync(conf, readFileSync(join(project, 'config', 'portsentry.conf'), 'utf8').replaceAll('/var/lib/sentrytools', listenerDir));
+writeFileSync(
+  conf,
+  readFileSync(join(project, 'config', 'portsentry.conf'), 'utf8').replaceAll('/var/lib/sentrytools', listenerDir),
+);
 const ignore = join(listenerDir, 'portsentry.ignore');
 if (!existsSync(ignore)) copyFileSync(join(project, 'config', 'portsentry.ignore'), ignore);
 
 console.log(`sentrytools: state in ${stateDir}`);
-console.log('sentrytools: trip the listener with `nc -z localhost 31337` or `echo x | nc -u -w1 localhost 31337`' +
-  ' (probes from this host are logged, never banned); see bans with `node bin/sentryban list`, decisions with `node bin/sentryban audit`');
+console.log(
+  'sentrytools: trip the listener with `nc -z localhost 31337` or `echo x | nc -u -w1 localhost 31337`' +
+    ' (probes from this host are logged, never banned); see bans with `node bin/sentryban list`, decisions with `node bin/sentryban audit`',
+);
 const common = ['--config', conf, '--hosts-deny', join(listenerDir, 'hosts.deny'), '--foreground', '--stdout'];
 const codes = await Promise.all([
   portsentry(['-tcp', ...common]),

@@ -20,11 +20,17 @@ export const openBenchLab = async (): Promise<BenchLab> => {
     await ip(['link', 'add', `sbv${id}`, 'type', 'veth', 'peer', 'name', `sba${id}`]);
     await ip(['link', 'set', `sbv${id}`, 'netns', victim]);
     await ip(['link', 'set', `sba${id}`, 'netns', attacker]);
-    for (const [ns, dev, a] of [[victim, `sbv${id}`, '192.0.2.1'], [attacker, `sba${id}`, '192.0.2.2']] as const) {
+    for (const [ns, dev, a] of [
+      [victim, `sbv${id}`, '192.0.2.1'],
+      [attacker, `sba${id}`, '192.0.2.2'],
+    ] as const) {
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', ns, 'link', 'set', dev, 'up']);
       await ip(['-n', ns, 'addr', 'add', `${a}/24`, 'dev', dev]);
     }
     return { victim, attacker, close };
-  } catch (e) { await close(); throw e; }
+  } catch (e) {
+    await close();
+    throw e;
+  }
 };

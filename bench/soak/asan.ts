@@ -17,7 +17,10 @@ export const ADDON_TESTS = [
 ];
 
 export async function main(args: string[]): Promise<void> {
-  if (args[0] === '--build-only') { await buildOnly(args[1] ?? join(REPO, 'build-asan')); return; }
+  if (args[0] === '--build-only') {
+    await buildOnly(args[1] ?? join(REPO, 'build-asan'));
+    return;
+  }
   const work = mkdtempSync(join(tmpdir(), 'sentrytools-asan-'));
   try {
     const planted = await canary(work);
@@ -29,8 +32,10 @@ export async function main(args: string[]): Promise<void> {
     console.log(`asan: addon built with -fsanitize=address,undefined in ${secs} s: ${addon}`);
     const drive = await driveUnderAsan(work, addon);
     const checks = /drive: .*/.exec(drive.output)?.[0] ?? drive.output.slice(-500);
-    console.log(`asan: every addon function driven, good and bad arguments: ${checks} (exit ${drive.exitCode}), `
-      + `findings ${drive.found.length}`);
+    console.log(
+      `asan: every addon function driven, good and bad arguments: ${checks} (exit ${drive.exitCode}), ` +
+        `findings ${drive.found.length}`,
+    );
     for (const f of drive.found) console.log(`asan:   ${f}`);
     const tree = asanTree(work, addon);
     const logs = join(work, 'logs');
@@ -38,17 +43,33 @@ export async function main(args: string[]): Promise<void> {
     const tests = args.length ? args : ADDON_TESTS;
     // The "node starter" tests drive child_process.spawn, not the addon: there every command (sh, true...) would
     // start with the ASAN runtime preloaded, ~10x slower, and the 200-at-once test would time out for that alone.
-    const jest = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--runInBand',
-      '-t', '^(?!node starter)'];
-    const r = await execa(process.execPath, [...jest, ...tests],
-      { cwd: tree, env, reject: false, all: true, timeout: 900_000 });
-    const summary = String(r.all).split('\n').filter((l) => /^(Tests|Test Suites):/.test(l));
+    const jest = [
+      '--experimental-vm-modules',
+      'node_modules/jest/bin/jest.js',
+      '--runInBand',
+      '-t',
+      '^(?!node starter)',
+    ];
+    const r = await execa(process.execPath, [...jest, ...tests], {
+      cwd: tree,
+      env,
+      reject: false,
+      all: true,
+      timeout: 900_000,
+    });
+    const summary = String(r.all)
+      .split('\n')
+      .filter((l) => /^(Tests|Test Suites):/.test(l));
     const found = findings(logs, String(r.all));
     console.log(`asan: ${tests.length} test files under ASAN+UBSAN: ${summary.join('; ')} (jest exit ${r.exitCode})`);
     const total = found.length + drive.found.length;
     console.log(`asan: findings ${total} (tests ${found.length}, drive ${drive.found.length})`);
     for (const f of found) console.log(`asan:   ${f}`);
-    const failures = String(r.all).split('\n').filter((l) => /✕|●/.test(l)).slice(0, 20).join('\n');
+    const failures = String(r.all)
+      .split('\n')
+      .filter((l) => /✕|●/.test(l))
+      .slice(0, 20)
+      .join('\n');
     if (r.exitCode !== 0) console.log(failures);
     if (total > 0 || r.exitCode !== 0 || drive.exitCode !== 0) process.exitCode = 1;
   } finally {
@@ -67,9 +88,13 @@ const buildOnly = async (dir: string): Promise<void> => {
     mkdirSync(dir, { recursive: true });
     cpSync(addon, join(dir, 'fastspawn.node'));
     const env = await asanEnv(join(dir, 'logs'));
-    const vars = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    const vars = Object.entries(env)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join(' ');
     console.log(`asan: ${join(dir, 'fastspawn.node')} (load it with ${vars})`);
-  } finally { rmSync(work, { recursive: true, force: true }); }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 };
 
 // Run directly (node dist-bench/bench/soak/asan.js [--build-only DIR | test paths]) as well as through run.ts.

@@ -19,12 +19,17 @@ export async function main(args: string[]): Promise<void> {
   let bad = 0;
   for (const make of PARSERS) {
     const p = await make();
-    if (only && !p.name.includes(only)) { p.close(); continue; }
+    if (only && !p.name.includes(only)) {
+      p.close();
+      continue;
+    }
     const s = await fuzz(p, { seed, ms: minutes * 60_000 });
     bad += s.crashes + s.hangs + s.noPosition;
-    console.log(`config-fuzz: ${s.parser}: ${s.runs} inputs, refused ${s.refused}, crashes ${s.crashes}, ` +
-      `hangs ${s.hangs} (> ${HANG_MS} ms), errors without file:line ${s.noPosition}, ` +
-      `slowest load ${s.maxMs.toFixed(0)} ms`);
+    console.log(
+      `config-fuzz: ${s.parser}: ${s.runs} inputs, refused ${s.refused}, crashes ${s.crashes}, ` +
+        `hangs ${s.hangs} (> ${HANG_MS} ms), errors without file:line ${s.noPosition}, ` +
+        `slowest load ${s.maxMs.toFixed(0)} ms`,
+    );
     const saveDir = join(tmpdir(), 'config-fuzz-findings');
     for (const [k, f] of s.findings.entries()) {
       // the whole inputs, to replay a finding: <tmp>/config-fuzz-findings/<loader>-<kind>-<k>-<file n>.txt

@@ -15,7 +15,9 @@ export async function main(args: string[]): Promise<void> {
   const bans = opt('bans', 10_000);
   const kills = opt('kills', 50);
   process.stdout.write(`crash-storm: seed ${seed}, ${kills} kills during ${bans} bans (root, nft, ip netns needed)\n`);
-  const say = (l: string): void => { process.stdout.write(`  ${l}\n`); };
+  const say = (l: string): void => {
+    process.stdout.write(`  ${l}\n`);
+  };
   const f = await runCrashStorm({ bans, kills, seed, msPerKill: opt('ms-per-kill', 3000), say });
   process.stdout.write(`${formatFigures(f)}\n`);
   if (f.bansLost + f.duplicates + f.wronglyBanned + f.linesLost + f.linesDoubled > 0) process.exitCode = 1;

@@ -15,7 +15,9 @@ const opt = (args: string[], name: string, dflt: number): number => {
 
 export async function main(args: string[]): Promise<void> {
   const r = await runRotationStorm({
-    lines: opt(args, 'lines', 1_000_000), rotations: opt(args, 'rotations', 100), seed: opt(args, 'seed', 12),
+    lines: opt(args, 'lines', 1_000_000),
+    rotations: opt(args, 'rotations', 100),
+    seed: opt(args, 'seed', 12),
     checkEvery: opt(args, 'check-every', 500),
     ...(args.includes('--keep') ? { keepDir: (d: string) => console.log(`rotation-storm: files kept in ${d}`) } : {}),
   });

@@ -10,8 +10,16 @@ export async function main(args: string[]): Promise<void> {
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error(`soak: duration in minutes expected (got "${arg}")`);
   const durationMs = minutes * 60_000;
   const r = await runSoak({
-    durationMs, sampleMs: 10_000, warmupMs: Math.min(300_000, durationMs / 6), idleMs: 30_000, settleMs: 30_000,
-    probeRate: 4, lineRate: 200, unblockMs: 20_000, rotateMs: 300_000, log: (l) => console.log(l),
+    durationMs,
+    sampleMs: 10_000,
+    warmupMs: Math.min(300_000, durationMs / 6),
+    idleMs: 30_000,
+    settleMs: 30_000,
+    probeRate: 4,
+    lineRate: 200,
+    unblockMs: 20_000,
+    rotateMs: 300_000,
+    log: (l) => console.log(l),
   });
   for (const l of formatSoak(r)) console.log(l);
 }

@@ -18,7 +18,11 @@ export async function main(_args: string[]): Promise<void> {
   for (const mode of MODES) {
     for (const blockRateMax of RATES) {
       const r: FloodResult = await runFlood({
-        mode, sources: SOURCES, blockRateMax, pps: PPS, maxSendSeconds: 120,
+        mode,
+        sources: SOURCES,
+        blockRateMax,
+        pps: PPS,
+        maxSendSeconds: 120,
         drainTimeoutMs: (blockRateMax > 0 ? (SOURCES / blockRateMax) * 1500 : 120000) + 30000,
       });
       console.log(formatFlood(r));

@@ -1,5 +1,11 @@
 import {
-  DAMAGES, formatFigures, runDiskFull, runExt4ReadOnly, runReadOnly, runTorn, type CaseFigures,
+  DAMAGES,
+  formatFigures,
+  runDiskFull,
+  runExt4ReadOnly,
+  runReadOnly,
+  runTorn,
+  type CaseFigures,
 } from './lib/torn-state.js';
 
 // `npm run soak torn-state [bans]`: per fault kind (disk full, read-only, a cut or half-written -wal, a damaged

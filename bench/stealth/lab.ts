@@ -16,8 +16,13 @@ const CONF = '/etc/portsentry/portsentry.conf';
 const spawnWith = <T>(env: Record<string, string>, start: () => Promise<T>): Promise<T> => {
   const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
   Object.assign(process.env, env);
-  try { return start(); } finally {
-    for (const [k, v] of saved) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  try {
+    return start();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 };
 
@@ -25,28 +30,60 @@ const spawnWith = <T>(env: Record<string, string>, start: () => Promise<T>): Pro
 // line would wake the bench process on the shared cores). Both log to the machine's syslog. Ready when its raw
 // socket is open (/proc/PID/net/raw lists the sockets of the daemon's namespace; "active" is logged right after).
 const startQuiet = async (lab: Lab, mode: string, conf: string, hostsDeny: string): Promise<Daemon> => {
-  const proc = lab.run(lab.victim, ['node', BIN, `-${mode}`, '--foreground', '--config', conf, '--hosts-deny', hostsDeny],
-    { reject: false, timeout: 600000 });
+  const proc = lab.run(
+    lab.victim,
+    ['node', BIN, `-${mode}`, '--foreground', '--config', conf, '--hosts-deny', hostsDeny],
+    { reject: false, timeout: 600000 },
+  );
   const proto = mode.endsWith('tcp') ? ':0006 ' : ':0011 ';
   const open = (): boolean => {
-    try { return readFileSync(`/proc/${proc.pid}/net/raw`, 'latin1').split('\n').slice(1).some((l) => l.includes(proto)); } catch { return false; }
+    try {
+      return readFileSync(`/proc/${proc.pid}/net/raw`, 'latin1')
+        .split('\n')
+        .slice(1)
+        .some((l) => l.includes(proto));
+    } catch {
+      return false;
+    }
   };
-  await waitFor(() => open() || proc.exitCode !== null, { timeoutMs: 30000, what: `ours -${mode} to open its raw socket` });
+  await waitFor(() => open() || proc.exitCode !== null, {
+    timeoutMs: 30000,
+    what: `ours -${mode} to open its raw socket`,
+  });
   if (!open()) throw new Error(`ours -${mode} did not start: ${String((await proc).stderr)}`);
   await new Promise((r) => setTimeout(r, 50));
   return {
     pids: () => (proc.pid ? [proc.pid] : []),
     stop: async () => {
-      if (proc.pid) { try { process.kill(proc.pid, 'SIGTERM'); } catch { /* gone */ } }
-      const t = setTimeout(() => { if (proc.pid) { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } } }, 5000);
+      if (proc.pid) {
+        try {
+          process.kill(proc.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+      const t = setTimeout(() => {
+        if (proc.pid) {
+          try {
+            process.kill(proc.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }, 5000);
       await proc;
       clearTimeout(t);
     },
   };
 };
 
-export const withDaemon = async <T>(side: Side, mode: string, keys: Record<string, string>, fn: (s: Session) => Promise<T>,
-  oursEnv: Record<string, string> = {}): Promise<T> => {
+export const withDaemon = async <T>(
+  side: Side,
+  mode: string,
+  keys: Record<string, string>,
+  fn: (s: Session) => Promise<T>,
+  oursEnv: Record<string, string> = {},
+): Promise<T> => {
   const run = async (): Promise<T> => {
     const tmp = makeTmpDir(`stealth-bench-${side === 'ours' ? 'ours' : 'real'}-`);
     let lab: Lab | null = null;
@@ -56,15 +93,25 @@ export const withDaemon = async <T>(side: Side, mode: string, keys: Record<strin
       const conf = side === '1.2' ? CONF : join(tmp.dir, 'portsentry.conf');
       writeConf(conf, tmp.dir, keys);
       const l0 = lab;
-      daemon = side === '1.2' ? await startReal(lab, lab.victim, mode)
-        : await spawnWith(oursEnv, () => startQuiet(l0, mode, conf, join(tmp.dir, 'hosts.deny')));
+      daemon =
+        side === '1.2'
+          ? await startReal(lab, lab.victim, mode)
+          : await spawnWith(oursEnv, () => startQuiet(l0, mode, conf, join(tmp.dir, 'hosts.deny')));
       const d = daemon;
       const l = lab;
       // The long-lived process: ours is the foreground pid; 1.2 is the detached child (the last pid listed).
       const pid = async (): Promise<number | null> => {
         if (side === 'ours') return d.pids()[0] ?? null;
         const all = await pidsIn(l.victim);
-        return all.find((p) => { try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'portsentry'; } catch { return false; } }) ?? null;
+        return (
+          all.find((p) => {
+            try {
+              return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'portsentry';
+            } catch {
+              return false;
+            }
+          }) ?? null
+        );
       };
       return await fn({ lab, dir: tmp.dir, daemon, pid });
     } finally {

@@ -12,11 +12,19 @@ const CHANNEL: typeof RAW_STATE_CHANNEL = 'sentrytools:portsentry:raw-sensor';
 const out = process.env.STEALTH_LOOP_PROBE_OUT;
 if (out) {
   let state: (() => RawSensorState) | null = null;
-  subscribe(CHANNEL, (m) => { state = (m as { state: () => RawSensorState }).state; });
+  subscribe(CHANNEL, (m) => {
+    state = (m as { state: () => RawSensorState }).state;
+  });
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const tick = setInterval(() => {
-    const line = { t: Date.now(), p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, rssMiB: process.memoryUsage().rss / 1048576, ...(state?.() ?? {}) };
+    const line = {
+      t: Date.now(),
+      p99Ms: h.percentile(99) / 1e6,
+      maxMs: h.max / 1e6,
+      rssMiB: process.memoryUsage().rss / 1048576,
+      ...(state?.() ?? {}),
+    };
     h.reset();
     appendFileSync(out, `${JSON.stringify(line)}\n`);
   }, 250);

@@ -19,11 +19,21 @@ export class Addr {
     return new Addr(ip);
   }
 
-  get ip(): ipaddr.IPv4 | ipaddr.IPv6 { return this.#ip; }
-  get bytes(): number[] { return this.#ip.toByteArray(); }
-  equals(other: Addr): boolean { return this.text === other.text; }
-  toString(): string { return this.text; }
-  toJSON(): string { return this.text; }
+  get ip(): ipaddr.IPv4 | ipaddr.IPv6 {
+    return this.#ip;
+  }
+  get bytes(): number[] {
+    return this.#ip.toByteArray();
+  }
+  equals(other: Addr): boolean {
+    return this.text === other.text;
+  }
+  toString(): string {
+    return this.text;
+  }
+  toJSON(): string {
+    return this.text;
+  }
 }
 
 const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -69,9 +79,15 @@ export class Cidr {
     if (addr.family !== this.base.family) return false;
     return networkOf(addr, this.bits).text === this.base.text;
   }
-  isHost(): boolean { return this.bits === (this.base.family === 4 ? 32 : 128); }
-  toString(): string { return this.text; }
-  toJSON(): string { return this.text; }
+  isHost(): boolean {
+    return this.bits === (this.base.family === 4 ? 32 : 128);
+  }
+  toString(): string {
+    return this.text;
+  }
+  toJSON(): string {
+    return this.text;
+  }
 }
 
 const networkOf = (addr: Addr, bits: number): Addr => {

@@ -18,12 +18,18 @@ export const systemClock: Clock = {
     const arm = (): void => {
       if (cancelled) return;
       const wait = when - Date.now();
-      if (wait <= 0) { fn(); return; }
+      if (wait <= 0) {
+        fn();
+        return;
+      }
       handle = setTimeout(arm, Math.min(wait, MAX_TIMER_MS));
       handle.unref?.();
     };
     arm();
-    return () => { cancelled = true; if (handle) clearTimeout(handle); };
+    return () => {
+      cancelled = true;
+      if (handle) clearTimeout(handle);
+    };
   },
 };
 
@@ -32,14 +38,22 @@ export class ManualClock implements Clock {
   #now: Instant;
   #timers: { when: Instant; fn: () => void; id: number }[] = [];
   #next = 0;
-  constructor(start: Instant = 0) { this.#now = start; }
-  now(): Instant { return this.#now; }
+  constructor(start: Instant = 0) {
+    this.#now = start;
+  }
+  now(): Instant {
+    return this.#now;
+  }
   at(when: Instant, fn: () => void): () => void {
     const id = this.#next++;
     this.#timers.push({ when, fn, id });
-    return () => { this.#timers = this.#timers.filter((t) => t.id !== id); };
+    return () => {
+      this.#timers = this.#timers.filter((t) => t.id !== id);
+    };
   }
-  set(to: Instant): void { this.advance(to - this.#now); }
+  set(to: Instant): void {
+    this.advance(to - this.#now);
+  }
   advance(ms: number): void {
     const target = this.#now + ms;
     for (;;) {
@@ -51,5 +65,7 @@ export class ManualClock implements Clock {
     }
     this.#now = target;
   }
-  pending(): number { return this.#timers.length; }
+  pending(): number {
+    return this.#timers.length;
+  }
 }

@@ -5,8 +5,13 @@ export type Result<T> = { ok: true; value: T } | { ok: false; errors: Diagnostic
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T>(errors: Diagnostic[]): Result<T> => ({ ok: false, errors });
 
-export const diag = (file: string, line: number, message: string, path = '', col = 0): Diagnostic =>
-  ({ file, line, col, path, message });
+export const diag = (file: string, line: number, message: string, path = '', col = 0): Diagnostic => ({
+  file,
+  line,
+  col,
+  path,
+  message,
+});
 
 // "jails/sshd.yaml:12:5: jails.sshd.maxretry: expected a positive integer, got "three""
 export const formatDiagnostic = (d: Diagnostic): string => {
@@ -23,7 +28,10 @@ export const closest = (word: string, candidates: readonly string[]): string | u
   let bestD = Infinity;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 };

@@ -26,7 +26,11 @@ export const formatSyslogDatagram = (pri: number, at: Date, tag: string, pid: nu
 const MAX_PENDING = 10000;
 
 export type SyslogOptions = {
-  path?: string; tag: string; facility?: number; severity?: number; pid?: () => number;
+  path?: string;
+  tag: string;
+  facility?: number;
+  severity?: number;
+  pid?: () => number;
   // Lines kept while the socket is congested (default 10,000), and the text that stands where lines past that
   // bound were dropped (default: a generic one).
   maxPending?: number;
@@ -71,7 +75,13 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
     return Buffer.from(formatSyslogDatagram(facility * 8 + defaultSeverity, new Date(), opts.tag, pid(), text));
   };
   let congested = false;
-  const connect = (): void => { try { sock.connect(path); } catch { /* syslogd not there: lines are dropped */ } };
+  const connect = (): void => {
+    try {
+      sock.connect(path);
+    } catch {
+      /* syslogd not there: lines are dropped */
+    }
+  };
   connect();
   const sendOne = (buf: Buffer): 'sent' | 'congested' | 'failed' => {
     let outcome: 'sent' | 'congested' | 'failed' = 'sent';
@@ -81,7 +91,9 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
         if (code === 1) outcome = 'congested';
         else if (err) outcome = 'failed';
       });
-    } catch { outcome = 'failed'; }
+    } catch {
+      outcome = 'failed';
+    }
     return outcome;
   };
   const flush = (): void => {
@@ -89,21 +101,40 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
       const buf = bytesOf(pending[0] as Buffer | Dropped);
       pending[0] = buf;
       let r = sendOne(buf);
-      if (r === 'failed') { connect(); r = sendOne(buf); }
-      if (r === 'congested') { congested = true; break; }
+      if (r === 'failed') {
+        connect();
+        r = sendOne(buf);
+      }
+      if (r === 'congested') {
+        congested = true;
+        break;
+      }
       pending.shift();
     }
   };
   let closing = false;
-  const closeNow = (): void => { try { sock.close(); } catch { /* already closed */ } };
-  sock.on('writable', () => { congested = false; flush(); if (closing && pending.length === 0) closeNow(); });
+  const closeNow = (): void => {
+    try {
+      sock.close();
+    } catch {
+      /* already closed */
+    }
+  };
+  sock.on('writable', () => {
+    congested = false;
+    flush();
+    if (closing && pending.length === 0) closeNow();
+  });
   return {
     available: true,
     idle: () => pending.length === 0,
     log(message: string, severity = defaultSeverity) {
       // Never silently: past the bound, the lines dropped are counted in one note where they would have been.
       if (pending.length >= maxPending) {
-        if (!open) { open = { dropped: 0 }; pending.push(open); }
+        if (!open) {
+          open = { dropped: 0 };
+          pending.push(open);
+        }
         open.dropped++;
         return;
       }
@@ -114,7 +145,10 @@ export const openSyslog = (opts: SyslogOptions): SyslogSink & { available: boole
     // Lines still queued get up to a second to leave.
     close() {
       closing = true;
-      if (pending.length === 0) { closeNow(); return; }
+      if (pending.length === 0) {
+        closeNow();
+        return;
+      }
       setTimeout(closeNow, 1000);
     },
   };

@@ -41,10 +41,16 @@ export class BlockQueue<T> {
   #since: { queued: number; longestMs: number } = { queued: 0, longestMs: 0 };
   readonly #at = new Map<string, number>();
 
-  constructor(capacity = BLOCK_QUEUE_MAX) { this.capacity = capacity; }
+  constructor(capacity = BLOCK_QUEUE_MAX) {
+    this.capacity = capacity;
+  }
 
-  get size(): number { return this.#items.size; }
-  has(key: string): boolean { return this.#items.has(key); }
+  get size(): number {
+    return this.#items.size;
+  }
+  has(key: string): boolean {
+    return this.#items.has(key);
+  }
 
   push(key: string, item: T, now: number): Push {
     if (this.#items.has(key)) return 'duplicate';

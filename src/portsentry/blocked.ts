@@ -69,8 +69,14 @@ export class BlockedStore {
     try {
       await appendFile(this.blockedFile, line, { mode: 0o600 });
       this.#noteOwnAppend(before, line);
-    } catch { out.push(L.cannotOpenBlocked(this.blockedFile)); }
-    try { await appendFile(this.historyFile, line, { mode: 0o600 }); } catch { out.push(L.cannotOpenHistory(this.historyFile)); }
+    } catch {
+      out.push(L.cannotOpenBlocked(this.blockedFile));
+    }
+    try {
+      await appendFile(this.historyFile, line, { mode: 0o600 });
+    } catch {
+      out.push(L.cannotOpenHistory(this.historyFile));
+    }
     return out;
   }
 
@@ -86,10 +92,21 @@ export class BlockedStore {
     c.key = after.key;
   }
 
-  #statOrNull(): StatKey | null { try { return statKey(this.blockedFile); } catch { return null; } }
+  #statOrNull(): StatKey | null {
+    try {
+      return statKey(this.blockedFile);
+    } catch {
+      return null;
+    }
+  }
 }
 
 // Truncate (or create) the blocked file at start, as 1.2's InitConfig does. False when it cannot.
 export const truncateBlocked = async (file: string): Promise<boolean> => {
-  try { await writeFile(file, '', { mode: 0o644 }); return true; } catch { return false; }
+  try {
+    await writeFile(file, '', { mode: 0o644 });
+    return true;
+  } catch {
+    return false;
+  }
 };

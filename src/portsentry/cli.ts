@@ -25,7 +25,14 @@ export const OPTIONS_HELP = `Options (sentrytools additions to PortSentry 1.2's 
 
 // 1.2 takes exactly one argument, the mode. Our options may sit anywhere; a bad option gives 1.2's usage.
 export const parseCli = (argv: readonly string[]): CliParse => {
-  const opts: CliOptions = { mode: null, config: DEFAULT_CONFIG, hostsDeny: DEFAULT_HOSTS_DENY, foreground: false, stdout: false, daemonChild: false };
+  const opts: CliOptions = {
+    mode: null,
+    config: DEFAULT_CONFIG,
+    hostsDeny: DEFAULT_HOSTS_DENY,
+    foreground: false,
+    stdout: false,
+    daemonChild: false,
+  };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -37,7 +44,8 @@ export const parseCli = (argv: readonly string[]): CliParse => {
     else if (a === '--config' || a === '--hosts-deny') {
       const v = value();
       if (v === undefined || v === '') return { kind: 'usage' };
-      if (a === '--config') opts.config = resolve(v); else opts.hostsDeny = resolve(v);
+      if (a === '--config') opts.config = resolve(v);
+      else opts.hostsDeny = resolve(v);
     } else if (a.startsWith('--')) return { kind: 'usage' };
     else positional.push(a);
   }

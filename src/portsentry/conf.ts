@@ -46,11 +46,21 @@ export const BLOCK_RATE_CAP = 1_000_000;
 export const parsePortList = (value: string, file: string, line: number, key: string, warn: Diagnostic[]): number[] => {
   const items = value.split(',').filter((s) => s.length > 0);
   if (items.length > MAXSOCKS) {
-    warn.push(diag(file, line, `${items.length} ports listed; PortSentry 1.2 reads only the first ${MAXSOCKS}, the rest (from ${items[MAXSOCKS]?.trim()}) are dropped`, key));
+    warn.push(
+      diag(
+        file,
+        line,
+        `${items.length} ports listed; PortSentry 1.2 reads only the first ${MAXSOCKS}, the rest (from ${items[MAXSOCKS]?.trim()}) are dropped`,
+        key,
+      ),
+    );
   }
   return items.slice(0, MAXSOCKS).map((item) => {
     const n = atoi(item);
-    if (!isCleanInt(item)) warn.push(diag(file, line, `"${item}" is not a port number; read as ${n}, as 1.2 does (no ranges, no names)`, key));
+    if (!isCleanInt(item))
+      warn.push(
+        diag(file, line, `"${item}" is not a port number; read as ${n}, as 1.2 does (no ranges, no names)`, key),
+      );
     else if (n < 1 || n > 65535) warn.push(diag(file, line, `port ${n} is outside 1-65535; it cannot be bound`, key));
     return n;
   });
@@ -64,18 +74,26 @@ export const parseConf = (text: string, file: string): ConfLoad => {
   // Keys read at InitConfig log their "Quotes missing" line now; mode keys (ports, banner) are logged by the mode.
   const get = (key: string, quiet = false): { value: string; line: number } | null => {
     const t = retrieveToken(chunks, key);
-    if (t.kind === 'no-quotes') { if (!quiet) syslog.push(L.quotesMissing(key)); warnings.push(diag(file, t.line, 'quotes missing: the option is skipped, as 1.2 does', key)); return null; }
+    if (t.kind === 'no-quotes') {
+      if (!quiet) syslog.push(L.quotesMissing(key));
+      warnings.push(diag(file, t.line, 'quotes missing: the option is skipped, as 1.2 does', key));
+      return null;
+    }
     return t.kind === 'value' ? { value: t.value, line: t.line } : null;
   };
   const num = (key: string, quiet = false): number | null => {
     const t = get(key, quiet);
     if (!t) return null;
     const n = atoi(t.value);
-    if (!isCleanInt(t.value)) warnings.push(diag(file, t.line, `"${t.value}" is not a number; read as ${n}, as 1.2 does`, key));
+    if (!isCleanInt(t.value))
+      warnings.push(diag(file, t.line, `"${t.value}" is not a number; read as ${n}, as 1.2 does`, key));
     return n;
   };
   const ports = (key: string): PortList | 'no-quotes' => {
-    if (retrieveToken(chunks, key).kind === 'no-quotes') { get(key, true); return 'no-quotes'; }
+    if (retrieveToken(chunks, key).kind === 'no-quotes') {
+      get(key, true);
+      return 'no-quotes';
+    }
     const t = get(key, true);
     return t ? { ports: parsePortList(t.value, file, t.line, key, warnings), line: t.line } : null;
   };
@@ -83,7 +101,10 @@ export const parseConf = (text: string, file: string): ConfLoad => {
     const t = get(key, quiet);
     if (!t || t.value === '') return null;
     const split = splitCommandTemplate(t.value, (m) => MACROS.has(m));
-    if (!split.ok) { errors.push(diag(file, t.line, split.message, key)); return null; }
+    if (!split.ok) {
+      errors.push(diag(file, t.line, split.message, key));
+      return null;
+    }
     return { text: t.value, argv: split.argv, line: t.line };
   };
   // 1.2's InitConfig order, so its syslog lines come out in the same order.
@@ -100,11 +121,23 @@ export const parseConf = (text: string, file: string): ConfLoad => {
   const historyFile = get('HISTORY_FILE')?.value ?? null;
   const ignoreFile = get('IGNORE_FILE')?.value ?? null;
   const conf: PortsentryConf = {
-    file, blockTcp, blockUdp, resolveHost, scanTrigger, killRoute, killHostsDeny, killRunCmd, killRunCmdFirst,
-    blockedFile, historyFile, ignoreFile,
+    file,
+    blockTcp,
+    blockUdp,
+    resolveHost,
+    scanTrigger,
+    killRoute,
+    killHostsDeny,
+    killRunCmd,
+    killRunCmdFirst,
+    blockedFile,
+    historyFile,
+    ignoreFile,
     killRoute6: command('KILL_ROUTE6', true),
-    tcpPorts: ports('TCP_PORTS'), udpPorts: ports('UDP_PORTS'),
-    advancedPortsTcp: num('ADVANCED_PORTS_TCP', true), advancedPortsUdp: num('ADVANCED_PORTS_UDP', true),
+    tcpPorts: ports('TCP_PORTS'),
+    udpPorts: ports('UDP_PORTS'),
+    advancedPortsTcp: num('ADVANCED_PORTS_TCP', true),
+    advancedPortsUdp: num('ADVANCED_PORTS_UDP', true),
     advancedExcludeTcp: nullIfQuoteless(ports('ADVANCED_EXCLUDE_TCP')),
     advancedExcludeUdp: nullIfQuoteless(ports('ADVANCED_EXCLUDE_UDP')),
     portBanner: get('PORT_BANNER', true)?.value ?? null,
@@ -118,7 +151,10 @@ export const parseConf = (text: string, file: string): ConfLoad => {
 const blockRate = (n: number | null, t: ReturnType<typeof retrieveToken>, file: string, warn: Diagnostic[]): number => {
   if (n === null) return 0;
   const line = t.kind === 'value' ? t.line : 0;
-  if (n < 0) { warn.push(diag(file, line, `${n} is negative; read as 0 (no ceiling)`, 'BLOCK_RATE_MAX')); return 0; }
+  if (n < 0) {
+    warn.push(diag(file, line, `${n} is negative; read as 0 (no ceiling)`, 'BLOCK_RATE_MAX'));
+    return 0;
+  }
   if (n > BLOCK_RATE_CAP) {
     warn.push(diag(file, line, `${n} is above ${BLOCK_RATE_CAP}; read as ${BLOCK_RATE_CAP}`, 'BLOCK_RATE_MAX'));
     return BLOCK_RATE_CAP;
@@ -132,6 +168,9 @@ export type ConfRead = { ok: true; text: string } | { ok: false; reason: string 
 
 // Read the file as bytes (latin1 keeps every byte as one char, as C sees them).
 export const readConfText = (file: string): ConfRead => {
-  try { return { ok: true, text: readFileSync(file).toString('latin1') }; }
-  catch (e) { return { ok: false, reason: (e as NodeJS.ErrnoException).code ?? String(e) }; }
+  try {
+    return { ok: true, text: readFileSync(file).toString('latin1') };
+  } catch (e) {
+    return { ok: false, reason: (e as NodeJS.ErrnoException).code ?? String(e) };
+  }
 };

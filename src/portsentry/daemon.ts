@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 export const detach = (script: string, argv: readonly string[], timeoutMs = 60000): Promise<'ok' | 'failed'> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...argv, '--daemon-child'], {
-      detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: '/',
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      cwd: '/',
     });
     let settled = false;
     const settle = (v: 'ok' | 'failed'): void => {
@@ -27,5 +29,7 @@ export const detach = (script: string, argv: readonly string[], timeoutMs = 6000
 // In the child: report readiness to the parent (if any) and drop the channel so the parent can leave.
 export const notifyParent = (status: 'ok' | 'failed'): void => {
   if (!process.send || !process.connected) return;
-  process.send(status, () => { if (process.connected) process.disconnect(); });
+  process.send(status, () => {
+    if (process.connected) process.disconnect();
+  });
 };

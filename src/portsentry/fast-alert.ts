@@ -39,12 +39,20 @@ export class FastAlert {
   }
 
   // null when the conf or the host does not allow it (then every probe takes the pipeline's own path).
-  static open(trap: NativeTrap | null, conf: PortsentryConf, ignore: IgnoreGate, logger: Logger, pid = process.pid): FastAlert | null {
+  static open(
+    trap: NativeTrap | null,
+    conf: PortsentryConf,
+    ignore: IgnoreGate,
+    logger: Logger,
+    pid = process.pid,
+  ): FastAlert | null {
     if (!trap || !fastAlertAllowed(conf, logger)) return null;
     if (!trap.alertOpen(logger.syslogPath, SYSLOG_PRI, `${SYSLOG_TAG}[${pid}]`)) return null;
     const fast = new FastAlert(trap, ignore, logger);
     // A line JS had to queue must leave before any line from C.
-    logger.onQueued(() => { trap.alertReady(false); });
+    logger.onQueued(() => {
+      trap.alertReady(false);
+    });
     fast.ready();
     return fast;
   }

@@ -26,7 +26,10 @@ const ADDON = fileURLToPath(new URL('../../build/Release/fastspawn.node', import
 // from C (native/trapalert.c, armed through the alert* functions: see src/portsentry/fast-alert.ts; one such
 // path per process, shared by its trap ports, as one daemon has one pipeline).
 export type NativeTrap = {
-  listen(port: number, onConn: (id: number, family: 0 | 4 | 6, v4: number, v6: string, alerted: boolean) => void): number;
+  listen(
+    port: number,
+    onConn: (id: number, family: 0 | 4 | 6, v4: number, v6: string, alerted: boolean) => void,
+  ): number;
   finish(id: number, banner: string | null): boolean;
   close(id: number): boolean;
   pending(): number;
@@ -53,6 +56,8 @@ const spawnOk = loaded.addon?.pidfdSupported === true;
 export const nativeSpawn: NativeSpawn | null = spawnOk ? loaded.addon : null;
 export const nativeSpawnStatus: string = loaded.addon && !spawnOk ? 'pidfd_open unsupported (Linux < 5.3)' : loaded.why;
 // null: the caller keeps Node's asynchronous listen()/bind() test (an addon built before bindtest.c has none).
-export const nativeBindTest: NativeBindTest | null = typeof loaded.addon?.bindTest === 'function' ? loaded.addon.bindTest : null;
+export const nativeBindTest: NativeBindTest | null =
+  typeof loaded.addon?.bindTest === 'function' ? loaded.addon.bindTest : null;
 // null: the -tcp sensor keeps Node's net.Server (an addon built before trapaccept.c has none).
-export const nativeTrap: NativeTrap | null = typeof loaded.addon?.trap?.alertOpen === 'function' ? loaded.addon.trap : null;
+export const nativeTrap: NativeTrap | null =
+  typeof loaded.addon?.trap?.alertOpen === 'function' ? loaded.addon.trap : null;

@@ -38,7 +38,15 @@ export const parseRouteV6 = (text: string): Addr[] => {
   return out;
 };
 
-const readOr = (file: string): string => { try { return readFileSync(file, 'latin1'); } catch { return ''; } };
+const readOr = (file: string): string => {
+  try {
+    return readFileSync(file, 'latin1');
+  } catch {
+    return '';
+  }
+};
 
-export const defaultGateways = (): Addr[] =>
-  [...parseRouteV4(readOr('/proc/net/route')), ...parseRouteV6(readOr('/proc/net/ipv6_route'))];
+export const defaultGateways = (): Addr[] => [
+  ...parseRouteV4(readOr('/proc/net/route')),
+  ...parseRouteV6(readOr('/proc/net/ipv6_route')),
+];

@@ -29,7 +29,9 @@ const loadCached = (file: string, prev: Cached | null): Cached | null => {
     if (prev && prev.text === text) return prev;
     const parsed = parseIgnore(readFileSync(file, 'latin1'), file);
     return { key, text, entries: parsed.entries, syslog: parsed.syslog };
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 };
 
 export class IgnoreGate {
@@ -55,7 +57,10 @@ export class IgnoreGate {
     if (!this.#main || this.#main.syslog.length > 0) return null;
     const st = this.#static;
     return {
-      files: [[`${this.#file}.static`, st ? st.key : null], [this.#file, this.#main.key]],
+      files: [
+        [`${this.#file}.static`, st ? st.key : null],
+        [this.#file, this.#main.key],
+      ],
       entries: [...(st ? st.entries : []), ...this.#main.entries],
       key: `${st ? st.text : '-'} ${this.#main.text}`,
     };
@@ -70,6 +75,10 @@ export class IgnoreGate {
     return { verdict: 'not-ignored', syslog: this.#main.syslog };
   }
 
-  isOwn(addr: Addr): boolean { return this.#own().some((a) => a.equals(addr)); }
-  isGateway(addr: Addr): boolean { return this.#gateways().some((a) => a.equals(addr)); }
+  isOwn(addr: Addr): boolean {
+    return this.#own().some((a) => a.equals(addr));
+  }
+  isGateway(addr: Addr): boolean {
+    return this.#gateways().some((a) => a.equals(addr));
+  }
 }

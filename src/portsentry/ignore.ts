@@ -17,10 +17,13 @@ export const parseIgnore = (text: string, file: string): IgnoreList => {
   lines.forEach((raw, i) => {
     if (i === lines.length - 1 && raw === '') return;
     if (raw.startsWith('#') || raw === '') return;
-    const lead = (LEAD.exec(raw)?.[0] ?? '');
+    const lead = LEAD.exec(raw)?.[0] ?? '';
     // 1.2 stops at the first byte outside [0-9.:/]: keep hex letters only when the token is IPv6.
     const token = lead.includes(':') ? lead : (/^[0-9./]*/.exec(lead)?.[0] ?? '');
-    if (token === '') { warnings.push(diag(file, i + 1, `no address at the start of the line: "${raw.slice(0, 40)}"`)); return; }
+    if (token === '') {
+      warnings.push(diag(file, i + 1, `no address at the start of the line: "${raw.slice(0, 40)}"`));
+      return;
+    }
     const slash = token.indexOf('/');
     const addrText = slash < 0 ? token : token.slice(0, slash);
     const bitsText = slash < 0 ? '' : token.slice(slash + 1);
@@ -32,7 +35,10 @@ export const parseIgnore = (text: string, file: string): IgnoreList => {
       warnings.push(diag(file, i + 1, `invalid netmask "/${bitsText}"; entry ignored`));
       return;
     }
-    if (!addr) { warnings.push(diag(file, i + 1, `"${addrText}" is not an address; entry ignored`)); return; }
+    if (!addr) {
+      warnings.push(diag(file, i + 1, `"${addrText}" is not an address; entry ignored`));
+      return;
+    }
     const cidr = parseCidr(`${addr.text}/${bits}`);
     if (cidr) entries.push(cidr);
   });

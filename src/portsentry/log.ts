@@ -27,23 +27,39 @@ export const droppedLines = (n: number): string =>
 export const openLogger = (opts: { stdout: boolean; syslogPath?: string }): Logger => {
   const syslogPath = opts.syslogPath ?? '/dev/log';
   const sink = openSyslog({
-    tag: SYSLOG_TAG, path: syslogPath, facility: FACILITY.daemon, severity: SEVERITY.notice, droppedNote: droppedLines,
+    tag: SYSLOG_TAG,
+    path: syslogPath,
+    facility: FACILITY.daemon,
+    severity: SEVERITY.notice,
+    droppedNote: droppedLines,
   });
-  const echo = (line: string): void => { if (opts.stdout && stdoutOpen()) process.stdout.write(`${line.replace(/\n$/, '')}\n`); };
+  const echo = (line: string): void => {
+    if (opts.stdout && stdoutOpen()) process.stdout.write(`${line.replace(/\n$/, '')}\n`);
+  };
   let queued: (() => void) | null = null;
   return {
     syslogAvailable: sink.available,
     syslogPath,
     echo,
     idle: () => sink.idle(),
-    onQueued: (fn) => { queued = fn; },
+    onQueued: (fn) => {
+      queued = fn;
+    },
     log(line) {
       // latin1 is one byte per character: the length test needs no Buffer on the alert path.
-      sink.log(line.length > MAX_MESSAGE ? Buffer.from(line, 'latin1').subarray(0, MAX_MESSAGE).toString('latin1') : line);
+      sink.log(
+        line.length > MAX_MESSAGE ? Buffer.from(line, 'latin1').subarray(0, MAX_MESSAGE).toString('latin1') : line,
+      );
       if (queued && !sink.idle()) queued();
       echo(line);
     },
     // Give queued datagrams a moment to leave before the process exits.
-    close: () => new Promise((r) => setTimeout(() => { sink.close(); r(); }, 30)),
+    close: () =>
+      new Promise((r) =>
+        setTimeout(() => {
+          sink.close();
+          r();
+        }, 30),
+      ),
   };
 };

@@ -21,8 +21,12 @@ import { makeCommandRunner } from './run-command.js';
 import { prepare } from './startup.js';
 import { StateEngine } from './trigger.js';
 
-const out = (t: string): void => { process.stdout.write(t); };
-const err = (t: string): void => { process.stderr.write(t); };
+const out = (t: string): void => {
+  process.stdout.write(t);
+};
+const err = (t: string): void => {
+  process.stderr.write(t);
+};
 
 // 1.2's Exit(): two shutdown lines on every exit path, then the status.
 const exitWith = async (logger: Logger, code: number): Promise<number> => {
@@ -34,16 +38,21 @@ const exitWith = async (logger: Logger, code: number): Promise<number> => {
 const reverseName = (): ((a: Addr) => Promise<string>) => {
   const resolver = new Resolver({ timeout: 3000, tries: 1 });
   return async (a) => {
-    try { return (await resolver.reverse(a.text))[0] ?? a.text; } catch { return a.text; }
+    try {
+      return (await resolver.reverse(a.text))[0] ?? a.text;
+    } catch {
+      return a.text;
+    }
   };
 };
 
 // SIGTERM/SIGABRT/SIGURG end the daemon with the signal number as status (1.2); SIGINT too, for --foreground.
-const waitForSignal = (): Promise<number> => new Promise((resolve) => {
-  for (const s of ['SIGHUP', 'SIGPIPE', 'SIGALRM'] as const) process.on(s, () => {});
-  const nums: Record<string, number> = { SIGTERM: 15, SIGABRT: 6, SIGURG: 23, SIGINT: 2 };
-  for (const [s, n] of Object.entries(nums)) process.once(s, () => resolve(n));
-});
+const waitForSignal = (): Promise<number> =>
+  new Promise((resolve) => {
+    for (const s of ['SIGHUP', 'SIGPIPE', 'SIGALRM'] as const) process.on(s, () => {});
+    const nums: Record<string, number> = { SIGTERM: 15, SIGABRT: 6, SIGURG: 23, SIGINT: 2 };
+    for (const [s, n] of Object.entries(nums)) process.once(s, () => resolve(n));
+  });
 
 const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, logger: Logger): Promise<number> => {
   const io = { log: logger.log, out, err };
@@ -52,23 +61,46 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (!prep.ok) return exitWith(logger, prep.code);
   if (!opts.foreground && !opts.daemonChild) {
     await logger.close();
-    const status = await detach(process.argv[1] ?? '', [opts.mode ?? '', '--config', opts.config, '--hosts-deny', opts.hostsDeny]);
+    const status = await detach(process.argv[1] ?? '', [
+      opts.mode ?? '',
+      '--config',
+      opts.config,
+      '--hosts-deny',
+      opts.hostsDeny,
+    ]);
     if (status === 'ok') return 0;
     err('portsentry: the daemon did not start; see syslog for why\n');
     return 1;
   }
-  if (opts.daemonChild) { process.umask(0o077); }
+  if (opts.daemonChild) {
+    process.umask(0o077);
+  }
   const own = new OwnAddressWatch(systemClock);
   const gateways = new OwnAddressWatch(systemClock, { read: defaultGateways });
   const ignore = new IgnoreGate(prep.ignoreFile, own.get, gateways.get);
   let fast: FastAlert | null = null;
   const pipeline = new Pipeline({
-    conf: prep.conf, log: logger.log, ignore,
-    engine: new StateEngine(prep.conf.scanTrigger ?? 0), store: new BlockedStore(prep.blockedFile, prep.historyFile),
-    hostsDeny: opts.hostsDeny, run: makeCommandRunner(), resolve: reverseName(), now: () => new Date(),
-    echo: logger.echo, onIdle: () => { fast?.ready(); },
+    conf: prep.conf,
+    log: logger.log,
+    ignore,
+    engine: new StateEngine(prep.conf.scanTrigger ?? 0),
+    store: new BlockedStore(prep.blockedFile, prep.historyFile),
+    hostsDeny: opts.hostsDeny,
+    run: makeCommandRunner(),
+    resolve: reverseName(),
+    now: () => new Date(),
+    echo: logger.echo,
+    onIdle: () => {
+      fast?.ready();
+    },
   });
-  const sensor = entry.sensor(prep.conf, { log: logger.log, submit: (ev, h) => { void pipeline.submit(ev, h); }, clock: systemClock });
+  const sensor = entry.sensor(prep.conf, {
+    log: logger.log,
+    submit: (ev, h) => {
+      void pipeline.submit(ev, h);
+    },
+    clock: systemClock,
+  });
   if (!(await sensor.start())) {
     logger.log(L.notPortsentryMode());
     notifyParent('failed');
@@ -78,7 +110,8 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     return exitWith(logger, 255);
   }
   // -tcp on the native trap ports: the attackalert line may leave from C (fast-alert.ts says when).
-  if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native') fast = FastAlert.open(nativeTrap, prep.conf, ignore, logger);
+  if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
+    fast = FastAlert.open(nativeTrap, prep.conf, ignore, logger);
   logger.log(L.active());
   notifyParent('ok');
   const signal = await waitForSignal();
@@ -93,10 +126,17 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
 export const main = async (argv: string[]): Promise<number> => {
   handleBrokenStdout('drop');
   const cli = parseCli(argv);
-  if (cli.kind === 'help') { out(L.USAGE + OPTIONS_HELP); return 0; }
+  if (cli.kind === 'help') {
+    out(L.USAGE + OPTIONS_HELP);
+    return 0;
+  }
   const logger = openLogger({ stdout: cli.kind === 'run' && cli.opts.stdout });
-  if (cli.kind === 'usage') { out(L.USAGE); return exitWith(logger, 255); }
-  if (!logger.syslogAvailable) err('portsentry: warning: /dev/log is missing: syslog lines are dropped (--stdout prints them)\n');
+  if (cli.kind === 'usage') {
+    out(L.USAGE);
+    return exitWith(logger, 255);
+  }
+  if (!logger.syslogAvailable)
+    err('portsentry: warning: /dev/log is missing: syslog lines are dropped (--stdout prints them)\n');
   const mode = modeOf(cli.opts.mode);
   const priv = checkPrivilege(cli.opts.config, mode, mode ? MODES[mode] : undefined);
   if (!priv.ok) {
@@ -112,4 +152,3 @@ export const main = async (argv: string[]): Promise<number> => {
   }
   return runMode(cli.opts, mode, entry, logger);
 };
-

@@ -34,10 +34,18 @@ export class OwnAddressWatch {
     return this.#list;
   };
 
-  stop(): void { this.#stopped = true; this.#cancel?.(); this.#cancel = null; }
+  stop(): void {
+    this.#stopped = true;
+    this.#cancel?.();
+    this.#cancel = null;
+  }
 
   #reload(): void {
-    try { this.#list = this.#read(); } catch { /* keep the last good list */ }
+    try {
+      this.#list = this.#read();
+    } catch {
+      /* keep the last good list */
+    }
     this.#at = this.#clock.now();
   }
 

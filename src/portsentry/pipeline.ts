@@ -59,7 +59,9 @@ export class Pipeline {
   }
 
   // Hosts whose block waits for BLOCK_RATE_MAX.
-  get queuedBlocks(): number { return this.#pending.size; }
+  get queuedBlocks(): number {
+    return this.#pending.size;
+  }
 
   submit(ev: ProbeEvent, hooks: ProbeHooks = {}): Promise<void> {
     return this.#enqueue(() => this.#handle(ev, hooks), hooks.onDone);
@@ -81,18 +83,22 @@ export class Pipeline {
     const idle = this.#inFlight === 0;
     this.#inFlight++;
     let settle!: () => void;
-    const tail = new Promise<void>((r) => { settle = r; });
+    const tail = new Promise<void>((r) => {
+      settle = r;
+    });
     const prev = this.#queue;
     this.#queue = tail;
     const work = idle ? job() : prev.then(job);
-    void work.catch((e: unknown) => {
-      this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
-    }).finally(() => {
-      this.#inFlight--;
-      onDone?.();
-      if (this.#inFlight === 0) this.#d.onIdle?.();
-      settle();
-    });
+    void work
+      .catch((e: unknown) => {
+        this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
+      })
+      .finally(() => {
+        this.#inFlight--;
+        onDone?.();
+        if (this.#inFlight === 0) this.#d.onIdle?.();
+        settle();
+      });
     return tail;
   }
 
@@ -110,13 +116,25 @@ export class Pipeline {
     hooks.onAlarm?.(d.conf.portBanner);
     const host = d.conf.resolveHost ? await d.resolve(ev.src) : ip;
     L.detectionLines(ev, host, ip).forEach(hooks.alerted ? (d.echo ?? (() => {})) : d.log);
-    if (d.ignore.isOwn(ev.src)) { d.log(L.localAddress(ip)); return; }
-    if (d.ignore.isGateway(ev.src)) { d.log(L.gatewayAddress(ip)); return; }
+    if (d.ignore.isOwn(ev.src)) {
+      d.log(L.localAddress(ip));
+      return;
+    }
+    if (d.ignore.isGateway(ev.src)) {
+      d.log(L.gatewayAddress(ip));
+      return;
+    }
     const check = d.store.isBlocked(ev.src);
     check.syslog.forEach(d.log);
     // A host whose block is queued counts as blocked for its later probes, with the same line.
-    if (check.blocked || this.#pending.has(ip)) { d.log(L.alreadyBlockedLine(ev.mode, host, ip)); return; }
-    if (this.#mustQueue(ev)) { this.#queueBlock({ ev, host, ip }); return; }
+    if (check.blocked || this.#pending.has(ip)) {
+      d.log(L.alreadyBlockedLine(ev.mode, host, ip));
+      return;
+    }
+    if (this.#mustQueue(ev)) {
+      this.#queueBlock({ ev, host, ip });
+      return;
+    }
     await this.#block(ev, host, ip);
   }
 
@@ -134,7 +152,10 @@ export class Pipeline {
   #queueBlock(p: Pending): void {
     const first = this.#pending.size === 0;
     const r = this.#pending.push(p.ip, p, this.#clock.now());
-    if (r === 'full') { this.#d.log(L.blockQueueFull(p.ip, this.#pending.capacity)); return; }
+    if (r === 'full') {
+      this.#d.log(L.blockQueueFull(p.ip, this.#pending.capacity));
+      return;
+    }
     if (first) this.#d.log(L.blockRateReached(this.#rate?.max ?? 0));
     this.#arm();
   }
@@ -145,10 +166,17 @@ export class Pipeline {
     const rate = this.#rate;
     if (!rate || this.#timer || this.#stopped || this.#pending.size === 0) return;
     let fired = false;
-    const turn = (): void => { fired = true; this.#timer = null; void this.#enqueue(() => this.#blockNext()); };
+    const turn = (): void => {
+      fired = true;
+      this.#timer = null;
+      void this.#enqueue(() => this.#blockNext());
+    };
     const now = this.#clock.now();
     const wait = rate.wait(now);
-    if (wait === 0) { turn(); return; }
+    if (wait === 0) {
+      turn();
+      return;
+    }
     // The clock may run turn() at once, inside at(), when the instant is already past by its own reading (the
     // system clock does, a millisecond later): then there is no timer to keep, or the queue would stall for good.
     const cancel = this.#clock.at(now + wait, turn);
@@ -164,16 +192,24 @@ export class Pipeline {
       rate.take(now);
       await this.#block(p.ev, p.host, p.ip);
     }
-    if (this.#pending.size > 0) { this.#arm(); return; }
+    if (this.#pending.size > 0) {
+      this.#arm();
+      return;
+    }
     const t = this.#pending.takeTally();
     if (t.queued > 0) this.#d.log(L.blockQueueDrained(t.queued, t.longestMs));
   }
 
   async #block(ev: ProbeEvent, host: string, ip: string): Promise<void> {
     const d = this.#d;
-    const ok = await dispose({ conf: d.conf, hostsDeny: d.hostsDeny, run: d.run, log: d.log },
-      { addr: ev.src, port: ev.dstPort, mode: ev.mode, proto: ev.proto });
-    if (!ok) { d.log(L.couldNotBlockLine(ev.mode, host, ip)); return; }
+    const ok = await dispose(
+      { conf: d.conf, hostsDeny: d.hostsDeny, run: d.run, log: d.log },
+      { addr: ev.src, port: ev.dstPort, mode: ev.mode, proto: ev.proto },
+    );
+    if (!ok) {
+      d.log(L.couldNotBlockLine(ev.mode, host, ip));
+      return;
+    }
     const proto = ev.proto === 'tcp' ? 'TCP' : 'UDP';
     (await d.store.record(L.blockedLine(d.now(), host, ip, ev.dstPort, proto))).forEach(d.log);
   }

@@ -14,12 +14,26 @@ export const checkPrivilege = (config: string, mode: DetectionMode | null, entry
   if (!mode || !entry) return { ok: false, hint: null };
   if (entry.privileged) return { ok: false, hint: `mode -${mode} opens raw sockets, which needs root` };
   const read = readConfText(config);
-  if (!read.ok) return { ok: false, hint: `${config}: cannot read the config file (${read.reason}); as a normal user only a readable config with ports >= 1024 can run` };
+  if (!read.ok)
+    return {
+      ok: false,
+      hint: `${config}: cannot read the config file (${read.reason}); as a normal user only a readable config with ports >= 1024 can run`,
+    };
   const { conf } = parseConf(read.text, config);
   const list = entry.proto === 'tcp' ? conf.tcpPorts : conf.udpPorts;
   if (list === null || list === 'no-quotes') return { ok: true };
   const low = list.ports.find((p) => p >= 0 && p < 1024);
   if (low === undefined) return { ok: true };
   const key = entry.proto === 'tcp' ? 'TCP_PORTS' : 'UDP_PORTS';
-  return { ok: false, hint: formatDiagnostic(diag(config, list.line, `port ${low} is below 1024: binding it needs root (run as root, or list only ports >= 1024)`, key)) };
+  return {
+    ok: false,
+    hint: formatDiagnostic(
+      diag(
+        config,
+        list.line,
+        `port ${low} is below 1024: binding it needs root (run as root, or list only ports >= 1024)`,
+        key,
+      ),
+    ),
+  };
 };

@@ -14,28 +14,44 @@ export type RespondDeps = { conf: PortsentryConf; hostsDeny: string; run: Comman
 const MAXBUF = 1024;
 
 // 1.2's SubstString order and length limit, on the text that is logged (and written to hosts.deny).
-const substituteText = (text: string, key: string, values: [string, string][], log: (l: string) => void): string | null => {
+const substituteText = (
+  text: string,
+  key: string,
+  values: [string, string][],
+  log: (l: string) => void,
+): string | null => {
   let out = text;
   for (const [macro, value] of values) {
     if (!out.includes(macro)) continue;
-    if (out.length + value.length + macro.length > MAXBUF) { log(L.macroParseError(macro, key)); return null; }
+    if (out.length + value.length + macro.length > MAXBUF) {
+      log(L.macroParseError(macro, key));
+      return null;
+    }
     out = out.split(macro).join(value);
   }
   return out;
 };
 
-const macroValues = (t: Target, targetText: string): [string, string][] =>
-  [['$TARGET$', targetText], ['$PORT$', String(t.port)], ['$MODE$', t.mode]];
+const macroValues = (t: Target, targetText: string): [string, string][] => [
+  ['$TARGET$', targetText],
+  ['$PORT$', String(t.port)],
+  ['$MODE$', t.mode],
+];
 
 // Synchronous, as 1.2's fopen/fprintf/fclose before KILL_ROUTE: a thread-pool round trip would sit between the
 // alert and the route command (a small append, no fsync).
 const hostsDenyStep = (d: RespondDeps, t: Target, template: string): boolean => {
-  if (!template.includes('$TARGET$')) { d.log(L.noTargetVariable('KILL_HOSTS_DENY')); return false; }
+  if (!template.includes('$TARGET$')) {
+    d.log(L.noTargetVariable('KILL_HOSTS_DENY'));
+    return false;
+  }
   // tcp_wrappers writes IPv6 addresses in brackets.
   const target = t.addr.family === 6 ? `[${t.addr.text}]` : t.addr.text;
   const line = substituteText(template, 'KILL_HOSTS_DENY', macroValues(t, target), d.log);
   if (line === null) return false;
-  try { appendFileSync(d.hostsDeny, `${line}\n`); } catch {
+  try {
+    appendFileSync(d.hostsDeny, `${line}\n`);
+  } catch {
     for (const l of L.cannotOpenHostsDeny(d.hostsDeny, t.addr.text)) d.log(l);
     return false;
   }
@@ -43,8 +59,17 @@ const hostsDenyStep = (d: RespondDeps, t: Target, template: string): boolean => 
   return true;
 };
 
-const commandStep = async (d: RespondDeps, t: Target, cmd: CommandTemplate, key: string, isRoute: boolean): Promise<boolean> => {
-  if (isRoute && !cmd.text.includes('$TARGET$')) { d.log(L.noTargetVariable('KILL_ROUTE')); return false; }
+const commandStep = async (
+  d: RespondDeps,
+  t: Target,
+  cmd: CommandTemplate,
+  key: string,
+  isRoute: boolean,
+): Promise<boolean> => {
+  if (isRoute && !cmd.text.includes('$TARGET$')) {
+    d.log(L.noTargetVariable('KILL_ROUTE'));
+    return false;
+  }
   const values = macroValues(t, t.addr.text);
   const text = substituteText(cmd.text, key, values, d.log);
   if (text === null) return false;
@@ -82,7 +107,10 @@ const hostsStep = (d: RespondDeps, t: Target): StepResult =>
 export const dispose = async (d: RespondDeps, t: Target): Promise<boolean> => {
   const level = t.proto === 'tcp' ? d.conf.blockTcp : d.conf.blockUdp;
   if (level === 2) return runCmdStep(d, t);
-  if (level !== 1) { d.log(L.ignoringResponse(t.proto === 'tcp' ? 'TCP' : 'UDP')); return true; }
+  if (level !== 1) {
+    d.log(L.ignoringResponse(t.proto === 'tcp' ? 'TCP' : 'UDP'));
+    return true;
+  }
   const steps = d.conf.killRunCmdFirst ? [runCmdStep, hostsStep, routeStep] : [hostsStep, routeStep, runCmdStep];
   let ok = true;
   for (const step of steps) {

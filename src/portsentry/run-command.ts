@@ -4,7 +4,8 @@ import { nativeSpawn, type NativeSpawn } from './fast-spawn.js';
 
 // How a KILL_* command ended, in 1.2's terms: it ran (whatever its exit code, as system() reported), it could
 // not be executed, or it hung and was killed.
-export type CommandOutcome = { kind: 'ran'; exitCode: number } | { kind: 'exec-fail'; reason: string } | { kind: 'timeout' };
+export type CommandOutcome =
+  { kind: 'ran'; exitCode: number } | { kind: 'exec-fail'; reason: string } | { kind: 'timeout' };
 export type CommandRunner = (argv: readonly string[]) => Promise<CommandOutcome>;
 export type Starter = 'native' | 'node';
 
@@ -25,14 +26,19 @@ export const makeCommandRunner = (timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS, starte
 const signalName = (n: number): string =>
   Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 
-const errnoName = (n: number): string =>
-  Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
+const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
 const runWithNative = (addon: NativeSpawn, argv: readonly string[], timeoutMs: number): Promise<CommandOutcome> =>
   new Promise((resolve) => {
-    if (argv.length === 0 || !argv[0]) { resolve({ kind: 'exec-fail', reason: 'empty command' }); return; }
+    if (argv.length === 0 || !argv[0]) {
+      resolve({ kind: 'exec-fail', reason: 'empty command' });
+      return;
+    }
     // A C string ends at NUL: refuse rather than run a cut argument (child_process.spawn refuses it too).
-    if (argv.some((a) => a.includes('\0'))) { resolve({ kind: 'exec-fail', reason: 'NUL byte in the command' }); return; }
+    if (argv.some((a) => a.includes('\0'))) {
+      resolve({ kind: 'exec-fail', reason: 'NUL byte in the command' });
+      return;
+    }
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     // The child stays unreaped (a zombie at worst) until onExit runs, so its pid cannot be reused under the kill.
@@ -42,17 +48,27 @@ const runWithNative = (addon: NativeSpawn, argv: readonly string[], timeoutMs: n
       else if (signal === 0 && code >= 0) resolve({ kind: 'ran', exitCode: code });
       else resolve({ kind: 'exec-fail', reason: `killed by ${signalName(signal)}` });
     });
-    if (pid < 0) { resolve({ kind: 'exec-fail', reason: `${errnoName(-pid)}: cannot execute ${argv[0]}` }); return; }
+    if (pid < 0) {
+      resolve({ kind: 'exec-fail', reason: `${errnoName(-pid)}: cannot execute ${argv[0]}` });
+      return;
+    }
     timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(pid, 'SIGKILL'); } catch { /* it ended meanwhile: onExit reports it */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* it ended meanwhile: onExit reports it */
+      }
     }, timeoutMs);
   });
 
 const runWithNode = (argv: readonly string[], timeoutMs: number): Promise<CommandOutcome> =>
   new Promise((resolve) => {
     const [file, ...args] = argv;
-    if (!file) { resolve({ kind: 'exec-fail', reason: 'empty command' }); return; }
+    if (!file) {
+      resolve({ kind: 'exec-fail', reason: 'empty command' });
+      return;
+    }
     let settled = false;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -69,7 +85,10 @@ const runWithNode = (argv: readonly string[], timeoutMs: number): Promise<Comman
       settle({ kind: 'exec-fail', reason: String((e as Error).message ?? e) });
       return;
     }
-    timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.once('error', (e: NodeJS.ErrnoException) => {
       // A spawn failure (ENOENT, EACCES) is reported here, with no 'exit'; a failed kill is not an outcome.
       if (child.pid === undefined) settle({ kind: 'exec-fail', reason: `${e.code ?? 'error'}: ${e.message}` });

@@ -4,11 +4,15 @@ import { parseConf, readConfText, type PortsentryConf } from './conf.js';
 import type { DetectionMode } from './event.js';
 import * as L from './lines.js';
 
-export type Prepared = { ok: true; conf: PortsentryConf; blockedFile: string; historyFile: string; ignoreFile: string }
+export type Prepared =
+  | { ok: true; conf: PortsentryConf; blockedFile: string; historyFile: string; ignoreFile: string }
   | { ok: false; code: number };
 export type StartupIo = { log: (line: string) => void; out: (text: string) => void; err: (text: string) => void };
 
-const OTHER_PORT_KEYS: Record<'tcp' | 'udp', string[]> = { tcp: ['UDP_PORTS', 'ADVANCED_EXCLUDE_UDP'], udp: ['TCP_PORTS', 'ADVANCED_EXCLUDE_TCP'] };
+const OTHER_PORT_KEYS: Record<'tcp' | 'udp', string[]> = {
+  tcp: ['UDP_PORTS', 'ADVANCED_EXCLUDE_UDP'],
+  udp: ['TCP_PORTS', 'ADVANCED_EXCLUDE_TCP'],
+};
 
 // 1.2's CheckConfig + InitConfig: config readable, generic keys read (in 1.2's order, same syslog lines), the
 // blocked file truncated. `quiet` (the detached child) re-reads without logging or truncating again.
@@ -25,7 +29,8 @@ export const prepare = async (file: string, mode: DetectionMode, io: StartupIo, 
   const proto = mode.endsWith('tcp') ? 'tcp' : 'udp';
   if (!quiet) {
     syslog.forEach(io.log);
-    for (const w of warnings) if (!OTHER_PORT_KEYS[proto].includes(w.path)) io.err(`portsentry: warning: ${formatDiagnostic(w)}\n`);
+    for (const w of warnings)
+      if (!OTHER_PORT_KEYS[proto].includes(w.path)) io.err(`portsentry: warning: ${formatDiagnostic(w)}\n`);
   }
   if (errors.length > 0) {
     for (const e of errors) io.err(`portsentry: ${formatDiagnostic(e)}\n`);
@@ -40,12 +45,15 @@ export const prepare = async (file: string, mode: DetectionMode, io: StartupIo, 
     io.err(`portsentry: ${file}: ${hint}\n`);
     return { ok: false, code: 255 };
   };
-  if (conf.blockedFile === null) return corrupt(L.cannotRetrieve('BLOCKED_FILE'), 'BLOCKED_FILE is missing (write BLOCKED_FILE="/path")');
+  if (conf.blockedFile === null)
+    return corrupt(L.cannotRetrieve('BLOCKED_FILE'), 'BLOCKED_FILE is missing (write BLOCKED_FILE="/path")');
   const blockedFile = `${conf.blockedFile}.${mode}`;
   if (!quiet && !(await truncateBlocked(blockedFile))) {
     return corrupt(L.cannotTruncateBlocked(blockedFile), `cannot create or truncate ${blockedFile}`);
   }
-  if (conf.historyFile === null) return corrupt(L.cannotRetrieve('HISTORY_FILE'), 'HISTORY_FILE is missing (write HISTORY_FILE="/path")');
-  if (conf.ignoreFile === null) return corrupt(L.cannotRetrieve('IGNORE_FILE'), 'IGNORE_FILE is missing (write IGNORE_FILE="/path")');
+  if (conf.historyFile === null)
+    return corrupt(L.cannotRetrieve('HISTORY_FILE'), 'HISTORY_FILE is missing (write HISTORY_FILE="/path")');
+  if (conf.ignoreFile === null)
+    return corrupt(L.cannotRetrieve('IGNORE_FILE'), 'IGNORE_FILE is missing (write IGNORE_FILE="/path")');
   return { ok: true, conf, blockedFile, historyFile: conf.historyFile, ignoreFile: conf.ignoreFile };
 };

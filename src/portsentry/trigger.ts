@@ -11,7 +11,9 @@ export class StateEngine {
   readonly #slots: (string | undefined)[] = new Array<string | undefined>(STATE_SLOTS);
   #next = 0;
 
-  constructor(trigger: number) { this.#trigger = trigger; }
+  constructor(trigger: number) {
+    this.#trigger = trigger;
+  }
 
   // Record a hit from `src` and say whether it raises the alarm.
   hit(src: Addr): TriggerResult {

@@ -39,17 +39,35 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     else if (a === '--addr') args.target = argv[++i] ?? '';
     else if (a === '--limit') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1) return usageError(verb, `--limit expects a whole number of rows, 1 or more (got ${JSON.stringify(argv[i] ?? '')})`);
+      if (!Number.isInteger(n) || n < 1)
+        return usageError(
+          verb,
+          `--limit expects a whole number of rows, 1 or more (got ${JSON.stringify(argv[i] ?? '')})`,
+        );
       args.limit = n;
-    }
-    else if (a.startsWith('--')) return usageError(verb, `unknown option ${a}`);
+    } else if (a.startsWith('--')) return usageError(verb, `unknown option ${a}`);
     else pos.push(a);
   }
-  const shape: Record<Verb, string[]> = { status: ['jail'], list: ['jail'], audit: [], ban: ['jail', 'target'], unban: ['target', 'jail'], test: ['jail', 'line'], check: ['jail'] };
-  if (!shape[verb].includes('line') && pos.length > shape[verb].length) return usageError(verb, `unexpected argument ${JSON.stringify(pos[shape[verb].length])}`);
-  shape[verb].forEach((k, i) => { const v = k === 'line' ? pos.slice(i).join(' ') : pos[i]; if (v) args[k] = v; });
+  const shape: Record<Verb, string[]> = {
+    status: ['jail'],
+    list: ['jail'],
+    audit: [],
+    ban: ['jail', 'target'],
+    unban: ['target', 'jail'],
+    test: ['jail', 'line'],
+    check: ['jail'],
+  };
+  if (!shape[verb].includes('line') && pos.length > shape[verb].length)
+    return usageError(verb, `unexpected argument ${JSON.stringify(pos[shape[verb].length])}`);
+  shape[verb].forEach((k, i) => {
+    const v = k === 'line' ? pos.slice(i).join(' ') : pos[i];
+    if (v) args[k] = v;
+  });
   const reply = await request(socket ?? socketFor(configDir), verb, args);
-  if (!reply.ok) { process.stderr.write(`sentryban ${verb}: ${reply.error}\n`); return 1; }
+  if (!reply.ok) {
+    process.stderr.write(`sentryban ${verb}: ${reply.error}\n`);
+    return 1;
+  }
   process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
   return verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok) ? 1 : 0;
 };
@@ -62,17 +80,39 @@ const usageError = (verb: Verb, why: string): number => {
 
 const render = (verb: Verb, r: unknown): string => {
   if (verb === 'list' && Array.isArray(r)) {
-    return r.map((b: { jail: string; target: string; expiresAt: string | null; bantime: string; applied: string; backends: Record<string, string> }) => {
-      const bad = Object.entries(b.backends).filter(([, v]) => v !== 'applied').map(([k, v]) => `${k}: ${v}`);
-      return `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\t${b.applied}${bad.length ? ` (${bad.join(', ')})` : ''}\n`;
-    }).join('');
+    return r
+      .map(
+        (b: {
+          jail: string;
+          target: string;
+          expiresAt: string | null;
+          bantime: string;
+          applied: string;
+          backends: Record<string, string>;
+        }) => {
+          const bad = Object.entries(b.backends)
+            .filter(([, v]) => v !== 'applied')
+            .map(([k, v]) => `${k}: ${v}`);
+          return `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\t${b.applied}${bad.length ? ` (${bad.join(', ')})` : ''}\n`;
+        },
+      )
+      .join('');
   }
   if (verb === 'check' && Array.isArray(r)) {
-    return r.map((c: { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null }) =>
-      `${c.jail}\t${c.backend}\t${!c.ok ? `FAILED: ${c.error ?? ''}` : c.repaired ? `repaired: ${c.repaired}` : 'in sync'}\n`).join('');
+    return r
+      .map(
+        (c: { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null }) =>
+          `${c.jail}\t${c.backend}\t${!c.ok ? `FAILED: ${c.error ?? ''}` : c.repaired ? `repaired: ${c.repaired}` : 'in sync'}\n`,
+      )
+      .join('');
   }
   if (verb === 'audit' && Array.isArray(r)) {
-    return r.map((x: { at: string; jail: string; kind: string; target: string | null; detail: string }) => `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`).join('');
+    return r
+      .map(
+        (x: { at: string; jail: string; kind: string; target: string | null; detail: string }) =>
+          `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`,
+      )
+      .join('');
   }
   return `${JSON.stringify(r, null, 2)}\n`;
 };

@@ -39,20 +39,31 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--foreground' || a === '-f') o.foreground = true;
-    else if (a === '--config' || a === '-c') { const v = argv[++i]; if (!v) return '--config needs a folder'; o.configDir = v; }
-    else if (a?.startsWith('--config=')) o.configDir = a.slice(9);
-    else if (a === '--fail2ban-config') { const v = argv[++i]; if (!v) return '--fail2ban-config needs a folder (e.g. /etc/fail2ban)'; o.fail2banConfig = v; }
-    else return `unknown option "${a}"`;
+    else if (a === '--config' || a === '-c') {
+      const v = argv[++i];
+      if (!v) return '--config needs a folder';
+      o.configDir = v;
+    } else if (a?.startsWith('--config=')) o.configDir = a.slice(9);
+    else if (a === '--fail2ban-config') {
+      const v = argv[++i];
+      if (!v) return '--fail2ban-config needs a folder (e.g. /etc/fail2ban)';
+      o.fail2banConfig = v;
+    } else return `unknown option "${a}"`;
   }
   if (o.configDir === '') o.configDir = defaultConfigDir();
   return o;
 };
 
 export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
-  const loaded = await loadConfig(opts.configDir, opts.fail2banConfig ? { fail2banConfig: opts.fail2banConfig, fail2banDir: resolve(opts.fail2banConfig) } : {});
+  const loaded = await loadConfig(
+    opts.configDir,
+    opts.fail2banConfig ? { fail2banConfig: opts.fail2banConfig, fail2banDir: resolve(opts.fail2banConfig) } : {},
+  );
   if (!loaded.ok) {
     for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
-    process.stderr.write(`sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`);
+    process.stderr.write(
+      `sentryban: configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing started\n`,
+    );
     return EX_CONFIG;
   }
   const backends = await buildBackends(loaded.value, opts.clock ?? systemClock);
@@ -65,13 +76,21 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
   const clock = opts.clock ?? systemClock;
   mkdirSync(loaded.value.main.stateDir, { recursive: true, mode: 0o700 }); // before the log file makes it 0755
   const log = openDecisionLog(loaded.value.main.log, clock, (m) => process.stderr.write(`sentryban: ${m}\n`));
-  try { return await serve(loaded.value, clock, log); } finally { log.close(); } // the syslog socket would hold the process
+  try {
+    return await serve(loaded.value, clock, log);
+  } finally {
+    log.close();
+  } // the syslog socket would hold the process
 };
 
 // Without --foreground: the checked config is run by a detached child; its pid is printed and kept.
 const detach = (configDir: string, f2b: string | undefined): number => {
   const bin = process.argv[1] ?? '';
-  const child = spawn(process.execPath, [bin, 'daemon', '--foreground', '--config', configDir, ...(f2b ? ['--fail2ban-config', f2b] : [])], { detached: true, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [bin, 'daemon', '--foreground', '--config', configDir, ...(f2b ? ['--fail2ban-config', f2b] : [])],
+    { detached: true, stdio: 'ignore' },
+  );
   child.unref();
   process.stdout.write(`sentryban: daemon started, pid ${String(child.pid)}\n`);
   return 0;
@@ -81,13 +100,23 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
   const opened = openStoreChecked(main.dbfile, clock.now());
-  if (!opened.ok) { process.stderr.write(`sentryban: ${opened.message}\n`); return 1; }
+  if (!opened.ok) {
+    process.stderr.write(`sentryban: ${opened.message}\n`);
+    return 1;
+  }
   for (const n of opened.notes) log.line('database', n.level, n.text);
-  const writer = new StoreWriter(opened.store, {
-    clock, path: main.dbfile, reopen: () => Store.open(main.dbfile), copy: () => Store.openCopy(main.dbfile),
-    faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
-    log: (level, text) => log.line('database', level, text),
-  }, opened.fault);
+  const writer = new StoreWriter(
+    opened.store,
+    {
+      clock,
+      path: main.dbfile,
+      reopen: () => Store.open(main.dbfile),
+      copy: () => Store.openCopy(main.dbfile),
+      faultOf: (e) => folderFault(main.dbfile, storeFaultOf(e)),
+      log: (level, text) => log.line('database', level, text),
+    },
+    opened.fault,
+  );
   const store = opened.store; // for reads at start; the writer may later swap in a fresh handle (writer.store)
   const commandActions = await commandActionsOf(cfg); // checked by runDaemon, with buildBackends
   const backends = new Map<string, ActionBackend[]>();
@@ -95,18 +124,28 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     const list: ActionBackend[] = [];
     for (const spec of j.actions) {
       const r = createBackend(spec, { clock, commandActions });
-      if (!r.ok) { for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`); store.close(); return EX_CONFIG; }
+      if (!r.ok) {
+        for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+        store.close();
+        return EX_CONFIG;
+      }
       list.push(r.value);
     }
     backends.set(j.spec.config.name, list);
   }
   // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout, 2 lookups).
-  const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) => log.line('ipdns', level, text));
+  const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) =>
+    log.line('ipdns', level, text),
+  );
   const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts, writer });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
-  log.line('server', 'INFO', `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`);
+  log.line(
+    'server',
+    'INFO',
+    `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`,
+  );
   manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
@@ -114,23 +153,48 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
     if (j.spec.backend.kind === 'systemd') {
-      journals.push(followJail(j, j.spec.backend.options, writer.store, clock, log, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); }));
+      journals.push(
+        followJail(j, j.spec.backend.options, writer.store, clock, log, (lines) => {
+          void manager.lines(name, lines);
+          idleGc.poke(lines.length);
+        }),
+      );
       log.line('jail', 'INFO', `Jail '${name}' started`);
       continue;
     }
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
-    const src = new JailSources(paths, writer.store.positions(name), clock, (lines) => { void manager.lines(name, lines); idleGc.poke(lines.length); },
+    const src = new JailSources(
+      paths,
+      writer.store.positions(name),
+      clock,
+      (lines) => {
+        void manager.lines(name, lines);
+        idleGc.poke(lines.length);
+      },
       (e) => {
         const retry = e.kind === 'unreadable' ? ', will retry' : '';
-        log.line('filter', e.kind === 'unreadable' || e.kind === 'overlong' ? 'WARNING' : 'INFO',
-          `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason})${retry}` : ''}`);
-      });
+        log.line(
+          'filter',
+          e.kind === 'unreadable' || e.kind === 'overlong' ? 'WARNING' : 'INFO',
+          `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason})${retry}` : ''}`,
+        );
+      },
+    );
     src.start();
     followers.push(src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
   }
   const ctlLog = (level: string, text: string): void => log.line('control', level, text);
-  const server = await startControlServer(main.socket, { manager, get store() { return writer.store; } }, { log: ctlLog });
+  const server = await startControlServer(
+    main.socket,
+    {
+      manager,
+      get store() {
+        return writer.store;
+      },
+    },
+    { log: ctlLog },
+  );
   if (peerCredStatus !== 'loaded') {
     ctlLog('WARNING', `control socket: peer uid not checked (${peerCredStatus}); its file mode is the only check`);
   }
@@ -138,12 +202,27 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     process.stderr.write(`sentryban: ${server}\n`);
     followers.forEach((f) => f.stop());
     await Promise.all(journals.map((f) => f.stop()));
-    await manager.stop(); writer.stop(); writer.store.close(); return 1;
+    await manager.stop();
+    writer.stop();
+    writer.store.close();
+    return 1;
   }
   const pidfile = join(main.stateDir, 'sentryban.pid');
-  try { writeFileSync(pidfile, `${process.pid}\n`); } catch (e) { log.line('server', 'WARNING', `${pidfile}: ${(e as Error).message}`); }
+  try {
+    writeFileSync(pidfile, `${process.pid}\n`);
+  } catch (e) {
+    log.line('server', 'WARNING', `${pidfile}: ${(e as Error).message}`);
+  }
   const selfTimer = setInterval(refreshSelf, main.selfRefreshSec * 1000);
-  const purge = (): void => { const n = writer.purge(clock.now() - main.purgeAgeSec * 1000); if (n && n.audit + n.bans > 0) log.line('database', 'INFO', `Purged ${n.audit} audit row(s), ${n.bans} lifted ban(s) older than ${main.purgeAgeSec}s`); };
+  const purge = (): void => {
+    const n = writer.purge(clock.now() - main.purgeAgeSec * 1000);
+    if (n && n.audit + n.bans > 0)
+      log.line(
+        'database',
+        'INFO',
+        `Purged ${n.audit} audit row(s), ${n.bans} lifted ban(s) older than ${main.purgeAgeSec}s`,
+      );
+  };
   purge();
   const purgeTimer = setInterval(purge, 3_600_000);
   purgeTimer.unref();
@@ -152,7 +231,10 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   // The handlers stay installed until exit (`on`, not `once`): execa's signal-exit also listens while a command
   // runs, and when it finds itself the last listener it re-sends the signal, killing the daemon mid-shutdown.
   // A second signal during shutdown is ignored: the store and the running actions finish cleanly.
-  await new Promise<void>((res) => { process.on('SIGINT', () => res()); process.on('SIGTERM', () => res()); });
+  await new Promise<void>((res) => {
+    process.on('SIGINT', () => res());
+    process.on('SIGTERM', () => res());
+  });
   clearInterval(selfTimer);
   clearInterval(purgeTimer);
   idleGc.stop();
@@ -169,14 +251,30 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
 };
 
 // A journal jail (backend systemd[...]): resume after the stored cursor, else read back one findtime (fail2ban).
-const followJail = (j: LoadedJail, options: JournalOptions, store: Store, clock: Clock, log: DecisionLog, onLines: (lines: LogLine[]) => void): JournalFollower => {
+const followJail = (
+  j: LoadedJail,
+  options: JournalOptions,
+  store: Store,
+  clock: Clock,
+  log: DecisionLog,
+  onLines: (lines: LogLine[]) => void,
+): JournalFollower => {
   const name = j.spec.config.name;
   const key = `journal:${name}`;
   const cursor = store.positions(name).get(key)?.firstLineHash;
   const journalmatch = j.spec.journalmatch ?? j.filter.journalmatch;
-  if (journalmatch.length === 0) log.line('filtersystemd', 'NOTICE', `[${name}] Jail started without 'journalmatch' set. Jail regexs will be checked against all journal entries, which is not advised for performance reasons.`);
+  if (journalmatch.length === 0)
+    log.line(
+      'filtersystemd',
+      'NOTICE',
+      `[${name}] Jail started without 'journalmatch' set. Jail regexs will be checked against all journal entries, which is not advised for performance reasons.`,
+    );
   const f = new JournalFollower({
-    key, options, journalmatch, clock, onLines,
+    key,
+    options,
+    journalmatch,
+    clock,
+    onLines,
     start: cursor ? { cursor } : { sinceMs: clock.now() - j.spec.config.findtimeSec * 1000 },
     onError: (m) => log.line('filtersystemd', 'WARNING', `[${name}] ${m}`),
   });
@@ -187,6 +285,10 @@ const followJail = (j: LoadedJail, options: JournalOptions, store: Store, clock:
 // Every address of this host's interfaces (for ignoreself), re-read periodically so it stays current.
 export const ownAddrs = (): Addr[] => {
   const out: Addr[] = [];
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) { const a = parseAddr(i.address); if (a) out.push(a); }
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) {
+      const a = parseAddr(i.address);
+      if (a) out.push(a);
+    }
   return out;
 };

@@ -21,15 +21,29 @@ export class Expiry {
 
   // Permanent bans (null) are never scheduled.
   set(key: string, at: Instant | null): void {
-    if (at === null) { this.delete(key); return; }
+    if (at === null) {
+      this.delete(key);
+      return;
+    }
     this.#ends.set(key, at);
     this.#push({ at, key });
     this.#arm();
   }
-  delete(key: string): void { this.#ends.delete(key); }
-  get size(): number { return this.#ends.size; }
-  next(): Instant | null { this.#prune(); return this.#heap[0]?.at ?? null; }
-  stop(): void { this.#stopped = true; this.#cancel?.(); this.#cancel = null; }
+  delete(key: string): void {
+    this.#ends.delete(key);
+  }
+  get size(): number {
+    return this.#ends.size;
+  }
+  next(): Instant | null {
+    this.#prune();
+    return this.#heap[0]?.at ?? null;
+  }
+  stop(): void {
+    this.#stopped = true;
+    this.#cancel?.();
+    this.#cancel = null;
+  }
 
   // Fire everything due now; used by the timer and at start (bans that ended while the daemon was down).
   runDue(): void {
@@ -50,12 +64,21 @@ export class Expiry {
   #arm(force = false): void {
     if (this.#stopped) return;
     const next = this.next();
-    if (next === null) { this.#cancel?.(); this.#cancel = null; this.#armedAt = null; return; }
+    if (next === null) {
+      this.#cancel?.();
+      this.#cancel = null;
+      this.#armedAt = null;
+      return;
+    }
     const wake = Math.min(next, this.#clock.now() + this.#maxStepMs);
     if (!force && this.#armedAt !== null && this.#armedAt <= wake) return;
     this.#cancel?.();
     this.#armedAt = wake;
-    this.#cancel = this.#clock.at(wake, () => { this.#cancel = null; this.#armedAt = null; this.runDue(); });
+    this.#cancel = this.#clock.at(wake, () => {
+      this.#cancel = null;
+      this.#armedAt = null;
+      this.runDue();
+    });
   }
 
   // Drop heap entries that no longer match the key's current end (deleted or rescheduled).
@@ -68,7 +91,9 @@ export class Expiry {
     for (let i = h.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if ((h[parent] as typeof e).at <= e.at) break;
-      h[i] = h[parent] as typeof e; h[parent] = e; i = parent;
+      h[i] = h[parent] as typeof e;
+      h[parent] = e;
+      i = parent;
     }
   }
   #pop(): void {

@@ -19,11 +19,16 @@ export const COMMANDS: Record<string, Command> = {
   daemon: async (argv) => {
     const { parseDaemonArgs, runDaemon } = await import('./daemon.js');
     const o = parseDaemonArgs(argv);
-    if (typeof o === 'string') { process.stderr.write(`sentryban daemon: ${o}\n`); return 64; }
+    if (typeof o === 'string') {
+      process.stderr.write(`sentryban daemon: ${o}\n`);
+      return 64;
+    }
     return runDaemon(o);
   },
   regex: async (argv) => (await import('./commands/regex.js')).runRegex(argv),
-  ...Object.fromEntries(VERBS.map((v: Verb) => [v, async (argv: string[]) => (await import('./cli.js')).runClient(v, argv)])),
+  ...Object.fromEntries(
+    VERBS.map((v: Verb) => [v, async (argv: string[]) => (await import('./cli.js')).runClient(v, argv)]),
+  ),
 };
 
 export const main = async (argv: string[]): Promise<number> => {

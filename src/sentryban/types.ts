@@ -52,7 +52,13 @@ export type Ban = {
   protocol?: 'tcp' | 'udp' | 'sctp' | 'all';
 };
 
-export type ActionFailed = { kind: 'ActionFailed'; backend: string; argv: string[]; exitCode: number | null; stderr: string };
+export type ActionFailed = {
+  kind: 'ActionFailed';
+  backend: string;
+  argv: string[];
+  exitCode: number | null;
+  stderr: string;
+};
 // `repaired` (check only): what had to be put right, in words, when the live state differed from the store's.
 export type ActionOutcome = { ok: true; repaired?: string } | { ok: false; failure: ActionFailed };
 

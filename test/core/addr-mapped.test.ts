@@ -6,15 +6,17 @@ import { Addr, parseAddr } from '../../src/core/addr.js';
 // parseAddr's fast path for "::ffff:a.b.c.d" (what a dual-stack socket reports for IPv4 peers) must give what
 // the general IPv6 path gives: the unwrapped IPv4 address.
 it('an IPv4-mapped address parses to the same Addr as the IPv6 parser unwrapped', () => {
-  fc.assert(fc.property(fc.ipV4(), fc.constantFrom('::ffff:', '::FFFF:', '::Ffff:', '[::ffff:'), (q, prefix) => {
-    const text = prefix.startsWith('[') ? `${prefix}${q}]` : `${prefix}${q}`;
-    const fast = parseAddr(text);
-    const slow = Addr.fromIp(ipaddr.IPv6.parse(`::ffff:${q}`));
-    expect(fast?.family).toBe(4);
-    expect(fast?.text).toBe(slow.text);
-    expect(fast?.text).toBe(parseAddr(q)?.text);
-    expect(fast?.bytes).toEqual(slow.bytes);
-  }));
+  fc.assert(
+    fc.property(fc.ipV4(), fc.constantFrom('::ffff:', '::FFFF:', '::Ffff:', '[::ffff:'), (q, prefix) => {
+      const text = prefix.startsWith('[') ? `${prefix}${q}]` : `${prefix}${q}`;
+      const fast = parseAddr(text);
+      const slow = Addr.fromIp(ipaddr.IPv6.parse(`::ffff:${q}`));
+      expect(fast?.family).toBe(4);
+      expect(fast?.text).toBe(slow.text);
+      expect(fast?.text).toBe(parseAddr(q)?.text);
+      expect(fast?.bytes).toEqual(slow.bytes);
+    }),
+  );
 });
 
 it('mapped forms the IPv4 parser refuses get the general path: same answers as before', () => {
@@ -25,11 +27,13 @@ it('mapped forms the IPv4 parser refuses get the general path: same answers as b
 });
 
 it('a dotted quad built from its octets equals what ipaddr.js parses', () => {
-  fc.assert(fc.property(fc.ipV4(), (q) => {
-    const a = parseAddr(q);
-    const ref = ipaddr.IPv4.parse(q);
-    expect(a?.text).toBe(ref.toString());
-    expect(a?.bytes).toEqual(ref.toByteArray());
-    expect(a?.family).toBe(4);
-  }));
+  fc.assert(
+    fc.property(fc.ipV4(), (q) => {
+      const a = parseAddr(q);
+      const ref = ipaddr.IPv4.parse(q);
+      expect(a?.text).toBe(ref.toString());
+      expect(a?.bytes).toEqual(ref.toByteArray());
+      expect(a?.family).toBe(4);
+    }),
+  );
 });

@@ -12,20 +12,31 @@ describe('parseAddr', () => {
     expect(parseAddr(input)?.text).toBe(want);
   });
 
-  it.each(['', '1.2.3', '01.2.3.4', '256.1.1.1', '0x7f.0.0.1', '1.2.3.4 ', 'fe80::1%eth0', 'example.org', '1.2.3.4;id'])(
-    'refuses %j', (input) => {
-      expect(parseAddr(input.trimEnd() === input ? input : `${input}x`)).toBeNull();
-    });
+  it.each([
+    '',
+    '1.2.3',
+    '01.2.3.4',
+    '256.1.1.1',
+    '0x7f.0.0.1',
+    '1.2.3.4 ',
+    'fe80::1%eth0',
+    'example.org',
+    '1.2.3.4;id',
+  ])('refuses %j', (input) => {
+    expect(parseAddr(input.trimEnd() === input ? input : `${input}x`)).toBeNull();
+  });
 
   it('round-trips every IPv4 address it prints', () => {
     fc.assert(fc.property(fc.ipV4(), (a) => parseAddr(a)?.text === a));
   });
 
   it('IPv6 text parses back to the same canonical form', () => {
-    fc.assert(fc.property(fc.ipV6(), (a) => {
-      const p = parseAddr(a);
-      return p !== null && parseAddr(p.text)?.text === p.text;
-    }));
+    fc.assert(
+      fc.property(fc.ipV6(), (a) => {
+        const p = parseAddr(a);
+        return p !== null && parseAddr(p.text)?.text === p.text;
+      }),
+    );
   });
 });
 

@@ -38,25 +38,32 @@ describe('syslog sink under congestion', () => {
       const { stdout } = await rx;
       sink.close();
       expect(stdout.split('\n')).toEqual(Array.from({ length: n }, (_, i) => `line ${i}`));
-    } finally { tmp.cleanup(); }
+    } finally {
+      tmp.cleanup();
+    }
   });
 
-  itReal({ commands: ['python3'] })('past its bound, the lines dropped are counted in one note where they were', async () => {
-    const tmp = makeTmpDir('syslog-cong-');
-    try {
-      const path = join(tmp.dir, 'log.sock');
-      const n = 300;
-      const rx = execa('python3', ['-c', RECEIVER, path, String(n)], { timeout: 20000 });
-      await waitFor(() => existsSync(`${path}.ready`), { what: 'receiver' });
-      const sink = openSyslog({ path, tag: 'test', maxPending: 50, droppedNote: (k) => `dropped ${k}` });
-      for (let i = 0; i < n; i++) sink.log(`line ${i}`);
-      const { stdout } = await rx;
-      sink.close();
-      const got = stdout.split('\n');
-      const kept = got.length - 1;
-      // The kernel's queue plus ours held `kept` lines; the rest are one note, last, with their count.
-      expect(kept).toBeGreaterThanOrEqual(50);
-      expect(got).toEqual([...Array.from({ length: kept }, (_, i) => `line ${i}`), `dropped ${n - kept}`]);
-    } finally { tmp.cleanup(); }
-  });
+  itReal({ commands: ['python3'] })(
+    'past its bound, the lines dropped are counted in one note where they were',
+    async () => {
+      const tmp = makeTmpDir('syslog-cong-');
+      try {
+        const path = join(tmp.dir, 'log.sock');
+        const n = 300;
+        const rx = execa('python3', ['-c', RECEIVER, path, String(n)], { timeout: 20000 });
+        await waitFor(() => existsSync(`${path}.ready`), { what: 'receiver' });
+        const sink = openSyslog({ path, tag: 'test', maxPending: 50, droppedNote: (k) => `dropped ${k}` });
+        for (let i = 0; i < n; i++) sink.log(`line ${i}`);
+        const { stdout } = await rx;
+        sink.close();
+        const got = stdout.split('\n');
+        const kept = got.length - 1;
+        // The kernel's queue plus ours held `kept` lines; the rest are one note, last, with their count.
+        expect(kept).toBeGreaterThanOrEqual(50);
+        expect(got).toEqual([...Array.from({ length: kept }, (_, i) => `line ${i}`), `dropped ${n - kept}`]);
+      } finally {
+        tmp.cleanup();
+      }
+    },
+  );
 });

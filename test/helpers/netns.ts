@@ -30,8 +30,13 @@ export const createLab = async (opts: { v4Net?: string; v6Net?: string } = {}): 
   const v4 = opts.v4Net ?? '192.0.2';
   const v6 = opts.v6Net ?? '2001:db8::';
   const lab: Lab = {
-    id, victim, attacker,
-    victimV4: `${v4}.1`, attackerV4: `${v4}.2`, victimV6: `${v6}1`, attackerV6: `${v6}2`,
+    id,
+    victim,
+    attacker,
+    victimV4: `${v4}.1`,
+    attackerV4: `${v4}.2`,
+    victimV6: `${v6}1`,
+    attackerV6: `${v6}2`,
     run: (ns, argv, o) => execa('ip', ['netns', 'exec', ns, ...argv], { timeout: 60000, ...o }),
     async addAttackerAddrs(addrs) {
       for (const a of addrs) {
@@ -50,8 +55,19 @@ export const createLab = async (opts: { v4Net?: string; v6Net?: string } = {}): 
     await ip(['link', 'add', vethV, 'type', 'veth', 'peer', 'name', vethA]);
     await ip(['link', 'set', vethV, 'netns', victim]);
     await ip(['link', 'set', vethA, 'netns', attacker]);
-    for (const [ns, dev, a4, a6] of [[victim, vethV, lab.victimV4, lab.victimV6], [attacker, vethA, lab.attackerV4, lab.attackerV6]] as const) {
-      await execa('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0']).catch(() => {});
+    for (const [ns, dev, a4, a6] of [
+      [victim, vethV, lab.victimV4, lab.victimV6],
+      [attacker, vethA, lab.attackerV4, lab.attackerV6],
+    ] as const) {
+      await execa('ip', [
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-qw',
+        'net.ipv6.conf.all.disable_ipv6=0',
+        'net.ipv6.conf.default.disable_ipv6=0',
+      ]).catch(() => {});
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', ns, 'link', 'set', dev, 'up']);
       await ip(['-n', ns, 'addr', 'add', `${a4}/24`, 'dev', dev]);

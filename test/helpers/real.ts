@@ -7,7 +7,12 @@ const isCi = process.env.CI === 'true';
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 export const hasCommand = (cmd: string): boolean => {
-  try { execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 // Returns the reason the test cannot run here, or null.
@@ -23,8 +28,16 @@ type Fn = () => unknown; // a value or a Promise of one
 export const itReal = (needs: { root?: boolean; commands?: string[] }) => {
   const why = missing(needs);
   return (name: string, fn: Fn, timeout?: number): void => {
-    if (!why) { it(name, fn as () => Promise<unknown>, timeout); return; }
-    if (isCi) { it(name, () => { throw new Error(`cannot run in CI: ${why}`); }); return; }
+    if (!why) {
+      it(name, fn as () => Promise<unknown>, timeout);
+      return;
+    }
+    if (isCi) {
+      it(name, () => {
+        throw new Error(`cannot run in CI: ${why}`);
+      });
+      return;
+    }
     // Skipped here (not root or tool absent); CI runs it for real.
     it.skip(`${name} [${why}]`, () => {});
   };

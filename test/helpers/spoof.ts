@@ -57,10 +57,19 @@ export const macOf = async (lab: Lab, ns: string, dev: string): Promise<string> 
 
 // Sends the probes in order from namespace ns through dev at most pps a second, for at most maxSeconds; resolves
 // with the number the script says it sent.
-export const sendSpoofed = async (lab: Lab, ns: string, dev: string, dstMac: string, probes: SpoofProbe[],
-  pps: number, maxSeconds: number): Promise<number> => {
+export const sendSpoofed = async (
+  lab: Lab,
+  ns: string,
+  dev: string,
+  dstMac: string,
+  probes: SpoofProbe[],
+  pps: number,
+  maxSeconds: number,
+): Promise<number> => {
   const r = await execa('ip', ['netns', 'exec', ns, 'python3', SENDER, dev, dstMac, String(pps), String(maxSeconds)], {
-    input: probes.map(probeLine).join(''), timeout: (maxSeconds + 30) * 1000, reject: false,
+    input: probes.map(probeLine).join(''),
+    timeout: (maxSeconds + 30) * 1000,
+    reject: false,
   });
   if (r.exitCode !== 0) throw new Error(`spoof-send.py failed (${String(r.exitCode)}): ${String(r.stderr)}`);
   return Number(String(r.stdout).trim());

@@ -4,7 +4,10 @@ import { BlockQueue, BlockRate } from '../../src/portsentry/block-rate.js';
 describe('BlockRate: at most max starts in any one-second window', () => {
   it('lets max through at once, then waits for the oldest start to leave the window', () => {
     const r = new BlockRate(3);
-    for (const t of [0, 10, 20]) { expect(r.wait(t)).toBe(0); r.take(t); }
+    for (const t of [0, 10, 20]) {
+      expect(r.wait(t)).toBe(0);
+      r.take(t);
+    }
     expect(r.wait(20)).toBe(980);
     expect(r.wait(999)).toBe(1);
     expect(r.wait(1000)).toBe(0);
@@ -14,7 +17,11 @@ describe('BlockRate: at most max starts in any one-second window', () => {
   it('never more than max in a window over a long run', () => {
     const r = new BlockRate(5);
     const starts: number[] = [];
-    for (let t = 0; t < 10000; t += 7) if (r.wait(t) === 0) { r.take(t); starts.push(t); }
+    for (let t = 0; t < 10000; t += 7)
+      if (r.wait(t) === 0) {
+        r.take(t);
+        starts.push(t);
+      }
     const most = Math.max(...starts.map((s) => starts.filter((x) => x >= s && x < s + 1000).length));
     expect(most).toBe(5);
     expect(starts.length).toBeGreaterThanOrEqual(50);

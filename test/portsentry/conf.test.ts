@@ -6,28 +6,54 @@ const tok = (text: string, key: string) => retrieveToken(splitChunks(text), key)
 
 describe('1.2 token rules', () => {
   it.each([
-    ['KEY="v"', 'v'], ['KEY = "v"', 'v'], ['KEY   ="v"', 'v'], ['KEY="v" trailing', 'v'], ['KEY="v', 'v'],
-    ['KEY=""', ''], ['KEY="a\tb"', 'a'], ['KEY="a\r\n', 'a'],
-  ])('%j -> %j', (text, want) => { expect(tok(`${text}\n`, 'KEY')).toMatchObject({ kind: 'value', value: want }); });
+    ['KEY="v"', 'v'],
+    ['KEY = "v"', 'v'],
+    ['KEY   ="v"', 'v'],
+    ['KEY="v" trailing', 'v'],
+    ['KEY="v', 'v'],
+    ['KEY=""', ''],
+    ['KEY="a\tb"', 'a'],
+    ['KEY="a\r\n', 'a'],
+  ])('%j -> %j', (text, want) => {
+    expect(tok(`${text}\n`, 'KEY')).toMatchObject({ kind: 'value', value: want });
+  });
 
   it.each([[' KEY="v"'], ['KEY\t="v"'], ['#KEY="v"'], ['key="v"'], ['KEYS="v"']])('%j does not match', (text) => {
     expect(tok(`${text}\n`, 'KEY').kind).toBe('absent');
   });
-  it('first match wins', () => { expect(tok('K="1"\nK="2"\n', 'K')).toMatchObject({ value: '1', line: 1 }); });
+  it('first match wins', () => {
+    expect(tok('K="1"\nK="2"\n', 'K')).toMatchObject({ value: '1', line: 1 });
+  });
   it('KILL_RUN_CMD does not take a KILL_RUN_CMD_FIRST line', () => {
     expect(tok('KILL_RUN_CMD_FIRST="1"\nKILL_RUN_CMD="x"\n', 'KILL_RUN_CMD')).toMatchObject({ value: 'x', line: 2 });
   });
   it('the odd false match of 1.2 (KEY anywhere, "=" at its column)', () => {
-    expect(tok('KILL_RUN_CMD="a SCAN_TRIGGER b"\n', 'SCAN_TRIGGER')).toMatchObject({ kind: 'value', value: 'a SCAN_TRIGGER b' });
+    expect(tok('KILL_RUN_CMD="a SCAN_TRIGGER b"\n', 'SCAN_TRIGGER')).toMatchObject({
+      kind: 'value',
+      value: 'a SCAN_TRIGGER b',
+    });
   });
-  it('missing quotes', () => { expect(tok('K=1\n', 'K')).toEqual({ kind: 'no-quotes', line: 1 }); });
-  it('a NUL hides the rest of the line', () => { expect(tok('K\0="1"\nK="2"\n', 'K')).toMatchObject({ value: '2' }); });
+  it('missing quotes', () => {
+    expect(tok('K=1\n', 'K')).toEqual({ kind: 'no-quotes', line: 1 });
+  });
+  it('a NUL hides the rest of the line', () => {
+    expect(tok('K\0="1"\nK="2"\n', 'K')).toMatchObject({ value: '2' });
+  });
   it('long lines are read in 1023-byte pieces, as fgets does', () => {
     const text = `${'x'.repeat(1023)}K="1"\n`;
     expect(tok(text, 'K')).toMatchObject({ value: '1', line: 1 });
     expect(splitChunks('a'.repeat(100000)).length).toBe(Math.ceil(100000 / 1023));
   });
-  it.each([['12', 12], [' 7x', 7], ['abc', 0], ['-3', -3], ['', 0], ['99999999999', 2147483647]])('atoi(%j)=%d', (s, n) => { expect(atoi(s)).toBe(n); });
+  it.each([
+    ['12', 12],
+    [' 7x', 7],
+    ['abc', 0],
+    ['-3', -3],
+    ['', 0],
+    ['99999999999', 2147483647],
+  ])('atoi(%j)=%d', (s, n) => {
+    expect(atoi(s)).toBe(n);
+  });
 });
 
 describe('parseConf', () => {
@@ -49,13 +75,18 @@ describe('parseConf', () => {
     expect(r.conf.scanTrigger).toBe(0);
     expect(r.warnings.map((w) => w.line)).toEqual([4, 5]);
   });
-  it('absent SCAN_TRIGGER logs 1.2\'s line; quotes missing logs too', () => {
+  it("absent SCAN_TRIGGER logs 1.2's line; quotes missing logs too", () => {
     const r = parseConf(`${base}BLOCK_TCP=1\n`, 'p.conf');
-    expect(r.syslog).toEqual(['adminalert: Quotes missing from BLOCK_TCP token. Option skipped\n',
-      'adminalert: ERROR: Could not read SCAN_TRIGGER option from config file. Disabling SCAN DETECTION TRIGGER']);
+    expect(r.syslog).toEqual([
+      'adminalert: Quotes missing from BLOCK_TCP token. Option skipped\n',
+      'adminalert: ERROR: Could not read SCAN_TRIGGER option from config file. Disabling SCAN DETECTION TRIGGER',
+    ]);
   });
   it('KILL_* templates are split at load; shell constructs refused with file:line', () => {
-    const r = parseConf(`${base}KILL_ROUTE="/sbin/iptables -I INPUT -s $TARGET$ -j DROP && echo hi"\nKILL_RUN_CMD="/bin/echo '$TARGET$ x' $PORT$"\n`, 'p.conf');
+    const r = parseConf(
+      `${base}KILL_ROUTE="/sbin/iptables -I INPUT -s $TARGET$ -j DROP && echo hi"\nKILL_RUN_CMD="/bin/echo '$TARGET$ x' $PORT$"\n`,
+      'p.conf',
+    );
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ file: 'p.conf', line: 4, path: 'KILL_ROUTE' });
     expect(r.errors[0]?.message).toMatch(/script/);
@@ -71,10 +102,15 @@ describe('parseConf', () => {
   it('BLOCK_RATE_MAX (ours): off when absent or 0; bad values warned with file:line, never a 1.2 syslog line', () => {
     expect(parseConf(base, 'p').conf.blockRateMax).toBe(0);
     expect(parseConf(`${base}BLOCK_RATE_MAX="50"\n`, 'p').conf.blockRateMax).toBe(50);
-    const msgs = (body: string): string[] => parseConf(`${base}${body}`, 'p.conf').warnings.map((w) => `${w.file}:${w.line}: ${w.path}: ${w.message}`);
+    const msgs = (body: string): string[] =>
+      parseConf(`${base}${body}`, 'p.conf').warnings.map((w) => `${w.file}:${w.line}: ${w.path}: ${w.message}`);
     expect(msgs('BLOCK_RATE_MAX="-5"\n')).toEqual(['p.conf:4: BLOCK_RATE_MAX: -5 is negative; read as 0 (no ceiling)']);
-    expect(msgs('BLOCK_RATE_MAX="2000000"\n')).toEqual(['p.conf:4: BLOCK_RATE_MAX: 2000000 is above 1000000; read as 1000000']);
-    expect(msgs('BLOCK_RATE_MAX="10/s"\n')).toEqual(['p.conf:4: BLOCK_RATE_MAX: "10/s" is not a number; read as 10, as 1.2 does']);
+    expect(msgs('BLOCK_RATE_MAX="2000000"\n')).toEqual([
+      'p.conf:4: BLOCK_RATE_MAX: 2000000 is above 1000000; read as 1000000',
+    ]);
+    expect(msgs('BLOCK_RATE_MAX="10/s"\n')).toEqual([
+      'p.conf:4: BLOCK_RATE_MAX: "10/s" is not a number; read as 10, as 1.2 does',
+    ]);
     const noQuotes = parseConf(`${base}SCAN_TRIGGER="0"\nBLOCK_RATE_MAX=5\n`, 'p.conf');
     expect(noQuotes.conf.blockRateMax).toBe(0);
     expect(noQuotes.syslog).toEqual([]);

@@ -29,30 +29,45 @@ const isCi = process.env.CI === 'true';
 const t = !nativeTrap && !isCi ? it.skip : it;
 const trap = nativeTrap!;
 
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '::', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-});
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '::', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 
 // Connects from `from` and waits for the trap's close.
-const probe = (port: number, host: string, from?: string): Promise<void> => new Promise((resolve, reject) => {
-  const s = connect({ port, host, ...(from ? { localAddress: from } : {}) });
-  s.on('data', () => {});
-  s.on('error', reject);
-  s.on('close', () => resolve());
-  s.setTimeout(5000, () => s.destroy(new Error('no close from the trap')));
-});
+const probe = (port: number, host: string, from?: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const s = connect({ port, host, ...(from ? { localAddress: from } : {}) });
+    s.on('data', () => {});
+    s.on('error', reject);
+    s.on('close', () => resolve());
+    s.setTimeout(5000, () => s.destroy(new Error('no close from the trap')));
+  });
 
 type Daemon = {
-  dir: string; port: number; col: Collector; echoed: string[]; fast: FastAlert | null; logger: Logger;
-  messages: () => string[]; stop: () => Promise<void>;
+  dir: string;
+  port: number;
+  col: Collector;
+  echoed: string[];
+  fast: FastAlert | null;
+  logger: Logger;
+  messages: () => string[];
+  stop: () => Promise<void>;
 };
 const running: Daemon[] = [];
-afterEach(async () => { for (const d of running.splice(0)) await d.stop(); });
+afterEach(async () => {
+  for (const d of running.splice(0)) await d.stop();
+});
 
 // One -tcp listener in this process, wired as src/portsentry/main.ts wires it.
-const start = async (opts: { conf?: string; fast?: boolean; ignore?: string; log?: string; slowRoute?: boolean } = {}): Promise<Daemon> => {
+const start = async (
+  opts: { conf?: string; fast?: boolean; ignore?: string; log?: string; slowRoute?: boolean } = {},
+): Promise<Daemon> => {
   const { dir, cleanup } = makeTmpDir('ps-fast-');
   // A KILL_ROUTE that takes 0.3 s (a probe stays in flight that long).
   if (opts.slowRoute) {
@@ -62,8 +77,9 @@ const start = async (opts: { conf?: string; fast?: boolean; ignore?: string; log
   const port = await freePort();
   writeFileSync(join(dir, 'ignore'), opts.ignore ?? '# none\n');
   writeFileSync(join(dir, 'blocked.tcp'), '');
-  const text = `TCP_PORTS="${port}"\nBLOCKED_FILE="${dir}/blocked"\nHISTORY_FILE="${dir}/history"\nIGNORE_FILE="${dir}/ignore"\n`
-    + `BLOCK_TCP="1"\nKILL_HOSTS_DENY="ALL: $TARGET$"\n${(opts.conf ?? 'SCAN_TRIGGER="0"\n').replace('SLOW', join(dir, 'slow-route'))}`;
+  const text =
+    `TCP_PORTS="${port}"\nBLOCKED_FILE="${dir}/blocked"\nHISTORY_FILE="${dir}/history"\nIGNORE_FILE="${dir}/ignore"\n` +
+    `BLOCK_TCP="1"\nKILL_HOSTS_DENY="ALL: $TARGET$"\n${(opts.conf ?? 'SCAN_TRIGGER="0"\n').replace('SLOW', join(dir, 'slow-route'))}`;
   const { conf, errors } = parseConf(text, 'test.conf');
   expect(errors).toEqual([]);
   const col = opts.log ? null : new Collector(join(dir, 'log.sock'));
@@ -72,18 +88,45 @@ const start = async (opts: { conf?: string; fast?: boolean; ignore?: string; log
   const ignore = new IgnoreGate(join(dir, 'ignore'), () => []);
   let fast: FastAlert | null = null;
   const pipeline = new Pipeline({
-    conf, log: logger.log, ignore, engine: new StateEngine(conf.scanTrigger ?? 0),
-    store: new BlockedStore(join(dir, 'blocked.tcp'), join(dir, 'history')), hostsDeny: join(dir, 'hosts.deny'),
-    run: makeCommandRunner(5000), resolve: async (a) => a.text, now: () => new Date(), echo: (l) => echoed.push(l),
-    onIdle: () => { fast?.ready(); },
+    conf,
+    log: logger.log,
+    ignore,
+    engine: new StateEngine(conf.scanTrigger ?? 0),
+    store: new BlockedStore(join(dir, 'blocked.tcp'), join(dir, 'history')),
+    hostsDeny: join(dir, 'hosts.deny'),
+    run: makeCommandRunner(5000),
+    resolve: async (a) => a.text,
+    now: () => new Date(),
+    echo: (l) => echoed.push(l),
+    onIdle: () => {
+      fast?.ready();
+    },
   });
-  const sensor: Sensor = makeTcpSensor('native')(conf, { log: logger.log, submit: (ev, h) => { void pipeline.submit(ev, h); }, clock: systemClock });
+  const sensor: Sensor = makeTcpSensor('native')(conf, {
+    log: logger.log,
+    submit: (ev, h) => {
+      void pipeline.submit(ev, h);
+    },
+    clock: systemClock,
+  });
   expect(await sensor.start()).toBe(true);
   if (opts.fast !== false) fast = FastAlert.open(trap, conf, ignore, logger);
   const d: Daemon = {
-    dir, port, col: col as Collector, echoed, fast, logger,
-    messages: () => (col ? col.datagrams.map((g) => g.message).filter((m) => !m.startsWith('adminalert: Going into listen mode')) : []),
-    stop: async () => { fast?.close(); await sensor.stop(); await logger.close(); col?.close(); cleanup(); },
+    dir,
+    port,
+    col: col as Collector,
+    echoed,
+    fast,
+    logger,
+    messages: () =>
+      col ? col.datagrams.map((g) => g.message).filter((m) => !m.startsWith('adminalert: Going into listen mode')) : [],
+    stop: async () => {
+      fast?.close();
+      await sensor.stop();
+      await logger.close();
+      col?.close();
+      cleanup();
+    },
   };
   running.push(d);
   return d;
@@ -103,7 +146,10 @@ const hit = async (d: Daemon, from: string): Promise<void> => {
 const connectLine = (ip: string, port: number) => `attackalert: Connect from host: ${ip}/${ip} to TCP port: ${port}`;
 
 it('the native trap ports with the C alert path are built (CI builds them at npm ci)', () => {
-  if (!isCi && !nativeTrap) { console.log(`native trap ports: ${nativeSpawnStatus}`); return; }
+  if (!isCi && !nativeTrap) {
+    console.log(`native trap ports: ${nativeSpawnStatus}`);
+    return;
+  }
   expect(typeof nativeTrap?.alertOpen).toBe('function');
 });
 
@@ -116,14 +162,19 @@ describe('the alert line from C', () => {
       const before = stats();
       await hit(d, '127.0.0.2');
       await hit(d, '::1');
-      await waitFor(() => d.messages().filter((m) => m.includes('blocked via wrappers')).length === 2, { timeoutMs: 5000 });
+      await waitFor(() => d.messages().filter((m) => m.includes('blocked via wrappers')).length === 2, {
+        timeoutMs: 5000,
+      });
       await d.col.settle(100);
       expect(delta(before)).toEqual(fast ? { sent: 2, ignored: 0, handed: 0 } : { sent: 0, ignored: 0, handed: 0 });
       // The same header (facility, severity, tag, pid) as every other line.
       for (const raw of d.col.raw) expect(parseDatagram(raw)).toMatchObject({ pri: '29', pid: process.pid });
       expect(d.echoed).toEqual(fast ? [connectLine('127.0.0.2', d.port), connectLine('::1', d.port)] : []);
       expect(readFileSync(join(d.dir, 'hosts.deny'), 'latin1')).toBe('ALL: 127.0.0.2\nALL: [::1]\n');
-      runs.push({ raw: d.col.raw.map((r) => r.replace(/^<29>... .. ..:..:.. /, '').replaceAll(String(d.port), 'PORT')), msgs: d.messages() });
+      runs.push({
+        raw: d.col.raw.map((r) => r.replace(/^<29>... .. ..:..:.. /, '').replaceAll(String(d.port), 'PORT')),
+        msgs: d.messages(),
+      });
       // The C path is one per process (one daemon): stop this one before the next starts.
       await running.pop()?.stop();
     }
@@ -136,30 +187,35 @@ describe('the alert line from C', () => {
     ]);
   });
 
-  t('an address on the ignore list (IPv4, IPv6, .static) is ignored in C; a change to the list counts on the next probe', async () => {
-    const d = await start({ ignore: '127.0.0.5\n::1/128\n' });
-    let before = stats();
-    await probe(d.port, '127.0.0.1', '127.0.0.5');
-    await probe(d.port, '::1');
-    expect(delta(before)).toEqual({ sent: 0, ignored: 2, handed: 0 });
-    // The file changes: C sees another stat and hands the probe to the pipeline, which reads the new list.
-    appendFileSync(join(d.dir, 'ignore'), '127.0.0.6\n');
-    before = stats();
-    await probe(d.port, '127.0.0.1', '127.0.0.6');
-    await sleep(100);
-    expect(delta(before)).toEqual({ sent: 0, ignored: 0, handed: 1 });
-    // Re-armed with the new list: .6 is ignored in C now, .7 alerted from C.
-    before = stats();
-    await probe(d.port, '127.0.0.1', '127.0.0.6');
-    await hit(d, '127.0.0.7');
-    expect(delta(before)).toEqual({ sent: 1, ignored: 1, handed: 0 });
-    // IGNORE_FILE.static appears.
-    writeFileSync(join(d.dir, 'ignore.static'), '127.0.0.0/24\n');
-    await probe(d.port, '127.0.0.1', '127.0.0.8');
-    await probe(d.port, '127.0.0.1', '127.0.0.9');
-    await d.col.settle(100);
-    expect(d.messages().filter((m) => m.startsWith('attackalert: Connect'))).toEqual([connectLine('127.0.0.7', d.port)]);
-  });
+  t(
+    'an address on the ignore list (IPv4, IPv6, .static) is ignored in C; a change to the list counts on the next probe',
+    async () => {
+      const d = await start({ ignore: '127.0.0.5\n::1/128\n' });
+      let before = stats();
+      await probe(d.port, '127.0.0.1', '127.0.0.5');
+      await probe(d.port, '::1');
+      expect(delta(before)).toEqual({ sent: 0, ignored: 2, handed: 0 });
+      // The file changes: C sees another stat and hands the probe to the pipeline, which reads the new list.
+      appendFileSync(join(d.dir, 'ignore'), '127.0.0.6\n');
+      before = stats();
+      await probe(d.port, '127.0.0.1', '127.0.0.6');
+      await sleep(100);
+      expect(delta(before)).toEqual({ sent: 0, ignored: 0, handed: 1 });
+      // Re-armed with the new list: .6 is ignored in C now, .7 alerted from C.
+      before = stats();
+      await probe(d.port, '127.0.0.1', '127.0.0.6');
+      await hit(d, '127.0.0.7');
+      expect(delta(before)).toEqual({ sent: 1, ignored: 1, handed: 0 });
+      // IGNORE_FILE.static appears.
+      writeFileSync(join(d.dir, 'ignore.static'), '127.0.0.0/24\n');
+      await probe(d.port, '127.0.0.1', '127.0.0.8');
+      await probe(d.port, '127.0.0.1', '127.0.0.9');
+      await d.col.settle(100);
+      expect(d.messages().filter((m) => m.startsWith('attackalert: Connect'))).toEqual([
+        connectLine('127.0.0.7', d.port),
+      ]);
+    },
+  );
 
   t('a missing ignore file or one with a bad netmask leaves every line to the pipeline', async () => {
     const d = await start({ ignore: '127.0.0.5/99\n' });
@@ -174,12 +230,19 @@ describe('the alert line from C', () => {
   t('while a probe is in flight the next one waits for it: the lines of two probes never interleave', async () => {
     const d = await start({ conf: `SCAN_TRIGGER="0"\nKILL_ROUTE="SLOW $TARGET$"\n`, slowRoute: true });
     const before = stats();
-    await Promise.all([probe(d.port, '127.0.0.1', '127.0.0.11'), sleep(20).then(() => probe(d.port, '127.0.0.1', '127.0.0.12'))]);
+    await Promise.all([
+      probe(d.port, '127.0.0.1', '127.0.0.11'),
+      sleep(20).then(() => probe(d.port, '127.0.0.1', '127.0.0.12')),
+    ]);
     await waitFor(() => d.messages().filter((m) => m.includes('dropped route')).length === 2, { timeoutMs: 5000 });
     const order = d.messages().map((m) => `${/127\.0\.0\.\d+/.exec(m)?.[0]} ${m.split(' ')[1]}`);
     expect(order).toEqual([
-      '127.0.0.11 Connect', '127.0.0.11 Host', '127.0.0.11 Host',
-      '127.0.0.12 Connect', '127.0.0.12 Host', '127.0.0.12 Host',
+      '127.0.0.11 Connect',
+      '127.0.0.11 Host',
+      '127.0.0.11 Host',
+      '127.0.0.12 Connect',
+      '127.0.0.12 Host',
+      '127.0.0.12 Host',
     ]);
     // The first disarmed C: the second was the pipeline's alone.
     expect(delta(before)).toEqual({ sent: 1, ignored: 0, handed: 0 });
@@ -196,10 +259,13 @@ describe('the alert line from C', () => {
     const tmp = makeTmpDir('ps-fast-full-');
     const sock = join(tmp.dir, 'full.sock');
     // A syslog that reads nothing for 1.5 s, then prints every datagram it got, in order.
-    const py = 'import socket,sys,time\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("up",flush=True)\ntime.sleep(1.5)\ns.settimeout(1.0)\ntry:\n  while True: sys.stdout.write(s.recv(2048).decode("latin1").split(": ",1)[1].rstrip("\\n")+"\\n")\nexcept socket.timeout: pass\n';
+    const py =
+      'import socket,sys,time\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("up",flush=True)\ntime.sleep(1.5)\ns.settimeout(1.0)\ntry:\n  while True: sys.stdout.write(s.recv(2048).decode("latin1").split(": ",1)[1].rstrip("\\n")+"\\n")\nexcept socket.timeout: pass\n';
     const child = spawn('python3', ['-c', py, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.setEncoding('latin1').on('data', (s: string) => { out += s; });
+    child.stdout.setEncoding('latin1').on('data', (s: string) => {
+      out += s;
+    });
     await waitFor(() => out.startsWith('up'), { timeoutMs: 5000 });
     const d = await start({ log: sock });
     expect(d.fast).not.toBeNull();
@@ -211,7 +277,10 @@ describe('the alert line from C', () => {
     // Disarmed by the queued line: C did nothing with this probe.
     expect(delta(before)).toEqual({ sent: 0, ignored: 0, handed: 0 });
     await new Promise((r) => child.on('exit', r));
-    const lines = out.split('\n').slice(1).filter((l) => l !== '' && !l.startsWith('adminalert: Going into'));
+    const lines = out
+      .split('\n')
+      .slice(1)
+      .filter((l) => l !== '' && !l.startsWith('adminalert: Going into'));
     expect(lines.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => `adminalert: filler ${i}`));
     expect(lines[20]).toBe(connectLine('127.0.0.20', d.port));
     tmp.cleanup();
@@ -219,18 +288,34 @@ describe('the alert line from C', () => {
 });
 
 describe('peer text from C', () => {
-  t('is the text JS spells for every address it takes (IPv4-mapped as IPv4), and refuses only ::/96 (but :: and ::1)', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 3 }), (raw, zeroFrom, shape) => {
-      const b = Uint8Array.from(raw);
-      // Runs of zero groups (what compression is about), IPv4-mapped and ::/96.
-      if (shape === 1) b.fill(0, zeroFrom, Math.min(16, zeroFrom + 6));
-      if (shape === 2) { b.fill(0, 0, 10); b[10] = 0xff; b[11] = 0xff; }
-      if (shape === 3) b.fill(0, 0, 12 + (zeroFrom % 2) * 3);
-      const text = trap.ntop(b);
-      const dottedInC = b.subarray(0, 12).every((x) => x === 0) && !(b[12] === 0 && b[13] === 0 && b[14] === 0 && b[15]! <= 1);
-      if (dottedInC) return text === null;
-      return text === Addr.fromIp(ipaddr.fromByteArray([...b])).text;
-    }), { numRuns: 3000 });
-    fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => trap.ntop(b) === [...b].join('.')));
-  });
+  t(
+    'is the text JS spells for every address it takes (IPv4-mapped as IPv4), and refuses only ::/96 (but :: and ::1)',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 16, maxLength: 16 }),
+          fc.integer({ min: 0, max: 15 }),
+          fc.integer({ min: 0, max: 3 }),
+          (raw, zeroFrom, shape) => {
+            const b = Uint8Array.from(raw);
+            // Runs of zero groups (what compression is about), IPv4-mapped and ::/96.
+            if (shape === 1) b.fill(0, zeroFrom, Math.min(16, zeroFrom + 6));
+            if (shape === 2) {
+              b.fill(0, 0, 10);
+              b[10] = 0xff;
+              b[11] = 0xff;
+            }
+            if (shape === 3) b.fill(0, 0, 12 + (zeroFrom % 2) * 3);
+            const text = trap.ntop(b);
+            const dottedInC =
+              b.subarray(0, 12).every((x) => x === 0) && !(b[12] === 0 && b[13] === 0 && b[14] === 0 && b[15]! <= 1);
+            if (dottedInC) return text === null;
+            return text === Addr.fromIp(ipaddr.fromByteArray([...b])).text;
+          },
+        ),
+        { numRuns: 3000 },
+      );
+      fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => trap.ntop(b) === [...b].join('.')));
+    },
+  );
 });

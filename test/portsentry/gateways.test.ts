@@ -14,10 +14,10 @@ const V6 = `20010db8000000000000000000000000 40 00000000000000000000000000000000
 `;
 
 describe('default gateways from the routing tables', () => {
-  it('IPv4: only the default route\'s gateway, not other routes\' next hops', () => {
+  it("IPv4: only the default route's gateway, not other routes' next hops", () => {
     expect(parseRouteV4(V4).map(String)).toEqual(['192.0.2.254']);
   });
-  it('IPv6: the default route\'s next hop; the unreachable default on lo has none', () => {
+  it("IPv6: the default route's next hop; the unreachable default on lo has none", () => {
     expect(parseRouteV6(V6).map(String)).toEqual(['2001:db8::fffe']);
   });
   it('no default route, or garbage: none', () => {

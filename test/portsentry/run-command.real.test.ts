@@ -12,16 +12,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const isCi = process.env.CI === 'true';
 
 // This process's children that are zombies (ended, never reaped).
-const zombies = (): number[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-  try {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return state === 'Z' && Number(ppid) === process.pid ? [Number(p)] : [];
-  } catch { return []; }
-});
+const zombies = (): number[] =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return state === 'Z' && Number(ppid) === process.pid ? [Number(p)] : [];
+      } catch {
+        return [];
+      }
+    });
 
 it('the native starter is built and loaded (CI builds it at npm ci)', () => {
-  if (!isCi && !nativeSpawn) { console.log(`native starter: ${nativeSpawnStatus}`); return; }
+  if (!isCi && !nativeSpawn) {
+    console.log(`native starter: ${nativeSpawnStatus}`);
+    return;
+  }
   expect(nativeSpawnStatus).toBe('loaded');
 });
 
@@ -68,32 +76,52 @@ for (const starter of ['native', 'node'] as Starter[]) {
 
     t('argv goes to the program as is: no shell, stdio on /dev/null, no signal ignored or blocked', async () => {
       const mark = join(dir, `injected-${starter}`);
-      expect(await run()(['/bin/echo', `; touch ${mark}`, `$(touch ${mark})`, '`touch x`'])).toEqual({ kind: 'ran', exitCode: 0 });
+      expect(await run()(['/bin/echo', `; touch ${mark}`, `$(touch ${mark})`, '`touch x`'])).toEqual({
+        kind: 'ran',
+        exitCode: 0,
+      });
       expect(existsSync(mark)).toBe(false);
       const fds = 'for f in 0 1 2; do [ "$(readlink /proc/$$/fd/$f)" = /dev/null ] || exit 3; done';
       expect(await run()(['/bin/sh', '-c', fds])).toEqual({ kind: 'ran', exitCode: 0 });
       if (starter === 'native') {
         // Only 0, 1 and 2 reach the command: a non-CLOEXEC descriptor of the daemon's (raw sockets) does not.
         const fdList = join(dir, `fds-${starter}`);
-        expect(await run()(['/bin/sh', '-c', `exec ls -l /proc/self/fd > ${fdList}`])).toEqual({ kind: 'ran', exitCode: 0 });
+        expect(await run()(['/bin/sh', '-c', `exec ls -l /proc/self/fd > ${fdList}`])).toEqual({
+          kind: 'ran',
+          exitCode: 0,
+        });
         // ls's own: 0-2 and the directory it is listing.
-        const extra = readFileSync(fdList, 'utf8').split('\n').map((l) => / (\d+) -> (.*)$/.exec(l)).filter((m) => m !== null)
-          .filter((m) => Number(m[1]) > 2 && !/^\/proc\/\d+\/fd$/.test(m[2] ?? '')).map((m) => `${m[1]} -> ${m[2]}`);
+        const extra = readFileSync(fdList, 'utf8')
+          .split('\n')
+          .map((l) => / (\d+) -> (.*)$/.exec(l))
+          .filter((m) => m !== null)
+          .filter((m) => Number(m[1]) > 2 && !/^\/proc\/\d+\/fd$/.test(m[2] ?? ''))
+          .map((m) => `${m[1]} -> ${m[2]}`);
         expect(extra).toEqual([]);
       }
       const status = join(dir, `status-${starter}`);
-      expect(await run()(['/bin/sh', '-c', `exec cat /proc/self/status > ${status}`])).toEqual({ kind: 'ran', exitCode: 0 });
-      const field = (name: string): bigint => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(readFileSync(status, 'utf8'))?.[1] ?? 'ffff'}`);
+      expect(await run()(['/bin/sh', '-c', `exec cat /proc/self/status > ${status}`])).toEqual({
+        kind: 'ran',
+        exitCode: 0,
+      });
+      const field = (name: string): bigint =>
+        BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(readFileSync(status, 'utf8'))?.[1] ?? 'ffff'}`);
       expect(field('SigBlk')).toBe(0n);
       // Nothing ignored (the daemon ignores SIGPIPE), but glibc's two internal signals (32, 33), which glibc's
       // posix_spawn, and so 1.2's system(), leaves ignored; no program sees them.
       expect(field('SigIgn') & ~0x180000000n).toBe(0n);
     });
 
-    t('200 concurrent commands: each its own exit code, none left a zombie', async () => {
-      const outs = await Promise.all(Array.from({ length: 200 }, (_, i) => run()(['/bin/sh', '-c', `exit ${i % 256}`])));
-      expect(outs).toEqual(Array.from({ length: 200 }, (_, i) => ({ kind: 'ran', exitCode: i % 256 })));
-      expect(zombies()).toEqual([]);
-    }, 60000);
+    t(
+      '200 concurrent commands: each its own exit code, none left a zombie',
+      async () => {
+        const outs = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => run()(['/bin/sh', '-c', `exit ${i % 256}`])),
+        );
+        expect(outs).toEqual(Array.from({ length: 200 }, (_, i) => ({ kind: 'ran', exitCode: i % 256 })));
+        expect(zombies()).toEqual([]);
+      },
+      60000,
+    );
   });
 }

@@ -18,22 +18,29 @@ import type { TrapConn, TrapKind, TrapPorts } from '../../src/portsentry/sensors
 const isCi = process.env.CI === 'true';
 const fds = (): number => readdirSync('/proc/self/fd').length;
 
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '::', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-});
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '::', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 
 // Connects from `from` and reads until the trap closes: the bytes received.
-const probe = (port: number, host: string, from?: string): Promise<string> => new Promise((resolve, reject) => {
-  let got = '';
-  const s = connect({ port, host, ...(from ? { localAddress: from } : {}) });
-  s.setEncoding('latin1');
-  s.on('data', (d: string) => { got += d; });
-  s.on('error', reject);
-  s.on('close', () => resolve(got));
-  s.setTimeout(5000, () => s.destroy(new Error('no close from the trap')));
-});
+const probe = (port: number, host: string, from?: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let got = '';
+    const s = connect({ port, host, ...(from ? { localAddress: from } : {}) });
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      got += d;
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(got));
+    s.setTimeout(5000, () => s.destroy(new Error('no close from the trap')));
+  });
 
 // nmap -sT style: a connect reset (SO_LINGER 0) right after the handshake, from another process while this
 // one is blocked, so the trap accepts a connection that is already reset.
@@ -53,27 +60,39 @@ const waitFor = async (cond: () => boolean, ms = 5000): Promise<void> => {
 const makeTraps = (kind: TrapKind): TrapPorts => (kind === 'native' ? nativeTrapPorts(nativeTrap!) : nodeTrapPorts());
 
 const opened: TrapPorts[] = [];
-afterEach(async () => { for (const t of opened.splice(0)) await t.close(); });
+afterEach(async () => {
+  for (const t of opened.splice(0)) await t.close();
+});
 
 // Binds one trap port; every connection is recorded and answered with `banner`.
 const trap = async (kind: TrapKind, banner: string | null, port?: number) => {
   const traps = makeTraps(kind);
   opened.push(traps);
-  const p = port ?? await freePort();
+  const p = port ?? (await freePort());
   const seen: (string | null)[] = [];
-  const bound = await traps.bind(p, (c: TrapConn) => { seen.push(c.src?.text ?? null); c.finish(banner); });
+  const bound = await traps.bind(p, (c: TrapConn) => {
+    seen.push(c.src?.text ?? null);
+    c.finish(banner);
+  });
   return { traps, port: p, seen, bound };
 };
 
 it('the native trap ports are built and loaded (CI builds them at npm ci)', () => {
-  if (!isCi && !nativeTrap) { console.log(`native trap ports: ${nativeSpawnStatus}`); return; }
+  if (!isCi && !nativeTrap) {
+    console.log(`native trap ports: ${nativeSpawnStatus}`);
+    return;
+  }
   expect(nativeTrap).not.toBeNull();
 });
 
 // Everything a peer can see of one path, for the agreement test.
 const observe = async (kind: TrapKind) => {
   const t = await trap(kind, 'GO AWAY\r\n');
-  const banners = [await probe(t.port, '127.0.0.1', '127.0.0.2'), await probe(t.port, '::1'), await probe(t.port, '127.0.0.1', '127.0.0.3')];
+  const banners = [
+    await probe(t.port, '127.0.0.1', '127.0.0.2'),
+    await probe(t.port, '::1'),
+    await probe(t.port, '127.0.0.1', '127.0.0.3'),
+  ];
   resetConnect(t.port, '127.0.0.4');
   await waitFor(() => t.seen.length === 4);
   return { seen: t.seen, banners };
@@ -109,7 +128,9 @@ for (const kind of ['native', 'node'] as TrapKind[]) {
       try {
         const x = await trap(kind, null, (busy.address() as { port: number }).port);
         expect(x.bound).toBe(false);
-      } finally { await new Promise((r) => busy.close(r)); }
+      } finally {
+        await new Promise((r) => busy.close(r));
+      }
     });
 
     t('a port whose last connections are in TIME_WAIT binds again (a restart right after probes)', async () => {
@@ -136,21 +157,27 @@ for (const kind of ['native', 'node'] as TrapKind[]) {
       if (kind === 'native') expect(nativeTrap!.pending()).toBe(0);
     });
 
-    t('200 connections in a bounded loop: all reported, no fd left', async () => {
-      const before = fds();
-      const x = await trap(kind, 'x');
-      // Batches of 4: the listen backlog is 5, as 1.2's (more at once would wait for SYN retransmits).
-      for (let i = 0; i < 50; i++) {
-        const got = await Promise.all(Array.from({ length: 4 }, (_, j) => probe(x.port, '127.0.0.1', `127.0.1.${i * 4 + j + 1}`)));
-        expect(got).toEqual(Array(4).fill('x'));
-      }
-      expect(x.seen).toHaveLength(200);
-      expect(new Set(x.seen).size).toBe(200);
-      if (kind === 'native') expect(nativeTrap!.pending()).toBe(0);
-      await x.traps.close();
-      opened.splice(opened.indexOf(x.traps), 1);
-      await waitFor(() => fds() === before);
-    }, 30000);
+    t(
+      '200 connections in a bounded loop: all reported, no fd left',
+      async () => {
+        const before = fds();
+        const x = await trap(kind, 'x');
+        // Batches of 4: the listen backlog is 5, as 1.2's (more at once would wait for SYN retransmits).
+        for (let i = 0; i < 50; i++) {
+          const got = await Promise.all(
+            Array.from({ length: 4 }, (_, j) => probe(x.port, '127.0.0.1', `127.0.1.${i * 4 + j + 1}`)),
+          );
+          expect(got).toEqual(Array(4).fill('x'));
+        }
+        expect(x.seen).toHaveLength(200);
+        expect(new Set(x.seen).size).toBe(200);
+        if (kind === 'native') expect(nativeTrap!.pending()).toBe(0);
+        await x.traps.close();
+        opened.splice(opened.indexOf(x.traps), 1);
+        await waitFor(() => fds() === before);
+      },
+      30000,
+    );
 
     t('the sensor logs 1.2 lines for a busy port, submits each probe and answers with the alarm banner', async () => {
       const busy = createServer();
@@ -161,13 +188,19 @@ for (const kind of ['native', 'node'] as TrapKind[]) {
       const lines: string[] = [];
       const events: ProbeEvent[] = [];
       // The pipeline's side as seen by the sensor: an alarm with the banner, then done.
-      const submit = (ev: ProbeEvent, hooks?: ProbeHooks): void => { events.push(ev); hooks?.onAlarm?.(conf.portBanner); hooks?.onDone?.(); };
+      const submit = (ev: ProbeEvent, hooks?: ProbeHooks): void => {
+        events.push(ev);
+        hooks?.onAlarm?.(conf.portBanner);
+        hooks?.onDone?.();
+      };
       const sensor = makeTcpSensor(kind)(conf, { log: (l) => lines.push(l), submit, clock: systemClock });
       try {
         expect(await sensor.start()).toBe(true);
         expect(lines).toEqual([L.listening('TCP', busyPort), L.cannotBind('TCP', busyPort), L.listening('TCP', port)]);
         expect(await probe(port, '127.0.0.1', '127.0.0.5')).toBe('** UNAUTHORIZED **');
-        expect(events.map((e) => [e.src.text, e.dstPort, e.mode, e.proto])).toEqual([['127.0.0.5', port, 'tcp', 'tcp']]);
+        expect(events.map((e) => [e.src.text, e.dstPort, e.mode, e.proto])).toEqual([
+          ['127.0.0.5', port, 'tcp', 'tcp'],
+        ]);
       } finally {
         await sensor.stop();
         await new Promise((r) => busy.close(r));
@@ -188,7 +221,9 @@ tn('both paths agree: same peers, same order, same bytes to the peer', async () 
 tn('the native trap closes each accepted fd once: a second finish is refused', async () => {
   const port = await freePort();
   const ids: number[] = [];
-  const id = nativeTrap!.listen(port, (connId) => { ids.push(connId); });
+  const id = nativeTrap!.listen(port, (connId) => {
+    ids.push(connId);
+  });
   expect(id).toBeGreaterThan(0);
   try {
     const s = connect({ port, host: '127.0.0.1' });
@@ -199,7 +234,9 @@ tn('the native trap closes each accepted fd once: a second finish is refused', a
     expect(nativeTrap!.finish(ids[0]!, null)).toBe(false);
     expect(nativeTrap!.pending()).toBe(0);
     s.destroy();
-  } finally { expect(nativeTrap!.close(id)).toBe(true); }
+  } finally {
+    expect(nativeTrap!.close(id)).toBe(true);
+  }
   expect(nativeTrap!.close(id)).toBe(false);
   expect(() => nativeTrap!.listen(70000, () => {})).toThrow('listen(port: 0..65535');
 });

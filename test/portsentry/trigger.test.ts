@@ -4,7 +4,10 @@ import { StateEngine } from '../../src/portsentry/trigger.js';
 
 const a = (s: string): Addr => parseAddr(s) as Addr;
 const A = a('192.0.2.2');
-const run = (t: number, hits: Addr[]): boolean[] => { const e = new StateEngine(t); return hits.map((h) => e.hit(h).alarm); };
+const run = (t: number, hits: Addr[]): boolean[] => {
+  const e = new StateEngine(t);
+  return hits.map((h) => e.hit(h).alarm);
+};
 
 describe('SCAN_TRIGGER state engine (1.2: 50-slot ring of hits)', () => {
   it('0 and 1 alarm on the first hit', () => {
@@ -28,5 +31,7 @@ describe('SCAN_TRIGGER state engine (1.2: 50-slot ring of hits)', () => {
     expect(r.alarm).toBe(true);
     expect(r.syslog).toHaveLength(3);
   });
-  it('negative trigger alarms', () => { expect(run(-1, [A])).toEqual([true]); });
+  it('negative trigger alarms', () => {
+    expect(run(-1, [A])).toEqual([true]);
+  });
 });

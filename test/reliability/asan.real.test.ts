@@ -9,19 +9,27 @@ import { itReal } from '../helpers/real.js';
 // addon's own tests): a build of its own, every exported function driven with good and bad arguments.
 const real = itReal({ commands: ['gcc', 'readelf', 'npm'] });
 let work = '';
-beforeAll(() => { work = mkdtempSync(join(tmpdir(), 'asan-test-')); });
-afterAll(() => { rmSync(work, { recursive: true, force: true }); });
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'asan-test-'));
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe('native addon under sanitizers', () => {
   real('the harness reports planted faults (a heap overflow, a signed overflow)', async () => {
     expect(await canary(work)).toBe(2);
   });
-  real('every addon function, good and bad arguments: 0 findings', async () => {
-    const addon = await buildAsanAddon(work);
-    const r = await driveUnderAsan(work, addon);
-    const failed = r.output.split('\n').filter((l) => l.startsWith('FAILED'));
-    expect({ found: r.found, failed }).toEqual({ found: [], failed: [] });
-    expect(r.output).toMatch(/drive: \d+ checks, 0 failed/);
-    expect(r.exitCode).toBe(0);
-  }, 120_000);
+  real(
+    'every addon function, good and bad arguments: 0 findings',
+    async () => {
+      const addon = await buildAsanAddon(work);
+      const r = await driveUnderAsan(work, addon);
+      const failed = r.output.split('\n').filter((l) => l.startsWith('FAILED'));
+      expect({ found: r.found, failed }).toEqual({ found: [], failed: [] });
+      expect(r.output).toMatch(/drive: \d+ checks, 0 failed/);
+      expect(r.exitCode).toBe(0);
+    },
+    120_000,
+  );
 });

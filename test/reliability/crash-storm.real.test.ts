@@ -13,7 +13,12 @@ describe('crash-storm (kill -9 during a ban burst, nftables)', () => {
     process.stdout.write(`${formatFigures(f)}\n`);
     expect(f.kills).toBe(5);
     const { bansLost, duplicates, wronglyBanned, linesLost, linesDoubled } = f;
-    expect({ bansLost, duplicates, wronglyBanned, linesLost, linesDoubled })
-      .toEqual({ bansLost: 0, duplicates: 0, wronglyBanned: 0, linesLost: 0, linesDoubled: 0 });
+    expect({ bansLost, duplicates, wronglyBanned, linesLost, linesDoubled }).toEqual({
+      bansLost: 0,
+      duplicates: 0,
+      wronglyBanned: 0,
+      linesLost: 0,
+      linesDoubled: 0,
+    });
   }, 120_000);
 });

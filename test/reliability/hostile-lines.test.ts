@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { CORPUS_SEED, generateCorpus, lineBytes, MIB, toJsonl } from '../../bench/soak/lib/hostile-corpus.js';
 import { runDaemon, SENTINEL } from '../../bench/soak/lib/hostile-daemon.js';
 import {
-  canon, compile, corpusLog, fail2banVerdict, FIXTURE, filterRefs, innocentOf, lineText, loadFixture, runFilter,
+  canon,
+  compile,
+  corpusLog,
+  fail2banVerdict,
+  FIXTURE,
+  filterRefs,
+  innocentOf,
+  lineText,
+  loadFixture,
+  runFilter,
 } from '../../bench/soak/lib/hostile-lines.js';
 import { parseAddr } from '../../src/core/addr.js';
 import { itReal } from '../helpers/real.js';
@@ -26,7 +35,7 @@ const STOCK_INNOCENT: Record<string, string[]> = {
 const shown = (fs: ReturnType<typeof innocentOf>): string[] => fs.map((f) => `#${f.n} ${f.found}`);
 
 describe('hostile log lines', () => {
-  it('the fixture is the seeded generator\'s output: 500+ lines, each labelled', () => {
+  it("the fixture is the seeded generator's output: 500+ lines, each labelled", () => {
     expect(readFileSync(FIXTURE, 'utf8')).toBe(toJsonl(generateCorpus(CORPUS_SEED)));
     expect(es.length).toBeGreaterThanOrEqual(500);
     expect(new Set(es.map((e) => e.kind.split(':')[1])).size).toBeGreaterThanOrEqual(20);
@@ -49,30 +58,41 @@ describe('hostile log lines', () => {
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
     for (const f of stock) {
       const name = `${f.label}: no crash, and the same addresses as fail2ban-regex on every line`;
-      itReal({ commands: ['fail2ban-regex'] })(name, async () => {
-        const r = runFilter(f, compile(f), es, texts, 0);
-        expect(r.crashes).toEqual([]);
-        expect(shown(r.innocent)).toEqual(STOCK_INNOCENT[f.label] ?? []);
-        const v = await fail2banVerdict(join(tmp, 'hostile.log'), f);
-        const key = (xs: string[] | undefined): string => [...new Set((xs ?? []).map(canon))].sort().join(' ');
-        const differ = es.filter((e) => key(r.found.get(e.n)) !== key(v.found.get(e.n))).map((e) => `#${e.n}`);
-        expect(differ).toEqual([]);
-      }, 60_000);
+      itReal({ commands: ['fail2ban-regex'] })(
+        name,
+        async () => {
+          const r = runFilter(f, compile(f), es, texts, 0);
+          expect(r.crashes).toEqual([]);
+          expect(shown(r.innocent)).toEqual(STOCK_INNOCENT[f.label] ?? []);
+          const v = await fail2banVerdict(join(tmp, 'hostile.log'), f);
+          const key = (xs: string[] | undefined): string => [...new Set((xs ?? []).map(canon))].sort().join(' ');
+          const differ = es.filter((e) => key(r.found.get(e.n)) !== key(v.found.get(e.n))).map((e) => `#${e.n}`);
+          expect(differ).toEqual([]);
+        },
+        60_000,
+      );
     }
   });
 
   const daemonCase = 'the daemon follows the corpus: alive, no innocent ban by our filters, overlong lines skipped';
-  itReal({ commands: ['fail2ban-regex'] })(daemonCase, async () => {
-    const d = await runDaemon(es, 50_000);
-    expect(d.alive).toBe(true);
-    expect(d.exitCode).toBe(0);
-    const attackers = new Set(es.flatMap((e) => (e.attacker ? [canon(e.attacker)] : [])));
-    const innocent = d.bans.filter((b) => {
-      const a = canon(b.target.replace(/\/(32|128)$/, ''));
-      return !attackers.has(a) && a !== SENTINEL;
-    }).map((b) => `${b.jail} ${b.target}`).sort();
-    // the stock dovecot filter's own (see STOCK_INNOCENT); none by our sshd and portsentry filters
-    expect(innocent).toEqual(['dovecot 192.0.2.209/32', 'dovecot 192.0.2.29/32', 'dovecot 192.0.2.66/32']);
-    expect(d.overlong).toBe(es.filter((e) => lineBytes(e).length > MIB).length);
-  }, 60_000);
+  itReal({ commands: ['fail2ban-regex'] })(
+    daemonCase,
+    async () => {
+      const d = await runDaemon(es, 50_000);
+      expect(d.alive).toBe(true);
+      expect(d.exitCode).toBe(0);
+      const attackers = new Set(es.flatMap((e) => (e.attacker ? [canon(e.attacker)] : [])));
+      const innocent = d.bans
+        .filter((b) => {
+          const a = canon(b.target.replace(/\/(32|128)$/, ''));
+          return !attackers.has(a) && a !== SENTINEL;
+        })
+        .map((b) => `${b.jail} ${b.target}`)
+        .sort();
+      // the stock dovecot filter's own (see STOCK_INNOCENT); none by our sshd and portsentry filters
+      expect(innocent).toEqual(['dovecot 192.0.2.209/32', 'dovecot 192.0.2.29/32', 'dovecot 192.0.2.66/32']);
+      expect(d.overlong).toBe(es.filter((e) => lineBytes(e).length > MIB).length);
+    },
+    60_000,
+  );
 });

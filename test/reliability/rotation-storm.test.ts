@@ -14,8 +14,11 @@ describe('rotation storm', () => {
     expect(r.rotations.done).toBe(20);
     expect(r.rotations.renames).toBeGreaterThan(0);
     expect(r.rotations.copytruncates).toBeGreaterThan(0);
-    expect({ missed: r.missedSample, duplicated: r.duplicatedSample, malformed: r.malformed })
-      .toEqual({ missed: [], duplicated: [], malformed: 0 });
+    expect({ missed: r.missedSample, duplicated: r.duplicatedSample, malformed: r.malformed }).toEqual({
+      missed: [],
+      duplicated: [],
+      malformed: 0,
+    });
     expect(r.inFiles + r.lostByCopytruncate).toBe(100_000);
   }, 60_000);
 });

@@ -8,19 +8,34 @@ import { itReal } from '../helpers/real.js';
 const real = itReal({ root: true, commands: ['ip', 'unshare'] });
 
 describe('soak, short', () => {
-  real('portsentry and sentryban under load: alive, fds back to their idle count', async () => {
-    const r = await runSoak({
-      durationMs: 20_000, sampleMs: 2000, warmupMs: 5000, idleMs: 2000, settleMs: 10_000,
-      probeRate: 4, lineRate: 200, unblockMs: 5000, rotateMs: 7000,
-    });
-    console.log(formatSoak(r).join('\n'));
-    expect(r.probes).toBeGreaterThan(40);
-    expect(r.alerts).toBe(r.probes);
-    expect(r.historyLines).toBeGreaterThan(0);
-    expect(r.bans).toBeGreaterThan(0);
-    expect(r.statusFailures).toBe(0);
-    for (const d of [r.portsentry, r.sentryban]) {
-      expect({ name: d.name, alive: d.alive, fds: d.afterFds }).toEqual({ name: d.name, alive: true, fds: d.idleFds });
-    }
-  }, 60_000);
+  real(
+    'portsentry and sentryban under load: alive, fds back to their idle count',
+    async () => {
+      const r = await runSoak({
+        durationMs: 20_000,
+        sampleMs: 2000,
+        warmupMs: 5000,
+        idleMs: 2000,
+        settleMs: 10_000,
+        probeRate: 4,
+        lineRate: 200,
+        unblockMs: 5000,
+        rotateMs: 7000,
+      });
+      console.log(formatSoak(r).join('\n'));
+      expect(r.probes).toBeGreaterThan(40);
+      expect(r.alerts).toBe(r.probes);
+      expect(r.historyLines).toBeGreaterThan(0);
+      expect(r.bans).toBeGreaterThan(0);
+      expect(r.statusFailures).toBe(0);
+      for (const d of [r.portsentry, r.sentryban]) {
+        expect({ name: d.name, alive: d.alive, fds: d.afterFds }).toEqual({
+          name: d.name,
+          alive: true,
+          fds: d.idleFds,
+        });
+      }
+    },
+    60_000,
+  );
 });

@@ -6,8 +6,12 @@ import { Expiry } from '../../src/sentryban/expire.js';
 class JumpyClock implements Clock {
   readonly inner = new ManualClock(0);
   offset = 0;
-  now(): number { return this.inner.now() + this.offset; }
-  at(when: number, fn: () => void): () => void { return this.inner.at(this.inner.now() + (when - this.now()), fn); }
+  now(): number {
+    return this.inner.now() + this.offset;
+  }
+  at(when: number, fn: () => void): () => void {
+    return this.inner.at(this.inner.now() + (when - this.now()), fn);
+  }
 }
 
 describe('Expiry: one timer on the earliest end', () => {
@@ -15,8 +19,12 @@ describe('Expiry: one timer on the earliest end', () => {
     const clock = new ManualClock(1000);
     const fired: string[] = [];
     const ex = new Expiry(clock, (keys) => fired.push(...keys));
-    ex.set('b', 5000); ex.set('a', 3000); ex.set('p', null); ex.set('c', 4000);
-    ex.set('c', 9000); ex.delete('b');
+    ex.set('b', 5000);
+    ex.set('a', 3000);
+    ex.set('p', null);
+    ex.set('c', 4000);
+    ex.set('c', 9000);
+    ex.delete('b');
     clock.advance(10_000);
     expect(fired).toEqual(['a', 'c']);
     expect(ex.size).toBe(0);

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { DRIVE_JS } from './asan-drive.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-export const REPO = HERE.includes('/dist-bench/') ? HERE.slice(0, HERE.indexOf('/dist-bench/'))
+export const REPO = HERE.includes('/dist-bench/')
+  ? HERE.slice(0, HERE.indexOf('/dist-bench/'))
   : join(HERE, '../../..');
 
 export const SANITIZE = '-fsanitize=address,undefined';
@@ -35,7 +36,9 @@ export const buildAsanAddon = async (work: string): Promise<string> => {
   cpSync(join(REPO, 'binding.gyp'), join(dir, 'binding.gyp'));
   cpSync(join(REPO, 'native'), join(dir, 'native'), { recursive: true });
   await execa(process.execPath, [await nodeGyp(), 'rebuild', ...nodeDir()], {
-    cwd: dir, timeout: 300_000, env: { CFLAGS, CXXFLAGS: CFLAGS, LDFLAGS: SANITIZE },
+    cwd: dir,
+    timeout: 300_000,
+    env: { CFLAGS, CXXFLAGS: CFLAGS, LDFLAGS: SANITIZE },
   });
   const out = join(dir, 'build/Release/fastspawn.node');
   const needed = String((await execa('readelf', ['-d', out])).stdout);
@@ -48,8 +51,23 @@ export const buildAsanAddon = async (work: string): Promise<string> => {
 // A copy of the project (sources, tests, dist, bin, data; node_modules linked) whose build/ is the sanitized one.
 export const asanTree = (work: string, addon: string): string => {
   const root = join(work, 'tree');
-  for (const p of ['src', 'test', 'dist', 'bin', 'config', 'filters', 'jails', 'actions', 'bench', 'package.json',
-    'jest.config.js', 'tsconfig.json', 'tsconfig.build.json', 'binding.gyp', 'native']) {
+  for (const p of [
+    'src',
+    'test',
+    'dist',
+    'bin',
+    'config',
+    'filters',
+    'jails',
+    'actions',
+    'bench',
+    'package.json',
+    'jest.config.js',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'binding.gyp',
+    'native',
+  ]) {
     if (existsSync(join(REPO, p))) cpSync(join(REPO, p), join(root, p), { recursive: true });
   }
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
@@ -94,9 +112,10 @@ export const canary = async (work: string): Promise<number> => {
   const env = await asanEnv(logs);
   const src = join(work, 'canary.c');
   const prog = join(work, 'canary');
-  const c = '#include <stdlib.h>\n#include <limits.h>\nint main(int c, char **v) {\n'
-    + '  if (c > 1) { int x = INT_MAX; x += c; return x & 1; }\n'
-    + '  char *p = malloc(8); volatile int i = 8; p[i] = 1; free(p); return 0;\n}\n';
+  const c =
+    '#include <stdlib.h>\n#include <limits.h>\nint main(int c, char **v) {\n' +
+    '  if (c > 1) { int x = INT_MAX; x += c; return x & 1; }\n' +
+    '  char *p = malloc(8); volatile int i = 8; p[i] = 1; free(p); return 0;\n}\n';
   writeFileSync(src, c);
   await execa('gcc', [...CFLAGS.split(' '), '-o', prog, src]);
   const { LD_PRELOAD: _drop, ...noPreload } = env;
@@ -111,7 +130,11 @@ export const driveUnderAsan = async (work: string, addon: string): Promise<Drive
   const script = join(work, 'drive.mjs');
   writeFileSync(script, DRIVE_JS);
   const logs = join(work, 'drive-logs');
-  const r = await execa(process.execPath, [script, addon, join(REPO, 'node_modules')],
-    { env: await asanEnv(logs), reject: false, all: true, timeout: 120_000 });
+  const r = await execa(process.execPath, [script, addon, join(REPO, 'node_modules')], {
+    env: await asanEnv(logs),
+    reject: false,
+    all: true,
+    timeout: 120_000,
+  });
   return { exitCode: r.exitCode, output: String(r.all), found: findings(logs, String(r.all)) };
 };

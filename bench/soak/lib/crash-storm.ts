@@ -12,16 +12,26 @@ import { readKernel, StoreView, type Kernel } from './storm-probe.js';
 // The burst lasts about kills x msPerKill (default 3 s): the writer paces the lines to fill it, and the kills fall
 // at seeded random moments of it.
 export type StormOptions = {
-  bans: number; kills: number; seed: number; msPerKill?: number; say?: (line: string) => void;
+  bans: number;
+  kills: number;
+  seed: number;
+  msPerKill?: number;
+  say?: (line: string) => void;
 };
 export type StormFigures = {
-  seed: number; bans: number; kills: number; lines: number; decoys: number; durationMs: number;
+  seed: number;
+  bans: number;
+  kills: number;
+  lines: number;
+  decoys: number;
+  durationMs: number;
   // committed bans missing from the kernel after a restart; addresses that should be banned and are not
   bansLost: number;
   // a second ban row or 'ban' audit row for one address, an element twice in the set, rules beyond one per set
   duplicates: number;
   wronglyBanned: number; // kernel elements with no committed ban (at a kill, after a restart), decoys banned
-  linesLost: number; linesDoubled: number; // by each line's seq, from the 'found'/'ignored' audit rows
+  linesLost: number;
+  linesDoubled: number; // by each line's seq, from the 'found'/'ignored' audit rows
 };
 
 const JAIL = 'storm';
@@ -30,10 +40,15 @@ const RULES = 4; // one per set (h4, h6, n4, n6)
 
 const writeConfig = (dir: string): void => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
-  writeFileSync(join(dir, 'sentryban.yaml'),
-    'state: state\nlogtarget: sentryban.log\nactions:\n  fw:\n    backend: nftables\n');
-  writeFileSync(join(dir, 'jails', `${JAIL}.yaml`), `${JAIL}:\n  logpath: ${JAIL}.log\n  failregex: '${FAILREGEX}'\n`
-    + '  maxretry: 2\n  findtime: 1d\n  bantime: 1d\n  ignoreself: false\n  actions: [fw]\n');
+  writeFileSync(
+    join(dir, 'sentryban.yaml'),
+    'state: state\nlogtarget: sentryban.log\nactions:\n  fw:\n    backend: nftables\n',
+  );
+  writeFileSync(
+    join(dir, 'jails', `${JAIL}.yaml`),
+    `${JAIL}:\n  logpath: ${JAIL}.log\n  failregex: '${FAILREGEX}'\n` +
+      '  maxretry: 2\n  findtime: 1d\n  bantime: 1d\n  ignoreself: false\n  actions: [fw]\n',
+  );
   writeFileSync(join(dir, `${JAIL}.log`), '');
 };
 
@@ -44,7 +59,14 @@ const writeLog = async (path: string, plan: StormPlan, ms: number, stop: () => b
   while (i < plan.lines.length && !stop()) {
     const due = Math.min(plan.lines.length, Math.ceil(((Date.now() - t0 + 50) / ms) * plan.lines.length));
     const iso = new Date().toISOString();
-    if (due > i) appendFileSync(path, plan.lines.slice(i, due).map((l) => l.text(iso)).join(''));
+    if (due > i)
+      appendFileSync(
+        path,
+        plan.lines
+          .slice(i, due)
+          .map((l) => l.text(iso))
+          .join(''),
+      );
     i = Math.max(i, due);
     await sleep(50);
   }
@@ -68,9 +90,13 @@ const kernelDuplicates = (k: Kernel): number =>
 // in five also kills the next start 0-800 ms in, ready or not (loading, restoring the bans).
 type Kill = { atMs: number; lateMs: number; startKillMs: number | null };
 const killPlan = (o: StormOptions, burstMs: number, random: () => number): Kill[] =>
-  Array.from({ length: o.kills }, () => Math.floor(random() * burstMs)).sort((a, b) => a - b).map((atMs) => ({
-    atMs, lateMs: Math.floor(random() * 300), startKillMs: random() < 0.2 ? Math.floor(random() * 800) : null,
-  }));
+  Array.from({ length: o.kills }, () => Math.floor(random() * burstMs))
+    .sort((a, b) => a - b)
+    .map((atMs) => ({
+      atMs,
+      lateMs: Math.floor(random() * 300),
+      startKillMs: random() < 0.2 ? Math.floor(random() * 800) : null,
+    }));
 
 export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
   const t0 = Date.now();
@@ -80,8 +106,17 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
   const burstMs = o.kills * (o.msPerKill ?? 3000);
   const kills = killPlan(o, burstMs, random);
   const f: StormFigures = {
-    seed: o.seed, bans: o.bans, kills: 0, lines: plan.lines.length, decoys: plan.decoys.length, durationMs: 0,
-    bansLost: 0, duplicates: 0, wronglyBanned: 0, linesLost: 0, linesDoubled: 0,
+    seed: o.seed,
+    bans: o.bans,
+    kills: 0,
+    lines: plan.lines.length,
+    decoys: plan.decoys.length,
+    durationMs: 0,
+    bansLost: 0,
+    duplicates: 0,
+    wronglyBanned: 0,
+    linesLost: 0,
+    linesDoubled: 0,
   };
   const dir = mkdtempSync(join(tmpdir(), 'sentryban-storm-'));
   const log = join(dir, `${JAIL}.log`);
@@ -120,14 +155,21 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
       f.wronglyBanned += minus(inKernel, now);
       f.duplicates += kernelDuplicates(after);
       const also = k.startKillMs === null ? '' : `, and the next start ${k.startKillMs} ms in`;
-      say(`kill ${f.kills}/${kills.length} at ${(at / 1000).toFixed(2)} s: ${committed.size} bans committed, `
-        + `${atKill.elems.length} in the kernel, ${v.offset(log)} of ${statSync(log).size} bytes read${also}`);
+      say(
+        `kill ${f.kills}/${kills.length} at ${(at / 1000).toFixed(2)} s: ${committed.size} bans committed, ` +
+          `${atKill.elems.length} in the kernel, ${v.offset(log)} of ${statSync(log).size} bytes read${also}`,
+      );
     }
     await writer;
     const size = statSync(log).size;
     const last = d;
-    await until('the whole log read and applied', last, async () =>
-      v.offset(log) === size && (await readKernel(ns, TABLE)).elems.length === v.active().length, 600_000, 200);
+    await until(
+      'the whole log read and applied',
+      last,
+      async () => v.offset(log) === size && (await readKernel(ns, TABLE)).elems.length === v.active().length,
+      600_000,
+      200,
+    );
     // The final restart: a clean stop, then a start; the figures are read from what it restored.
     process.kill(last.pid, 'SIGTERM');
     if ((await last.proc).exitCode !== 0) throw new Error(`daemon did not stop cleanly:\n${last.output()}`);
@@ -153,7 +195,10 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
   } finally {
     writing = false;
     await writer.catch(() => {});
-    if (d && d.proc.exitCode === null) { process.kill(d.pid, 'SIGKILL'); await d.proc; }
+    if (d && d.proc.exitCode === null) {
+      process.kill(d.pid, 'SIGKILL');
+      await d.proc;
+    }
     view?.close();
     await lab?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -161,6 +206,6 @@ export const runCrashStorm = async (o: StormOptions): Promise<StormFigures> => {
 };
 
 export const formatFigures = (f: StormFigures): string =>
-  `crash-storm: bans lost ${f.bansLost}, duplicate rules ${f.duplicates}, wrongly banned ${f.wronglyBanned}, `
-  + `lines lost ${f.linesLost}, lines double counted ${f.linesDoubled} (${f.kills} kills -9 during ${f.bans} bans, `
-  + `${f.lines} lines with ${f.decoys} decoys; seed ${f.seed}; ${(f.durationMs / 1000).toFixed(1)} s)`;
+  `crash-storm: bans lost ${f.bansLost}, duplicate rules ${f.duplicates}, wrongly banned ${f.wronglyBanned}, ` +
+  `lines lost ${f.linesLost}, lines double counted ${f.linesDoubled} (${f.kills} kills -9 during ${f.bans} bans, ` +
+  `${f.lines} lines with ${f.decoys} decoys; seed ${f.seed}; ${(f.durationMs / 1000).toFixed(1)} s)`;

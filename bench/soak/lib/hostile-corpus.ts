@@ -46,30 +46,43 @@ const port = (r: () => number): number => 1024 + Math.floor(r() * 60000);
 const header = (f: Family, n: number, r: () => number): string => {
   const pid = 1000 + Math.floor(r() * 30000);
   switch (f) {
-    case 'sshd': return `${syslogDate(n)} gw sshd[${pid}]: `;
-    case 'portsentry': return `${syslogDate(n)} gw portsentry[${pid}]: attackalert: `;
-    case 'nginx-http-auth': return `2026/12/06 ${clock(n).hms} [error] ${pid}#${pid}: *${n} `;
-    case 'postfix': return `${syslogDate(n)} mail postfix/smtpd[${pid}]: `;
-    case 'dovecot': return `${syslogDate(n)} mail dovecot: `;
+    case 'sshd':
+      return `${syslogDate(n)} gw sshd[${pid}]: `;
+    case 'portsentry':
+      return `${syslogDate(n)} gw portsentry[${pid}]: attackalert: `;
+    case 'nginx-http-auth':
+      return `2026/12/06 ${clock(n).hms} [error] ${pid}#${pid}: *${n} `;
+    case 'postfix':
+      return `${syslogDate(n)} mail postfix/smtpd[${pid}]: `;
+    case 'dovecot':
+      return `${syslogDate(n)} mail dovecot: `;
   }
 };
 
 // Message templates per family: `slot` is where the attacker's text goes (user name, URL, referrer, reverse name).
 const TEMPLATES: Record<Family, Template[]> = {
   sshd: [
-    { name: 'failed-invalid', make: (a, s, r) =>
-      `Failed password for invalid user ${s} from ${a} port ${port(r)} ssh2` },
+    {
+      name: 'failed-invalid',
+      make: (a, s, r) => `Failed password for invalid user ${s} from ${a} port ${port(r)} ssh2`,
+    },
     { name: 'invalid-user', make: (a, s, r) => `Invalid user ${s} from ${a} port ${port(r)}` },
-    { name: 'closed-auth', make: (a, s, r) =>
-      `Connection closed by authenticating user ${s} ${a} port ${port(r)} [preauth]` },
+    {
+      name: 'closed-auth',
+      make: (a, s, r) => `Connection closed by authenticating user ${s} ${a} port ${port(r)} [preauth]`,
+    },
     { name: 'disconnected', make: (a, s, r) => `Disconnected from invalid user ${s} ${a} port ${port(r)} [preauth]` },
     { name: 'auth-failure', make: (a, s) => `error: PAM: Authentication failure for ${s} from ${a}` },
     { name: 'not-allowed', make: (a, s) => `User ${s} from ${a} not allowed because not listed in AllowUsers` },
-    { name: 'max-auth', make: (a, s, r) =>
-      `maximum authentication attempts exceeded for ${s} from ${a} port ${port(r)} ssh2 [preauth]` },
-    { name: 'pam-rhost', make: (a, s) =>
-      `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${a} `
-      + ` user=${s}` },
+    {
+      name: 'max-auth',
+      make: (a, s, r) => `maximum authentication attempts exceeded for ${s} from ${a} port ${port(r)} ssh2 [preauth]`,
+    },
+    {
+      name: 'pam-rhost',
+      make: (a, s) =>
+        `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${a} ` + ` user=${s}`,
+    },
   ],
   portsentry: [
     { name: 'connect', make: (a, s, r) => `Connect from host: ${s}/${a} to TCP port: ${port(r)}` },
@@ -77,42 +90,72 @@ const TEMPLATES: Record<Family, Template[]> = {
     { name: 'syn-scan', make: (a, s, r) => `TCP SYN/Normal scan from host: ${s}/${a} to TCP port: ${port(r)}` },
   ],
   'nginx-http-auth': [
-    { name: 'mismatch-user', make: (a, s) =>
-      `user "${s}": password mismatch, client: ${a}, server: www.example, request: "GET /private HTTP/1.1",`
-      + ` host: "www.example"` },
-    { name: 'notfound-user', make: (a, s) =>
-      `user "${s}" was not found in "/etc/nginx/htpasswd", client: ${a}, server: www.example, request: "GET`
-      + ` / HTTP/1.1", host: "www.example"` },
-    { name: 'referrer', make: (a, s) =>
-      `user "bob": password mismatch, client: ${a}, server: www.example, request: "GET / HTTP/1.1", host:`
-      + ` "www.example", referrer: "${s}"` },
-    { name: 'url', make: (a, s) =>
-      `user "bob": password mismatch, client: ${a}, server: www.example, request: "GET /${s} HTTP/1.1",`
-      + ` host: "www.example"` },
+    {
+      name: 'mismatch-user',
+      make: (a, s) =>
+        `user "${s}": password mismatch, client: ${a}, server: www.example, request: "GET /private HTTP/1.1",` +
+        ` host: "www.example"`,
+    },
+    {
+      name: 'notfound-user',
+      make: (a, s) =>
+        `user "${s}" was not found in "/etc/nginx/htpasswd", client: ${a}, server: www.example, request: "GET` +
+        ` / HTTP/1.1", host: "www.example"`,
+    },
+    {
+      name: 'referrer',
+      make: (a, s) =>
+        `user "bob": password mismatch, client: ${a}, server: www.example, request: "GET / HTTP/1.1", host:` +
+        ` "www.example", referrer: "${s}"`,
+    },
+    {
+      name: 'url',
+      make: (a, s) =>
+        `user "bob": password mismatch, client: ${a}, server: www.example, request: "GET /${s} HTTP/1.1",` +
+        ` host: "www.example"`,
+    },
   ],
   postfix: [
-    { name: 'relay-helo', make: (a, s) =>
-      `NOQUEUE: reject: RCPT from unknown[${a}]: 554 5.7.1 <x@example.org>: Relay access denied;`
-      + ` from=<a@example.net> to=<x@example.org> proto=ESMTP helo=<${s}>` },
-    { name: 'relay-from', make: (a, s) =>
-      `NOQUEUE: reject: RCPT from unknown[${a}]: 554 5.7.1 <x@example.org>: Relay access denied;`
-      + ` from=<${s}> to=<x@example.org> proto=ESMTP helo=<h>` },
-    { name: 'unknown-user', make: (a, s) =>
-      `NOQUEUE: reject: RCPT from mx.example.net[${a}]: 550 5.1.1 <${s}>: Recipient address rejected: User`
-      + ` unknown in local recipient table; from=<a@example.net> to=<${s}> proto=ESMTP helo=<h>` },
+    {
+      name: 'relay-helo',
+      make: (a, s) =>
+        `NOQUEUE: reject: RCPT from unknown[${a}]: 554 5.7.1 <x@example.org>: Relay access denied;` +
+        ` from=<a@example.net> to=<x@example.org> proto=ESMTP helo=<${s}>`,
+    },
+    {
+      name: 'relay-from',
+      make: (a, s) =>
+        `NOQUEUE: reject: RCPT from unknown[${a}]: 554 5.7.1 <x@example.org>: Relay access denied;` +
+        ` from=<${s}> to=<x@example.org> proto=ESMTP helo=<h>`,
+    },
+    {
+      name: 'unknown-user',
+      make: (a, s) =>
+        `NOQUEUE: reject: RCPT from mx.example.net[${a}]: 550 5.1.1 <${s}>: Recipient address rejected: User` +
+        ` unknown in local recipient table; from=<a@example.net> to=<${s}> proto=ESMTP helo=<h>`,
+    },
     { name: 'pipelining', make: (a, s) => `improper command pipelining after CONNECT from unknown[${a}]: ${s}` },
     { name: 'sasl', make: (a, s) => `warning: unknown[${a}]: SASL LOGIN authentication failed: ${s}` },
   ],
   dovecot: [
-    { name: 'aborted-user', make: (a, s) =>
-      `imap-login: Aborted login (auth failed, 1 attempts in 2 secs): user=<${s}>, method=PLAIN, rip=${a},`
-      + ` lip=192.0.2.1, TLS, session=<Zx3k>` },
-    { name: 'disconnected-user', make: (a, s) =>
-      `pop3-login: Disconnected (auth failed, 3 attempts in 12 secs): user=<${s}>, method=PLAIN, rip=${a},`
-      + ` lip=192.0.2.1, session=<Qw9p>` },
-    { name: 'pam', make: (a, s) =>
-      `auth-worker(4242): pam(${s},${a},<Ab12>): pam_authenticate() failed: Authentication failure`
-      + ` (password mismatch?)` },
+    {
+      name: 'aborted-user',
+      make: (a, s) =>
+        `imap-login: Aborted login (auth failed, 1 attempts in 2 secs): user=<${s}>, method=PLAIN, rip=${a},` +
+        ` lip=192.0.2.1, TLS, session=<Zx3k>`,
+    },
+    {
+      name: 'disconnected-user',
+      make: (a, s) =>
+        `pop3-login: Disconnected (auth failed, 3 attempts in 12 secs): user=<${s}>, method=PLAIN, rip=${a},` +
+        ` lip=192.0.2.1, session=<Qw9p>`,
+    },
+    {
+      name: 'pam',
+      make: (a, s) =>
+        `auth-worker(4242): pam(${s},${a},<Ab12>): pam_authenticate() failed: Authentication failure` +
+        ` (password mismatch?)`,
+    },
     { name: 'passwd-file', make: (a, s) => `auth: passwd-file(${s},${a}): unknown user` },
   ],
 };
@@ -120,7 +163,7 @@ const TEMPLATES: Record<Family, Template[]> = {
 // Innocent addresses (192.0.2.0/24, 2001:db8:bad::/48) are injected; attackers are 198.51.100/203.0.113 and
 // 2001:db8:a::.
 const innocent = (r: () => number): string =>
-  (r() < 0.8 ? `192.0.2.${10 + Math.floor(r() * 240)}` : `2001:db8:bad::${Math.floor(r() * 65535).toString(16)}`);
+  r() < 0.8 ? `192.0.2.${10 + Math.floor(r() * 240)}` : `2001:db8:bad::${Math.floor(r() * 65535).toString(16)}`;
 const attackerAddr = (r: () => number): string => {
   const x = r();
   if (x < 0.45) return `203.0.113.${1 + Math.floor(r() * 250)}`;
@@ -131,20 +174,36 @@ const attackerAddr = (r: () => number): string => {
 // Texts an attacker puts in a slot to make a filter report `v`: the tails of every family's messages, so every
 // template is tried with every family's phrasing.
 const injections = (v: string, r: () => number): string[] => [
-  `x from ${v} port ${port(r)}`, `x from ${v} port ${port(r)} ssh2`, `x ${v} port ${port(r)} [preauth]`, `x from ${v}`,
-  `root from ${v} not allowed because not listed in AllowUsers`, `${v}`, `x rhost=${v}`, `${v} port 22`,
+  `x from ${v} port ${port(r)}`,
+  `x from ${v} port ${port(r)} ssh2`,
+  `x ${v} port ${port(r)} [preauth]`,
+  `x from ${v}`,
+  `root from ${v} not allowed because not listed in AllowUsers`,
+  `${v}`,
+  `x rhost=${v}`,
+  `${v} port 22`,
   `x", client: ${v}, server: s, request: "GET / HTTP/1.1", host: "h`,
   `x": password mismatch, client: ${v}, server: s, request: "GET / HTTP/1.1", host: "h`,
   `x" password mismatch, client: ${v}, server: s, request: "GET / HTTP/1.1", host: "h`,
-  `x>, method=PLAIN, rip=${v}, lip=192.0.2.1, session=<x`, `x,${v}`, `x,${v}): unknown user`,
-  `x>, rip=${v}, lip=192.0.2.1, session=<y`, `unknown[${v}]: 554 5.7.1 Relay access denied`,
-  `[${v}]: SASL LOGIN authentication failed: x`, `evil/${v}`, `a/${v} to TCP port: 22`, `${v}/${v}`,
-  `from unknown[${v}]: 554 5.7.1 <x@y>: Relay access denied`, `\tfrom ${v} port 22`,
+  `x>, method=PLAIN, rip=${v}, lip=192.0.2.1, session=<x`,
+  `x,${v}`,
+  `x,${v}): unknown user`,
+  `x>, rip=${v}, lip=192.0.2.1, session=<y`,
+  `unknown[${v}]: 554 5.7.1 Relay access denied`,
+  `[${v}]: SASL LOGIN authentication failed: x`,
+  `evil/${v}`,
+  `a/${v} to TCP port: 22`,
+  `${v}/${v}`,
+  `from unknown[${v}]: 554 5.7.1 <x@y>: Relay access denied`,
+  `\tfrom ${v} port 22`,
 ];
 
 // Reverse names an attacker's PTR record can hold (portsentry and sshd log them when they resolve).
-const reverseNames = (v: string): string[] =>
-  [`${v}.evil.example`, `evil-${v.replace(/[.:]/g, '-')}.example`, `x.${v}`];
+const reverseNames = (v: string): string[] => [
+  `${v}.evil.example`,
+  `evil-${v.replace(/[.:]/g, '-')}.example`,
+  `x.${v}`,
+];
 
 // Control characters, NUL, invalid UTF-8 around an injected address.
 const fullwidth = (v: string): string => v.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d)));
@@ -167,18 +226,43 @@ const BAD_UTF8 = ['ff', 'fe', 'c328', 'c0af', 'eda080', 'f4908080', 'e282', 'f88
 // digits and dots, colons), of about 8 KiB each (rsyslog's default maximum message size), then `tail`.
 type Run = { unit: string; tail?: string; size?: number };
 const backtrackers = (v: string): Run[] => [
-  { unit: ' ' }, { unit: ' ', tail: '!' }, { unit: 'a' }, { unit: ' from ' }, { unit: `from ${v} ` }, { unit: '1.' },
-  { unit: '1:' }, { unit: '::' }, { unit: ': a' }, { unit: ': x(y) z' }, { unit: '[' }, { unit: `[${v}]` },
+  { unit: ' ' },
+  { unit: ' ', tail: '!' },
+  { unit: 'a' },
+  { unit: ' from ' },
+  { unit: `from ${v} ` },
+  { unit: '1.' },
+  { unit: '1:' },
+  { unit: '::' },
+  { unit: ': a' },
+  { unit: ': x(y) z' },
+  { unit: '[' },
+  { unit: `[${v}]` },
   { unit: '"' },
-  { unit: '", client: ' }, { unit: '<' }, { unit: '>, ' }, { unit: '(x,' }, { unit: `,${v}` }, { unit: 'aa.' },
-  { unit: 'a-' }, { unit: '\t' }, { unit: ' port 1' },
+  { unit: '", client: ' },
+  { unit: '<' },
+  { unit: '>, ' },
+  { unit: '(x,' },
+  { unit: `,${v}` },
+  { unit: 'aa.' },
+  { unit: 'a-' },
+  { unit: '\t' },
+  { unit: ' port 1' },
   { unit: 'x', size: 4000, tail: ` from ${v} port ${'9'.repeat(4000)}` },
-  { unit: 'unknown[' }, { unit: 'rip=' }, { unit: '%' }, { unit: '\\' }, { unit: 'user ' },
+  { unit: 'unknown[' },
+  { unit: 'rip=' },
+  { unit: '%' },
+  { unit: '\\' },
+  { unit: 'user ' },
   { unit: 'Failed password for ' },
-  { unit: 'dovecot: ' }, { unit: 'x', size: 8000, tail: ` from ${v}` }, { unit: '9', size: 8000 },
+  { unit: 'dovecot: ' },
+  { unit: 'x', size: 8000, tail: ` from ${v}` },
+  { unit: '9', size: 8000 },
 ];
 
-const make = (e: Omit<HostileEntry, 'n'>, out: HostileEntry[]): void => { out.push({ n: out.length + 1, ...e }); };
+const make = (e: Omit<HostileEntry, 'n'>, out: HostileEntry[]): void => {
+  out.push({ n: out.length + 1, ...e });
+};
 
 export const generateCorpus = (seed = CORPUS_SEED): HostileEntry[] => {
   const r = rng(seed);
@@ -192,8 +276,12 @@ export const generateCorpus = (seed = CORPUS_SEED): HostileEntry[] => {
     // A reverse name (an attacker's PTR record) where the daemon logs one: portsentry's "name/addr", postfix's
     // "name[addr]"; elsewhere in the address's place (sshd with UseDNS yes), then no address is the attacker's.
     const rdns = (t: Template, name: string): void => {
-      if (family === 'portsentry') { line('rdns', name, attackerAddr(r), t); return; }
-      const n = out.length + 1; const a = attackerAddr(r);
+      if (family === 'portsentry') {
+        line('rdns', name, attackerAddr(r), t);
+        return;
+      }
+      const n = out.length + 1;
+      const a = attackerAddr(r);
       let text = header(family, n, r) + t.make(family === 'postfix' ? a : name, 'root', r);
       if (family === 'postfix') text = text.replace(/(unknown|mx\.example\.net)\[/, `${name}[`);
       make({ family, kind: `${t.name}:rdns`, attacker: family === 'postfix' ? a : null, text }, out);
@@ -211,14 +299,19 @@ export const generateCorpus = (seed = CORPUS_SEED): HostileEntry[] => {
     }
     for (const c of controls(innocent(r))) line(c.kind, c.text, attackerAddr(r));
     for (const b of BAD_UTF8) {
-      const n = out.length + 1; const t = pick(r, ts); const a = attackerAddr(r); const v = innocent(r);
+      const n = out.length + 1;
+      const t = pick(r, ts);
+      const a = attackerAddr(r);
+      const v = innocent(r);
       const [pre, post] = (header(family, n, r) + t.make(a, '\u0001', r)).split('\u0001') as [string, string];
       const bytes = [Buffer.from(`${pre}x`), Buffer.from(b, 'hex'), Buffer.from(` from ${v} port 22${post}`)];
       const hex = Buffer.concat(bytes).toString('hex');
       make({ family, kind: `${t.name}:utf8-${b}`, attacker: a, text: '', hex }, out);
     }
     for (const b of backtrackers(innocent(r))) {
-      const n = out.length + 1; const t = pick(r, ts); const a = attackerAddr(r);
+      const n = out.length + 1;
+      const t = pick(r, ts);
+      const a = attackerAddr(r);
       const text = header(family, n, r) + t.make(a, `\u0001${b.tail ?? ''}`, r);
       const at = text.indexOf('\u0001');
       const count = Math.floor((b.size ?? 8000) / b.unit.length);
@@ -229,7 +322,9 @@ export const generateCorpus = (seed = CORPUS_SEED): HostileEntry[] => {
     // 1 MiB fields; the `cut` ones put an innocent address exactly where a reader that cuts lines at 1 MiB cuts.
     for (const t of ts.slice(0, 2)) {
       for (const cut of [false, true]) {
-        const n = out.length + 1; const a = attackerAddr(r); const v = innocent(r);
+        const n = out.length + 1;
+        const a = attackerAddr(r);
+        const v = innocent(r);
         const [pre, post] = (header(family, n, r) + t.make(a, '\u0001', r)).split('\u0001') as [string, string];
         const tail = family === 'portsentry' ? `/${v} to TCP port: 22` : ` from ${v} port 22`;
         const fixed = Buffer.byteLength(`${pre}x${tail}`);
@@ -252,4 +347,7 @@ export const lineBytes = (e: HostileEntry): Buffer => {
 
 export const toJsonl = (es: readonly HostileEntry[]): string => es.map((e) => JSON.stringify(e)).join('\n') + '\n';
 export const fromJsonl = (text: string): HostileEntry[] =>
-  text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HostileEntry);
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as HostileEntry);

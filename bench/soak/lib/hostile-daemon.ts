@@ -12,7 +12,10 @@ import { ROOT } from './hostile-lines.js';
 // got through the file. Lines are re-dated to now, so that findtime holds whatever the day.
 export const SENTINEL = '203.0.113.254'; // never an attacker of the corpus (203.0.113.1-250)
 export type DaemonRun = {
-  bans: Array<{ jail: string; target: string }>; alive: boolean; exitCode: number | null; overlong: number;
+  bans: Array<{ jail: string; target: string }>;
+  alive: boolean;
+  exitCode: number | null;
+  overlong: number;
   output: string;
 };
 
@@ -38,14 +41,25 @@ const sentinel = (f: Family, d: Date): string => {
   const { syslog, nginx } = dates(d);
   const a = SENTINEL;
   switch (f) {
-    case 'sshd': return `${syslog} gw sshd[1]: Invalid user done from ${a} port 22`;
-    case 'portsentry': return `${syslog} gw portsentry[1]: attackalert: Connect from host: ${a}/${a} to TCP port: 22`;
-    case 'nginx-http-auth': return `${nginx} [error] 1#1: *1 user "done": password mismatch, client: ${a}, ` +
-      'server: www.example, request: "GET / HTTP/1.1", host: "www.example"';
-    case 'postfix': return `${syslog} mail postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[${a}]: 554 5.7.1 ` +
-      '<x@example.org>: Relay access denied; from=<a@example.net> to=<x@example.org> proto=ESMTP helo=<h>';
-    case 'dovecot': return `${syslog} mail dovecot: imap-login: Aborted login (auth failed, 1 attempts in 2 secs): ` +
-      `user=<done>, method=PLAIN, rip=${a}, lip=192.0.2.1, TLS, session=<Zx3k>`;
+    case 'sshd':
+      return `${syslog} gw sshd[1]: Invalid user done from ${a} port 22`;
+    case 'portsentry':
+      return `${syslog} gw portsentry[1]: attackalert: Connect from host: ${a}/${a} to TCP port: 22`;
+    case 'nginx-http-auth':
+      return (
+        `${nginx} [error] 1#1: *1 user "done": password mismatch, client: ${a}, ` +
+        'server: www.example, request: "GET / HTTP/1.1", host: "www.example"'
+      );
+    case 'postfix':
+      return (
+        `${syslog} mail postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[${a}]: 554 5.7.1 ` +
+        '<x@example.org>: Relay access denied; from=<a@example.net> to=<x@example.org> proto=ESMTP helo=<h>'
+      );
+    case 'dovecot':
+      return (
+        `${syslog} mail dovecot: imap-login: Aborted login (auth failed, 1 attempts in 2 secs): ` +
+        `user=<done>, method=PLAIN, rip=${a}, lip=192.0.2.1, TLS, session=<Zx3k>`
+      );
   }
 };
 
@@ -57,7 +71,11 @@ const bansOf = (dir: string): DaemonRun['bans'] => {
   const file = join(dir, 'state', 'sentryban.sqlite3');
   if (!existsSync(file)) return [];
   const db = new Database(file, { readonly: true, fileMustExist: true });
-  try { return db.prepare('SELECT jail, target FROM bans').all() as DaemonRun['bans']; } finally { db.close(); }
+  try {
+    return db.prepare('SELECT jail, target FROM bans').all() as DaemonRun['bans'];
+  } finally {
+    db.close();
+  }
 };
 
 const until = async (probe: () => boolean, ms: number, what: string): Promise<void> => {
@@ -73,17 +91,27 @@ export const runDaemon = async (es: readonly HostileEntry[], timeoutMs = 120_000
   let proc: ReturnType<typeof execa> | null = null;
   try {
     mkdirSync(join(dir, 'jails'));
-    writeFileSync(join(dir, 'sentryban.yaml'),
-      'state: state\nlogtarget: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n');
+    writeFileSync(
+      join(dir, 'sentryban.yaml'),
+      'state: state\nlogtarget: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n',
+    );
     for (const f of FAMILIES) {
       writeFileSync(join(dir, 'jails', `${f}.yaml`), jailYaml(f));
       writeFileSync(join(dir, `${f}.log`), '');
     }
-    proc = execa('node', [join(ROOT, 'bin', 'sentryban'), 'daemon', '--foreground', '--config', dir],
-      { reject: false, buffer: false, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    proc = execa('node', [join(ROOT, 'bin', 'sentryban'), 'daemon', '--foreground', '--config', dir], {
+      reject: false,
+      buffer: false,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
     let out = '';
-    proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-    proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
+    proc.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    proc.stderr?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     const p = proc;
     await until(() => out.includes('sentryban: ready') || p.exitCode !== null, 30_000, `daemon ready (${out})`);
     if (p.exitCode !== null) throw new Error(`daemon did not start: ${out}`);
@@ -106,7 +134,10 @@ export const runDaemon = async (es: readonly HostileEntry[], timeoutMs = 120_000
     const overlong = (log.match(/: overlong \(/g) ?? []).length;
     return { bans, alive, exitCode: r.exitCode ?? null, overlong, output: out };
   } finally {
-    if (proc && proc.exitCode === null) { proc.kill('SIGKILL'); await proc.catch(() => {}); }
+    if (proc && proc.exitCode === null) {
+      proc.kill('SIGKILL');
+      await proc.catch(() => {});
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 };

@@ -22,12 +22,18 @@ export const NOW = Date.UTC(2026, 11, 6, 23, 0, 0);
 
 export type FilterRef = { label: string; ref: string; ours: boolean; family: Family | null };
 export const filterRefs = (): FilterRef[] => [
-  ...readdirSync(join(ROOT, 'filters')).filter((f) => f.endsWith('.yaml')).sort().map((f) => {
-    const name = f.slice(0, -5);
-    return { label: `ours:${name}`, ref: join(ROOT, 'filters', f), ours: true, family: familyOf(name) };
-  }),
+  ...readdirSync(join(ROOT, 'filters'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const name = f.slice(0, -5);
+      return { label: `ours:${name}`, ref: join(ROOT, 'filters', f), ours: true, family: familyOf(name) };
+    }),
   ...STOCK.map((s) => ({
-    label: `fail2ban:${s}`, ref: join(STOCK_DIR, `${s}.conf`), ours: false, family: familyOf(s),
+    label: `fail2ban:${s}`,
+    ref: join(STOCK_DIR, `${s}.conf`),
+    ours: false,
+    family: familyOf(s),
   })),
 ];
 const familyOf = (name: string): Family | null =>
@@ -65,19 +71,29 @@ const median = (xs: number[]): number => {
 // One warm-up pass, then `passes` timed passes (a fresh matcher each, as a restarted daemon has). checkAll: every
 // failregex is tried (what fail2ban-regex reports), so an innocent address behind an earlier hit is seen too.
 export const runFilter = (
-  f: FilterRef, filter: Filter, es: readonly HostileEntry[], texts: readonly string[], passes: number,
+  f: FilterRef,
+  filter: Filter,
+  es: readonly HostileEntry[],
+  texts: readonly string[],
+  passes: number,
 ): FilterRun => {
   const found = new Map<number, string[]>();
   const crashes: FilterRun['crashes'] = [];
   const times: number[][] = es.map(() => []);
   for (let p = 0; p <= passes; p++) {
-    const m = new Matcher(filter,
-      { checkAll: true, timezone: { kind: 'fixed', offsetMin: 0 }, now: () => NOW, noDate: 'now' });
+    const m = new Matcher(filter, {
+      checkAll: true,
+      timezone: { kind: 'fixed', offsetMin: 0 },
+      now: () => NOW,
+      noDate: 'now',
+    });
     for (const [i, e] of es.entries()) {
       const line = { text: texts[i] as string, source: `hostile/${e.family}.log`, at: NOW };
       let ids: string[] = [];
       const t0 = performance.now();
-      try { ids = m.match(line).failures.map((x) => x.id); } catch (err) {
+      try {
+        ids = m.match(line).failures.map((x) => x.id);
+      } catch (err) {
         if (p === 0) crashes.push({ n: e.n, error: String((err as Error)?.stack ?? err) });
       }
       const dt = performance.now() - t0;
@@ -122,8 +138,12 @@ type Verdict = { found: Map<number, string[]>; sec: number };
 export const fail2banVerdict = async (logFile: string, f: FilterRef): Promise<Verdict> => {
   const { execa } = await import('execa');
   const t0 = performance.now();
-  const r = await execa('fail2ban-regex', ['--usedns', 'no', '-o', '<time> <ip>', logFile, f.ref],
-    { reject: false, timeout: 1_800_000, env: { TZ: 'UTC' }, maxBuffer: 64 * MIB_OUT });
+  const r = await execa('fail2ban-regex', ['--usedns', 'no', '-o', '<time> <ip>', logFile, f.ref], {
+    reject: false,
+    timeout: 1_800_000,
+    env: { TZ: 'UTC' },
+    maxBuffer: 64 * MIB_OUT,
+  });
   if (r.exitCode !== 0) {
     throw new Error(`fail2ban-regex ${f.ref} exited ${String(r.exitCode)}: ${r.stderr.slice(0, 500)}`);
   }

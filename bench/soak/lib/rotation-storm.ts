@@ -43,14 +43,20 @@ export type StormReport = {
 
 type Exit = { code: number | null; out: string; err: string };
 
-const run = (script: string, args: string[]): Promise<Exit> => new Promise((resolve, reject) => {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = ''; let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  child.on('error', reject);
-  child.on('close', (code) => resolve({ code, out, err }));
-});
+const run = (script: string, args: string[]): Promise<Exit> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
 
 const parse = <T>(what: string, e: Exit): T => {
   if (e.code !== 0) throw new Error(`${what} exited ${String(e.code)}: ${e.err.trim()}`);
@@ -92,15 +98,24 @@ export const runRotationStorm = async (o: StormOptions): Promise<StormReport> =>
   const events: Record<string, number> = {};
   let malformed = 0;
   let lastYield = Date.now();
-  const onEvent = (e: FollowEvent): void => { events[e.kind] = (events[e.kind] ?? 0) + 1; };
-  const sources = new JailSources([{ path, tail: false }], new Map(), systemClock, (ls) => {
-    lastYield = Date.now();
-    for (const l of ls) {
-      const i = Number(l.text.slice(0, 8));
-      const ok = Number.isInteger(i) && i >= 1 && i <= o.lines && l.text === lineText(i);
-      if (ok) reads[i] = Math.min(255, (reads[i] as number) + 1); else malformed++;
-    }
-  }, onEvent);
+  const onEvent = (e: FollowEvent): void => {
+    events[e.kind] = (events[e.kind] ?? 0) + 1;
+  };
+  const sources = new JailSources(
+    [{ path, tail: false }],
+    new Map(),
+    systemClock,
+    (ls) => {
+      lastYield = Date.now();
+      for (const l of ls) {
+        const i = Number(l.text.slice(0, 8));
+        const ok = Number.isInteger(i) && i >= 1 && i <= o.lines && l.text === lineText(i);
+        if (ok) reads[i] = Math.min(255, (reads[i] as number) + 1);
+        else malformed++;
+      }
+    },
+    onEvent,
+  );
   try {
     writeFileSync(join(dir, 'writer.mjs'), WRITER_SRC);
     writeFileSync(join(dir, 'rotator.mjs'), ROTATOR_SRC);
@@ -108,8 +123,14 @@ export const runRotationStorm = async (o: StormOptions): Promise<StormReport> =>
     sources.start();
     const deadlineMs = o.deadlineMs ?? 600_000;
     const t0 = Date.now();
-    const rotator = run(join(dir, 'rotator.mjs'), [path, String(o.lines), String(o.rotations), String(o.seed),
-      String(LINE_WIDTH), String(deadlineMs)]);
+    const rotator = run(join(dir, 'rotator.mjs'), [
+      path,
+      String(o.lines),
+      String(o.rotations),
+      String(o.seed),
+      String(LINE_WIDTH),
+      String(deadlineMs),
+    ]);
     const writer = run(join(dir, 'writer.mjs'), [path, String(o.lines), String(o.checkEvery ?? 500)]);
     const w = parse<{ written: number; ms: number; reopens: number }>('writer', await writer);
     const r = parse<StormReport['rotations']>('rotator', await rotator);
@@ -123,24 +144,45 @@ export const runRotationStorm = async (o: StormOptions): Promise<StormReport> =>
     const durationMs = Date.now() - t0 - quietMs;
     sources.stop();
     const present = presentInFiles(path, o.lines);
-    const missed: number[] = []; const duplicated: number[] = [];
-    let inFiles = 0; let lost = 0; let extra = 0; let readNotInFiles = 0;
+    const missed: number[] = [];
+    const duplicated: number[] = [];
+    let inFiles = 0;
+    let lost = 0;
+    let extra = 0;
+    let readNotInFiles = 0;
     for (let i = 1; i <= o.lines; i++) {
       const n = reads[i] as number;
-      if (present[i]) inFiles++; else lost++;
+      if (present[i]) inFiles++;
+      else lost++;
       if (present[i] && n === 0) missed.push(i);
       if (!present[i] && n > 0) readNotInFiles++;
-      if (n > 1) { duplicated.push(i); extra += n - 1; }
+      if (n > 1) {
+        duplicated.push(i);
+        extra += n - 1;
+      }
     }
     return {
-      written: w.written, rotations: { done: r.done, renames: r.renames, copytruncates: r.copytruncates },
-      writerReopens: w.reopens, writerMs: w.ms, writerLinesPerSec: w.written / (w.ms / 1000), durationMs,
-      inFiles, lostByCopytruncate: lost, missed: missed.length, duplicated: duplicated.length, extraReads: extra,
-      readNotInFiles, malformed, events, missedSample: sample(missed), duplicatedSample: sample(duplicated),
+      written: w.written,
+      rotations: { done: r.done, renames: r.renames, copytruncates: r.copytruncates },
+      writerReopens: w.reopens,
+      writerMs: w.ms,
+      writerLinesPerSec: w.written / (w.ms / 1000),
+      durationMs,
+      inFiles,
+      lostByCopytruncate: lost,
+      missed: missed.length,
+      duplicated: duplicated.length,
+      extraReads: extra,
+      readNotInFiles,
+      malformed,
+      events,
+      missedSample: sample(missed),
+      duplicatedSample: sample(duplicated),
     };
   } finally {
     sources.stop();
-    if (o.keepDir) o.keepDir(dir); else rmSync(dir, { recursive: true, force: true });
+    if (o.keepDir) o.keepDir(dir);
+    else rmSync(dir, { recursive: true, force: true });
   }
 };
 

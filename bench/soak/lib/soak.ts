@@ -8,7 +8,15 @@
 import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
 import {
-  appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync,
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -31,11 +39,11 @@ const SOURCES = 60; // 198.51.100.10 .. .69 on the attacker side
 export type SoakOptions = {
   durationMs: number;
   sampleMs: number;
-  warmupMs: number;   // samples before this are left out of the fit
-  idleMs: number;     // quiet time before the idle RSS reading (after start)
-  settleMs: number;   // after the load, at most this long for the fds to be back at their idle count
-  probeRate: number;  // connects per second
-  lineRate: number;   // app log lines per second
+  warmupMs: number; // samples before this are left out of the fit
+  idleMs: number; // quiet time before the idle RSS reading (after start)
+  settleMs: number; // after the load, at most this long for the fds to be back at their idle count
+  probeRate: number; // connects per second
+  lineRate: number; // app log lines per second
   unblockMs: number;
   rotateMs: number;
   log?: (line: string) => void;
@@ -43,14 +51,29 @@ export type SoakOptions = {
 
 export type Sample = { t: number } & ProcFigures;
 export type DaemonFigures = {
-  name: string; pid: number; alive: boolean;
-  idle: ProcFigures | null; idleRssKiB: number; idleFds: number; afterRssKiB: number; afterFds: number;
-  rssGrowthMiBPerHour: number; fdGrowthPerHour: number; samples: Sample[];
+  name: string;
+  pid: number;
+  alive: boolean;
+  idle: ProcFigures | null;
+  idleRssKiB: number;
+  idleFds: number;
+  afterRssKiB: number;
+  afterFds: number;
+  rssGrowthMiBPerHour: number;
+  fdGrowthPerHour: number;
+  samples: Sample[];
 };
 export type SoakResult = {
-  durationMs: number; probes: number; lines: number; alerts: number; historyLines: number;
-  bans: number; statusReplies: number; statusFailures: number;
-  portsentry: DaemonFigures; sentryban: DaemonFigures;
+  durationMs: number;
+  probes: number;
+  lines: number;
+  alerts: number;
+  historyLines: number;
+  bans: number;
+  statusReplies: number;
+  statusFailures: number;
+  portsentry: DaemonFigures;
+  sentryban: DaemonFigures;
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +88,9 @@ export const readProc = (pid: number): ProcFigures | null => {
     const kib = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(st)?.[1] ?? NaN);
     const fds = readdirSync(`/proc/${pid}/fd`).length;
     return { rssKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), fds };
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 };
 
 // Least-squares slope of v over t (ms), per hour.
@@ -76,7 +101,10 @@ export const slopePerHour = (pts: readonly { t: number; v: number }[]): number =
   const mv = pts.reduce((s, p) => s + p.v, 0) / n;
   let num = 0;
   let den = 0;
-  for (const p of pts) { num += (p.t - mt) * (p.v - mv); den += (p.t - mt) ** 2; }
+  for (const p of pts) {
+    num += (p.t - mt) * (p.v - mv);
+    den += (p.t - mt) ** 2;
+  }
   return den === 0 ? 0 : (num / den) * 3_600_000;
 };
 
@@ -122,7 +150,9 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
   const procs: ResultPromise[] = [];
   const pids: number[] = [];
   const alerts: string[] = [];
-  const col = unix.createSocket('unix_dgram', (b) => { alerts.push(b.toString('latin1')); });
+  const col = unix.createSocket('unix_dgram', (b) => {
+    alerts.push(b.toString('latin1'));
+  });
   col.on('error', () => {});
   const logSock = join(work, 'log.sock');
   col.bind(logSock);
@@ -135,7 +165,10 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
     await ip(['link', 'add', `skv${id}`, 'type', 'veth', 'peer', 'name', `ska${id}`]);
     await ip(['link', 'set', `skv${id}`, 'netns', victim]);
     await ip(['link', 'set', `ska${id}`, 'netns', attacker]);
-    for (const [ns, dev, a] of [[victim, `skv${id}`, '192.0.2.1'], [attacker, `ska${id}`, '192.0.2.2']] as const) {
+    for (const [ns, dev, a] of [
+      [victim, `skv${id}`, '192.0.2.1'],
+      [attacker, `ska${id}`, '192.0.2.2'],
+    ] as const) {
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', ns, 'link', 'set', dev, 'up']);
       await ip(['-n', ns, 'addr', 'add', `${a}/24`, 'dev', dev]);
@@ -149,35 +182,82 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
     const ps = join(work, 'portsentry');
     mkdirSync(ps);
     writeFileSync(join(ps, 'ignore'), '# none\n');
-    writeFileSync(join(ps, 'portsentry.conf'), [
-      `TCP_PORTS="${TRAP_PORTS.join(',')}"`, 'UDP_PORTS="9"', `IGNORE_FILE="${ps}/ignore"`,
-      `HISTORY_FILE="${ps}/portsentry.history"`, `BLOCKED_FILE="${ps}/portsentry.blocked"`,
-      'RESOLVE_HOST="0"', 'BLOCK_TCP="1"', 'BLOCK_UDP="0"', 'SCAN_TRIGGER="0"', 'KILL_RUN_CMD="/bin/true $TARGET$"', '',
-    ].join('\n'));
+    writeFileSync(
+      join(ps, 'portsentry.conf'),
+      [
+        `TCP_PORTS="${TRAP_PORTS.join(',')}"`,
+        'UDP_PORTS="9"',
+        `IGNORE_FILE="${ps}/ignore"`,
+        `HISTORY_FILE="${ps}/portsentry.history"`,
+        `BLOCKED_FILE="${ps}/portsentry.blocked"`,
+        'RESOLVE_HOST="0"',
+        'BLOCK_TCP="1"',
+        'BLOCK_UDP="0"',
+        'SCAN_TRIGGER="0"',
+        'KILL_RUN_CMD="/bin/true $TARGET$"',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(join(ps, 'portsentry.history'), '');
-    const psProc = execa('ip', ['netns', 'exec', victim, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
-      'mount --bind "$0" /dev/log && exec "$@"', logSock, process.execPath, PORTSENTRY, '-tcp', '--foreground',
-      '--config', join(ps, 'portsentry.conf'), '--hosts-deny', join(ps, 'hosts.deny')],
-    { reject: false, buffer: false, stdio: 'ignore', timeout: limitMs, killSignal: 'SIGKILL' });
+    const psProc = execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        victim,
+        'unshare',
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind "$0" /dev/log && exec "$@"',
+        logSock,
+        process.execPath,
+        PORTSENTRY,
+        '-tcp',
+        '--foreground',
+        '--config',
+        join(ps, 'portsentry.conf'),
+        '--hosts-deny',
+        join(ps, 'hosts.deny'),
+      ],
+      { reject: false, buffer: false, stdio: 'ignore', timeout: limitMs, killSignal: 'SIGKILL' },
+    );
     procs.push(psProc);
 
     // sentryban: jails portsentry (the history file) and app (app.log), both to a hosts.deny file.
     const sb = join(work, 'sentryban');
     mkdirSync(join(sb, 'jails'), { recursive: true });
-    writeFileSync(join(sb, 'sentryban.yaml'),
-      'state: state\nlogtarget: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n');
-    writeFileSync(join(sb, 'jails', 'portsentry.yaml'),
-      `portsentry:\n  filter: portsentry\n  logpath: ${ps}/portsentry.history\n`
-      + '  maxretry: 1\n  bantime: 20s\n  ignoreself: false\n  actions: [deny]\n');
-    writeFileSync(join(sb, 'jails', 'app.yaml'), "app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n"
-      + '  maxretry: 3\n  findtime: 10m\n  bantime: 15s\n  ignoreself: false\n  actions: [deny]\n');
+    writeFileSync(
+      join(sb, 'sentryban.yaml'),
+      'state: state\nlogtarget: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n',
+    );
+    writeFileSync(
+      join(sb, 'jails', 'portsentry.yaml'),
+      `portsentry:\n  filter: portsentry\n  logpath: ${ps}/portsentry.history\n` +
+        '  maxretry: 1\n  bantime: 20s\n  ignoreself: false\n  actions: [deny]\n',
+    );
+    writeFileSync(
+      join(sb, 'jails', 'app.yaml'),
+      "app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n" +
+        '  maxretry: 3\n  findtime: 10m\n  bantime: 15s\n  ignoreself: false\n  actions: [deny]\n',
+    );
     const appLog = join(sb, 'app.log');
     writeFileSync(appLog, '');
     let sbOut = '';
-    const sbProc = execa(process.execPath, [SENTRYBAN, 'daemon', '--foreground', '--config', sb],
-      { reject: false, buffer: false, timeout: limitMs, killSignal: 'SIGKILL' });
-    sbProc.stdout?.on('data', (c: Buffer) => { sbOut += c.toString(); });
-    sbProc.stderr?.on('data', (c: Buffer) => { sbOut += c.toString(); });
+    const sbProc = execa(process.execPath, [SENTRYBAN, 'daemon', '--foreground', '--config', sb], {
+      reject: false,
+      buffer: false,
+      timeout: limitMs,
+      killSignal: 'SIGKILL',
+    });
+    sbProc.stdout?.on('data', (c: Buffer) => {
+      sbOut += c.toString();
+    });
+    sbProc.stderr?.on('data', (c: Buffer) => {
+      sbOut += c.toString();
+    });
     procs.push(sbProc);
 
     const deadline = Date.now() + 30_000;
@@ -200,23 +280,49 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
     // Load: the probe driver, the log writer, the unblocker, the rotation, and the sampler (with a status query).
     const t0 = Date.now();
     writeFileSync(join(work, 'driver.mjs'), DRIVER);
-    const driver = execa('ip', ['netns', 'exec', attacker, process.execPath, join(work, 'driver.mjs'), '192.0.2.1',
-      TRAP_PORTS.join(','), srcs.join(','), String(o.probeRate), String(o.durationMs)],
-    { reject: false, timeout: o.durationMs + 60_000 });
+    const driver = execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        attacker,
+        process.execPath,
+        join(work, 'driver.mjs'),
+        '192.0.2.1',
+        TRAP_PORTS.join(','),
+        srcs.join(','),
+        String(o.probeRate),
+        String(o.durationMs),
+      ],
+      { reject: false, timeout: o.durationMs + 60_000 },
+    );
     let lines = 0;
     const maxLines = Math.ceil((o.lineRate * o.durationMs) / 1000);
-    timers.push(setInterval(() => {
-      const due = Math.min(maxLines, Math.floor(((Date.now() - t0) * o.lineRate) / 1000));
-      let text = '';
-      const at = new Date().toISOString();
-      for (; lines < due; lines++) {
-        text += lines % 10 === 0 ? `${at} auth failure from 203.0.113.${1 + ((lines / 10) % 200)}\n`
-          : `${at} request ok from 192.0.2.${1 + (lines % 250)} GET /index.html 200\n`;
-      }
-      if (text) appendFileSync(appLog, text);
-    }, 100));
-    timers.push(setInterval(() => { writeFileSync(join(ps, 'portsentry.blocked.tcp'), ''); }, o.unblockMs));
-    timers.push(setInterval(() => { renameSync(appLog, `${appLog}.1`); writeFileSync(appLog, ''); }, o.rotateMs));
+    timers.push(
+      setInterval(() => {
+        const due = Math.min(maxLines, Math.floor(((Date.now() - t0) * o.lineRate) / 1000));
+        let text = '';
+        const at = new Date().toISOString();
+        for (; lines < due; lines++) {
+          text +=
+            lines % 10 === 0
+              ? `${at} auth failure from 203.0.113.${1 + ((lines / 10) % 200)}\n`
+              : `${at} request ok from 192.0.2.${1 + (lines % 250)} GET /index.html 200\n`;
+        }
+        if (text) appendFileSync(appLog, text);
+      }, 100),
+    );
+    timers.push(
+      setInterval(() => {
+        writeFileSync(join(ps, 'portsentry.blocked.tcp'), '');
+      }, o.unblockMs),
+    );
+    timers.push(
+      setInterval(() => {
+        renameSync(appLog, `${appLog}.1`);
+        writeFileSync(appLog, '');
+      }, o.rotateMs),
+    );
     const samples: { ps: Sample[]; sb: Sample[] } = { ps: [], sb: [] };
     let statusReplies = 0;
     let statusFailures = 0;
@@ -227,11 +333,14 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
       if (a) samples.ps.push({ t, ...a });
       if (b) samples.sb.push({ t, ...b });
       const r = await request(join(sb, 'state', 'sentryban.sock'), 'status', {}, 5000);
-      if (r.ok) statusReplies++; else statusFailures++;
+      if (r.ok) statusReplies++;
+      else statusFailures++;
       if (samples.sb.length % 6 === 0) {
-        say(`soak: ${Math.round(t / 1000)} s: portsentry ${((a?.rssKiB ?? 0) / 1024).toFixed(1)} MiB ${a?.fds} fds, `
-          + `sentryban ${((b?.rssKiB ?? 0) / 1024).toFixed(1)} MiB ${b?.fds} fds, `
-          + `${alerts.length} syslog lines, ${lines} log lines`);
+        say(
+          `soak: ${Math.round(t / 1000)} s: portsentry ${((a?.rssKiB ?? 0) / 1024).toFixed(1)} MiB ${a?.fds} fds, ` +
+            `sentryban ${((b?.rssKiB ?? 0) / 1024).toFixed(1)} MiB ${b?.fds} fds, ` +
+            `${alerts.length} syslog lines, ${lines} log lines`,
+        );
       }
     };
     await sample();
@@ -250,30 +359,59 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
       after = { ps: readProc(psPid), sb: readProc(sbPid) };
     }
     const historyLines = readFileSync(join(ps, 'portsentry.history'), 'latin1').split('\n').filter(Boolean).length;
-    const bansRow = await execa(process.execPath, [SENTRYBAN, 'audit', '--limit', '1000000', '--config', sb],
-      { reject: false });
-    const bans = String(bansRow.stdout).split('\n').filter((l) => / ban /.test(l)).length;
+    const bansRow = await execa(process.execPath, [SENTRYBAN, 'audit', '--limit', '1000000', '--config', sb], {
+      reject: false,
+    });
+    const bans = String(bansRow.stdout)
+      .split('\n')
+      .filter((l) => / ban /.test(l)).length;
     const figures = (name: string, pid: number, s: Sample[], i: typeof idle.ps, a: typeof after.ps): DaemonFigures => {
       const fit = fitOf(s, o.warmupMs);
       return {
-        name, pid, alive: a !== null, idle: i, idleRssKiB: i?.rssKiB ?? NaN, idleFds: i?.fds ?? NaN,
-        afterRssKiB: a?.rssKiB ?? NaN, afterFds: a?.fds ?? NaN,
-        rssGrowthMiBPerHour: fit.rss, fdGrowthPerHour: fit.fds, samples: s,
+        name,
+        pid,
+        alive: a !== null,
+        idle: i,
+        idleRssKiB: i?.rssKiB ?? NaN,
+        idleFds: i?.fds ?? NaN,
+        afterRssKiB: a?.rssKiB ?? NaN,
+        afterFds: a?.fds ?? NaN,
+        rssGrowthMiBPerHour: fit.rss,
+        fdGrowthPerHour: fit.fds,
+        samples: s,
       };
     };
     return {
-      durationMs: runMs, probes, lines, historyLines, bans, statusReplies, statusFailures,
+      durationMs: runMs,
+      probes,
+      lines,
+      historyLines,
+      bans,
+      statusReplies,
+      statusFailures,
       alerts: alerts.filter((a) => a.includes('attackalert: Connect from host')).length,
       portsentry: figures('portsentry', psPid, samples.ps, idle.ps, after.ps),
       sentryban: figures('sentryban', sbPid, samples.sb, idle.sb, after.sb),
     };
   } finally {
     for (const t of timers) clearInterval(t);
-    for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     const stop = Date.now() + 10_000;
     while (procs.some((p) => p.exitCode === null) && Date.now() < stop) await sleep(50);
     for (const p of procs) {
-      if (p.exitCode === null && p.pid) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+      if (p.exitCode === null && p.pid) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
     col.close();
     await ip(['netns', 'del', victim]).catch(() => {});
@@ -287,13 +425,22 @@ const signed = (n: number, d = 1): string => `${n >= 0 ? '+' : ''}${n.toFixed(d)
 const range = (xs: number[], f: (n: number) => string): string => `${f(Math.min(...xs))}-${f(Math.max(...xs))}`;
 
 export const formatSoak = (r: SoakResult): string[] => [
-  `soak: ${(r.durationMs / 60000).toFixed(1)} min, probes ${r.probes} `
-    + `(alerts ${r.alerts}, history lines ${r.historyLines}), `
-    + `log lines ${r.lines}, bans ${r.bans}, status queries ${r.statusReplies} ok / ${r.statusFailures} failed`,
-  ...[r.portsentry, r.sentryban].map((d) => `soak: ${d.name}: alive ${d.alive ? 'yes' : 'NO'}, `
-    + `idle RSS ${mib(d.idleRssKiB)} MiB (anon ${mib(d.idle?.anonKiB ?? NaN)}, file ${mib(d.idle?.fileKiB ?? NaN)}; `
-    + `${d.idleFds} fds), after load ${mib(d.afterRssKiB)} MiB (${d.afterFds} fds), `
-    + `growth after warm-up ${signed(d.rssGrowthMiBPerHour)} MiB/h, ${signed(d.fdGrowthPerHour)} fds/h `
-    + `(RSS ${range(d.samples.map((s) => s.rssKiB), mib)} MiB, fds ${range(d.samples.map((s) => s.fds), String)}, `
-    + `${d.samples.length} samples)`),
+  `soak: ${(r.durationMs / 60000).toFixed(1)} min, probes ${r.probes} ` +
+    `(alerts ${r.alerts}, history lines ${r.historyLines}), ` +
+    `log lines ${r.lines}, bans ${r.bans}, status queries ${r.statusReplies} ok / ${r.statusFailures} failed`,
+  ...[r.portsentry, r.sentryban].map(
+    (d) =>
+      `soak: ${d.name}: alive ${d.alive ? 'yes' : 'NO'}, ` +
+      `idle RSS ${mib(d.idleRssKiB)} MiB (anon ${mib(d.idle?.anonKiB ?? NaN)}, file ${mib(d.idle?.fileKiB ?? NaN)}; ` +
+      `${d.idleFds} fds), after load ${mib(d.afterRssKiB)} MiB (${d.afterFds} fds), ` +
+      `growth after warm-up ${signed(d.rssGrowthMiBPerHour)} MiB/h, ${signed(d.fdGrowthPerHour)} fds/h ` +
+      `(RSS ${range(
+        d.samples.map((s) => s.rssKiB),
+        mib,
+      )} MiB, fds ${range(
+        d.samples.map((s) => s.fds),
+        String,
+      )}, ` +
+      `${d.samples.length} samples)`,
+  ),
 ];

@@ -20,7 +20,10 @@ const repoRoot = (): string => {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // kill -9 at once, wherever the daemon is (loading, restoring the bans, reading the backlog).
-export const kill9 = async (d: Daemon): Promise<void> => { process.kill(d.pid, 'SIGKILL'); await d.proc; };
+export const kill9 = async (d: Daemon): Promise<void> => {
+  process.kill(d.pid, 'SIGKILL');
+  await d.proc;
+};
 
 // Starts the daemon and kill -9 it `ms` later, ready or not (a crash during the start itself).
 export const startAndKill = async (ns: string, dir: string, ms: number): Promise<void> => {
@@ -51,15 +54,22 @@ const spawnDaemon = (ns: string, dir: string): Daemon => {
   const argv = ['netns', 'exec', ns, 'node', bin, 'daemon', '--foreground', '--config', dir];
   const proc = execa('ip', argv, { reject: false, buffer: false, timeout: 3_600_000, killSignal: 'SIGKILL' });
   let out = '';
-  const keep = (c: Buffer): void => { out = (out + c.toString()).slice(-20_000); };
+  const keep = (c: Buffer): void => {
+    out = (out + c.toString()).slice(-20_000);
+  };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   return { proc, pid: proc.pid ?? -1, output: () => out };
 };
 
 // Polls `probe` until true; fails at the deadline or when the daemon exits on its own.
-export const until = async (what: string, d: Daemon | null, probe: () => boolean | Promise<boolean>,
-  timeoutMs: number, everyMs = 5): Promise<void> => {
+export const until = async (
+  what: string,
+  d: Daemon | null,
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 5,
+): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     const out = d ? `; daemon output:\n${d.output()}` : '';

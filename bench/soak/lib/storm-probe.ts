@@ -10,7 +10,7 @@ const norm = (t: string): string => parseAddr(t.replace(/\/(32|128)$/, ''))?.tex
 
 export const readKernel = async (ns: string, table: string): Promise<Kernel> => {
   const r = await execa('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { timeout: 60_000 });
-  const items = ((JSON.parse(r.stdout) as { nftables?: Record<string, unknown>[] }).nftables ?? []);
+  const items = (JSON.parse(r.stdout) as { nftables?: Record<string, unknown>[] }).nftables ?? [];
   const elems: string[] = [];
   let rules = 0;
   let tables = 0;
@@ -34,20 +34,30 @@ export const readKernel = async (ns: string, table: string): Promise<Kernel> => 
 export class StoreView {
   readonly #db: Database.Database;
   readonly #count: Database.Statement;
-  constructor(file: string, readonly jail: string) {
+  constructor(
+    file: string,
+    readonly jail: string,
+  ) {
     this.#db = new Database(file, { readonly: true, fileMustExist: true });
     this.#count = this.#db.prepare('SELECT COUNT(*) AS n FROM bans WHERE jail = ?');
   }
-  committed(): number { return (this.#count.get(this.jail) as { n: number }).n; }
+  committed(): number {
+    return (this.#count.get(this.jail) as { n: number }).n;
+  }
   active(): string[] {
     return [...this.#tally("SELECT target FROM bans WHERE jail = ? AND state = 'active'").keys()];
   }
   // Every ban row (any state) and every 'ban' audit row, by address.
-  banRows(): Map<string, number> { return this.#tally("SELECT target FROM bans WHERE jail = ?"); }
-  banAudits(): Map<string, number> { return this.#tally("SELECT target FROM audit WHERE jail = ? AND kind = 'ban'"); }
+  banRows(): Map<string, number> {
+    return this.#tally('SELECT target FROM bans WHERE jail = ?');
+  }
+  banAudits(): Map<string, number> {
+    return this.#tally("SELECT target FROM audit WHERE jail = ? AND kind = 'ban'");
+  }
   // How many times each line (by its seq) was counted: a 'found' or 'ignored' audit row quotes the line it read.
   linesSeen(): Map<number, number> {
-    const rows = this.#db.prepare("SELECT data FROM audit WHERE jail = ? AND kind IN ('found', 'ignored')")
+    const rows = this.#db
+      .prepare("SELECT data FROM audit WHERE jail = ? AND kind IN ('found', 'ignored')")
       .all(this.jail) as { data: string | null }[];
     const seen = new Map<number, number>();
     for (const r of rows) {
@@ -60,11 +70,13 @@ export class StoreView {
   }
   // Where the daemon has read the log up to (committed with the decisions of the last lines).
   offset(path: string): number {
-    const r = this.#db.prepare('SELECT offset FROM positions WHERE jail = ? AND path = ?')
-      .get(this.jail, path) as { offset: number } | undefined;
+    const r = this.#db.prepare('SELECT offset FROM positions WHERE jail = ? AND path = ?').get(this.jail, path) as
+      { offset: number } | undefined;
     return r?.offset ?? 0;
   }
-  close(): void { this.#db.close(); }
+  close(): void {
+    this.#db.close();
+  }
   #tally(sql: string): Map<string, number> {
     const m = new Map<string, number>();
     for (const r of this.#db.prepare(sql).all(this.jail) as { target: string }[]) {

@@ -1,8 +1,20 @@
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 import {
-  appendFileSync, chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync,
-  rmSync, statSync, truncateSync, writeFileSync, writeSync,
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -25,8 +37,16 @@ export const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..').re
 const bin = join(repo, 'bin/sentryban');
 
 export type CaseFigures = {
-  fault: string; bans: number; kept: number; lost: number; logLines: string[]; syslogLines: string[];
-  daemonUp: boolean; writesResumed: boolean; firewallMatches: boolean; expiredUnbanned: boolean | null;
+  fault: string;
+  bans: number;
+  kept: number;
+  lost: number;
+  logLines: string[];
+  syslogLines: string[];
+  daemonUp: boolean;
+  writesResumed: boolean;
+  firewallMatches: boolean;
+  expiredUnbanned: boolean | null;
 };
 type Mode = 'plain' | 'full' | 'ro' | 'ext4';
 type Daemon = { proc: ResultPromise; pid: number; out: () => string; dir: string; syslog: string[]; close: () => void };
@@ -45,30 +65,53 @@ const waitFor = async <T>(probe: () => T | Promise<T>, what: string, timeoutMs =
 const writeConfig = (dir: string): void => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
   mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'sentryban.yaml'), [
-    'state: state', `logtarget: [${join(dir, 'sentryban.log')}, SYSLOG]`, 'sysloglevel: NOTICE',
-    `socket: ${join(dir, 'run', 's.sock')}`,
-    'checkinterval: 0', 'actions:', `  deny: {backend: hostsdeny, file: ${join(dir, 'hosts.deny')}}`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'sentryban.yaml'),
+    [
+      'state: state',
+      `logtarget: [${join(dir, 'sentryban.log')}, SYSLOG]`,
+      'sysloglevel: NOTICE',
+      `socket: ${join(dir, 'run', 's.sock')}`,
+      'checkinterval: 0',
+      'actions:',
+      `  deny: {backend: hostsdeny, file: ${join(dir, 'hosts.deny')}}`,
+      '',
+    ].join('\n'),
+  );
   const jail = (name: string, bantime: string): string =>
-    [`${name}:`, `  logpath: ${name}.log`, "  failregex: 'auth failure from <HOST>$'", '  maxretry: 1',
-      `  bantime: ${bantime}`, '  ignoreself: false', '  actions: [deny]', ''].join('\n');
+    [
+      `${name}:`,
+      `  logpath: ${name}.log`,
+      "  failregex: 'auth failure from <HOST>$'",
+      '  maxretry: 1',
+      `  bantime: ${bantime}`,
+      '  ignoreself: false',
+      '  actions: [deny]',
+      '',
+    ].join('\n');
   writeFileSync(join(dir, 'jails', 'j.yaml'), jail('j', '1h'));
   writeFileSync(join(dir, 'jails', 'short.yaml'), jail('short', '2s'));
   for (const f of ['j.log', 'short.log']) if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), '');
 };
 
 // The namespace's setup is a fixed script; data only in its arguments.
-const SETUP = 'set -e; log="$0"; state="$1"; mode="$2"; size="$3"; shift 3; mount --bind "$log" /dev/log; '
-  + 'case "$mode" in full) mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$state";; '
-  + 'ro) mount --bind "$state" "$state"; mount -o remount,bind,ro "$state";; '
-  + 'ext4) mount -o loop,errors=remount-ro "$size" "$state";; esac; exec "$@"';
+const SETUP =
+  'set -e; log="$0"; state="$1"; mode="$2"; size="$3"; shift 3; mount --bind "$log" /dev/log; ' +
+  'case "$mode" in full) mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$state";; ' +
+  'ro) mount --bind "$state" "$state"; mount -o remount,bind,ro "$state";; ' +
+  'ext4) mount -o loop,errors=remount-ro "$size" "$state";; esac; exec "$@"';
 
 // Every daemon started, so that a failed case still ends them (by pid) and closes their syslog sockets.
 const running = new Set<Daemon>();
 const endAll = async (): Promise<void> => {
   for (const d of running) {
-    if (d.proc.exitCode === null) { try { process.kill(d.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (d.proc.exitCode === null) {
+      try {
+        process.kill(d.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await d.proc.catch(() => undefined);
     d.close();
   }
@@ -88,13 +131,39 @@ const start = async (dir: string, mode: Mode, size = '1m'): Promise<Daemon> => {
   sock.on('error', () => {});
   sock.bind(sockPath);
   chmodSync(sockPath, 0o666);
-  const argv = ['-m', '--propagation', 'private', 'sh', '-c', SETUP, sockPath, join(dir, 'state'), mode, size,
-    'node', bin, 'daemon', '--foreground', '--config', dir];
+  const argv = [
+    '-m',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    SETUP,
+    sockPath,
+    join(dir, 'state'),
+    mode,
+    size,
+    'node',
+    bin,
+    'daemon',
+    '--foreground',
+    '--config',
+    dir,
+  ];
   const proc = execa('unshare', argv, { reject: false, buffer: false, timeout: 300_000, killSignal: 'SIGKILL' });
   let out = '';
-  proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-  proc.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
-  const close = (): void => { try { sock.close(); } catch { /* closed */ } };
+  proc.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  proc.stderr?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const close = (): void => {
+    try {
+      sock.close();
+    } catch {
+      /* closed */
+    }
+  };
   const ready = (): boolean => out.includes('sentryban: ready') || proc.exitCode !== null;
   await waitFor(ready, 'daemon ready').catch(() => undefined);
   if (!out.includes('sentryban: ready')) {
@@ -125,8 +194,16 @@ const banned = async (d: Daemon, jail: string): Promise<number> =>
   (await status(d))?.jails.find((j) => j.jail === jail)?.banned ?? -1;
 const deny = (dir: string): string[] => {
   let text: string;
-  try { text = readFileSync(join(dir, 'hosts.deny'), 'utf8'); } catch { return []; }
-  return text.split('\n').filter((l) => l.startsWith('ALL: ')).map((l) => l.slice(5)).sort();
+  try {
+    text = readFileSync(join(dir, 'hosts.deny'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('ALL: '))
+    .map((l) => l.slice(5))
+    .sort();
 };
 const addr = (i: number): string => `192.0.2.${i + 1}`;
 // One line, then wait for its ban: one ban per transaction.
@@ -137,7 +214,11 @@ const banOne = async (d: Daemon, jail: string, a: string): Promise<void> => {
   await waitFor(() => deny(d.dir).includes(a), `${a} in hosts.deny`);
 };
 const dbLines = (d: Daemon): string[] =>
-  d.out().split('\n').filter((l) => / fail2ban\.database +\[\d+\]: /.test(l)).map((l) => l.replace(/^.*?\]: /, ''));
+  d
+    .out()
+    .split('\n')
+    .filter((l) => / fail2ban\.database +\[\d+\]: /.test(l))
+    .map((l) => l.replace(/^.*?\]: /, ''));
 const dbSyslog = (d: Daemon): string[] => d.syslog.filter((l) => /^<\d+>(ERROR|WARNING|NOTICE) +\/.*sqlite3/.test(l));
 const activeIn = (file: string): string[] => {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -145,7 +226,9 @@ const activeIn = (file: string): string[] => {
     const sql = "SELECT target FROM bans WHERE state = 'active' AND jail = 'j'";
     const rows = db.prepare(sql).all() as { target: string }[];
     return rows.map((r) => r.target.replace(/\/32$/, '')).sort();
-  } finally { db.close(); }
+  } finally {
+    db.close();
+  }
 };
 const nsenter = (d: Daemon, ...argv: string[]) =>
   execa('nsenter', ['-t', String(d.pid), '-m', ...argv], { timeout: 30_000 });
@@ -153,13 +236,25 @@ const made = (n: number): string[] => Array.from({ length: n }, (_, i) => addr(i
 const same = (a: string[], b: string[]): boolean => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 // The figures of a case: `made` the bans made before the damage or during the fault, `kept` those the store has after.
 type Seen = {
-  made: string[]; kept: string[]; fw: string[]; fwWanted: string[]; up: boolean; after: string; expired: boolean | null;
+  made: string[];
+  kept: string[];
+  fw: string[];
+  fwWanted: string[];
+  up: boolean;
+  after: string;
+  expired: boolean | null;
 };
 const figures = (fault: string, d: Daemon, o: Seen): CaseFigures => ({
-  fault, bans: o.made.length, kept: o.made.filter((a) => o.kept.includes(a)).length,
+  fault,
+  bans: o.made.length,
+  kept: o.made.filter((a) => o.kept.includes(a)).length,
   lost: o.made.filter((a) => !o.kept.includes(a)).length,
-  logLines: dbLines(d), syslogLines: dbSyslog(d), daemonUp: o.up, writesResumed: o.kept.includes(o.after),
-  firewallMatches: same(o.fw, o.fwWanted), expiredUnbanned: o.expired,
+  logLines: dbLines(d),
+  syslogLines: dbSyslog(d),
+  daemonUp: o.up,
+  writesResumed: o.kept.includes(o.after),
+  firewallMatches: same(o.fw, o.fwWanted),
+  expiredUnbanned: o.expired,
 });
 const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `torn-${name}-`));
 
@@ -188,10 +283,18 @@ const diskFull = async (n: number, size = tmpfsSize(n + 2)): Promise<CaseFigures
     const fw = deny(dir);
     const clean = await stop(d);
     return figures(`disk full (${during}; tmpfs ${size})`, d, {
-      made: made(n), kept, fw, fwWanted: [...made(n), addr(n)], up: up && clean, after: addr(n),
+      made: made(n),
+      kept,
+      fw,
+      fwWanted: [...made(n), addr(n)],
+      up: up && clean,
+      after: addr(n),
       expired: expired && during === 'full',
     });
-  } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    await endAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 
 // The state folder is an ext4 image (errors=remount-ro) that the kernel turns read-only under the running daemon
@@ -227,10 +330,18 @@ const ext4 = async (n: number): Promise<CaseFigures> => {
     const fw = deny(dir);
     const clean = await stop(d);
     return figures(`ext4 turned read-only while running (${during})`, d, {
-      made: made(n), kept, fw, fwWanted: [...made(n), addr(n)], up: up && clean, after: addr(n),
+      made: made(n),
+      kept,
+      fw,
+      fwWanted: [...made(n), addr(n)],
+      up: up && clean,
+      after: addr(n),
       expired: expired && during === 'read-only',
     });
-  } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    await endAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 
 // A store with `n` bans made by a daemon that then stops cleanly.
@@ -263,10 +374,18 @@ const readOnly = async (n: number): Promise<CaseFigures> => {
     const clean = await stop(d);
     const kept = activeIn(join(dir, 'state', 'sentryban.sqlite3'));
     return figures(`read-only at start (${during}; ${restored} restored)`, d, {
-      made: made(n), kept, fw, fwWanted: [...made(n), addr(n)], up: up && clean, after: addr(n),
+      made: made(n),
+      kept,
+      fw,
+      fwWanted: [...made(n), addr(n)],
+      up: up && clean,
+      after: addr(n),
       expired: expired && during === 'read-only',
     });
-  } finally { await endAll(); rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    await endAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 
 type Damage = { name: string; apply: (db: string) => void };
@@ -278,26 +397,41 @@ const walLayout = (wal: string): { pageSize: number; frames: number } => {
 };
 const overwrite = (file: string, at: number, bytes: Buffer): void => {
   const fd = openSync(file, 'r+');
-  try { writeSync(fd, bytes, 0, bytes.length, at); } finally { closeSync(fd); }
+  try {
+    writeSync(fd, bytes, 0, bytes.length, at);
+  } finally {
+    closeSync(fd);
+  }
 };
 export const DAMAGES: readonly Damage[] = [
-  { name: 'wal cut mid-frame', apply: (db) => {
-    const w = `${db}-wal`;
-    truncateSync(w, statSync(w).size - Math.floor(walLayout(w).pageSize / 2) - 7);
-  } },
-  { name: 'wal last frame half-written', apply: (db) => {
-    const w = `${db}-wal`; const { pageSize, frames } = walLayout(w);
-    const last = 32 + (frames - 1) * (FRAME_HEADER + pageSize) + FRAME_HEADER;
-    overwrite(w, last + pageSize / 2, Buffer.alloc(pageSize / 2, 0));
-  } },
-  { name: 'main file: half a page of the bans table overwritten', apply: (db) => {
-    const h = new Database(db, { readonly: true });
-    const { rootpage } = h.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'bans'").get() as
-      { rootpage: number };
-    const pageSize = h.pragma('page_size', { simple: true }) as number;
-    h.close();
-    overwrite(db, (rootpage - 1) * pageSize + pageSize / 2, Buffer.alloc(pageSize / 2, 0x5a));
-  } },
+  {
+    name: 'wal cut mid-frame',
+    apply: (db) => {
+      const w = `${db}-wal`;
+      truncateSync(w, statSync(w).size - Math.floor(walLayout(w).pageSize / 2) - 7);
+    },
+  },
+  {
+    name: 'wal last frame half-written',
+    apply: (db) => {
+      const w = `${db}-wal`;
+      const { pageSize, frames } = walLayout(w);
+      const last = 32 + (frames - 1) * (FRAME_HEADER + pageSize) + FRAME_HEADER;
+      overwrite(w, last + pageSize / 2, Buffer.alloc(pageSize / 2, 0));
+    },
+  },
+  {
+    name: 'main file: half a page of the bans table overwritten',
+    apply: (db) => {
+      const h = new Database(db, { readonly: true });
+      const { rootpage } = h.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'bans'").get() as {
+        rootpage: number;
+      };
+      const pageSize = h.pragma('page_size', { simple: true }) as number;
+      h.close();
+      overwrite(db, (rootpage - 1) * pageSize + pageSize / 2, Buffer.alloc(pageSize / 2, 0x5a));
+    },
+  },
 ];
 
 // A running daemon's store (db + -wal) is copied, damaged, and opened by a new daemon.
@@ -322,7 +456,13 @@ const torn = async (n: number, damage: Damage): Promise<CaseFigures> => {
     const kept = activeIn(join(dir, 'state', 'sentryban.sqlite3'));
     const inStore = made(n).filter((a) => kept.includes(a));
     return figures(`${damage.name} (${restored} restored)`, d, {
-      made: made(n), kept, fw, fwWanted: [...inStore, addr(n)], up: up && clean, after: addr(n), expired: null,
+      made: made(n),
+      kept,
+      fw,
+      fwWanted: [...inStore, addr(n)],
+      up: up && clean,
+      after: addr(n),
+      expired: null,
     });
   } finally {
     await endAll();
@@ -337,8 +477,8 @@ export const runExt4ReadOnly = ext4;
 export const runTorn = torn;
 
 export const formatFigures = (f: CaseFigures): string =>
-  `torn-state: ${f.fault}: bans ${f.bans}, kept ${f.kept}, lost ${f.lost}, `
-  + `log lines ${f.logLines.length}, syslog lines ${f.syslogLines.length}, daemon stayed up ${yes(f.daemonUp)}, `
-  + `writes resumed ${yes(f.writesResumed)}, firewall matches ${yes(f.firewallMatches)}`
-  + `${f.expiredUnbanned === null ? '' : `, expired ban unbanned during the fault ${yes(f.expiredUnbanned)}`}`;
+  `torn-state: ${f.fault}: bans ${f.bans}, kept ${f.kept}, lost ${f.lost}, ` +
+  `log lines ${f.logLines.length}, syslog lines ${f.syslogLines.length}, daemon stayed up ${yes(f.daemonUp)}, ` +
+  `writes resumed ${yes(f.writesResumed)}, firewall matches ${yes(f.firewallMatches)}` +
+  `${f.expiredUnbanned === null ? '' : `, expired ban unbanned during the fault ${yes(f.expiredUnbanned)}`}`;
 const yes = (b: boolean): string => (b ? 'yes' : 'NO');

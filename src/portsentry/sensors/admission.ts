@@ -10,15 +10,24 @@ export class Admission {
   #waiting = 0;
   refused = 0;
 
-  constructor(limits: AdmissionLimits) { this.#limits = limits; }
+  constructor(limits: AdmissionLimits) {
+    this.#limits = limits;
+  }
 
-  get waiting(): number { return this.#waiting; }
-  get sources(): number { return this.#bySource.size; }
+  get waiting(): number {
+    return this.#waiting;
+  }
+  get sources(): number {
+    return this.#bySource.size;
+  }
 
   admit(source: string): boolean {
     const mine = this.#bySource.get(source) ?? 0;
     const l = this.#limits;
-    if (this.#waiting >= l.max || (this.#waiting >= l.pressure && mine >= l.perSource)) { this.refused++; return false; }
+    if (this.#waiting >= l.max || (this.#waiting >= l.pressure && mine >= l.perSource)) {
+      this.refused++;
+      return false;
+    }
     this.#waiting++;
     this.#bySource.set(source, mine + 1);
     return true;
@@ -28,6 +37,7 @@ export class Admission {
     const mine = this.#bySource.get(source);
     if (mine === undefined) return;
     this.#waiting--;
-    if (mine <= 1) this.#bySource.delete(source); else this.#bySource.set(source, mine - 1);
+    if (mine <= 1) this.#bySource.delete(source);
+    else this.#bySource.set(source, mine - 1);
   }
 }

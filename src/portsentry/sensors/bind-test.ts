@@ -12,8 +12,9 @@ const HELD = new Set([constants.errno.EADDRINUSE, constants.errno.EACCES]);
 
 // The native test (native/bindtest.c): synchronous, no SO_REUSEADDR, no listen(), as 1.2 binds. null when the
 // addon is not built.
-export const isPortInUseNative: ((proto: WatchProto, family: 4 | 6, port: number) => boolean) | null =
-  nativeBindTest ? (proto, family, port) => HELD.has(nativeBindTest!(proto === 'udp', family, port)) : null;
+export const isPortInUseNative: ((proto: WatchProto, family: 4 | 6, port: number) => boolean) | null = nativeBindTest
+  ? (proto, family, port) => HELD.has(nativeBindTest!(proto === 'udp', family, port))
+  : null;
 
 // The fallback through Node: asynchronous, a loop turn or two. TCP goes through listen() because Node cannot
 // bind a TCP socket without listening, and libuv sets SO_REUSEADDR on it, so a port held only by TIME_WAIT or
@@ -24,18 +25,28 @@ export const isPortInUseNode = (proto: WatchProto, family: 4 | 6, port: number):
     if (proto === 'tcp') {
       const srv = createServer();
       srv.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' || e.code === 'EACCES'));
-      srv.listen({ port, host, exclusive: true, ipv6Only: family === 6, backlog: 1 }, () => srv.close(() => resolve(false)));
+      srv.listen({ port, host, exclusive: true, ipv6Only: family === 6, backlog: 1 }, () =>
+        srv.close(() => resolve(false)),
+      );
       return;
     }
     const sock = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
-    sock.once('error', (e: NodeJS.ErrnoException) => { sock.close(); resolve(e.code === 'EADDRINUSE' || e.code === 'EACCES'); });
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      sock.close();
+      resolve(e.code === 'EADDRINUSE' || e.code === 'EACCES');
+    });
     sock.bind({ port, address: host, exclusive: true }, () => sock.close(() => resolve(false)));
   });
 
 export const isPortInUse: BindTest = isPortInUseNative ?? isPortInUseNode;
 
 // The start-up bind test over many ports, a few at a time (1.2 does them one by one; the answer is the same).
-export const findPortsInUse = async (proto: WatchProto, ports: Iterable<number>, parallel = 32, test: BindTest = isPortInUse): Promise<Set<number>> => {
+export const findPortsInUse = async (
+  proto: WatchProto,
+  ports: Iterable<number>,
+  parallel = 32,
+  test: BindTest = isPortInUse,
+): Promise<Set<number>> => {
   const todo = [...new Set(ports)];
   const used = new Set<number>();
   let next = 0;

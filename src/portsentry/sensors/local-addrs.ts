@@ -23,15 +23,24 @@ export class LocalAddrs {
     const now = this.#clock.now();
     if (now - this.#readAt > this.#refreshMs) this.#reload();
     if (this.#addrs.has(dst)) return true;
-    if (now - this.#readAt > 1000) { this.#reload(); return this.#addrs.has(dst); }
+    if (now - this.#readAt > 1000) {
+      this.#reload();
+      return this.#addrs.has(dst);
+    }
     return false;
   }
 
   #reload(): void {
     this.#readAt = this.#clock.now();
-    try { this.#addrs = new Set(this.#read()); } catch { /* keep the last good set */ }
+    try {
+      this.#addrs = new Set(this.#read());
+    } catch {
+      /* keep the last good set */
+    }
   }
 }
 
 export const readIpv4Addrs = (): string[] =>
-  Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address));
+  Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
+  );

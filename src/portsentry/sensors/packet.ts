@@ -7,7 +7,7 @@ export type L4Header =
   | { proto: 'udp'; srcPort: number; dstPort: number };
 
 export type DropReason =
-  | 'short' | 'bad-version' | 'bad-length' | 'fragment' | 'other-proto' | 'truncated-l4' | 'ext-header-chain';
+  'short' | 'bad-version' | 'bad-length' | 'fragment' | 'other-proto' | 'truncated-l4' | 'ext-header-chain';
 
 export type ParsedPacket =
   | { kind: 'packet'; family: 4 | 6; src: string; dst: string | null; ipOptions: boolean; l4: L4Header }
@@ -34,8 +34,12 @@ export const parseL4 = (b: Uint8Array, proto: number, offset: number, end: numbe
     if (len < TCP_MIN) return null;
     const f = b[offset + 13] ?? 0;
     const flags: TcpFlags = {
-      fin: (f & 0x01) !== 0, syn: (f & 0x02) !== 0, rst: (f & 0x04) !== 0,
-      psh: (f & 0x08) !== 0, ack: (f & 0x10) !== 0, urg: (f & 0x20) !== 0,
+      fin: (f & 0x01) !== 0,
+      syn: (f & 0x02) !== 0,
+      rst: (f & 0x04) !== 0,
+      psh: (f & 0x08) !== 0,
+      ack: (f & 0x10) !== 0,
+      urg: (f & 0x20) !== 0,
     };
     return { proto: 'tcp', srcPort, dstPort, flags };
   }
@@ -96,8 +100,10 @@ export const parseIpv6 = (b: Uint8Array): ParsedPacket => {
     if (at + 8 > end) return drop('short');
     const nh = b[at] ?? 0;
     const lenByte = b[at + 1] ?? 0;
-    if (next === HOP_BY_HOP || next === DEST_OPTS) { ipOptions = true; at += (lenByte + 1) * 8; }
-    else if (next === ROUTING) at += (lenByte + 1) * 8;
+    if (next === HOP_BY_HOP || next === DEST_OPTS) {
+      ipOptions = true;
+      at += (lenByte + 1) * 8;
+    } else if (next === ROUTING) at += (lenByte + 1) * 8;
     else if (next === FRAGMENT) {
       const off = (((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >> 3;
       if (off !== 0) return drop('fragment');

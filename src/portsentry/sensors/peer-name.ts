@@ -9,13 +9,14 @@ import { parseAddr, type Addr } from '../../core/addr.js';
 // rare path pays the ~5 ms.
 const GETSOCKOPT: Partial<Record<string, number>> = { x64: 55, arm64: 209 };
 
-const script = (nr: number): string => [
-  'my $b = "\\0" x 28; my $l = pack("L", 28);',
-  `syscall(${nr}, 3, 1, 28, $b, $l) == 0 or exit 1;`,
-  'my ($f) = unpack("S", $b);',
-  'if ($f == 2) { print join(".", unpack("C4", substr($b, 4, 4))) }',
-  'elsif ($f == 10) { print join(":", unpack("H4" x 8, substr($b, 8, 16))) }',
-].join(' ');
+const script = (nr: number): string =>
+  [
+    'my $b = "\\0" x 28; my $l = pack("L", 28);',
+    `syscall(${nr}, 3, 1, 28, $b, $l) == 0 or exit 1;`,
+    'my ($f) = unpack("S", $b);',
+    'if ($f == 2) { print join(".", unpack("C4", substr($b, 4, 4))) }',
+    'elsif ($f == 10) { print join(":", unpack("H4" x 8, substr($b, 8, 16))) }',
+  ].join(' ');
 
 export const recoverPeer = (sock: Socket, timeoutMs = 2000): Promise<Addr | null> => {
   const nr = GETSOCKOPT[process.arch];
@@ -25,8 +26,13 @@ export const recoverPeer = (sock: Socket, timeoutMs = 2000): Promise<Addr | null
     let child;
     try {
       child = spawn('perl', ['-e', script(nr)], { stdio: ['ignore', 'pipe', 'ignore', sock], timeout: timeoutMs });
-    } catch { resolve(null); return; }
-    child.stdout?.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    } catch {
+      resolve(null);
+      return;
+    }
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
     child.on('error', () => resolve(null));
     child.on('close', (code) => resolve(code === 0 ? parseAddr(out.trim()) : null));
   });

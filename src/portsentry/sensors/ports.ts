@@ -5,9 +5,19 @@ import * as L from '../lines.js';
 export const modePorts = (conf: PortsentryConf, proto: 'tcp' | 'udp', log: (line: string) => void): number[] | null => {
   const p = proto === 'tcp' ? 'TCP' : 'UDP';
   const list = proto === 'tcp' ? conf.tcpPorts : conf.udpPorts;
-  if (list === 'no-quotes') { log(L.quotesMissing(`${p}_PORTS`)); log(L.noPortsKey(p)); return null; }
-  if (list === null) { log(L.noPortsKey(p)); return null; }
-  if (list.ports.length === 0) { log(L.noPortsSupplied(p)); return null; }
+  if (list === 'no-quotes') {
+    log(L.quotesMissing(`${p}_PORTS`));
+    log(L.noPortsKey(p));
+    return null;
+  }
+  if (list === null) {
+    log(L.noPortsKey(p));
+    return null;
+  }
+  if (list.ports.length === 0) {
+    log(L.noPortsSupplied(p));
+    return null;
+  }
   return list.ports;
 };
 

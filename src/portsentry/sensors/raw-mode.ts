@@ -22,8 +22,15 @@ const PER_SOURCE = 4;
 // What a raw sensor holds in memory, for benches and operators: published once per start on the diagnostics
 // channel below (a no-op without subscribers; nothing is published per packet). A subscriber reads it when it likes.
 export type RawSensorState = {
-  received: number; probes: number; waiting: number; waitingSources: number; refused: number;
-  verifyPending: number; verifyCached: number; verifyDropped: number; verifyInUse: number;
+  received: number;
+  probes: number;
+  waiting: number;
+  waitingSources: number;
+  refused: number;
+  verifyPending: number;
+  verifyCached: number;
+  verifyDropped: number;
+  verifyInUse: number;
 };
 export const RAW_STATE_CHANNEL = 'sentrytools:portsentry:raw-sensor';
 const stateChannel = channel(RAW_STATE_CHANNEL);
@@ -46,44 +53,65 @@ const planFor = async (mode: RawMode, conf: PortsentryConf, ctx: SensorContext):
 
 // -stcp, -sudp, -atcp, -audp: the raw sensor, with 1.2's start-up port plan and smart-verify in front of the
 // shared pipeline.
-export const rawSensorFor = (mode: RawMode): SensorFactory => (conf, ctx): Sensor => {
-  const proto = protoOf(mode);
-  const P = proto === 'tcp' ? 'TCP' : 'UDP';
-  let sensor: RawSensor | null = null;
-  const admission = new Admission({ max: MAX_BACKLOG, pressure: PRESSURE, perSource: PER_SOURCE });
-  const notice = new RefusalNotice(ctx.clock, ctx.log, MAX_BACKLOG);
-  const release = (ev: ProbeEvent): void => admission.release(ev.src.text);
-  const submit = (ev: ProbeEvent): void => { ctx.submit(ev, { onDone: () => release(ev) }); };
-  return {
-    async start() {
-      const plan = await planFor(mode, conf, ctx);
-      if (!plan) return false;
-      for (const line of plan.lines) ctx.log(line);
-      if (plan.fatal) { ctx.log(plan.fatal); return false; }
-      const verifier = new SmartVerifier<ProbeEvent>({ test: isPortInUse, clock: ctx.clock }, submit, release);
-      const local = new LocalAddrs(ctx.clock);
-      try {
-        sensor = openRawSensor({
-          mode, families: [4, 6], clock: ctx.clock, isHot: (port) => plan.isHot(port),
-          isLocal: (dst) => local.isLocal(dst),
-          onProbe: (ev, family) => {
-            if (admission.admit(ev.src.text)) verifier.push(ev, proto, family, ev.dstPort); else notice.refused();
-          },
-          onNotice: (n) => ctx.log(L.illegalHeaderLength(P, n.ihl, parseAddr(n.src)?.text ?? n.src)),
+export const rawSensorFor =
+  (mode: RawMode): SensorFactory =>
+  (conf, ctx): Sensor => {
+    const proto = protoOf(mode);
+    const P = proto === 'tcp' ? 'TCP' : 'UDP';
+    let sensor: RawSensor | null = null;
+    const admission = new Admission({ max: MAX_BACKLOG, pressure: PRESSURE, perSource: PER_SOURCE });
+    const notice = new RefusalNotice(ctx.clock, ctx.log, MAX_BACKLOG);
+    const release = (ev: ProbeEvent): void => admission.release(ev.src.text);
+    const submit = (ev: ProbeEvent): void => {
+      ctx.submit(ev, { onDone: () => release(ev) });
+    };
+    return {
+      async start() {
+        const plan = await planFor(mode, conf, ctx);
+        if (!plan) return false;
+        for (const line of plan.lines) ctx.log(line);
+        if (plan.fatal) {
+          ctx.log(plan.fatal);
+          return false;
+        }
+        const verifier = new SmartVerifier<ProbeEvent>({ test: isPortInUse, clock: ctx.clock }, submit, release);
+        const local = new LocalAddrs(ctx.clock);
+        try {
+          sensor = openRawSensor({
+            mode,
+            families: [4, 6],
+            clock: ctx.clock,
+            isHot: (port) => plan.isHot(port),
+            isLocal: (dst) => local.isLocal(dst),
+            onProbe: (ev, family) => {
+              if (admission.admit(ev.src.text)) verifier.push(ev, proto, family, ev.dstPort);
+              else notice.refused();
+            },
+            onNotice: (n) => ctx.log(L.illegalHeaderLength(P, n.ihl, parseAddr(n.src)?.text ?? n.src)),
+          });
+        } catch {
+          ctx.log(L.cannotOpenRaw(P));
+          return false;
+        }
+        const s = sensor.stats;
+        const state = (): RawSensorState => ({
+          received: s.received,
+          probes: s.probes,
+          waiting: admission.waiting,
+          waitingSources: admission.sources,
+          refused: admission.refused,
+          verifyPending: verifier.pending,
+          verifyCached: verifier.cached,
+          verifyDropped: verifier.dropped,
+          verifyInUse: verifier.inUse,
         });
-      } catch {
-        ctx.log(L.cannotOpenRaw(P));
-        return false;
-      }
-      const s = sensor.stats;
-      const state = (): RawSensorState => ({
-        received: s.received, probes: s.probes, waiting: admission.waiting, waitingSources: admission.sources,
-        refused: admission.refused, verifyPending: verifier.pending, verifyCached: verifier.cached, verifyDropped: verifier.dropped,
-        verifyInUse: verifier.inUse,
-      });
-      stateChannel.publish({ mode, state });
-      return true;
-    },
-    async stop() { sensor?.close(); sensor = null; notice.stop(); },
+        stateChannel.publish({ mode, state });
+        return true;
+      },
+      async stop() {
+        sensor?.close();
+        sensor = null;
+        notice.stop();
+      },
+    };
   };
-};

@@ -28,7 +28,12 @@ export type RawSensorOptions = {
 };
 
 export type RawSensorStats = {
-  received: number; dropped: number; notLocal: number; established: number; cold: number; probes: number;
+  received: number;
+  dropped: number;
+  notLocal: number;
+  established: number;
+  cold: number;
+  probes: number;
 };
 
 export type RawSensor = { stats: RawSensorStats; close(): void };
@@ -45,9 +50,18 @@ const SO_RCVBUFFORCE = 33; // Linux; raw-socket passes any option number to sets
 const setRcvbuf = (sock: Socket, bytes: number | undefined): number => {
   const level = raw.SocketLevel.SOL_SOCKET;
   if (bytes !== undefined) sock.setOption(level, raw.SocketOption.SO_RCVBUF, bytes);
-  else try { sock.setOption(level, SO_RCVBUFFORCE, RCVBUF); } catch { sock.setOption(level, raw.SocketOption.SO_RCVBUF, RCVBUF); }
+  else
+    try {
+      sock.setOption(level, SO_RCVBUFFORCE, RCVBUF);
+    } catch {
+      sock.setOption(level, raw.SocketOption.SO_RCVBUF, RCVBUF);
+    }
   const out = Buffer.alloc(4);
-  try { sock.getOption(level, raw.SocketOption.SO_RCVBUF, out, 4); } catch { return 0; }
+  try {
+    sock.getOption(level, raw.SocketOption.SO_RCVBUF, out, 4);
+  } catch {
+    return 0;
+  }
   return out.readInt32LE(0);
 };
 
@@ -55,16 +69,41 @@ export const protoOf = (mode: RawMode): 'tcp' | 'udp' => (mode === 'stcp' || mod
 
 // Turn one parsed packet into a probe, or count why not. Pure apart from the stats it bumps.
 export const judgePacket = (p: ParsedPacket, o: RawSensorOptions, stats: RawSensorStats): ProbeEvent | null => {
-  if (p.kind === 'drop') { stats.dropped++; return null; }
-  if (p.kind === 'illegal-header') { o.onNotice({ kind: 'illegal-header', proto: p.proto, ihl: p.ihl, src: p.src }); return null; }
-  if (p.dst !== null && !o.isLocal(p.dst)) { stats.notLocal++; return null; }
+  if (p.kind === 'drop') {
+    stats.dropped++;
+    return null;
+  }
+  if (p.kind === 'illegal-header') {
+    o.onNotice({ kind: 'illegal-header', proto: p.proto, ihl: p.ihl, src: p.src });
+    return null;
+  }
+  if (p.dst !== null && !o.isLocal(p.dst)) {
+    stats.notLocal++;
+    return null;
+  }
   const l4 = p.l4;
-  if (l4.proto === 'tcp' && isEstablishedTraffic(l4.flags)) { stats.established++; return null; }
-  if (!o.isHot(l4.dstPort)) { stats.cold++; return null; }
+  if (l4.proto === 'tcp' && isEstablishedTraffic(l4.flags)) {
+    stats.established++;
+    return null;
+  }
+  if (!o.isHot(l4.dstPort)) {
+    stats.cold++;
+    return null;
+  }
   const src = parseAddr(p.src);
-  if (!src) { stats.dropped++; return null; }
+  if (!src) {
+    stats.dropped++;
+    return null;
+  }
   stats.probes++;
-  const ev: ProbeEvent = { proto: l4.proto, mode: o.mode, src, dstPort: l4.dstPort, ipOptions: p.ipOptions, at: o.clock.now() };
+  const ev: ProbeEvent = {
+    proto: l4.proto,
+    mode: o.mode,
+    src,
+    dstPort: l4.dstPort,
+    ipOptions: p.ipOptions,
+    at: o.clock.now(),
+  };
   if (l4.proto === 'tcp') ev.flags = l4.flags;
   return ev;
 };
@@ -84,7 +123,9 @@ const openFamily = (o: RawSensorOptions, stats: RawSensorStats, family: 4 | 6): 
     const ev = judgePacket(p, o, stats);
     if (ev) o.onProbe(ev, family);
   });
-  sock.on('error', () => { stats.dropped++; });
+  sock.on('error', () => {
+    stats.dropped++;
+  });
   return { sock, rcvbuf };
 };
 
@@ -97,10 +138,22 @@ export const openRawSensor = (o: RawSensorOptions): OpenedRawSensor => {
   for (const family of o.families) {
     try {
       const { sock, rcvbuf } = openFamily(o, stats, family);
-      sockets.push(sock); families.push(family); rcvbufBytes.push(rcvbuf);
+      sockets.push(sock);
+      families.push(family);
+      rcvbufBytes.push(rcvbuf);
     } catch (e) {
-      if (family === 4) { for (const s of sockets) s.close(); throw e; }
+      if (family === 4) {
+        for (const s of sockets) s.close();
+        throw e;
+      }
     }
   }
-  return { stats, families, rcvbufBytes, close: () => { for (const s of sockets) s.close(); } };
+  return {
+    stats,
+    families,
+    rcvbufBytes,
+    close: () => {
+      for (const s of sockets) s.close();
+    },
+  };
 };

@@ -38,21 +38,35 @@ export class SmartVerifier<T> {
     this.#discard = discard;
   }
 
-  get pending(): number { return this.#queue.length - this.#head; }
+  get pending(): number {
+    return this.#queue.length - this.#head;
+  }
   // Remembered bind-test answers (at most one per protocol, family and port).
-  get cached(): number { return this.#cache.size; }
+  get cached(): number {
+    return this.#cache.size;
+  }
 
   push(item: T, proto: WatchProto, family: 4 | 6, port: number): void {
     const key = `${proto}${family}:${port}`;
     const known = this.#fresh(key);
-    if (known !== null && this.pending === 0) { this.#settle(item, known); return; }
-    if (this.pending >= this.#maxQueue) { this.dropped++; this.#discard(item); return; }
+    if (known !== null && this.pending === 0) {
+      this.#settle(item, known);
+      return;
+    }
+    if (this.pending >= this.#maxQueue) {
+      this.dropped++;
+      this.#discard(item);
+      return;
+    }
     const entry: Entry<T> = { item, done: known !== null, inUse: known ?? false };
     this.#queue.push(entry);
     if (known !== null) return;
     const waiting = this.#waiting.get(key);
     if (waiting) waiting.push(entry);
-    else { this.#waiting.set(key, [entry]); this.#run(key, proto, family, port); }
+    else {
+      this.#waiting.set(key, [entry]);
+      this.#run(key, proto, family, port);
+    }
   }
 
   #fresh(key: string): boolean | null {
@@ -65,7 +79,11 @@ export class SmartVerifier<T> {
 
   #run(key: string, proto: WatchProto, family: 4 | 6, port: number): void {
     let answer: boolean | Promise<boolean>;
-    try { answer = this.#test(proto, family, port); } catch { answer = false; }
+    try {
+      answer = this.#test(proto, family, port);
+    } catch {
+      answer = false;
+    }
     if (typeof answer === 'boolean') this.#answer(key, answer);
     else void answer.catch(() => false).then((inUse) => this.#answer(key, inUse));
   }
@@ -75,7 +93,10 @@ export class SmartVerifier<T> {
     this.#waiting.delete(key);
     // Bounded by the key space (2 protocols x 2 families x 65536 ports); expired entries go on lookup.
     this.#cache.set(key, { until: this.#clock.now() + this.#ttlMs, inUse });
-    for (const e of waiting) { e.done = true; e.inUse = inUse; }
+    for (const e of waiting) {
+      e.done = true;
+      e.inUse = inUse;
+    }
     this.#drain();
   }
 
@@ -86,12 +107,21 @@ export class SmartVerifier<T> {
       this.#head++;
       this.#settle(e.item, e.inUse);
     }
-    if (this.#head === this.#queue.length) { this.#queue = []; this.#head = 0; }
-    else if (this.#head > 4096) { this.#queue = this.#queue.slice(this.#head); this.#head = 0; }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 4096) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   #settle(item: T, inUse: boolean): void {
-    if (inUse) { this.inUse++; this.#discard(item); return; }
+    if (inUse) {
+      this.inUse++;
+      this.#discard(item);
+      return;
+    }
     this.#deliver(item);
   }
 }

@@ -4,7 +4,8 @@ import type { NativeTrap } from '../fast-spawn.js';
 import type { OnTrapConn, TrapConn, TrapPorts } from './tcp-trap.js';
 
 // IPv4 comes from C as a number: the address is built from its octets, no text to parse on the alert path.
-const fromV4 = (n: number): Addr => Addr.fromIp(new ipaddr.IPv4([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]));
+const fromV4 = (n: number): Addr =>
+  Addr.fromIp(new ipaddr.IPv4([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]));
 
 // The native trap ports (native/trapaccept.c): accept() in C on Node's loop, the peer straight from accept (a
 // connection reset right after the handshake keeps its address), the banner sent and the socket closed in C.

@@ -39,8 +39,12 @@ export const nodeTrapPorts = (): TrapPorts => {
       finish(banner) {
         if (done) return;
         done = true;
-        if (!src) { sock.destroy(); return; }
-        if (banner) sock.end(banner); else sock.end();
+        if (!src) {
+          sock.destroy();
+          return;
+        }
+        if (banner) sock.end(banner);
+        else sock.end();
         setTimeout(() => sock.destroy(), 2000).unref();
       },
     });
@@ -52,10 +56,16 @@ export const nodeTrapPorts = (): TrapPorts => {
       server.on('connection', (sock: Socket) => {
         sock.on('error', () => {});
         const direct = parseAddr(sock.remoteAddress ?? '');
-        if (direct && pending === 0) { hand(onConn, sock, direct); return; }
+        if (direct && pending === 0) {
+          hand(onConn, sock, direct);
+          return;
+        }
         pending++;
         const peer: Promise<Addr | null> = direct ? Promise.resolve(direct) : recoverPeer(sock);
-        order = order.then(async () => { hand(onConn, sock, await peer); pending--; });
+        order = order.then(async () => {
+          hand(onConn, sock, await peer);
+          pending--;
+        });
       });
       server.on('error', () => {});
       servers.push(server);

@@ -15,7 +15,11 @@ export type WatchPlan = {
 const PROTO = { tcp: 'TCP', udp: 'UDP' } as const;
 
 // -stcp / -sudp: the configured list minus ports a daemon already holds at start.
-export const planStealthWatch = (proto: WatchProto, ports: readonly number[], inUse: ReadonlySet<number>): WatchPlan => {
+export const planStealthWatch = (
+  proto: WatchProto,
+  ports: readonly number[],
+  inUse: ReadonlySet<number>,
+): WatchPlan => {
   const P = PROTO[proto];
   if (ports.length === 0) return { lines: [], isHot: () => false, fatal: L.noPortsSupplied(P) };
   const lines: string[] = [];

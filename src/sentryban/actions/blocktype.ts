@@ -4,7 +4,11 @@ import { DEFAULT_REJECT } from './spec.js';
 // The ICMP replies we accept, by their iptables names, with the ip6tables and nft equivalents.
 const REPLIES: Readonly<Record<string, { v4: string; v6: string; nft: string }>> = {
   'icmp-port-unreachable': { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable', nft: 'icmpx port-unreachable' },
-  'icmp6-port-unreachable': { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable', nft: 'icmpx port-unreachable' },
+  'icmp6-port-unreachable': {
+    v4: 'icmp-port-unreachable',
+    v6: 'icmp6-port-unreachable',
+    nft: 'icmpx port-unreachable',
+  },
   'port-unreach': { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable', nft: 'icmpx port-unreachable' },
   'icmp-host-unreachable': { v4: 'icmp-host-unreachable', v6: 'icmp6-addr-unreachable', nft: 'icmpx host-unreachable' },
   'icmp-net-unreachable': { v4: 'icmp-net-unreachable', v6: 'icmp6-no-route', nft: 'icmpx no-route' },

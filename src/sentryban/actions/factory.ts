@@ -24,17 +24,38 @@ export type BackendDeps = {
 export const createBackend = (spec: ActionSpec, deps: BackendDeps): Result<ActionBackend> => {
   const runner = deps.runner ?? execaRunner();
   switch (spec.backend) {
-    case 'hostsdeny': return ok(new HostsDenyBackend(spec));
-    case 'nftables': return ok(new NftablesBackend(spec, runner, deps.clock));
-    case 'iptables': return ok(new IptablesBackend(spec, runner));
-    case 'ipset': return ok(new IpsetBackend(spec, runner, deps.clock));
-    case 'route': return ok(new RouteBackend(spec, runner));
+    case 'hostsdeny':
+      return ok(new HostsDenyBackend(spec));
+    case 'nftables':
+      return ok(new NftablesBackend(spec, runner, deps.clock));
+    case 'iptables':
+      return ok(new IptablesBackend(spec, runner));
+    case 'ipset':
+      return ok(new IpsetBackend(spec, runner, deps.clock));
+    case 'route':
+      return ok(new RouteBackend(spec, runner));
     case 'command': {
       const a = deps.commandActions?.get(spec.action);
-      if (!a) return fail([diag('', 0, `no command action "${spec.action}" (looked for actions/${spec.action}.yaml)`, 'action')]);
+      if (!a)
+        return fail([
+          diag('', 0, `no command action "${spec.action}" (looked for actions/${spec.action}.yaml)`, 'action'),
+        ]);
       const unknown = Object.keys(spec.params).filter((k) => !(k in a.params));
-      if (unknown.length) return fail([diag(a.file, 0, `unknown parameter(s) ${unknown.join(', ')} for action ${a.name}; it declares: ${Object.keys(a.params).join(', ') || 'none'}`, 'action')]);
-      const ctx = { jail: spec.jail, port: spec.port, protocol: spec.protocol, params: { ...a.params, ...spec.params } };
+      if (unknown.length)
+        return fail([
+          diag(
+            a.file,
+            0,
+            `unknown parameter(s) ${unknown.join(', ')} for action ${a.name}; it declares: ${Object.keys(a.params).join(', ') || 'none'}`,
+            'action',
+          ),
+        ]);
+      const ctx = {
+        jail: spec.jail,
+        port: spec.port,
+        protocol: spec.protocol,
+        params: { ...a.params, ...spec.params },
+      };
       return ok(new CommandBackend(a, ctx, runner));
     }
   }

@@ -9,7 +9,7 @@ type Mapping = { backend: string; type?: 'oneport' | 'multiport' | 'allports'; p
 
 const FIREWALL = ['port', 'protocol', 'blocktype', 'chain', 'name'];
 const STOCK: Readonly<Record<string, Mapping>> = {
-  'iptables': { backend: 'iptables', type: 'oneport', passes: FIREWALL },
+  iptables: { backend: 'iptables', type: 'oneport', passes: FIREWALL },
   'iptables-multiport': { backend: 'iptables', type: 'multiport', passes: FIREWALL },
   'iptables-allports': { backend: 'iptables', type: 'allports', passes: FIREWALL },
   'iptables-new': { backend: 'iptables', type: 'oneport', passes: FIREWALL },
@@ -19,11 +19,11 @@ const STOCK: Readonly<Record<string, Mapping>> = {
   'iptables-ipset-proto6': { backend: 'ipset', type: 'multiport', passes: FIREWALL },
   'iptables-ipset-proto6-allports': { backend: 'ipset', type: 'allports', passes: FIREWALL },
   'iptables-ipset-allports': { backend: 'ipset', type: 'allports', passes: FIREWALL },
-  'nftables': { backend: 'nftables', type: 'multiport', passes: ['port', 'protocol', 'blocktype'] },
+  nftables: { backend: 'nftables', type: 'multiport', passes: ['port', 'protocol', 'blocktype'] },
   'nftables-multiport': { backend: 'nftables', type: 'multiport', passes: ['port', 'protocol', 'blocktype'] },
   'nftables-allports': { backend: 'nftables', type: 'allports', passes: ['port', 'protocol', 'blocktype'] },
-  'hostsdeny': { backend: 'hostsdeny', passes: ['file', 'daemon_list'] },
-  'route': { backend: 'route', passes: ['blocktype'] },
+  hostsdeny: { backend: 'hostsdeny', passes: ['file', 'daemon_list'] },
+  route: { backend: 'route', passes: ['blocktype'] },
 };
 
 export const STOCK_ACTION_NAMES: readonly string[] = Object.keys(STOCK);
@@ -40,13 +40,21 @@ export const mapFail2banAction = (
   if (ctx.commandActions?.has(base)) return specFromOptions('command', ctx.jail, { ...params, action: base }, where);
   const m = STOCK[base];
   if (!m) {
-    return fail([diag(where.file, where.line,
-      `fail2ban action "${name}" has no sentryban backend (mapped: ${STOCK_ACTION_NAMES.join(', ')}); write actions/${base}.yaml as a command action`,
-      where.path)]);
+    return fail([
+      diag(
+        where.file,
+        where.line,
+        `fail2ban action "${name}" has no sentryban backend (mapped: ${STOCK_ACTION_NAMES.join(', ')}); write actions/${base}.yaml as a command action`,
+        where.path,
+      ),
+    ]);
   }
   const type = params.type ?? m.type;
   const opts: Record<string, string> = {};
-  for (const k of m.passes) { const v = params[k]; if (v !== undefined) opts[k] = v; }
+  for (const k of m.passes) {
+    const v = params[k];
+    if (v !== undefined) opts[k] = v;
+  }
   if (m.backend === 'iptables' || m.backend === 'ipset' || m.backend === 'nftables') {
     if (type === 'allports') opts.port = '0:65535';
     else opts.port = params.port ?? 'ssh';

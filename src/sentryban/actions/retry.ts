@@ -10,7 +10,18 @@ export const backoffMs = (p: RetryPolicy, attempt: number): number =>
 
 // A throw from a backend is a bug, but it must not take the daemon down: it becomes an ActionFailed value.
 export const guarded = async (op: () => Promise<ActionOutcome>, what: string): Promise<ActionOutcome> => {
-  try { return await op(); } catch (e) {
-    return { ok: false, failure: { kind: 'ActionFailed', backend: what, argv: [], exitCode: null, stderr: `threw: ${String((e as Error)?.message ?? e)}` } };
+  try {
+    return await op();
+  } catch (e) {
+    return {
+      ok: false,
+      failure: {
+        kind: 'ActionFailed',
+        backend: what,
+        argv: [],
+        exitCode: null,
+        stderr: `threw: ${String((e as Error)?.message ?? e)}`,
+      },
+    };
   }
 };

@@ -31,8 +31,15 @@ export const execaRunner = (opts: { prefix?: readonly string[]; timeoutMs?: numb
 
 export const OK: ActionOutcome = { ok: true };
 
-export const failed = (backend: string, argv: readonly string[], exitCode: number | null, stderr: string): ActionOutcome =>
-  ({ ok: false, failure: { kind: 'ActionFailed', backend, argv: [...argv], exitCode, stderr: stderr.slice(0, 4000) } });
+export const failed = (
+  backend: string,
+  argv: readonly string[],
+  exitCode: number | null,
+  stderr: string,
+): ActionOutcome => ({
+  ok: false,
+  failure: { kind: 'ActionFailed', backend, argv: [...argv], exitCode, stderr: stderr.slice(0, 4000) },
+});
 
 // A run turned into an outcome: exit 0 is success, anything else (including a timeout or a missing tool) fails.
 export const outcomeOf = (backend: string, argv: readonly string[], r: RunResult): ActionOutcome => {
@@ -41,7 +48,12 @@ export const outcomeOf = (backend: string, argv: readonly string[], r: RunResult
   return failed(backend, argv, r.exitCode, why.trim());
 };
 
-export const runChecked = async (run: Runner, backend: string, argv: readonly string[], opts?: RunOptions): Promise<{ outcome: ActionOutcome; result: RunResult }> => {
+export const runChecked = async (
+  run: Runner,
+  backend: string,
+  argv: readonly string[],
+  opts?: RunOptions,
+): Promise<{ outcome: ActionOutcome; result: RunResult }> => {
   const result = await run(argv, opts);
   return { outcome: outcomeOf(backend, argv, result), result };
 };

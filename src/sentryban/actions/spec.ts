@@ -8,12 +8,41 @@ export type Blocktype = { kind: 'drop' } | { kind: 'reject'; with: RejectWith };
 export type RouteType = 'blackhole' | 'unreachable' | 'prohibit';
 
 export type HostsDenySpec = { backend: 'hostsdeny'; jail: string; file: string; daemonList: string };
-export type NftablesSpec = { backend: 'nftables'; jail: string; table: string; priority: number; match: PortMatch; blocktype: Blocktype };
-export type IptablesSpec = { backend: 'iptables'; jail: string; chain: string; hooks: readonly string[]; match: PortMatch; blocktype: Blocktype };
-export type IpsetSpec = { backend: 'ipset'; jail: string; set: string; hooks: readonly string[]; match: PortMatch; blocktype: Blocktype; maxelem: number };
+export type NftablesSpec = {
+  backend: 'nftables';
+  jail: string;
+  table: string;
+  priority: number;
+  match: PortMatch;
+  blocktype: Blocktype;
+};
+export type IptablesSpec = {
+  backend: 'iptables';
+  jail: string;
+  chain: string;
+  hooks: readonly string[];
+  match: PortMatch;
+  blocktype: Blocktype;
+};
+export type IpsetSpec = {
+  backend: 'ipset';
+  jail: string;
+  set: string;
+  hooks: readonly string[];
+  match: PortMatch;
+  blocktype: Blocktype;
+  maxelem: number;
+};
 export type RouteSpec = { backend: 'route'; jail: string; type: RouteType; proto: number };
 // port/protocol are the jail's (for $PORT$/$PROTOCOL$); params override the action's declared defaults.
-export type CommandSpec = { backend: 'command'; jail: string; action: string; port: string; protocol: string; params: Readonly<Record<string, string>> };
+export type CommandSpec = {
+  backend: 'command';
+  jail: string;
+  action: string;
+  port: string;
+  protocol: string;
+  params: Readonly<Record<string, string>>;
+};
 
 export type ActionSpec = HostsDenySpec | NftablesSpec | IptablesSpec | IpsetSpec | RouteSpec | CommandSpec;
 export type BackendKind = ActionSpec['backend'];
@@ -23,7 +52,8 @@ export const DEFAULT_REJECT: RejectWith = { v4: 'icmp-port-unreachable', v6: 'ic
 export const ALL_PORTS: PortMatch = { ports: 'all', protocols: 'all' };
 
 // A name we put into a firewall object name: letters, digits, '_', '-', '.'; nothing a tool could misread.
-export const isSafeName = (s: string, max: number): boolean => s.length > 0 && s.length <= max && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s);
+export const isSafeName = (s: string, max: number): boolean =>
+  s.length > 0 && s.length <= max && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s);
 
 const PORT_WORD = /^(\d{1,5}(:\d{1,5})?|[A-Za-z][A-Za-z0-9_-]{0,30})$/;
 
@@ -43,7 +73,10 @@ export const parsePorts = (text: string): readonly string[] | 'all' | null => {
 
 // fail2ban's `protocol`: "tcp", "tcp,udp", "all".
 export const parseProtocols = (text: string): readonly Protocol[] | 'all' | null => {
-  const parts = text.split(/[,\s]+/).filter((p) => p.length > 0).map((p) => p.toLowerCase());
+  const parts = text
+    .split(/[,\s]+/)
+    .filter((p) => p.length > 0)
+    .map((p) => p.toLowerCase());
   if (parts.length === 1 && parts[0] === 'all') return 'all';
   if (parts.length === 0 || parts.some((p) => p !== 'tcp' && p !== 'udp' && p !== 'sctp')) return null;
   return [...new Set(parts)] as Protocol[];

@@ -35,7 +35,10 @@ export const wantedElements = (bans: readonly Ban[], now: number, maxSec = Infin
   const nets = [...byElem.values()].filter((w) => !w.target.isHost()).sort((a, b) => a.target.bits - b.target.bits);
   const kept: Cidr[] = [];
   for (const n of nets) {
-    if (kept.some((k) => k.bits <= n.target.bits && k.contains(n.target.base))) { byElem.delete(n.elem); continue; }
+    if (kept.some((k) => k.bits <= n.target.bits && k.contains(n.target.base))) {
+      byElem.delete(n.elem);
+      continue;
+    }
     kept.push(n.target);
   }
   return [...byElem.values()].map(({ key, elem, timeoutSec }) => ({ key, elem, timeoutSec }));

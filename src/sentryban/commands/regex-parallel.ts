@@ -42,7 +42,13 @@ const lineStartFrom = (fd: number, at: number, size: number): number => {
 // SENTRYBAN_REGEX_WARMUP (bytes) changes the warm-up (tests use it to exercise the re-run).
 export const planRanges = (log: string, threads: number | undefined): RangePlan | null => {
   let size: number;
-  try { const st = statSync(log); if (!st.isFile()) return null; size = st.size; } catch { return null; }
+  try {
+    const st = statSync(log);
+    if (!st.isFile()) return null;
+    size = st.size;
+  } catch {
+    return null;
+  }
   const k = threads ?? (size >= AUTO_MIN_BYTES ? availableParallelism() : 1);
   if (k < 2 || size === 0) return null;
   const pieces = Math.max(k, Math.min(k * PIECES_PER_THREAD, Math.floor(size / MIN_PIECE)));
@@ -54,60 +60,107 @@ export const planRanges = (log: string, threads: number | undefined): RangePlan 
   const cut: number[] = [];
   for (let i = 0, acc = 0; i < pieces; acc += weights[i] as number, i++) cut.push(acc / total);
   const fd = openSync(log, 'r');
-  const starts = [0]; const warmFrom = [0];
+  const starts = [0];
+  const warmFrom = [0];
   try {
     for (let i = 1; i < pieces; i++) {
       const s = lineStartFrom(fd, Math.floor(size * (cut[i] as number)), size);
-      if (s > (starts.at(-1) as number) && s < size) { starts.push(s); warmFrom.push(lineStartFrom(fd, s - warm, size)); }
+      if (s > (starts.at(-1) as number) && s < size) {
+        starts.push(s);
+        warmFrom.push(lineStartFrom(fd, s - warm, size));
+      }
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return starts.length < 2 ? null : { log, size, starts, warmFrom, workers: Math.min(k - 1, starts.length - 1) };
 };
 
 // What a worker posts for each piece it matched, then { done: true } (see regex-worker.ts).
 export type RangeResult = { piece: number; startKey: string; endKey: string; reorders: number; part: TallyPart };
-export type RangeJob = { setup: RegexSetup; log: string; starts: number[]; warmFrom: number[]; size: number; claims: Int32Array };
+export type RangeJob = {
+  setup: RegexSetup;
+  log: string;
+  starts: number[];
+  warmFrom: number[];
+  size: number;
+  claims: Int32Array;
+};
 
 // claims[i]: 0 free, 1 this thread's, 2 a worker's; claims[pieces] is the next piece the workers take + 1.
 export const CLAIMED_HERE = 1;
 export const CLAIMED_BY_WORKER = 2;
 
-const runWorker = (job: RangeJob, results: Map<number, RangeResult>, all: Worker[]): Promise<boolean> => new Promise((resolve) => {
-  let w: Worker;
-  // No node flags for the worker (--input-type and V8 flags are refused there; V8's apply to the process anyway).
-  try { w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv: [] }); } catch { resolve(false); return; }
-  all.push(w);
-  w.on('message', (r: RangeResult | { done: true }) => { if ('done' in r) resolve(true); else results.set(r.piece, r); });
-  w.once('error', (e) => { if (process.env.SENTRYBAN_REGEX_DEBUG) process.stderr.write(`sentryban regex: worker: ${String(e)}\n`); resolve(false); });
-  w.once('exit', () => resolve(false));
-});
+const runWorker = (job: RangeJob, results: Map<number, RangeResult>, all: Worker[]): Promise<boolean> =>
+  new Promise((resolve) => {
+    let w: Worker;
+    // No node flags for the worker (--input-type and V8 flags are refused there; V8's apply to the process anyway).
+    try {
+      w = new Worker(new URL('./regex-worker.js', import.meta.url), { workerData: job, execArgv: [] });
+    } catch {
+      resolve(false);
+      return;
+    }
+    all.push(w);
+    w.on('message', (r: RangeResult | { done: true }) => {
+      if ('done' in r) resolve(true);
+      else results.set(r.piece, r);
+    });
+    w.once('error', (e) => {
+      if (process.env.SENTRYBAN_REGEX_DEBUG) process.stderr.write(`sentryban regex: worker: ${String(e)}\n`);
+      resolve(false);
+    });
+    w.once('exit', () => resolve(false));
+  });
 
 // The workers of a plan, started as early as possible (they load the filter themselves, while this thread does).
-export type Crew = { plan: RangePlan; claims: Int32Array; results: Map<number, RangeResult>; done: Array<Promise<boolean>>; stop: () => Promise<void> };
+export type Crew = {
+  plan: RangePlan;
+  claims: Int32Array;
+  results: Map<number, RangeResult>;
+  done: Array<Promise<boolean>>;
+  stop: () => Promise<void>;
+};
 export const startCrew = (plan: RangePlan, setup: RegexSetup): Crew => {
   const n = plan.starts.length;
   const claims = new Int32Array(new SharedArrayBuffer(4 * (n + 1)));
-  claims[0] = CLAIMED_HERE; claims[n] = n;
+  claims[0] = CLAIMED_HERE;
+  claims[n] = n;
   const results = new Map<number, RangeResult>();
   const job: RangeJob = { setup, log: plan.log, starts: plan.starts, warmFrom: plan.warmFrom, size: plan.size, claims };
   const all: Worker[] = [];
   const done: Array<Promise<boolean>> = [];
   for (let i = 0; i < plan.workers; i++) done.push(runWorker(job, results, all));
-  return { plan, claims, results, done, stop: async () => { await Promise.all(all.map((w) => w.terminate())); } };
+  return {
+    plan,
+    claims,
+    results,
+    done,
+    stop: async () => {
+      await Promise.all(all.map((w) => w.terminate()));
+    },
+  };
 };
 
 // Matches the planned pieces: from the first on with `m` (counted into `tally` by runRange), from the last back
 // by the crew. Returns a note on what was done (for SENTRYBAN_REGEX_DEBUG).
-export const matchInRanges = async (crew: Crew, m: Matcher, tally: Tally, runRange: (from: number, to: number) => Promise<void>): Promise<string> => {
+export const matchInRanges = async (
+  crew: Crew,
+  m: Matcher,
+  tally: Tally,
+  runRange: (from: number, to: number) => Promise<void>,
+): Promise<string> => {
   const { plan, claims, results } = crew;
   const { starts, size } = plan;
   const n = starts.length;
   const t0 = performance.now();
   let here = 0; // pieces [0, here) matched here
   // SENTRYBAN_REGEX_HERE=k: at most k pieces here, the rest left to the workers (tests, whatever the timing).
-  const cap = /^\d+$/.test(process.env.SENTRYBAN_REGEX_HERE ?? '') ? Math.max(1, Number(process.env.SENTRYBAN_REGEX_HERE)) : n;
+  const cap = /^\d+$/.test(process.env.SENTRYBAN_REGEX_HERE ?? '')
+    ? Math.max(1, Number(process.env.SENTRYBAN_REGEX_HERE))
+    : n;
   while (here < n && here < cap && (here === 0 || Atomics.compareExchange(claims, here, 0, CLAIMED_HERE) === 0)) {
-    await runRange(starts[here] as number, here + 1 < n ? starts[here + 1] as number : size);
+    await runRange(starts[here] as number, here + 1 < n ? (starts[here + 1] as number) : size);
     here++;
   }
   let key = m.stateKey();
@@ -118,10 +171,14 @@ export const matchInRanges = async (crew: Crew, m: Matcher, tally: Tally, runRan
   for (let i = here; ok && i < n; i++) {
     const r = results.get(i);
     if (r === undefined || r.reorders !== 0 || r.startKey !== key) break;
-    taken.push(r.part); key = r.endKey;
+    taken.push(r.part);
+    key = r.endKey;
   }
   const note = `sentryban regex: ${n} ranges, ${taken.length} of ${n - here} taken from threads (${here} here in ${(t1 - t0).toFixed(0)} ms, then waited ${(t2 - t1).toFixed(0)} ms)`;
-  if (here + taken.length === n) { for (const p of taken) tally.add(p); return note; }
+  if (here + taken.length === n) {
+    for (const p of taken) tally.add(p);
+    return note;
+  }
   // A piece's start state could not be rebuilt: the rest in order, here.
   await runRange(starts[here] as number, size);
   return `${note}, re-run`;

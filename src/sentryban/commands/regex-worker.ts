@@ -35,7 +35,13 @@ for (;;) {
   const reorders0 = m.dateReorders;
   counting = true;
   await forEachLine(job.log, one, tick, from, i + 1 < n ? starts[i + 1] : job.size);
-  const res: RangeResult = { piece: i, startKey, endKey: m.stateKey(), reorders: job.warmFrom[i] === 0 ? 0 : m.dateReorders - reorders0, part: tally.part() };
+  const res: RangeResult = {
+    piece: i,
+    startKey,
+    endKey: m.stateKey(),
+    reorders: job.warmFrom[i] === 0 ? 0 : m.dateReorders - reorders0,
+    part: tally.part(),
+  };
   parentPort?.postMessage(res);
 }
 parentPort?.postMessage({ done: true });

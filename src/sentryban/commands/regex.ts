@@ -12,23 +12,43 @@ import { matchInRanges, planRanges, startCrew } from './regex-parallel.js';
 import { USEDNS_VALUES } from '../dns/host-failures.js';
 import { HostResolver, type Resolution } from '../dns/resolver.js';
 
-const USAGE = 'usage: sentryban regex [--json] [--timezone TZ] [--first] [--usedns yes|warn|no|raw] [-r|--raw] [--threads N] LOG FILTER\n';
+const USAGE =
+  'usage: sentryban regex [--json] [--timezone TZ] [--first] [--usedns yes|warn|no|raw] [-r|--raw] [--threads N] LOG FILTER\n';
 
-export type LineOutcome = { line: number; matched: boolean; ignored: boolean; address: string | null; time: number | null; groups: Record<string, string>; addresses?: string[] };
+export type LineOutcome = {
+  line: number;
+  matched: boolean;
+  ignored: boolean;
+  address: string | null;
+  time: number | null;
+  groups: Record<string, string>;
+  addresses?: string[];
+};
 
 // fail2ban-regex's view of one line: "ignored" when an ignoreregex or any nofail hit said so, else "matched"
 // when a failregex hit, else "missed".
 export const outcomeOf = (lineNo: number, r: MatchResult): LineOutcome => {
   const hit = r.ignored ? undefined : r.hits.find((h) => !h.nofail);
   const matched = hit !== undefined;
-  return { line: lineNo, matched, ignored: r.ignored, address: hit?.id ?? null, time: matched && r.time !== null ? Math.floor(r.time / 1000) : null, groups: hit?.groups ?? {} };
+  return {
+    line: lineNo,
+    matched,
+    ignored: r.ignored,
+    address: hit?.id ?? null,
+    time: matched && r.time !== null ? Math.floor(r.time / 1000) : null,
+    groups: hit?.groups ?? {},
+  };
 };
 
 const EX_NOINPUT = 66;
 const EX_IOERR = 74;
 const reason = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 const isRegularFile = (path: string): boolean => {
-  try { return statSync(path, { throwIfNoEntry: false })?.isFile() === true; } catch { return false; }
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false;
+  }
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -39,60 +59,111 @@ const CHUNK = 1 << 16;
 // U+FFFD, a last line without newline skipped, as fail2ban-regex does). Each line is a slice of one decoded
 // chunk WITH its "\n" (no copy; the matcher cuts its regex buffer from it); a line ending in "\r\n" comes
 // without both.
-export const forEachLine = async (path: string, fn: (text: string) => void | Promise<void>, onChunk: () => void, from = 0, to = Infinity): Promise<void> => {
+export const forEachLine = async (
+  path: string,
+  fn: (text: string) => void | Promise<void>,
+  onChunk: () => void,
+  from = 0,
+  to = Infinity,
+): Promise<void> => {
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(CHUNK);
   let carry: Buffer = Buffer.alloc(0);
   let pos = from;
   const want = (): number => Math.min(buf.length, to - pos);
   try {
-    for (let r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0; r > 0; r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0) {
+    for (
+      let r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0;
+      r > 0;
+      r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0
+    ) {
       pos += r;
       const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, r)]) : buf.subarray(0, r);
       const last = chunk.lastIndexOf(10);
-      if (last < 0) { carry = Buffer.from(chunk); continue; }
+      if (last < 0) {
+        carry = Buffer.from(chunk);
+        continue;
+      }
       const text = decoder.decode(chunk.subarray(0, last + 1));
       onChunk();
       carry = Buffer.from(chunk.subarray(last + 1));
       for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
-        const p = nl > start && text.charCodeAt(nl - 1) === 13 ? fn(text.slice(start, nl - 1)) : fn(text.slice(start, nl + 1));
+        const p =
+          nl > start && text.charCodeAt(nl - 1) === 13 ? fn(text.slice(start, nl - 1)) : fn(text.slice(start, nl + 1));
         if (p) await p; // only a line with a host name to look up (--usedns yes|warn) waits
       }
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
 };
 
 // fail2ban-regex skips comment and empty lines of a file (they are not tested).
-export const skipped = (text: string): boolean => text.length <= 1 && (text === '' || text === '\n') || text.charCodeAt(0) === 35;
+export const skipped = (text: string): boolean =>
+  (text.length <= 1 && (text === '' || text === '\n')) || text.charCodeAt(0) === 35;
 
 // What decides the matching, as given on the command line: the same in every thread.
 // now: a fixed clock (epoch ms; tests), else the system clock.
 // countOnly: the summary needs no Failure objects nor group values (see MatcherOptions).
-export type RegexSetup = { ref: string; usedns: string | undefined; checkAll: boolean; tz: string | undefined; now?: number; countOnly?: boolean };
+export type RegexSetup = {
+  ref: string;
+  usedns: string | undefined;
+  checkAll: boolean;
+  tz: string | undefined;
+  now?: number;
+  countOnly?: boolean;
+};
 // The matcher for a setup, and a clock read once per chunk of lines (~600), not per line: a line's "now" is at
 // most a chunk old. `loaded`: the filter loaded for an earlier matcher (a fresh matcher shares it: a Filter is
 // never changed).
-export const makeMatcher = (s: RegexSetup, loaded?: Filter): { m: Matcher; tick: () => void; failregexes: number; name: string; filter: Filter } | string[] => {
+export const makeMatcher = (
+  s: RegexSetup,
+  loaded?: Filter,
+): { m: Matcher; tick: () => void; failregexes: number; name: string; filter: Filter } | string[] => {
   const zone = parseTimeZone(s.tz);
   const f = loaded ? { ok: true as const, value: loaded } : loadFilter(s.ref, s.usedns ? { usedns: s.usedns } : {});
   if (!f.ok) return f.errors.map((d) => formatDiagnostic(d));
   let nowMs = s.now ?? Date.now();
-  const m = new Matcher(f.value, { checkAll: s.checkAll, noDate: 'now', timezone: zone ?? { kind: 'local' }, now: () => nowMs, countOnly: s.countOnly === true });
-  return { m, tick: () => { nowMs = s.now ?? Date.now(); }, failregexes: f.value.failregex.length, name: f.value.name, filter: f.value };
+  const m = new Matcher(f.value, {
+    checkAll: s.checkAll,
+    noDate: 'now',
+    timezone: zone ?? { kind: 'local' },
+    now: () => nowMs,
+    countOnly: s.countOnly === true,
+  });
+  return {
+    m,
+    tick: () => {
+      nowMs = s.now ?? Date.now();
+    },
+    failregexes: f.value.failregex.length,
+    name: f.value.name,
+    filter: f.value,
+  };
 };
 
 // The host name of the line's first counted hit, when it is a name rather than an address (usedns yes/warn).
 const hostOf = (r: MatchResult): string | null => {
   if (r.ignored) return null;
-  for (const h of r.hits) if (!h.nofail) return h.addr === null && h.groups.dns !== undefined && h.id === h.groups.dns ? h.id : null;
+  for (const h of r.hits)
+    if (!h.nofail) return h.addr === null && h.groups.dns !== undefined && h.id === h.groups.dns ? h.id : null;
   return null;
 };
 
 // `sentryban regex LOG FILTER`: the peer of fail2ban-regex (check-all, comment and empty lines skipped).
 // opts.now: a fixed clock for the lines without date (tests).
-export const runRegex = async (argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, opts: { now?: number } = {}): Promise<number> => {
+export const runRegex = async (
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  opts: { now?: number } = {},
+): Promise<number> => {
   let threads: number | undefined;
-  let json = false; let tz: string | undefined; let checkAll = true; let usedns: string | undefined; let raw = false;
+  let json = false;
+  let tz: string | undefined;
+  let checkAll = true;
+  let usedns: string | undefined;
+  let raw = false;
   const pos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -103,33 +174,67 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
     else if (a.startsWith('--usedns=')) usedns = a.slice(9);
     else if (a === '-r' || a === '--raw') raw = true;
     else if (a === '--threads') threads = Number(argv[++i]);
-    else if (a === '-h' || a === '--help') { out.write(USAGE); return 0; }
-    else pos.push(a);
+    else if (a === '-h' || a === '--help') {
+      out.write(USAGE);
+      return 0;
+    } else pos.push(a);
   }
-  if (pos.length !== 2) { err.write(USAGE); return 64; }
+  if (pos.length !== 2) {
+    err.write(USAGE);
+    return 64;
+  }
   const [log, ref] = pos as [string, string];
   const zone = parseTimeZone(tz);
-  if (!zone) { err.write(`sentryban regex: unknown time zone ${JSON.stringify(tz)}\n`); return 64; }
-  if (usedns !== undefined && !(USEDNS_VALUES as readonly string[]).includes(usedns)) { err.write(`sentryban regex: --usedns expects yes, warn, no or raw, got ${JSON.stringify(usedns)}\n`); return 64; }
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) { err.write(`sentryban regex: --threads expects 1 to 64\n`); return 64; }
+  if (!zone) {
+    err.write(`sentryban regex: unknown time zone ${JSON.stringify(tz)}\n`);
+    return 64;
+  }
+  if (usedns !== undefined && !(USEDNS_VALUES as readonly string[]).includes(usedns)) {
+    err.write(`sentryban regex: --usedns expects yes, warn, no or raw, got ${JSON.stringify(usedns)}\n`);
+    return 64;
+  }
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    err.write(`sentryban regex: --threads expects 1 to 64\n`);
+    return 64;
+  }
   // fail2ban-regex resolves names by default (usedns warn); we only when --usedns yes|warn is given, never with -r.
   const resolving = !raw && (usedns === 'yes' || usedns === 'warn');
   // A one-shot batch, unlike the daemon (young-gen.js keeps its young generation at its start size): let it
   // grow to its maximum at the first growth. With a 1 MiB young generation every ~700 lines scavenge and
   // promote; measured on 1,000,000 sshd lines: ~10% less CPU and less peak RSS (fewer objects promoted).
-  try { setFlagsFromString('--semi-space-growth-factor=16'); } catch { /* an unknown flag: the default growth */ }
-  const setup: RegexSetup = { ref, usedns, checkAll, tz, countOnly: !json && !resolving, ...(opts.now !== undefined ? { now: opts.now } : {}) };
+  try {
+    setFlagsFromString('--semi-space-growth-factor=16');
+  } catch {
+    /* an unknown flag: the default growth */
+  }
+  const setup: RegexSetup = {
+    ref,
+    usedns,
+    checkAll,
+    tz,
+    countOnly: !json && !resolving,
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+  };
   // As fail2ban-regex (os.path.isfile): a regular file is read, anything else (a directory, a missing path) is
   // the log line itself. A file that cannot be read is an error, not a line.
   const isFile = isRegularFile(log);
   if (isFile) {
-    try { closeSync(openSync(log, 'r')); } catch (e) { err.write(`sentryban regex: cannot read ${log}: ${reason(e)}\n`); return EX_NOINPUT; }
+    try {
+      closeSync(openSync(log, 'r'));
+    } catch (e) {
+      err.write(`sentryban regex: cannot read ${log}: ${reason(e)}\n`);
+      return EX_NOINPUT;
+    }
   }
   // The summary of a big file is counted in pieces by several threads (same counts, see regex-parallel.ts).
   const plan = isFile && !json && !resolving ? planRanges(log, threads) : null;
   const crew = plan ? startCrew(plan, setup) : null;
   const made = makeMatcher(setup);
-  if (Array.isArray(made)) { await crew?.stop(); for (const e of made) err.write(`${e}\n`); return EX_CONFIG; }
+  if (Array.isArray(made)) {
+    await crew?.stop();
+    for (const e of made) err.write(`${e}\n`);
+    return EX_CONFIG;
+  }
   const { m, tick } = made;
   const tally = new Tally();
   let buffer = '';
@@ -151,27 +256,41 @@ export const runRegex = async (argv: string[], out: NodeJS.WritableStream = proc
     tally.count(r, res);
     if (json) {
       let o = outcomeOf(n, r);
-      if (res) o = res.addrs.length ? { ...o, address: res.addrs[0]?.text ?? null, addresses: res.addrs.map((a) => a.text) } : { ...o, matched: false, address: null, time: null, groups: {} };
+      if (res)
+        o = res.addrs.length
+          ? { ...o, address: res.addrs[0]?.text ?? null, addresses: res.addrs.map((a) => a.text) }
+          : { ...o, matched: false, address: null, time: null, groups: {} };
       buffer += `${JSON.stringify({ line: o.line, matched: o.matched, address: o.address, time: o.time, groups: o.groups, ...(o.addresses ? { addresses: o.addresses } : {}) })}\n`;
-      if (buffer.length > 65536) { out.write(buffer); buffer = ''; }
+      if (buffer.length > 65536) {
+        out.write(buffer);
+        buffer = '';
+      }
     }
   };
   try {
     if (crew) {
       const note = await matchInRanges(crew, m, tally, (from, to) => forEachLine(log, one, tick, from, to));
       if (process.env.SENTRYBAN_REGEX_DEBUG) err.write(`${note}\n`);
-    }
-    else if (isFile) await forEachLine(log, one, tick);
-    else for (const l of log.split('\n')) { const p = one(l.replace(/\r$/, '')); if (p) await p; }
+    } else if (isFile) await forEachLine(log, one, tick);
+    else
+      for (const l of log.split('\n')) {
+        const p = one(l.replace(/\r$/, ''));
+        if (p) await p;
+      }
   } catch (e) {
     // The file went away or failed under us (a disk error): say so; no partial summary.
     await crew?.stop();
     err.write(`sentryban regex: reading ${log} failed: ${reason(e)}\n`);
     return EX_IOERR;
   }
-  if (json) { out.write(buffer); return 0; }
+  if (json) {
+    out.write(buffer);
+    return 0;
+  }
   const { found, matched } = tally;
-  out.write(`\nResults\n=======\n\nFailregex: ${made.failregexes} regexes, filter ${made.name}\n|- matched addresses:\n${found.slice(0, 50).join('\n')}${matched > 50 ? `\n    ... ${matched - 50} more` : ''}\n\`-\n\n`);
+  out.write(
+    `\nResults\n=======\n\nFailregex: ${made.failregexes} regexes, filter ${made.name}\n|- matched addresses:\n${found.slice(0, 50).join('\n')}${matched > 50 ? `\n    ... ${matched - 50} more` : ''}\n\`-\n\n`,
+  );
   out.write(`Lines: ${tally.tested} lines, ${tally.ignored} ignored, ${matched} matched, ${tally.missed} missed\n`);
   return 0;
 };

@@ -2,7 +2,14 @@ import type { Fields } from './fields.js';
 import type { YNode } from './yaml-tree.js';
 
 // The resolver behind usedns yes/warn (one per daemon).
-export type DnsConfig = { maxEntries: number; ttlMs: number; negativeTtlMs: number; timeoutMs: number; maxInFlight: number; maxQueued: number };
+export type DnsConfig = {
+  maxEntries: number;
+  ttlMs: number;
+  negativeTtlMs: number;
+  timeoutMs: number;
+  maxInFlight: number;
+  maxQueued: number;
+};
 const DNS_KEYS = ['cache', 'ttl', 'negative_ttl', 'timeout', 'lookups', 'queue'] as const;
 
 export const readDns = (f: Fields, node: YNode | undefined): DnsConfig => {

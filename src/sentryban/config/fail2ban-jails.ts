@@ -14,7 +14,20 @@ import type { Pos, YNode } from './yaml-tree.js';
 // (with fail2ban's includes and %(x)s interpolation), their filters read unchanged, their banactions mapped to our
 // backends. What cannot be honoured is refused by name, never silently dropped.
 const SKIP_SECTIONS = /^(INCLUDES|Definition|Init|KNOWN\/.*)$/;
-const PASSED = JAIL_KEYS.filter((k) => !['enabled', 'filter', 'actions', 'logpath', 'failregex', 'ignoreregex', 'ipv6prefix', 'ipv4prefix', 'escalate'].includes(k));
+const PASSED = JAIL_KEYS.filter(
+  (k) =>
+    ![
+      'enabled',
+      'filter',
+      'actions',
+      'logpath',
+      'failregex',
+      'ignoreregex',
+      'ipv6prefix',
+      'ipv4prefix',
+      'escalate',
+    ].includes(k),
+);
 const TRUE = /^(1|on|true|yes)$/i;
 const JAIL_FILTER_KEYS = ['failregex', 'ignoreregex', 'prefregex'] as const;
 
@@ -24,7 +37,14 @@ export const loadFail2banJails = (dir: string): Result<LoadedJail[]> => {
   const errors: Diagnostic[] = [];
   const jails: LoadedJail[] = [];
   for (const name of [...conf.value.sections.keys()].filter((n) => !SKIP_SECTIONS.test(n) && !n.includes('?'))) {
-    const get = (opt: string): string | undefined => { const r = lookupOption(conf.value, name, opt); if (!r.ok) { errors.push(...r.errors); return undefined; } return r.value; };
+    const get = (opt: string): string | undefined => {
+      const r = lookupOption(conf.value, name, opt);
+      if (!r.ok) {
+        errors.push(...r.errors);
+        return undefined;
+      }
+      return r.value;
+    };
     if (!TRUE.test((get('enabled') ?? '').trim())) continue;
     const j = importJail(conf.value, name, dir, get, errors);
     if (j) jails.push(j);
@@ -40,21 +60,46 @@ const posOf = (conf: Fail2banConf, section: string, opt: string): Pos => {
   return { file: s.file, line: s.line, col: 0 };
 };
 
-const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: string) => string | undefined, errors: Diagnostic[]): LoadedJail | null => {
+const importJail = (
+  conf: Fail2banConf,
+  name: string,
+  dir: string,
+  get: (o: string) => string | undefined,
+  errors: Diagnostic[],
+): LoadedJail | null => {
   const where = posOf(conf, name, 'enabled');
-  const refuse = (opt: string, msg: string): void => { const p = posOf(conf, name, opt); errors.push(diag(p.file, p.line, msg, `${name}.${opt}`)); };
+  const refuse = (opt: string, msg: string): void => {
+    const p = posOf(conf, name, opt);
+    errors.push(diag(p.file, p.line, msg, `${name}.${opt}`));
+  };
   // backend (and journalmatch) go to our jail reader with the other keys: systemd[...] is read there.
   const journal = /^systemd\b/.test((get('backend') ?? 'auto').trim());
   const enc = (get('logencoding') ?? 'auto').trim().toLowerCase();
-  if (!['auto', 'utf-8', 'utf8', 'ascii'].includes(enc)) refuse('logencoding', `logencoding "${enc}" is not supported (UTF-8 only)`);
+  if (!['auto', 'utf-8', 'utf8', 'ascii'].includes(enc))
+    refuse('logencoding', `logencoding "${enc}" is not supported (UTF-8 only)`);
   // Our jail reader does the checking: feed it the interpolated values as a positioned mapping.
   const entries: { key: string; keyPos: Pos; value: YNode }[] = [];
-  const scalar = (key: string, text: string): void => { const p = posOf(conf, name, key); entries.push({ key, keyPos: p, value: { kind: 'scalar', text, quoted: true, pos: p } }); };
-  for (const k of PASSED) { const v = get(k); if (v !== undefined && v.trim() !== '') scalar(k, v.trim()); }
-  const logs = (get('logpath') ?? '').split('\n').map((s) => s.trim()).filter(Boolean).flatMap(expandGlob);
+  const scalar = (key: string, text: string): void => {
+    const p = posOf(conf, name, key);
+    entries.push({ key, keyPos: p, value: { kind: 'scalar', text, quoted: true, pos: p } });
+  };
+  for (const k of PASSED) {
+    const v = get(k);
+    if (v !== undefined && v.trim() !== '') scalar(k, v.trim());
+  }
+  const logs = (get('logpath') ?? '')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .flatMap(expandGlob);
   if (logs.length === 0 && !journal) refuse('logpath', 'no log file found (fail2ban refuses this jail too)');
   const lp = posOf(conf, name, 'logpath');
-  if (!journal) entries.push({ key: 'logpath', keyPos: lp, value: { kind: 'seq', pos: lp, items: logs.map((text) => ({ kind: 'scalar', text, quoted: true, pos: lp })) } });
+  if (!journal)
+    entries.push({
+      key: 'logpath',
+      keyPos: lp,
+      value: { kind: 'seq', pos: lp, items: logs.map((text) => ({ kind: 'scalar', text, quoted: true, pos: lp })) },
+    });
   const f = new Fields();
   const spec = readJail(f, name, { kind: 'map', entries, pos: where }, name, new Map());
   errors.push(...f.errors);
@@ -67,12 +112,23 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
   for (const key of JAIL_FILTER_KEYS) {
     const raw = conf.sections.get(name)?.get(key)?.value;
     if (raw === undefined) continue;
-    if (/known\//.test(raw)) { refuse(key, `a jail-level ${key} that extends the filter's (%(known/${key})s) is not supported by the import; write the whole list`); continue; }
+    if (/known\//.test(raw)) {
+      refuse(
+        key,
+        `a jail-level ${key} that extends the filter's (%(known/${key})s) is not supported by the import; write the whole list`,
+      );
+      continue;
+    }
     const v = get(key);
     if (v !== undefined) opts[key] = v;
   }
   // usedns comes from jail.conf ([DEFAULT] usedns = warn in the stock file), as fail2ban reads it.
-  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), { jailOpts: opts, fail2banDir: dir, ...(spec.usedns ? { usedns: spec.usedns } : {}), defaultUsedns: 'no' });
+  const filter = loadFilter(fname.includes('/') ? fname : join(dir, 'filter.d', fname), {
+    jailOpts: opts,
+    fail2banDir: dir,
+    ...(spec.usedns ? { usedns: spec.usedns } : {}),
+    defaultUsedns: 'no',
+  });
   // A filter that is not there (no file to point at) is the jail's `filter` line's error.
   const fp = posOf(conf, name, 'filter');
   if (!filter.ok) {
@@ -82,16 +138,28 @@ const importJail = (conf: Fail2banConf, name: string, dir: string, get: (o: stri
     }
   }
   const actions: ActionSpec[] = [];
-  for (const line of (get('action') ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
+  for (const line of (get('action') ?? '')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const a = parseFilterRef(line);
     const p = posOf(conf, name, 'action');
     // `<known/chain>` and the like mean "the action's own default": leave those to our backend's default.
     const params = Object.fromEntries(Object.entries(a.opts).filter(([, v]) => !/^<known\/[^>]+>$/.test(v)));
-    const r = mapFail2banAction(a.name, params, { jail: name, where: { file: p.file, line: p.line, path: `${name}.action` } });
-    if (r.ok) actions.push(r.value); else errors.push(...r.errors);
+    const r = mapFail2banAction(a.name, params, {
+      jail: name,
+      where: { file: p.file, line: p.line, path: `${name}.action` },
+    });
+    if (r.ok) actions.push(r.value);
+    else errors.push(...r.errors);
   }
   if (!filter.ok) return null;
-  return { spec: { ...spec, filter: { ...spec.filter, name: filterRef } }, filter: filter.value, newMatcher: (now) => matcherOf(filter.value, now), actions };
+  return {
+    spec: { ...spec, filter: { ...spec.filter, name: filterRef } },
+    filter: filter.value,
+    newMatcher: (now) => matcherOf(filter.value, now),
+    actions,
+  };
 };
 
 // fail2ban expands globs once, at start; only files that exist then. A trailing " tail"/" head" is kept.
@@ -103,8 +171,22 @@ const expandGlob = (entry: string): string[] => {
   // A class RegExp refuses ("[z-a]", an unclosed "[") matches no file: the jail is then refused for its logpath,
   // never an exception out of the loader (found by bench/soak/config-fuzz.ts).
   let re: RegExp;
-  const source = basename(path).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  try { re = new RegExp(`^${source}$`); } catch { return []; }
+  const source = basename(path)
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  try {
+    re = new RegExp(`^${source}$`);
+  } catch {
+    return [];
+  }
   const d = dirname(path);
-  try { return readdirSync(d).filter((n) => re.test(n)).sort().map((n) => `${join(d, n)}${suffix}`); } catch { return []; }
+  try {
+    return readdirSync(d)
+      .filter((n) => re.test(n))
+      .sort()
+      .map((n) => `${join(d, n)}${suffix}`);
+  } catch {
+    return [];
+  }
 };

@@ -5,12 +5,17 @@ import type { Pos, YNode } from './yaml-tree.js';
 // Strict readers over YNode: every problem becomes a Diagnostic with file:line:col and a dotted path.
 export class Fields {
   readonly errors: Diagnostic[] = [];
-  error(pos: Pos, path: string, message: string): void { this.errors.push(diag(pos.file, pos.line, message, path, pos.col)); }
+  error(pos: Pos, path: string, message: string): void {
+    this.errors.push(diag(pos.file, pos.line, message, path, pos.col));
+  }
 
   // The entries of a mapping, refusing keys not in `known` (with a "did you mean").
   map(node: YNode, path: string, known: readonly string[]): Map<string, YNode> {
     const out = new Map<string, YNode>();
-    if (node.kind !== 'map') { this.error(node.pos, path, `expected a mapping, got a ${describe(node)}`); return out; }
+    if (node.kind !== 'map') {
+      this.error(node.pos, path, `expected a mapping, got a ${describe(node)}`);
+      return out;
+    }
     for (const e of node.entries) {
       const p = path ? `${path}.${e.key}` : e.key;
       if (known.length > 0 && !known.includes(e.key)) {
@@ -18,7 +23,10 @@ export class Fields {
         this.error(e.keyPos, p, `unknown key "${e.key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
         continue;
       }
-      if (out.has(e.key)) { this.error(e.keyPos, p, `duplicate key "${e.key}"`); continue; }
+      if (out.has(e.key)) {
+        this.error(e.keyPos, p, `duplicate key "${e.key}"`);
+        continue;
+      }
       out.set(e.key, e.value);
     }
     return out;
@@ -28,19 +36,27 @@ export class Fields {
     this.error(node.pos, path, `expected a value, got a ${describe(node)}`);
     return null;
   }
-  string(node: YNode | undefined, path: string, dflt: string): string { return node ? this.scalar(node, path) ?? dflt : dflt; }
+  string(node: YNode | undefined, path: string, dflt: string): string {
+    return node ? (this.scalar(node, path) ?? dflt) : dflt;
+  }
   int(node: YNode | undefined, path: string, dflt: number, min = 0): number {
     if (!node) return dflt;
     const t = this.scalar(node, path);
     if (t === null) return dflt;
-    if (!/^-?\d+$/.test(t.trim()) || Number(t) < min) { this.error(node.pos, path, `expected an integer >= ${min}, got "${t}"`); return dflt; }
+    if (!/^-?\d+$/.test(t.trim()) || Number(t) < min) {
+      this.error(node.pos, path, `expected an integer >= ${min}, got "${t}"`);
+      return dflt;
+    }
     return Number(t);
   }
   number(node: YNode | undefined, path: string, dflt: number): number {
     if (!node) return dflt;
     const t = this.scalar(node, path);
     if (t === null) return dflt;
-    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(t.trim())) { this.error(node.pos, path, `expected a number, got "${t}"`); return dflt; }
+    if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(t.trim())) {
+      this.error(node.pos, path, `expected a number, got "${t}"`);
+      return dflt;
+    }
     return Number(t);
   }
   bool(node: YNode | undefined, path: string, dflt: boolean): boolean {
@@ -59,7 +75,11 @@ export class Fields {
     if (t === null) return dflt;
     const sec = parseDurationSec(t);
     if (sec === null || (sec < 0 && !permanent)) {
-      this.error(node.pos, path, `expected a duration (seconds or units s m h d w${permanent ? ', -1 for permanent' : ''}), got "${t}"`);
+      this.error(
+        node.pos,
+        path,
+        `expected a duration (seconds or units s m h d w${permanent ? ', -1 for permanent' : ''}), got "${t}"`,
+      );
       return dflt;
     }
     return sec;

@@ -11,7 +11,14 @@ import { parseBackend, type BackendChoice } from '../sources/journald-backend.js
 // One jail as written in jails/*.yaml (a mapping of jail name -> settings), in fail2ban's words.
 export type LogPath = { path: string; tail: boolean };
 export type RegexAt = { regex: string; file: string; line: number };
-export type FilterRef = { name: string | null; failregex: RegexAt[]; ignoreregex: RegexAt[]; datepattern: string | null; maxlines: number; pos: Pos };
+export type FilterRef = {
+  name: string | null;
+  failregex: RegexAt[];
+  ignoreregex: RegexAt[];
+  datepattern: string | null;
+  maxlines: number;
+  pos: Pos;
+};
 export type JailSpec = {
   config: JailConfig;
   enabled: boolean;
@@ -26,17 +33,50 @@ export type JailSpec = {
 };
 
 export const JAIL_KEYS = [
-  'enabled', 'filter', 'failregex', 'ignoreregex', 'datepattern', 'maxlines', 'logpath', 'maxretry', 'findtime', 'bantime', 'maxmatches',
-  'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
-  'bantime.rndtime', 'bantime.overalljails', 'ignoreip', 'ignoreself', 'ignorecommand', 'ipv6prefix', 'ipv4prefix',
-  'escalate', 'actions', 'port', 'protocol', 'usedns', 'backend', 'journalmatch',
+  'enabled',
+  'filter',
+  'failregex',
+  'ignoreregex',
+  'datepattern',
+  'maxlines',
+  'logpath',
+  'maxretry',
+  'findtime',
+  'bantime',
+  'maxmatches',
+  'bantime.increment',
+  'bantime.factor',
+  'bantime.formula',
+  'bantime.multipliers',
+  'bantime.maxtime',
+  'bantime.rndtime',
+  'bantime.overalljails',
+  'ignoreip',
+  'ignoreself',
+  'ignorecommand',
+  'ipv6prefix',
+  'ipv4prefix',
+  'escalate',
+  'actions',
+  'port',
+  'protocol',
+  'usedns',
+  'backend',
+  'journalmatch',
 ] as const;
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'all'] as const;
 
 // `defaults` (from sentryban.yaml) apply first; the jail's own keys win.
-export const readJail = (f: Fields, name: string, node: YNode, path: string, defaults: Map<string, YNode>): JailSpec => {
+export const readJail = (
+  f: Fields,
+  name: string,
+  node: YNode,
+  path: string,
+  defaults: Map<string, YNode>,
+): JailSpec => {
   const own = f.map(node, path, JAIL_KEYS);
   const get = (k: string): YNode | undefined => own.get(k) ?? defaults.get(k);
   const p = (k: string): string => `${path}.${k}`;
@@ -62,14 +102,21 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
     const coded = text.replace(/<([A-Za-z][A-Za-z0-9_-]*)>/g, (_m, n: string) => `$SBTAG_${n.replace(/-/g, '__')}$`);
     const r = text.trim() === '' ? null : splitCommandTemplate(coded, (n) => n.startsWith('SBTAG_'));
     if (r && !r.ok) f.error(cmd.pos, p('ignorecommand'), r.message);
-    else if (r) cfg.ignore.command = r.argv.map((a) => a.replace(/\$SBTAG_([A-Za-z0-9_]+)\$/g, (_m, n: string) => `<${n.replace(/__/g, '-')}>`));
+    else if (r)
+      cfg.ignore.command = r.argv.map((a) =>
+        a.replace(/\$SBTAG_([A-Za-z0-9_]+)\$/g, (_m, n: string) => `<${n.replace(/__/g, '-')}>`),
+      );
   }
   cfg.prefix.v6Bits = readPrefix(f, get('ipv6prefix'), p('ipv6prefix'), 128, 64);
   cfg.prefix.v4Bits = readPrefix(f, get('ipv4prefix'), p('ipv4prefix'), 32, 24);
   const esc = get('escalate');
   if (esc) {
     const m = f.map(esc, p('escalate'), ['count', 'v4', 'v6']);
-    cfg.escalate = { count: f.int(m.get('count'), p('escalate.count'), 3, 2), v4Bits: f.int(m.get('v4'), p('escalate.v4'), 24, 0), v6Bits: f.int(m.get('v6'), p('escalate.v6'), 48, 0) };
+    cfg.escalate = {
+      count: f.int(m.get('count'), p('escalate.count'), 3, 2),
+      v4Bits: f.int(m.get('v4'), p('escalate.v4'), 24, 0),
+      v6Bits: f.int(m.get('v6'), p('escalate.v6'), 48, 0),
+    };
     if (cfg.escalate.v4Bits > 32) f.error(esc.pos, p('escalate.v4'), 'a v4 prefix is at most 32 bits');
     if (cfg.escalate.v6Bits > 128) f.error(esc.pos, p('escalate.v6'), 'a v6 prefix is at most 128 bits');
   }
@@ -84,9 +131,18 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   const filterNode = get('filter');
   const filter: FilterRef = {
     name: filterNode ? f.string(filterNode, p('filter'), name) : null,
-    failregex: f.list(get('failregex'), p('failregex')).map((x) => ({ regex: x.text, file: x.pos.file, line: x.pos.line })),
-    ignoreregex: f.list(get('ignoreregex'), p('ignoreregex')).map((x) => ({ regex: x.text, file: x.pos.file, line: x.pos.line })),
-    datepattern: get('datepattern') ? f.list(get('datepattern'), p('datepattern')).map((x) => x.text).join('\n') : null,
+    failregex: f
+      .list(get('failregex'), p('failregex'))
+      .map((x) => ({ regex: x.text, file: x.pos.file, line: x.pos.line })),
+    ignoreregex: f
+      .list(get('ignoreregex'), p('ignoreregex'))
+      .map((x) => ({ regex: x.text, file: x.pos.file, line: x.pos.line })),
+    datepattern: get('datepattern')
+      ? f
+          .list(get('datepattern'), p('datepattern'))
+          .map((x) => x.text)
+          .join('\n')
+      : null,
     maxlines: f.int(get('maxlines'), p('maxlines'), 1, 1),
     pos: filterNode?.pos ?? get('failregex')?.pos ?? node.pos,
   };
@@ -102,15 +158,34 @@ export const readJail = (f: Fields, name: string, node: YNode, path: string, def
   const be = get('backend');
   if (be) {
     const r = parseBackend(f.string(be, p('backend'), 'auto'));
-    if (r.ok) backend = r.value; else f.error(be.pos, p('backend'), r.message);
+    if (r.ok) backend = r.value;
+    else f.error(be.pos, p('backend'), r.message);
   }
   const jm = get('journalmatch');
   const journalmatch = jm ? f.list(jm, p('journalmatch')).map((x) => x.text) : null;
-  return { config: cfg, enabled: f.bool(get('enabled'), p('enabled'), true), filter, logpaths, actions, ignoreNames, usedns, backend, journalmatch, pos: node.pos };
+  return {
+    config: cfg,
+    enabled: f.bool(get('enabled'), p('enabled'), true),
+    filter,
+    logpaths,
+    actions,
+    ignoreNames,
+    usedns,
+    backend,
+    journalmatch,
+    pos: node.pos,
+  };
 };
 
 const readIncrement = (f: Fields, get: (k: string) => YNode | undefined, p: (k: string) => string): IncrementConfig => {
-  const inc: IncrementConfig = { factor: 1, formula: null, multipliers: [], maxtimeSec: null, rndtimeSec: null, overalljails: false };
+  const inc: IncrementConfig = {
+    factor: 1,
+    formula: null,
+    multipliers: [],
+    maxtimeSec: null,
+    rndtimeSec: null,
+    overalljails: false,
+  };
   const factor = get('bantime.factor');
   if (factor) {
     const r = compileFormula(f.string(factor, p('bantime.factor'), '1'), []);

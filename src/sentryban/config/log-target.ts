@@ -7,14 +7,33 @@ import type { YNode } from './yaml-tree.js';
 // (default WARNING: every failure; NOTICE adds Ban/Unban). `syslogsocket` is /dev/log unless set.
 export type LogLevel = 'ERROR' | 'WARNING' | 'NOTICE' | 'INFO';
 export const LOG_LEVELS: readonly LogLevel[] = ['ERROR', 'WARNING', 'NOTICE', 'INFO'];
-export type LogTargets = { files: string[]; stderr: boolean; stdout: boolean; syslog: boolean; syslogLevel: LogLevel; syslogSocket: string };
+export type LogTargets = {
+  files: string[];
+  stderr: boolean;
+  stdout: boolean;
+  syslog: boolean;
+  syslogLevel: LogLevel;
+  syslogSocket: string;
+};
 
 export const LOG_KEYS = ['logtarget', 'sysloglevel', 'syslogsocket'] as const;
 // The sentryban.yaml keys of the faults settings: where lines go, and the periodic check of every action.
 export const FAULTS_KEYS = [...LOG_KEYS, 'checkinterval'] as const;
 
-export const readLogTargets = (f: Fields, m: Map<string, YNode>, stateDir: string, logfile: string | null): LogTargets => {
-  const out: LogTargets = { files: [], stderr: false, stdout: false, syslog: false, syslogLevel: 'WARNING', syslogSocket: '/dev/log' };
+export const readLogTargets = (
+  f: Fields,
+  m: Map<string, YNode>,
+  stateDir: string,
+  logfile: string | null,
+): LogTargets => {
+  const out: LogTargets = {
+    files: [],
+    stderr: false,
+    stdout: false,
+    syslog: false,
+    syslogLevel: 'WARNING',
+    syslogSocket: '/dev/log',
+  };
   const node = m.get('logtarget');
   if (!node) {
     if (logfile) out.files.push(logfile);

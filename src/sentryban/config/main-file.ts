@@ -21,7 +21,17 @@ export type MainConfig = {
   dns: DnsConfig;
 };
 
-export const MAIN_KEYS = ['state', 'socket', 'logfile', 'dbfile', 'dbpurgeage', 'actions', 'defaults', 'ignoreself_refresh', 'dns'] as const;
+export const MAIN_KEYS = [
+  'state',
+  'socket',
+  'logfile',
+  'dbfile',
+  'dbpurgeage',
+  'actions',
+  'defaults',
+  'ignoreself_refresh',
+  'dns',
+] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
 // (for the bundled config: the project's state/ folder).
@@ -33,7 +43,10 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
   const rel = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const stateNode = m.get('state');
   const stateDir = stateNode
-    ? rel(configDir, expandEnv(f.string(stateNode, 'state', ''), (msg) => f.error(stateNode.pos, 'state', msg)))
+    ? rel(
+        configDir,
+        expandEnv(f.string(stateNode, 'state', ''), (msg) => f.error(stateNode.pos, 'state', msg)),
+      )
     : defaultStateDir(configDir);
   const logNode = m.get('logfile');
   const logText = logNode ? f.string(logNode, 'logfile', '') : 'sentryban.log';
@@ -49,7 +62,12 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
         const t = f.scalar(v, `actions.${e.key}.${k}`);
         if (t !== null) options[k] = k === 'file' ? rel(stateDir, t) : t;
       }
-      actions.set(e.key, { name: e.key, backend: backend ? f.string(backend, `actions.${e.key}.backend`, e.key) : e.key, options, pos: e.keyPos });
+      actions.set(e.key, {
+        name: e.key,
+        backend: backend ? f.string(backend, `actions.${e.key}.backend`, e.key) : e.key,
+        options,
+        pos: e.keyPos,
+      });
     }
   } else if (actNode) f.error(actNode.pos, 'actions', 'expected a mapping of action name -> {backend, options}');
   const defNode = m.get('defaults');
@@ -69,4 +87,3 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
     dns: readDns(f, m.get('dns')),
   };
 };
-

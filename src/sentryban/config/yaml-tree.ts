@@ -18,7 +18,11 @@ const lineIndex = (src: string): number[] => {
 const posAt = (file: string, starts: number[], offset: number): Pos => {
   let lo = 0;
   let hi = starts.length - 1;
-  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if ((starts[mid] ?? 0) <= offset) lo = mid; else hi = mid - 1; }
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
   return { file, line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
 };
 
@@ -36,7 +40,12 @@ export const parseYamlTree = (src: string, file: string): Result<YNode | null> =
   const build = (): YNode => {
     const ev = events[i++] as Event;
     if (ev.type === EVENT_ID.SCALAR) {
-      return { kind: 'scalar', text: getScalarValue(src, ev), quoted: ev.style !== 1, pos: posAt(file, starts, ev.valueStart) };
+      return {
+        kind: 'scalar',
+        text: getScalarValue(src, ev),
+        quoted: ev.style !== 1,
+        pos: posAt(file, starts, ev.valueStart),
+      };
     }
     if (ev.type === EVENT_ID.SEQUENCE) {
       const items: YNode[] = [];
@@ -61,7 +70,7 @@ export const parseYamlTree = (src: string, file: string): Result<YNode | null> =
     while (i < events.length && (events[i] as Event).type !== EVENT_ID.DOCUMENT) i++;
     if (i >= events.length) return ok(null);
     i++;
-    if ((events[i])?.type === EVENT_ID.POP || i >= events.length) return ok(null);
+    if (events[i]?.type === EVENT_ID.POP || i >= events.length) return ok(null);
     return ok(build());
   } catch (e) {
     return fail([diag(file, 1, (e as Error).message)]);

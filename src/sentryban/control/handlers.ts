@@ -12,7 +12,8 @@ import type { Request, Verb } from './protocol.js';
 export type HandlerDeps = { manager: BanManager; store: Store };
 type Handler = (args: Request['args'], deps: HandlerDeps) => unknown; // a value or a Promise of one
 
-const str = (args: Request['args'], k: string): string | undefined => (typeof args[k] === 'string' ? (args[k]) : undefined);
+const str = (args: Request['args'], k: string): string | undefined =>
+  typeof args[k] === 'string' ? args[k] : undefined;
 const need = (args: Request['args'], k: string): string => {
   const v = str(args, k);
   if (v === undefined || v === '') throw new Error(`missing ${k}`);
@@ -27,9 +28,14 @@ const target = (text: string) => {
 // `applied`: 'applied' only when every backend of the jail has it; otherwise 'failed' or 'pending' (per backend
 // in `backends`), so a ban is never reported applied when it is not.
 export const banView = (b: Ban, backends: Record<string, Applied> = {}) => ({
-  jail: b.jail, target: elementText(b.target), bannedAt: new Date(b.bannedAt).toISOString(),
-  expiresAt: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(), bantime: formatDurationSec(b.bantimeSec), banCount: b.banCount,
-  applied: overall(backends), backends,
+  jail: b.jail,
+  target: elementText(b.target),
+  bannedAt: new Date(b.bannedAt).toISOString(),
+  expiresAt: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
+  bantime: formatDurationSec(b.bantimeSec),
+  banCount: b.banCount,
+  applied: overall(backends),
+  backends,
 });
 const overall = (per: Record<string, Applied>): Applied => {
   const v = Object.values(per);
@@ -51,11 +57,19 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
       return { ...j, notApplied: bans.filter((b) => b.applied !== 'applied').length, bans };
     }
     return {
-      jails: d.manager.status().map((j) => ({ ...j, notApplied: d.manager.list(j.jail).filter((b) => viewOf(d)(b).applied !== 'applied').length })),
+      jails: d.manager.status().map((j) => ({
+        ...j,
+        notApplied: d.manager.list(j.jail).filter((b) => viewOf(d)(b).applied !== 'applied').length,
+      })),
       actions: d.manager.repairs.health().map((h) => ({ ...h, nextRetryAt: iso(h.nextRetryAt) })),
       store: ((h) => ({ ...h, since: iso(h.since), nextProbeAt: iso(h.nextProbeAt) }))(d.manager.writer.health()),
       nextExpiry: ((n) => (n === null ? null : new Date(n).toISOString()))(d.manager.nextExpiry()),
-      memory: { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) },
+      memory: {
+        rssMiB: mib(m.rss),
+        heapUsedMiB: mib(m.heapUsed),
+        heapTotalMiB: mib(m.heapTotal),
+        externalMiB: mib(m.external),
+      },
     };
   },
   list: (a, d) => d.manager.list(str(a, 'jail') ?? null).map(viewOf(d)),
@@ -73,9 +87,15 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
   unban: async (a, d) => ({ unbanned: await d.manager.unban(target(need(a, 'target')), str(a, 'jail') ?? null) }),
   audit: (a, d) => {
     const t = str(a, 'target');
-    if (a.limit !== undefined && !(Number.isInteger(a.limit) && (a.limit as number) >= 1)) throw new Error('limit must be a whole number, 1 or more');
+    if (a.limit !== undefined && !(Number.isInteger(a.limit) && (a.limit as number) >= 1))
+      throw new Error('limit must be a whole number, 1 or more');
     const limit = typeof a.limit === 'number' ? a.limit : 100;
-    return d.store.auditRows({ ...(str(a, 'jail') ? { jail: str(a, 'jail') } : {}), ...(t ? { target: parseCidr(t)?.text ?? t } : {}), limit })
+    return d.store
+      .auditRows({
+        ...(str(a, 'jail') ? { jail: str(a, 'jail') } : {}),
+        ...(t ? { target: parseCidr(t)?.text ?? t } : {}),
+        limit,
+      })
       .map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
   },
   // What the jail's filter makes of one line, and what a fresh jail would decide: no state is changed.
@@ -85,7 +105,17 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
     if (!j) throw new Error(`no jail "${name}"`);
     const [f] = j.newMatcher(() => Date.now()).match({ text: need(a, 'line'), source: 'control' });
     if (!f) return { match: false };
-    const decisions = step(j.spec.config, createJailState(), { kind: 'failure', failure: f }, { now: f.time, random: () => 0 });
-    return { match: true, id: f.id, time: new Date(f.time).toISOString(), decisions: decisions.map((x) => x.kind === 'ignored' ? `ignored: ${x.rule}` : x.kind) };
+    const decisions = step(
+      j.spec.config,
+      createJailState(),
+      { kind: 'failure', failure: f },
+      { now: f.time, random: () => 0 },
+    );
+    return {
+      match: true,
+      id: f.id,
+      time: new Date(f.time).toISOString(),
+      decisions: decisions.map((x) => (x.kind === 'ignored' ? `ignored: ${x.rule}` : x.kind)),
+    };
   },
 };

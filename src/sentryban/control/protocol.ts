@@ -7,11 +7,16 @@ export type Reply = { version: number; ok: true; result: unknown } | { version: 
 
 export const parseRequest = (line: string): Request | string => {
   let v: unknown;
-  try { v = JSON.parse(line); } catch { return 'not JSON'; }
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
   if (typeof v !== 'object' || v === null) return 'expected a JSON object';
   const r = v as Partial<Request>;
-  if (r.version !== PROTOCOL_VERSION) return `unsupported protocol version ${String(r.version)} (this daemon speaks ${PROTOCOL_VERSION})`;
+  if (r.version !== PROTOCOL_VERSION)
+    return `unsupported protocol version ${String(r.version)} (this daemon speaks ${PROTOCOL_VERSION})`;
   if (!VERBS.includes(r.verb as Verb)) return `unknown verb "${String(r.verb)}" (known: ${VERBS.join(', ')})`;
   if (r.args !== undefined && (typeof r.args !== 'object' || r.args === null)) return 'args must be an object';
-  return { version: r.version, verb: r.verb as Verb, args: (r.args ?? {}) };
+  return { version: r.version, verb: r.verb as Verb, args: r.args ?? {} };
 };

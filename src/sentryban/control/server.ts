@@ -23,19 +23,25 @@ export type ControlOptions = {
 };
 export type ControlServer = { server: Server; clients(): number; close(): Promise<void> };
 
-export const startControlServer = async (path: string, deps: HandlerDeps, opts: ControlOptions = {}):
-Promise<ControlServer | string> => {
+export const startControlServer = async (
+  path: string,
+  deps: HandlerDeps,
+  opts: ControlOptions = {},
+): Promise<ControlServer | string> => {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const d = lstatSync(dir);
   const uid = process.getuid?.() ?? 0;
-  if (d.uid !== uid) return `${dir}: owned by uid ${d.uid}, not by this user (${uid}); refusing to put the control socket there`;
+  if (d.uid !== uid)
+    return `${dir}: owned by uid ${d.uid}, not by this user (${uid}); refusing to put the control socket there`;
   if ((d.mode & 0o022) !== 0) return `${dir}: writable by group or others; refusing to put the control socket there`;
   try {
     const s = lstatSync(path);
     if (!s.isSocket()) return `${path}: exists and is not a socket`;
     rmSync(path);
-  } catch { /* absent */ }
+  } catch {
+    /* absent */
+  }
   const limits = { ...CONTROL_LIMITS, ...opts.limits };
   const allowed = new Set(opts.allowedUids ?? [0, uid]);
   const peerOf = opts.peer ?? peerCredOf;
@@ -62,8 +68,15 @@ Promise<ControlServer | string> => {
   });
   const old = process.umask(0o177);
   try {
-    await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(path, () => res()); });
-  } catch (e) { return `${path}: ${(e as Error).message}`; } finally { process.umask(old); }
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(path, () => res());
+    });
+  } catch (e) {
+    return `${path}: ${(e as Error).message}`;
+  } finally {
+    process.umask(old);
+  }
   // An accept error (EMFILE...) must not end the daemon: said, and the server goes on.
   server.on('error', (e) => log('WARNING', `control socket: ${e.message}`));
   chmodSync(path, 0o600);
@@ -102,7 +115,10 @@ const serve = (sock: Socket, deps: HandlerDeps, limits: ControlLimits): void => 
   sock.setEncoding('utf8');
   sock.setTimeout(limits.idleMs);
   sock.on('timeout', () => {
-    if (stalled) { sock.destroy(); return; } // idleMs without reading its replies: it holds a slot for nothing
+    if (stalled) {
+      sock.destroy();
+      return;
+    } // idleMs without reading its replies: it holds a slot for nothing
     if (running || queue.length) return; // a request of this client runs: its reply is on the way
     const error = `no request within ${limits.idleMs} ms; closing`;
     sock.end(reply({ version: PROTOCOL_VERSION, ok: false, error }), () => sock.destroy());
@@ -116,7 +132,10 @@ const serve = (sock: Socket, deps: HandlerDeps, limits: ControlLimits): void => 
       if (sock.destroyed || sock.writableEnded) break;
       if (!sock.write(text)) {
         stalled = true;
-        await new Promise<void>((res) => { sock.once('drain', res); sock.once('close', res); });
+        await new Promise<void>((res) => {
+          sock.once('drain', res);
+          sock.once('close', res);
+        });
         stalled = false;
       }
       if (queue.length < limits.queuedLines && !ended) sock.resume();
@@ -130,7 +149,10 @@ const serve = (sock: Socket, deps: HandlerDeps, limits: ControlLimits): void => 
       queue.push(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
     }
-    if (buf.length > limits.maxLineBytes) { sock.destroy(); return; }
+    if (buf.length > limits.maxLineBytes) {
+      sock.destroy();
+      return;
+    }
     if (queue.length >= limits.queuedLines) sock.pause(); // replies not read: stop reading requests
     void pump();
   });

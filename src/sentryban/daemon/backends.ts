@@ -22,7 +22,8 @@ export const buildBackends = async (cfg: DaemonConfig, clock: Clock): Promise<Re
     const list: ActionBackend[] = [];
     for (const spec of j.actions) {
       const r = createBackend(spec, { clock, commandActions: commands.value });
-      if (r.ok) list.push(r.value); else errors.push(...r.errors);
+      if (r.ok) list.push(r.value);
+      else errors.push(...r.errors);
     }
     out.set(j.spec.config.name, list);
   }

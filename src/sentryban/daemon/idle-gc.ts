@@ -15,7 +15,12 @@ export class IdleCollector {
   constructor(minLines = 2000) {
     this.#minLines = minLines;
     let gc: (() => void) | null;
-    try { setFlagsFromString('--expose-gc'); gc = runInNewContext('gc') as () => void; } catch { gc = null; }
+    try {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
     this.#gc = typeof gc === 'function' ? gc : null;
   }
 
@@ -23,11 +28,21 @@ export class IdleCollector {
     if (!this.#gc) return;
     this.#pending += lines;
     this.#sinceFull += lines;
-    if (this.#sinceFull >= this.#everyLines) { this.#sinceFull = 0; setImmediate(() => this.#gc?.()); }
+    if (this.#sinceFull >= this.#everyLines) {
+      this.#sinceFull = 0;
+      setImmediate(() => this.#gc?.());
+    }
     if (this.#pending < this.#minLines) return;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => { this.#timer = null; this.#pending = 0; this.#sinceFull = 0; this.#gc?.(); }, 2000);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#pending = 0;
+      this.#sinceFull = 0;
+      this.#gc?.();
+    }, 2000);
     this.#timer.unref();
   }
-  stop(): void { if (this.#timer) clearTimeout(this.#timer); }
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+  }
 }

@@ -19,18 +19,26 @@ export class JailSources {
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
 
-  constructor(paths: readonly LogPath[], positions: ReadonlyMap<string, FilePosition>, clock: Clock, onLines: (lines: LogLine[]) => void,
-    onEvent: (e: FollowEvent) => void = () => {}) {
+  constructor(
+    paths: readonly LogPath[],
+    positions: ReadonlyMap<string, FilePosition>,
+    clock: Clock,
+    onLines: (lines: LogLine[]) => void,
+    onEvent: (e: FollowEvent) => void = () => {},
+  ) {
     this.#onLines = onLines;
     this.#onEvent = onEvent;
-    for (const lp of paths) this.#sources.push(new FileSource({ patterns: [lp.path], fromStart: !lp.tail, positions, clock }));
+    for (const lp of paths)
+      this.#sources.push(new FileSource({ patterns: [lp.path], fromStart: !lp.tail, positions, clock }));
     for (const p of new Set(paths.flatMap((lp) => [lp.path, dirname(lp.path)]))) {
       if (/[*?[]/.test(p)) continue;
       try {
         const w = watch(p, { persistent: false }, () => this.poll());
         w.on('error', () => w.close());
         this.#watchers.push(w);
-      } catch { /* absent for now: the timer finds it when it appears */ }
+      } catch {
+        /* absent for now: the timer finds it when it appears */
+      }
     }
   }
 

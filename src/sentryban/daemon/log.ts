@@ -10,10 +10,21 @@ import type { Decision } from '../types.js';
 // Decisions as fail2ban would log them ("NOTICE  [sshd] Ban 203.0.113.5"), to the log file(s), in the
 // foreground to stderr, and from a chosen level up to syslog ("sentryban[pid]: NOTICE  [sshd] Ban ...").
 // One line per decision, never per input line.
-export type MoreTargets = { files?: readonly string[]; stdout?: boolean; syslog?: { sink: SyslogSink; level: LogLevel } };
+export type MoreTargets = {
+  files?: readonly string[];
+  stdout?: boolean;
+  syslog?: { sink: SyslogSink; level: LogLevel };
+};
 
 const RANK: Readonly<Record<string, number>> = { CRITICAL: -1, ERROR: 0, WARNING: 1, NOTICE: 2, INFO: 3, DEBUG: 4 };
-const SYSLOG_SEVERITY: Readonly<Record<string, number>> = { CRITICAL: SEVERITY.crit, ERROR: SEVERITY.err, WARNING: SEVERITY.warning, NOTICE: SEVERITY.notice, INFO: SEVERITY.info, DEBUG: SEVERITY.debug };
+const SYSLOG_SEVERITY: Readonly<Record<string, number>> = {
+  CRITICAL: SEVERITY.crit,
+  ERROR: SEVERITY.err,
+  WARNING: SEVERITY.warning,
+  NOTICE: SEVERITY.notice,
+  INFO: SEVERITY.info,
+  DEBUG: SEVERITY.debug,
+};
 
 type Entry = { logger: string; level: string; text: string };
 
@@ -31,19 +42,36 @@ export class DecisionLog {
     this.#clock = clock;
     for (const f of this.#files) mkdirSync(dirname(f), { recursive: true });
   }
-  decision(d: Decision | { kind: 'restored'; jail: string; target: string }): void { this.decisions([d]); }
+  decision(d: Decision | { kind: 'restored'; jail: string; target: string }): void {
+    this.decisions([d]);
+  }
   // One write per batch of decisions.
   decisions(ds: readonly (Decision | { kind: 'restored'; jail: string; target: string })[]): void {
-    this.#write(ds.flatMap((d) => { const m = fail2banMessage(d); return m ? [m] : []; }));
+    this.#write(
+      ds.flatMap((d) => {
+        const m = fail2banMessage(d);
+        return m ? [m] : [];
+      }),
+    );
   }
-  line(logger: string, level: string, text: string): void { this.#write([{ logger, level, text }]); }
-  close(): void { this.#syslog?.sink.close(); }
+  line(logger: string, level: string, text: string): void {
+    this.#write([{ logger, level, text }]);
+  }
+  close(): void {
+    this.#syslog?.sink.close();
+  }
 
   #write(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const now = this.#clock.now();
     const text = entries.map((e) => `${fail2banLogLine(now, e.logger, process.pid, e.level, e.text)}\n`).join('');
-    for (const f of this.#files) { try { appendFileSync(f, text); } catch { /* the audit rows still hold it */ } }
+    for (const f of this.#files) {
+      try {
+        appendFileSync(f, text);
+      } catch {
+        /* the audit rows still hold it */
+      }
+    }
     if (this.#stderr) process.stderr.write(text);
     if (this.#stdout && stdoutOpen()) process.stdout.write(text);
     const sys = this.#syslog;
@@ -61,5 +89,9 @@ export class DecisionLog {
 export const openDecisionLog = (t: LogTargets, clock: Clock, warn: (message: string) => void): DecisionLog => {
   const sink = t.syslog ? openSyslog({ path: t.syslogSocket, tag: 'sentryban', facility: FACILITY.daemon }) : null;
   if (sink && !sink.available) warn(`no syslog socket at ${t.syslogSocket}; logging without syslog`);
-  return new DecisionLog(null, true, clock, { files: t.files, stdout: t.stdout, ...(sink?.available ? { syslog: { sink, level: t.syslogLevel } } : {}) });
+  return new DecisionLog(null, true, clock, {
+    files: t.files,
+    stdout: t.stdout,
+    ...(sink?.available ? { syslog: { sink, level: t.syslogLevel } } : {}),
+  });
 };

@@ -14,12 +14,24 @@ import { StoreWriter } from './store-writer.js';
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
 type Jail = {
-  loaded: LoadedJail; state: JailState; backends: ActionBackend[]; matchers: Map<string, LineMatcher>; lines: number; failures: number; bans: number;
-  waiting: number; tail: Promise<void>; // batches held back behind a host name lookup, and the last of them
+  loaded: LoadedJail;
+  state: JailState;
+  backends: ActionBackend[];
+  matchers: Map<string, LineMatcher>;
+  lines: number;
+  failures: number;
+  bans: number;
+  waiting: number;
+  tail: Promise<void>; // batches held back behind a host name lookup, and the last of them
 };
 // `writer`: the store's writes (store-writer.ts); one is made over `store` when not given.
 export type ManagerDeps = {
-  store: Store; clock: Clock; log: DecisionLog; random?: () => number; backends: Map<string, ActionBackend[]>; hosts?: HostFailures;
+  store: Store;
+  clock: Clock;
+  log: DecisionLog;
+  random?: () => number;
+  backends: Map<string, ActionBackend[]>;
+  hosts?: HostFailures;
   writer?: StoreWriter;
 };
 
@@ -38,16 +50,32 @@ export class BanManager {
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
     this.#deps = deps;
     this.#hosts = deps.hosts ?? null;
-    this.#writer = deps.writer ?? new StoreWriter(deps.store, {
-      clock: deps.clock, path: 'store', reopen: () => ({ ok: false, message: 'store: no file to reopen' }),
-      log: (level, text) => deps.log.line('database', level, text),
-    });
+    this.#writer =
+      deps.writer ??
+      new StoreWriter(deps.store, {
+        clock: deps.clock,
+        path: 'store',
+        reopen: () => ({ ok: false, message: 'store: no file to reopen' }),
+        log: (level, text) => deps.log.line('database', level, text),
+      });
     for (const j of jails) {
       const name = j.spec.config.name;
-      this.#jails.set(name, { loaded: j, state: createJailState(), backends: deps.backends.get(name) ?? [], matchers: new Map(), lines: 0, failures: 0, bans: 0, waiting: 0, tail: Promise.resolve() });
+      this.#jails.set(name, {
+        loaded: j,
+        state: createJailState(),
+        backends: deps.backends.get(name) ?? [],
+        matchers: new Map(),
+        lines: 0,
+        failures: 0,
+        bans: 0,
+        waiting: 0,
+        tail: Promise.resolve(),
+      });
     }
     this.#repair = new Repairer(deps.backends, {
-      clock: deps.clock, audit: (row) => this.#writer.audit(row), log: (level, text) => deps.log.line('actions', level, text),
+      clock: deps.clock,
+      audit: (row) => this.#writer.audit(row),
+      log: (level, text) => deps.log.line('actions', level, text),
       // The bans in force as this manager holds them: the store's, plus those it could not write yet.
       bansOf: (jail) => {
         const now = deps.clock.now();
@@ -58,7 +86,9 @@ export class BanManager {
       const now = deps.clock.now();
       return this.list(null).filter((b) => b.expiresAt === null || b.expiresAt > now);
     });
-    this.#expiry = new Expiry(deps.clock, (keys) => { void this.#enqueue(() => this.#expire(keys)); });
+    this.#expiry = new Expiry(deps.clock, (keys) => {
+      void this.#enqueue(() => this.#expire(keys));
+    });
   }
 
   #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -66,8 +96,12 @@ export class BanManager {
     this.#queue = run.catch(() => undefined);
     return run;
   }
-  #env(): { now: Instant; random: () => number } { return { now: this.#deps.clock.now(), random: this.#deps.random ?? Math.random }; }
-  jailNames(): string[] { return [...this.#jails.keys()]; }
+  #env(): { now: Instant; random: () => number } {
+    return { now: this.#deps.clock.now(), random: this.#deps.random ?? Math.random };
+  }
+  jailNames(): string[] {
+    return [...this.#jails.keys()];
+  }
 
   // On start: lift (and record) bans that ended while we were down, then re-apply every ban in force in one
   // idempotent batch per backend.
@@ -87,20 +121,31 @@ export class BanManager {
       const all = store.activeBans();
       const ended = all.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
       const inForce = all.filter((b) => !ended.includes(b));
-      this.#writer.commit(now, ended.map((ban): Decision => ({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' })));
+      this.#writer.commit(
+        now,
+        ended.map((ban): Decision => ({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' })),
+      );
       for (const b of ended) this.#deps.log.decision({ kind: 'unban', jail: b.jail, ban: b, reason: 'expired' });
       for (const b of inForce) {
         const j = this.#jails.get(b.jail);
         this.#active.set(keyOf(b.jail, b.target.text), b);
         if (j) step(j.loaded.spec.config, j.state, { kind: 'restored', ban: b }, this.#env());
         this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
-        this.#writer.audit({ at: now, jail: b.jail, target: b.target.text, kind: 'restored', detail: 'restored at start', data: null });
+        this.#writer.audit({
+          at: now,
+          jail: b.jail,
+          target: b.target.text,
+          kind: 'restored',
+          detail: 'restored at start',
+          data: null,
+        });
         this.#deps.log.decision({ kind: 'restored', jail: b.jail, target: b.target.text });
       }
       for (const [name, j] of this.#jails) {
         const mine = inForce.filter((b) => b.jail === name);
         for (const be of j.backends) await this.#act(be, 'start', mine, name, null);
-        for (const b of ended.filter((x) => x.jail === name)) for (const be of j.backends) await this.#act(be, 'unban', b, name, b.target.text);
+        for (const b of ended.filter((x) => x.jail === name))
+          for (const be of j.backends) await this.#act(be, 'unban', b, name, b.target.text);
       }
       return { restored: inForce.length, lifted: ended.length };
     });
@@ -118,26 +163,37 @@ export class BanManager {
     for (const line of lines) {
       j.lines++;
       let matcher = j.matchers.get(line.source);
-      if (!matcher) { matcher = j.loaded.newMatcher(() => this.#deps.clock.now()); j.matchers.set(line.source, matcher); }
+      if (!matcher) {
+        matcher = j.loaded.newMatcher(() => this.#deps.clock.now());
+        j.matchers.set(line.source, matcher);
+      }
       for (const f of matcher.match(line)) found.push(f);
     }
     const last = new Map<string, FilePosition>();
     for (const l of lines) if (l.position) last.set(l.position.path, l.position);
     const positions = [...last.values()].map((pos) => ({ jail, pos }));
     const ready = this.#hosts ? this.#hosts.expand(j.loaded.filter.usedns as UseDns, found) : found;
-    if (!(ready instanceof Promise) && j.waiting === 0) return this.#enqueue(() => this.#decide(j, ready, oldest, positions));
+    if (!(ready instanceof Promise) && j.waiting === 0)
+      return this.#enqueue(() => this.#decide(j, ready, oldest, positions));
     j.waiting++;
     const before = j.tail;
     const run = (async (): Promise<void> => {
       const failures = await ready;
       await before;
       await this.#enqueue(() => this.#decide(j, failures, oldest, positions));
-    })().finally(() => { j.waiting--; });
+    })().finally(() => {
+      j.waiting--;
+    });
     j.tail = run.catch(() => undefined);
     return run;
   }
 
-  async #decide(j: Jail, found: readonly Failure[], oldest: Instant, positions: { jail: string; pos: FilePosition }[]): Promise<void> {
+  async #decide(
+    j: Jail,
+    found: readonly Failure[],
+    oldest: Instant,
+    positions: { jail: string; pos: FilePosition }[],
+  ): Promise<void> {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
     const decisions: Decision[] = [];
@@ -150,7 +206,9 @@ export class BanManager {
         if (v.error) this.#deps.log.line('filter', 'ERROR', `[${jail}] ${v.error}`);
         if (v.ignore) ignoredBy = 'ignorecommand';
       }
-      decisions.push(...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()));
+      decisions.push(
+        ...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()),
+      );
     }
     await this.#apply(decisions, positions);
   }
@@ -164,7 +222,13 @@ export class BanManager {
       this.#active.set(keyOf(b.jail, b.target.text), b);
       this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
       for (const [name, other] of this.#jails) {
-        if (name !== b.jail && other.loaded.spec.config.increment?.overalljails) step(other.loaded.spec.config, other.state, { kind: 'history', target: b.target.text, at: b.bannedAt }, this.#env());
+        if (name !== b.jail && other.loaded.spec.config.increment?.overalljails)
+          step(
+            other.loaded.spec.config,
+            other.state,
+            { kind: 'history', target: b.target.text, at: b.bannedAt },
+            this.#env(),
+          );
       }
       const j = this.#jails.get(b.jail);
       if (!j) continue;
@@ -187,11 +251,21 @@ export class BanManager {
   }
 
   // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
-  async #act(be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | Ban[], jail: string, _target: string | null): Promise<void> {
+  async #act(
+    be: ActionBackend,
+    verb: 'ban' | 'unban' | 'start',
+    arg: Ban | Ban[],
+    jail: string,
+    _target: string | null,
+  ): Promise<void> {
     await this.#repair.act(jail, be, verb, arg);
   }
-  get repairs(): Repairer { return this.#repair; }
-  get writer(): StoreWriter { return this.#writer; }
+  get repairs(): Repairer {
+    return this.#repair;
+  }
+  get writer(): StoreWriter {
+    return this.#writer;
+  }
 
   async #expire(keys: string[]): Promise<void> {
     const ds: Decision[] = [];
@@ -221,9 +295,16 @@ export class BanManager {
     return this.#enqueue(async () => {
       const j = this.#jails.get(jail);
       if (!j) return { ok: false, message: `no jail "${jail}"` };
-      const ds = step(j.loaded.spec.config, j.state, { kind: 'manual', target, at: this.#deps.clock.now() }, this.#env());
+      const ds = step(
+        j.loaded.spec.config,
+        j.state,
+        { kind: 'manual', target, at: this.#deps.clock.now() },
+        this.#env(),
+      );
       const [b] = await this.#apply(ds, []);
-      return b ? { ok: true, message: `banned ${b.target.text} in ${jail}`, ban: b } : { ok: false, message: `${target.text} is already banned in ${jail}` };
+      return b
+        ? { ok: true, message: `banned ${b.target.text} in ${jail}`, ban: b }
+        : { ok: false, message: `${target.text} is already banned in ${jail}` };
     });
   }
 
@@ -237,17 +318,28 @@ export class BanManager {
     });
   }
 
-  list(jail: string | null): Ban[] { return [...this.#active.values()].filter((b) => jail === null || b.jail === jail); }
+  list(jail: string | null): Ban[] {
+    return [...this.#active.values()].filter((b) => jail === null || b.jail === jail);
+  }
   status(): { jail: string; lines: number; failures: number; counting: number; bansTotal: number; banned: number }[] {
     return [...this.#jails.entries()].map(([name, j]) => ({
-      jail: name, lines: j.lines, failures: j.failures, counting: j.state.tickets.size, bansTotal: j.bans, banned: this.list(name).length,
+      jail: name,
+      lines: j.lines,
+      failures: j.failures,
+      counting: j.state.tickets.size,
+      bansTotal: j.bans,
+      banned: this.list(name).length,
     }));
   }
   setSelf(addrs: Parameters<typeof step>[2] & { kind: 'self' }): void {
     for (const j of this.#jails.values()) step(j.loaded.spec.config, j.state, addrs, this.#env());
   }
-  matcherOf(jail: string): LoadedJail | undefined { return this.#jails.get(jail)?.loaded; }
-  nextExpiry(): Instant | null { return this.#expiry.next(); }
+  matcherOf(jail: string): LoadedJail | undefined {
+    return this.#jails.get(jail)?.loaded;
+  }
+  nextExpiry(): Instant | null {
+    return this.#expiry.next();
+  }
   // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
   async stop(): Promise<void> {
     await Promise.all([...this.#jails.values()].map((j) => j.tail));

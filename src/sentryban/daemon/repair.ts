@@ -10,11 +10,24 @@ import type { AuditRow } from '../store/audit.js';
 // of sync, single bans and unbans are not sent to it: the next repair carries them.
 export type Applied = 'applied' | 'pending' | 'failed';
 export type CheckReason = 'retry' | 'periodic' | 'manual';
-export type CheckResult = { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null; failures: number };
+export type CheckResult = {
+  jail: string;
+  backend: string;
+  ok: boolean;
+  repaired: string | null;
+  error: string | null;
+  failures: number;
+};
 // Out of sync, a backend is always in one of two states: a check is running now (`checking`), or one is planned
 // (`nextRetryAt`). Only a stopping daemon has neither.
 export type BackendHealth = {
-  jail: string; backend: string; inSync: boolean; failures: number; checking: boolean; nextRetryAt: Instant | null; lastError: string | null;
+  jail: string;
+  backend: string;
+  inSync: boolean;
+  failures: number;
+  checking: boolean;
+  nextRetryAt: Instant | null;
+  lastError: string | null;
 };
 
 export type RepairDeps = {
@@ -54,16 +67,38 @@ export class Repairer {
 
   constructor(backends: ReadonlyMap<string, readonly ActionBackend[]>, deps: RepairDeps) {
     this.#deps = deps;
-    for (const [jail, list] of backends) for (const be of list) this.#slots.push({ jail, be, failures: 0, whole: false, marks: new Map(), cancel: null, nextAt: null, running: null, dirty: false, lastError: null });
+    for (const [jail, list] of backends)
+      for (const be of list)
+        this.#slots.push({
+          jail,
+          be,
+          failures: 0,
+          whole: false,
+          marks: new Map(),
+          cancel: null,
+          nextAt: null,
+          running: null,
+          dirty: false,
+          lastError: null,
+        });
   }
 
   // One action of the manager. Returns once the first attempt is over; retries happen later, on the clock.
-  async act(jail: string, be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | readonly Ban[]): Promise<void> {
+  async act(
+    jail: string,
+    be: ActionBackend,
+    verb: 'ban' | 'unban' | 'start',
+    arg: Ban | readonly Ban[],
+  ): Promise<void> {
     const s = this.#slotOf(jail, be);
     if (!s) return;
     const target = verb === 'start' ? null : (arg as Ban).target.text;
-    if (s.failures > 0 && verb !== 'start') { // out of sync: the scheduled repair applies the store's view
-      if (target !== null) { if (verb === 'ban') s.marks.set(target, 'pending'); else s.marks.delete(target); }
+    if (s.failures > 0 && verb !== 'start') {
+      // out of sync: the scheduled repair applies the store's view
+      if (target !== null) {
+        if (verb === 'ban') s.marks.set(target, 'pending');
+        else s.marks.delete(target);
+      }
       s.dirty = true;
       return;
     }
@@ -71,9 +106,15 @@ export class Repairer {
     if (verb === 'start') for (const b of arg as readonly Ban[]) s.marks.set(b.target.text, 'pending');
     const r = await guarded(() => (verb === 'start' ? be.start(arg as readonly Ban[]) : be[verb](arg as Ban)), be.name);
     if (verb === 'start') for (const b of arg as readonly Ban[]) s.marks.delete(b.target.text);
-    if (r.ok) { if (target !== null) s.marks.delete(target); return; }
+    if (r.ok) {
+      if (target !== null) s.marks.delete(target);
+      return;
+    }
     if (verb === 'start') s.whole = true;
-    else if (target !== null) { if (verb === 'ban') s.marks.set(target, 'failed'); else s.marks.delete(target); }
+    else if (target !== null) {
+      if (verb === 'ban') s.marks.set(target, 'failed');
+      else s.marks.delete(target);
+    }
     this.#failed(s, verb, target, r.failure);
   }
 
@@ -88,7 +129,9 @@ export class Repairer {
     const arm = (): void => {
       this.#periodic = this.#deps.clock.at(this.#deps.clock.now() + intervalSec * 1000, () => {
         this.#periodic = null;
-        void this.check(null, 'periodic').finally(() => { if (!this.#stopped) arm(); });
+        void this.check(null, 'periodic').finally(() => {
+          if (!this.#stopped) arm();
+        });
       });
     };
     arm();
@@ -97,14 +140,20 @@ export class Repairer {
   // Per backend: is this ban applied? A backend that failed as a whole reports every ban of its jail failed.
   stateOf(jail: string, target: string): Record<string, Applied> {
     const out: Record<string, Applied> = {};
-    for (const s of this.#slots) if (s.jail === jail) out[s.be.name] = s.marks.get(target) ?? (s.whole ? 'failed' : 'applied');
+    for (const s of this.#slots)
+      if (s.jail === jail) out[s.be.name] = s.marks.get(target) ?? (s.whole ? 'failed' : 'applied');
     return out;
   }
 
   health(): BackendHealth[] {
     return this.#slots.map((s) => ({
-      jail: s.jail, backend: s.be.name, inSync: s.failures === 0 && !s.whole, failures: s.failures,
-      checking: s.running !== null, nextRetryAt: s.nextAt, lastError: s.lastError,
+      jail: s.jail,
+      backend: s.be.name,
+      inSync: s.failures === 0 && !s.whole,
+      failures: s.failures,
+      checking: s.running !== null,
+      nextRetryAt: s.nextAt,
+      lastError: s.lastError,
     }));
   }
 
@@ -112,11 +161,17 @@ export class Repairer {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#periodic?.();
-    for (const s of this.#slots) { s.cancel?.(); s.cancel = null; s.nextAt = null; }
+    for (const s of this.#slots) {
+      s.cancel?.();
+      s.cancel = null;
+      s.nextAt = null;
+    }
     await Promise.all(this.#slots.flatMap((s) => (s.running ? [s.running] : [])));
   }
 
-  #slotOf(jail: string, be: ActionBackend): Slot | undefined { return this.#slots.find((s) => s.jail === jail && s.be === be); }
+  #slotOf(jail: string, be: ActionBackend): Slot | undefined {
+    return this.#slots.find((s) => s.jail === jail && s.be === be);
+  }
 
   #failed(s: Slot, verb: string, target: string | null, f: ActionFailed): void {
     s.failures++;
@@ -124,11 +179,25 @@ export class Repairer {
     if (s.cancel === null && !this.#stopped) {
       const delay = backoffMs(this.#deps.policy ?? REPAIR_POLICY, s.failures + 1);
       s.nextAt = this.#deps.clock.now() + delay;
-      s.cancel = this.#deps.clock.at(s.nextAt, () => { s.cancel = null; s.nextAt = null; void this.#repair(s, 'retry'); });
+      s.cancel = this.#deps.clock.at(s.nextAt, () => {
+        s.cancel = null;
+        s.nextAt = null;
+        void this.#repair(s, 'retry');
+      });
     }
-    const next = s.nextAt === null ? 'no retry (stopping)' : `next retry in ${Math.max(0, Math.round((s.nextAt - this.#deps.clock.now()) / 1000))}s at ${new Date(s.nextAt).toISOString()}`;
+    const next =
+      s.nextAt === null
+        ? 'no retry (stopping)'
+        : `next retry in ${Math.max(0, Math.round((s.nextAt - this.#deps.clock.now()) / 1000))}s at ${new Date(s.nextAt).toISOString()}`;
     const detail = `${s.be.name} ${verb} failed (attempt ${s.failures}; ${next}): ${s.lastError}`;
-    this.#deps.audit({ at: this.#deps.clock.now(), jail: s.jail, target, kind: 'action-failed', detail, data: JSON.stringify({ ...f, verb, attempt: s.failures, nextRetryAt: s.nextAt }) });
+    this.#deps.audit({
+      at: this.#deps.clock.now(),
+      jail: s.jail,
+      target,
+      kind: 'action-failed',
+      detail,
+      data: JSON.stringify({ ...f, verb, attempt: s.failures, nextRetryAt: s.nextAt }),
+    });
     this.#deps.log('ERROR', `[${s.jail}] ${detail}`);
   }
 
@@ -150,26 +219,47 @@ export class Repairer {
         s.whole = true;
         s.running = null;
         this.#failed(s, `check (${reason})`, null, r.failure);
-        return { jail: s.jail, backend: s.be.name, ok: false, repaired: null, error: describeFailure(r.failure), failures: s.failures };
+        return {
+          jail: s.jail,
+          backend: s.be.name,
+          ok: false,
+          repaired: null,
+          error: describeFailure(r.failure),
+          failures: s.failures,
+        };
       }
       const before = s.failures;
       s.failures = 0;
       s.whole = false;
       s.lastError = null;
       for (const b of bans) s.marks.delete(b.target.text);
-      if (s.dirty && !this.#stopped && s.cancel === null) { // still changing under it: once more, soon
+      if (s.dirty && !this.#stopped && s.cancel === null) {
+        // still changing under it: once more, soon
         s.nextAt = this.#deps.clock.now() + (this.#deps.policy ?? REPAIR_POLICY).baseMs;
-        s.cancel = this.#deps.clock.at(s.nextAt, () => { s.cancel = null; s.nextAt = null; void this.#repair(s, 'retry'); });
+        s.cancel = this.#deps.clock.at(s.nextAt, () => {
+          s.cancel = null;
+          s.nextAt = null;
+          void this.#repair(s, 'retry');
+        });
       }
       const repaired = r.repaired ?? null;
       if (before > 0 || repaired !== null) {
         const detail = `${s.be.name} check (${reason})${before > 0 ? ` back in sync after ${before} failure(s)` : ''}${repaired ? `; repaired: ${repaired}` : ''}`;
-        this.#deps.audit({ at: this.#deps.clock.now(), jail: s.jail, target: null, kind: 'action-repaired', detail, data: JSON.stringify({ reason, failures: before, repaired, bans: bans.length }) });
+        this.#deps.audit({
+          at: this.#deps.clock.now(),
+          jail: s.jail,
+          target: null,
+          kind: 'action-repaired',
+          detail,
+          data: JSON.stringify({ reason, failures: before, repaired, bans: bans.length }),
+        });
         this.#deps.log(repaired !== null && before === 0 ? 'WARNING' : 'NOTICE', `[${s.jail}] ${detail}`);
       }
       return { jail: s.jail, backend: s.be.name, ok: true, repaired, error: null, failures: 0 };
     };
-    s.running = run().finally(() => { s.running = null; });
+    s.running = run().finally(() => {
+      s.running = null;
+    });
     return s.running;
   }
 }

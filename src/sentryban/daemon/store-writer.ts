@@ -13,8 +13,14 @@ import type { Ban, Decision, FilePosition } from '../types.js';
 export type StoreState = 'ok' | StoreFault['kind'];
 export type Dropped = { rows: number; bans: number; unbans: number };
 export type StoreHealth = {
-  path: string; state: StoreState; since: Instant | null; queued: number; dropped: Dropped; lastError: string | null;
-  nextProbeAt: Instant | null; probes: number;
+  path: string;
+  state: StoreState;
+  since: Instant | null;
+  queued: number;
+  dropped: Dropped;
+  lastError: string | null;
+  nextProbeAt: Instant | null;
+  probes: number;
 };
 type Positions = { jail: string; pos: FilePosition }[];
 type Write = { at: Instant; decisions: Decision[]; positions: Positions; extra: AuditRow[] };
@@ -62,32 +68,56 @@ export class StoreWriter {
   }
 
   // The handle to read from (the file, or what could be read of it while it cannot be opened for writing).
-  get store(): Store { return this.#store; }
-  get isDown(): boolean { return this.#fault !== null; }
+  get store(): Store {
+    return this.#store;
+  }
+  get isDown(): boolean {
+    return this.#fault !== null;
+  }
 
   // The bans inserted, or null when the write is queued: the caller then decides from what it holds in memory.
-  commit(at: Instant, decisions: readonly Decision[], positions: Positions = [], extra: readonly AuditRow[] = []):
-    Ban[] | null {
+  commit(
+    at: Instant,
+    decisions: readonly Decision[],
+    positions: Positions = [],
+    extra: readonly AuditRow[] = [],
+  ): Ban[] | null {
     if (this.#fault === null) {
-      try { return this.#store.commit(at, decisions, positions, extra); } catch (e) { this.#down(this.#faultOr(e)); }
+      try {
+        return this.#store.commit(at, decisions, positions, extra);
+      } catch (e) {
+        this.#down(this.#faultOr(e));
+      }
     }
     this.#push({ at, decisions: [...decisions], positions: [...positions], extra: [...extra] });
     return null;
   }
 
-  audit(row: AuditRow): void { this.commit(row.at, [], [], [row]); }
+  audit(row: AuditRow): void {
+    this.commit(row.at, [], [], [row]);
+  }
 
   // fail2ban's dbpurgeage; skipped while the store is down (null).
   purge(before: Instant): { audit: number; bans: number } | null {
     if (this.#fault !== null) return null;
-    try { return this.#store.purge(before); } catch (e) { this.#down(this.#faultOr(e)); return null; }
+    try {
+      return this.#store.purge(before);
+    } catch (e) {
+      this.#down(this.#faultOr(e));
+      return null;
+    }
   }
 
   health(): StoreHealth {
     return {
-      path: this.#deps.path, state: this.#fault?.kind ?? 'ok', since: this.#since, queued: this.#size,
-      dropped: { ...this.#dropped }, lastError: this.#fault ? `${this.#fault.code}: ${this.#fault.message}` : null,
-      nextProbeAt: this.#nextAt, probes: this.#probes,
+      path: this.#deps.path,
+      state: this.#fault?.kind ?? 'ok',
+      since: this.#since,
+      queued: this.#size,
+      dropped: { ...this.#dropped },
+      lastError: this.#fault ? `${this.#fault.code}: ${this.#fault.message}` : null,
+      nextProbeAt: this.#nextAt,
+      probes: this.#probes,
     };
   }
 
@@ -105,15 +135,30 @@ export class StoreWriter {
       }
       const old = this.#store;
       this.#store = r.store;
-      try { old.close(); } catch { /* a handle on a broken file */ }
+      try {
+        old.close();
+      } catch {
+        /* a handle on a broken file */
+      }
     } else {
-      try { this.#store.checkpoint(); } catch { /* still full: the write below says so */ }
+      try {
+        this.#store.checkpoint();
+      } catch {
+        /* still full: the write below says so */
+      }
     }
     while (this.#queue.length > 0) {
       const w = this.#queue[0] as Write;
-      try { this.#store.commit(w.at, w.decisions, w.positions, w.extra); } catch (e) {
+      try {
+        this.#store.commit(w.at, w.decisions, w.positions, w.extra);
+      } catch (e) {
         const f = (this.#deps.faultOf ?? storeFaultOf)(e);
-        if (f) { this.#fault = f; this.#release(); this.#schedule(); return false; }
+        if (f) {
+          this.#fault = f;
+          this.#release();
+          this.#schedule();
+          return false;
+        }
         // a bug, not the disk
         this.#deps.log('ERROR', `${this.#deps.path}: a queued write fails (${(e as Error).message}); dropped`);
         this.#count(w);
@@ -122,7 +167,9 @@ export class StoreWriter {
       this.#size -= sizeOf(w);
     }
     let rewritten: number;
-    try { rewritten = this.#rewriteMissing(); } catch (e) {
+    try {
+      rewritten = this.#rewriteMissing();
+    } catch (e) {
       this.#fault = this.#faultOr(e);
       this.#schedule();
       return false;
@@ -147,10 +194,13 @@ export class StoreWriter {
     this.#size = 0;
     const d = this.#dropped;
     const code = this.#fault?.code ?? 'unknown';
-    this.#deps.log('ERROR', `${this.#deps.path}: still cannot be written at shutdown (${code}): `
-      + `${queued} change(s) not written, ${d.bans - before.bans} ban(s) and ${d.unbans - before.unbans} lift(s) `
-      + `among them${earlier}; `
-      + 'bans known only in memory end at the next start');
+    this.#deps.log(
+      'ERROR',
+      `${this.#deps.path}: still cannot be written at shutdown (${code}): ` +
+        `${queued} change(s) not written, ${d.bans - before.bans} ban(s) and ${d.unbans - before.unbans} lift(s) ` +
+        `among them${earlier}; ` +
+        'bans known only in memory end at the next start',
+    );
     return { ...d, queued };
   }
 
@@ -167,9 +217,12 @@ export class StoreWriter {
     this.#since = this.#deps.clock.now();
     this.#release();
     this.#schedule();
-    this.#deps.log('ERROR', `${this.#deps.path}: cannot write (${f.kind}: ${f.code} ${f.message}); `
-      + `bans go on in memory and in the firewall, changes are kept in order (up to ${this.#max()}) `
-      + `and written when it works again; next try in ${this.#waitText()}`);
+    this.#deps.log(
+      'ERROR',
+      `${this.#deps.path}: cannot write (${f.kind}: ${f.code} ${f.message}); ` +
+        `bans go on in memory and in the firewall, changes are kept in order (up to ${this.#max()}) ` +
+        `and written when it works again; next try in ${this.#waitText()}`,
+    );
   }
 
   // Not for a full disk: the open handle is what checkpoints the -wal there.
@@ -179,7 +232,11 @@ export class StoreWriter {
     if (!r.ok) return;
     const old = this.#store;
     this.#store = r.store;
-    try { old.close(); } catch { /* a handle on a failing file system */ }
+    try {
+      old.close();
+    } catch {
+      /* a handle on a failing file system */
+    }
   }
 
   // Bans in force that the store lost under us while it was failing (a file system that went read-only drops the
@@ -195,7 +252,9 @@ export class StoreWriter {
   }
 
   // What the manager holds in force, to check the store against when it is back.
-  checkAgainst(inForce: () => Ban[]): void { this.#inForce = inForce; }
+  checkAgainst(inForce: () => Ban[]): void {
+    this.#inForce = inForce;
+  }
 
   #up(rewritten = 0): void {
     const since = this.#since ?? this.#deps.clock.now();
@@ -210,9 +269,13 @@ export class StoreWriter {
     if (wasDown) {
       const after = formatDurationSec(Math.round((this.#deps.clock.now() - since) / 1000));
       const again = rewritten
-        ? `; ${rewritten} ban(s) in force were missing from it (lost by the file system) and are written again` : '';
-      this.#deps.log('NOTICE', `${this.#deps.path}: writable again after ${after} `
-        + `(${tries} tr${tries === 1 ? 'y' : 'ies'}); queued changes written in order${this.#droppedText()}${again}`);
+        ? `; ${rewritten} ban(s) in force were missing from it (lost by the file system) and are written again`
+        : '';
+      this.#deps.log(
+        'NOTICE',
+        `${this.#deps.path}: writable again after ${after} ` +
+          `(${tries} tr${tries === 1 ? 'y' : 'ies'}); queued changes written in order${this.#droppedText()}${again}`,
+      );
     }
     this.#dropped = { rows: 0, bans: 0, unbans: 0 };
   }
@@ -226,18 +289,27 @@ export class StoreWriter {
   #schedule(): void {
     if (this.#stopped || this.#cancel !== null) return;
     this.#nextAt = this.#deps.clock.now() + backoffMs(this.#deps.policy ?? STORE_PROBE_POLICY, this.#probes + 2);
-    this.#cancel = this.#deps.clock.at(this.#nextAt, () => { this.#cancel = null; this.#nextAt = null; this.probe(); });
+    this.#cancel = this.#deps.clock.at(this.#nextAt, () => {
+      this.#cancel = null;
+      this.#nextAt = null;
+      this.probe();
+    });
   }
   #waitText(): string {
     if (this.#nextAt === null) return 'never (stopping)';
     return formatDurationSec(Math.max(0, Math.round((this.#nextAt - this.#deps.clock.now()) / 1000)));
   }
-  #max(): number { return this.#deps.maxQueued ?? MAX_QUEUED; }
+  #max(): number {
+    return this.#deps.maxQueued ?? MAX_QUEUED;
+  }
 
   #push(w: Write): void {
     const last = this.#queue[this.#queue.length - 1];
     // A position alone (lines without decisions) rides with the last queued write: everything before it is queued.
-    if (last && sizeOf(w) === 0) { last.positions = mergePositions(last.positions, w.positions); return; }
+    if (last && sizeOf(w) === 0) {
+      last.positions = mergePositions(last.positions, w.positions);
+      return;
+    }
     this.#queue.push(w);
     this.#size += sizeOf(w);
     if (this.#size > this.#max()) this.#shed();
@@ -263,9 +335,12 @@ export class StoreWriter {
       next.positions = mergePositions(w.positions, next.positions);
     }
     if (first) {
-      this.#deps.log('WARNING', `${this.#deps.path}: ${this.#max()} change(s) queued while it cannot be written; `
-        + 'dropping the oldest '
-        + '(per-line audit rows first, then bans and lifts); the count is logged when it is writable again');
+      this.#deps.log(
+        'WARNING',
+        `${this.#deps.path}: ${this.#max()} change(s) queued while it cannot be written; ` +
+          'dropping the oldest ' +
+          '(per-line audit rows first, then bans and lifts); the count is logged when it is writable again',
+      );
     }
   }
 

@@ -5,4 +5,8 @@ import { setFlagsFromString } from 'node:v8';
 // keeps it at its initial size; a burst then costs more (cheap) scavenges instead of memory. Loaded first by
 // bin/sentryban (and main.ts), so that it applies before the other modules load. Nothing but the young
 // generation's size changes.
-try { setFlagsFromString('--semi-space-growth-factor=1'); } catch { /* an unknown flag only costs memory */ }
+try {
+  setFlagsFromString('--semi-space-growth-factor=1');
+} catch {
+  /* an unknown flag only costs memory */
+}

@@ -9,7 +9,8 @@ export const USEDNS_VALUES: readonly UseDns[] = ['yes', 'warn', 'no', 'raw'];
 export type HostLog = (level: 'WARNING' | 'INFO', text: string) => void;
 
 // The host name a failure carries instead of an address (the <HOST>/<DNS> text, not an address, not a fid).
-export const hostNameOf = (f: Failure): string | null => (f.addr === null && f.groups.dns !== undefined && f.id === f.groups.dns ? f.id : null);
+export const hostNameOf = (f: Failure): string | null =>
+  f.addr === null && f.groups.dns !== undefined && f.id === f.groups.dns ? f.id : null;
 
 // Python's repr of the set fail2ban logs, e.g. {'192.0.2.5', '2001:db8::5'}.
 const pySet = (texts: readonly string[]): string => `{${texts.map((t) => `'${t}'`).join(', ')}}`;
@@ -23,7 +24,10 @@ export class HostFailures {
   readonly #reported = new WeakSet<Resolution>(); // a failed lookup is logged once, however many lines named it
   dropped = 0;
 
-  constructor(resolver: HostResolver, log: HostLog) { this.#resolver = resolver; this.#log = log; }
+  constructor(resolver: HostResolver, log: HostLog) {
+    this.#resolver = resolver;
+    this.#log = log;
+  }
 
   expand(mode: UseDns, failures: readonly Failure[]): Failure[] | Promise<Failure[]> {
     let pending: Map<string, Promise<Resolution>> | null = null;
@@ -37,14 +41,20 @@ export class HostFailures {
     }
     if (!pending) return this.#build(mode, failures, known);
     const waits = [...pending.values()];
-    return Promise.all(waits).then((rs) => { for (const r of rs) known.set(r.name, r); return this.#build(mode, failures, known); });
+    return Promise.all(waits).then((rs) => {
+      for (const r of rs) known.set(r.name, r);
+      return this.#build(mode, failures, known);
+    });
   }
 
   #build(mode: UseDns, failures: readonly Failure[], known: ReadonlyMap<string, Resolution>): Failure[] {
     const out: Failure[] = [];
     for (const f of failures) {
       const name = hostNameOf(f);
-      if (name === null || mode === 'raw') { out.push(f); continue; }
+      if (name === null || mode === 'raw') {
+        out.push(f);
+        continue;
+      }
       const r = mode === 'no' ? undefined : known.get(name);
       if (!r || r.addrs.length === 0) {
         this.dropped++;
@@ -55,7 +65,8 @@ export class HostFailures {
         }
         continue;
       }
-      if (mode === 'warn') this.#log('WARNING', `Determined IP using DNS Lookup: ${name} = ${pySet(r.addrs.map((a) => a.text))}`);
+      if (mode === 'warn')
+        this.#log('WARNING', `Determined IP using DNS Lookup: ${name} = ${pySet(r.addrs.map((a) => a.text))}`);
       for (const a of r.addrs) out.push({ ...f, id: a.text, addr: a });
     }
     return out;

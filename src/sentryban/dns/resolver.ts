@@ -8,7 +8,8 @@ export type Resolution = { name: string; addrs: Addr[]; error: string | null; ca
 // The system resolver (getaddrinfo: /etc/hosts, nsswitch, DNS), as fail2ban's DNSUtils.dnsToIp. Injectable so the
 // daemon and `sentryban regex` share one edge; tests use the real one inside a private mount namespace.
 export type LookupFn = (name: string) => Promise<string[]>;
-export const lookupSystem: LookupFn = async (name) => (await systemLookup(name, { all: true, verbatim: true })).map((a) => a.address);
+export const lookupSystem: LookupFn = async (name) =>
+  (await systemLookup(name, { all: true, verbatim: true })).map((a) => a.address);
 
 export type ResolverOptions = {
   clock: Clock;
@@ -35,14 +36,26 @@ export class HostResolver {
   lookups = 0; // real getaddrinfo calls made (for status and tests)
 
   constructor(o: ResolverOptions) {
-    this.#o = { lookup: lookupSystem, ttlMs: 300_000, negativeTtlMs: 60_000, maxEntries: 1000, timeoutMs: 5000, maxInFlight: 2, maxQueued: 1000, ...o };
+    this.#o = {
+      lookup: lookupSystem,
+      ttlMs: 300_000,
+      negativeTtlMs: 60_000,
+      maxEntries: 1000,
+      timeoutMs: 5000,
+      maxInFlight: 2,
+      maxQueued: 1000,
+      ...o,
+    };
   }
 
   // The cached answer, if fresh: lets callers skip the asynchronous path entirely.
   peek(name: string): Resolution | null {
     const e = this.#cache.get(name);
     if (!e) return null;
-    if (e.until <= this.#o.clock.now()) { this.#cache.delete(name); return null; }
+    if (e.until <= this.#o.clock.now()) {
+      this.#cache.delete(name);
+      return null;
+    }
     return { name, addrs: e.addrs, error: e.error, cached: true };
   }
 
@@ -60,7 +73,8 @@ export class HostResolver {
   async #run(name: string): Promise<Resolution> {
     const started = this.#o.clock.now();
     if (this.#inFlight >= this.#o.maxInFlight) {
-      if (this.#waiting.length >= this.#o.maxQueued) return { name, addrs: [], error: 'resolver busy (too many names waiting)', cached: false };
+      if (this.#waiting.length >= this.#o.maxQueued)
+        return { name, addrs: [], error: 'resolver busy (too many names waiting)', cached: false };
       const waited = await this.#slot(name, started);
       if (waited) return waited;
     } else this.#inFlight++;
@@ -69,7 +83,9 @@ export class HostResolver {
     call.then(this.#release, this.#release);
     const remaining = Math.max(1, this.#o.timeoutMs - (this.#o.clock.now() - started));
     let cancel: () => void = () => {};
-    const timeout = new Promise<'timeout'>((res) => { cancel = this.#o.clock.at(this.#o.clock.now() + remaining, () => res('timeout')); });
+    const timeout = new Promise<'timeout'>((res) => {
+      cancel = this.#o.clock.at(this.#o.clock.now() + remaining, () => res('timeout'));
+    });
     try {
       const r = await Promise.race([call, timeout]);
       if (r === 'timeout') return this.#store(name, [], `timed out after ${this.#o.timeoutMs} ms`);
@@ -78,14 +94,21 @@ export class HostResolver {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       return this.#store(name, [], err.code ?? err.message);
-    } finally { cancel(); }
+    } finally {
+      cancel();
+    }
   }
 
   // Wait for a free slot, but not past the timeout (then the name counts as unresolvable).
   #slot(name: string, started: number): Promise<Resolution | null> {
     return new Promise((res) => {
       let done = false;
-      const grant = (): void => { done = true; cancel(); this.#inFlight++; res(null); };
+      const grant = (): void => {
+        done = true;
+        cancel();
+        this.#inFlight++;
+        res(null);
+      };
       const cancel = this.#o.clock.at(started + this.#o.timeoutMs, () => {
         if (done) return;
         done = true;
@@ -108,20 +131,30 @@ export class HostResolver {
       const now = this.#o.clock.now();
       for (const [k, e] of this.#cache) if (e.until <= now) this.#cache.delete(k);
       // Still full: drop the oldest entries (Map keeps insertion order).
-      for (const k of this.#cache.keys()) { if (this.#cache.size < this.#o.maxEntries) break; this.#cache.delete(k); }
+      for (const k of this.#cache.keys()) {
+        if (this.#cache.size < this.#o.maxEntries) break;
+        this.#cache.delete(k);
+      }
     }
     const ttl = addrs.length ? this.#o.ttlMs : this.#o.negativeTtlMs;
     this.#cache.set(name, { addrs, error, until: this.#o.clock.now() + ttl });
     return { name, addrs, error, cached: false };
   }
 
-  get size(): number { return this.#cache.size; }
-  get inFlight(): number { return this.#inFlight; }
+  get size(): number {
+    return this.#cache.size;
+  }
+  get inFlight(): number {
+    return this.#inFlight;
+  }
 }
 
 const uniqueAddrs = (texts: readonly string[]): Addr[] => {
   const seen = new Map<string, Addr>();
-  for (const t of texts) { const a = parseAddr(t); if (a && !seen.has(a.text)) seen.set(a.text, a); }
+  for (const t of texts) {
+    const a = parseAddr(t);
+    if (a && !seen.has(a.text)) seen.set(a.text, a);
+  }
   // v4 first, then v6, each in getaddrinfo's order: stable failures and log lines whatever the resolver's order.
   return [...seen.values()].sort((a, b) => a.family - b.family);
 };

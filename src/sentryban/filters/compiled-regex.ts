@@ -20,31 +20,54 @@ const BRANCH = /__b\d+$/;
 const COMPL = /^(alt_|tuple_)(.*?)(?:_\d+)?$/;
 const FAILURE_ID_GROUPS = ['fid', 'ip4', 'ip6', 'dns', 'mlfid'];
 
-export const compileRegex = (src: RegexSource, usedns: string, multiline: boolean, kind: string): Result<CompiledRegex> => {
+export const compileRegex = (
+  src: RegexSource,
+  usedns: string,
+  multiline: boolean,
+  kind: string,
+): Result<CompiledRegex> => {
   const expanded = expandHostTags(src.regex, usedns);
   if (expanded.trim() === '') return fail([diag(src.file, src.line, 'empty regex', kind)]);
   const t = translatePyRegex(expanded, multiline);
   if (!t.ok) {
     const at = t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : '';
-    return fail([diag(src.file, src.line, `cannot translate to JavaScript: ${t.error.message}${at} in ${JSON.stringify(src.regex)}`, kind)]);
+    return fail([
+      diag(
+        src.file,
+        src.line,
+        `cannot translate to JavaScript: ${t.error.message}${at} in ${JSON.stringify(src.regex)}`,
+        kind,
+      ),
+    ]);
   }
   const names = new Set(t.value.groupNames.map((n) => n.replace(BRANCH, '')));
-  const alt: Array<[string, string]> = []; const tuple: Array<[string, string]> = [];
+  const alt: Array<[string, string]> = [];
+  const tuple: Array<[string, string]> = [];
   for (const n of [...names].sort()) {
     const m = COMPL.exec(n);
     if (!m || n.length <= 4) continue;
-    const target = (m[2] ?? '').toLowerCase().replace(/^id$/, 'fid').replace(/^port$/, 'fport');
+    const target = (m[2] ?? '')
+      .toLowerCase()
+      .replace(/^id$/, 'fid')
+      .replace(/^port$/, 'fport');
     (m[1] === 'alt_' ? alt : tuple).push([n, target]);
   }
   // A backreference to a group not (yet) defined, or what else RegExp refuses, is the regex's error (Python's re
   // refuses them too), never an exception out of the loader (found by bench/soak/config-fuzz.ts).
-  let num: ReturnType<typeof numberGroups>; let re: RegExp;
-  try { num = numberGroups(t.value.source); re = new RegExp(num.source, t.value.flags); } catch (e) {
+  let num: ReturnType<typeof numberGroups>;
+  let re: RegExp;
+  try {
+    num = numberGroups(t.value.source);
+    re = new RegExp(num.source, t.value.flags);
+  } catch (e) {
     const msg = `cannot translate to JavaScript: ${(e as Error).message} in ${JSON.stringify(src.regex)}`;
     return fail([diag(src.file, src.line, msg, kind)]);
   }
   const byName = new Map<string, number[]>();
-  for (const [n, nums] of num.index) { const base = n.replace(BRANCH, ''); byName.set(base, [...(byName.get(base) ?? []), ...nums]); }
+  for (const [n, nums] of num.index) {
+    const base = n.replace(BRANCH, '');
+    byName.set(base, [...(byName.get(base) ?? []), ...nums]);
+  }
   const hasBranches = t.value.groupNames.some((n) => BRANCH.test(n));
   return ok({ source: src, re, hasBranches, groups: [...byName], alt, tuple, names, prefixes: t.value.prefixes });
 };
@@ -54,7 +77,12 @@ export const hasFailureId = (r: CompiledRegex): boolean => FAILURE_ID_GROUPS.som
 // Group values of a match, conditional-branch copies folded, alt_/tuple_ applied as fail2ban does.
 // First defined value of a named group.
 export const groupOf = (r: CompiledRegex, m: RegExpExecArray, name: string): string | undefined => {
-  for (const [n, nums] of r.groups) if (n === name) for (const i of nums) { const v = m[i]; if (v !== undefined) return v; }
+  for (const [n, nums] of r.groups)
+    if (n === name)
+      for (const i of nums) {
+        const v = m[i];
+        if (v !== undefined) return v;
+      }
   return undefined;
 };
 
@@ -64,10 +92,21 @@ export const groupsOf = (r: CompiledRegex, m: RegExpExecArray, without?: string)
   const out: Record<string, string> = {};
   for (const [n, nums] of r.groups) {
     if (n === without) continue;
-    for (const i of nums) { const v = m[i]; if (v !== undefined) { out[n] = v; break; } }
+    for (const i of nums) {
+      const v = m[i];
+      if (v !== undefined) {
+        out[n] = v;
+        break;
+      }
+    }
   }
-  for (const [k, n] of r.alt) { const v = out[k]; if (v && !out[n]) out[n] = v; }
-  for (const [k, n] of r.tuple) { out[n] = `${out[n] ?? ''}\u0000${out[k] ?? ''}`; }
+  for (const [k, n] of r.alt) {
+    const v = out[k];
+    if (v && !out[n]) out[n] = v;
+  }
+  for (const [k, n] of r.tuple) {
+    out[n] = `${out[n] ?? ''}\u0000${out[k] ?? ''}`;
+  }
   if (without !== undefined && out[without] !== undefined) delete out[without];
   return out;
 };
@@ -85,11 +124,18 @@ export const contentTestOf = (r: CompiledRegex): RegExp | null => {
   const total = (new RegExp(`${src}|`, r.re.flags).exec('') as RegExpExecArray).length - 1;
   if (nums?.length !== 1 || nums[0] !== total) return null;
   const head = src.slice(0, -CONTENT_TAIL.length);
-  let depth = 0; let inClass = false;
+  let depth = 0;
+  let inClass = false;
   for (let i = 0; i < head.length; i++) {
     const c = head[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
     if (c === '[') inClass = true;
     else if (c === '(') depth++;
     else if (c === ')') depth--;

@@ -26,11 +26,23 @@ const buildDispatch = (res: readonly CompiledRegex[]): { dispatch: Map<string, n
   const wild: number[] = [];
   const byChar = new Map<string, Set<number>>();
   res.forEach((r, i) => {
-    if (!r.prefixes) { wild.push(i); return; }
-    for (const p of r.prefixes) { const c = p[0] as string; const set = byChar.get(c) ?? new Set<number>(); set.add(i); byChar.set(c, set); }
+    if (!r.prefixes) {
+      wild.push(i);
+      return;
+    }
+    for (const p of r.prefixes) {
+      const c = p[0] as string;
+      const set = byChar.get(c) ?? new Set<number>();
+      set.add(i);
+      byChar.set(c, set);
+    }
   });
   const dispatch = new Map<string, number[]>();
-  for (const [c, set] of byChar) dispatch.set(c, [...new Set([...set, ...wild])].sort((a, b) => a - b));
+  for (const [c, set] of byChar)
+    dispatch.set(
+      c,
+      [...new Set([...set, ...wild])].sort((a, b) => a - b),
+    );
   return { dispatch, wild };
 };
 
@@ -43,26 +55,51 @@ export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Resu
   const multiline = spec.maxlines > 1;
   const one = (s: FilterSpec['failregex'][number], kind: string): CompiledRegex | null => {
     const r = compileRegex(s, usedns, multiline, kind);
-    if (!r.ok) { errors.push(...r.errors); return null; }
+    if (!r.ok) {
+      errors.push(...r.errors);
+      return null;
+    }
     return r.value;
   };
   const pref = spec.prefregex ? one(spec.prefregex, 'prefregex') : null;
   const failres = spec.failregex.map((s) => one(s, 'failregex')).filter((r): r is CompiledRegex => r !== null);
   const ignores = spec.ignoreregex.map((s) => one(s, 'ignoreregex')).filter((r): r is CompiledRegex => r !== null);
   for (const r of failres) {
-    if (!hasFailureId(r) && !(pref && hasFailureId(pref))) errors.push(diag(r.source.file, r.source.line, `no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in ${JSON.stringify(r.source.regex)}`, 'failregex'));
+    if (!hasFailureId(r) && !(pref && hasFailureId(pref)))
+      errors.push(
+        diag(
+          r.source.file,
+          r.source.line,
+          `no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in ${JSON.stringify(r.source.regex)}`,
+          'failregex',
+        ),
+      );
   }
   const at = spec.at ?? { file: spec.files.at(-1) ?? spec.name, line: 1 };
   if (spec.failregex.length === 0) errors.push(diag(at.file, at.line, 'no failregex', 'failregex'));
-  const datepattern = (spec.datepattern ?? '').split(/\n+/).map((s) => s.trim()).filter(Boolean);
+  const datepattern = (spec.datepattern ?? '')
+    .split(/\n+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   let dateTemplates: DateTemplate[] = [];
-  try { dateTemplates = templatesFor(datepattern, opts.nowYear ?? new Date().getFullYear()); } catch (e) {
+  try {
+    dateTemplates = templatesFor(datepattern, opts.nowYear ?? new Date().getFullYear());
+  } catch (e) {
     const dp = spec.datepatternAt ?? at;
     errors.push(diag(dp.file, dp.line, (e as Error).message, 'datepattern'));
   }
   if (errors.length) return fail(errors);
   return ok({
-    name: spec.name, files: spec.files, prefregex: pref, failregex: failres, ignoreregex: ignores, datepattern, dateTemplates,
-    maxlines: spec.maxlines, journalmatch: spec.journalmatch, usedns, ...buildDispatch(failres),
+    name: spec.name,
+    files: spec.files,
+    prefregex: pref,
+    failregex: failres,
+    ignoreregex: ignores,
+    datepattern,
+    dateTemplates,
+    maxlines: spec.maxlines,
+    journalmatch: spec.journalmatch,
+    usedns,
+    ...buildDispatch(failres),
   });
 };

@@ -9,8 +9,20 @@ const HOST = `(?:${ADDR}|${DNS})`;
 const SUBNET = String.raw`\[?(?:${IP4}|${IP6})(?:/${CIDR})?\]?`;
 
 const FIXED: Record<string, string> = {
-  IP4, 'F-IP4/': IP4, IP6, 'F-IP6/': IP6, ADDR, 'F-ADDR/': ADDR, CIDR, 'F-CIDR/': CIDR,
-  SUBNET, 'F-SUBNET/': SUBNET, DNS, 'F-DNS/': DNS, 'F-ID/': String.raw`(?P<fid>\S+)`, 'F-PORT/': String.raw`(?P<fport>\w+)`,
+  IP4,
+  'F-IP4/': IP4,
+  IP6,
+  'F-IP6/': IP6,
+  ADDR,
+  'F-ADDR/': ADDR,
+  CIDR,
+  'F-CIDR/': CIDR,
+  SUBNET,
+  'F-SUBNET/': SUBNET,
+  DNS,
+  'F-DNS/': DNS,
+  'F-ID/': String.raw`(?P<fid>\S+)`,
+  'F-PORT/': String.raw`(?P<fport>\w+)`,
 };
 const NAME_MAP: Record<string, string> = { id: 'fid', port: 'fport' };
 const TAG_RE = /<\/?[\w-]+\/?>/g;

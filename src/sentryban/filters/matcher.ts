@@ -19,7 +19,16 @@ export type MatcherOptions = {
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
-export type Hit = { regex: number; id: string | null; addr: Failure['addr']; cidr?: number; time: number | null; groups: Record<string, string>; nofail: boolean; lines?: string[] };
+export type Hit = {
+  regex: number;
+  id: string | null;
+  addr: Failure['addr'];
+  cidr?: number;
+  time: number | null;
+  groups: Record<string, string>;
+  nofail: boolean;
+  lines?: string[];
+};
 
 export type MatchResult = {
   failures: Failure[]; // what the jail counts
@@ -35,28 +44,46 @@ const NONE: never[] = []; // shared by results without hits (as EMPTY's arrays w
 const NO_GROUPS: Record<string, string> = Object.freeze({});
 const EMPTY: MatchResult = Object.freeze({ failures: NONE, hits: NONE, time: null, ignored: false });
 const joinBuf = (lines: readonly Tuple[]): string => {
-  if (lines.length === 1) { const l = lines[0] as Tuple; return `${l[0]}${l[2]}\n`; }
+  if (lines.length === 1) {
+    const l = lines[0] as Tuple;
+    return `${l[0]}${l[2]}\n`;
+  }
   let s = '';
   for (const l of lines) s += `${l[0]}${l[2]}\n`;
   return s;
 };
 
 // Lines of the buffer covered by a match [start, end) in buf, as fail2ban's Regex.search computes them.
-const splitMatched = (buf: string, m: RegExpExecArray, org: Tuple[]): { matched: Tuple[]; unmatched: Tuple[]; before: number } => {
+const splitMatched = (
+  buf: string,
+  m: RegExpExecArray,
+  org: Tuple[],
+): { matched: Tuple[]; unmatched: Tuple[]; before: number } => {
   if (org.length <= 1) return { matched: org.slice(), unmatched: [], before: 0 };
-  const s = m.index; const e = m.index + m[0].length;
+  const s = m.index;
+  const e = m.index + m[0].length;
   const ls = buf.lastIndexOf('\n', s) + 1 > 0 ? buf.lastIndexOf('\n', s) + 1 : 0;
   const le0 = buf.indexOf('\n', Math.max(0, e - 1));
   const le = le0 < 0 ? buf.length : le0 + 1;
-  const count = (to: number): number => { let c = 0; for (let i = buf.indexOf('\n'); i >= 0 && i < to; i = buf.indexOf('\n', i + 1)) c++; return c; };
-  const c1 = count(ls); const c2 = count(le);
+  const count = (to: number): number => {
+    let c = 0;
+    for (let i = buf.indexOf('\n'); i >= 0 && i < to; i = buf.indexOf('\n', i + 1)) c++;
+    return c;
+  };
+  const c1 = count(ls);
+  const c2 = count(le);
   return { matched: org.slice(c1, c2), unmatched: [...org.slice(0, c1), ...org.slice(c2)], before: c1 };
 };
 
 // Lines captured by <SKIPLINES> go back to the buffer as unmatched, after the lines before the match
 // (fail2ban's Regex.getSkippedLines).
-const putBackSkipped = (split: { matched: Tuple[]; unmatched: Tuple[]; before: number }, groups: Record<string, unknown>): void => {
-  const keys = Object.keys(groups).filter((k) => /^skiplines\d+$/.test(k)).sort((a, b) => Number(a.slice(9)) - Number(b.slice(9)));
+const putBackSkipped = (
+  split: { matched: Tuple[]; unmatched: Tuple[]; before: number },
+  groups: Record<string, unknown>,
+): void => {
+  const keys = Object.keys(groups)
+    .filter((k) => /^skiplines\d+$/.test(k))
+    .sort((a, b) => Number(a.slice(9)) - Number(b.slice(9)));
   const skipped = keys.map((k) => String(groups[k])).join('');
   const lines = skipped.split('\n');
   if (lines.at(-1) === '') lines.pop();
@@ -122,7 +149,9 @@ export class Matcher {
     this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
   }
 
-  #now(): number { return this.#opts.now ? this.#opts.now() : Date.now(); }
+  #now(): number {
+    return this.#opts.now ? this.#opts.now() : Date.now();
+  }
 
   // `time` (epoch ms) is given by sources that know it (journald): no date detection then.
   // A text ending in one "\n" (as `sentryban regex` hands them) is the line without it; the regex buffer is
@@ -131,11 +160,14 @@ export class Matcher {
     const raw = line.text;
     const n = raw.length;
     const last = n ? raw.charCodeAt(n - 1) : 0;
-    let text = raw; let withNl: string | null = null;
+    let text = raw;
+    let withNl: string | null = null;
     if (last === 10 || last === 13) {
       const prev = n > 1 ? raw.charCodeAt(n - 2) : 0;
-      if (last === 10 && prev !== 10 && prev !== 13) { withNl = raw; text = raw.slice(0, n - 1); }
-      else text = raw.replace(/[\r\n]+$/, '');
+      if (last === 10 && prev !== 10 && prev !== 13) {
+        withNl = raw;
+        text = raw.slice(0, n - 1);
+      } else text = raw.replace(/[\r\n]+$/, '');
     }
     const nowMs = this.#now();
     // [text before the date, the date, text after it]; null for the common case of a single-line filter, a line
@@ -143,24 +175,44 @@ export class Matcher {
     let tuple: Tuple | null;
     let date: number | null = null;
     let cut = 0; // tuple[2] is text.slice(cut) when tuple[0] is ''
-    if (time !== undefined) { tuple = ['', '', text]; date = time / 1000; }
-    else {
+    if (time !== undefined) {
+      tuple = ['', '', text];
+      date = time / 1000;
+    } else {
       const d = this.#dates;
       if (d.locate(text, nowMs)) {
-        const s = d.start; const e = d.end;
-        tuple = s === 0 && withNl !== null && this.filter.maxlines <= 1 ? null : [s === 0 ? '' : text.slice(0, s), text.slice(s, e), text.slice(e)];
+        const s = d.start;
+        const e = d.end;
+        tuple =
+          s === 0 && withNl !== null && this.filter.maxlines <= 1
+            ? null
+            : [s === 0 ? '' : text.slice(0, s), text.slice(s, e), text.slice(e)];
         cut = e;
-        if (!d.empty) { if (d.time !== null) { date = d.time; this.#lastDate = date; this.#lastDateSrc = text; this.#lastDateS = s; this.#lastDateE = e; } }
-        else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText(), text]; cut = 0; date = this.#lastDate; }
-        else date = nowMs / 1000;
+        if (!d.empty) {
+          if (d.time !== null) {
+            date = d.time;
+            this.#lastDate = date;
+            this.#lastDateSrc = text;
+            this.#lastDateS = s;
+            this.#lastDateE = e;
+          }
+        } else if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) {
+          tuple = ['', this.#lastDateText(), text];
+          cut = 0;
+          date = this.#lastDate;
+        } else date = nowMs / 1000;
       } else tuple = ['', '', text];
       if (date === null) {
-        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) { tuple = ['', this.#lastDateText(), text]; cut = 0; date = this.#lastDate; }
-        else if (this.#opts.noDate === 'now') date = (line.at ?? nowMs) / 1000;
+        if (this.#lastDate !== null && this.#lastDate > nowMs / 1000 - 60) {
+          tuple = ['', this.#lastDateText(), text];
+          cut = 0;
+          date = this.#lastDate;
+        } else if (this.#opts.noDate === 'now') date = (line.at ?? nowMs) / 1000;
       }
     }
     // tuple[2] + "\n" as a slice of the text that came with its newline (same characters, no copy).
-    const bufHint = withNl !== null && (tuple === null || tuple[0] === '') ? (cut === 0 ? withNl : withNl.slice(cut)) : null;
+    const bufHint =
+      withNl !== null && (tuple === null || tuple[0] === '') ? (cut === 0 ? withNl : withNl.slice(cut)) : null;
     return this.#find(tuple, text, cut, date, line, nowMs, bufHint, withNl !== null ? text : line.text);
   }
 
@@ -168,23 +220,44 @@ export class Matcher {
   // clock readings left out). `sentryban regex` compares keys to check that a range matched in another thread,
   // after replaying earlier lines, started from the state the lines before it left.
   stateKey(): string {
-    const buf = this.#buffer.map((t) => [t[0], t[1], t[2], this.#seqOf.has(t) ? this.#seq - (this.#seqOf.get(t) as number) : -1]);
+    const buf = this.#buffer.map((t) => [
+      t[0],
+      t[1],
+      t[2],
+      this.#seqOf.has(t) ? this.#seq - (this.#seqOf.get(t) as number) : -1,
+    ]);
     const last = this.#lastDate === null ? null : [this.#lastDate, this.#lastDateText()];
     return JSON.stringify([this.#dates.stateKey(), buf, last, this.#mlfid.stateKey()]);
   }
 
   // How many times the date detector reordered its templates (see DateDetector.stateKey).
-  get dateReorders(): number { return this.#dates.reorders; }
+  get dateReorders(): number {
+    return this.#dates.reorders;
+  }
 
-  #lastDateText(): string { return this.#lastDateSrc.slice(this.#lastDateS, this.#lastDateE); }
+  #lastDateText(): string {
+    return this.#lastDateSrc.slice(this.#lastDateS, this.#lastDateE);
+  }
 
   #ignored(buf: string): boolean {
-    for (const r of this.filter.ignoreregex) { r.re.lastIndex = 0; if (r.re.test(buf)) return true; }
+    for (const r of this.filter.ignoreregex) {
+      r.re.lastIndex = 0;
+      if (r.re.test(buf)) return true;
+    }
     return false;
   }
 
   // tuple null: single-line filter, the line's text after its date is text.slice(cut), bufHint that plus "\n".
-  #find(tuple: Tuple | null, text: string, cut: number, date: number | null, line: LogLine, nowMs: number, bufHint: string | null, lineText: string): MatchResult {
+  #find(
+    tuple: Tuple | null,
+    text: string,
+    cut: number,
+    date: number | null,
+    line: LogLine,
+    nowMs: number,
+    bufHint: string | null,
+    lineText: string,
+  ): MatchResult {
     const f = this.filter;
     const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
@@ -193,31 +266,47 @@ export class Matcher {
     let org: Tuple[] = NONE;
     const seq = ++this.#seq;
     const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
-    if (multi && tuple) { this.#seqOf.set(tuple, seq); this.#buffer.push(tuple); if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines); org = this.#buffer; }
-    const lineBuf = multi ? joinBuf(org) : bufHint ?? (tuple ? `${tuple[0]}${tuple[2]}\n` : `${text.slice(cut)}\n`);
+    if (multi && tuple) {
+      this.#seqOf.set(tuple, seq);
+      this.#buffer.push(tuple);
+      if (this.#buffer.length > f.maxlines) this.#buffer = this.#buffer.slice(-f.maxlines);
+      org = this.#buffer;
+    }
+    const lineBuf = multi ? joinBuf(org) : (bufHint ?? (tuple ? `${tuple[0]}${tuple[2]}\n` : `${text.slice(cut)}\n`));
     let buf: string | null = lineBuf;
     const timeMs = date === null ? null : date * 1000;
-    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf)) return this.#miss(timeMs, true);
+    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf))
+      return this.#miss(timeMs, true);
     let pre: Record<string, string> | null = null;
     let preMatch: RegExpExecArray | null = null;
     let contentOnly: string | null = null;
-    let contentTuple: Tuple | null = null; let contentBuf: string | null = null; // content + "\n", made once
+    let contentTuple: Tuple | null = null;
+    let contentBuf: string | null = null; // content + "\n", made once
     const pt = this.#prefTest;
     if (pt !== null && !multi) {
       // The content as slices of the line's buffer; the prefregex's groups are taken only at a hit.
       pt.lastIndex = 0;
       if (!pt.test(buf)) return this.#miss(timeMs, false);
       const cs = pt.lastIndex;
-      contentOnly = buf.slice(cs, buf.length - 1); contentBuf = buf.slice(cs); buf = null;
+      contentOnly = buf.slice(cs, buf.length - 1);
+      contentBuf = buf.slice(cs);
+      buf = null;
     } else if (f.prefregex) {
       const m = f.prefregex.re.exec(buf);
       if (!m) return this.#miss(timeMs, false);
       preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
-      if (content) { if (multi) { contentTuple = ['', '', content]; this.#buffer = [contentTuple]; } buf = null; contentOnly = content; }
+      if (content) {
+        if (multi) {
+          contentTuple = ['', '', content];
+          this.#buffer = [contentTuple];
+        }
+        buf = null;
+        contentOnly = content;
+      }
     }
     // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
-    const head = multi ? null : contentOnly ?? (tuple ? tuple[0] + tuple[2] : text.slice(cut));
+    const head = multi ? null : (contentOnly ?? (tuple ? tuple[0] + tuple[2] : text.slice(cut)));
     let hits: Hit[] | null = null; // made at the first hit
     let ignored = false;
     const cands = head === null ? null : this.#candidates(head);
@@ -227,13 +316,15 @@ export class Matcher {
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
       if (buf === null) {
-        if (!multi) buf = contentOnly === null ? lineBuf : contentBuf ??= `${contentOnly}\n`;
-        else if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple) buf = contentBuf ??= joinBuf(this.#buffer);
+        if (!multi) buf = contentOnly === null ? lineBuf : (contentBuf ??= `${contentOnly}\n`);
+        else if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple)
+          buf = contentBuf ??= joinBuf(this.#buffer);
         else buf = joinBuf(this.#buffer);
       }
       const m = r.re.exec(buf);
       if (!m) continue;
-      if (!pre && f.prefregex && (preMatch ??= f.prefregex.re.exec(lineBuf))) pre = groupsOf(f.prefregex, preMatch, 'content');
+      if (!pre && f.prefregex && (preMatch ??= f.prefregex.re.exec(lineBuf)))
+        pre = groupsOf(f.prefregex, preMatch, 'content');
       let fail: FailData = groupsOf(r, m);
       const split = multi ? splitMatched(buf, m, org) : null; // single line: all of it matched, nothing left
       if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);
@@ -244,12 +335,20 @@ export class Matcher {
         if (!checkAll) break;
         continue;
       }
-      if (split) { this.#buffer = split.unmatched; buf = null; }
-      if (pre) { for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k]; }
+      if (split) {
+        this.#buffer = split.unmatched;
+        buf = null;
+      }
+      if (pre) {
+        for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k];
+      }
       const mlfid = fail.mlfid as string | undefined;
       if (mlfid !== undefined) {
         fail = mergeFailure(this.#mlfid, mlfid, fail, nowMs);
-        if (fail.nofail && !checkAll) { (hits ??= []).push(this.#hit(i, null, null, undefined, timeMs, fail, true)); break; }
+        if (fail.nofail && !checkAll) {
+          (hits ??= []).push(this.#hit(i, null, null, undefined, timeMs, fail, true));
+          break;
+        }
       }
       const g = fail as Record<string, unknown>;
       const fid = g.fid as string | undefined;
@@ -265,7 +364,10 @@ export class Matcher {
       let id: ReturnType<typeof idOf> | null = null;
       if (ip === undefined) g.mlfpending = 1;
       else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
-      else { const a = idOf(ip, cidr, this.#addrs); id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) }; }
+      else {
+        const a = idOf(ip, cidr, this.#addrs);
+        id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };
+      }
       const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
       if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
       (hits ??= []).push(hit);
@@ -275,18 +377,34 @@ export class Matcher {
     const countOnly = this.#opts.countOnly === true;
     const failures: Failure[] = countOnly ? NONE : [];
     for (const h of hits) {
-      if (h.nofail) { ignored = true; continue; }
+      if (h.nofail) {
+        ignored = true;
+        continue;
+      }
       if (countOnly || h.id === null || h.time === null) continue;
       const lines = h.lines ?? [lineText];
-      const fo: Failure = h.cidr === undefined
-        ? { id: h.id, addr: h.addr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups }
-        : { id: h.id, addr: h.addr, cidr: h.cidr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups };
+      const fo: Failure =
+        h.cidr === undefined
+          ? { id: h.id, addr: h.addr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups }
+          : {
+              id: h.id,
+              addr: h.addr,
+              cidr: h.cidr,
+              time: h.time,
+              filter: f.name,
+              source: line.source,
+              lines,
+              groups: h.groups,
+            };
       if (h.groups.user) fo.user = h.groups.user;
       failures.push(fo);
     }
     if (before && hits.some((h) => !h.nofail)) {
       const still = new Set(this.#buffer);
-      const back = before.filter((t) => !still.has(t)).map((t) => seq - (this.#seqOf.get(t) ?? seq)).filter((k) => k > 0);
+      const back = before
+        .filter((t) => !still.has(t))
+        .map((t) => seq - (this.#seqOf.get(t) ?? seq))
+        .filter((k) => k > 0);
       if (back.length) return { failures, hits, time: timeMs, ignored, consumedBack: back };
     }
     return { failures, hits, time: timeMs, ignored };
@@ -304,7 +422,10 @@ export class Matcher {
     const key = c0 * 128 + c1;
     let two = this.#two[key];
     if (two === undefined) {
-      two = base.filter((i) => { const ps = (f.failregex[i] as CompiledRegex).prefixes; return ps === null || ps.some((p) => p.length < 2 || p.charCodeAt(1) === c1); });
+      two = base.filter((i) => {
+        const ps = (f.failregex[i] as CompiledRegex).prefixes;
+        return ps === null || ps.some((p) => p.length < 2 || p.charCodeAt(1) === c1);
+      });
       this.#two[key] = two;
     }
     return two;
@@ -318,9 +439,23 @@ export class Matcher {
     return (this.#lastMiss = Object.freeze({ failures: NONE, hits: NONE, time, ignored }) as MatchResult);
   }
 
-  #hit(regex: number, id: string | null, addr: Failure['addr'], cidr: number | undefined, time: number | null, fail: FailData, nofail: boolean): Hit {
+  #hit(
+    regex: number,
+    id: string | null,
+    addr: Failure['addr'],
+    cidr: number | undefined,
+    time: number | null,
+    fail: FailData,
+    nofail: boolean,
+  ): Hit {
     const groups: Record<string, string> = this.#opts.countOnly ? NO_GROUPS : {};
-    if (groups !== NO_GROUPS) for (const k in fail) { const v = fail[k]; if (typeof v === 'string') groups[k] = v; }
-    return cidr === undefined ? { regex, id, addr, time, groups, nofail } : { regex, id, addr, cidr, time, groups, nofail };
+    if (groups !== NO_GROUPS)
+      for (const k in fail) {
+        const v = fail[k];
+        if (typeof v === 'string') groups[k] = v;
+      }
+    return cidr === undefined
+      ? { regex, id, addr, time, groups, nofail }
+      : { regex, id, addr, cidr, time, groups, nofail };
   }
 }

@@ -6,18 +6,29 @@ export class MlfidCache {
   #map = new Map<string, Entry>();
   #max: number;
   #maxAgeMs: number;
-  constructor(max = 100, maxAgeMs = 300_000) { this.#max = max; this.#maxAgeMs = maxAgeMs; }
+  constructor(max = 100, maxAgeMs = 300_000) {
+    this.#max = max;
+    this.#maxAgeMs = maxAgeMs;
+  }
   get(k: string, nowMs: number): FailData | undefined {
     const e = this.#map.get(k);
     if (!e) return undefined;
-    if (nowMs - e.at > this.#maxAgeMs) { this.#map.delete(k); return undefined; }
+    if (nowMs - e.at > this.#maxAgeMs) {
+      this.#map.delete(k);
+      return undefined;
+    }
     return e.data;
   }
   set(k: string, data: FailData, nowMs: number): void {
-    if (this.#map.size >= this.#max && !this.#map.has(k)) { const first = this.#map.keys().next().value; if (first !== undefined) this.#map.delete(first); }
+    if (this.#map.size >= this.#max && !this.#map.has(k)) {
+      const first = this.#map.keys().next().value;
+      if (first !== undefined) this.#map.delete(first);
+    }
     this.#map.set(k, { data, at: nowMs });
   }
-  delete(k: string): void { this.#map.delete(k); }
+  delete(k: string): void {
+    this.#map.delete(k);
+  }
   // The sessions in eviction order with their data, as text (times left out: they are the reader's clock).
   stateKey(): string {
     const out: unknown[] = [];
@@ -27,7 +38,9 @@ export class MlfidCache {
 }
 
 const addUser = (fail: FailData, user: unknown): Set<string> | undefined => {
-  if (typeof user === 'string' && user) { (fail.users ??= new Set()).add(user); }
+  if (typeof user === 'string' && user) {
+    (fail.users ??= new Set()).add(user);
+  }
   return fail.users;
 };
 
@@ -37,16 +50,30 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
   let fail = fail0;
   let users: Set<string> | undefined;
   let nf = 0;
-  if (fail.mlfgained) { nf |= 8 | 1; if (!fail.nofail) fail.nofail = fail.mlfgained; }
-  else if (fail.nofail) nf |= 1;
-  if (fail.mlfforget !== undefined) { fail.mlfforget = undefined; nf |= 2; }
+  if (fail.mlfgained) {
+    nf |= 8 | 1;
+    if (!fail.nofail) fail.nofail = fail.mlfgained;
+  } else if (fail.nofail) nf |= 1;
+  if (fail.mlfforget !== undefined) {
+    fail.mlfforget = undefined;
+    nf |= 2;
+  }
   const prev = cache.get(mlfid, nowMs);
   if (prev) {
     users = addUser(prev, fail.user);
-    if (prev.nofail !== undefined) { prev.nofail = undefined; nf |= 4; }
-    if (prev.mlfgained !== undefined) { prev.mlfgained = undefined; nf |= 4; }
+    if (prev.nofail !== undefined) {
+      prev.nofail = undefined;
+      nf |= 4;
+    }
+    if (prev.mlfgained !== undefined) {
+      prev.mlfgained = undefined;
+      nf |= 4;
+    }
     if (nf & 8) prev.mlfpending = undefined;
-    for (const k in fail) { const v = fail[k]; if (v !== undefined && v !== null) prev[k] = v; }
+    for (const k in fail) {
+      const v = fail[k];
+      if (v !== undefined && v !== null) prev[k] = v;
+    }
     fail = prev;
     if (nf & 2) cache.delete(mlfid);
   } else if (!(nf & 2)) {
@@ -54,7 +81,9 @@ export const mergeFailure = (cache: MlfidCache, mlfid: string, fail0: FailData, 
     cache.set(mlfid, fail, nowMs);
   }
   if (fail.mlfpending || (users && users.size > 1)) {
-    fail.mlfpending = undefined; fail.nofail = undefined; fail.mlfgained = undefined;
+    fail.mlfpending = undefined;
+    fail.nofail = undefined;
+    fail.mlfgained = undefined;
   }
   return fail;
 };

@@ -5,7 +5,12 @@ import type { IncrementConfig } from './config.js';
 // with the default formula bantime * 2^min(c, 20) * factor; then min(.., maxtime); then + random() * rndtime.
 export type BantimeOutcome = { sec: number; why: string };
 
-export const computeBantime = (base: number, prevBans: number, inc: IncrementConfig | null, random: () => number): BantimeOutcome => {
+export const computeBantime = (
+  base: number,
+  prevBans: number,
+  inc: IncrementConfig | null,
+  random: () => number,
+): BantimeOutcome => {
   if (base < 0) return { sec: -1, why: 'permanent' };
   if (!inc || prevBans <= 0) return { sec: base, why: `bantime ${base}s` };
   let sec: number;
@@ -21,7 +26,10 @@ export const computeBantime = (base: number, prevBans: number, inc: IncrementCon
     sec = Math.max(base, base * 2 ** Math.min(prevBans, 20) * inc.factor);
     why = `${base}s * 2^${Math.min(prevBans, 20)} * factor ${inc.factor} (ban #${prevBans + 1})`;
   }
-  if (inc.maxtimeSec !== null && sec > inc.maxtimeSec) { sec = inc.maxtimeSec; why += `, capped at maxtime ${inc.maxtimeSec}s`; }
+  if (inc.maxtimeSec !== null && sec > inc.maxtimeSec) {
+    sec = inc.maxtimeSec;
+    why += `, capped at maxtime ${inc.maxtimeSec}s`;
+  }
   if (inc.rndtimeSec !== null) {
     const extra = random() * inc.rndtimeSec;
     sec += extra;

@@ -39,6 +39,13 @@ export type JailConfig = {
 export const defaultIgnore = (): IgnoreConfig => ({ cidrs: [], raw: [], self: true, command: null });
 
 export const defaultJail = (name: string): JailConfig => ({
-  name, maxretry: 5, findtimeSec: 600, bantimeSec: 600, increment: null, ignore: defaultIgnore(),
-  prefix: { v6Bits: null, v4Bits: null }, escalate: null, maxmatches: 5,
+  name,
+  maxretry: 5,
+  findtimeSec: 600,
+  bantimeSec: 600,
+  increment: null,
+  ignore: defaultIgnore(),
+  prefix: { v6Bits: null, v4Bits: null },
+  escalate: null,
+  maxmatches: 5,
 });

@@ -27,17 +27,39 @@ export type JailInput =
   | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
   | { kind: 'self'; addrs: Addr[] };
 
-export const createJailState = (): JailState => ({ tickets: new TicketTable(), active: new Map(), wide: 0, history: new Map(), self: [] });
+export const createJailState = (): JailState => ({
+  tickets: new TicketTable(),
+  active: new Map(),
+  wide: 0,
+  history: new Map(),
+  self: [],
+});
 
 export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: JailEnv): Decision[] => {
   switch (input.kind) {
-    case 'failure': return onFailure(cfg, state, input.failure, input.ignoredBy, env);
-    case 'manual': return decideBan(cfg, state, input.target, input.at, [], 'manual ban', env);
-    case 'lifted': { const b = state.active.get(input.target); if (b && !b.target.isHost()) state.wide--; state.active.delete(input.target); return []; }
-    case 'restored': if (!state.active.has(input.ban.target.text) && !input.ban.target.isHost()) state.wide++; state.active.set(input.ban.target.text, input.ban); return [];
-    case 'counting': state.tickets.set(input.key, input.ticket); return [];
-    case 'history': noteHistory(state, input.target, input.at); return [];
-    case 'self': state.self = input.addrs; return [];
+    case 'failure':
+      return onFailure(cfg, state, input.failure, input.ignoredBy, env);
+    case 'manual':
+      return decideBan(cfg, state, input.target, input.at, [], 'manual ban', env);
+    case 'lifted': {
+      const b = state.active.get(input.target);
+      if (b && !b.target.isHost()) state.wide--;
+      state.active.delete(input.target);
+      return [];
+    }
+    case 'restored':
+      if (!state.active.has(input.ban.target.text) && !input.ban.target.isHost()) state.wide++;
+      state.active.set(input.ban.target.text, input.ban);
+      return [];
+    case 'counting':
+      state.tickets.set(input.key, input.ticket);
+      return [];
+    case 'history':
+      noteHistory(state, input.target, input.at);
+      return [];
+    case 'self':
+      state.self = input.addrs;
+      return [];
   }
 };
 
@@ -54,7 +76,13 @@ const coveringBan = (state: JailState, addr: Addr | null, targetText: string): B
   return undefined;
 };
 
-const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: string | undefined, env: JailEnv): Decision[] => {
+const onFailure = (
+  cfg: JailConfig,
+  state: JailState,
+  f: Failure,
+  ignoredBy: string | undefined,
+  env: JailEnv,
+): Decision[] => {
   const rule = ignoredBy ?? matchIgnore(cfg.ignore, state.self, f.id, f.addr);
   if (rule) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule }];
   // Host targets count under the address text itself; the Cidr is only built for a ban.
@@ -75,20 +103,34 @@ const onFailure = (cfg: JailConfig, state: JailState, f: Failure, ignoredBy: str
   const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry, counted }];
   if (open) return out;
   state.tickets.delete(key);
-  const why = `${ticket.retry} failure${ticket.retry === 1 ? "" : "s"}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
+  const why = `${ticket.retry} failure${ticket.retry === 1 ? '' : 's'}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
   out.push(...decideBan(cfg, state, target, ticket.last, [f], why, env));
   out.push(...escalate(cfg, state, target, ticket.last, env));
   return out;
 };
 
-const decideBan = (cfg: JailConfig, state: JailState, target: Cidr, at: Instant, failures: Failure[], why: string, env: JailEnv): Decision[] => {
+const decideBan = (
+  cfg: JailConfig,
+  state: JailState,
+  target: Cidr,
+  at: Instant,
+  failures: Failure[],
+  why: string,
+  env: JailEnv,
+): Decision[] => {
   if (state.active.has(target.text)) return [];
   const prev = state.history.get(target.text)?.count ?? 0;
   const bt = computeBantime(cfg.bantimeSec, prev, cfg.increment, env.random);
   const expiresAt = bt.sec < 0 ? null : at + Math.round(bt.sec * 1000);
   const ban: Ban = {
-    jail: cfg.name, target, bannedAt: at, expiresAt, bantimeSec: bt.sec < 0 ? -1 : Math.round(bt.sec), banCount: prev + 1,
-    ...(cfg.port !== undefined ? { port: cfg.port } : {}), ...(cfg.protocol !== undefined ? { protocol: cfg.protocol } : {}),
+    jail: cfg.name,
+    target,
+    bannedAt: at,
+    expiresAt,
+    bantimeSec: bt.sec < 0 ? -1 : Math.round(bt.sec),
+    banCount: prev + 1,
+    ...(cfg.port !== undefined ? { port: cfg.port } : {}),
+    ...(cfg.protocol !== undefined ? { protocol: cfg.protocol } : {}),
   };
   const reason = `${why}; ${bt.why}`;
   if (expiresAt !== null && expiresAt <= env.now) {
@@ -107,6 +149,13 @@ const escalate = (cfg: JailConfig, state: JailState, target: Cidr, at: Instant, 
   let n = 0;
   for (const b of state.active.values()) if (b.target.bits > subnet.bits && subnet.contains(b.target.base)) n++;
   if (n < cfg.escalate.count) return [];
-  return decideBan(cfg, state, subnet, at, [], `${n} addresses of ${subnet.text} banned (escalate.count ${cfg.escalate.count})`, env);
+  return decideBan(
+    cfg,
+    state,
+    subnet,
+    at,
+    [],
+    `${n} addresses of ${subnet.text} banned (escalate.count ${cfg.escalate.count})`,
+    env,
+  );
 };
-

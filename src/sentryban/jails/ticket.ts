@@ -35,22 +35,31 @@ export class TicketTable {
   #retry = new Float64Array(64);
   #used = 0;
 
-  get size(): number { return this.#index.size; }
+  get size(): number {
+    return this.#index.size;
+  }
 
   // Adds a failure at `time` to id `key`; returns the ticket as it now stands (a copy).
   add(key: string, time: Instant, weight: number, findtimeMs: number): Ticket {
     const i = this.#index.get(key);
-    const prev = i === undefined ? undefined : { first: this.#first[i] ?? 0, last: this.#last[i] ?? 0, retry: this.#retry[i] ?? 0 };
+    const prev =
+      i === undefined
+        ? undefined
+        : { first: this.#first[i] ?? 0, last: this.#last[i] ?? 0, retry: this.#retry[i] ?? 0 };
     const t = addToTicket(prev, time, weight, findtimeMs);
     const slot = i ?? this.#slot(key);
-    this.#first[slot] = t.first; this.#last[slot] = t.last; this.#retry[slot] = t.retry;
+    this.#first[slot] = t.first;
+    this.#last[slot] = t.last;
+    this.#retry[slot] = t.retry;
     return t;
   }
 
   // Puts back a ticket as it stood (restart: the audit trail's last state for this key).
   set(key: string, t: Ticket): void {
     const slot = this.#index.get(key) ?? this.#slot(key);
-    this.#first[slot] = t.first; this.#last[slot] = t.last; this.#retry[slot] = t.retry;
+    this.#first[slot] = t.first;
+    this.#last[slot] = t.last;
+    this.#retry[slot] = t.retry;
   }
 
   delete(key: string): void {
@@ -64,8 +73,14 @@ export class TicketTable {
     let i = this.#free.pop();
     if (i === undefined) {
       if (this.#used === this.#first.length) {
-        const grow = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
-        this.#first = grow(this.#first); this.#last = grow(this.#last); this.#retry = grow(this.#retry);
+        const grow = (a: Float64Array) => {
+          const b = new Float64Array(a.length * 2);
+          b.set(a);
+          return b;
+        };
+        this.#first = grow(this.#first);
+        this.#last = grow(this.#last);
+        this.#retry = grow(this.#retry);
       }
       i = this.#used++;
     }

@@ -14,22 +14,49 @@ const FILE_BACKENDS = ['auto', 'polling', 'pyinotify', 'gamin'];
 
 export const parseBackend = (text: string): { ok: true; value: BackendChoice } | { ok: false; message: string } => {
   const { name, opts } = parseFilterRef(text.trim());
-  if (FILE_BACKENDS.includes(name)) return Object.keys(opts).length ? { ok: false, message: `backend "${name}" takes no options` } : { ok: true, value: { kind: 'files' } };
-  if (name !== 'systemd') return { ok: false, message: `unknown backend "${name}" (known: ${[...FILE_BACKENDS, 'systemd[...]'].join(', ')})` };
+  if (FILE_BACKENDS.includes(name))
+    return Object.keys(opts).length
+      ? { ok: false, message: `backend "${name}" takes no options` }
+      : { ok: true, value: { kind: 'files' } };
+  if (name !== 'systemd')
+    return {
+      ok: false,
+      message: `unknown backend "${name}" (known: ${[...FILE_BACKENDS, 'systemd[...]'].join(', ')})`,
+    };
   const o: JournalOptions = {};
   for (const [k, v] of Object.entries(opts)) {
     if (k === 'journalpath') o.directory = v;
     // fail2ban splits on spaces/commas and expands globs (files that do not exist are dropped, as glob.glob).
-    else if (k === 'journalfiles') o.files = [...new Set(v.split(/[\s,]+/).filter(Boolean).flatMap((p) => (/[*?[]/.test(p) ? expandGlob(p) : [p])))];
+    else if (k === 'journalfiles')
+      o.files = [
+        ...new Set(
+          v
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .flatMap((p) => (/[*?[]/.test(p) ? expandGlob(p) : [p])),
+        ),
+      ];
     else if (k === 'journalflags') {
       if (!/^\d+$/.test(v)) return { ok: false, message: `journalflags: expected a number, got "${v}"` };
       const n = Number(v);
-      if ((n & ~KNOWN_FLAGS) !== 0) return { ok: false, message: `journalflags ${n}: only LOCAL_ONLY (1), SYSTEM (4) and CURRENT_USER (8) map to journalctl options` };
+      if ((n & ~KNOWN_FLAGS) !== 0)
+        return {
+          ok: false,
+          message: `journalflags ${n}: only LOCAL_ONLY (1), SYSTEM (4) and CURRENT_USER (8) map to journalctl options`,
+        };
       o.flags = n;
     } else if (k === 'namespace') o.namespace = v;
-    else return { ok: false, message: `unknown systemd backend option "${k}" (known: journalpath, journalfiles, journalflags, namespace)` };
+    else
+      return {
+        ok: false,
+        message: `unknown systemd backend option "${k}" (known: journalpath, journalfiles, journalflags, namespace)`,
+      };
   }
-  if (o.directory !== undefined && o.files !== undefined) return { ok: false, message: 'journalpath and journalfiles exclude each other (journalctl takes --directory or --file)' };
+  if (o.directory !== undefined && o.files !== undefined)
+    return {
+      ok: false,
+      message: 'journalpath and journalfiles exclude each other (journalctl takes --directory or --file)',
+    };
   return { ok: true, value: { kind: 'systemd', options: o } };
 };
 

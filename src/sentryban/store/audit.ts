@@ -4,23 +4,57 @@ import type { Decision } from '../types.js';
 
 // One audit row per decision: time, jail, target, kind and the reason in words (plus data for machines).
 export type AuditKind = 'found' | 'ignored' | 'ban' | 'unban' | 'action-failed' | 'action-repaired' | 'restored';
-export type AuditRow = { at: Instant; jail: string; target: string | null; kind: AuditKind; detail: string; data: string | null };
+export type AuditRow = {
+  at: Instant;
+  jail: string;
+  target: string | null;
+  kind: AuditKind;
+  detail: string;
+  data: string | null;
+};
 
 export const auditRowOf = (at: Instant, d: Decision): AuditRow => {
   switch (d.kind) {
-    case 'found': return {
-      at, jail: d.jail, target: d.failure.id, kind: 'found', detail: `${d.failure.filter}: failure ${d.count}`,
-      // counted: the ticket left behind, for the next start (store.openTickets); undefined is not written
-      data: JSON.stringify({ time: d.failure.time, source: d.failure.source, lines: d.failure.lines,
-        counted: d.counted }),
-    };
-    case 'ignored': return { at, jail: d.jail, target: d.failure.id, kind: 'ignored', detail: d.rule, data: JSON.stringify({ time: d.failure.time, lines: d.failure.lines }) };
-    case 'ban': return {
-      at, jail: d.jail, target: d.ban.target.text, kind: 'ban',
-      detail: `${d.reason}; until ${d.ban.expiresAt === null ? 'permanent' : new Date(d.ban.expiresAt).toISOString()} (${formatDurationSec(d.ban.bantimeSec)})`,
-      data: JSON.stringify({ filter: d.failures[0]?.filter ?? null, lines: d.failures.flatMap((f) => f.lines).slice(-10), banCount: d.ban.banCount, bantime: d.ban.bantimeSec }),
-    };
-    case 'unban': return { at, jail: d.jail, target: d.ban.target.text, kind: 'unban', detail: d.reason, data: null };
+    case 'found':
+      return {
+        at,
+        jail: d.jail,
+        target: d.failure.id,
+        kind: 'found',
+        detail: `${d.failure.filter}: failure ${d.count}`,
+        // counted: the ticket left behind, for the next start (store.openTickets); undefined is not written
+        data: JSON.stringify({
+          time: d.failure.time,
+          source: d.failure.source,
+          lines: d.failure.lines,
+          counted: d.counted,
+        }),
+      };
+    case 'ignored':
+      return {
+        at,
+        jail: d.jail,
+        target: d.failure.id,
+        kind: 'ignored',
+        detail: d.rule,
+        data: JSON.stringify({ time: d.failure.time, lines: d.failure.lines }),
+      };
+    case 'ban':
+      return {
+        at,
+        jail: d.jail,
+        target: d.ban.target.text,
+        kind: 'ban',
+        detail: `${d.reason}; until ${d.ban.expiresAt === null ? 'permanent' : new Date(d.ban.expiresAt).toISOString()} (${formatDurationSec(d.ban.bantimeSec)})`,
+        data: JSON.stringify({
+          filter: d.failures[0]?.filter ?? null,
+          lines: d.failures.flatMap((f) => f.lines).slice(-10),
+          banCount: d.ban.banCount,
+          bantime: d.ban.bantimeSec,
+        }),
+      };
+    case 'unban':
+      return { at, jail: d.jail, target: d.ban.target.text, kind: 'unban', detail: d.reason, data: null };
   }
 };
 
@@ -33,16 +67,23 @@ export const fail2banLogLine = (at: Instant, logger: string, pid: number, level:
 };
 
 // The message fail2ban would log for a decision (null: none at INFO and above).
-export const fail2banMessage = (d: Decision | { kind: 'restored'; jail: string; target: string }): { logger: string; level: string; text: string } | null => {
+export const fail2banMessage = (
+  d: Decision | { kind: 'restored'; jail: string; target: string },
+): { logger: string; level: string; text: string } | null => {
   const fmt = (t: string): string => t.replace(/\/(32|128)$/, '');
   switch (d.kind) {
-    case 'found': return { logger: 'filter', level: 'INFO', text: `[${d.jail}] Found ${d.failure.id} - ${pyTime(d.failure.time)}` };
-    case 'ignored': return d.rule.startsWith('already banned')
-      ? { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] ${d.failure.id} already banned` }
-      : { logger: 'filter', level: 'INFO', text: `[${d.jail}] Ignore ${d.failure.id} by ${d.rule}` };
-    case 'ban': return { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] Ban ${fmt(d.ban.target.text)}` };
-    case 'unban': return { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] Unban ${fmt(d.ban.target.text)}` };
-    case 'restored': return { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] Restore Ban ${fmt(d.target)}` };
+    case 'found':
+      return { logger: 'filter', level: 'INFO', text: `[${d.jail}] Found ${d.failure.id} - ${pyTime(d.failure.time)}` };
+    case 'ignored':
+      return d.rule.startsWith('already banned')
+        ? { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] ${d.failure.id} already banned` }
+        : { logger: 'filter', level: 'INFO', text: `[${d.jail}] Ignore ${d.failure.id} by ${d.rule}` };
+    case 'ban':
+      return { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] Ban ${fmt(d.ban.target.text)}` };
+    case 'unban':
+      return { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] Unban ${fmt(d.ban.target.text)}` };
+    case 'restored':
+      return { logger: 'actions', level: 'NOTICE', text: `[${d.jail}] Restore Ban ${fmt(d.target)}` };
   }
 };
 

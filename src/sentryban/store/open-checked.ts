@@ -14,8 +14,7 @@ import { describeWalScan, scanWal } from './wal-scan.js';
 //   or an empty store when none can be read) and `fault` says why; the daemon writes once it can (store-writer).
 export type StoreNote = { level: 'ERROR' | 'WARNING'; text: string };
 export type CheckedOpen =
-  | { ok: true; store: Store; fault: StoreFault | null; notes: StoreNote[] }
-  | { ok: false; message: string };
+  { ok: true; store: Store; fault: StoreFault | null; notes: StoreNote[] } | { ok: false; message: string };
 
 export const openStoreChecked = (path: string, now: Instant): CheckedOpen => {
   const notes: StoreNote[] = [];
@@ -26,7 +25,11 @@ export const openStoreChecked = (path: string, now: Instant): CheckedOpen => {
   const r = Store.open(path);
   if (r.ok) {
     let check: string;
-    try { check = r.store.quickCheck(); } catch (e) { check = (e as Error).message; }
+    try {
+      check = r.store.quickCheck();
+    } catch (e) {
+      check = (e as Error).message;
+    }
     if (check === 'ok') return { ok: true, store: r.store, fault: null, notes };
     r.store.close();
     return moveAside(path, check, notes, now);
@@ -58,10 +61,13 @@ const moveAside = (path: string, reason: string, notes: StoreNote[], now: Instan
   }
   fresh.store.importBans(now, saved.bans, `salvaged from damaged store ${aside}`);
   const stopped = saved.error ? `; reading stopped at: ${saved.error}` : '';
-  notes.push({ level: 'ERROR', text: `${path}: damaged (${reason}); moved aside to ${aside}; `
-    + `fresh store started with ${saved.bans.length} ban(s) in force salvaged `
-    + `(${saved.fromTable} from its bans table, ${saved.fromAudit} from its audit trail${stopped}); `
-    + 'any other ban in it is lost, and its lifted bans, ban counts, audit rows and log positions are not carried over',
+  notes.push({
+    level: 'ERROR',
+    text:
+      `${path}: damaged (${reason}); moved aside to ${aside}; ` +
+      `fresh store started with ${saved.bans.length} ban(s) in force salvaged ` +
+      `(${saved.fromTable} from its bans table, ${saved.fromAudit} from its audit trail${stopped}); ` +
+      'any other ban in it is lost, and its lifted bans, ban counts, audit rows and log positions are not carried over',
   });
   return { ok: true, store: fresh.store, fault: null, notes };
 };
@@ -69,11 +75,20 @@ const moveAside = (path: string, reason: string, notes: StoreNote[], now: Instan
 // SQLite says "unable to open" for a read-only folder (it cannot make the -shm): ask the folder itself.
 export const folderFault = (path: string, f: StoreFault | null): StoreFault | null => {
   if (f?.kind !== 'io') return f;
-  try { accessSync(dirname(path), constants.W_OK); return f; } catch (e) {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return f;
+  } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (code !== 'EROFS' && code !== 'EACCES') return f;
     return { kind: 'read-only', code, message: `${dirname(path)}: ${f.message}` };
   }
 };
 
-const readIfAny = (p: string): Buffer | null => { try { return readFileSync(p); } catch { return null; } };
+const readIfAny = (p: string): Buffer | null => {
+  try {
+    return readFileSync(p);
+  } catch {
+    return null;
+  }
+};

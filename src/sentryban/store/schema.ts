@@ -6,7 +6,8 @@ type Migration = (db: Database.Database) => void;
 
 export const MIGRATIONS: readonly Migration[] = [
   // v1: bans, log positions, audit rows.
-  (db) => db.exec(`
+  (db) =>
+    db.exec(`
     CREATE TABLE bans(
       id INTEGER PRIMARY KEY, jail TEXT NOT NULL, target TEXT NOT NULL,
       banned_at INTEGER NOT NULL, expires_at INTEGER, bantime INTEGER NOT NULL,
@@ -20,7 +21,8 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX audit_at ON audit(at);
   `),
   // v2: ban count, port and protocol per ban; `offenders` (fail2ban's bips) keeps counts for bantime.increment.
-  (db) => db.exec(`
+  (db) =>
+    db.exec(`
     ALTER TABLE bans ADD COLUMN ban_count INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE bans ADD COLUMN port TEXT;
     ALTER TABLE bans ADD COLUMN protocol TEXT;
@@ -37,7 +39,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 // Returns the version the file was at before migrating, or an error for files newer than this program.
 export const migrate = (db: Database.Database, upTo = SCHEMA_VERSION): { from: number } | { error: string } => {
   const from = db.pragma('user_version', { simple: true }) as number;
-  if (from > SCHEMA_VERSION) return { error: `store schema version ${from} is newer than this sentryban (${SCHEMA_VERSION})` };
+  if (from > SCHEMA_VERSION)
+    return { error: `store schema version ${from} is newer than this sentryban (${SCHEMA_VERSION})` };
   for (let v = from; v < upTo; v++) {
     db.transaction(() => {
       (MIGRATIONS[v] as Migration)(db);

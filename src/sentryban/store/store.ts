@@ -10,9 +10,19 @@ import { migrate } from './schema.js';
 
 // The only module that touches SQLite. WAL; a decision is committed (one transaction per batch) before any
 // action runs. Bans in force are rows with state 'active'; lifting one keeps the row as history.
-export type OpenResult = { ok: true; store: Store; migratedFrom: number } | { ok: false; message: string; error?: unknown };
+export type OpenResult =
+  { ok: true; store: Store; migratedFrom: number } | { ok: false; message: string; error?: unknown };
 const MAX_MATCHES = 10;
-type BanRow = { jail: string; target: string; banned_at: number; expires_at: number | null; bantime: number; ban_count: number; port: string | null; protocol: string | null };
+type BanRow = {
+  jail: string;
+  target: string;
+  banned_at: number;
+  expires_at: number | null;
+  bantime: number;
+  ban_count: number;
+  port: string | null;
+  protocol: string | null;
+};
 
 export class Store {
   readonly #db: Database.Database;
@@ -32,15 +42,23 @@ export class Store {
   }
 
   #prepare(db: Database.Database): void {
-    this.#insertBan = db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
+    this.#insertBan =
+      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
       VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
       ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
-    this.#liftBan = db.prepare(`UPDATE bans SET state = 'lifted', lifted_at = ?, lift_reason = ? WHERE jail = ? AND target = ? AND state = 'active'`);
+    this.#liftBan = db.prepare(
+      `UPDATE bans SET state = 'lifted', lifted_at = ?, lift_reason = ? WHERE jail = ? AND target = ? AND state = 'active'`,
+    );
     this.#upsertOffender = db.prepare(`INSERT INTO offenders(jail, target, ban_count, last_at) VALUES (?, ?, ?, ?)
       ON CONFLICT(jail, target) DO UPDATE SET ban_count = MAX(ban_count, excluded.ban_count), last_at = MAX(last_at, excluded.last_at)`);
-    this.#insertAudit = db.prepare(`INSERT INTO audit(at, jail, target, kind, detail, data) VALUES (@at, @jail, @target, @kind, @detail, @data)`);
-    this.#recentLines = db.prepare(`SELECT data FROM audit WHERE jail = ? AND target = ? AND kind = 'found' ORDER BY id DESC LIMIT ${MAX_MATCHES}`);
-    this.#upsertPosition = db.prepare(`INSERT INTO positions(jail, path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
+    this.#insertAudit = db.prepare(
+      `INSERT INTO audit(at, jail, target, kind, detail, data) VALUES (@at, @jail, @target, @kind, @detail, @data)`,
+    );
+    this.#recentLines = db.prepare(
+      `SELECT data FROM audit WHERE jail = ? AND target = ? AND kind = 'found' ORDER BY id DESC LIMIT ${MAX_MATCHES}`,
+    );
+    this.#upsertPosition =
+      db.prepare(`INSERT INTO positions(jail, path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(jail, path) DO UPDATE SET inode = excluded.inode, offset = excluded.offset, first_line_hash = excluded.first_line_hash`);
   }
 
@@ -54,10 +72,17 @@ export class Store {
       db.pragma('busy_timeout = 5000');
       db.pragma('cache_size = -512'); // KiB: the daemon's queries touch few pages; the default 2 MiB was RSS kept for nothing
       const m = migrate(db);
-      if ('error' in m) { db.close(); return { ok: false, message: `${path}: ${m.error}` }; }
+      if ('error' in m) {
+        db.close();
+        return { ok: false, message: `${path}: ${m.error}` };
+      }
       return { ok: true, store: new Store(db), migratedFrom: m.from };
     } catch (e) {
-      try { db?.close(); } catch { /* already unusable */ }
+      try {
+        db?.close();
+      } catch {
+        /* already unusable */
+      }
       return { ok: false, message: `${path}: ${(e as Error).message}`, error: e };
     }
   }
@@ -67,50 +92,86 @@ export class Store {
   static openCopy(path: string): OpenResult {
     try {
       const bytes = readFileSync(path);
-      if (bytes.length >= 20 && bytes[18] === 2) { bytes[18] = 1; bytes[19] = 1; } // WAL header -> rollback, for memory
+      if (bytes.length >= 20 && bytes[18] === 2) {
+        bytes[18] = 1;
+        bytes[19] = 1;
+      } // WAL header -> rollback, for memory
       const db = new Database(bytes);
       const m = migrate(db);
-      if ('error' in m) { db.close(); return { ok: false, message: `${path}: ${m.error}` }; }
+      if ('error' in m) {
+        db.close();
+        return { ok: false, message: `${path}: ${m.error}` };
+      }
       return { ok: true, store: new Store(db, true), migratedFrom: m.from };
     } catch (e) {
       return { ok: false, message: `${path}: ${(e as Error).message}`, error: e };
     }
   }
 
-  close(): void { this.#db.close(); }
+  close(): void {
+    this.#db.close();
+  }
   // SQLite's max_page_count: past it a write fails with SQLITE_FULL, as on a full disk (tests); null: SQLite's own.
-  limitPages(n: number | null): void { this.#db.pragma(`max_page_count = ${Math.floor(n ?? 4294967294)}`); }
+  limitPages(n: number | null): void {
+    this.#db.pragma(`max_page_count = ${Math.floor(n ?? 4294967294)}`);
+  }
   // Moves the -wal into the main file and truncates it to nothing: on a full disk the -wal, grown by every write
   // since the last checkpoint, is often the space that is missing.
-  checkpoint(): void { this.#db.pragma('wal_checkpoint(TRUNCATE)'); }
-  pageCount(): number { return this.#db.pragma('page_count', { simple: true }) as number; }
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+  pageCount(): number {
+    return this.#db.pragma('page_count', { simple: true }) as number;
+  }
   // "ok", or what SQLite's quick_check found (the first lines).
   quickCheck(): string {
     const rows = this.#db.pragma('quick_check(5)') as { quick_check: string }[];
-    const text = rows.map((r) => r.quick_check).join('; ').replace(/\s+/g, ' ');
+    const text = rows
+      .map((r) => r.quick_check)
+      .join('; ')
+      .replace(/\s+/g, ' ');
     return text.replace(/^\*\*\* in database main \*\*\* /, '').slice(0, 300);
   }
 
   // Decisions, positions and extra audit rows in one transaction. Returns the bans actually inserted (a ban
   // already active for the same jail and target is not inserted twice).
-  commit(at: Instant, decisions: readonly Decision[], positions: readonly { jail: string; pos: FilePosition }[] = [], extra: readonly AuditRow[] = []): Ban[] {
+  commit(
+    at: Instant,
+    decisions: readonly Decision[],
+    positions: readonly { jail: string; pos: FilePosition }[] = [],
+    extra: readonly AuditRow[] = [],
+  ): Ban[] {
     const inserted: Ban[] = [];
     this.#db.transaction(() => {
       for (const d0 of decisions) {
         const d = d0.kind === 'ban' ? this.#withLines(d0) : d0;
         if (d.kind === 'ban') {
           const b = d.ban;
-          const r = this.#insertBan.run({ jail: b.jail, target: b.target.text, banned_at: b.bannedAt, expires_at: b.expiresAt, bantime: b.bantimeSec,
-            ban_count: b.banCount, port: b.port ?? null, protocol: b.protocol ?? null, data: JSON.stringify({ lines: d.failures.flatMap((f) => f.lines).slice(-10), reason: d.reason }) });
-          if (r.changes > 0) { inserted.push(b); this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt); }
+          const r = this.#insertBan.run({
+            jail: b.jail,
+            target: b.target.text,
+            banned_at: b.bannedAt,
+            expires_at: b.expiresAt,
+            bantime: b.bantimeSec,
+            ban_count: b.banCount,
+            port: b.port ?? null,
+            protocol: b.protocol ?? null,
+            data: JSON.stringify({ lines: d.failures.flatMap((f) => f.lines).slice(-10), reason: d.reason }),
+          });
+          if (r.changes > 0) {
+            inserted.push(b);
+            this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt);
+          }
         } else if (d.kind === 'unban') {
           this.#liftBan.run(at, d.reason, d.jail, d.ban.target.text);
-          if (d.reason === 'manual') this.#db.prepare('DELETE FROM offenders WHERE jail = ? AND target = ?').run(d.jail, d.ban.target.text);
+          if (d.reason === 'manual')
+            this.#db.prepare('DELETE FROM offenders WHERE jail = ? AND target = ?').run(d.jail, d.ban.target.text);
         }
         this.#insertAudit.run(auditRowOf(at, d));
       }
       for (const x of extra) this.#insertAudit.run(x);
-      for (const p of positions) this.#upsertPosition.run(p.jail, p.pos.path, p.pos.inode, p.pos.offset, p.pos.firstLineHash);
+      for (const p of positions)
+        this.#upsertPosition.run(p.jail, p.pos.path, p.pos.inode, p.pos.offset, p.pos.firstLineHash);
     })();
     return inserted;
   }
@@ -119,8 +180,17 @@ export class Store {
   importBans(at: Instant, bans: readonly Ban[], detail: string): void {
     this.#db.transaction(() => {
       for (const b of bans) {
-        this.#insertBan.run({ jail: b.jail, target: b.target.text, banned_at: b.bannedAt, expires_at: b.expiresAt, bantime: b.bantimeSec,
-          ban_count: b.banCount, port: b.port ?? null, protocol: b.protocol ?? null, data: null });
+        this.#insertBan.run({
+          jail: b.jail,
+          target: b.target.text,
+          banned_at: b.bannedAt,
+          expires_at: b.expiresAt,
+          bantime: b.bantimeSec,
+          ban_count: b.banCount,
+          port: b.port ?? null,
+          protocol: b.protocol ?? null,
+          data: null,
+        });
         this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt);
         this.#insertAudit.run({ at, jail: b.jail, target: b.target.text, kind: 'restored', detail, data: null });
       }
@@ -133,7 +203,13 @@ export class Store {
     const f = d.failures[d.failures.length - 1];
     if (!f || d.failures.length !== 1) return d;
     const rows = this.#recentLines.all(d.jail, f.id) as { data: string | null }[];
-    const lines = rows.reverse().flatMap((r) => { try { return (JSON.parse(r.data ?? '{}') as { lines?: string[] }).lines ?? []; } catch { return []; } });
+    const lines = rows.reverse().flatMap((r) => {
+      try {
+        return (JSON.parse(r.data ?? '{}') as { lines?: string[] }).lines ?? [];
+      } catch {
+        return [];
+      }
+    });
     return lines.length > f.lines.length ? { ...d, failures: [{ ...f, lines: lines.slice(-MAX_MATCHES) }] } : d;
   }
 
@@ -146,20 +222,33 @@ export class Store {
     }))();
   }
 
-  audit(row: AuditRow): void { this.#insertAudit.run(row); }
-
-  activeBans(): Ban[] {
-    const rows = this.#db.prepare(`SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol FROM bans WHERE state = 'active' ORDER BY id`).all() as BanRow[];
-    return rows.flatMap((r) => { const b = banOf(r); return b ? [b] : []; });
+  audit(row: AuditRow): void {
+    this.#insertAudit.run(row);
   }
 
-  countActive(): number { return (this.#db.prepare(`SELECT COUNT(*) AS n FROM bans WHERE state = 'active'`).get() as { n: number }).n; }
+  activeBans(): Ban[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol FROM bans WHERE state = 'active' ORDER BY id`,
+      )
+      .all() as BanRow[];
+    return rows.flatMap((r) => {
+      const b = banOf(r);
+      return b ? [b] : [];
+    });
+  }
+
+  countActive(): number {
+    return (this.#db.prepare(`SELECT COUNT(*) AS n FROM bans WHERE state = 'active'`).get() as { n: number }).n;
+  }
 
   // Earlier bans per target, for bantime.increment: this jail's, or summed over all jails (overalljails).
   history(jail: string | null): Map<string, BanHistory> {
-    const rows = (jail === null
-      ? this.#db.prepare('SELECT target, SUM(ban_count) AS c, MAX(last_at) AS t FROM offenders GROUP BY target').all()
-      : this.#db.prepare('SELECT target, ban_count AS c, last_at AS t FROM offenders WHERE jail = ?').all(jail)) as { target: string; c: number; t: number }[];
+    const rows = (
+      jail === null
+        ? this.#db.prepare('SELECT target, SUM(ban_count) AS c, MAX(last_at) AS t FROM offenders GROUP BY target').all()
+        : this.#db.prepare('SELECT target, ban_count AS c, last_at AS t FROM offenders WHERE jail = ?').all(jail)
+    ) as { target: string; c: number; t: number }[];
     return new Map(rows.map((r) => [r.target, { count: r.c, lastAt: r.t }]));
   }
 
@@ -168,11 +257,16 @@ export class Store {
   // versions that did not record the ticket count for nothing.
   openTickets(jail: string, since: Instant): Map<string, CountState> {
     const last = new Map<string, CountState | null>();
-    const rows = this.#db.prepare("SELECT data FROM audit WHERE jail = ? AND kind = 'found' AND at >= ? ORDER BY id")
+    const rows = this.#db
+      .prepare("SELECT data FROM audit WHERE jail = ? AND kind = 'found' AND at >= ? ORDER BY id")
       .iterate(jail, since);
     for (const r of rows as Iterable<{ data: string | null }>) {
       let c: { key?: unknown; ticket?: CountState | null } | undefined;
-      try { c = (JSON.parse(r.data ?? '{}') as { counted?: typeof c }).counted; } catch { continue; }
+      try {
+        c = (JSON.parse(r.data ?? '{}') as { counted?: typeof c }).counted;
+      } catch {
+        continue;
+      }
       if (c && typeof c.key === 'string') last.set(c.key, c.ticket ?? null);
     }
     const open = new Map<string, CountState>();
@@ -181,15 +275,25 @@ export class Store {
   }
 
   positions(jail: string): Map<string, FilePosition> {
-    const rows = this.#db.prepare('SELECT path, inode, offset, first_line_hash FROM positions WHERE jail = ?').all(jail) as { path: string; inode: number; offset: number; first_line_hash: string }[];
-    return new Map(rows.map((r) => [r.path, { path: r.path, inode: r.inode, offset: r.offset, firstLineHash: r.first_line_hash }]));
+    const rows = this.#db
+      .prepare('SELECT path, inode, offset, first_line_hash FROM positions WHERE jail = ?')
+      .all(jail) as { path: string; inode: number; offset: number; first_line_hash: string }[];
+    return new Map(
+      rows.map((r) => [r.path, { path: r.path, inode: r.inode, offset: r.offset, firstLineHash: r.first_line_hash }]),
+    );
   }
 
   auditRows(q: { jail?: string; target?: string; limit?: number } = {}): (AuditRow & { id: number })[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.jail) { where.push('jail = ?'); args.push(q.jail); }
-    if (q.target) { where.push('target = ?'); args.push(q.target); }
+    if (q.jail) {
+      where.push('jail = ?');
+      args.push(q.jail);
+    }
+    if (q.target) {
+      where.push('target = ?');
+      args.push(q.target);
+    }
     const sql = `SELECT * FROM (SELECT id, at, jail, target, kind, detail, data FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`;
     return this.#db.prepare(sql).all(...args, q.limit ?? 100) as (AuditRow & { id: number })[];
   }
@@ -199,8 +303,13 @@ const banOf = (r: BanRow): Ban | null => {
   const target = parseCidr(r.target);
   if (!target) return null;
   return {
-    jail: r.jail, target, bannedAt: r.banned_at, expiresAt: r.expires_at, bantimeSec: r.bantime, banCount: r.ban_count,
-    ...(r.port !== null ? { port: r.port } : {}), ...(r.protocol !== null ? { protocol: r.protocol as NonNullable<Ban['protocol']> } : {}),
+    jail: r.jail,
+    target,
+    bannedAt: r.banned_at,
+    expiresAt: r.expires_at,
+    bantimeSec: r.bantime,
+    banCount: r.ban_count,
+    ...(r.port !== null ? { port: r.port } : {}),
+    ...(r.protocol !== null ? { protocol: r.protocol as NonNullable<Ban['protocol']> } : {}),
   };
 };
-

@@ -45,12 +45,24 @@ export const scanWal = (b: Buffer): WalScan | null => {
   let i = 0;
   let ended = false; // a frame of an older log (a different salt): the log ends there, the rest is stale
   for (let at = HEADER; at + size <= b.length; at += size, i++) {
-    if (b.readUInt32BE(at + 8) !== salt1 || b.readUInt32BE(at + 12) !== salt2) { ended = true; break; }
-    if (badFrame !== null) { after++; continue; }
+    if (b.readUInt32BE(at + 8) !== salt1 || b.readUInt32BE(at + 12) !== salt2) {
+      ended = true;
+      break;
+    }
+    if (badFrame !== null) {
+      after++;
+      continue;
+    }
     s = checksum(b, at + FRAME_HEADER, at + size, big, checksum(b, at, at + 8, big, s));
-    if (s[0] !== b.readUInt32BE(at + 16) || s[1] !== b.readUInt32BE(at + 20)) { badFrame = i; continue; }
+    if (s[0] !== b.readUInt32BE(at + 16) || s[1] !== b.readUInt32BE(at + 20)) {
+      badFrame = i;
+      continue;
+    }
     valid++;
-    if (b.readUInt32BE(at + 4) !== 0) { commits++; keptFrames = valid; }
+    if (b.readUInt32BE(at + 4) !== 0) {
+      commits++;
+      keptFrames = valid;
+    }
   }
   const cutBytes = ended ? 0 : (b.length - HEADER) % size;
   const droppedFrames = valid - keptFrames + (badFrame !== null ? 1 + after : 0);
@@ -65,8 +77,10 @@ export const describeWalScan = (walPath: string, w: WalScan): string | null => {
     ...(w.cutBytes > 0 ? [`the file ends ${w.cutBytes} byte(s) into a frame (cut)`] : []),
   ];
   const cut = w.cutBytes ? ` + ${w.cutBytes} byte(s)` : '';
-  return `${walPath}: the last write was cut${why.length ? ` (${why.join('; ')})` : ''}: `
-    + `kept ${w.commits} complete transaction(s) (${w.keptFrames} frame(s)), `
-    + `dropped ${w.droppedFrames} frame(s)${cut} of the unfinished one; `
-    + 'the changes in it (bans, lifts, audit rows, positions) are lost';
+  return (
+    `${walPath}: the last write was cut${why.length ? ` (${why.join('; ')})` : ''}: ` +
+    `kept ${w.commits} complete transaction(s) (${w.keptFrames} frame(s)), ` +
+    `dropped ${w.droppedFrames} frame(s)${cut} of the unfinished one; ` +
+    'the changes in it (bans, lifts, audit rows, positions) are lost'
+  );
 };

@@ -25,18 +25,22 @@ describe('Admission (bounded probe backlog)', () => {
   });
 
   it('keeps waiting within max and its table empty once everything is released', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 })), { maxLength: 500 }), (ops) => {
-      const a = new Admission({ max: 16, pressure: 8, perSource: 3 });
-      const held: string[] = [];
-      for (const [add, n] of ops) {
-        if (add) { const s = `198.51.100.${n}`; if (a.admit(s)) held.push(s); }
-        else if (held.length) a.release(held.splice(n % held.length, 1)[0] as string);
-        expect(a.waiting).toBeLessThanOrEqual(16);
-        expect(a.waiting).toBe(held.length);
-      }
-      for (const s of held) a.release(s);
-      expect(a.waiting).toBe(0);
-      expect(a.sources).toBe(0);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 })), { maxLength: 500 }), (ops) => {
+        const a = new Admission({ max: 16, pressure: 8, perSource: 3 });
+        const held: string[] = [];
+        for (const [add, n] of ops) {
+          if (add) {
+            const s = `198.51.100.${n}`;
+            if (a.admit(s)) held.push(s);
+          } else if (held.length) a.release(held.splice(n % held.length, 1)[0] as string);
+          expect(a.waiting).toBeLessThanOrEqual(16);
+          expect(a.waiting).toBe(held.length);
+        }
+        for (const s of held) a.release(s);
+        expect(a.waiting).toBe(0);
+        expect(a.sources).toBe(0);
+      }),
+    );
   });
 });

@@ -5,7 +5,12 @@ import { tcpScanType as describeTcpScan } from '../../../src/portsentry/lines.js
 import type { TcpFlags } from '../../../src/portsentry/event.js';
 
 const flags = (s: string): TcpFlags => ({
-  syn: s.includes('S'), fin: s.includes('F'), ack: s.includes('A'), psh: s.includes('P'), rst: s.includes('R'), urg: s.includes('U'),
+  syn: s.includes('S'),
+  fin: s.includes('F'),
+  ack: s.includes('A'),
+  psh: s.includes('P'),
+  rst: s.includes('R'),
+  urg: s.includes('U'),
 });
 
 describe('1.2 classification of TCP flags', () => {
@@ -32,13 +37,27 @@ describe('1.2 classification of TCP flags', () => {
   });
 
   it('gives exactly one kind for each of the 64 flag sets, and the text always names the kind', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 63 }), (n) => {
-      const f: TcpFlags = { fin: !!(n & 1), syn: !!(n & 2), rst: !!(n & 4), psh: !!(n & 8), ack: !!(n & 16), urg: !!(n & 32) };
-      const kind = classifyTcp(f);
-      const text = describeTcpScan(f);
-      const prefix = { null: ' TCP NULL', xmas: 'TCP XMAS', fin: 'TCP FIN', syn: 'TCP SYN', unknown: 'Unknown Type' }[kind];
-      expect(text.startsWith(prefix)).toBe(true);
-      if (kind === 'unknown') expect(text).toMatch(/^Unknown Type: TCP Packet Flags: SYN: [01] FIN: [01] ACK: [01] PSH: [01] URG: [01] RST: [01]$/);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 63 }), (n) => {
+        const f: TcpFlags = {
+          fin: !!(n & 1),
+          syn: !!(n & 2),
+          rst: !!(n & 4),
+          psh: !!(n & 8),
+          ack: !!(n & 16),
+          urg: !!(n & 32),
+        };
+        const kind = classifyTcp(f);
+        const text = describeTcpScan(f);
+        const prefix = { null: ' TCP NULL', xmas: 'TCP XMAS', fin: 'TCP FIN', syn: 'TCP SYN', unknown: 'Unknown Type' }[
+          kind
+        ];
+        expect(text.startsWith(prefix)).toBe(true);
+        if (kind === 'unknown')
+          expect(text).toMatch(
+            /^Unknown Type: TCP Packet Flags: SYN: [01] FIN: [01] ACK: [01] PSH: [01] URG: [01] RST: [01]$/,
+          );
+      }),
+    );
   });
 });

@@ -9,8 +9,9 @@ export const nmap6 = (...args: string[]): Probe => ({ tool: 'nmap', args: ['-6',
 
 export const send = async (lab: Lab, p: Probe, target?: string): Promise<void> => {
   const to = target ?? (p.v6 ? lab.victimV6 : lab.victimV4);
-  const argv = p.tool === 'hping3'
-    ? ['hping3', '-q', '-c', '1', ...p.args, to]
-    : ['nmap', '-n', '-Pn', '--max-retries', '0', '--host-timeout', '10s', ...p.args, to];
+  const argv =
+    p.tool === 'hping3'
+      ? ['hping3', '-q', '-c', '1', ...p.args, to]
+      : ['nmap', '-n', '-Pn', '--max-retries', '0', '--host-timeout', '10s', ...p.args, to];
   await lab.run(lab.attacker, argv, { reject: false, timeout: 20000 });
 };

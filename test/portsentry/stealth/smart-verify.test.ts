@@ -5,7 +5,10 @@ import { SmartVerifier, type BindTest } from '../../../src/portsentry/sensors/sm
 // A bind test whose answers the test releases by hand, to observe ordering.
 const controlled = (inUse: Set<number>) => {
   const calls: { port: number; release: () => void }[] = [];
-  const test: BindTest = (_p, _f, port) => new Promise((resolve) => { calls.push({ port, release: () => resolve(inUse.has(port)) }); });
+  const test: BindTest = (_p, _f, port) =>
+    new Promise((resolve) => {
+      calls.push({ port, release: () => resolve(inUse.has(port)) });
+    });
   return { test, calls };
 };
 const flush = () => new Promise((r) => setImmediate(r));
@@ -21,11 +24,14 @@ describe('SmartVerifier', () => {
     v.push('c:2', 'tcp', 4, 2);
     v.push('d:1', 'tcp', 4, 1);
     expect(calls.map((c) => c.port)).toEqual([1, 21, 2]);
-    calls[2]?.release(); await flush();
+    calls[2]?.release();
+    await flush();
     expect(out).toEqual([]);
-    calls[0]?.release(); await flush();
+    calls[0]?.release();
+    await flush();
     expect(out).toEqual(['a:1']);
-    calls[1]?.release(); await flush();
+    calls[1]?.release();
+    await flush();
     expect(out).toEqual(['a:1', 'c:2', 'd:1']);
     expect(v.inUse).toBe(1);
     expect(v.pending).toBe(0);
@@ -37,7 +43,9 @@ describe('SmartVerifier', () => {
     const { test, calls } = controlled(inUse);
     const out: number[] = [];
     const v = new SmartVerifier<number>({ test, clock, ttlMs: 200 }, (x) => out.push(x));
-    v.push(1, 'udp', 6, 53); calls[0]?.release(); await flush();
+    v.push(1, 'udp', 6, 53);
+    calls[0]?.release();
+    await flush();
     v.push(2, 'udp', 6, 53);
     expect(calls).toHaveLength(1);
     expect(out).toEqual([1, 2]);
@@ -45,7 +53,8 @@ describe('SmartVerifier', () => {
     clock.advance(201);
     v.push(3, 'udp', 6, 53);
     expect(calls).toHaveLength(2);
-    calls[1]?.release(); await flush();
+    calls[1]?.release();
+    await flush();
     expect(out).toEqual([1, 2]);
   });
 
@@ -53,7 +62,10 @@ describe('SmartVerifier', () => {
     const clock = new ManualClock(0);
     const { test, calls } = controlled(new Set());
     const v = new SmartVerifier<number>({ test, clock, maxQueue: 3 }, () => {});
-    v.push(1, 'tcp', 4, 9); v.push(2, 'tcp', 6, 9); v.push(3, 'udp', 4, 9); v.push(4, 'udp', 4, 9);
+    v.push(1, 'tcp', 4, 9);
+    v.push(2, 'tcp', 6, 9);
+    v.push(3, 'udp', 4, 9);
+    v.push(4, 'udp', 4, 9);
     expect(calls).toHaveLength(3);
     expect(v.dropped).toBe(1);
     for (const c of calls) c.release();
@@ -83,12 +95,19 @@ describe('SmartVerifier', () => {
     const test: BindTest = (_p, _f, port) => {
       asked.push(port);
       if (port === 66) throw new Error('bind test failed');
-      if (port === 1) return new Promise((r) => { pending.push(() => r(false)); });
+      if (port === 1)
+        return new Promise((r) => {
+          pending.push(() => r(false));
+        });
       return port === 21;
     };
     const out: string[] = [];
     const dropped: string[] = [];
-    const v = new SmartVerifier<string>({ test, clock }, (x) => out.push(x), (x) => dropped.push(x));
+    const v = new SmartVerifier<string>(
+      { test, clock },
+      (x) => out.push(x),
+      (x) => dropped.push(x),
+    );
     v.push('a:2', 'tcp', 4, 2);
     v.push('b:21', 'tcp', 4, 21);
     v.push('c:66', 'tcp', 4, 66);
@@ -98,7 +117,8 @@ describe('SmartVerifier', () => {
     v.push('e:3', 'tcp', 4, 3);
     expect(out).toEqual(['a:2', 'c:66']); // e waits behind d: arrival order is kept
     expect(v.pending).toBe(2);
-    pending[0]?.(); await flush();
+    pending[0]?.();
+    await flush();
     expect(out).toEqual(['a:2', 'c:66', 'd:1', 'e:3']);
     v.push('f:2', 'tcp', 4, 2);
     expect(out.at(-1)).toBe('f:2');

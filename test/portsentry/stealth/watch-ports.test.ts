@@ -15,9 +15,12 @@ describe('planStealthWatch (-stcp/-sudp)', () => {
   });
 
   it('refuses an empty list and a list entirely in use, with 1.2 texts', () => {
-    expect(planStealthWatch('udp', [], new Set()).fatal).toBe('adminalert: ERROR: No UDP ports supplied in config file. Aborting');
-    expect(planStealthWatch('udp', [53], new Set([53])).fatal)
-      .toBe('adminalert: ERROR: All supplied UDP sockets are in use and will not be listened to. Shutting down.\n');
+    expect(planStealthWatch('udp', [], new Set()).fatal).toBe(
+      'adminalert: ERROR: No UDP ports supplied in config file. Aborting',
+    );
+    expect(planStealthWatch('udp', [53], new Set([53])).fatal).toBe(
+      'adminalert: ERROR: All supplied UDP sockets are in use and will not be listened to. Shutting down.\n',
+    );
   });
 });
 
@@ -33,7 +36,16 @@ describe('planAdvancedWatch (-atcp/-audp)', () => {
       'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 113\n',
       'adminalert: Advanced Stealth scan detection mode activated. Ignored TCP port: 139\n',
     ]);
-    expect([1, 22, 80, 113, 139, 1023, 1024, 5000].map((p) => plan.isHot(p))).toEqual([true, false, false, false, false, true, false, false]);
+    expect([1, 22, 80, 113, 139, 1023, 1024, 5000].map((p) => plan.isHot(p))).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('assumes 1024 when the key is absent and says when nothing is excluded', () => {

@@ -8,7 +8,11 @@ export const banOf = (target: string, opts: { jail?: string; now?: number; sec?:
   const now = opts.now ?? 1_700_000_000_000;
   const sec = opts.sec === undefined ? 600 : opts.sec;
   return {
-    jail: opts.jail ?? 'sshd', target: cidr, bannedAt: now,
-    expiresAt: sec === null ? null : now + sec * 1000, bantimeSec: sec === null ? -1 : sec, banCount: 1,
+    jail: opts.jail ?? 'sshd',
+    target: cidr,
+    bannedAt: now,
+    expiresAt: sec === null ? null : now + sec * 1000,
+    bantimeSec: sec === null ? -1 : sec,
+    banCount: 1,
   };
 };

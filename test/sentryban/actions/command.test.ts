@@ -4,7 +4,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../../../src/core/diagnostics.js';
 import { ManualClock } from '../../../src/core/clock.js';
-import { parseCommandAction, loadCommandActions, loadCommandAction } from '../../../src/sentryban/actions/command/load.js';
+import {
+  parseCommandAction,
+  loadCommandActions,
+  loadCommandAction,
+} from '../../../src/sentryban/actions/command/load.js';
 import { planCommands } from '../../../src/sentryban/actions/command/plan.js';
 import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
@@ -25,7 +29,10 @@ describe('command actions: load-time validation', () => {
   });
 
   it.each([
-    ['ban: echo $ADRESS$\n', /actions\/x\.yaml:1: ban: unknown macro \$ADRESS\$ for ban \(did you mean \$ADDRESS\$\?\)/],
+    [
+      'ban: echo $ADRESS$\n',
+      /actions\/x\.yaml:1: ban: unknown macro \$ADRESS\$ for ban \(did you mean \$ADDRESS\$\?\)/,
+    ],
     ['ban: echo ok\nstart: echo $ADDRESS$\n', /actions\/x\.yaml:2: start: unknown macro \$ADDRESS\$ for start/],
     ['ban: echo a | wall\n', /ban: "\|" needs a shell/],
     ['ban: echo $(id)\n', /needs a shell/],
@@ -34,15 +41,22 @@ describe('command actions: load-time validation', () => {
     ['ban: echo\nbna: echo\n', /x\.yaml:2: bna: unknown key \(did you mean "ban"\?\)/],
     ['ban: echo\ntimeout: soon\n', /timeout: expected a duration/],
     ['ban: [echo\n', /x\.yaml:\d+(:\d+)?: YAML/],
-    ['params:\n  dest: {a: 1}\nban: echo $DEST$\n', /x\.yaml:2: params\.dest: a parameter default is a string or a number/],
+    [
+      'params:\n  dest: {a: 1}\nban: echo $DEST$\n',
+      /x\.yaml:2: params\.dest: a parameter default is a string or a number/,
+    ],
     ['ban: echo\ntimeout: {s: 1}\n', /timeout: expected a duration such as "10s", got "\{"s":1\}"/],
-  ])('%j is refused', (text, re) => { expect(errorsOf(text)).toMatch(re); });
+  ])('%j is refused', (text, re) => {
+    expect(errorsOf(text)).toMatch(re);
+  });
 
   it('declared params become macros; values never split an argument', async () => {
     const r = parseCommandAction('params:\n  dest: root\nban: mail -s "ban $ADDRESS$" $DEST$\n', 'a.yaml');
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const ctx = { jail: 'sshd', port: 'ssh', protocol: 'tcp', params: { dest: 'a b;c' } };
-    expect(planCommands(r.value, 'ban', ctx, banOf('2001:db8::1'))).toEqual([['mail', '-s', 'ban 2001:db8::1', 'a b;c']]);
+    expect(planCommands(r.value, 'ban', ctx, banOf('2001:db8::1'))).toEqual([
+      ['mail', '-s', 'ban 2001:db8::1', 'a b;c'],
+    ]);
   });
 });
 
@@ -55,7 +69,10 @@ describe('command actions run for real (files, no root)', () => {
       const dir = join(tmp.dir, 'bans');
       const spec = specFromOptions('command', 'sshd', { action: 'marker-files', dir });
       if (!spec.ok) throw new Error('spec');
-      const made = createBackend(spec.value, { clock: new ManualClock(), commandActions: new Map([['marker-files', a.value]]) });
+      const made = createBackend(spec.value, {
+        clock: new ManualClock(),
+        commandActions: new Map([['marker-files', a.value]]),
+      });
       if (!made.ok) throw new Error(JSON.stringify(made.errors));
       const b = made.value;
       const bans = [banOf('192.0.2.1'), banOf('2001:db8::1')];
@@ -65,19 +82,30 @@ describe('command actions run for real (files, no root)', () => {
       expect(await b.unban(bans[0]!)).toEqual({ ok: true });
       expect(readdirSync(dir)).toEqual(['sshd 2001:db8::1']);
       rmSync(dir, { recursive: true });
-      expect(await b.check(bans)).toMatchObject({ ok: true, repaired: expect.stringContaining('start re-run with 2 ban(s)') });
+      expect(await b.check(bans)).toMatchObject({
+        ok: true,
+        repaired: expect.stringContaining('start re-run with 2 ban(s)'),
+      });
       expect(await b.check(bans)).toEqual({ ok: true });
       expect(readdirSync(dir).sort()).toEqual(['sshd 192.0.2.1', 'sshd 2001:db8::1']);
       expect(await b.stop()).toEqual({ ok: true });
       expect(readdirSync(dir)).toEqual([]);
       rmSync(dir, { recursive: true });
-      const bad = createBackend({ ...(spec.value as CommandSpec), params: { dir: join(tmp.dir, 'missing', 'x') } }, { clock: new ManualClock(), commandActions: new Map([['marker-files', a.value]]) });
+      const bad = createBackend(
+        { ...(spec.value as CommandSpec), params: { dir: join(tmp.dir, 'missing', 'x') } },
+        { clock: new ManualClock(), commandActions: new Map([['marker-files', a.value]]) },
+      );
       if (!bad.ok) throw new Error('bad');
       const out = await bad.value.ban(bans[0]!);
       expect(out.ok).toBe(false);
-      if (!out.ok) { expect(out.failure.argv[0]).toBe('touch'); expect(out.failure.exitCode).toBe(1); }
+      if (!out.ok) {
+        expect(out.failure.argv[0]).toBe('touch');
+        expect(out.failure.exitCode).toBe(1);
+      }
       expect(existsSync(join(tmp.dir, 'missing'))).toBe(false);
-    } finally { tmp.cleanup(); }
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('a command that outlives its timeout is killed and reported as an ActionFailed', async () => {
@@ -89,7 +117,10 @@ describe('command actions run for real (files, no root)', () => {
     if (!b.ok) throw new Error('backend');
     const out = await b.value.ban(banOf('192.0.2.1'));
     expect(out.ok).toBe(false);
-    if (!out.ok) { expect(out.failure.stderr).toMatch(/timed out/); expect(out.failure.argv).toEqual(['sleep', '20']); }
+    if (!out.ok) {
+      expect(out.failure.stderr).toMatch(/timed out/);
+      expect(out.failure.argv).toEqual(['sleep', '20']);
+    }
   });
 
   it('the factory refuses an unknown action or parameter', async () => {

@@ -22,7 +22,9 @@ export type BackendCase = {
 };
 
 const NOW = 1_700_000_000_000;
-const expectOk = (o: ActionOutcome): void => { expect(o).toEqual({ ok: true }); };
+const expectOk = (o: ActionOutcome): void => {
+  expect(o).toEqual({ ok: true });
+};
 
 export const describeBackendReal = (c: BackendCase): void => {
   describe(`${c.title} on a real firewall in a namespace`, () => {
@@ -36,8 +38,18 @@ export const describeBackendReal = (c: BackendCase): void => {
     };
     const bansFor = (f: FwLab): Ban[] => [banOf(f.banned.v4, { now: NOW }), banOf(f.banned.v6, { now: NOW })];
 
-    beforeAll(async () => { if (!(await import('../../helpers/real.js')).missing({ root: true, commands: c.commands })) fw = await openFwLab(); }, 60000);
-    afterAll(async () => { if (fw) { await make().stop().catch(() => {}); await fw.close(); } }, 60000);
+    beforeAll(async () => {
+      if (!(await import('../../helpers/real.js')).missing({ root: true, commands: c.commands }))
+        fw = await openFwLab();
+    }, 60000);
+    afterAll(async () => {
+      if (fw) {
+        await make()
+          .stop()
+          .catch(() => {});
+        await fw.close();
+      }
+    }, 60000);
 
     it('ban blocks the banned source and not the other, both families; unban lets both through', async () => {
       const f = fw!;
@@ -48,7 +60,10 @@ export const describeBackendReal = (c: BackendCase): void => {
         expect(await f.canConnect(f.banned[fam])).toBe(false);
         expect(await f.canConnect(f.other[fam])).toBe(true);
       }
-      for (const ban of bansFor(f)) { expectOk(await b.unban(ban)); expectOk(await b.unban(ban)); }
+      for (const ban of bansFor(f)) {
+        expectOk(await b.unban(ban));
+        expectOk(await b.unban(ban));
+      }
       for (const fam of ['v4', 'v6'] as const) {
         expect(await f.canConnect(f.banned[fam])).toBe(true);
         expect(await f.canConnect(f.other[fam])).toBe(true);
@@ -107,7 +122,8 @@ export const describeBackendReal = (c: BackendCase): void => {
       const repaired = await b.check(bansFor(f));
       expect(repaired.ok).toBe(true);
       // What was put right is said, for the audit trail: both restored addresses and the stray.
-      for (const s of [f.banned.v4, f.banned.v6, '198.51.100.77']) expect(repaired.ok && repaired.repaired).toContain(s);
+      for (const s of [f.banned.v4, f.banned.v6, '198.51.100.77'])
+        expect(repaired.ok && repaired.repaired).toContain(s);
       expect(await f.canConnect(f.banned.v4)).toBe(false);
       expect(await f.canConnect(f.banned.v6)).toBe(false);
       expect(await c.count(f, '198.51.100.77')).toBe(0);
@@ -131,9 +147,19 @@ export const describeBackendReal = (c: BackendCase): void => {
       const f = fw!;
       const b = make(missingToolRunner(f.lab));
       const ban = bansFor(f)[0]!;
-      for (const out of [await b.start([ban]), await b.ban(ban), await b.unban(ban), await b.check([ban]), await b.flush(), await b.stop()]) {
+      for (const out of [
+        await b.start([ban]),
+        await b.ban(ban),
+        await b.unban(ban),
+        await b.check([ban]),
+        await b.flush(),
+        await b.stop(),
+      ]) {
         expect(out.ok).toBe(false);
-        if (!out.ok) { expect(out.failure.kind).toBe('ActionFailed'); expect(out.failure.backend).toBe(b.name); }
+        if (!out.ok) {
+          expect(out.failure.kind).toBe('ActionFailed');
+          expect(out.failure.backend).toBe(b.name);
+        }
       }
     }, 60000);
   });

@@ -12,37 +12,122 @@ const value = <T>(r: { ok: true; value: T } | { ok: false; errors: unknown[] }):
 
 describe('fail2ban stock action names map to our backends', () => {
   it.each([
-    ['iptables-multiport', { port: 'ssh', protocol: 'tcp', chain: 'INPUT' },
-      { backend: 'iptables', jail: 'sshd', chain: 'sb-sshd', hooks: ['INPUT'], match: { ports: ['ssh'], protocols: ['tcp'] },
-        blocktype: { kind: 'reject', with: { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' } } }],
-    ['iptables-allports', { blocktype: 'DROP', chain: 'INPUT,FORWARD' },
-      { backend: 'iptables', jail: 'sshd', chain: 'sb-sshd', hooks: ['INPUT', 'FORWARD'], match: { ports: 'all', protocols: ['tcp'] }, blocktype: { kind: 'drop' } }],
-    ['iptables-ipset-proto6-allports', { protocol: 'tcp,udp' },
-      { backend: 'ipset', jail: 'sshd', set: 'sb-sshd', hooks: ['INPUT'], match: { ports: 'all', protocols: ['tcp', 'udp'] },
-        blocktype: { kind: 'reject', with: { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' } }, maxelem: 2097152 }],
-    ['nftables', { port: '22,1000:2000', blocktype: 'drop' },
-      { backend: 'nftables', jail: 'sshd', table: 'sentryban-sshd', priority: -1, match: { ports: ['22', '1000:2000'], protocols: ['tcp'] }, blocktype: { kind: 'drop' } }],
-    ['nftables-allports', {}, { backend: 'nftables', jail: 'sshd', table: 'sentryban-sshd', priority: -1, match: { ports: 'all', protocols: ['tcp'] },
-      blocktype: { kind: 'reject', with: { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' } } }],
-    ['hostsdeny', { file: '/var/lib/sentryban/hosts.deny' }, { backend: 'hostsdeny', jail: 'sshd', file: '/var/lib/sentryban/hosts.deny', daemonList: 'ALL' }],
+    [
+      'iptables-multiport',
+      { port: 'ssh', protocol: 'tcp', chain: 'INPUT' },
+      {
+        backend: 'iptables',
+        jail: 'sshd',
+        chain: 'sb-sshd',
+        hooks: ['INPUT'],
+        match: { ports: ['ssh'], protocols: ['tcp'] },
+        blocktype: { kind: 'reject', with: { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' } },
+      },
+    ],
+    [
+      'iptables-allports',
+      { blocktype: 'DROP', chain: 'INPUT,FORWARD' },
+      {
+        backend: 'iptables',
+        jail: 'sshd',
+        chain: 'sb-sshd',
+        hooks: ['INPUT', 'FORWARD'],
+        match: { ports: 'all', protocols: ['tcp'] },
+        blocktype: { kind: 'drop' },
+      },
+    ],
+    [
+      'iptables-ipset-proto6-allports',
+      { protocol: 'tcp,udp' },
+      {
+        backend: 'ipset',
+        jail: 'sshd',
+        set: 'sb-sshd',
+        hooks: ['INPUT'],
+        match: { ports: 'all', protocols: ['tcp', 'udp'] },
+        blocktype: { kind: 'reject', with: { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' } },
+        maxelem: 2097152,
+      },
+    ],
+    [
+      'nftables',
+      { port: '22,1000:2000', blocktype: 'drop' },
+      {
+        backend: 'nftables',
+        jail: 'sshd',
+        table: 'sentryban-sshd',
+        priority: -1,
+        match: { ports: ['22', '1000:2000'], protocols: ['tcp'] },
+        blocktype: { kind: 'drop' },
+      },
+    ],
+    [
+      'nftables-allports',
+      {},
+      {
+        backend: 'nftables',
+        jail: 'sshd',
+        table: 'sentryban-sshd',
+        priority: -1,
+        match: { ports: 'all', protocols: ['tcp'] },
+        blocktype: { kind: 'reject', with: { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' } },
+      },
+    ],
+    [
+      'hostsdeny',
+      { file: '/var/lib/sentryban/hosts.deny' },
+      { backend: 'hostsdeny', jail: 'sshd', file: '/var/lib/sentryban/hosts.deny', daemonList: 'ALL' },
+    ],
     ['route', { blocktype: 'blackhole' }, { backend: 'route', jail: 'sshd', type: 'blackhole', proto: 251 }],
   ])('%s %j', (name, params, spec) => {
     expect(value(mapFail2banAction(name, params, { jail: 'sshd' }))).toEqual(spec);
   });
 
   it('refuses an action we have no backend for, naming the way out', () => {
-    const r = mapFail2banAction('sendmail-whois', {}, { jail: 'sshd', where: { file: 'jail.local', line: 12, path: 'sshd.action' } });
+    const r = mapFail2banAction(
+      'sendmail-whois',
+      {},
+      { jail: 'sshd', where: { file: 'jail.local', line: 12, path: 'sshd.action' } },
+    );
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(formatDiagnostic(r.errors[0]!)).toMatch(/^jail\.local:12: sshd\.action: fail2ban action "sendmail-whois" has no sentryban backend.*actions\/sendmail-whois\.yaml/);
+    if (!r.ok)
+      expect(formatDiagnostic(r.errors[0]!)).toMatch(
+        /^jail\.local:12: sshd\.action: fail2ban action "sendmail-whois" has no sentryban backend.*actions\/sendmail-whois\.yaml/,
+      );
   });
 
   it('maps a name that a loaded command action carries to the command backend', () => {
-    expect(value(mapFail2banAction('mail-whois', { dest: 'root', port: 'ssh' }, { jail: 'sshd', commandActions: new Set(['mail-whois']) })))
-      .toEqual({ backend: 'command', jail: 'sshd', action: 'mail-whois', port: 'ssh', protocol: 'tcp', params: { dest: 'root' } });
+    expect(
+      value(
+        mapFail2banAction(
+          'mail-whois',
+          { dest: 'root', port: 'ssh' },
+          { jail: 'sshd', commandActions: new Set(['mail-whois']) },
+        ),
+      ),
+    ).toEqual({
+      backend: 'command',
+      jail: 'sshd',
+      action: 'mail-whois',
+      port: 'ssh',
+      protocol: 'tcp',
+      params: { dest: 'root' },
+    });
   });
 
   it('knows the stock names the issue lists', () => {
-    for (const n of ['iptables', 'iptables-multiport', 'iptables-allports', 'iptables-ipset-proto6', 'iptables-ipset-proto6-allports', 'nftables', 'nftables-multiport', 'nftables-allports', 'hostsdeny', 'route']) {
+    for (const n of [
+      'iptables',
+      'iptables-multiport',
+      'iptables-allports',
+      'iptables-ipset-proto6',
+      'iptables-ipset-proto6-allports',
+      'nftables',
+      'nftables-multiport',
+      'nftables-allports',
+      'hostsdeny',
+      'route',
+    ]) {
       expect(STOCK_ACTION_NAMES).toContain(n);
     }
   });

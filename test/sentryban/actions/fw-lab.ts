@@ -26,7 +26,10 @@ export const openFwLab = async (): Promise<FwLab> => {
     server = execa('ip', ['netns', 'exec', lab.victim, process.execPath, '-e', js], { reject: false, timeout: 600000 });
     const dst = (src: string) => (src.includes(':') ? lab.victimV6 : lab.victimV4);
     const canConnect = async (src: string): Promise<boolean> => {
-      const r = await lab.run(lab.attacker, ['nc', '-z', '-w', '1', '-s', src, dst(src), String(PORT)], { reject: false, timeout: 10000 });
+      const r = await lab.run(lab.attacker, ['nc', '-z', '-w', '1', '-s', src, dst(src), String(PORT)], {
+        reject: false,
+        timeout: 10000,
+      });
       return r.exitCode === 0;
     };
     await waitFor(() => canConnect(lab.attackerV4), { timeoutMs: 10000, what: 'lab server' });
@@ -41,13 +44,25 @@ export const openFwLab = async (): Promise<FwLab> => {
       canConnect,
       victim: async (argv) => (await lab.run(lab.victim, argv, { timeout: 30000 })).stdout as string,
       async close() {
-        if (s.pid) { try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ } }
+        if (s.pid) {
+          try {
+            process.kill(s.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
         await s.catch(() => {});
         await lab.destroy();
       },
     };
   } catch (e) {
-    if (server?.pid) { try { process.kill(server.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (server?.pid) {
+      try {
+        process.kill(server.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await lab.destroy();
     throw e;
   }
@@ -57,4 +72,5 @@ export const openFwLab = async (): Promise<FwLab> => {
 export const missingToolRunner = (lab: Lab): Runner =>
   execaRunner({ prefix: ['ip', 'netns', 'exec', lab.victim, 'env', 'PATH=/nonexistent'], timeoutMs: 10000 });
 
-export const hasNetns = async (): Promise<boolean> => (await execa('ip', ['netns', 'list'], { reject: false })).exitCode === 0;
+export const hasNetns = async (): Promise<boolean> =>
+  (await execa('ip', ['netns', 'list'], { reject: false })).exitCode === 0;

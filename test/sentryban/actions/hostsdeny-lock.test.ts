@@ -10,8 +10,14 @@ import { waitFor } from '../../helpers/wait.js';
 // The hosts.deny lock with real processes: one that dies holding it, one that holds it alive, leftovers.
 const LOCK_JS = fileURLToPath(new URL('../../../dist/sentryban/actions/hostsdeny/lock.js', import.meta.url));
 const tmps: (() => void)[] = [];
-afterEach(() => { while (tmps.length) tmps.pop()?.(); });
-const dir = (): string => { const t = makeTmpDir('sb-lock-'); tmps.push(t.cleanup); return t.dir; };
+afterEach(() => {
+  while (tmps.length) tmps.pop()?.();
+});
+const dir = (): string => {
+  const t = makeTmpDir('sb-lock-');
+  tmps.push(t.cleanup);
+  return t.dir;
+};
 
 // A node process that takes the lock and holds it until killed or its stdin ends; resolves once it holds it
 // (wrapped: the child is a thenable, and awaiting it would wait for its exit).
@@ -20,7 +26,9 @@ const holder = async (lock: string) => {
     await withFileLock(${JSON.stringify(lock)}, 5000, async () => { process.stdout.write('held\\n'); await new Promise((r) => process.stdin.on('end', r).resume()); });`;
   const child = execa('node', ['--input-type=module', '-e', script], { reject: false, buffer: false, stdin: 'pipe' });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await waitFor(() => out.includes('held'), { timeoutMs: 10000, what: 'holder to take the lock' });
   return { child };
 };
@@ -41,7 +49,9 @@ describe('hosts.deny lock file', () => {
   it('a live holder is waited for, and the timeout names it', async () => {
     const lock = join(dir(), 'hosts.deny.lock');
     const { child } = await holder(lock);
-    await expect(withFileLock(lock, 300, async () => 'mine')).rejects.toThrow(new RegExp(`within 300 ms \\(held by ${child.pid} `));
+    await expect(withFileLock(lock, 300, async () => 'mine')).rejects.toThrow(
+      new RegExp(`within 300 ms \\(held by ${child.pid} `),
+    );
     const waiting = withFileLock(lock, 5000, async () => 'mine');
     child.stdin?.end();
     await child;
@@ -70,11 +80,15 @@ describe('hosts.deny lock file', () => {
     const lock = join(d, 'f.lock');
     const file = join(d, 'f');
     writeFileSync(file, '0');
-    await Promise.all(Array.from({ length: 30 }, () => withFileLock(lock, 10000, async () => {
-      const n = Number(readFileSync(file, 'utf8'));
-      await new Promise((r) => setTimeout(r, 1));
-      writeFileSync(file, String(n + 1));
-    })));
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        withFileLock(lock, 10000, async () => {
+          const n = Number(readFileSync(file, 'utf8'));
+          await new Promise((r) => setTimeout(r, 1));
+          writeFileSync(file, String(n + 1));
+        }),
+      ),
+    );
     expect(readFileSync(file, 'utf8')).toBe('30');
     expect(readdirSync(d).sort()).toEqual(['f']);
   });

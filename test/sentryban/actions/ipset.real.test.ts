@@ -10,8 +10,11 @@ describeBackendReal({
   title: 'ipset',
   spec: spec.value,
   commands: ['ipset', 'iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore'],
-  count: async (fw, addr) => (await fw.victim(['ipset', 'save']).catch(() => '')).split('\n').filter((l) => l.split(' ')[2] === addr).length,
-  removeByHand: async (fw, addr) => { await fw.victim(['ipset', 'del', setOf(addr), addr]); },
+  count: async (fw, addr) =>
+    (await fw.victim(['ipset', 'save']).catch(() => '')).split('\n').filter((l) => l.split(' ')[2] === addr).length,
+  removeByHand: async (fw, addr) => {
+    await fw.victim(['ipset', 'del', setOf(addr), addr]);
+  },
   wipe: async (fw) => {
     for (const t of ['iptables', 'ip6tables']) await fw.victim([t, '-w', '-F']);
     await fw.victim(['ipset', 'destroy']);

@@ -15,8 +15,16 @@ const spec = (o: Record<string, string>): IpsetSpec => {
 
 describe('ipset plans (golden)', () => {
   it('restore fills temporary sets and swaps them in; creates the live set only when absent', () => {
-    const w = wantedElements([banOf('192.0.2.1', { now: NOW, sec: 600 }), banOf('2001:db8::1', { now: NOW, sec: null }), banOf('198.51.100.0/24', { now: NOW, sec: 3e7 })], NOW);
-    expect(planSwapRestore(spec({ maxelem: '1000' }), w, new Set(['sb-sshd-h4']))).toBe(`create sb-sshd-h4.t hash:ip family inet timeout 0 maxelem 1000
+    const w = wantedElements(
+      [
+        banOf('192.0.2.1', { now: NOW, sec: 600 }),
+        banOf('2001:db8::1', { now: NOW, sec: null }),
+        banOf('198.51.100.0/24', { now: NOW, sec: 3e7 }),
+      ],
+      NOW,
+    );
+    expect(planSwapRestore(spec({ maxelem: '1000' }), w, new Set(['sb-sshd-h4'])))
+      .toBe(`create sb-sshd-h4.t hash:ip family inet timeout 0 maxelem 1000
 flush sb-sshd-h4.t
 add sb-sshd-h4.t 192.0.2.1 timeout 600
 swap sb-sshd-h4.t sb-sshd-h4
@@ -44,23 +52,70 @@ destroy sb-sshd-n6.t
 
   it('one rule per set and protocol in the hook chains', () => {
     expect(planSetRules(spec({ port: 'ssh', protocol: 'tcp' }), 6)).toEqual([
-      ['INPUT', '-p', 'tcp', '-m', 'multiport', '--dports', 'ssh', '-m', 'set', '--match-set', 'sb-sshd-h6', 'src', '-j', 'REJECT', '--reject-with', 'icmp6-port-unreachable'],
-      ['INPUT', '-p', 'tcp', '-m', 'multiport', '--dports', 'ssh', '-m', 'set', '--match-set', 'sb-sshd-n6', 'src', '-j', 'REJECT', '--reject-with', 'icmp6-port-unreachable'],
+      [
+        'INPUT',
+        '-p',
+        'tcp',
+        '-m',
+        'multiport',
+        '--dports',
+        'ssh',
+        '-m',
+        'set',
+        '--match-set',
+        'sb-sshd-h6',
+        'src',
+        '-j',
+        'REJECT',
+        '--reject-with',
+        'icmp6-port-unreachable',
+      ],
+      [
+        'INPUT',
+        '-p',
+        'tcp',
+        '-m',
+        'multiport',
+        '--dports',
+        'ssh',
+        '-m',
+        'set',
+        '--match-set',
+        'sb-sshd-n6',
+        'src',
+        '-j',
+        'REJECT',
+        '--reject-with',
+        'icmp6-port-unreachable',
+      ],
     ]);
   });
 
   it('check: missing added, early-lapsing re-added (-exist updates the timeout), strays deleted', () => {
-    const names = new Map([['sb-sshd-h4', 'h4'], ['sb-sshd-h6', 'h6'], ['sb-sshd-n4', 'n4'], ['sb-sshd-n6', 'n6']] as const);
-    const have = parseIpsetSave(`create sb-sshd-h4 hash:ip family inet hashsize 1024 maxelem 65536 timeout 0
+    const names = new Map([
+      ['sb-sshd-h4', 'h4'],
+      ['sb-sshd-h6', 'h6'],
+      ['sb-sshd-n4', 'n4'],
+      ['sb-sshd-n6', 'n6'],
+    ] as const);
+    const have = parseIpsetSave(
+      `create sb-sshd-h4 hash:ip family inet hashsize 1024 maxelem 65536 timeout 0
 add sb-sshd-h4 192.0.2.1 timeout 3
 add sb-sshd-h4 192.0.2.2 timeout 598
 add sb-sshd-h4 192.0.2.50 timeout 100
 create other hash:ip family inet
 add other 192.0.2.7
-`, new Map(names));
-    const w = wantedElements([banOf('192.0.2.1', { now: NOW }), banOf('192.0.2.2', { now: NOW }), banOf('192.0.2.3', { now: NOW })], NOW);
+`,
+      new Map(names),
+    );
+    const w = wantedElements(
+      [banOf('192.0.2.1', { now: NOW }), banOf('192.0.2.2', { now: NOW }), banOf('192.0.2.3', { now: NOW })],
+      NOW,
+    );
     expect(planIpsetRepair(have, w, (k) => `sb-sshd-${k}`)).toEqual([
-      'add sb-sshd-h4 192.0.2.1 timeout 600', 'add sb-sshd-h4 192.0.2.3 timeout 600', 'del sb-sshd-h4 192.0.2.50',
+      'add sb-sshd-h4 192.0.2.1 timeout 600',
+      'add sb-sshd-h4 192.0.2.3 timeout 600',
+      'del sb-sshd-h4 192.0.2.50',
     ]);
   });
 });

@@ -25,10 +25,34 @@ describe('iptables plans (golden)', () => {
   });
 
   it('source rules per family and blocktype', () => {
-    expect(planSourceRule('sb-sshd', '192.0.2.1/32', spec({}).blocktype, 4)).toEqual(['sb-sshd', '-s', '192.0.2.1/32', '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']);
-    expect(planSourceRule('sb-sshd', '2001:db8::1/128', spec({}).blocktype, 6)).toEqual(['sb-sshd', '-s', '2001:db8::1/128', '-j', 'REJECT', '--reject-with', 'icmp6-port-unreachable']);
-    expect(planSourceRule('sb-sshd', '2001:db8::1/128', spec({ blocktype: 'DROP' }).blocktype, 6)).toEqual(['sb-sshd', '-s', '2001:db8::1/128', '-j', 'DROP']);
-    expect(planSourceRule('c', '192.0.2.1/32', spec({ blocktype: 'REJECT --reject-with tcp-reset' }).blocktype, 4)).toEqual(['c', '-s', '192.0.2.1/32', '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset']);
+    expect(planSourceRule('sb-sshd', '192.0.2.1/32', spec({}).blocktype, 4)).toEqual([
+      'sb-sshd',
+      '-s',
+      '192.0.2.1/32',
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'icmp-port-unreachable',
+    ]);
+    expect(planSourceRule('sb-sshd', '2001:db8::1/128', spec({}).blocktype, 6)).toEqual([
+      'sb-sshd',
+      '-s',
+      '2001:db8::1/128',
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'icmp6-port-unreachable',
+    ]);
+    expect(planSourceRule('sb-sshd', '2001:db8::1/128', spec({ blocktype: 'DROP' }).blocktype, 6)).toEqual([
+      'sb-sshd',
+      '-s',
+      '2001:db8::1/128',
+      '-j',
+      'DROP',
+    ]);
+    expect(
+      planSourceRule('c', '192.0.2.1/32', spec({ blocktype: 'REJECT --reject-with tcp-reset' }).blocktype, 4),
+    ).toEqual(['c', '-s', '192.0.2.1/32', '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset']);
   });
 
   it('restore batch: declare (flush) and fill our chain, replace our hook rules, one COMMIT', () => {
@@ -45,7 +69,9 @@ describe('iptables plans (golden)', () => {
 -I INPUT 1 -p tcp -m multiport --dports 22 -j sb-sshd
 COMMIT
 `);
-    expect(planRestoreText({ deleteSaved: ['-A INPUT -j sb-sshd'], insert: [], dropChain: 'sb-sshd' })).toBe('*filter\n-D INPUT -j sb-sshd\n-F sb-sshd\n-X sb-sshd\nCOMMIT\n');
+    expect(planRestoreText({ deleteSaved: ['-A INPUT -j sb-sshd'], insert: [], dropChain: 'sb-sshd' })).toBe(
+      '*filter\n-D INPUT -j sb-sshd\n-F sb-sshd\n-X sb-sshd\nCOMMIT\n',
+    );
   });
 });
 
@@ -67,12 +93,18 @@ COMMIT
 `;
   it('finds our chain, its sources and only our hook rules in the filter table', () => {
     const st = parseSave(saved, 'sb-sshd', (l) => l.endsWith(' -j sb-sshd'));
-    expect(st).toEqual({ chainExists: true, sources: ['192.0.2.1/32', '192.0.2.1/32', '198.51.100.0/24'], hookLines: ['-A INPUT -p tcp -m multiport --dports 22 -j sb-sshd'] });
+    expect(st).toEqual({
+      chainExists: true,
+      sources: ['192.0.2.1/32', '192.0.2.1/32', '198.51.100.0/24'],
+      hookLines: ['-A INPUT -p tcp -m multiport --dports 22 -j sb-sshd'],
+    });
     expect(sameSources(st.sources, ['192.0.2.1/32', '198.51.100.0/24'])).toBe(false);
     expect(sameSources(['192.0.2.1/32', '198.51.100.0/24'], ['198.51.100.0/24', '192.0.2.1/32'])).toBe(true);
   });
 
   it('sources of one family, deduplicated', () => {
-    expect(sourcesOf([banOf('192.0.2.1'), banOf('192.0.2.1'), banOf('2001:db8::1'), banOf('2001:db8::/64')], 6)).toEqual(['2001:db8::1/128', '2001:db8::/64']);
+    expect(
+      sourcesOf([banOf('192.0.2.1'), banOf('192.0.2.1'), banOf('2001:db8::1'), banOf('2001:db8::/64')], 6),
+    ).toEqual(['2001:db8::1/128', '2001:db8::/64']);
   });
 });

@@ -26,20 +26,34 @@ for (const kind of ['nftables', 'ipset'] as const) {
       return b.value;
     };
     const storeBans = (f: FwLab): Ban[] => [
-      banOf(f.banned.v4, { now: NOW, jail: 'kt' }), banOf(f.banned.v6, { now: NOW, jail: 'kt' }),
+      banOf(f.banned.v4, { now: NOW, jail: 'kt' }),
+      banOf(f.banned.v6, { now: NOW, jail: 'kt' }),
       ...Array.from({ length: N }, (_, i) => banOf(`198.51.100.${i % 250}`, { now: NOW + i, jail: 'kt' })),
       ...Array.from({ length: N }, (_, i) => banOf(`2001:db8:99::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' })),
     ];
 
-    beforeAll(async () => { if (!missing({ root: true, commands: ['nc', kind === 'nftables' ? 'nft' : 'ipset'] })) fw = await openFwLab(); }, 60000);
-    afterAll(async () => { if (fw) { await make(new ManualClock(NOW)).stop().catch(() => {}); await fw.close(); } }, 60000);
+    beforeAll(async () => {
+      if (!missing({ root: true, commands: ['nc', kind === 'nftables' ? 'nft' : 'ipset'] })) fw = await openFwLab();
+    }, 60000);
+    afterAll(async () => {
+      if (fw) {
+        await make(new ManualClock(NOW))
+          .stop()
+          .catch(() => {});
+        await fw.close();
+      }
+    }, 60000);
 
     it('all kernel timeouts lapse at once; check from the store puts every ban back', async () => {
       const f = fw!;
       const bans = storeBans(f);
       expect(await make(new ManualClock(NOW + 598_000)).start(bans)).toEqual({ ok: true });
       expect(await f.canConnect(f.banned.v4)).toBe(false);
-      await waitFor(async () => (await f.canConnect(f.banned.v4)) && (await f.canConnect(f.banned.v6)), { timeoutMs: 8000, intervalMs: 250, what: 'kernel expiry' });
+      await waitFor(async () => (await f.canConnect(f.banned.v4)) && (await f.canConnect(f.banned.v6)), {
+        timeoutMs: 8000,
+        intervalMs: 250,
+        what: 'kernel expiry',
+      });
       expect(await make(new ManualClock(NOW)).check(bans)).toMatchObject({ ok: true, repaired: expect.any(String) });
       expect(await f.canConnect(f.banned.v4)).toBe(false);
       expect(await f.canConnect(f.banned.v6)).toBe(false);
@@ -59,9 +73,17 @@ for (const kind of ['nftables', 'ipset'] as const) {
     it('over 20,000 bans, check rebuilds in one batch and repairs a removed element', async () => {
       const f = fw!;
       const clock = new ManualClock(NOW);
-      const bans = [...storeBans(f), ...Array.from({ length: 20000 }, (_, i) => banOf(`2001:db8:aa::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' }))];
+      const bans = [
+        ...storeBans(f),
+        ...Array.from({ length: 20000 }, (_, i) =>
+          banOf(`2001:db8:aa::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' }),
+        ),
+      ];
       expect(await make(clock).start(bans)).toEqual({ ok: true });
-      const del = kind === 'nftables' ? ['nft', 'delete', 'element', 'inet', 'sentryban-kt', 'h4', `{ ${f.banned.v4} }`] : ['ipset', 'del', 'sb-kt-h4', f.banned.v4];
+      const del =
+        kind === 'nftables'
+          ? ['nft', 'delete', 'element', 'inet', 'sentryban-kt', 'h4', `{ ${f.banned.v4} }`]
+          : ['ipset', 'del', 'sb-kt-h4', f.banned.v4];
       await f.victim(del);
       expect(await f.canConnect(f.banned.v4)).toBe(true);
       expect(await make(clock).check(bans)).toEqual({ ok: true }); // a blind rebuild: it cannot say what was missing

@@ -10,11 +10,22 @@ describeBackendReal({
   title: 'nftables',
   spec: spec.value,
   commands: ['nft'],
-  count: async (fw, addr) => count(await fw.victim(['nft', 'list', 'table', 'inet', 'sentryban-sshd']).catch(() => ''), addr),
+  count: async (fw, addr) =>
+    count(await fw.victim(['nft', 'list', 'table', 'inet', 'sentryban-sshd']).catch(() => ''), addr),
   removeByHand: async (fw, addr) => {
-    await fw.victim(['nft', 'delete', 'element', 'inet', 'sentryban-sshd', addr.includes(':') ? 'h6' : 'h4', `{ ${addr} }`]);
+    await fw.victim([
+      'nft',
+      'delete',
+      'element',
+      'inet',
+      'sentryban-sshd',
+      addr.includes(':') ? 'h6' : 'h4',
+      `{ ${addr} }`,
+    ]);
   },
-  wipe: async (fw) => { await fw.victim(['nft', 'flush', 'ruleset']); },
+  wipe: async (fw) => {
+    await fw.victim(['nft', 'flush', 'ruleset']);
+  },
 });
 
 // The same checks with DROP on every protocol and port (a banned connection times out instead of being refused).
@@ -24,9 +35,20 @@ describeBackendReal({
   title: 'nftables (drop, all protocols)',
   spec: drop.value,
   commands: ['nft'],
-  count: async (fw, addr) => count(await fw.victim(['nft', 'list', 'table', 'inet', 'sentryban-sshd']).catch(() => ''), addr),
+  count: async (fw, addr) =>
+    count(await fw.victim(['nft', 'list', 'table', 'inet', 'sentryban-sshd']).catch(() => ''), addr),
   removeByHand: async (fw, addr) => {
-    await fw.victim(['nft', 'delete', 'element', 'inet', 'sentryban-sshd', addr.includes(':') ? 'h6' : 'h4', `{ ${addr} }`]);
+    await fw.victim([
+      'nft',
+      'delete',
+      'element',
+      'inet',
+      'sentryban-sshd',
+      addr.includes(':') ? 'h6' : 'h4',
+      `{ ${addr} }`,
+    ]);
   },
-  wipe: async (fw) => { await fw.victim(['nft', 'flush', 'ruleset']); },
+  wipe: async (fw) => {
+    await fw.victim(['nft', 'flush', 'ruleset']);
+  },
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { NftablesSpec } from '../../../src/sentryban/actions/spec.js';
-import { planBan, planRestore, planUnban, planRepair, planFlush, planStop } from '../../../src/sentryban/actions/nftables/plan.js';
+import {
+  planBan,
+  planRestore,
+  planUnban,
+  planRepair,
+  planFlush,
+  planStop,
+} from '../../../src/sentryban/actions/nftables/plan.js';
 import { diffElements, needsRebuild, parseNftState } from '../../../src/sentryban/actions/nftables/check.js';
 import { wantedElements } from '../../../src/sentryban/actions/targets.js';
 import { banOf } from './bans.js';
@@ -15,9 +22,14 @@ const spec = (o: Record<string, string>): NftablesSpec => {
 
 describe('nftables plans (golden)', () => {
   it('restore: one transaction replacing our table, sets with timeouts, one rule per set', () => {
-    const bans = [banOf('192.0.2.1', { now: NOW, sec: 600 }), banOf('2001:db8::1', { now: NOW, sec: null }),
-      banOf('198.51.100.0/24', { now: NOW, sec: 60 }), banOf('192.0.2.9', { now: NOW - 700_000, sec: 600 })];
-    expect(planRestore(spec({ port: 'ssh,1000:2000', protocol: 'tcp,udp' }), wantedElements(bans, NOW))).toBe(`table inet sentryban-sshd
+    const bans = [
+      banOf('192.0.2.1', { now: NOW, sec: 600 }),
+      banOf('2001:db8::1', { now: NOW, sec: null }),
+      banOf('198.51.100.0/24', { now: NOW, sec: 60 }),
+      banOf('192.0.2.9', { now: NOW - 700_000, sec: 600 }),
+    ];
+    expect(planRestore(spec({ port: 'ssh,1000:2000', protocol: 'tcp,udp' }), wantedElements(bans, NOW)))
+      .toBe(`table inet sentryban-sshd
 delete table inet sentryban-sshd
 table inet sentryban-sshd {
   set h4 { type ipv4_addr; flags timeout; }
@@ -40,46 +52,94 @@ add element inet sentryban-sshd n4 { 198.51.100.0/24 timeout 60s }
 
   it('all ports, all protocols, drop', () => {
     expect(planRestore(spec({ protocol: 'all', blocktype: 'drop' }), [])).toContain('    ip saddr @h4 drop\n');
-    expect(planRestore(spec({ blocktype: 'REJECT --reject-with tcp-reset' }), [])).toContain('    meta l4proto tcp ip saddr @h4 reject with tcp reset\n');
+    expect(planRestore(spec({ blocktype: 'REJECT --reject-with tcp-reset' }), [])).toContain(
+      '    meta l4proto tcp ip saddr @h4 reject with tcp reset\n',
+    );
   });
 
   it('ban and unban succeed whether or not the element is there; ban refreshes the timeout', () => {
     const [w] = wantedElements([banOf('2001:db8::5', { now: NOW, sec: 30 })], NOW);
-    expect(planBan('t', w!)).toBe('add element inet t h6 { 2001:db8::5 }\ndelete element inet t h6 { 2001:db8::5 }\nadd element inet t h6 { 2001:db8::5 timeout 30s }\n');
-    expect(planUnban('t', 'h4', '192.0.2.1')).toBe('add element inet t h4 { 192.0.2.1 }\ndelete element inet t h4 { 192.0.2.1 }\n');
+    expect(planBan('t', w!)).toBe(
+      'add element inet t h6 { 2001:db8::5 }\ndelete element inet t h6 { 2001:db8::5 }\nadd element inet t h6 { 2001:db8::5 timeout 30s }\n',
+    );
+    expect(planUnban('t', 'h4', '192.0.2.1')).toBe(
+      'add element inet t h4 { 192.0.2.1 }\ndelete element inet t h4 { 192.0.2.1 }\n',
+    );
     expect(planFlush('t')).toBe('flush set inet t h4\nflush set inet t h6\nflush set inet t n4\nflush set inet t n6\n');
     expect(planStop('t')).toBe('table inet t\ndelete table inet t\n');
   });
 
   it('large restores are chunked inside the one transaction', () => {
-    const bans = Array.from({ length: 12000 }, (_, i) => banOf(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, { now: NOW }));
+    const bans = Array.from({ length: 12000 }, (_, i) =>
+      banOf(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, { now: NOW }),
+    );
     const text = planRestore(spec({}), wantedElements(bans, NOW));
     expect(text.split('\n').filter((l) => l.startsWith('add element'))).toHaveLength(3);
   });
 
   it('prefixes inside a wider banned prefix are left out (interval sets refuse overlaps); duplicates keep the longest', () => {
-    const w = wantedElements([banOf('10.0.0.0/8', { now: NOW }), banOf('10.1.0.0/16', { now: NOW }), banOf('10.2.3.4', { now: NOW, sec: 5 }),
-      banOf('10.2.3.4', { now: NOW, sec: 50 })], NOW);
-    expect(w).toEqual([{ key: 'n4', elem: '10.0.0.0/8', timeoutSec: 600 }, { key: 'h4', elem: '10.2.3.4', timeoutSec: 50 }]);
+    const w = wantedElements(
+      [
+        banOf('10.0.0.0/8', { now: NOW }),
+        banOf('10.1.0.0/16', { now: NOW }),
+        banOf('10.2.3.4', { now: NOW, sec: 5 }),
+        banOf('10.2.3.4', { now: NOW, sec: 50 }),
+      ],
+      NOW,
+    );
+    expect(w).toEqual([
+      { key: 'n4', elem: '10.0.0.0/8', timeoutSec: 600 },
+      { key: 'h4', elem: '10.2.3.4', timeoutSec: 50 },
+    ]);
   });
 });
 
 describe('nftables check (diff against nft -j)', () => {
-  const listing = (elems: unknown[], rules = 4) => JSON.stringify({ nftables: [
-    { table: { family: 'inet', name: 't' } },
-    { set: { name: 'h4', elem: elems } }, { set: { name: 'h6' } }, { set: { name: 'n4', elem: [{ elem: { val: { prefix: { addr: '198.51.100.0', len: 24 } }, timeout: 60, expires: 59 } }] } }, { set: { name: 'n6' } },
-    { chain: { name: 'input', hook: 'input' } },
-    ...Array.from({ length: rules }, () => ({ rule: { chain: 'input' } })),
-  ] });
+  const listing = (elems: unknown[], rules = 4) =>
+    JSON.stringify({
+      nftables: [
+        { table: { family: 'inet', name: 't' } },
+        { set: { name: 'h4', elem: elems } },
+        { set: { name: 'h6' } },
+        {
+          set: {
+            name: 'n4',
+            elem: [{ elem: { val: { prefix: { addr: '198.51.100.0', len: 24 } }, timeout: 60, expires: 59 } }],
+          },
+        },
+        { set: { name: 'n6' } },
+        { chain: { name: 'input', hook: 'input' } },
+        ...Array.from({ length: rules }, () => ({ rule: { chain: 'input' } })),
+      ],
+    });
 
   it('adds missing, refreshes elements lapsing early, removes strays', () => {
-    const st = parseNftState(listing(['192.0.2.50', { elem: { val: '192.0.2.1', timeout: 600, expires: 10 } }, { elem: { val: '192.0.2.2', timeout: 600, expires: 598 } }]));
+    const st = parseNftState(
+      listing([
+        '192.0.2.50',
+        { elem: { val: '192.0.2.1', timeout: 600, expires: 10 } },
+        { elem: { val: '192.0.2.2', timeout: 600, expires: 598 } },
+      ]),
+    );
     expect(needsRebuild(st)).toBe(false);
-    const wanted = wantedElements([banOf('192.0.2.1', { now: NOW }), banOf('192.0.2.2', { now: NOW }), banOf('192.0.2.3', { now: NOW }), banOf('198.51.100.0/24', { now: NOW, sec: 60 })], NOW);
+    const wanted = wantedElements(
+      [
+        banOf('192.0.2.1', { now: NOW }),
+        banOf('192.0.2.2', { now: NOW }),
+        banOf('192.0.2.3', { now: NOW }),
+        banOf('198.51.100.0/24', { now: NOW, sec: 60 }),
+      ],
+      NOW,
+    );
     const d = diffElements(st, wanted);
     expect(d.add.map((w) => w.elem)).toEqual(['192.0.2.1', '192.0.2.3']);
-    expect(d.remove).toEqual([{ key: 'h4', elem: '192.0.2.1' }, { key: 'h4', elem: '192.0.2.50' }]);
-    expect(planRepair('t', d.add, d.remove)).toBe('delete element inet t h4 { 192.0.2.1, 192.0.2.50 }\nadd element inet t h4 { 192.0.2.1 timeout 600s, 192.0.2.3 timeout 600s }\n');
+    expect(d.remove).toEqual([
+      { key: 'h4', elem: '192.0.2.1' },
+      { key: 'h4', elem: '192.0.2.50' },
+    ]);
+    expect(planRepair('t', d.add, d.remove)).toBe(
+      'delete element inet t h4 { 192.0.2.1, 192.0.2.50 }\nadd element inet t h4 { 192.0.2.1 timeout 600s, 192.0.2.3 timeout 600s }\n',
+    );
   });
 
   it('a missing rule or set means a rebuild', () => {
@@ -90,7 +150,11 @@ describe('nftables check (diff against nft -j)', () => {
 
 describe('nftables kernel timeout cap', () => {
   it('a ban longer than nft takes gets no kernel timeout (the store ends it)', () => {
-    expect(wantedElements([banOf('192.0.2.1', { now: NOW, sec: 40_000_000 })], NOW, 31536000)).toEqual([{ key: 'h4', elem: '192.0.2.1', timeoutSec: null }]);
-    expect(wantedElements([banOf('192.0.2.1', { now: NOW, sec: 30_000_000 })], NOW, 31536000)).toEqual([{ key: 'h4', elem: '192.0.2.1', timeoutSec: 30_000_000 }]);
+    expect(wantedElements([banOf('192.0.2.1', { now: NOW, sec: 40_000_000 })], NOW, 31536000)).toEqual([
+      { key: 'h4', elem: '192.0.2.1', timeoutSec: null },
+    ]);
+    expect(wantedElements([banOf('192.0.2.1', { now: NOW, sec: 30_000_000 })], NOW, 31536000)).toEqual([
+      { key: 'h4', elem: '192.0.2.1', timeoutSec: 30_000_000 },
+    ]);
   });
 });

@@ -9,7 +9,14 @@ describeBackendReal({
   title: 'route',
   spec: spec.value,
   commands: [],
-  count: async (fw, addr) => (await fw.victim(['ip', fam(addr), 'route', 'show', 'proto', '251'])).split('\n').filter((l) => l.split(/\s+/)[1] === addr).length,
-  removeByHand: async (fw, addr) => { await fw.victim(['ip', fam(addr), 'route', 'del', addr]); },
-  wipe: async (fw) => { for (const f of ['-4', '-6']) await fw.victim(['ip', f, 'route', 'flush', 'proto', '251']); },
+  count: async (fw, addr) =>
+    (await fw.victim(['ip', fam(addr), 'route', 'show', 'proto', '251']))
+      .split('\n')
+      .filter((l) => l.split(/\s+/)[1] === addr).length,
+  removeByHand: async (fw, addr) => {
+    await fw.victim(['ip', fam(addr), 'route', 'del', addr]);
+  },
+  wipe: async (fw) => {
+    for (const f of ['-4', '-6']) await fw.victim(['ip', f, 'route', 'flush', 'proto', '251']);
+  },
 });

@@ -8,17 +8,33 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 // Refusals of a fail2ban jail configuration name file:line even for what is written nowhere (found by
 // bench/soak/config-fuzz.ts: a missing filter and a missing logpath were reported at line 0).
 let tmp: ReturnType<typeof makeTmpDir>;
-beforeEach(() => { tmp = makeTmpDir('sentryban-jails-'); mkdirSync(join(tmp.dir, 'filter.d')); });
+beforeEach(() => {
+  tmp = makeTmpDir('sentryban-jails-');
+  mkdirSync(join(tmp.dir, 'filter.d'));
+});
 afterEach(() => tmp.cleanup());
 
 describe('fail2ban jails: every refusal at a file:line', () => {
-  it('a filter that does not exist at the jail\'s filter line; no logpath at the jail\'s header', () => {
+  it("a filter that does not exist at the jail's filter line; no logpath at the jail's header", () => {
     writeFileSync(join(tmp.dir, 'filter.d', 'x.conf'), '[Definition]\nfailregex = ^x <HOST>$\n');
     writeFileSync(join(tmp.dir, 'a.log'), '');
-    writeFileSync(join(tmp.dir, 'jail.conf'), [
-      '[DEFAULT]', 'bantime = 1h', '', '[a]', 'enabled = true', 'filter = nosuch', `logpath = ${tmp.dir}/a.log`, '',
-      '[b]', 'enabled = true', 'filter = x', '',
-    ].join('\n'));
+    writeFileSync(
+      join(tmp.dir, 'jail.conf'),
+      [
+        '[DEFAULT]',
+        'bantime = 1h',
+        '',
+        '[a]',
+        'enabled = true',
+        'filter = nosuch',
+        `logpath = ${tmp.dir}/a.log`,
+        '',
+        '[b]',
+        'enabled = true',
+        'filter = x',
+        '',
+      ].join('\n'),
+    );
     const r = loadFail2banJails(tmp.dir);
     const jc = join(tmp.dir, 'jail.conf');
     const no = join(tmp.dir, 'filter.d', 'nosuch');

@@ -10,10 +10,13 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tmps: (() => void)[] = [];
-afterEach(() => { while (tmps.length) tmps.pop()?.(); });
+afterEach(() => {
+  while (tmps.length) tmps.pop()?.();
+});
 
 const configDir = (main: string, jails: Record<string, string>): string => {
-  const t = makeTmpDir('sentryban-cfg-'); tmps.push(t.cleanup);
+  const t = makeTmpDir('sentryban-cfg-');
+  tmps.push(t.cleanup);
   writeFileSync(join(t.dir, 'sentryban.yaml'), main);
   mkdirSync(join(t.dir, 'jails'));
   for (const [n, text] of Object.entries(jails)) writeFileSync(join(t.dir, 'jails', n), text);
@@ -32,7 +35,11 @@ describe('config loading is strict and says file:line', () => {
     const sshd = r.value.jails[1]!;
     expect(sshd.spec.config.prefix.v6Bits).toBe(64);
     expect(sshd.spec.config.ignore.cidrs.map((c) => c.text)).toEqual(['127.0.0.0/8', '::1/128']);
-    expect(sshd.actions[0]).toMatchObject({ backend: 'hostsdeny', jail: 'sshd', file: join(repo, 'state/sentryban/hosts.deny') });
+    expect(sshd.actions[0]).toMatchObject({
+      backend: 'hostsdeny',
+      jail: 'sshd',
+      file: join(repo, 'state/sentryban/hosts.deny'),
+    });
   });
   it('collects every error with its position, with "did you mean"', async () => {
     const dir = configDir('defaults:\n  bantme: 10m\n', {
@@ -71,18 +78,39 @@ describe('config loading is strict and says file:line', () => {
     expect(errs[0]).toMatch(/^sentryban\.yaml:\d+(:\d+)?: YAML syntax: /);
   });
   it('refuses an ignoreip name that does not resolve', async () => {
-    const dir = configDir('', { 'a.yaml': "j:\n  logpath: x\n  failregex: 'from <HOST>'\n  ignoreip: localhost no-such-host.invalid\n" });
-    expect(await errorsOf(dir)).toEqual(['jails/a.yaml:4:13: j.ignoreip: ignoreip name "no-such-host.invalid" does not resolve (ENOTFOUND)']);
-    const ok = await loadConfig(configDir('', { 'a.yaml': "j:\n  logpath: x\n  failregex: 'from <HOST>'\n  ignoreip: localhost\n" }));
-    expect(ok.ok && ok.value.jails[0]!.spec.config.ignore.cidrs.some((c) => c.base.text === '127.0.0.1' || c.base.text === '::1')).toBe(true);
+    const dir = configDir('', {
+      'a.yaml': "j:\n  logpath: x\n  failregex: 'from <HOST>'\n  ignoreip: localhost no-such-host.invalid\n",
+    });
+    expect(await errorsOf(dir)).toEqual([
+      'jails/a.yaml:4:13: j.ignoreip: ignoreip name "no-such-host.invalid" does not resolve (ENOTFOUND)',
+    ]);
+    const ok = await loadConfig(
+      configDir('', { 'a.yaml': "j:\n  logpath: x\n  failregex: 'from <HOST>'\n  ignoreip: localhost\n" }),
+    );
+    expect(
+      ok.ok &&
+        ok.value.jails[0]!.spec.config.ignore.cidrs.some((c) => c.base.text === '127.0.0.1' || c.base.text === '::1'),
+    ).toBe(true);
   });
   it('keeps fail2ban tags in ignorecommand as whole arguments', async () => {
-    const r = await loadConfig(configDir('', { 'a.yaml': "j:\n  logpath: x\n  failregex: 'from <HOST>'\n  ignorecommand: /usr/local/bin/known --ip=<ip> '<F-USER>'\n" }));
-    expect(r.ok && r.value.jails[0]!.spec.config.ignore.command).toEqual(['/usr/local/bin/known', '--ip=<ip>', '<F-USER>']);
+    const r = await loadConfig(
+      configDir('', {
+        'a.yaml':
+          "j:\n  logpath: x\n  failregex: 'from <HOST>'\n  ignorecommand: /usr/local/bin/known --ip=<ip> '<F-USER>'\n",
+      }),
+    );
+    expect(r.ok && r.value.jails[0]!.spec.config.ignore.command).toEqual([
+      '/usr/local/bin/known',
+      '--ip=<ip>',
+      '<F-USER>',
+    ]);
   });
   it('the daemon refuses a bad config with exit 78 and starts nothing', async () => {
     const dir = configDir('state: st\n', { 'a.yaml': 'sshd:\n  logpath: x\n  maxretry: -2\n' });
-    const r = await execa('node', [join(repo, 'bin/sentryban'), 'daemon', '--foreground', '--config', dir], { reject: false, timeout: 20000 });
+    const r = await execa('node', [join(repo, 'bin/sentryban'), 'daemon', '--foreground', '--config', dir], {
+      reject: false,
+      timeout: 20000,
+    });
     expect(r.exitCode).toBe(EX_CONFIG);
     expect(r.stderr).toContain('a.yaml:3:13: sshd.maxretry: expected an integer >= 1, got "-2"');
     expect(r.stderr).toContain('nothing started');

@@ -13,23 +13,35 @@ let cleanup = (): void => {};
 let d: Running | null = null;
 const sock = (): string => join(dir, 'state', 'sentryban.sock');
 const cli = (...args: string[]) => execa('node', [bin, ...args, '--config', dir], { reject: false, timeout: 20_000 });
-const raw = (line: string): Promise<string> => new Promise((res, rej) => {
-  const c = connect(sock());
-  let buf = '';
-  c.on('connect', () => c.write(`${line}\n`));
-  c.on('data', (b) => { buf += b.toString(); if (buf.includes('\n')) { c.destroy(); res(buf.trim()); } });
-  c.on('error', rej);
-});
+const raw = (line: string): Promise<string> =>
+  new Promise((res, rej) => {
+    const c = connect(sock());
+    let buf = '';
+    c.on('connect', () => c.write(`${line}\n`));
+    c.on('data', (b) => {
+      buf += b.toString();
+      if (buf.includes('\n')) {
+        c.destroy();
+        res(buf.trim());
+      }
+    });
+    c.on('error', rej);
+  });
 
 beforeAll(async () => {
-  const t = makeTmpDir('sentryban-ctl-'); dir = t.dir; cleanup = t.cleanup;
+  const t = makeTmpDir('sentryban-ctl-');
+  dir = t.dir;
+  cleanup = t.cleanup;
   writeConfig(dir, {
     app: `app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: 1h\n  ignoreself: false\n  ignorecommand: /usr/bin/test <ip> = 192.0.2.9\n  actions: [deny]\n`,
   });
   writeFileSync(join(dir, 'app.log'), '');
   d = await startDaemon(dir);
 });
-afterAll(async () => { if (d && d.proc.exitCode === null) await kill9(d); cleanup(); });
+afterAll(async () => {
+  if (d && d.proc.exitCode === null) await kill9(d);
+  cleanup();
+});
 
 describe('control socket', () => {
   it('is a socket only its owner can use', () => {
@@ -39,8 +51,14 @@ describe('control socket', () => {
     expect(statSync(join(dir, 'state')).mode & 0o077).toBe(0);
   });
   it('speaks versioned JSON and refuses what it does not know', async () => {
-    expect(JSON.parse(await raw('{"version":2,"verb":"status"}'))).toEqual({ version: 1, ok: false, error: 'unsupported protocol version 2 (this daemon speaks 1)' });
-    expect(JSON.parse(await raw('{"version":1,"verb":"reload"}')).error).toBe('unknown verb "reload" (known: status, ban, unban, list, audit, test, check)');
+    expect(JSON.parse(await raw('{"version":2,"verb":"status"}'))).toEqual({
+      version: 1,
+      ok: false,
+      error: 'unsupported protocol version 2 (this daemon speaks 1)',
+    });
+    expect(JSON.parse(await raw('{"version":1,"verb":"reload"}')).error).toBe(
+      'unknown verb "reload" (known: status, ban, unban, list, audit, test, check)',
+    );
     expect(JSON.parse(await raw('not json')).error).toBe('not JSON');
   });
   it('ban, list, unban, audit, status, test through the client', async () => {
@@ -56,16 +74,25 @@ describe('control socket', () => {
       '[app] ban 198.51.100.0/24: manual ban; bantime 3600s; until ' + audit[0]!.split('until ')[1],
       '[app] unban 198.51.100.0/24: manual',
     ]);
-    const test = JSON.parse((await cli('test', 'app', '2026-01-01T00:00:00Z', 'auth', 'failure', 'from', '203.0.113.1', '--json')).stdout);
+    const test = JSON.parse(
+      (await cli('test', 'app', '2026-01-01T00:00:00Z', 'auth', 'failure', 'from', '203.0.113.1', '--json')).stdout,
+    );
     expect(test).toMatchObject({ match: true, id: '203.0.113.1', decisions: ['found', 'ban'] });
     const status = JSON.parse((await cli('status', '--json')).stdout);
     expect(status.memory.rssMiB).toBeGreaterThan(0);
-    expect(status.jails).toEqual([{ jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0, notApplied: 0 }]);
+    expect(status.jails).toEqual([
+      { jail: 'app', lines: 0, failures: 0, counting: 0, bansTotal: 1, banned: 0, notApplied: 0 },
+    ]);
   });
   it('status <jail> as fail2ban-client, and command lines refused before the daemon is asked', async () => {
     expect((await cli('ban', 'app', '203.0.113.9')).exitCode).toBe(0);
     const one = JSON.parse((await cli('status', 'app', '--json')).stdout);
-    expect(one).toMatchObject({ jail: 'app', banned: 1, notApplied: 0, bans: [{ jail: 'app', target: '203.0.113.9', applied: 'applied' }] });
+    expect(one).toMatchObject({
+      jail: 'app',
+      banned: 1,
+      notApplied: 0,
+      bans: [{ jail: 'app', target: '203.0.113.9', applied: 'applied' }],
+    });
     expect((await cli('status', 'nojail')).stderr).toBe('sentryban status: no jail "nojail"');
     expect((await cli('unban', '203.0.113.9')).exitCode).toBe(0);
     for (const [args, why] of [
@@ -78,12 +105,18 @@ describe('control socket', () => {
       const r = await cli(...args);
       expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 64, err: `sentryban ${args[0]}: ${why}` });
     }
-    expect(JSON.parse(await raw('{"version":1,"verb":"audit","args":{"limit":-1}}')).error).toBe('limit must be a whole number, 1 or more');
+    expect(JSON.parse(await raw('{"version":1,"verb":"audit","args":{"limit":-1}}')).error).toBe(
+      'limit must be a whole number, 1 or more',
+    );
   });
   it('ignorecommand runs as an argv (exit 0 ignores, 1 does not)', async () => {
     const now = new Date().toISOString();
     appendFileSync(join(dir, 'app.log'), `${now} auth failure from 192.0.2.9\n${now} auth failure from 192.0.2.10\n`);
-    await waitFor(() => query(dir, "SELECT 1 FROM bans WHERE target = '192.0.2.10/32'").length === 1, { what: 'ban of .10' });
-    expect(query(dir, "SELECT target, detail FROM audit WHERE kind = 'ignored'")).toEqual([{ target: '192.0.2.9', detail: 'ignorecommand' }]);
+    await waitFor(() => query(dir, "SELECT 1 FROM bans WHERE target = '192.0.2.10/32'").length === 1, {
+      what: 'ban of .10',
+    });
+    expect(query(dir, "SELECT target, detail FROM audit WHERE kind = 'ignored'")).toEqual([
+      { target: '192.0.2.9', detail: 'ignorecommand' },
+    ]);
   });
 });

@@ -7,7 +7,9 @@ import { writeConfig } from './run-daemon.js';
 // The jail keys usedns, backend and journalmatch: read strictly, with file:line:col.
 let dir = '';
 let cleanup = (): void => {};
-beforeAll(() => { ({ dir, cleanup } = makeTmpDir('sentryban-keys-')); });
+beforeAll(() => {
+  ({ dir, cleanup } = makeTmpDir('sentryban-keys-'));
+});
 afterAll(() => cleanup());
 const base = "  failregex: 'auth failure from <HOST>$'\n";
 
@@ -19,7 +21,11 @@ describe('usedns / backend / journalmatch jail keys', () => {
     const r = await loadConfig(dir);
     if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
     const [dns, plain, journal] = r.value.jails;
-    const ids = (j: typeof dns, text: string): string[] => j!.newMatcher(() => Date.now()).match({ text, source: 'x' }).map((f) => f.id);
+    const ids = (j: typeof dns, text: string): string[] =>
+      j!
+        .newMatcher(() => Date.now())
+        .match({ text, source: 'x' })
+        .map((f) => f.id);
     expect(dns!.filter.usedns).toBe('warn');
     expect(ids(dns, 'auth failure from evil.example')).toEqual(['evil.example']); // resolved later, by the daemon
     expect(plain!.filter.usedns).toBe('no');
@@ -32,10 +38,19 @@ describe('usedns / backend / journalmatch jail keys', () => {
     writeConfig(dir, { a: `x:\n  logpath: x.log\n${base}` }, 'dns:\n  ttl: 10m\n  timeout: 2\n  lookups: 3\n');
     const r = await loadConfig(dir);
     if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
-    expect(r.value.main.dns).toEqual({ maxEntries: 1000, ttlMs: 600_000, negativeTtlMs: 60_000, timeoutMs: 2000, maxInFlight: 3, maxQueued: 1000 });
+    expect(r.value.main.dns).toEqual({
+      maxEntries: 1000,
+      ttlMs: 600_000,
+      negativeTtlMs: 60_000,
+      timeoutMs: 2000,
+      maxInFlight: 3,
+      maxQueued: 1000,
+    });
     writeConfig(dir, { a: `x:\n  logpath: x.log\n${base}` }, 'dns:\n  timout: 2\n');
     const bad = await loadConfig(dir);
-    expect(bad.ok ? [] : bad.errors.map((e) => formatDiagnostic(e).slice(dir.length + 1))).toEqual([expect.stringMatching(/^sentryban\.yaml:\d+:\d+: dns\.timout: unknown key "timout" \(did you mean "timeout"\?\)/)]);
+    expect(bad.ok ? [] : bad.errors.map((e) => formatDiagnostic(e).slice(dir.length + 1))).toEqual([
+      expect.stringMatching(/^sentryban\.yaml:\d+:\d+: dns\.timout: unknown key "timout" \(did you mean "timeout"\?\)/),
+    ]);
   });
   it('refuses bad values with their position', async () => {
     writeConfig(dir, {

@@ -8,8 +8,18 @@ import type { ActionBackend, ActionOutcome, Ban } from '../../../src/sentryban/t
 // The scheduling of repairs, driven by a ManualClock. The backend is a scripted stand-in (the part under test
 // is the Repairer): each verb answers from a switch the test flips, and every call is recorded.
 const T0 = Date.UTC(2026, 10, 25, 6, 0, 0);
-const ban = (t: string, jail = 'app'): Ban => ({ jail, target: parseCidr(t)!, bannedAt: T0, expiresAt: T0 + 3600_000, bantimeSec: 3600, banCount: 1 });
-const FAIL: ActionOutcome = { ok: false, failure: { kind: 'ActionFailed', backend: 'fake', argv: ['fw-tool', 'add'], exitCode: 1, stderr: 'refused' } };
+const ban = (t: string, jail = 'app'): Ban => ({
+  jail,
+  target: parseCidr(t)!,
+  bannedAt: T0,
+  expiresAt: T0 + 3600_000,
+  bantimeSec: 3600,
+  banCount: 1,
+});
+const FAIL: ActionOutcome = {
+  ok: false,
+  failure: { kind: 'ActionFailed', backend: 'fake', argv: ['fw-tool', 'add'], exitCode: 1, stderr: 'refused' },
+};
 
 class Scripted implements ActionBackend {
   readonly name = 'fake:app';
@@ -21,17 +31,33 @@ class Scripted implements ActionBackend {
     this.calls.push({ verb, targets: bans.map((b) => b.target.text) });
     if (verb === 'check' && this.hold) await this.hold;
     if (!this.healthy) return Promise.resolve(FAIL);
-    return Promise.resolve(verb === 'check' && this.repairedText ? { ok: true, repaired: this.repairedText } : { ok: true });
+    return Promise.resolve(
+      verb === 'check' && this.repairedText ? { ok: true, repaired: this.repairedText } : { ok: true },
+    );
   }
-  start(b: readonly Ban[]) { return this.#answer('start', b); }
-  ban(b: Ban) { return this.#answer('ban', [b]); }
-  unban(b: Ban) { return this.#answer('unban', [b]); }
-  check(b: readonly Ban[]) { return this.#answer('check', b); }
-  flush() { return this.#answer('flush', []); }
-  stop() { return this.#answer('stop', []); }
+  start(b: readonly Ban[]) {
+    return this.#answer('start', b);
+  }
+  ban(b: Ban) {
+    return this.#answer('ban', [b]);
+  }
+  unban(b: Ban) {
+    return this.#answer('unban', [b]);
+  }
+  check(b: readonly Ban[]) {
+    return this.#answer('check', b);
+  }
+  flush() {
+    return this.#answer('flush', []);
+  }
+  stop() {
+    return this.#answer('stop', []);
+  }
 }
 
-const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
 
 const setup = () => {
   const clock = new ManualClock(T0);
@@ -40,10 +66,16 @@ const setup = () => {
   const audit: AuditRow[] = [];
   const log: string[] = [];
   const r = new Repairer(new Map([['app', [be]]]), {
-    clock, bansOf: (j) => store.filter((b) => b.jail === j), audit: (row) => audit.push(row), log: (level, text) => log.push(`${level} ${text}`),
+    clock,
+    bansOf: (j) => store.filter((b) => b.jail === j),
+    audit: (row) => audit.push(row),
+    log: (level, text) => log.push(`${level} ${text}`),
   });
   // Advance in steps so each repair's promise settles before the next timer is due.
-  const advance = async (ms: number): Promise<void> => { clock.advance(ms); await settle(); };
+  const advance = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await settle();
+  };
   return { clock, be, store, audit, log, r, advance };
 };
 
@@ -65,12 +97,28 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     expect(gaps).toEqual([1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
     const failed = audit.filter((a) => a.kind === 'action-failed');
     expect(failed).toHaveLength(11);
-    expect(failed[0]!.detail).toMatch(/^fake:app ban failed \(attempt 1; next retry in 1s at .*\): fw-tool add: exit 1 refused$/);
+    expect(failed[0]!.detail).toMatch(
+      /^fake:app ban failed \(attempt 1; next retry in 1s at .*\): fw-tool add: exit 1 refused$/,
+    );
     expect(failed[0]!.target).toBe('192.0.2.5/32');
-    expect(JSON.parse(failed[1]!.data!)).toMatchObject({ verb: 'check (retry)', attempt: 2, nextRetryAt: T0 + 1000 + 2000 });
+    expect(JSON.parse(failed[1]!.data!)).toMatchObject({
+      verb: 'check (retry)',
+      attempt: 2,
+      nextRetryAt: T0 + 1000 + 2000,
+    });
     expect(failed[7]!.detail).toContain('attempt 8; next retry in 60s');
     expect(log.filter((l) => l.startsWith('ERROR [app] fake:app'))).toHaveLength(11);
-    expect(r.health()).toEqual([{ jail: 'app', backend: 'fake:app', inSync: false, failures: 11, checking: false, nextRetryAt: clock.now() + 60_000, lastError: 'fw-tool add: exit 1 refused' }]);
+    expect(r.health()).toEqual([
+      {
+        jail: 'app',
+        backend: 'fake:app',
+        inSync: false,
+        failures: 11,
+        checking: false,
+        nextRetryAt: clock.now() + 60_000,
+        lastError: 'fw-tool add: exit 1 refused',
+      },
+    ]);
     // It comes back: the next retry succeeds, is audited once, and the ban reads applied.
     be.healthy = true;
     await advance(60_000);
@@ -89,7 +137,9 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     await r.act('app', be, 'ban', b);
     expect(r.health()[0]).toMatchObject({ inSync: false, checking: false, nextRetryAt: T0 + 1000 });
     let release = (): void => {};
-    be.hold = new Promise((res) => { release = res; });
+    be.hold = new Promise((res) => {
+      release = res;
+    });
     await advance(1000); // the retry's check has started and waits (a slow firewall, a command near its timeout)
     expect(r.health()[0]).toMatchObject({ inSync: false, checking: true, nextRetryAt: null, failures: 1 });
     release();
@@ -125,14 +175,20 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     await r.act('app', be, 'ban', a);
     be.healthy = true;
     let release = (): void => {};
-    be.hold = new Promise((res) => { release = res; });
+    be.hold = new Promise((res) => {
+      release = res;
+    });
     await advance(1000); // the repair starts with a snapshot holding 192.0.2.5, and waits
     store.splice(0, 1);
     await r.act('app', be, 'unban', a); // left to the repair, which is running on the old snapshot
     be.hold = null;
     release();
     await advance(0);
-    expect(be.calls.map((c) => `${c.verb} ${c.targets.join(',')}`)).toEqual(['ban 192.0.2.5/32', 'check 192.0.2.5/32', 'check ']);
+    expect(be.calls.map((c) => `${c.verb} ${c.targets.join(',')}`)).toEqual([
+      'ban 192.0.2.5/32',
+      'check 192.0.2.5/32',
+      'check ',
+    ]);
     expect(r.health()[0]).toMatchObject({ inSync: true });
     expect(clock.pending()).toBe(0);
   });
@@ -164,7 +220,9 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     expect(audit).toEqual([]);
     be.repairedText = 'restored 192.0.2.5';
     await advance(300_000);
-    expect(audit).toMatchObject([{ kind: 'action-repaired', jail: 'app', detail: 'fake:app check (periodic); repaired: restored 192.0.2.5' }]);
+    expect(audit).toMatchObject([
+      { kind: 'action-repaired', jail: 'app', detail: 'fake:app check (periodic); repaired: restored 192.0.2.5' },
+    ]);
     expect(log).toEqual(['WARNING [app] fake:app check (periodic); repaired: restored 192.0.2.5']);
     await r.stop();
     expect(clock.pending()).toBe(0);
@@ -179,18 +237,31 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     store.push(b);
     await r.act('app', be, 'ban', b);
     expect(clock.pending()).toBe(1);
-    expect(await r.check('app')).toEqual([{ jail: 'app', backend: 'fake:app', ok: false, repaired: null, error: 'fw-tool add: exit 1 refused', failures: 2 }]);
+    expect(await r.check('app')).toEqual([
+      {
+        jail: 'app',
+        backend: 'fake:app',
+        ok: false,
+        repaired: null,
+        error: 'fw-tool add: exit 1 refused',
+        failures: 2,
+      },
+    ]);
     expect(clock.pending()).toBe(1);
     be.healthy = true;
     be.repairedText = 'restored 192.0.2.5';
-    expect(await r.check(null)).toEqual([{ jail: 'app', backend: 'fake:app', ok: true, repaired: 'restored 192.0.2.5', error: null, failures: 0 }]);
+    expect(await r.check(null)).toEqual([
+      { jail: 'app', backend: 'fake:app', ok: true, repaired: 'restored 192.0.2.5', error: null, failures: 0 },
+    ]);
     expect(clock.pending()).toBe(0);
     expect(await r.check('nope')).toEqual([]);
   });
 
   it('a backend that throws is a failure, not a crash; stop cancels every retry', async () => {
     const { be, store, r, clock, audit } = setup();
-    be.ban = () => { throw new Error('bug'); };
+    be.ban = () => {
+      throw new Error('bug');
+    };
     const b = ban('192.0.2.5');
     store.push(b);
     await r.act('app', be, 'ban', b);

@@ -13,7 +13,9 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 // A restart (or a kill -9) between two failures of one address: the real manager, jail and store, a new manager
 // on the same store file each time. Counting resumes where it stopped instead of starting again from zero.
 const tmps: (() => void)[] = [];
-afterEach(() => { while (tmps.length) tmps.pop()?.(); });
+afterEach(() => {
+  while (tmps.length) tmps.pop()?.();
+});
 
 const loadJail = (dir: string, yaml: string): LoadedJail => {
   const tree = parseYamlTree(yaml, 'jail.yaml');
@@ -27,10 +29,14 @@ const loadJail = (dir: string, yaml: string): LoadedJail => {
 };
 
 const setup = (extra = '') => {
-  const t = makeTmpDir('sentryban-recount-'); tmps.push(t.cleanup);
+  const t = makeTmpDir('sentryban-recount-');
+  tmps.push(t.cleanup);
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const jail = loadJail(t.dir, "app:\n  failregex: 'auth failure from <HOST>$'\n  logpath: x.log\n  maxretry: 3\n"
-    + `  findtime: 60\n  bantime: 1h\n  ignoreself: false\n${extra}`);
+  const jail = loadJail(
+    t.dir,
+    "app:\n  failregex: 'auth failure from <HOST>$'\n  logpath: x.log\n  maxretry: 3\n" +
+      `  findtime: 60\n  bantime: 1h\n  ignoreself: false\n${extra}`,
+  );
   // Each run opens the store and a manager, as a daemon start does; `stop` is the clean stop (a kill skips it:
   // the store holds what was committed either way).
   const run = async () => {
@@ -61,8 +67,12 @@ describe('failure counts across a restart', () => {
     clock.advance(10_000);
     await r.fail('192.0.2.7');
     expect(r.m.list('app').map((b) => b.target.text)).toEqual(['192.0.2.7/32']);
-    expect(r.store.auditRows({ target: '192.0.2.7' }).filter((x) => x.kind === 'found').map((x) => x.detail))
-      .toEqual(['app: failure 1', 'app: failure 2', 'app: failure 3']);
+    expect(
+      r.store
+        .auditRows({ target: '192.0.2.7' })
+        .filter((x) => x.kind === 'found')
+        .map((x) => x.detail),
+    ).toEqual(['app: failure 1', 'app: failure 2', 'app: failure 3']);
   });
 
   it('a count closed by a ban stays closed, and a count older than findtime adds nothing to new failures', async () => {

@@ -13,7 +13,14 @@ import { bin, startDaemon, type Running } from './run-daemon.js';
 const t = makeTmpDir('sentryban-sigterm-');
 let daemon: Running | null = null;
 afterAll(async () => {
-  if (daemon && daemon.proc.exitCode === null) { try { process.kill(daemon.pid, 'SIGKILL'); } catch { /* gone */ } await daemon.proc; }
+  if (daemon && daemon.proc.exitCode === null) {
+    try {
+      process.kill(daemon.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await daemon.proc;
+  }
   t.cleanup();
 });
 
@@ -22,9 +29,18 @@ describe('a stop signal while an action runs', () => {
     const dir = t.dir;
     mkdirSync(join(dir, 'jails'), { recursive: true });
     mkdirSync(join(dir, 'actions'), { recursive: true });
-    writeFileSync(join(dir, 'actions', 'slow.yaml'), 'timeout: 10s\nparams: {dir: /nonexistent}\nban: [touch $DIR$/started, sleep 2]\n');
-    writeFileSync(join(dir, 'sentryban.yaml'), `state: state\nlogtarget: sentryban.log\ncheckinterval: 0\nactions:\n  slow: {backend: command, action: slow, dir: ${dir}}\n`);
-    writeFileSync(join(dir, 'jails', 'app.yaml'), "app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n  ignoreself: false\n  actions: [slow]\n");
+    writeFileSync(
+      join(dir, 'actions', 'slow.yaml'),
+      'timeout: 10s\nparams: {dir: /nonexistent}\nban: [touch $DIR$/started, sleep 2]\n',
+    );
+    writeFileSync(
+      join(dir, 'sentryban.yaml'),
+      `state: state\nlogtarget: sentryban.log\ncheckinterval: 0\nactions:\n  slow: {backend: command, action: slow, dir: ${dir}}\n`,
+    );
+    writeFileSync(
+      join(dir, 'jails', 'app.yaml'),
+      "app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n  ignoreself: false\n  actions: [slow]\n",
+    );
     writeFileSync(join(dir, 'app.log'), '');
     daemon = await startDaemon(dir, { timeoutMs: 60_000 });
     const ban = execa('node', [bin, 'ban', 'app', '192.0.2.9', '--config', dir], { reject: false, timeout: 20_000 });

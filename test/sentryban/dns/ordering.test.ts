@@ -17,7 +17,9 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 // name holds back the jail's later batches, and a late answer counts on the line's own time.
 let dir = '';
 let cleanup = (): void => {};
-beforeEach(() => { ({ dir, cleanup } = makeTmpDir('sentryban-dnsorder-')); });
+beforeEach(() => {
+  ({ dir, cleanup } = makeTmpDir('sentryban-dnsorder-'));
+});
 afterEach(() => cleanup());
 
 const loadJail = (yaml: string): LoadedJail => {
@@ -32,18 +34,33 @@ const loadJail = (yaml: string): LoadedJail => {
 };
 
 describe('host names resolved off the hot path', () => {
-  it('keeps the order of failures and counts a late answer on the line\'s time', async () => {
+  it("keeps the order of failures and counts a late answer on the line's time", async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const t0 = clock.now();
     const answers = new Map<string, (a: string[]) => void>();
-    const lookup: LookupFn = (name) => new Promise((res) => { answers.set(name, res); });
+    const lookup: LookupFn = (name) =>
+      new Promise((res) => {
+        answers.set(name, res);
+      });
     const opened = Store.open(join(dir, 'db.sqlite3'));
     if (!opened.ok) throw new Error(opened.message);
     const logged: string[] = [];
-    const hosts = new HostFailures(new HostResolver({ clock, lookup, timeoutMs: 600_000 }), (level, text) => logged.push(`${level} ${text}`));
-    const jail = loadJail("app:\n  failregex: 'auth failure from <HOST>$'\n  logpath: x.log\n  maxretry: 2\n  findtime: 60\n  bantime: 1h\n  usedns: yes\n  ignoreself: false\n");
-    const other = loadJail("other:\n  failregex: 'auth failure from <HOST>$'\n  logpath: y.log\n  maxretry: 5\n  usedns: yes\n  ignoreself: false\n");
-    const m = new BanManager([jail, other], { store: opened.store, clock, log: new DecisionLog(null, false, clock), backends: new Map(), hosts });
+    const hosts = new HostFailures(new HostResolver({ clock, lookup, timeoutMs: 600_000 }), (level, text) =>
+      logged.push(`${level} ${text}`),
+    );
+    const jail = loadJail(
+      "app:\n  failregex: 'auth failure from <HOST>$'\n  logpath: x.log\n  maxretry: 2\n  findtime: 60\n  bantime: 1h\n  usedns: yes\n  ignoreself: false\n",
+    );
+    const other = loadJail(
+      "other:\n  failregex: 'auth failure from <HOST>$'\n  logpath: y.log\n  maxretry: 5\n  usedns: yes\n  ignoreself: false\n",
+    );
+    const m = new BanManager([jail, other], {
+      store: opened.store,
+      clock,
+      log: new DecisionLog(null, false, clock),
+      backends: new Map(),
+      hosts,
+    });
     await m.start();
     const line = (text: string) => ({ text, source: 'x.log', at: clock.now() });
     const first = m.lines('app', [line('auth failure from slow.example')]);
@@ -51,7 +68,17 @@ describe('host names resolved off the hot path', () => {
     await m.lines('other', [{ text: 'auth failure from 198.51.100.1', source: 'y.log', at: clock.now() }]); // other jails go on
     const rows = (): string[] => {
       const db = new Database(join(dir, 'db.sqlite3'), { readonly: true });
-      try { return db.prepare("SELECT kind, target, detail FROM audit WHERE kind IN ('found', 'ban') ORDER BY id").all().map((r) => { const x = r as Record<string, string>; return `${x.kind} ${x.target} ${(x.detail ?? "").split(";")[0]}`; }); } finally { db.close(); }
+      try {
+        return db
+          .prepare("SELECT kind, target, detail FROM audit WHERE kind IN ('found', 'ban') ORDER BY id")
+          .all()
+          .map((r) => {
+            const x = r as Record<string, string>;
+            return `${x.kind} ${x.target} ${(x.detail ?? '').split(';')[0]}`;
+          });
+      } finally {
+        db.close();
+      }
     };
     expect(rows()).toEqual(['found 198.51.100.1 other: failure 1']); // app's address line waits behind its name
     clock.advance(120_000); // the answer comes after a whole findtime

@@ -12,7 +12,8 @@ export const privateResolverArgv = (dir: string, cfg: PrivateResolver, cmd: read
   writeFileSync(join(dir, 'nsswitch.conf'), 'hosts: files dns\n');
   writeFileSync(join(dir, 'resolv.conf'), cfg.resolvConf ?? 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
   const script = [
-    'set -e', 'ip link set lo up',
+    'set -e',
+    'ip link set lo up',
     `mount --bind ${join(dir, 'hosts')} /etc/hosts`,
     `mount --bind ${join(dir, 'nsswitch.conf')} /etc/nsswitch.conf`,
     `mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf`,

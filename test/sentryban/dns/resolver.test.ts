@@ -7,12 +7,15 @@ import { HostResolver, type LookupFn } from '../../../src/sentryban/dns/resolver
 type Call = { name: string; answer: (addrs: string[]) => void; refuse: (code: string) => void };
 const edge = (): { lookup: LookupFn; calls: Call[] } => {
   const calls: Call[] = [];
-  const lookup: LookupFn = (name) => new Promise((res, rej) => {
-    calls.push({ name, answer: res, refuse: (code) => rej(Object.assign(new Error(code), { code })) });
-  });
+  const lookup: LookupFn = (name) =>
+    new Promise((res, rej) => {
+      calls.push({ name, answer: res, refuse: (code) => rej(Object.assign(new Error(code), { code })) });
+    });
   return { lookup, calls };
 };
-const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve(); };
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
 
 describe('HostResolver', () => {
   it('caches answers for the TTL, failures for the negative TTL, and shares one lookup per name', async () => {

@@ -28,13 +28,19 @@ const ours = (name: string) => {
 };
 
 describe('crafted lines', () => {
-  it.each(crafted.map((l, i) => [i, l] as const))('our sshd filter does not ban the innocent address (case %i)', (_i, line) => {
-    const r = ours('sshd').match({ text: line, source: 't' });
-    for (const f of r.failures) expect(f.id).not.toBe(INNOCENT);
-  });
+  it.each(crafted.map((l, i) => [i, l] as const))(
+    'our sshd filter does not ban the innocent address (case %i)',
+    (_i, line) => {
+      const r = ours('sshd').match({ text: line, source: 't' });
+      for (const f of r.failures) expect(f.id).not.toBe(INNOCENT);
+    },
+  );
 
   it('our sshd filter still bans the real attacker', () => {
-    const r = ours('sshd').match({ text: `${P}Failed password for invalid user admin from 203.0.113.5 port 4000 ssh2`, source: 't' });
+    const r = ours('sshd').match({
+      text: `${P}Failed password for invalid user admin from 203.0.113.5 port 4000 ssh2`,
+      source: 't',
+    });
     expect(r.failures.map((f) => [f.id, f.user])).toEqual([['203.0.113.5', 'admin']]);
   });
 
@@ -47,7 +53,10 @@ describe('crafted lines', () => {
   it('IPv4-mapped IPv6 is reported as IPv4', () => {
     const f = loadFilter(join(ROOT, 'filters', 'portsentry.yaml'));
     if (!f.ok) throw new Error('load');
-    const r = new Matcher(f.value).match({ text: '1795579519 - 11/25/2026 04:05:19 Host: x/::ffff:192.0.2.9 Port: 1 TCP Blocked', source: 't' });
+    const r = new Matcher(f.value).match({
+      text: '1795579519 - 11/25/2026 04:05:19 Host: x/::ffff:192.0.2.9 Port: 1 TCP Blocked',
+      source: 't',
+    });
     expect(r.failures.map((x) => x.id)).toEqual(['192.0.2.9']);
     expect(r.failures[0]?.time).toBe(1795579519000);
   });
@@ -57,7 +66,18 @@ describe('crafted lines', () => {
   (existsSync(stockPath) ? it : it.skip)('records which crafted lines fool the stock sshd filter', () => {
     const f = loadFilter(stockPath);
     if (!f.ok) throw new Error('load');
-    const fooled = crafted.map((line, i) => [i, new Matcher(f.value, { now: () => Date.UTC(2026, 10, 25, 5) }).match({ text: line, source: 't' }).failures.some((x) => x.id === INNOCENT)] as const).filter(([, b]) => b).map(([i]) => i);
+    const fooled = crafted
+      .map(
+        (line, i) =>
+          [
+            i,
+            new Matcher(f.value, { now: () => Date.UTC(2026, 10, 25, 5) })
+              .match({ text: line, source: 't' })
+              .failures.some((x) => x.id === INNOCENT),
+          ] as const,
+      )
+      .filter(([, b]) => b)
+      .map(([i]) => i);
     expect(fooled).toEqual([4, 5, 6]);
   });
 });
@@ -83,8 +103,13 @@ describe('host names', () => {
   it('stay ids without address (usedns resolves them after matching: test/sentryban/dns/)', async () => {
     const f = loadFilter('/etc/fail2ban/filter.d/sshd.conf');
     if (!f.ok) return; // stock filters absent: covered by the stock-filter suite's itReal
-    const line = { text: 'Nov 25 04:05:19 vm sshd[9]: error: PAM: Authentication failure for bob from host.example', source: 't' };
+    const line = {
+      text: 'Nov 25 04:05:19 vm sshd[9]: error: PAM: Authentication failure for bob from host.example',
+      source: 't',
+    };
     const now = () => Date.UTC(2026, 10, 25, 5);
-    expect(new Matcher(f.value, { now }).match(line).failures.map((x) => [x.id, x.addr])).toEqual([['host.example', null]]);
+    expect(new Matcher(f.value, { now }).match(line).failures.map((x) => [x.id, x.addr])).toEqual([
+      ['host.example', null],
+    ]);
   });
 });

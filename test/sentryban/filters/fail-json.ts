@@ -12,7 +12,14 @@ export const LOGS = '/usr/lib/python3/dist-packages/fail2ban/tests/files/logs';
 export const TEST_NOW_MS = 1124013600 * 1000;
 const TZ = { kind: 'iana' as const, name: 'Europe/Zurich' };
 
-export type Disagreement = { filter: string; file: string; line: number; opts: string; expected: unknown; got: unknown };
+export type Disagreement = {
+  filter: string;
+  file: string;
+  line: number;
+  opts: string;
+  expected: unknown;
+  got: unknown;
+};
 export type FailJsonReport = { lines: number; agree: number; disagreements: Disagreement[]; loadErrors: string[] };
 
 type OptSet = { key: string; opts: Record<string, string>; matcher: Matcher | null; prefix: string; journal: boolean };
@@ -25,22 +32,42 @@ const zurich = (iso: string): number => {
   const naive = Date.UTC(y, mo - 1, da, h, mi, Math.floor(s));
   for (const off of [120, 60]) {
     const cand = naive - off * 60000;
-    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Zurich', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(cand));
+    const parts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Zurich',
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).formatToParts(new Date(cand));
     const g = (k: string): number => Number(parts.find((p) => p.type === k)?.value);
-    if (Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second')) === naive) return cand / 1000;
+    if (Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second')) === naive)
+      return cand / 1000;
   }
   return naive / 1000;
 };
 
 const makeSet = (name: string, raw: Record<string, unknown>, errors: string[]): OptSet | null => {
-  if (typeof raw['test.condition'] === 'string' && !new RegExp(`^name\\s*==\\s*'${name}'$`).test(raw['test.condition'])) return null;
+  if (typeof raw['test.condition'] === 'string' && !new RegExp(`^name\\s*==\\s*'${name}'$`).test(raw['test.condition']))
+    return null;
   const opts: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (!k.startsWith('test.')) opts[k] = String(v);
   const key = JSON.stringify(opts);
   const f = loadFilter(`/etc/fail2ban/filter.d/${name}.conf`, { jailOpts: opts });
-  if (!f.ok) { errors.push(`${name}${key}: ${f.errors.map((e) => e.message).join('; ')}`); return { key, opts, matcher: null, prefix: '', journal: false }; }
+  if (!f.ok) {
+    errors.push(`${name}${key}: ${f.errors.map((e) => e.message).join('; ')}`);
+    return { key, opts, matcher: null, prefix: '', journal: false };
+  }
   const matcher = new Matcher(f.value, { checkAll: true, noDate: 'drop', now: () => TEST_NOW_MS, timezone: TZ });
-  return { key, opts, matcher, prefix: typeof raw['test.prefix-line'] === 'string' ? raw['test.prefix-line'] : '', journal: opts.logtype === 'journal' };
+  return {
+    key,
+    opts,
+    matcher,
+    prefix: typeof raw['test.prefix-line'] === 'string' ? raw['test.prefix-line'] : '',
+    journal: opts.logtype === 'journal',
+  };
 };
 
 export const replayFailJson = (name: string): FailJsonReport => {
@@ -59,12 +86,23 @@ export const replayFailJson = (name: string): FailJsonReport => {
       const j = /^#+ ?(failJSON|(?:file|filter)Options|addFILE):(.+)$/.exec(line);
       if (j) {
         const data = JSON.parse(j[2] as string) as unknown;
-        if (j[1] === 'fileOptions') { common = data as Record<string, unknown>; continue; }
-        if (j[1] === 'addFILE') { files.push(data as string); continue; }
+        if (j[1] === 'fileOptions') {
+          common = data as Record<string, unknown>;
+          continue;
+        }
+        if (j[1] === 'addFILE') {
+          files.push(data as string);
+          continue;
+        }
         if (j[1] === 'filterOptions') {
           const list = (Array.isArray(data) ? data : [data]) as Record<string, unknown>[];
-          sets = []; ignoreBlock = false;
-          for (const o of list) { const s = makeSet(name, { ...common, ...o }, rep.loadErrors); if (s) sets.push(s); else ignoreBlock = true; }
+          sets = [];
+          ignoreBlock = false;
+          for (const o of list) {
+            const s = makeSet(name, { ...common, ...o }, rep.loadErrors);
+            if (s) sets.push(s);
+            else ignoreBlock = true;
+          }
           if (sets.length) ignoreBlock = false;
           continue;
         }
@@ -72,26 +110,42 @@ export const replayFailJson = (name: string): FailJsonReport => {
         continue;
       }
       if (line.startsWith('#') || line.trim() === '') continue;
-      if (ignoreBlock) { expect = null; continue; }
+      if (ignoreBlock) {
+        expect = null;
+        continue;
+      }
       sets ??= [makeSet(name, {}, rep.loadErrors)].filter((s): s is OptSet => s !== null);
-      const e = expect ?? {}; expect = null;
+      const e = expect ?? {};
+      expect = null;
       for (const s of sets) {
         if (typeof e.constraint === 'string' && !constraintHolds(e.constraint, s.opts)) continue;
         if (!s.matcher) continue;
         const text = s.prefix + line;
-        const r = s.journal ? s.matcher.match({ text, source: file }, TEST_NOW_MS) : s.matcher.match({ text, source: file });
+        const r = s.journal
+          ? s.matcher.match({ text, source: file }, TEST_NOW_MS)
+          : s.matcher.match({ text, source: file });
         const hit = r.hits.find((h) => !h.nofail && h.id !== null);
         rep.lines++;
         const want = Boolean(e.match);
         let okay = Boolean(hit) === want;
         if (okay && want && hit) {
           // Ids are compared as addresses when both parse: we report IPv6 in RFC 5952 form (2001:db8::1).
-          if (typeof e.host === 'string' && e.host !== hit.id && (parseAddr(e.host)?.text ?? e.host) !== hit.id) okay = false;
-          if (typeof e.time === 'string' && r.time !== null && Math.abs(zurich(e.time) - r.time / 1000) > 0.001) okay = false;
+          if (typeof e.host === 'string' && e.host !== hit.id && (parseAddr(e.host)?.text ?? e.host) !== hit.id)
+            okay = false;
+          if (typeof e.time === 'string' && r.time !== null && Math.abs(zurich(e.time) - r.time / 1000) > 0.001)
+            okay = false;
           if (typeof e.time === 'string' && r.time === null) okay = false;
         }
         if (okay) rep.agree++;
-        else rep.disagreements.push({ filter: name, file, line: n + 1, opts: s.key, expected: e, got: hit ? { id: hit.id, time: r.time === null ? null : r.time / 1000 } : null });
+        else
+          rep.disagreements.push({
+            filter: name,
+            file,
+            line: n + 1,
+            opts: s.key,
+            expected: e,
+            got: hit ? { id: hit.id, time: r.time === null ? null : r.time / 1000 } : null,
+          });
       }
     }
   }
@@ -100,12 +154,21 @@ export const replayFailJson = (name: string): FailJsonReport => {
 
 // The constraints used in the sample logs: opts.get('x') == / != 'v', joined by and/or, or `name == '...'`.
 const constraintHolds = (c: string, opts: Record<string, string>): boolean => {
-  const js = c.replace(/opts\.get\('([^']+)'\)/g, (_m, k: string) => JSON.stringify(opts[k] ?? null))
-    .replace(/\bname\b/g, '""').replace(/\band\b/g, '&&').replace(/\bor\b/g, '||').replace(/\bnot\b/g, '!').replace(/\bNone\b/g, 'null');
+  const js = c
+    .replace(/opts\.get\('([^']+)'\)/g, (_m, k: string) => JSON.stringify(opts[k] ?? null))
+    .replace(/\bname\b/g, '""')
+    .replace(/\band\b/g, '&&')
+    .replace(/\bor\b/g, '||')
+    .replace(/\bnot\b/g, '!')
+    .replace(/\bNone\b/g, 'null');
   if (!/^[\s"'\w\-=!&|().]*$/.test(js)) return true;
   // Only quotes, words, comparisons and logic pass the test above: nothing that could call or assign.
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  try { return Boolean(Function(`return (${js});`)()); } catch { return true; }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    return Boolean(Function(`return (${js});`)());
+  } catch {
+    return true;
+  }
 };
 
 export const outcomeForLine = outcomeOf;

@@ -9,15 +9,30 @@ import { loadFilter } from '../../../src/sentryban/filters/load.js';
 import { formatDiagnostic, type Result } from '../../../src/core/diagnostics.js';
 
 let tmp: ReturnType<typeof makeTmpDir>;
-beforeEach(() => { tmp = makeTmpDir('sentryban-conf-'); mkdirSync(join(tmp.dir, 'filter.d')); });
+beforeEach(() => {
+  tmp = makeTmpDir('sentryban-conf-');
+  mkdirSync(join(tmp.dir, 'filter.d'));
+});
 afterEach(() => tmp.cleanup());
-const put = (name: string, text: string): string => { const p = join(tmp.dir, 'filter.d', name); writeFileSync(p, text); return p; };
-const value = <T>(r: Result<T>): T => { if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n')); return r.value; };
+const put = (name: string, text: string): string => {
+  const p = join(tmp.dir, 'filter.d', name);
+  writeFileSync(p, text);
+  return p;
+};
+const value = <T>(r: Result<T>): T => {
+  if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
+  return r.value;
+};
 const errors = <T>(r: Result<T>): string[] => (r.ok ? [] : r.errors.map(formatDiagnostic));
 
 describe('fail2ban INI dialect', () => {
   it('reads continuations, keeps # in values, strips ; comments only after whitespace', () => {
-    const ini = value(parseIni('[Definition]\nfailregex = ^a#b;c <HOST>$ ; comment\n    ^second$\n# full comment\n\n    ^third$\nKey: v\n', 'f.conf'));
+    const ini = value(
+      parseIni(
+        '[Definition]\nfailregex = ^a#b;c <HOST>$ ; comment\n    ^second$\n# full comment\n\n    ^third$\nKey: v\n',
+        'f.conf',
+      ),
+    );
     const d = ini.sections.get('Definition')?.options;
     expect(d?.get('failregex')?.value).toBe('^a#b;c <HOST>$\n^second$\n\n^third$');
     expect(d?.get('failregex')?.line).toBe(2);
@@ -45,7 +60,10 @@ describe('fail2ban config files', () => {
   });
 
   it('interpolates %(sec/opt)s, %(__name__)s and %%, renames conditional sections, and says where a bad % is', () => {
-    put('y.conf', '[Other]\no = from-other\n[Definition]\na = %(Other/o)s %(__name__)s 100%%\nbad = 5%d\n[Init?family=inet6]\nchain = six\n');
+    put(
+      'y.conf',
+      '[Other]\no = from-other\n[Definition]\na = %(Other/o)s %(__name__)s 100%%\nbad = 5%d\n[Init?family=inet6]\nchain = six\n',
+    );
     const conf = value(loadFail2banConf(join(tmp.dir, 'filter.d', 'y.conf')));
     expect(value(lookupOption(conf, 'Definition', 'a'))).toBe('from-other Definition 100%');
     expect(conf.sections.get('Init')?.get('chain?family=inet6')?.value).toBe('six');
@@ -53,10 +71,16 @@ describe('fail2ban config files', () => {
   });
 
   it('resolves tags with jail options > [Init] > [Definition] and known/ init values', () => {
-    put('z.conf', '[Definition]\nmode = normal\nre-normal = ^n <HOST>$\nre-aggressive = ^a <HOST>$\nfailregex = <re-<mode>>\n            ^<known/extra>$\n[Init]\nmode = aggressive\nextra = e\n');
+    put(
+      'z.conf',
+      '[Definition]\nmode = normal\nre-normal = ^n <HOST>$\nre-aggressive = ^a <HOST>$\nfailregex = <re-<mode>>\n            ^<known/extra>$\n[Init]\nmode = aggressive\nextra = e\n',
+    );
     const path = join(tmp.dir, 'filter.d', 'z');
     expect(value(loadFail2banFilter(path)).failregex.map((r) => r.regex)).toEqual(['^a <HOST>$', '^e$']);
-    expect(value(loadFail2banFilter(path, { mode: 'normal' })).failregex.map((r) => r.regex)).toEqual(['^n <HOST>$', '^e$']);
+    expect(value(loadFail2banFilter(path, { mode: 'normal' })).failregex.map((r) => r.regex)).toEqual([
+      '^n <HOST>$',
+      '^e$',
+    ]);
   });
 
   it('refuses a self-referencing tag', () => {
@@ -77,8 +101,13 @@ describe('fail2ban config files', () => {
     expect(errors(loadFilter(e))).toEqual([`${e}:2: failregex: no failregex`]);
     const n = put('n.conf', '[Init]\nx = 1\n');
     expect(errors(loadFilter(n))).toEqual([`${n}:1: failregex: no failregex`]);
-    const d = put('d.conf', '[Definition]\nfailregex = ^x <HOST>$\ndatepattern = %%Y-%%m-%%d\n              %%Y-%%m-%%d\n');
-    expect(errors(loadFilter(d))).toEqual([expect.stringMatching(new RegExp(`^${d}:3: datepattern: date template .* given twice$`))]);
+    const d = put(
+      'd.conf',
+      '[Definition]\nfailregex = ^x <HOST>$\ndatepattern = %%Y-%%m-%%d\n              %%Y-%%m-%%d\n',
+    );
+    expect(errors(loadFilter(d))).toEqual([
+      expect.stringMatching(new RegExp(`^${d}:3: datepattern: date template .* given twice$`)),
+    ]);
   });
 
   it('refuses a backreference before its group at its line instead of throwing (found by config-fuzz)', () => {
@@ -91,8 +120,11 @@ describe('fail2ban config files', () => {
 
   it('refuses an option that refers to itself at once, at the line that closes the loop (found by config-fuzz)', () => {
     // fail2ban stops at depth 10; expanded level by level, each level doubles the work before that
-    const l = put('l.conf', '[Definition]\n_daemon = x%(__prefix_line)s\n__prefix_line = %(_daemon)s %(_daemon)s\n'
-      + 'failregex = ^%(__prefix_line)s <HOST>$\n');
+    const l = put(
+      'l.conf',
+      '[Definition]\n_daemon = x%(__prefix_line)s\n__prefix_line = %(_daemon)s %(_daemon)s\n' +
+        'failregex = ^%(__prefix_line)s <HOST>$\n',
+    );
     expect(errors(loadFilter(l))).toEqual([
       `${l}:2: Definition: %(__prefix_line)s -> %(_daemon)s -> %(__prefix_line)s: an option that refers to itself`,
     ]);
@@ -102,12 +134,17 @@ describe('fail2ban config files', () => {
     const tags = Array.from({ length: 20 }, (_, i) => (i < 19 ? `t${i} = <t${i + 1}><t${i + 1}>` : `t${i} = ab`));
     const m = put('m.conf', ['[Definition]', ...tags, 'failregex = ^<t0> <HOST>$', ''].join('\n'));
     const e = errors(loadFilter(m));
-    expect(e).toEqual([expect.stringMatching(/^.*m\.conf:22: option "failregex" expands to more than 262144 characters/)]);
+    expect(e).toEqual([
+      expect.stringMatching(/^.*m\.conf:22: option "failregex" expands to more than 262144 characters/),
+    ]);
   });
 
   it('reads jail.conf for the jails area: sections with values and their file:line', () => {
     const p = join(tmp.dir, 'jail.conf');
-    writeFileSync(p, '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n');
+    writeFileSync(
+      p,
+      '[DEFAULT]\nbantime = 10m\nfilter = %(__name__)s[mode=%(mode)s]\nmode = normal\n[sshd]\nport = ssh\nenabled = true\n',
+    );
     writeFileSync(join(tmp.dir, 'jail.local'), '[sshd]\nbantime = 1h\n');
     const conf = value(loadFail2banConf(p));
     expect(value(lookupOption(conf, 'sshd', 'filter'))).toBe('sshd[mode=normal]');
@@ -118,12 +155,20 @@ describe('fail2ban config files', () => {
 });
 
 describe('our YAML filters', () => {
-  const yml = (text: string): string => { const p = join(tmp.dir, 'f.yaml'); writeFileSync(p, text); return p; };
+  const yml = (text: string): string => {
+    const p = join(tmp.dir, 'f.yaml');
+    writeFileSync(p, text);
+    return p;
+  };
   it('refuses unknown keys with file:line and a hint', () => {
-    expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\nmaxline: 2\n')))).toEqual([`${join(tmp.dir, 'f.yaml')}:3:1: maxline: unknown key (did you mean "maxlines"?)`]);
+    expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\nmaxline: 2\n')))).toEqual([
+      `${join(tmp.dir, 'f.yaml')}:3:1: maxline: unknown key (did you mean "maxlines"?)`,
+    ]);
   });
   it('refuses a bad regex at its list item line, and YAML syntax errors at their line', () => {
-    expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\n  - ^(y <ADDR>$\n')))[0]).toMatch(/f\.yaml:3: failregex: cannot translate to JavaScript: missing \)/);
+    expect(errors(loadFilter(yml('failregex:\n  - ^x <ADDR>$\n  - ^(y <ADDR>$\n')))[0]).toMatch(
+      /f\.yaml:3: failregex: cannot translate to JavaScript: missing \)/,
+    );
     expect(errors(loadFilter(yml('failregex: [\n  - a\n')))[0]).toMatch(/f\.yaml:\d+:\d+: /);
   });
 });

@@ -27,7 +27,11 @@ const CRAFTED = [
   'Nov 25 04:05:21 vm sshd[1]: error: PAM: Authentication failure for root from 192.0.2.9',
 ];
 
-const comparable = (r: MatchResult): unknown => ({ ...r, hits: r.hits.map((h) => ({ ...h })), failures: r.failures.map((f) => ({ ...f })) });
+const comparable = (r: MatchResult): unknown => ({
+  ...r,
+  hits: r.hits.map((h) => ({ ...h })),
+  failures: r.failures.map((f) => ({ ...f })),
+});
 
 const both = (filter: string, lines: readonly string[]): { plain: unknown[]; sliced: unknown[] } => {
   const f = loadFilter(filter);
@@ -36,7 +40,8 @@ const both = (filter: string, lines: readonly string[]): { plain: unknown[]; sli
   const a = new Matcher(f.value, opts);
   const b = new Matcher(f.value, opts);
   const whole = `${lines.join('\n')}\n`;
-  const plain: unknown[] = []; const sliced: unknown[] = [];
+  const plain: unknown[] = [];
+  const sliced: unknown[] = [];
   let start = 0;
   for (const line of lines) {
     const end = start + line.length;
@@ -48,21 +53,32 @@ const both = (filter: string, lines: readonly string[]): { plain: unknown[]; sli
 };
 
 describe('lines handed with their newline (sentryban regex) match as lines without it', () => {
-  itReal({ commands: ['fail2ban-regex'] })('on every stock filter sample log', () => {
-    const names = readdirSync(FILTER_D).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((n) => existsSync(join(LOGS, n)));
-    expect(names.length).toBeGreaterThan(50);
-    let lines = 0; let withHits = 0;
-    for (const name of names) {
-      const text = readFileSync(join(LOGS, name), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/\r$/, ''));
-      const { plain, sliced } = both(join(FILTER_D, `${name}.conf`), text);
-      expect({ name, sliced }).toEqual({ name, sliced: plain });
-      lines += text.length;
-      withHits += plain.filter((r) => (r as MatchResult).hits.length > 0).length;
-    }
-    expect(withHits).toBeGreaterThan(500);
-    console.log(`newline path: ${lines} lines of ${names.length} sample logs, ${withHits} with hits, identical`);
-    expect(lines).toBeGreaterThan(900);
-  }, 120_000);
+  itReal({ commands: ['fail2ban-regex'] })(
+    'on every stock filter sample log',
+    () => {
+      const names = readdirSync(FILTER_D)
+        .filter((n) => n.endsWith('.conf'))
+        .map((n) => n.slice(0, -5))
+        .filter((n) => existsSync(join(LOGS, n)));
+      expect(names.length).toBeGreaterThan(50);
+      let lines = 0;
+      let withHits = 0;
+      for (const name of names) {
+        const text = readFileSync(join(LOGS, name), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#'))
+          .map((l) => l.replace(/\r$/, ''));
+        const { plain, sliced } = both(join(FILTER_D, `${name}.conf`), text);
+        expect({ name, sliced }).toEqual({ name, sliced: plain });
+        lines += text.length;
+        withHits += plain.filter((r) => (r as MatchResult).hits.length > 0).length;
+      }
+      expect(withHits).toBeGreaterThan(500);
+      console.log(`newline path: ${lines} lines of ${names.length} sample logs, ${withHits} with hits, identical`);
+      expect(lines).toBeGreaterThan(900);
+    },
+    120_000,
+  );
 
   itReal({ commands: ['fail2ban-regex'] })('on crafted lines, with the stock and our sshd filter', () => {
     for (const filter of [join(FILTER_D, 'sshd.conf'), join(ROOT, 'filters', 'sshd.yaml')]) {
@@ -75,16 +91,38 @@ describe('lines handed with their newline (sentryban regex) match as lines witho
   // The date detector places the last template's date by test() alone when the template allows it (spanTest);
   // the same detector with spanTest 0 everywhere always uses exec(): both must find the same dates.
   itReal({ commands: ['fail2ban-regex'] })('dates placed by test() are the dates exec() finds', () => {
-    const names = readdirSync(FILTER_D).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((n) => existsSync(join(LOGS, n)));
-    const extra = ['[Nov 25 04:05:19] x', '  Nov 25 04:05:19 x', '-- Nov 25 04:05:19 x', '<11/25/26@04:05:19> x', 'Nov-25-26 04:05:19 x', '@4000000068a1b2c30a1b2c3d x', 'Nov 25 04:05:19.123 2026 x', 'x Nov 25 04:05:19'];
-    let lines = 0; let placed = 0;
+    const names = readdirSync(FILTER_D)
+      .filter((n) => n.endsWith('.conf'))
+      .map((n) => n.slice(0, -5))
+      .filter((n) => existsSync(join(LOGS, n)));
+    const extra = [
+      '[Nov 25 04:05:19] x',
+      '  Nov 25 04:05:19 x',
+      '-- Nov 25 04:05:19 x',
+      '<11/25/26@04:05:19> x',
+      'Nov-25-26 04:05:19 x',
+      '@4000000068a1b2c30a1b2c3d x',
+      'Nov 25 04:05:19.123 2026 x',
+      'x Nov 25 04:05:19',
+    ];
+    let lines = 0;
+    let placed = 0;
     for (const name of [...names, 'sshd']) {
       const f = loadFilter(join(FILTER_D, `${name}.conf`));
       if (!f.ok) throw new Error(name);
-      const text = [...readFileSync(join(LOGS, name), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')), ...extra];
+      const text = [
+        ...readFileSync(join(LOGS, name), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#')),
+        ...extra,
+      ];
       const fast = new DateDetector(f.value.dateTemplates, { kind: 'fixed', offsetMin: 0 });
-      const plain = new DateDetector(f.value.dateTemplates.map((t) => ({ ...t, spanTest: 0 as const })), { kind: 'fixed', offsetMin: 0 });
-      const got = text.map((l) => fast.find(l, NOW)); const want = text.map((l) => plain.find(l, NOW));
+      const plain = new DateDetector(
+        f.value.dateTemplates.map((t) => ({ ...t, spanTest: 0 as const })),
+        { kind: 'fixed', offsetMin: 0 },
+      );
+      const got = text.map((l) => fast.find(l, NOW));
+      const want = text.map((l) => plain.find(l, NOW));
       expect({ name, got }).toEqual({ name, got: want });
       lines += text.length;
       placed += f.value.dateTemplates.some((t) => t.spanTest > 0) ? got.filter((d) => d !== null).length : 0;
@@ -97,8 +135,13 @@ describe('lines handed with their newline (sentryban regex) match as lines witho
   // content is then the rest of the line): same lines accepted, same content, on every sample log's lines (whole,
   // and after their date) and a few crafted ones.
   itReal({ commands: ['fail2ban-regex'] })('prefregex content found by test() is the content exec() finds', () => {
-    const names = readdirSync(FILTER_D).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((n) => existsSync(join(LOGS, n)));
-    let filters = 0; let accepted = 0; let rejected = 0;
+    const names = readdirSync(FILTER_D)
+      .filter((n) => n.endsWith('.conf'))
+      .map((n) => n.slice(0, -5))
+      .filter((n) => existsSync(join(LOGS, n)));
+    let filters = 0;
+    let accepted = 0;
+    let rejected = 0;
     for (const name of names) {
       const f = loadFilter(join(FILTER_D, `${name}.conf`));
       if (!f.ok || !f.value.prefregex) continue;
@@ -106,14 +149,31 @@ describe('lines handed with their newline (sentryban regex) match as lines witho
       const t = contentTestOf(pre);
       if (t === null) continue;
       filters++;
-      const lines = readFileSync(join(LOGS, name), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-      const bufs = [...lines, ...lines.map((l) => l.replace(/^\S+ +\S+ +\S+ /, '')), 'x', ' ', 'sshd[1]: ', 'error: x', '\r'].map((l) => `${l}\n`);
+      const lines = readFileSync(join(LOGS, name), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'));
+      const bufs = [
+        ...lines,
+        ...lines.map((l) => l.replace(/^\S+ +\S+ +\S+ /, '')),
+        'x',
+        ' ',
+        'sshd[1]: ',
+        'error: x',
+        '\r',
+      ].map((l) => `${l}\n`);
       for (const b of bufs) {
         const m = pre.re.exec(b);
         t.lastIndex = 0;
         const ok = t.test(b);
         expect({ name, b, ok }).toEqual({ name, b, ok: m !== null });
-        if (m) { accepted++; expect({ name, b, content: b.slice(t.lastIndex, -1) }).toEqual({ name, b, content: groupOf(pre, m, 'content') }); } else rejected++;
+        if (m) {
+          accepted++;
+          expect({ name, b, content: b.slice(t.lastIndex, -1) }).toEqual({
+            name,
+            b,
+            content: groupOf(pre, m, 'content'),
+          });
+        } else rejected++;
       }
     }
     expect(filters).toBeGreaterThan(10);

@@ -10,20 +10,34 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'sentryban');
 const tmp = makeTmpDir('sentryban-regex-');
 afterAll(() => tmp.cleanup());
-const run = (args: string[]) => execa('node', [BIN, 'regex', ...args], { reject: false, cwd: ROOT, env: { TZ: 'UTC' } });
+const run = (args: string[]) =>
+  execa('node', [BIN, 'regex', ...args], { reject: false, cwd: ROOT, env: { TZ: 'UTC' } });
 
 describe('sentryban regex', () => {
   it('prints one JSON object per line with address, time and groups', async () => {
-    const r = await run(['--json', 'Nov 25 04:05:19 vm sshd[7]: Failed password for invalid user admin from 2001:DB8::5 port 4000 ssh2', 'filters/sshd.yaml']);
+    const r = await run([
+      '--json',
+      'Nov 25 04:05:19 vm sshd[7]: Failed password for invalid user admin from 2001:DB8::5 port 4000 ssh2',
+      'filters/sshd.yaml',
+    ]);
     expect(r.exitCode).toBe(0);
-    const o = JSON.parse(r.stdout) as { line: number; matched: boolean; address: string; time: number; groups: Record<string, string> };
+    const o = JSON.parse(r.stdout) as {
+      line: number;
+      matched: boolean;
+      address: string;
+      time: number;
+      groups: Record<string, string>;
+    };
     expect(o).toMatchObject({ line: 1, matched: true, address: '2001:db8::5', groups: { user: 'admin' } });
     expect(new Date(o.time * 1000).toISOString().slice(5, 19)).toBe('11-25T04:05:19');
   });
 
   it("prints fail2ban-regex's summary for a file, skipping comments and empty lines", async () => {
     const log = join(tmp.dir, 'auth.log');
-    writeFileSync(log, '# comment\nNov 25 04:05:19 vm sshd[7]: Failed password for root from 192.0.2.7 port 4000 ssh2\n\nNov 25 04:05:20 vm CRON[1]: session opened\n');
+    writeFileSync(
+      log,
+      '# comment\nNov 25 04:05:19 vm sshd[7]: Failed password for root from 192.0.2.7 port 4000 ssh2\n\nNov 25 04:05:20 vm CRON[1]: session opened\n',
+    );
     const r = await run([log, '/etc/fail2ban/filter.d/sshd.conf']);
     expect(r.stdout).toContain('Lines: 2 lines, 0 ignored, 1 matched, 1 missed');
     expect(r.stdout).toContain('192.0.2.7');
@@ -41,7 +55,11 @@ describe('sentryban regex', () => {
     writeFileSync(locked, 'x\n', { mode: 0o000 });
     // As root the mode is no obstacle: drop to nobody for the read.
     const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-    const r = await execa(asNobody[0] ?? 'node', [...asNobody.slice(1), ...(asNobody.length ? ['node'] : []), BIN, 'regex', locked, 'sshd'], { reject: false, cwd: ROOT });
+    const r = await execa(
+      asNobody[0] ?? 'node',
+      [...asNobody.slice(1), ...(asNobody.length ? ['node'] : []), BIN, 'regex', locked, 'sshd'],
+      { reject: false, cwd: ROOT },
+    );
     expect(r.exitCode).toBe(66);
     expect(r.stderr).toBe(`sentryban regex: cannot read ${locked}: EACCES`);
   });
@@ -58,7 +76,10 @@ describe('sentryban regex', () => {
     const bad = join(tmp.dir, 'bad2.yaml');
     writeFileSync(bad, 'failregex:\n  - ^x (?P<ip4>\\d+$\n');
     const log = join(tmp.dir, 'two.log');
-    writeFileSync(log, 'Nov 25 04:05:19 vm sshd[7]: Failed password for root from 192.0.2.7 port 4000 ssh2\n'.repeat(50));
+    writeFileSync(
+      log,
+      'Nov 25 04:05:19 vm sshd[7]: Failed password for root from 192.0.2.7 port 4000 ssh2\n'.repeat(50),
+    );
     const r = await run(['--threads', '2', log, bad]);
     expect(r.exitCode).toBe(78);
     expect(r.stderr).toMatch(/bad2\.yaml:2: failregex: cannot translate/);

@@ -8,9 +8,19 @@ import { replayCase } from './replay.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/jails');
 const cases = readdirSync(root).sort();
 
-describe('jail cases replayed on the lines\' own timestamps', () => {
+describe("jail cases replayed on the lines' own timestamps", () => {
   it('has the cases the issue asks for', () => {
-    for (const c of ['maxretry-boundary', 'findtime-sliding', 'increment-formula', 'increment-multipliers', 'ignoreip-v4-v6', 'ignoreself', 'permanent', 'ipv6-prefix-escalate']) expect(cases).toContain(c);
+    for (const c of [
+      'maxretry-boundary',
+      'findtime-sliding',
+      'increment-formula',
+      'increment-multipliers',
+      'ignoreip-v4-v6',
+      'ignoreself',
+      'permanent',
+      'ipv6-prefix-escalate',
+    ])
+      expect(cases).toContain(c);
   });
   for (const c of cases) {
     it(c, () => {

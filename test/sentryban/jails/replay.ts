@@ -38,7 +38,10 @@ export const replayCase = (dir: string): Row[] => {
   const record = (ds: Decision[]): void => {
     for (const d of ds) {
       rows.push(compact(d, at()));
-      if (d.kind === 'ban') { bans.set(d.ban.target.text, d.ban); expiry.set(d.ban.target.text, d.ban.expiresAt); }
+      if (d.kind === 'ban') {
+        bans.set(d.ban.target.text, d.ban);
+        expiry.set(d.ban.target.text, d.ban.expiresAt);
+      }
     }
   };
   const expiry = new Expiry(clock, (keys) => {
@@ -52,7 +55,21 @@ export const replayCase = (dir: string): Row[] => {
   });
   for (const text of readFileSync(join(dir, 'input.log'), 'utf8').split('\n')) {
     const self = /^#\s*self\s+(.*)$/.exec(text);
-    if (self) { step(cfg, state, { kind: 'self', addrs: (self[1] ?? '').split(/\s+/).map((a) => parseAddr(a)).filter((a) => a !== null) }, env()); continue; }
+    if (self) {
+      step(
+        cfg,
+        state,
+        {
+          kind: 'self',
+          addrs: (self[1] ?? '')
+            .split(/\s+/)
+            .map((a) => parseAddr(a))
+            .filter((a) => a !== null),
+        },
+        env(),
+      );
+      continue;
+    }
     if (text.trim() === '' || text.startsWith('#')) continue;
     for (const failure of matcher.match({ text, source: 'input.log' })) {
       if (clock.now() === 0) clock.set(failure.time);
@@ -65,12 +82,21 @@ export const replayCase = (dir: string): Row[] => {
 
 const compact = (d: Decision, at: string): Row => {
   switch (d.kind) {
-    case 'found': return { at, kind: 'found', id: d.failure.id, count: d.count };
-    case 'ignored': return { at, kind: 'ignored', id: d.failure.id, rule: d.rule };
-    case 'ban': return {
-      at, kind: 'ban', target: d.ban.target.text, bantime: d.ban.bantimeSec, banCount: d.ban.banCount,
-      until: d.ban.expiresAt === null ? 'permanent' : new Date(d.ban.expiresAt).toISOString(), reason: d.reason,
-    };
-    case 'unban': return { at, kind: 'unban', target: d.ban.target.text, reason: d.reason };
+    case 'found':
+      return { at, kind: 'found', id: d.failure.id, count: d.count };
+    case 'ignored':
+      return { at, kind: 'ignored', id: d.failure.id, rule: d.rule };
+    case 'ban':
+      return {
+        at,
+        kind: 'ban',
+        target: d.ban.target.text,
+        bantime: d.ban.bantimeSec,
+        banCount: d.ban.banCount,
+        until: d.ban.expiresAt === null ? 'permanent' : new Date(d.ban.expiresAt).toISOString(),
+        reason: d.reason,
+      };
+    case 'unban':
+      return { at, kind: 'unban', target: d.ban.target.text, reason: d.reason };
   }
 };

@@ -10,7 +10,10 @@ import { ManualClock } from '../../../src/core/clock.js';
 // Real files in a temp dir; each poll() is one step of the follower, so no sleeps are needed.
 let tmp: ReturnType<typeof makeTmpDir>;
 let path: string;
-beforeEach(() => { tmp = makeTmpDir('sentryban-follow-'); path = join(tmp.dir, 'auth.log'); });
+beforeEach(() => {
+  tmp = makeTmpDir('sentryban-follow-');
+  path = join(tmp.dir, 'auth.log');
+});
 afterEach(() => tmp.cleanup());
 
 const texts = (f: FileFollower): string[] => f.poll().map((l) => l.text);
@@ -75,7 +78,9 @@ describe('FileFollower', () => {
     writeFileSync(path, `${'a'.repeat(100_000)}\n${'b'.repeat(300_000)}\nshort\n`);
     const got = texts(f);
     expect(got.map((t) => t.length)).toEqual([100_000, 5]);
-    expect(f.drainEvents()).toEqual([{ kind: 'overlong', path, reason: 'a line over 200000 bytes ending at byte 400002 not matched' }]);
+    expect(f.drainEvents()).toEqual([
+      { kind: 'overlong', path, reason: 'a line over 200000 bytes ending at byte 400002 not matched' },
+    ]);
   });
 
   // Hostile lines (docs/reliability.md): what is left of a line cut at maxLineBytes can read as another message.
@@ -89,7 +94,10 @@ describe('FileFollower', () => {
   });
 
   it('decodes invalid UTF-8 as U+FFFD without losing the line', () => {
-    writeFileSync(path, Buffer.concat([Buffer.from('bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' from 192.0.2.1\n')]));
+    writeFileSync(
+      path,
+      Buffer.concat([Buffer.from('bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' from 192.0.2.1\n')]),
+    );
     expect(texts(new FileFollower({ path, fromStart: true }))).toEqual(['bad \uFFFD\uFFFD from 192.0.2.1']);
   });
 

@@ -9,8 +9,15 @@ import { FileFollower } from '../../../src/sentryban/sources/file/follow.js';
 let tmp: ReturnType<typeof makeTmpDir>;
 let path: string;
 let followers: FileFollower[] = [];
-beforeEach(() => { tmp = makeTmpDir('sentryban-rotated-'); path = join(tmp.dir, 'auth.log'); });
-afterEach(() => { followers.forEach((f) => f.close()); followers = []; tmp.cleanup(); });
+beforeEach(() => {
+  tmp = makeTmpDir('sentryban-rotated-');
+  path = join(tmp.dir, 'auth.log');
+});
+afterEach(() => {
+  followers.forEach((f) => f.close());
+  followers = [];
+  tmp.cleanup();
+});
 
 const follow = (fromStart = false): FileFollower => {
   const f = new FileFollower({ path, fromStart });
@@ -18,7 +25,10 @@ const follow = (fromStart = false): FileFollower => {
   return f;
 };
 const texts = (f: FileFollower): string[] => f.poll().map((l) => l.text);
-const renameRotate = (): void => { renameSync(path, `${path}.1`); writeFileSync(path, ''); };
+const renameRotate = (): void => {
+  renameSync(path, `${path}.1`);
+  writeFileSync(path, '');
+};
 const shift = (upTo: number): void => {
   for (let k = upTo; k >= 1; k--) renameSync(`${path}.${k}`, `${path}.${k + 1}`);
 };

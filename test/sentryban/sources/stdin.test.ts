@@ -6,6 +6,10 @@ describe('stdin source', () => {
   it('yields each line (CRLF too, last line without newline included) with the read time', async () => {
     const got: Array<[string, string, number | undefined]> = [];
     for await (const l of readLines(Readable.from(['a\r\nb', '\nc']), () => 42)) got.push([l.text, l.source, l.at]);
-    expect(got).toEqual([['a', 'stdin', 42], ['b', 'stdin', 42], ['c', 'stdin', 42]]);
+    expect(got).toEqual([
+      ['a', 'stdin', 42],
+      ['b', 'stdin', 42],
+      ['c', 'stdin', 42],
+    ]);
   });
 });

@@ -11,9 +11,12 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/store');
 const tmps: (() => void)[] = [];
-afterEach(() => { while (tmps.length) tmps.pop()?.(); });
+afterEach(() => {
+  while (tmps.length) tmps.pop()?.();
+});
 const tmpStore = (): { store: Store; path: string } => {
-  const t = makeTmpDir('sentryban-store-'); tmps.push(t.cleanup);
+  const t = makeTmpDir('sentryban-store-');
+  tmps.push(t.cleanup);
   const path = join(t.dir, 'state', 'sentryban.sqlite3');
   const r = Store.open(path);
   if (!r.ok) throw new Error(r.message);
@@ -21,10 +24,30 @@ const tmpStore = (): { store: Store; path: string } => {
   return { store: r.store, path };
 };
 const ban = (target: string, over: Partial<Ban> = {}): Ban => ({
-  jail: 'sshd', target: parseCidr(target)!, bannedAt: 1000, expiresAt: 601_000, bantimeSec: 600, banCount: 1, ...over,
+  jail: 'sshd',
+  target: parseCidr(target)!,
+  bannedAt: 1000,
+  expiresAt: 601_000,
+  bantimeSec: 600,
+  banCount: 1,
+  ...over,
 });
-const failure = (id: string): Failure => ({ id, addr: parseAddr(id), time: 1000, filter: 'sshd', source: '/var/log/auth.log', lines: [`Failed password from ${id}`], groups: {} });
-const banDecision = (b: Ban): Decision => ({ kind: 'ban', jail: b.jail, ban: b, failures: [failure(b.target.base.text)], reason: 'test' });
+const failure = (id: string): Failure => ({
+  id,
+  addr: parseAddr(id),
+  time: 1000,
+  filter: 'sshd',
+  source: '/var/log/auth.log',
+  lines: [`Failed password from ${id}`],
+  groups: {},
+});
+const banDecision = (b: Ban): Decision => ({
+  kind: 'ban',
+  jail: b.jail,
+  ban: b,
+  failures: [failure(b.target.base.text)],
+  reason: 'test',
+});
 
 describe('store', () => {
   it('creates the current schema in WAL mode', () => {
@@ -43,9 +66,13 @@ describe('store', () => {
   });
   it('lifting keeps history; manual unban forgets the offender (not counted for increment)', () => {
     const { store } = tmpStore();
-    const a = ban('192.0.2.1'); const b = ban('2001:db8::/64', { banCount: 3, expiresAt: null, bantimeSec: -1 });
+    const a = ban('192.0.2.1');
+    const b = ban('2001:db8::/64', { banCount: 3, expiresAt: null, bantimeSec: -1 });
     store.commit(1000, [banDecision(a), banDecision(b)]);
-    store.commit(2000, [{ kind: 'unban', jail: 'sshd', ban: a, reason: 'expired' }, { kind: 'unban', jail: 'sshd', ban: b, reason: 'manual' }]);
+    store.commit(2000, [
+      { kind: 'unban', jail: 'sshd', ban: a, reason: 'expired' },
+      { kind: 'unban', jail: 'sshd', ban: b, reason: 'manual' },
+    ]);
     expect(store.activeBans()).toEqual([]);
     expect([...store.history('sshd').entries()]).toEqual([['192.0.2.1/32', { count: 1, lastAt: 1000 }]]);
     store.commit(3000, [banDecision(ban('192.0.2.1', { jail: 'recidive', banCount: 2 }))]);
@@ -64,7 +91,8 @@ describe('store', () => {
     expect(store.positions('sshd').get('/l')).toEqual({ path: '/l', inode: 7, offset: 120, firstLineHash: 'h' });
   });
   it('migrates the checked-in version 1 file in place, keeping bans, positions and audit', () => {
-    const t = makeTmpDir('sentryban-store-'); tmps.push(t.cleanup);
+    const t = makeTmpDir('sentryban-store-');
+    tmps.push(t.cleanup);
     const path = join(t.dir, 'old.sqlite3');
     copyFileSync(join(fixtures, 'sentryban-v1.sqlite3'), path);
     const r = Store.open(path);
@@ -73,7 +101,10 @@ describe('store', () => {
     expect(r.migratedFrom).toBe(1);
     const s = r.store;
     expect(s.activeBans().map((b) => [b.jail, b.target.text, b.expiresAt, b.banCount])).toEqual([
-      ['sshd', '203.0.113.5/32', 4102444800000, 1], ['sshd', '2001:db8::7/128', 4102444800000, 1], ['portsentry', '198.51.100.3/32', null, 1]]);
+      ['sshd', '203.0.113.5/32', 4102444800000, 1],
+      ['sshd', '2001:db8::7/128', 4102444800000, 1],
+      ['portsentry', '198.51.100.3/32', null, 1],
+    ]);
     expect(s.history('sshd').get('203.0.113.5/32')).toEqual({ count: 2, lastAt: 1767229200000 });
     expect(s.positions('sshd').get('/var/log/auth.log')?.offset).toBe(5678);
     expect(s.auditRows({ jail: 'sshd' })).toHaveLength(1);
@@ -87,24 +118,38 @@ describe('store', () => {
     store.commit(2000, [{ kind: 'unban', jail: 'sshd', ban: a, reason: 'expired' }]);
     store.commit(9000, [{ kind: 'found', jail: 'sshd', failure: failure('192.0.2.2'), count: 1 }]);
     expect(store.purge(5000)).toEqual({ audit: 1, bans: 1 });
-    expect(store.auditRows().map((r) => [r.kind, r.target])).toEqual([['ban', '192.0.2.1/32'], ['unban', '192.0.2.1/32'], ['found', '192.0.2.2']]);
+    expect(store.auditRows().map((r) => [r.kind, r.target])).toEqual([
+      ['ban', '192.0.2.1/32'],
+      ['unban', '192.0.2.1/32'],
+      ['found', '192.0.2.2'],
+    ]);
     expect(store.history('sshd').get('192.0.2.1/32')?.count).toBe(1);
   });
-  it('a ban carries the lines of the address\'s recent found rows', () => {
+  it("a ban carries the lines of the address's recent found rows", () => {
     const { store, path } = tmpStore();
     const f1 = { ...failure('192.0.2.1'), lines: ['line one'] };
     const f2 = { ...failure('192.0.2.1'), lines: ['line two'] };
     store.commit(1000, [{ kind: 'found', jail: 'sshd', failure: f1, count: 1 }]);
-    store.commit(1001, [{ kind: 'found', jail: 'sshd', failure: f2, count: 2 }, { kind: 'ban', jail: 'sshd', ban: ban('192.0.2.1'), failures: [f2], reason: 'r' }]);
+    store.commit(1001, [
+      { kind: 'found', jail: 'sshd', failure: f2, count: 2 },
+      { kind: 'ban', jail: 'sshd', ban: ban('192.0.2.1'), failures: [f2], reason: 'r' },
+    ]);
     const db = new Database(path, { readonly: true });
-    expect(JSON.parse((db.prepare("SELECT data FROM bans").get() as { data: string }).data).lines).toEqual(['line one', 'line two']);
+    expect(JSON.parse((db.prepare('SELECT data FROM bans').get() as { data: string }).data).lines).toEqual([
+      'line one',
+      'line two',
+    ]);
     db.close();
   });
   it('gives back the open failure counts: the last ticket per key since a time, closed ones left out', () => {
     const { store } = tmpStore();
     type T = { first: number; last: number; retry: number } | null;
     const found = (id: string, at: number, key: string, ticket: T, jail = 'sshd'): Decision => ({
-      kind: 'found', jail, failure: { ...failure(id), time: at }, count: ticket?.retry ?? 3, counted: { key, ticket },
+      kind: 'found',
+      jail,
+      failure: { ...failure(id), time: at },
+      count: ticket?.retry ?? 3,
+      counted: { key, ticket },
     });
     store.commit(500, [found('192.0.2.9', 500, '192.0.2.9', { first: 500, last: 500, retry: 1 })]); // before `since`
     store.commit(1000, [found('192.0.2.1', 1000, '192.0.2.1', { first: 1000, last: 1000, retry: 1 })]);
@@ -118,8 +163,11 @@ describe('store', () => {
   });
   it('refuses a file from a newer sentryban', () => {
     const { path, store } = tmpStore();
-    store.close(); tmps.pop();
-    const db = new Database(path); db.pragma(`user_version = ${SCHEMA_VERSION + 1}`); db.close();
+    store.close();
+    tmps.pop();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
     const r = Store.open(path);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toContain('newer than this sentryban');

@@ -7,9 +7,12 @@ import { makeTmpDir } from '../../helpers/tmp.js';
 
 // A real -wal written by SQLite (five transactions, no checkpoint), then cut or torn the ways a crash leaves it.
 const tmps: (() => void)[] = [];
-afterEach(() => { while (tmps.length) tmps.pop()?.(); });
+afterEach(() => {
+  while (tmps.length) tmps.pop()?.();
+});
 const realWal = (): Buffer => {
-  const t = makeTmpDir('sentryban-wal-'); tmps.push(t.cleanup);
+  const t = makeTmpDir('sentryban-wal-');
+  tmps.push(t.cleanup);
   const path = join(t.dir, 'x.sqlite3');
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -32,8 +35,9 @@ describe('scanWal', () => {
     const w = scanWal(b.subarray(0, b.length - 1000))!;
     expect(w).toMatchObject({ commits: 4, badFrame: null, cutBytes: 4096 + 24 - 1000 });
     expect(w.keptFrames + w.droppedFrames).toBe(Math.floor((b.length - 1000 - 32) / 4120));
-    expect(describeWalScan('x-wal', w))
-      .toMatch(/^x-wal: the last write was cut \(the file ends 3120 byte\(s\) into a frame \(cut\)\): kept 4 complete/);
+    expect(describeWalScan('x-wal', w)).toMatch(
+      /^x-wal: the last write was cut \(the file ends 3120 byte\(s\) into a frame \(cut\)\): kept 4 complete/,
+    );
   });
   it('last frame half-written: its checksum fails, its transaction is dropped', () => {
     const b = Buffer.from(realWal());
@@ -53,7 +57,8 @@ describe('scanWal', () => {
   });
   it('no usable header: null (SQLite ignores such a file)', () => {
     expect(scanWal(Buffer.alloc(10))).toBeNull();
-    const b = Buffer.from(realWal()); b[25] = (b[25] ?? 0) ^ 1;
+    const b = Buffer.from(realWal());
+    b[25] = (b[25] ?? 0) ^ 1;
     expect(scanWal(b)).toBeNull();
   });
 });

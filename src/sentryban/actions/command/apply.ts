@@ -20,11 +20,21 @@ export class CommandBackend implements ActionBackend {
     this.name = `command:${action.name}:${ctx.jail}`;
   }
 
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#serial.run(() => this.#start(bans)); }
-  ban(ban: Ban): Promise<ActionOutcome> { return this.#serial.run(() => this.#verb('ban', ban)); }
-  unban(ban: Ban): Promise<ActionOutcome> { return this.#serial.run(() => this.#verb('unban', ban)); }
-  flush(): Promise<ActionOutcome> { return this.#serial.run(() => this.#verb('flush')); }
-  stop(): Promise<ActionOutcome> { return this.#serial.run(() => this.#verb('stop')); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#start(bans));
+  }
+  ban(ban: Ban): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#verb('ban', ban));
+  }
+  unban(ban: Ban): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#verb('unban', ban));
+  }
+  flush(): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#verb('flush'));
+  }
+  stop(): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#verb('stop'));
+  }
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
@@ -32,14 +42,22 @@ export class CommandBackend implements ActionBackend {
       const c = await this.#verb('check');
       if (c.ok) return OK;
       const s = await this.#start(bans);
-      return s.ok ? { ok: true, repaired: `check failed (${c.failure.argv.join(' ')}: exit ${String(c.failure.exitCode)}); start re-run with ${bans.length} ban(s)` } : s;
+      return s.ok
+        ? {
+            ok: true,
+            repaired: `check failed (${c.failure.argv.join(' ')}: exit ${String(c.failure.exitCode)}); start re-run with ${bans.length} ban(s)`,
+          }
+        : s;
     });
   }
 
   async #start(bans: readonly Ban[]): Promise<ActionOutcome> {
     const s = await this.#verb('start');
     if (!s.ok) return s;
-    for (const b of bans) { const o = await this.#verb('ban', b); if (!o.ok) return o; }
+    for (const b of bans) {
+      const o = await this.#verb('ban', b);
+      if (!o.ok) return o;
+    }
     return OK;
   }
 

@@ -25,46 +25,83 @@ const KEYS = ['description', 'timeout', 'params', ...VERBS];
 export const parseCommandAction = (text: string, file: string): Result<CommandAction> => {
   const name = basename(file).replace(/\.ya?ml$/, '');
   let doc: unknown;
-  try { doc = load(text); } catch (e) {
+  try {
+    doc = load(text);
+  } catch (e) {
     const m = (e as { mark?: { line?: number; column?: number } }).mark;
-    return fail([diag(file, (m?.line ?? -1) + 1, `YAML: ${String((e as Error).message).split('\n')[0]}`, '', (m?.column ?? -1) + 1)]);
+    return fail([
+      diag(
+        file,
+        (m?.line ?? -1) + 1,
+        `YAML: ${String((e as Error).message).split('\n')[0]}`,
+        '',
+        (m?.column ?? -1) + 1,
+      ),
+    ]);
   }
   const errors: Diagnostic[] = [];
-  const at = (key: string, message: string, path = key): void => { errors.push(diag(file, lineOf(text, key), message, path)); };
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return fail([diag(file, 1, 'expected a mapping of verbs (ban, unban, ...) to commands')]);
+  const at = (key: string, message: string, path = key): void => {
+    errors.push(diag(file, lineOf(text, key), message, path));
+  };
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    return fail([diag(file, 1, 'expected a mapping of verbs (ban, unban, ...) to commands')]);
   const o = doc as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KEYS.includes(k)) { const h = closest(k, KEYS); at(k, `unknown key${h ? ` (did you mean "${h}"?)` : ''}; known: ${KEYS.join(', ')}`); }
+  for (const k of Object.keys(o))
+    if (!KEYS.includes(k)) {
+      const h = closest(k, KEYS);
+      at(k, `unknown key${h ? ` (did you mean "${h}"?)` : ''}; known: ${KEYS.join(', ')}`);
+    }
   const params: Record<string, string> = {};
   const p = o.params ?? {};
-  if (typeof p !== 'object' || Array.isArray(p)) at('params', 'expected a mapping of parameter names to default values');
-  else for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
-    if (!/^[a-z][a-z0-9_]*$/.test(k)) at(k, 'parameter names are lower-case letters, digits and _', `params.${k}`);
-    else if (typeof v === 'object' && v !== null) at(k, 'a parameter default is a string or a number, not a list or a mapping', `params.${k}`);
-    else params[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
-  }
-  const timeoutText = typeof o.timeout === 'string' || typeof o.timeout === 'number' ? String(o.timeout) : o.timeout === undefined ? '30s' : JSON.stringify(o.timeout);
+  if (typeof p !== 'object' || Array.isArray(p))
+    at('params', 'expected a mapping of parameter names to default values');
+  else
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
+      if (!/^[a-z][a-z0-9_]*$/.test(k)) at(k, 'parameter names are lower-case letters, digits and _', `params.${k}`);
+      else if (typeof v === 'object' && v !== null)
+        at(k, 'a parameter default is a string or a number, not a list or a mapping', `params.${k}`);
+      else params[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+    }
+  const timeoutText =
+    typeof o.timeout === 'string' || typeof o.timeout === 'number'
+      ? String(o.timeout)
+      : o.timeout === undefined
+        ? '30s'
+        : JSON.stringify(o.timeout);
   const timeoutSec = parseDurationSec(timeoutText);
   if (timeoutSec === null || timeoutSec <= 0) at('timeout', `expected a duration such as "10s", got "${timeoutText}"`);
   if (o.ban === undefined) at('ban', 'a command action needs at least a ban command', 'ban');
   const commands = {} as Record<Verb, string[][]>;
   for (const verb of VERBS) {
-    const known = new Set([...JAIL_MACROS, ...Object.keys(params).map((k) => k.toUpperCase()), ...(verb === 'ban' || verb === 'unban' ? BAN_MACROS : [])]);
+    const known = new Set([
+      ...JAIL_MACROS,
+      ...Object.keys(params).map((k) => k.toUpperCase()),
+      ...(verb === 'ban' || verb === 'unban' ? BAN_MACROS : []),
+    ]);
     commands[verb] = [];
     const v = o[verb];
     if (v === undefined || v === null) continue;
     const list = Array.isArray(v) ? v : [v];
     list.forEach((cmd, i) => {
       const path = Array.isArray(v) ? `${verb}[${i}]` : verb;
-      if (typeof cmd !== 'string') { at(verb, 'expected a command line (a string)', path); return; }
+      if (typeof cmd !== 'string') {
+        at(verb, 'expected a command line (a string)', path);
+        return;
+      }
       for (const m of cmd.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)\$/g)) {
         const macro = m[1] as string;
         if (known.has(macro)) continue;
         const hint = closest(macro, [...known]);
-        at(verb, `unknown macro $${macro}$ for ${verb}${hint ? ` (did you mean $${hint}$?)` : ''}; known here: ${[...known].sort().join(', ')}`, path);
+        at(
+          verb,
+          `unknown macro $${macro}$ for ${verb}${hint ? ` (did you mean $${hint}$?)` : ''}; known here: ${[...known].sort().join(', ')}`,
+          path,
+        );
         return;
       }
       const r = splitCommandTemplate(cmd, (n) => known.has(n));
-      if (!r.ok) at(verb, r.message, path); else commands[verb].push(r.argv);
+      if (!r.ok) at(verb, r.message, path);
+      else commands[verb].push(r.argv);
     });
   }
   if (errors.length) return fail(errors);
@@ -72,7 +109,9 @@ export const parseCommandAction = (text: string, file: string): Result<CommandAc
 };
 
 export const loadCommandAction = async (file: string): Promise<Result<CommandAction>> => {
-  try { return parseCommandAction(await readFile(file, 'utf8'), file); } catch (e) {
+  try {
+    return parseCommandAction(await readFile(file, 'utf8'), file);
+  } catch (e) {
     return fail([diag(file, 0, `cannot read: ${String((e as Error).message)}`)]);
   }
 };
@@ -84,12 +123,15 @@ export const loadCommandActions = async (dir: string): Promise<Result<Map<string
   const errors: Diagnostic[] = [];
   for (const n of names) {
     const r = await loadCommandAction(join(dir, n));
-    if (r.ok) out.set(r.value.name, r.value); else errors.push(...r.errors);
+    if (r.ok) out.set(r.value.name, r.value);
+    else errors.push(...r.errors);
   }
   return errors.length ? fail(errors) : ok(out);
 };
 
 const lineOf = (text: string, key: string): number => {
-  const i = text.split('\n').findIndex((l) => new RegExp(`^\\s*-?\\s*${key.replace(/[^A-Za-z0-9_]/g, '')}\\s*:`).test(l));
+  const i = text
+    .split('\n')
+    .findIndex((l) => new RegExp(`^\\s*-?\\s*${key.replace(/[^A-Za-z0-9_]/g, '')}\\s*:`).test(l));
   return i < 0 ? 1 : i + 1;
 };

@@ -24,15 +24,25 @@ export class HostsDenyBackend implements ActionBackend {
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? 10000;
   }
 
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#edit(() => wantedLines(this.#spec.daemonList, bans)); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.#edit(() => wantedLines(this.#spec.daemonList, bans));
+  }
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     let diff: { missing: string[]; stray: string[] } = { missing: [], stray: [] };
     const want = wantedLines(this.#spec.daemonList, bans);
-    return this.#edit((cur) => { diff = diffLines(cur, want); return want; })
-      .then((o) => (o.ok ? repairedOutcome([listed('restored', diff.missing), listed('removed stray', diff.stray)]) : o));
+    return this.#edit((cur) => {
+      diff = diffLines(cur, want);
+      return want;
+    }).then((o) =>
+      o.ok ? repairedOutcome([listed('restored', diff.missing), listed('removed stray', diff.stray)]) : o,
+    );
   }
-  flush(): Promise<ActionOutcome> { return this.#edit(() => []); }
-  stop(): Promise<ActionOutcome> { return this.#edit(() => []); }
+  flush(): Promise<ActionOutcome> {
+    return this.#edit(() => []);
+  }
+  stop(): Promise<ActionOutcome> {
+    return this.#edit(() => []);
+  }
 
   ban(ban: Ban): Promise<ActionOutcome> {
     const line = planLine(this.#spec.daemonList, ban.target);
@@ -51,7 +61,10 @@ export class HostsDenyBackend implements ActionBackend {
       try {
         const path = await realpath(file).catch(() => file);
         return await withFileLock(`${path}.lock`, this.#lockTimeoutMs, async () => {
-          const text = await readFile(path, 'latin1').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return ''; throw e; });
+          const text = await readFile(path, 'latin1').catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT') return '';
+            throw e;
+          });
           const parsed = parseHostsFile(text, this.#spec.jail);
           const next = renderHostsFile(parsed, change(parsed.lines), this.#spec.jail);
           if (next !== text) await writeAtomically(path, next);

@@ -18,23 +18,43 @@ export const withFileLock = async <T>(lockPath: string, timeoutMs: number, fn: (
   await writeFile(temp, OWN, { mode: 0o600 });
   try {
     for (;;) {
-      try { await link(temp, lockPath); break; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+      try {
+        await link(temp, lockPath);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
       if (await breakIfStale(lockPath)) continue;
-      if (Date.now() > deadline) throw new Error(`could not take the lock ${lockPath} within ${timeoutMs} ms (held by ${await holder(lockPath)})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `could not take the lock ${lockPath} within ${timeoutMs} ms (held by ${await holder(lockPath)})`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
-  } finally { await rm(temp, { force: true }); }
-  try { return await fn(); } finally { await rm(lockPath, { force: true }); }
+  } finally {
+    await rm(temp, { force: true });
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
 };
 
-const holder = async (lockPath: string): Promise<string> => (await readFile(lockPath, 'utf8').catch(() => 'nobody now')).slice(0, 60);
+const holder = async (lockPath: string): Promise<string> =>
+  (await readFile(lockPath, 'utf8').catch(() => 'nobody now')).slice(0, 60);
 
 const isStale = (content: string, ageMs: number): boolean => {
   const m = /^(\d+)(?: ([0-9a-f]+))?$/.exec(content);
   if (!m) return ageMs > FOREIGN_STALE_MS;
   const pid = Number(m[1]);
   if (pid === process.pid) return m[2] !== TOKEN;
-  try { process.kill(pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 };
 
 // Breaks a stale lock without taking a fresh one by mistake: the lock is renamed aside, and if what was moved is
@@ -46,7 +66,11 @@ const breakIfStale = async (lockPath: string): Promise<boolean> => {
   if (content === null) return true;
   if (!isStale(content, Date.now() - before.mtimeMs)) return false;
   const aside = `${lockPath}.stale.${process.pid}.${TOKEN}`;
-  try { await rename(lockPath, aside); } catch { return true; }
+  try {
+    await rename(lockPath, aside);
+  } catch {
+    return true;
+  }
   const moved = await stat(aside).catch(() => null);
   if (moved && moved.ino !== before.ino) await link(aside, lockPath).catch(() => {});
   await rm(aside, { force: true });

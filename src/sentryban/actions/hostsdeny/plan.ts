@@ -3,7 +3,8 @@ import type { Cidr } from '../../../core/addr.js';
 // hosts.deny lines for our bans live in one block per jail between two marker comments. Everything outside the
 // block is kept byte for byte (the file is handled as latin1, which round-trips every byte).
 
-export const beginMarker = (jail: string): string => `# sentryban begin ${jail}: lines up to the end marker are managed by sentryban`;
+export const beginMarker = (jail: string): string =>
+  `# sentryban begin ${jail}: lines up to the end marker are managed by sentryban`;
 export const endMarker = (jail: string): string => `# sentryban end ${jail}`;
 
 const V4_MASK = (bits: number): string => {
@@ -15,7 +16,9 @@ const V4_MASK = (bits: number): string => {
 export const planLine = (daemonList: string, target: Cidr): string => {
   const a = target.base;
   if (target.isHost()) return `${daemonList}: ${a.family === 4 ? a.text : `[${a.text}]`}`;
-  return a.family === 4 ? `${daemonList}: ${a.text}/${V4_MASK(target.bits)}` : `${daemonList}: [${a.text}]/${target.bits}`;
+  return a.family === 4
+    ? `${daemonList}: ${a.text}/${V4_MASK(target.bits)}`
+    : `${daemonList}: [${a.text}]/${target.bits}`;
 };
 
 export type HostsFile = { before: string; lines: string[]; after: string };
@@ -30,7 +33,11 @@ export const parseHostsFile = (text: string, jail: string): HostsFile => {
   const stop = findLine(text, end, bodyStart);
   const bodyEnd = stop < 0 ? text.length : stop;
   const afterStart = stop < 0 ? text.length : lineEnd(text, stop);
-  const lines = text.slice(bodyStart, bodyEnd).split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.length > 0);
+  const lines = text
+    .slice(bodyStart, bodyEnd)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.length > 0);
   return { before: text.slice(0, start), lines, after: text.slice(afterStart) };
 };
 

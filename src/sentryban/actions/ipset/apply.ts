@@ -30,13 +30,25 @@ export class IpsetBackend implements ActionBackend {
     this.#names = new Map(SET_KEYS.map((k) => [setName(spec.set, k), k]));
   }
 
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#serial.run(() => this.#restore(bans)); }
-  flush(): Promise<ActionOutcome> { return this.#serial.run(() => this.#restore([])); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#restore(bans));
+  }
+  flush(): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#restore([]));
+  }
 
   ban(ban: Ban): Promise<ActionOutcome> {
     const [w] = wantedElements([ban], this.#clock.now());
     if (!w) return Promise.resolve(OK);
-    const argv = ['ipset', '-exist', 'add', setName(this.#spec.set, w.key), w.elem, 'timeout', String(kernelTimeout(w.timeoutSec))];
+    const argv = [
+      'ipset',
+      '-exist',
+      'add',
+      setName(this.#spec.set, w.key),
+      w.elem,
+      'timeout',
+      String(kernelTimeout(w.timeoutSec)),
+    ];
     return this.#serial.run(async () => (await runChecked(this.#run, this.name, argv)).outcome);
   }
 
@@ -50,17 +62,24 @@ export class IpsetBackend implements ActionBackend {
       if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans); // a swap-in restore costs less than a diff; blind, so no repair claimed
       const saved = await this.#save();
       if (!(saved instanceof Map)) return saved;
-      if (saved.size !== SET_KEYS.length) return withRepair(await this.#restore(bans), `sets ${this.#spec.set}-* were missing; rebuilt`);
+      if (saved.size !== SET_KEYS.length)
+        return withRepair(await this.#restore(bans), `sets ${this.#spec.set}-* were missing; rebuilt`);
       for (const f of FAMILIES) {
         const st = await this.#iptState(f);
         if (!('hookLines' in st)) return st;
-        if (st.hookLines.length !== planSetRules(this.#spec, f).length) return withRepair(await this.#restore(bans), `rules matching ${this.#spec.set}-* were missing; rebuilt`);
+        if (st.hookLines.length !== planSetRules(this.#spec, f).length)
+          return withRepair(await this.#restore(bans), `rules matching ${this.#spec.set}-* were missing; rebuilt`);
       }
       const lines = planIpsetRepair(saved, wantedElements(bans, this.#clock.now()), (k) => setName(this.#spec.set, k));
       if (lines.length === 0) return OK;
-      const o = (await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: `${lines.join('\n')}\n` })).outcome;
-      const elems = (verb: string): string[] => lines.filter((l) => l.startsWith(`${verb} `)).map((l) => l.split(' ')[2] ?? '');
-      return o.ok ? repairedOutcome([listed('restored or refreshed', elems('add')), listed('removed stray', elems('del'))]) : o;
+      const o = (
+        await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: `${lines.join('\n')}\n` })
+      ).outcome;
+      const elems = (verb: string): string[] =>
+        lines.filter((l) => l.startsWith(`${verb} `)).map((l) => l.split(' ')[2] ?? '');
+      return o.ok
+        ? repairedOutcome([listed('restored or refreshed', elems('add')), listed('removed stray', elems('del'))])
+        : o;
     });
   }
 
@@ -116,7 +135,10 @@ export class IpsetBackend implements ActionBackend {
   async #iptRestore(f: Family, deleteSaved: readonly string[], insert: readonly string[][]): Promise<ActionOutcome> {
     const argv = [TOOL[f].restore, '-w', '--noflush'];
     try {
-      return (await runChecked(this.#run, this.name, argv, { input: planRestoreText({ deleteSaved, insert }) })).outcome;
-    } catch (e) { return failed(this.name, argv, null, String(e)); }
+      return (await runChecked(this.#run, this.name, argv, { input: planRestoreText({ deleteSaved, insert }) }))
+        .outcome;
+    } catch (e) {
+      return failed(this.name, argv, null, String(e));
+    }
   }
 }

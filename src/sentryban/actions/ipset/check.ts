@@ -8,7 +8,10 @@ export const parseIpsetSave = (text: string, names: ReadonlyMap<string, SetKey>)
   for (const line of text.split('\n')) {
     const w = line.trim().split(/\s+/);
     const key = names.get(w[1] ?? '');
-    if (w[0] === 'create' && key) { if (!out.has(key)) out.set(key, new Map()); continue; }
+    if (w[0] === 'create' && key) {
+      if (!out.has(key)) out.set(key, new Map());
+      continue;
+    }
     if (w[0] !== 'add' || !key) continue;
     const c = parseCidr(w[2] ?? '');
     if (!c) continue;
@@ -21,7 +24,12 @@ export const parseIpsetSave = (text: string, names: ReadonlyMap<string, SetKey>)
 };
 
 // Lines for `ipset -exist restore`: add missing, re-add those lapsing early (-exist updates the timeout), delete strays.
-export const planIpsetRepair = (have: Map<SetKey, Map<string, number>>, wanted: readonly Wanted[], nameOf: (k: SetKey) => string, slackSec = 5): string[] => {
+export const planIpsetRepair = (
+  have: Map<SetKey, Map<string, number>>,
+  wanted: readonly Wanted[],
+  nameOf: (k: SetKey) => string,
+  slackSec = 5,
+): string[] => {
   const lines: string[] = [];
   const keep = new Set<string>();
   for (const w of wanted) {
@@ -31,6 +39,7 @@ export const planIpsetRepair = (have: Map<SetKey, Map<string, number>>, wanted: 
     const early = left !== undefined && (want === 0 ? left !== 0 : left !== 0 && left + slackSec < want);
     if (left === undefined || early) lines.push(`add ${nameOf(w.key)} ${w.elem} timeout ${want}`);
   }
-  for (const [key, m] of have) for (const e of m.keys()) if (!keep.has(`${key} ${e}`)) lines.push(`del ${nameOf(key)} ${e}`);
+  for (const [key, m] of have)
+    for (const e of m.keys()) if (!keep.has(`${key} ${e}`)) lines.push(`del ${nameOf(key)} ${e}`);
   return lines;
 };

@@ -11,7 +11,12 @@ import type { SetKey, Wanted } from '../targets.js';
 export const MAX_IPSET_TIMEOUT = 2147483;
 
 export const setName = (base: string, key: SetKey): string => `${base}-${key}`;
-const TYPE: Readonly<Record<SetKey, string>> = { h4: 'hash:ip family inet', h6: 'hash:ip family inet6', n4: 'hash:net family inet', n6: 'hash:net family inet6' };
+const TYPE: Readonly<Record<SetKey, string>> = {
+  h4: 'hash:ip family inet',
+  h6: 'hash:ip family inet6',
+  n4: 'hash:net family inet',
+  n6: 'hash:net family inet6',
+};
 export const KEYS_OF: Readonly<Record<Family, readonly SetKey[]>> = { 4: ['h4', 'n4'], 6: ['h6', 'n6'] };
 
 export const planCreate = (name: string, key: SetKey, maxelem: number): string =>
@@ -19,7 +24,8 @@ export const planCreate = (name: string, key: SetKey, maxelem: number): string =
 
 export const kernelTimeout = (sec: number | null): number => (sec === null || sec > MAX_IPSET_TIMEOUT ? 0 : sec);
 
-export const planAddLine = (name: string, w: Wanted): string => `add ${name} ${w.elem} timeout ${kernelTimeout(w.timeoutSec)}`;
+export const planAddLine = (name: string, w: Wanted): string =>
+  `add ${name} ${w.elem} timeout ${kernelTimeout(w.timeoutSec)}`;
 
 // Replace the contents of every set at once. `existing`: names of our sets already in the kernel.
 export const planSwapRestore = (spec: IpsetSpec, wanted: readonly Wanted[], existing: ReadonlySet<string>): string => {
@@ -37,4 +43,13 @@ export const planSwapRestore = (spec: IpsetSpec, wanted: readonly Wanted[], exis
 
 // The rules matching our sets in the hook chains of one family.
 export const planSetRules = (spec: IpsetSpec, f: Family): string[][] =>
-  KEYS_OF[f].flatMap((key) => planHookRules(spec.hooks, spec.match, ['-m', 'set', '--match-set', setName(spec.set, key), 'src', ...iptablesTarget(spec.blocktype, f)]));
+  KEYS_OF[f].flatMap((key) =>
+    planHookRules(spec.hooks, spec.match, [
+      '-m',
+      'set',
+      '--match-set',
+      setName(spec.set, key),
+      'src',
+      ...iptablesTarget(spec.blocktype, f),
+    ]),
+  );

@@ -22,15 +22,23 @@ export class IptablesBackend implements ActionBackend {
     this.name = `iptables:${spec.jail}`;
   }
 
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#each((f) => this.#rebuild(f, bans)); }
-  flush(): Promise<ActionOutcome> { return this.#each((f) => this.#rebuild(f, [])); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.#each((f) => this.#rebuild(f, bans));
+  }
+  flush(): Promise<ActionOutcome> {
+    return this.#each((f) => this.#rebuild(f, []));
+  }
 
   stop(): Promise<ActionOutcome> {
     return this.#each(async (f) => {
       const st = await this.#state(f);
       if (!('chainExists' in st)) return st;
       if (!st.chainExists && st.hookLines.length === 0) return OK;
-      return this.#restore(f, { deleteSaved: st.hookLines, insert: [], ...(st.chainExists ? { dropChain: this.#spec.chain } : {}) });
+      return this.#restore(f, {
+        deleteSaved: st.hookLines,
+        insert: [],
+        ...(st.chainExists ? { dropChain: this.#spec.chain } : {}),
+      });
     });
   }
 
@@ -43,12 +51,20 @@ export class IptablesBackend implements ActionBackend {
       if (st.chainExists && hooksOk && sameSources(st.sources, want)) return OK;
       const have = new Set(st.sources);
       const wanted = new Set(want);
-      const what = !st.chainExists ? [`chain ${this.#spec.chain} was gone; rebuilt`] : [
-        hooksOk ? null : `hook rules of ${this.#spec.chain} repaired`,
-        listed('restored', want.filter((s) => !have.has(s))),
-        listed('removed stray', st.sources.filter((s) => !wanted.has(s))),
-        new Set(st.sources).size !== st.sources.length ? 'removed duplicates' : null,
-      ];
+      const what = !st.chainExists
+        ? [`chain ${this.#spec.chain} was gone; rebuilt`]
+        : [
+            hooksOk ? null : `hook rules of ${this.#spec.chain} repaired`,
+            listed(
+              'restored',
+              want.filter((s) => !have.has(s)),
+            ),
+            listed(
+              'removed stray',
+              st.sources.filter((s) => !wanted.has(s)),
+            ),
+            new Set(st.sources).size !== st.sources.length ? 'removed duplicates' : null,
+          ];
       const o = await this.#restore(f, this.#fullPlan(f, st, want));
       return o.ok ? repairedOutcome([`${TOOL[f].cmd}: ${what.filter(Boolean).join(', ')}`]) : o;
     });
@@ -62,7 +78,8 @@ export class IptablesBackend implements ActionBackend {
       const c = await runChecked(this.#run, this.name, [cmd, '-w', '-C', ...rule]);
       if (c.result.exitCode === 0) return OK;
       if (c.result.exitCode !== 1) return c.outcome;
-      return (await runChecked(this.#run, this.name, [cmd, '-w', '-I', rule[0] as string, '1', ...rule.slice(1)])).outcome;
+      return (await runChecked(this.#run, this.name, [cmd, '-w', '-I', rule[0] as string, '1', ...rule.slice(1)]))
+        .outcome;
     });
   }
 
@@ -80,7 +97,9 @@ export class IptablesBackend implements ActionBackend {
     });
   }
 
-  #hookRules(): string[][] { return planHookRules(this.#spec.hooks, this.#spec.match, ['-j', this.#spec.chain]); }
+  #hookRules(): string[][] {
+    return planHookRules(this.#spec.hooks, this.#spec.match, ['-j', this.#spec.chain]);
+  }
 
   #fullPlan(f: Family, st: SavedState, sources: readonly string[]): RestorePlan {
     const rules = sources.map((s) => planSourceRule(this.#spec.chain, s, this.#spec.blocktype, f));
@@ -113,7 +132,8 @@ export class IptablesBackend implements ActionBackend {
       for (const f of FAMILIES) {
         const o = await op(f).catch((e: unknown) => failed(this.name, [TOOL[f].cmd], null, String(e)));
         if (first.ok && !o.ok) first = o;
-        else if (first.ok && o.ok && o.repaired) first = { ok: true, repaired: first.repaired ? `${first.repaired}; ${o.repaired}` : o.repaired };
+        else if (first.ok && o.ok && o.repaired)
+          first = { ok: true, repaired: first.repaired ? `${first.repaired}; ${o.repaired}` : o.repaired };
       }
       return first;
     });
@@ -121,5 +141,6 @@ export class IptablesBackend implements ActionBackend {
 }
 
 // The store's bans of one family as iptables sources ("192.0.2.1/32"), deduplicated.
-export const sourcesOf = (bans: readonly Ban[], f: Family): string[] =>
-  [...new Set(bans.filter((b) => b.target.base.family === f).map((b) => b.target.text))];
+export const sourcesOf = (bans: readonly Ban[], f: Family): string[] => [
+  ...new Set(bans.filter((b) => b.target.base.family === f).map((b) => b.target.text)),
+];

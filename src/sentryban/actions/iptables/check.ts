@@ -11,7 +11,10 @@ export const parseSave = (text: string, chain: string, isOurs: (line: string) =>
   let inFilter = false;
   for (const raw of text.split('\n')) {
     const l = raw.trimEnd();
-    if (l.startsWith('*')) { inFilter = l === '*filter'; continue; }
+    if (l.startsWith('*')) {
+      inFilter = l === '*filter';
+      continue;
+    }
     if (!inFilter) continue;
     if (l.startsWith(`:${chain} `)) chainExists = true;
     if (l.startsWith(`-A ${chain} `)) {

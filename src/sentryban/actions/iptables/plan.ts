@@ -14,7 +14,9 @@ export const TOOL: Readonly<Record<Family, { cmd: string; save: string; restore:
 // The match part of a hook rule, one per protocol ("-p tcp -m multiport --dports 22,1000:2000").
 export const planMatches = (m: PortMatch): string[][] => {
   if (m.protocols === 'all') return [[]];
-  return m.protocols.map((p) => (m.ports === 'all' ? ['-p', p] : ['-p', p, '-m', 'multiport', '--dports', m.ports.join(',')]));
+  return m.protocols.map((p) =>
+    m.ports === 'all' ? ['-p', p] : ['-p', p, '-m', 'multiport', '--dports', m.ports.join(',')],
+  );
 };
 
 // Rules in the hook chains (INPUT ...): each protocol's match followed by `tail` (a jump, or a set match + target).
@@ -22,8 +24,13 @@ export const planHookRules = (hooks: readonly string[], m: PortMatch, tail: read
   hooks.flatMap((h) => planMatches(m).map((match) => [h, ...match, ...tail]));
 
 // A tcp-reset reply is only valid on a rule that matches tcp (options refuse it for other protocols).
-export const planSourceRule = (chain: string, source: string, b: Blocktype, f: Family): string[] =>
-  [chain, '-s', source, ...(b.kind === 'reject' && b.with.v4 === 'tcp-reset' ? ['-p', 'tcp'] : []), ...iptablesTarget(b, f)];
+export const planSourceRule = (chain: string, source: string, b: Blocktype, f: Family): string[] => [
+  chain,
+  '-s',
+  source,
+  ...(b.kind === 'reject' && b.with.v4 === 'tcp-reset' ? ['-p', 'tcp'] : []),
+  ...iptablesTarget(b, f),
+];
 
 // Quote an argument for iptables-restore's line parser (it splits on spaces, honours double quotes).
 const q = (a: string): string => (/^[A-Za-z0-9_.:/,!-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, '\\$1')}"`);

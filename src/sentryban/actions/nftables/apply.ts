@@ -12,7 +12,6 @@ const NFT_BATCH = ['nft', '-f', '-'];
 // nft 1.0.6 refuses element timeouts somewhere past a year (100,000,000 s fails, 365 d works).
 export const NFT_MAX_TIMEOUT = 31536000;
 
-
 // nftables: every change is one `nft -f -` transaction on our own table.
 export class NftablesBackend implements ActionBackend {
   readonly name: string;
@@ -28,9 +27,15 @@ export class NftablesBackend implements ActionBackend {
     this.name = `nftables:${spec.jail}`;
   }
 
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.#serial.run(() => this.#restore(bans)); }
-  flush(): Promise<ActionOutcome> { return this.#batch(planFlush(this.#spec.table)); }
-  stop(): Promise<ActionOutcome> { return this.#batch(planStop(this.#spec.table)); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#restore(bans));
+  }
+  flush(): Promise<ActionOutcome> {
+    return this.#batch(planFlush(this.#spec.table));
+  }
+  stop(): Promise<ActionOutcome> {
+    return this.#batch(planStop(this.#spec.table));
+  }
 
   ban(ban: Ban): Promise<ActionOutcome> {
     const [w] = wantedElements([ban], this.#clock.now(), NFT_MAX_TIMEOUT);
@@ -54,8 +59,13 @@ export class NftablesBackend implements ActionBackend {
         return withRepair(await this.#restore(bans), `table ${this.#spec.table} was gone; rebuilt`); // table gone
       }
       let state;
-      try { state = parseNftState(result.stdout); } catch (e) { return failed(this.name, argv, 0, `unreadable nft JSON: ${String(e)}`); }
-      if (needsRebuild(state)) return withRepair(await this.#restore(bans), `table ${this.#spec.table} was damaged; rebuilt`);
+      try {
+        state = parseNftState(result.stdout);
+      } catch (e) {
+        return failed(this.name, argv, 0, `unreadable nft JSON: ${String(e)}`);
+      }
+      if (needsRebuild(state))
+        return withRepair(await this.#restore(bans), `table ${this.#spec.table} was damaged; rebuilt`);
       const d = diffElements(state, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT));
       const text = planRepair(this.#spec.table, d.add, d.remove);
       if (!text) return OK;
@@ -63,9 +73,18 @@ export class NftablesBackend implements ActionBackend {
       const removed = new Set(d.remove.map((r) => r.elem));
       const o = await this.#send(text);
       const r = repairedOutcome([
-        listed('restored', [...added].filter((e) => !removed.has(e))),
-        listed('refreshed the timeout of', [...added].filter((e) => removed.has(e))),
-        listed('removed stray', [...removed].filter((e) => !added.has(e))),
+        listed(
+          'restored',
+          [...added].filter((e) => !removed.has(e)),
+        ),
+        listed(
+          'refreshed the timeout of',
+          [...added].filter((e) => removed.has(e)),
+        ),
+        listed(
+          'removed stray',
+          [...removed].filter((e) => !added.has(e)),
+        ),
       ]);
       return o.ok ? r : o;
     });
@@ -75,7 +94,9 @@ export class NftablesBackend implements ActionBackend {
     return this.#send(planRestore(this.#spec, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT)));
   }
 
-  #batch(text: string): Promise<ActionOutcome> { return this.#serial.run(() => this.#send(text)); }
+  #batch(text: string): Promise<ActionOutcome> {
+    return this.#serial.run(() => this.#send(text));
+  }
 
   async #send(text: string): Promise<ActionOutcome> {
     const { outcome } = await runChecked(this.#run, this.name, NFT_BATCH, { input: text });

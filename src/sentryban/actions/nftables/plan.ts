@@ -6,12 +6,22 @@ import { SET_KEYS, type SetKey, type Wanted } from '../targets.js';
 // prefixes, per family, `flags timeout`) and one input chain with one rule per set.
 
 const TYPE: Readonly<Record<SetKey, string>> = { h4: 'ipv4_addr', h6: 'ipv6_addr', n4: 'ipv4_addr', n6: 'ipv6_addr' };
-const FLAGS: Readonly<Record<SetKey, string>> = { h4: 'timeout', h6: 'timeout', n4: 'interval,timeout', n6: 'interval,timeout' };
+const FLAGS: Readonly<Record<SetKey, string>> = {
+  h4: 'timeout',
+  h6: 'timeout',
+  n4: 'interval,timeout',
+  n6: 'interval,timeout',
+};
 const SADDR: Readonly<Record<SetKey, string>> = { h4: 'ip saddr', h6: 'ip6 saddr', n4: 'ip saddr', n6: 'ip6 saddr' };
 const CHUNK = 5000;
 
 export const planMatch = (m: PortMatch): string => {
-  const proto = m.protocols === 'all' ? '' : m.protocols.length === 1 ? `meta l4proto ${m.protocols[0]} ` : `meta l4proto { ${m.protocols.join(', ')} } `;
+  const proto =
+    m.protocols === 'all'
+      ? ''
+      : m.protocols.length === 1
+        ? `meta l4proto ${m.protocols[0]} `
+        : `meta l4proto { ${m.protocols.join(', ')} } `;
   const ports = m.ports === 'all' ? '' : `th dport { ${m.ports.map((p) => p.replace(':', '-')).join(', ')} } `;
   return proto + ports;
 };
@@ -27,7 +37,12 @@ export const planAdd = (table: string, wanted: readonly Wanted[]): string[] => {
   for (const key of SET_KEYS) {
     const mine = wanted.filter((w) => w.key === key);
     for (let i = 0; i < mine.length; i += CHUNK) {
-      out.push(`add element inet ${table} ${key} { ${mine.slice(i, i + CHUNK).map(elem).join(', ')} }`);
+      out.push(
+        `add element inet ${table} ${key} { ${mine
+          .slice(i, i + CHUNK)
+          .map(elem)
+          .join(', ')} }`,
+      );
     }
   }
   return out;
@@ -54,23 +69,32 @@ export const planRestore = (spec: NftablesSpec, wanted: readonly Wanted[]): stri
 
 // Ban (or re-ban with a new timeout) one element; succeeds whether or not it was there.
 export const planBan = (table: string, w: Wanted): string =>
-  [`add element inet ${table} ${w.key} { ${w.elem} }`, `delete element inet ${table} ${w.key} { ${w.elem} }`,
-    `add element inet ${table} ${w.key} { ${elem(w)} }`].join('\n') + '\n';
+  [
+    `add element inet ${table} ${w.key} { ${w.elem} }`,
+    `delete element inet ${table} ${w.key} { ${w.elem} }`,
+    `add element inet ${table} ${w.key} { ${elem(w)} }`,
+  ].join('\n') + '\n';
 
 // Unban one element; succeeds whether or not it was there.
 export const planUnban = (table: string, key: SetKey, e: string): string =>
   `add element inet ${table} ${key} { ${e} }\ndelete element inet ${table} ${key} { ${e} }\n`;
 
-export const planFlush = (table: string): string => SET_KEYS.map((k) => `flush set inet ${table} ${k}`).join('\n') + '\n';
+export const planFlush = (table: string): string =>
+  SET_KEYS.map((k) => `flush set inet ${table} ${k}`).join('\n') + '\n';
 
 export const planStop = (table: string): string => `table inet ${table}\ndelete table inet ${table}\n`;
 
 // Repair without a rebuild: delete strays and early-lapsing elements, then add what is missing (one transaction).
-export const planRepair = (table: string, add: readonly Wanted[], remove: readonly { key: SetKey; elem: string }[]): string => {
+export const planRepair = (
+  table: string,
+  add: readonly Wanted[],
+  remove: readonly { key: SetKey; elem: string }[],
+): string => {
   const lines: string[] = [];
   for (const key of SET_KEYS) {
     const mine = remove.filter((r) => r.key === key).map((r) => r.elem);
-    for (let i = 0; i < mine.length; i += CHUNK) lines.push(`delete element inet ${table} ${key} { ${mine.slice(i, i + CHUNK).join(', ')} }`);
+    for (let i = 0; i < mine.length; i += CHUNK)
+      lines.push(`delete element inet ${table} ${key} { ${mine.slice(i, i + CHUNK).join(', ')} }`);
   }
   lines.push(...planAdd(table, add));
   return lines.length ? `${lines.join('\n')}\n` : '';

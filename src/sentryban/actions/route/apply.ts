@@ -22,30 +22,52 @@ export class RouteBackend implements ActionBackend {
   }
 
   // Start and check are the same: list ours, add what is missing, delete strays (no moment without the routes).
-  start(bans: readonly Ban[]): Promise<ActionOutcome> { return this.check(bans).then((o) => (o.ok ? OK : o)); }
+  start(bans: readonly Ban[]): Promise<ActionOutcome> {
+    return this.check(bans).then((o) => (o.ok ? OK : o));
+  }
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
       const fixed: string[] = [];
       for (const fam of FAMILIES) {
-        const list = await runChecked(this.#run, this.name, ['ip', fam, '-j', 'route', 'show', 'proto', String(this.#spec.proto)]);
+        const list = await runChecked(this.#run, this.name, [
+          'ip',
+          fam,
+          '-j',
+          'route',
+          'show',
+          'proto',
+          String(this.#spec.proto),
+        ]);
         if (!list.outcome.ok) return list.outcome;
         let have: Map<string, string>;
-        try { have = parseRoutes(list.result.stdout); } catch { have = new Map(); }
-        const wanted = [...new Set(bans.filter((b) => (b.target.base.family === 4) === (fam === '-4')).map((b) => b.target.text))];
+        try {
+          have = parseRoutes(list.result.stdout);
+        } catch {
+          have = new Map();
+        }
+        const wanted = [
+          ...new Set(bans.filter((b) => (b.target.base.family === 4) === (fam === '-4')).map((b) => b.target.text)),
+        ];
         const lines = planRouteRepair(have, wanted, this.#spec.type, this.#spec.proto);
         if (lines.length === 0) continue;
-        const r = await runChecked(this.#run, this.name, ['ip', fam, '-force', '-batch', '-'], { input: `${lines.join('\n')}\n` });
+        const r = await runChecked(this.#run, this.name, ['ip', fam, '-force', '-batch', '-'], {
+          input: `${lines.join('\n')}\n`,
+        });
         if (!r.outcome.ok) return r.outcome;
         fixed.push(...lines);
       }
-      const targets = (verb: string): string[] => fixed.filter((l) => l.startsWith(`route ${verb} `)).map((l) => l.split(' ')[3] ?? '');
+      const targets = (verb: string): string[] =>
+        fixed.filter((l) => l.startsWith(`route ${verb} `)).map((l) => l.split(' ')[3] ?? '');
       return repairedOutcome([listed('restored', targets('replace')), listed('removed stray', targets('del'))]);
     });
   }
 
   ban(ban: Ban): Promise<ActionOutcome> {
-    return this.#serial.run(async () => (await runChecked(this.#run, this.name, planBanArgv(this.#spec.type, ban.target, this.#spec.proto))).outcome);
+    return this.#serial.run(
+      async () =>
+        (await runChecked(this.#run, this.name, planBanArgv(this.#spec.type, ban.target, this.#spec.proto))).outcome,
+    );
   }
 
   // Deleting a route that is not there answers "No such process": already unbanned.
@@ -56,8 +78,12 @@ export class RouteBackend implements ActionBackend {
     });
   }
 
-  flush(): Promise<ActionOutcome> { return this.#flushAll(); }
-  stop(): Promise<ActionOutcome> { return this.#flushAll(); }
+  flush(): Promise<ActionOutcome> {
+    return this.#flushAll();
+  }
+  stop(): Promise<ActionOutcome> {
+    return this.#flushAll();
+  }
 
   #flushAll(): Promise<ActionOutcome> {
     return this.#serial.run(async () => {

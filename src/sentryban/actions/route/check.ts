@@ -14,7 +14,12 @@ export const parseRoutes = (json: string): Map<string, string> => {
 };
 
 // Batch lines making the kernel hold exactly `wanted` (replace is idempotent; strays deleted with their own type).
-export const planRouteRepair = (have: ReadonlyMap<string, string>, wanted: readonly string[], type: RouteType, proto: number): string[] => {
+export const planRouteRepair = (
+  have: ReadonlyMap<string, string>,
+  wanted: readonly string[],
+  type: RouteType,
+  proto: number,
+): string[] => {
   const want = new Set(wanted);
   const lines = wanted.filter((w) => have.get(w) !== type).map((w) => planReplaceLine(type, w, proto));
   for (const [dst, t] of have) if (!want.has(dst)) lines.push(planDelLine(t, dst, proto));

@@ -38,7 +38,12 @@ export const buildDefaults = (nowYear: number): DefaultSet => {
   return { all: [...copies, ...originals], originals };
 };
 
-const unbound = (p: string): string => p.replace(/^\{UNB\}/, '').replace(/^\{\^LN-BEG\}/, '').replace(/^\((?:\?:)?\^\|\\b\|\\W\)/, '').replace(/\(\?=\\b\|\\W\|\$\)$/, '');
+const unbound = (p: string): string =>
+  p
+    .replace(/^\{UNB\}/, '')
+    .replace(/^\{\^LN-BEG\}/, '')
+    .replace(/^\((?:\?:)?\^\|\\b\|\\W\)/, '')
+    .replace(/\(\?=\\b\|\\W\|\$\)$/, '');
 
 // `datepattern` lines -> templates, as fail2ban's DateDetector.appendTemplate.
 export const templatesFor = (lines: readonly string[], nowYear: number): DateTemplate[] => {
@@ -47,8 +52,12 @@ export const templatesFor = (lines: readonly string[], nowYear: number): DateTem
   const out: DateTemplate[] = [];
   const names = new Set<string>();
   const add = (t: DateTemplate, ignoreDup: boolean): void => {
-    if (names.has(t.name)) { if (ignoreDup) return; throw new Error(`date template ${t.name} given twice`); }
-    names.add(t.name); out.push(t);
+    if (names.has(t.name)) {
+      if (ignoreDup) return;
+      throw new Error(`date template ${t.name} given twice`);
+    }
+    names.add(t.name);
+    out.push(t);
   };
   for (const line of lines) {
     const key = line.includes('%') ? line : line.toUpperCase();
@@ -56,7 +65,15 @@ export const templatesFor = (lines: readonly string[], nowYear: number): DateTem
     if (key === '{^LN-BEG}' || key === '{DEFAULT}') {
       for (const t of defs.all) if (key === '{DEFAULT}' || t.lineBegin) add(t, ignoreDup);
     } else if (key.includes('{DATE}')) {
-      DEFAULT_PATTERNS.forEach((p) => add(makeTemplate(line.replace(/(?<!\\)\{DATE\}/gi, () => unbound(sourceOf(p))), nowYear), ignoreDup));
+      DEFAULT_PATTERNS.forEach((p) =>
+        add(
+          makeTemplate(
+            line.replace(/(?<!\\)\{DATE\}/gi, () => unbound(sourceOf(p))),
+            nowYear,
+          ),
+          ignoreDup,
+        ),
+      );
     } else if (key === '{NONE}') add({ ...makeTemplate('{UNB}^', nowYear), name: '{NONE}' }, false);
     else add(makeTemplate(line, nowYear), false);
   }

@@ -15,12 +15,20 @@ const exec = (re: RegExp, line: string, from = 0, to = line.length): RegExpExecA
 
 // First defined value of a named group (a name has several numbers when conditional branches copied it).
 const groupValue = (m: RegExpExecArray, nums: readonly number[] | undefined): string | undefined => {
-  if (nums) for (const i of nums) { const v = m[i]; if (v !== undefined) return v; }
+  if (nums)
+    for (const i of nums) {
+      const v = m[i];
+      if (v !== undefined) return v;
+    }
   return undefined;
 };
 
 const firstIndex = (m: RegExpExecArray, nums: readonly number[] | undefined): [number, number] | undefined => {
-  if (nums) for (const i of nums) { const v = m.indices?.[i]; if (v) return v; }
+  if (nums)
+    for (const i of nums) {
+      const v = m.indices?.[i];
+      if (v) return v;
+    }
   return undefined;
 };
 
@@ -53,7 +61,8 @@ const sameAt = (line: string, at: number, s: string): boolean => {
 const codeAt = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
 // JavaScript's \w (without the u flag).
 const isWordCode = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
-const isAlnumCode = (c: number): boolean => c >= 0 && (c < 128 ? (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) : isAlnum(String.fromCharCode(c)));
+const isAlnumCode = (c: number): boolean =>
+  c >= 0 && (c < 128 ? (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) : isAlnum(String.fromCharCode(c)));
 
 // fail2ban's DateDetector: the template that matched last is tried first (at the same place), then the list,
 // preferring line-anchored templates and the leftmost date; templates that hit move toward the front.
@@ -61,8 +70,12 @@ const isAlnumCode = (c: number): boolean => c >= 0 && (c < 128 ? (c >= 48 && c <
 export class DateDetector {
   #slots: Slot[];
   // fail2ban's __lastPos (distance, char before, first char) and __lastEndPos (end, last char, char after).
-  #posD = 1; #posPrev = -1; #posFirst = -1;
-  #endE = BIG; #endLast = -1; #endNext = -1;
+  #posD = 1;
+  #posPrev = -1;
+  #posFirst = -1;
+  #endE = BIG;
+  #endLast = -1;
+  #endNext = -1;
   #lastIdx = BIG;
   #firstUnused = 0;
   #tz: TimeZone;
@@ -85,7 +98,9 @@ export class DateDetector {
     this.#tz = tz;
   }
 
-  get templateNames(): string[] { return this.#slots.map((s) => s.t.name); }
+  get templateNames(): string[] {
+    return this.#slots.map((s) => s.t.name);
+  }
 
   // What decides the next lines' dates, as text, except hit counts (only whether a template hit) and last-use
   // times: those matter only when a template moves (reorders counts that). Two detectors with the same key find
@@ -95,13 +110,18 @@ export class DateDetector {
     return `${this.#lastIdx};${this.#firstUnused};${this.#posD},${this.#posPrev},${this.#posFirst};${this.#endE},${this.#endLast},${this.#endNext};${s}`;
   }
 
-  #weight(s: Slot): number { return (s.hits * s.t.weight) / Math.max(1, s.distance); }
+  #weight(s: Slot): number {
+    return (s.hits * s.t.weight) / Math.max(1, s.distance);
+  }
 
   // Sets #m and #i (the match and its template's slot); false when no template matches.
   #matchTime(line: string, nowSec: number): boolean {
     const slots = this.#slots;
     let match: RegExpExecArray | null = null;
-    let found: RegExpExecArray | null = null; let foundDist = BIG; let foundIdx = -1; let foundTo = line.length;
+    let found: RegExpExecArray | null = null;
+    let foundDist = BIG;
+    let foundIdx = -1;
+    let foundTo = line.length;
     let to = line.length; // the match was searched in line.slice(0, to)
     let ignoreBySearch = BIG;
     let i = this.#lastIdx;
@@ -116,18 +136,36 @@ export class DateDetector {
           if (re.test(line)) return this.#took(i, line, nowSec, 0, re.lastIndex, null, line.length);
           // no match: on to the list, as after exec() found none
         } else match = exec(t.fast ?? t.re, line);
-      }
-      else {
-        const d = this.#posD; const dPrev = this.#posPrev; const dFirst = this.#posFirst;
-        const e = this.#endE; const eLast = this.#endLast; const eNext = this.#endNext;
-        const okBeg = (d > 0 && codeAt(line, d - 1) === dPrev) || (d === 0 && dPrev === -1) || (codeAt(line, d) === dFirst && !isAlnumCode(dFirst));
+      } else {
+        const d = this.#posD;
+        const dPrev = this.#posPrev;
+        const dFirst = this.#posFirst;
+        const e = this.#endE;
+        const eLast = this.#endLast;
+        const eNext = this.#endNext;
+        const okBeg =
+          (d > 0 && codeAt(line, d - 1) === dPrev) ||
+          (d === 0 && dPrev === -1) ||
+          (codeAt(line, d) === dFirst && !isAlnumCode(dFirst));
         const okEnd = codeAt(line, e) === eNext || (codeAt(line, e - 1) === eLast && !isAlnumCode(eLast));
-        if (okBeg && okEnd) { to = Math.min(e, line.length); match = exec(t.fast ?? t.re, line, d, to); }
-        else { match = exec(t.fast ?? t.re, line); ignoreBySearch = i; }
+        if (okBeg && okEnd) {
+          to = Math.min(e, line.length);
+          match = exec(t.fast ?? t.re, line, d, to);
+        } else {
+          match = exec(t.fast ?? t.re, line);
+          ignoreBySearch = i;
+        }
       }
       if (match) {
-        const ds = match.index; const de = match.index + match[0].length;
-        if (!(slots.length === 1 || t.lineBegin || (ds === this.#posD && de === this.#endE))) { found = match; foundDist = ds; foundIdx = i; foundTo = to; match = null; }
+        const ds = match.index;
+        const de = match.index + match[0].length;
+        if (!(slots.length === 1 || t.lineBegin || (ds === this.#posD && de === this.#endE))) {
+          found = match;
+          foundDist = ds;
+          foundIdx = i;
+          foundTo = to;
+          match = null;
+        }
       }
     }
     if (!match) {
@@ -141,29 +179,57 @@ export class DateDetector {
         if (i + 1 >= slots.length || s.t.lineBegin) break;
         if (distance === 0 && s.hits && !(slots[i + 1] as Slot).hits) break;
         if (distance > s.distance || distance > this.#posD) {
-          if (distance < foundDist) { found = match; foundDist = distance; foundIdx = i; foundTo = to; }
+          if (distance < foundDist) {
+            found = match;
+            foundDist = distance;
+            foundIdx = i;
+            foundTo = to;
+          }
           match = null;
           continue;
         }
         break;
       }
-      if (!match && found) { match = found; i = foundIdx; to = foundTo; }
+      if (!match && found) {
+        match = found;
+        i = foundIdx;
+        to = foundTo;
+      }
     }
     if (!match) return false;
     return this.#took(i, line, nowSec, match.index, match.index + match[0].length, match, to);
   }
 
   // Slot i's template matched [distance, endpos) of the line (match: its array, null when placed by test()).
-  #took(i0: number, line: string, nowSec: number, distance: number, endpos: number, match: RegExpExecArray | null, to: number): true {
+  #took(
+    i0: number,
+    line: string,
+    nowSec: number,
+    distance: number,
+    endpos: number,
+    match: RegExpExecArray | null,
+    to: number,
+  ): true {
     let i = i0;
     const slot = this.#slots[i] as Slot;
-    slot.hits++; slot.lastUsed = nowSec; slot.distance = distance;
+    slot.hits++;
+    slot.lastUsed = nowSec;
+    slot.distance = distance;
     if (this.#firstUnused === i) this.#firstUnused++;
-    this.#posD = distance; this.#posPrev = distance > 0 ? codeAt(line, distance - 1) : -1; this.#posFirst = codeAt(line, distance);
-    this.#endE = endpos; this.#endLast = codeAt(line, endpos - 1); this.#endNext = codeAt(line, endpos);
-    if (i && i !== this.#lastIdx) { this.reorders++; i = this.#reorder(i); }
+    this.#posD = distance;
+    this.#posPrev = distance > 0 ? codeAt(line, distance - 1) : -1;
+    this.#posFirst = codeAt(line, distance);
+    this.#endE = endpos;
+    this.#endLast = codeAt(line, endpos - 1);
+    this.#endNext = codeAt(line, endpos);
+    if (i && i !== this.#lastIdx) {
+      this.reorders++;
+      i = this.#reorder(i);
+    }
     this.#lastIdx = i;
-    this.#m = match; this.#i = i; this.#to = to;
+    this.#m = match;
+    this.#i = i;
+    this.#to = to;
     return true;
   }
 
@@ -173,7 +239,10 @@ export class DateDetector {
     const untime = s.lastUsed - 300;
     const weight = this.#weight(s);
     let pos = this.#firstUnused < num ? this.#firstUnused : num >> 1;
-    const movable = (): boolean => { const p = slots[pos] as Slot; return weight > this.#weight(p) || untime > p.lastUsed; };
+    const movable = (): boolean => {
+      const p = slots[pos] as Slot;
+      return weight > this.#weight(p) || untime > p.lastUsed;
+    };
     if (!movable()) {
       if (pos === num - 1) return num;
       pos = num - 1;
@@ -190,19 +259,33 @@ export class DateDetector {
     if (!this.#matchTime(line, nowMs / 1000)) return false;
     let m = this.#m as RegExpExecArray;
     const t = (this.#slots[this.#i] as Slot).t;
-    let start: number; let end: number;
-    if (this.#m === null) { start = 0; end = this.#endE; } // placed by test(): the match is the date, at 0
-    else if (t.fast) { start = m.index + (m[1]?.length ?? 0); end = start + (m[2]?.length ?? 0); }
-    else if (t.byPrefix) {
+    let start: number;
+    let end: number;
+    if (this.#m === null) {
+      start = 0;
+      end = this.#endE;
+    } // placed by test(): the match is the date, at 0
+    else if (t.fast) {
+      start = m.index + (m[1]?.length ?? 0);
+      end = start + (m[2]?.length ?? 0);
+    } else if (t.byPrefix) {
       start = m.index + (groupValue(m, t.prefixNums)?.length ?? 0);
       end = start + (groupValue(m, t.dateNums)?.length ?? 0);
     } else [start, end] = dateSpan(m, t);
-    this.start = start; this.end = end;
-    if (start === end) { this.time = null; this.empty = true; return true; }
+    this.start = start;
+    this.end = end;
+    if (start === end) {
+      this.time = null;
+      this.empty = true;
+      return true;
+    }
     this.empty = false;
     // Consecutive lines usually carry the same date text: reuse its conversion (same template, same text).
     const ct = this.#cacheText;
-    if (t === this.#cacheTpl && end - start === ct.length && sameAt(line, start, ct)) { this.time = this.#cacheTime; return true; }
+    if (t === this.#cacheTpl && end - start === ct.length && sameAt(line, start, ct)) {
+      this.time = this.#cacheTime;
+      return true;
+    }
     // The full regex, at the same place, for the date fields (same pattern, so the same match).
     if (t.fast) m = exec(t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
     const g = foldGroups(m, t);
@@ -215,7 +298,9 @@ export class DateDetector {
       if (t.longEpoch && v.length >= 13) n = v.length >= 16 && !v.includes('.') ? n / 1e6 : n / 1e3;
       time = n;
     }
-    this.#cacheTpl = t; this.#cacheText = line.slice(start, end); this.#cacheTime = time;
+    this.#cacheTpl = t;
+    this.#cacheText = line.slice(start, end);
+    this.#cacheTime = time;
     this.time = time;
     return true;
   }

@@ -30,11 +30,18 @@ export type DateTemplate = {
 
 // The index just after the group opened at `open` (source[open] === '('), or -1.
 const groupEnd = (src: string, open: number): number => {
-  let depth = 0; let inClass = false;
+  let depth = 0;
+  let inClass = false;
   for (let i = open; i < src.length; i++) {
     const c = src[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
     if (c === '[') inClass = true;
     else if (c === '(') depth++;
     else if (c === ')' && --depth === 0) return i + 1;
@@ -73,9 +80,20 @@ const nameFirstGroup = (re: string): string => {
   let inClass = false;
   for (let i = 0; i < re.length; i++) {
     const c = re[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
-    if (c === '[') { inClass = true; if (re[i + 1] === ']') i++; else if (re[i + 1] === '^' && re[i + 2] === ']') i += 2; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (re[i + 1] === ']') i++;
+      else if (re[i + 1] === '^' && re[i + 2] === ']') i += 2;
+      continue;
+    }
     if (c !== '(') continue;
     if (re[i + 1] !== '?') return `${re.slice(0, i)}(?P<__d>${re.slice(i + 1)}`;
     const m = /^\(\?P<(\w+)>/.exec(re.slice(i));
@@ -85,14 +103,25 @@ const nameFirstGroup = (re: string): string => {
 };
 // A named first group keeps its name inside a new __d group: find its end and add one ")".
 const closeExtra = (re: string, start: number, headLen: number, name: string): string => {
-  let depth = 0; let inClass = false;
+  let depth = 0;
+  let inClass = false;
   for (let i = start; i < re.length; i++) {
     const c = re[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
-    if (c === '[') { inClass = true; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      continue;
+    }
     if (c === '(') depth++;
-    if (c === ')' && --depth === 0) return `${re.slice(0, start)}(?P<__d>(?P<${name}>${re.slice(start + headLen, i)}))${re.slice(i + 1)}`;
+    if (c === ')' && --depth === 0)
+      return `${re.slice(0, start)}(?P<__d>(?P<${name}>${re.slice(start + headLen, i)}))${re.slice(i + 1)}`;
   }
   return re;
 };
@@ -101,14 +130,29 @@ const closeExtra = (re: string, start: number, headLen: number, name: string): s
 // start is m.index + __p.length: no need for match indices on the hot path.
 const wrapPrefix = (re: string): string | null => {
   const flags = /^(?:\(\?[a-zA-Z]+\))*/.exec(re)?.[0] ?? '';
-  let depth = 0; let inClass = false; let first = -1;
+  let depth = 0;
+  let inClass = false;
+  let first = -1;
   for (let i = flags.length; i < re.length; i++) {
     const c = re[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
-    if (c === '[') { inClass = true; if (re[i + 1] === '^') i++; if (re[i + 1] === ']') i++; continue; }
-    if (c === '(') { if (first < 0 && depth === 0 && re.startsWith('(?P<__d>', i)) first = i; depth++; }
-    else if (c === ')') depth--;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (re[i + 1] === '^') i++;
+      if (re[i + 1] === ']') i++;
+      continue;
+    }
+    if (c === '(') {
+      if (first < 0 && depth === 0 && re.startsWith('(?P<__d>', i)) first = i;
+      depth++;
+    } else if (c === ')') depth--;
     else if (c === '|' && depth === 0) return null;
   }
   if (first < 0) return null;
@@ -118,17 +162,27 @@ const wrapPrefix = (re: string): string | null => {
 type Bound = boolean | 'start';
 
 // fail2ban's DateTemplate.setRegex: word or line boundaries around the date, `**` to drop them.
-const buildRegex = (regex0: string, wordBegin: Bound, wordEnd: boolean): { regex: string; lineBegin: boolean; lineEnd: boolean; anchoredName: boolean } => {
+const buildRegex = (
+  regex0: string,
+  wordBegin: Bound,
+  wordEnd: boolean,
+): { regex: string; lineBegin: boolean; lineEnd: boolean; anchoredName: boolean } => {
   let regex = regex0.trim();
   const gf = GLOBAL_FLAGS.exec(regex);
   if (gf) regex = regex.replace(GLOBAL_FLAGS, '');
   const boundBegin = wordBegin !== false && !NO_WORD_BEG.test(regex);
   const boundEnd = wordEnd && !NO_WORD_END.test(regex);
   if (!GROUPED.test(regex)) regex = regex.replace(GROUP_WRAP, '$1($2)$3');
-  let lineBegin = false; let lineEnd = false; let anchoredName = false;
+  let lineBegin = false;
+  let lineEnd = false;
+  let anchoredName = false;
   if (boundBegin) {
     if (wordBegin !== 'start') regex = String.raw`(?=^|\b|\W)` + regex;
-    else { regex = String.raw`^(?:\W{0,2})?` + regex; lineBegin = true; anchoredName = true; }
+    else {
+      regex = String.raw`^(?:\W{0,2})?` + regex;
+      lineBegin = true;
+      anchoredName = true;
+    }
   }
   if (boundEnd) regex += String.raw`(?=\b|\W|$)`;
   if (!lineBegin && LINE_BEG.test(regex)) lineBegin = true;
@@ -138,28 +192,70 @@ const buildRegex = (regex0: string, wordBegin: Bound, wordEnd: boolean): { regex
   return { regex, lineBegin, lineEnd, anchoredName };
 };
 
-const compile = (name: string, pyRegex: string, kind: DateTemplate['kind'], longEpoch: boolean, lineBegin: boolean): DateTemplate => {
+const compile = (
+  name: string,
+  pyRegex: string,
+  kind: DateTemplate['kind'],
+  longEpoch: boolean,
+  lineBegin: boolean,
+): DateTemplate => {
   const named = nameFirstGroup(pyRegex);
   const wrapped = wrapPrefix(named);
   const t = translatePyRegex(wrapped ?? named);
-  if (!t.ok) throw new DateTemplateError(`date pattern ${JSON.stringify(name)}: ${t.error.message}${t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : ''}`);
+  if (!t.ok)
+    throw new DateTemplateError(
+      `date pattern ${JSON.stringify(name)}: ${t.error.message}${t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : ''}`,
+    );
   const byPrefix = wrapped !== null && !t.value.groupNames.some((g) => /__b\d+$/.test(g));
   const num = numberGroups(t.value.source);
   const groups = new Map<string, number[]>();
-  for (const [n, nums] of num.index) { const base = n.replace(/__b\d+$/, ''); groups.set(base, [...(groups.get(base) ?? []), ...nums]); }
-  const prefixNums = groups.get('__p') ?? []; const dateNums = groups.get('__d') ?? [];
-  const kept = byPrefix && prefixNums.length === 1 && dateNums.length === 1 ? keepGroups(num.source, new Set([...prefixNums, ...dateNums])) : null;
-  const fast = kept && kept.numbers.get(prefixNums[0] as number) === 1 && kept.numbers.get(dateNums[0] as number) === 2 ? new RegExp(kept.source, `${t.value.flags}g`) : null;
-  return { name, re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`), kind, longEpoch, lineBegin, isAnchoredCopy: false, weight: 1, byPrefix, groups, prefixNums, dateNums, fast, spanTest: spanTestOf(fast) };
+  for (const [n, nums] of num.index) {
+    const base = n.replace(/__b\d+$/, '');
+    groups.set(base, [...(groups.get(base) ?? []), ...nums]);
+  }
+  const prefixNums = groups.get('__p') ?? [];
+  const dateNums = groups.get('__d') ?? [];
+  const kept =
+    byPrefix && prefixNums.length === 1 && dateNums.length === 1
+      ? keepGroups(num.source, new Set([...prefixNums, ...dateNums]))
+      : null;
+  const fast =
+    kept && kept.numbers.get(prefixNums[0] as number) === 1 && kept.numbers.get(dateNums[0] as number) === 2
+      ? new RegExp(kept.source, `${t.value.flags}g`)
+      : null;
+  return {
+    name,
+    re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`),
+    kind,
+    longEpoch,
+    lineBegin,
+    isAnchoredCopy: false,
+    weight: 1,
+    byPrefix,
+    groups,
+    prefixNums,
+    dateNums,
+    fast,
+    spanTest: spanTestOf(fast),
+  };
 };
 
 const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {
   let p = pattern;
-  let wordBegin: Bound = true; let wordEnd = true;
-  if (p.startsWith('{UNB}')) { p = p.slice(5); wordBegin = false; wordEnd = false; }
-  if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
+  let wordBegin: Bound = true;
+  let wordEnd = true;
+  if (p.startsWith('{UNB}')) {
+    p = p.slice(5);
+    wordBegin = false;
+    wordEnd = false;
+  }
+  if (wordBegin && p.startsWith('{^LN-BEG}')) {
+    p = p.slice(9);
+    wordBegin = 'start';
+  }
   let regex = expandTokens(p, tokenTable(nowYear));
-  if (regex === null) throw new DateTemplateError(`date pattern ${JSON.stringify(pattern)}: unknown %-token or unescaped "%"`);
+  if (regex === null)
+    throw new DateTemplateError(`date pattern ${JSON.stringify(pattern)}: unknown %-token or unescaped "%"`);
   if (ALPHA_TOKEN.test(p)) regex = `(?iu)${regex}`;
   const b = buildRegex(regex, wordBegin, wordEnd);
   const name = b.anchoredName && !pattern.startsWith('{^LN-BEG}') ? `{^LN-BEG}${pattern}` : pattern;

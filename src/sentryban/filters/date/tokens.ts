@@ -2,7 +2,20 @@
 const WDAY = 'mon|tue|wed|thu|fri|sat|sun';
 const WDAY_FULL = 'wednesday|thursday|saturday|tuesday|monday|friday|sunday';
 export const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-export const MONTHS_FULL = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+export const MONTHS_FULL = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 const MONTHS_FULL_RE = 'september|february|november|december|january|october|august|march|april|june|july|may';
 const TZ_ABBR = '[A-Z](?:[A-Z]{2,4})?';
 
@@ -19,19 +32,41 @@ const yearRe = (nowYear: number): string => {
 
 export const tokenTable = (nowYear: number): Record<string, string> => ({
   '%': '%',
-  a: `(?P<a>${WDAY})`, A: `(?P<A>${WDAY_FULL})`,
-  b: `(?P<b>${MONTHS.join('|')})`, B: `(?P<B>${MONTHS_FULL_RE})`,
-  d: '(?P<d>[1-2]\\d|[0 ]?[1-9]|3[0-1])', f: '(?P<f>[0-9]{1,6})',
-  H: '(?P<H>[0-1]?\\d|2[0-3])', I: '(?P<I>1[0-2]|0[1-9]|[1-9])',
+  a: `(?P<a>${WDAY})`,
+  A: `(?P<A>${WDAY_FULL})`,
+  b: `(?P<b>${MONTHS.join('|')})`,
+  B: `(?P<B>${MONTHS_FULL_RE})`,
+  d: '(?P<d>[1-2]\\d|[0 ]?[1-9]|3[0-1])',
+  f: '(?P<f>[0-9]{1,6})',
+  H: '(?P<H>[0-1]?\\d|2[0-3])',
+  I: '(?P<I>1[0-2]|0[1-9]|[1-9])',
   j: '(?P<j>36[0-6]|3[0-5]\\d|[1-2]\\d\\d|0[1-9]\\d|00[1-9]|[1-9]\\d|0[1-9]|[1-9])',
-  k: ' ?(?P<H>[0-2]?\\d)', l: ' ?(?P<I>1?\\d)', m: '(?P<m>0?[1-9]|1[0-2])', M: '(?P<M>[0-5]?\\d)',
-  p: '(?P<p>am|pm)', S: '(?P<S>[0-5]?\\d|6[0-1])', U: '(?P<U>5[0-3]|[0-4]\\d|\\d)', W: '(?P<W>5[0-3]|[0-4]\\d|\\d)',
-  w: '(?P<w>[0-6])', u: '(?P<u>[1-7])', y: '(?P<y>\\d\\d)', Y: '(?P<Y>\\d{4})', G: '(?P<G>\\d\\d\\d\\d)',
-  z: '(?P<z>Z|UTC|GMT|[+-][01]\\d(?::?\\d{2})?)', Z: '(?P<Z>Z|[A-Z]{3,5})',
-  ExZ: `(?P<Z>${TZ_ABBR})`, Exz: `(?P<z>(?:${TZ_ABBR})?[+-][01]\\d(?::?\\d{2})?|${TZ_ABBR})`,
-  Exd: '(?P<d>[1-2]\\d|0[1-9]|3[0-1])', Exm: '(?P<m>0[1-9]|1[0-2])', ExH: '(?P<H>[0-1]\\d|2[0-3])',
-  Exk: ' ?(?P<H>[0-1]?\\d|2[0-3])', Exl: ' ?(?P<I>1[0-2]|\\d)', ExM: '(?P<M>[0-5]\\d)', ExS: '(?P<S>[0-5]\\d|6[0-1])',
-  ExY: yearRe(nowYear), Exy: '(?P<y>\\d{2})',
+  k: ' ?(?P<H>[0-2]?\\d)',
+  l: ' ?(?P<I>1?\\d)',
+  m: '(?P<m>0?[1-9]|1[0-2])',
+  M: '(?P<M>[0-5]?\\d)',
+  p: '(?P<p>am|pm)',
+  S: '(?P<S>[0-5]?\\d|6[0-1])',
+  U: '(?P<U>5[0-3]|[0-4]\\d|\\d)',
+  W: '(?P<W>5[0-3]|[0-4]\\d|\\d)',
+  w: '(?P<w>[0-6])',
+  u: '(?P<u>[1-7])',
+  y: '(?P<y>\\d\\d)',
+  Y: '(?P<Y>\\d{4})',
+  G: '(?P<G>\\d\\d\\d\\d)',
+  z: '(?P<z>Z|UTC|GMT|[+-][01]\\d(?::?\\d{2})?)',
+  Z: '(?P<Z>Z|[A-Z]{3,5})',
+  ExZ: `(?P<Z>${TZ_ABBR})`,
+  Exz: `(?P<z>(?:${TZ_ABBR})?[+-][01]\\d(?::?\\d{2})?|${TZ_ABBR})`,
+  Exd: '(?P<d>[1-2]\\d|0[1-9]|3[0-1])',
+  Exm: '(?P<m>0[1-9]|1[0-2])',
+  ExH: '(?P<H>[0-1]\\d|2[0-3])',
+  Exk: ' ?(?P<H>[0-1]?\\d|2[0-3])',
+  Exl: ' ?(?P<I>1[0-2]|\\d)',
+  ExM: '(?P<M>[0-5]\\d)',
+  ExS: '(?P<S>[0-5]\\d|6[0-1])',
+  ExY: yearRe(nowYear),
+  Exy: '(?P<y>\\d{2})',
 });
 
 const TOKEN_RE = /%(%|ExZ|Exz|Exd|Exm|ExH|Exk|Exl|ExM|ExS|ExY|Exy|[aAbBdfHIjklmMpSUWwuyYGzZ])/g;

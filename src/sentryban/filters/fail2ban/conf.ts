@@ -16,16 +16,27 @@ export type Fail2banConf = {
 
 const CONDITIONAL_RE = /^(\w+)(\?.+)$/;
 
-const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return false; } };
+const isFile = (p: string): boolean => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
 const stripExt = (p: string): string => p.replace(/\.(conf|local)$/, '');
 const sortedIn = (dir: string, ext: string): string[] => {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort()
+    .map((f) => join(dir, f));
 };
 
 // X.conf, X.d/*.conf, X.local, X.d/*.local: those that exist, in that order (fail2ban's ConfigReader).
 export const candidateFiles = (base: string): string[] =>
-  [`${base}.conf`, ...sortedIn(`${base}.d`, '.conf'), `${base}.local`, ...sortedIn(`${base}.d`, '.local')].filter(isFile);
+  [`${base}.conf`, ...sortedIn(`${base}.d`, '.conf'), `${base}.local`, ...sortedIn(`${base}.d`, '.local')].filter(
+    isFile,
+  );
 
 type Parsed = Map<string, ReturnType<typeof parseIni>>;
 
@@ -33,7 +44,11 @@ const parseCached = (file: string, cache: Parsed): ReturnType<typeof parseIni> =
   let r = cache.get(file);
   if (!r) {
     let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch (e) { return fail([diag(file, 0, `cannot read: ${(e as Error).message}`)]); }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      return fail([diag(file, 0, `cannot read: ${(e as Error).message}`)]);
+    }
     r = parseIni(text, file);
     cache.set(file, r);
   }
@@ -56,13 +71,22 @@ const expandIncludes = (files: string[], seen: string[], cache: Parsed, errors: 
   for (const file of withLocals(files)) {
     if (!isFile(file)) continue;
     const parsed = parseCached(file, cache);
-    if (!parsed.ok) { errors.push(...parsed.errors); continue; }
+    if (!parsed.ok) {
+      errors.push(...parsed.errors);
+      continue;
+    }
     const inc = parsed.value.sections.get('INCLUDES')?.options;
     const before: string[] = [];
     const after: string[] = [];
-    for (const [key, list] of [['before', before], ['after', after]] as const) {
+    for (const [key, list] of [
+      ['before', before],
+      ['after', after],
+    ] as const) {
       const v = inc?.get(key)?.value ?? '';
-      for (const name of v.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      for (const name of v
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const r = isAbsolute(name) ? name : join(dirname(file), name);
         if (seen.includes(r)) continue;
         list.push(...expandIncludes([r], [...seen, file], cache, errors));
@@ -90,7 +114,10 @@ export const loadFail2banConf = (path: string): Result<Fail2banConf> => {
     if (!parsed.ok) continue;
     for (const [rawName, sec] of parsed.value.sections) {
       sectionAt.set(rawName, { file: sec.file, line: sec.line });
-      if (rawName === 'DEFAULT') { for (const [k, v] of sec.options) defaults.set(k, v); continue; }
+      if (rawName === 'DEFAULT') {
+        for (const [k, v] of sec.options) defaults.set(k, v);
+        continue;
+      }
       let name = rawName;
       let opts = sec.options;
       const cond = CONDITIONAL_RE.exec(rawName);
@@ -99,7 +126,10 @@ export const loadFail2banConf = (path: string): Result<Fail2banConf> => {
         opts = new Map([...opts].map(([k, v]) => [k + (cond[2] ?? ''), v] as [string, IniValue]));
       }
       const existing = sections.get(name);
-      if (!existing) { sections.set(name, new Map(opts)); continue; }
+      if (!existing) {
+        sections.set(name, new Map(opts));
+        continue;
+      }
       const known = sections.get(`KNOWN/${name}`) ?? new Map<string, IniValue>();
       for (const [k, v] of existing) if (opts.has(k)) known.set(k, v);
       sections.set(`KNOWN/${name}`, known);

@@ -44,22 +44,37 @@ export const parseIni = (text: string, file: string): Result<IniFile> => {
       continue;
     }
     const indent = raw.length - raw.trimStart().length;
-    if (pending && indent > pending.indent) { pending.lines.push(value); continue; }
+    if (pending && indent > pending.indent) {
+      pending.lines.push(value);
+      continue;
+    }
     flush();
     const sec = SECTION_RE.exec(value);
     if (sec) {
       const name = sec[1] ?? '';
-      if (sections.has(name)) { errors.push(diag(file, lineNo, `section [${name}] already defined in this file`)); }
+      if (sections.has(name)) {
+        errors.push(diag(file, lineNo, `section [${name}] already defined in this file`));
+      }
       current = { name, file, line: lineNo, options: new Map() };
       sections.set(name, current);
       continue;
     }
-    if (!current) { errors.push(diag(file, lineNo, `expected a [section] header, found ${JSON.stringify(value)}`)); continue; }
+    if (!current) {
+      errors.push(diag(file, lineNo, `expected a [section] header, found ${JSON.stringify(value)}`));
+      continue;
+    }
     const opt = OPTION_RE.exec(value);
-    if (!opt) { errors.push(diag(file, lineNo, `expected "name = value", found ${JSON.stringify(value)}`, current.name)); continue; }
+    if (!opt) {
+      errors.push(diag(file, lineNo, `expected "name = value", found ${JSON.stringify(value)}`, current.name));
+      continue;
+    }
     const key = (opt[1] ?? '').trim().toLowerCase();
-    if (key === '') { errors.push(diag(file, lineNo, 'option without a name', current.name)); continue; }
-    if (current.options.has(key)) errors.push(diag(file, lineNo, `option "${key}" already set in this section`, current.name));
+    if (key === '') {
+      errors.push(diag(file, lineNo, 'option without a name', current.name));
+      continue;
+    }
+    if (current.options.has(key))
+      errors.push(diag(file, lineNo, `option "${key}" already set in this section`, current.name));
     pending = { section: current, key, lines: [opt[3] ?? ''], line: lineNo, indent };
   }
   flush();

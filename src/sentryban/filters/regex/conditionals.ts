@@ -12,37 +12,78 @@ const MAX_BRANCHES = 64;
 
 const contains = (n: Node, g: string): boolean => {
   switch (n.t) {
-    case 'seq': return n.items.some((i) => contains(i, g));
-    case 'alt': return n.alts.some((i) => contains(i, g));
-    case 'group': return n.name === g || contains(n.body, g);
-    case 'quant': return contains(n.body, g);
-    case 'cond': return contains(n.yes, g) || contains(n.no, g);
-    default: return false;
+    case 'seq':
+      return n.items.some((i) => contains(i, g));
+    case 'alt':
+      return n.alts.some((i) => contains(i, g));
+    case 'group':
+      return n.name === g || contains(n.body, g);
+    case 'quant':
+      return contains(n.body, g);
+    case 'cond':
+      return contains(n.yes, g) || contains(n.no, g);
+    default:
+      return false;
   }
 };
 
 const firstCond = (n: Node): string | null => {
   switch (n.t) {
-    case 'seq': for (const i of n.items) { const c = firstCond(i); if (c) return c; } return null;
-    case 'alt': for (const i of n.alts) { const c = firstCond(i); if (c) return c; } return null;
-    case 'group': case 'quant': return firstCond(n.body);
-    case 'cond': return n.name;
-    default: return null;
+    case 'seq':
+      for (const i of n.items) {
+        const c = firstCond(i);
+        if (c) return c;
+      }
+      return null;
+    case 'alt':
+      for (const i of n.alts) {
+        const c = firstCond(i);
+        if (c) return c;
+      }
+      return null;
+    case 'group':
+    case 'quant':
+      return firstCond(n.body);
+    case 'cond':
+      return n.name;
+    default:
+      return null;
   }
 };
 
 const forcePresent = (n: Node, g: string): Node | null => {
   if (!contains(n, g)) return n;
   switch (n.t) {
-    case 'group': if (n.name === g) return n; { const b = forcePresent(n.body, g); return b && { ...n, body: b }; }
-    case 'seq': { const items: Node[] = []; for (const i of n.items) { const f = forcePresent(i, g); if (!f) return null; items.push(f); } return { t: 'seq', items }; }
-    case 'alt': { const alts = n.alts.filter((a) => contains(a, g)).map((a) => forcePresent(a, g)).filter((a): a is Node => a !== null); return alts.length ? { t: 'alt', alts } : null; }
+    case 'group':
+      if (n.name === g) return n;
+      {
+        const b = forcePresent(n.body, g);
+        return b && { ...n, body: b };
+      }
+    case 'seq': {
+      const items: Node[] = [];
+      for (const i of n.items) {
+        const f = forcePresent(i, g);
+        if (!f) return null;
+        items.push(f);
+      }
+      return { t: 'seq', items };
+    }
+    case 'alt': {
+      const alts = n.alts
+        .filter((a) => contains(a, g))
+        .map((a) => forcePresent(a, g))
+        .filter((a): a is Node => a !== null);
+      return alts.length ? { t: 'alt', alts } : null;
+    }
     case 'quant': {
       if (n.max > 1) throw new ConditionalError(`conditional on group "${g}" inside a repetition`);
       return forcePresent(n.body, g);
     }
-    case 'cond': return { ...n, yes: forcePresent(n.yes, g) ?? FAIL, no: forcePresent(n.no, g) ?? FAIL };
-    default: return n;
+    case 'cond':
+      return { ...n, yes: forcePresent(n.yes, g) ?? FAIL, no: forcePresent(n.no, g) ?? FAIL };
+    default:
+      return n;
   }
 };
 
@@ -50,12 +91,18 @@ const map = (n: Node, f: (n: Node) => Node | undefined): Node => {
   const r = f(n);
   if (r) return r;
   switch (n.t) {
-    case 'seq': return { t: 'seq', items: n.items.map((i) => map(i, f)) };
-    case 'alt': return { t: 'alt', alts: n.alts.map((i) => map(i, f)) };
-    case 'group': return { ...n, body: map(n.body, f) };
-    case 'quant': return { ...n, body: map(n.body, f) };
-    case 'cond': return { ...n, yes: map(n.yes, f), no: map(n.no, f) };
-    default: return n;
+    case 'seq':
+      return { t: 'seq', items: n.items.map((i) => map(i, f)) };
+    case 'alt':
+      return { t: 'alt', alts: n.alts.map((i) => map(i, f)) };
+    case 'group':
+      return { ...n, body: map(n.body, f) };
+    case 'quant':
+      return { ...n, body: map(n.body, f) };
+    case 'cond':
+      return { ...n, yes: map(n.yes, f), no: map(n.no, f) };
+    default:
+      return n;
   }
 };
 
@@ -63,29 +110,42 @@ const resolve = (n: Node, g: string, present: boolean): Node =>
   map(n, (x) => (x.t === 'cond' && x.name === g ? resolve(present ? x.yes : x.no, g, present) : undefined));
 
 const groupNames = (n: Node, out: Set<string>): Set<string> => {
-  map(n, (x) => { if (x.t === 'group' && x.name) out.add(x.name); return undefined; });
+  map(n, (x) => {
+    if (x.t === 'group' && x.name) out.add(x.name);
+    return undefined;
+  });
   return out;
 };
 
 const expand = (n: Node, names: ReadonlySet<string>): Node[] => {
   const g = firstCond(n);
   if (!g) return [n];
-  if (!names.has(g)) throw new ConditionalError(/^\d+$/.test(g) ? `conditional on a numbered group (${g})` : `conditional on unknown group "${g}"`);
+  if (!names.has(g))
+    throw new ConditionalError(
+      /^\d+$/.test(g) ? `conditional on a numbered group (${g})` : `conditional on unknown group "${g}"`,
+    );
   const out: Node[] = [];
   const p = forcePresent(n, g);
   if (p) out.push(...expand(resolve(p, g, true), names));
-  const a = resolve(map(n, (x) => (x.t === 'group' && x.name === g ? FAIL : undefined)), g, false);
-  if (out.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals (more than ${MAX_BRANCHES} alternatives)`);
+  const a = resolve(
+    map(n, (x) => (x.t === 'group' && x.name === g ? FAIL : undefined)),
+    g,
+    false,
+  );
+  if (out.length > MAX_BRANCHES)
+    throw new ConditionalError(`too many conditionals (more than ${MAX_BRANCHES} alternatives)`);
   out.push(...expand(a, names));
-  if (out.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals (more than ${MAX_BRANCHES} alternatives)`);
+  if (out.length > MAX_BRANCHES)
+    throw new ConditionalError(`too many conditionals (more than ${MAX_BRANCHES} alternatives)`);
   return out;
 };
 
-const rename = (n: Node, suffix: string): Node => map(n, (x) => {
-  if (x.t === 'group' && x.name) return { ...x, name: x.name + suffix, body: rename(x.body, suffix) };
-  if (x.t === 'raw' && x.text.startsWith('\\k<')) return { t: 'raw', text: x.text.replace(/>$/, `${suffix}>`) };
-  return undefined;
-});
+const rename = (n: Node, suffix: string): Node =>
+  map(n, (x) => {
+    if (x.t === 'group' && x.name) return { ...x, name: x.name + suffix, body: rename(x.body, suffix) };
+    if (x.t === 'raw' && x.text.startsWith('\\k<')) return { t: 'raw', text: x.text.replace(/>$/, `${suffix}>`) };
+    return undefined;
+  });
 
 export const BRANCH_SUFFIX_RE = /__b\d+$/;
 
@@ -93,7 +153,13 @@ export const BRANCH_SUFFIX_RE = /__b\d+$/;
 export const expandConditionals = (n: Node): Node => {
   const names = groupNames(n, new Set());
   const branches = expand(n, names);
-  if (branches.length > MAX_BRANCHES) throw new ConditionalError(`too many conditionals: ${branches.length} alternatives (at most ${MAX_BRANCHES})`);
+  if (branches.length > MAX_BRANCHES)
+    throw new ConditionalError(`too many conditionals: ${branches.length} alternatives (at most ${MAX_BRANCHES})`);
   if (branches.length === 1) return branches[0] as Node;
-  return { t: 'alt', alts: branches.map((b, i) => (i === 0 ? b : rename(b, `__b${i}`))).map((b) => ({ t: 'group', kind: 'noncap', body: b })) };
+  return {
+    t: 'alt',
+    alts: branches
+      .map((b, i) => (i === 0 ? b : rename(b, `__b${i}`)))
+      .map((b) => ({ t: 'group', kind: 'noncap', body: b })),
+  };
 };

@@ -20,8 +20,16 @@ export const numberGroups = (source: string): { source: string; index: Map<strin
       i++;
       continue;
     }
-    if (inClass) { if (c === ']') inClass = false; out += c; continue; }
-    if (c === '[') { inClass = true; out += c; continue; }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      continue;
+    }
     if (c === '(') {
       const named = /^\(\?<([A-Za-z_]\w*)>/.exec(source.slice(i));
       if (named) {
@@ -42,10 +50,14 @@ export const numberGroups = (source: string): { source: string; index: Map<strin
 
 // The same regex with only the groups in `keep` capturing (a match then allocates fewer strings); the kept
 // groups' new numbers, in order. null when the source has backreferences (numbers would change their meaning).
-export const keepGroups = (source: string, keep: ReadonlySet<number>): { source: string; numbers: Map<number, number> } | null => {
+export const keepGroups = (
+  source: string,
+  keep: ReadonlySet<number>,
+): { source: string; numbers: Map<number, number> } | null => {
   const numbers = new Map<number, number>();
   let out = '';
-  let n = 0; let kept = 0;
+  let n = 0;
+  let kept = 0;
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
     const c = source[i] as string;
@@ -56,12 +68,24 @@ export const keepGroups = (source: string, keep: ReadonlySet<number>): { source:
       i++;
       continue;
     }
-    if (inClass) { if (c === ']') inClass = false; out += c; continue; }
-    if (c === '[') { inClass = true; out += c; continue; }
-    if (c === '(' && source[i + 1] === '?' && source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!') return null; // named
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      continue;
+    }
+    if (c === '(' && source[i + 1] === '?' && source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!')
+      return null; // named
     if (c === '(' && source[i + 1] !== '?') {
       n++;
-      if (keep.has(n)) { numbers.set(n, ++kept); out += c; } else out += '(?:';
+      if (keep.has(n)) {
+        numbers.set(n, ++kept);
+        out += c;
+      } else out += '(?:';
       continue;
     }
     out += c;

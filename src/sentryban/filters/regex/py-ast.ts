@@ -8,11 +8,20 @@ export type Node =
   | { t: 'char'; ch: string } // literal character
   | { t: 'raw'; text: string } // already valid JavaScript (escapes like \d, \b, backreferences)
   | { t: 'class'; negate: boolean; items: ClassItem[] }
-  | { t: 'dot' } | { t: 'bol' } | { t: 'eol' } | { t: 'bos' } | { t: 'eos' };
+  | { t: 'dot' }
+  | { t: 'bol' }
+  | { t: 'eol' }
+  | { t: 'bos' }
+  | { t: 'eos' };
 export type ClassItem = { lo: string; hi: string } | { esc: string };
 
 export class PyRegexError extends Error {
-  constructor(message: string, readonly pos: number) { super(message); }
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
+    super(message);
+  }
 }
 
 export type Parsed = { node: Node; flags: { i: boolean; s: boolean; m: boolean } };
@@ -26,7 +35,9 @@ class Parser {
   #s: string;
   #i = 0;
   #flags = { i: false, s: false, m: false };
-  constructor(s: string) { this.#s = s; }
+  constructor(s: string) {
+    this.#s = s;
+  }
 
   parse(): Parsed {
     const node = this.#alt();
@@ -34,11 +45,16 @@ class Parser {
     return { node, flags: this.#flags };
   }
 
-  #peek(o = 0): string { return this.#s[this.#i + o] ?? ''; }
+  #peek(o = 0): string {
+    return this.#s[this.#i + o] ?? '';
+  }
 
   #alt(): Node {
     const alts: Node[] = [this.#seq()];
-    while (this.#peek() === '|') { this.#i++; alts.push(this.#seq()); }
+    while (this.#peek() === '|') {
+      this.#i++;
+      alts.push(this.#seq());
+    }
     return alts.length === 1 ? (alts[0] as Node) : { t: 'alt', alts };
   }
 
@@ -53,11 +69,21 @@ class Parser {
 
   #quant(atom: Node): Node {
     const c = this.#peek();
-    let min: number; let max: number;
-    if (c === '*') { min = 0; max = Infinity; this.#i++; }
-    else if (c === '+') { min = 1; max = Infinity; this.#i++; }
-    else if (c === '?') { min = 0; max = 1; this.#i++; }
-    else if (c === '{') {
+    let min: number;
+    let max: number;
+    if (c === '*') {
+      min = 0;
+      max = Infinity;
+      this.#i++;
+    } else if (c === '+') {
+      min = 1;
+      max = Infinity;
+      this.#i++;
+    } else if (c === '?') {
+      min = 0;
+      max = 1;
+      this.#i++;
+    } else if (c === '{') {
       const m = /^\{(\d*)(?:(,)(\d*))?\}/.exec(this.#s.slice(this.#i));
       if (!m || (m[1] === '' && m[2] === undefined)) return atom; // a literal "{"
       min = m[1] === '' ? 0 : Number(m[1]);
@@ -65,13 +91,22 @@ class Parser {
       if (max < min) throw new PyRegexError('min repeat greater than max repeat', this.#i);
       this.#i += m[0].length;
     } else return atom;
-    if (atom.t === 'bol' || atom.t === 'eol' || atom.t === 'bos' || atom.t === 'eos' || (atom.t === 'raw' && /^\\[bB]$/.test(atom.text))) {
+    if (
+      atom.t === 'bol' ||
+      atom.t === 'eol' ||
+      atom.t === 'bos' ||
+      atom.t === 'eos' ||
+      (atom.t === 'raw' && /^\\[bB]$/.test(atom.text))
+    ) {
       throw new PyRegexError('nothing to repeat (quantified assertion)', this.#i);
     }
     let lazy = false;
-    if (this.#peek() === '?') { lazy = true; this.#i++; }
-    else if (this.#peek() === '+') throw new PyRegexError('possessive quantifier (not in JavaScript)', this.#i);
-    if (/[*+?]/.test(this.#peek()) || /^\{\d*,?\d*\}/.test(this.#s.slice(this.#i))) throw new PyRegexError('multiple repeat', this.#i);
+    if (this.#peek() === '?') {
+      lazy = true;
+      this.#i++;
+    } else if (this.#peek() === '+') throw new PyRegexError('possessive quantifier (not in JavaScript)', this.#i);
+    if (/[*+?]/.test(this.#peek()) || /^\{\d*,?\d*\}/.test(this.#s.slice(this.#i)))
+      throw new PyRegexError('multiple repeat', this.#i);
     return { t: 'quant', body: atom, min, max, lazy };
   }
 
@@ -97,15 +132,26 @@ class Parser {
     } else {
       const rest = this.#s.slice(this.#i);
       let m: RegExpExecArray | null;
-      if ((m = /^\?P<([A-Za-z_]\w*)>/.exec(rest))) { this.#i += m[0].length; node = { t: 'group', kind: 'cap', name: m[1] ?? '', body: this.#alt() }; }
-      else if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) { this.#i += m[0].length; return { t: 'raw', text: `\\k<${m[1]}>` }; }
-      else if (rest.startsWith('?:')) { this.#i += 2; node = { t: 'group', kind: 'noncap', body: this.#alt() }; }
-      else if ((m = /^\?(<=|<!|=|!)/.exec(rest))) { this.#i += m[0].length; node = { t: 'group', kind: 'look', look: m[1] ?? '', body: this.#alt() }; }
-      else if ((m = /^\?\(([A-Za-z_]\w*|\d+)\)/.exec(rest))) {
+      if ((m = /^\?P<([A-Za-z_]\w*)>/.exec(rest))) {
+        this.#i += m[0].length;
+        node = { t: 'group', kind: 'cap', name: m[1] ?? '', body: this.#alt() };
+      } else if ((m = /^\?P=([A-Za-z_]\w*)\)/.exec(rest))) {
+        this.#i += m[0].length;
+        return { t: 'raw', text: `\\k<${m[1]}>` };
+      } else if (rest.startsWith('?:')) {
+        this.#i += 2;
+        node = { t: 'group', kind: 'noncap', body: this.#alt() };
+      } else if ((m = /^\?(<=|<!|=|!)/.exec(rest))) {
+        this.#i += m[0].length;
+        node = { t: 'group', kind: 'look', look: m[1] ?? '', body: this.#alt() };
+      } else if ((m = /^\?\(([A-Za-z_]\w*|\d+)\)/.exec(rest))) {
         this.#i += m[0].length;
         const yes = this.#seq();
         let no: Node = { t: 'seq', items: [] };
-        if (this.#peek() === '|') { this.#i++; no = this.#seq(); }
+        if (this.#peek() === '|') {
+          this.#i++;
+          no = this.#seq();
+        }
         if (this.#peek() === '|') throw new PyRegexError('conditional with more than two branches', this.#i);
         node = { t: 'cond', name: m[1] ?? '', yes, no };
       } else if (rest.startsWith('?#')) {
@@ -114,12 +160,14 @@ class Parser {
         this.#i = end + 1;
         return null;
       } else if ((m = /^\?([aiLmsux]+)(?:-([imsx]+))?(:|\))/.exec(rest))) {
-        const on = m[1] ?? ''; const off = m[2] ?? '';
+        const on = m[1] ?? '';
+        const off = m[2] ?? '';
         if (on.includes('x') || off.includes('x')) throw new PyRegexError('verbose flag (?x) is not translated', start);
         if (on.includes('L')) throw new PyRegexError('locale flag (?L) is not translated', start);
         this.#i += m[0].length;
         if (m[3] === ')') {
-          if (start !== 0 && !/^(\(\?[aiLmsux]+\))+$/.test(this.#s.slice(0, start))) throw new PyRegexError('global flags not at the start of the expression', start);
+          if (start !== 0 && !/^(\(\?[aiLmsux]+\))+$/.test(this.#s.slice(0, start)))
+            throw new PyRegexError('global flags not at the start of the expression', start);
           if (off) throw new PyRegexError('bad inline flags', start);
           if (on.includes('i')) this.#flags.i = true;
           if (on.includes('s')) this.#flags.s = true;
@@ -127,8 +175,14 @@ class Parser {
           return null;
         }
         if (/[ms]/.test(on + off)) throw new PyRegexError('scoped (?m:) / (?s:) flags are not translated', start);
-        node = { t: 'group', kind: 'noncap', ci: on.includes('i') ? true : off.includes('i') ? false : undefined, body: this.#alt() };
-      } else if (rest.startsWith('?>')) throw new PyRegexError('atomic group (?>...) is not available in JavaScript', start);
+        node = {
+          t: 'group',
+          kind: 'noncap',
+          ci: on.includes('i') ? true : off.includes('i') ? false : undefined,
+          body: this.#alt(),
+        };
+      } else if (rest.startsWith('?>'))
+        throw new PyRegexError('atomic group (?>...) is not available in JavaScript', start);
       else throw new PyRegexError(`unknown extension (${rest.slice(0, 3)}`, start);
     }
     if (this.#peek() !== ')') throw new PyRegexError('missing ), unterminated subpattern', start);
@@ -140,21 +194,35 @@ class Parser {
     const start = this.#i;
     this.#i++;
     let negate = false;
-    if (this.#peek() === '^') { negate = true; this.#i++; }
+    if (this.#peek() === '^') {
+      negate = true;
+      this.#i++;
+    }
     const items: ClassItem[] = [];
     let first = true;
     for (;;) {
       if (this.#i >= this.#s.length) throw new PyRegexError('unterminated character set', start);
       const c = this.#peek();
-      if (c === ']' && !first) { this.#i++; break; }
+      if (c === ']' && !first) {
+        this.#i++;
+        break;
+      }
       first = false;
       let lo: ClassItem;
-      if (c === '\\') { lo = this.#escape(true) as ClassItem; }
-      else { this.#i++; lo = { lo: c, hi: c }; }
+      if (c === '\\') {
+        lo = this.#escape(true) as ClassItem;
+      } else {
+        this.#i++;
+        lo = { lo: c, hi: c };
+      }
       if ('lo' in lo && this.#peek() === '-' && this.#peek(1) !== ']' && this.#peek(1) !== '') {
         this.#i++;
         let hi: ClassItem;
-        if (this.#peek() === '\\') hi = this.#escape(true) as ClassItem; else { hi = { lo: this.#peek(), hi: this.#peek() }; this.#i++; }
+        if (this.#peek() === '\\') hi = this.#escape(true) as ClassItem;
+        else {
+          hi = { lo: this.#peek(), hi: this.#peek() };
+          this.#i++;
+        }
         if (!('lo' in hi)) throw new PyRegexError('bad character range', this.#i);
         if (hi.lo < lo.lo) throw new PyRegexError('bad character range', this.#i);
         items.push({ lo: lo.lo, hi: hi.lo });
@@ -169,7 +237,7 @@ class Parser {
     const c = this.#peek(1);
     if (c === '') throw new PyRegexError('bad escape (end of pattern)', start);
     this.#i += 2;
-    const lit = (ch: string): Node | ClassItem => inClass ? { lo: ch, hi: ch } : { t: 'char', ch };
+    const lit = (ch: string): Node | ClassItem => (inClass ? { lo: ch, hi: ch } : { t: 'char', ch });
     if (CLASS_ESC.has(c)) return inClass ? { esc: `\\${c}` } : { t: 'raw', text: `\\${c}` };
     if (!inClass) {
       if (c === 'b' || c === 'B') return { t: 'raw', text: `\\${c}` };
@@ -190,7 +258,7 @@ class Parser {
     }
     const hexLen: Record<string, number> = { x: 2, u: 4, U: 8 };
     if (hexLen[c] !== undefined) {
-      const h = this.#s.slice(this.#i, this.#i + (hexLen[c]));
+      const h = this.#s.slice(this.#i, this.#i + hexLen[c]);
       if (h.length !== hexLen[c] || !HEX.test(h)) throw new PyRegexError(`incomplete escape \\${c}${h}`, start);
       this.#i += h.length;
       return lit(String.fromCodePoint(parseInt(h, 16)));

@@ -16,7 +16,11 @@ const seqPrefixes = (items: readonly Node[]): { list: string[]; complete: boolea
     if (!next) return { list: acc, complete: false };
     const out: string[] = [];
     let partial = false;
-    for (const a of acc) for (const [b, full] of next) { out.push(a + b); if (!full) partial = true; }
+    for (const a of acc)
+      for (const [b, full] of next) {
+        out.push(a + b);
+        if (!full) partial = true;
+      }
     if (out.length > MAX_PREFIXES) return { list: acc, complete: false };
     acc = out;
     if (partial) return { list: acc, complete: false };
@@ -45,7 +49,9 @@ const nodePrefixes = (n: Node): Array<[string, boolean]> | null => {
     }
     // Alternatives of different completeness cannot continue together: mark all partial unless all complete.
     const allFull = out.every(([, f]) => f);
-    return out.length <= MAX_PREFIXES && out.every(([x]) => x !== '') ? out.map(([x]) => [x, allFull] as [string, boolean]) : null;
+    return out.length <= MAX_PREFIXES && out.every(([x]) => x !== '')
+      ? out.map(([x]) => [x, allFull] as [string, boolean])
+      : null;
   }
   return null;
 };
@@ -61,17 +67,32 @@ export type TranslateError = { message: string; construct: string };
 // fail2ban rewrites `((?i)X)` / `(?:(?i)X)` to `(?i:X)` before compiling (Python 3.11 refuses mid-pattern flags).
 const GLOB2LOC = /(?<!\\)\((?:\?:)?(\(\?[a-z]+)\)/g;
 
-const escChar = (c: string): string => (/[\\^$.|?*+()[\]{}/]/.test(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : c === '\0' ? '\\0' : c);
-const escClass = (c: string): string => (/[\\\][^-]/.test(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\0' ? '\\0' : c);
+const escChar = (c: string): string =>
+  /[\\^$.|?*+()[\]{}/]/.test(c)
+    ? `\\${c}`
+    : c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : c === '\0'
+            ? '\\0'
+            : c;
+const escClass = (c: string): string =>
+  /[\\\][^-]/.test(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\0' ? '\\0' : c;
 
 const caseRanges = (lo: string, hi: string): string => {
   let out = '';
-  const a = lo.charCodeAt(0); const b = hi.charCodeAt(0);
+  const a = lo.charCodeAt(0);
+  const b = hi.charCodeAt(0);
   const add = (from: number, to: number, delta: number): void => {
-    const x = Math.max(a, from); const y = Math.min(b, to);
+    const x = Math.max(a, from);
+    const y = Math.min(b, to);
     if (x <= y) out += `${String.fromCharCode(x + delta)}-${String.fromCharCode(y + delta)}`;
   };
-  add(97, 122, -32); add(65, 90, 32);
+  add(97, 122, -32);
+  add(65, 90, 32);
   return out;
 };
 
@@ -80,7 +101,10 @@ type Ctx = { ci: boolean; globalCi: boolean; dotAll: boolean; multiline: boolean
 const emitClass = (n: { negate: boolean; items: ClassItem[] }, ctx: Ctx): string => {
   let s = '';
   for (const it of n.items) {
-    if ('esc' in it) { s += it.esc; continue; }
+    if ('esc' in it) {
+      s += it.esc;
+      continue;
+    }
     s += it.lo === it.hi ? escClass(it.lo) : `${escClass(it.lo)}-${escClass(it.hi)}`;
     if (ctx.ci && !ctx.globalCi) s += caseRanges(it.lo, it.hi);
   }
@@ -88,38 +112,66 @@ const emitClass = (n: { negate: boolean; items: ClassItem[] }, ctx: Ctx): string
 };
 
 const quantText = (min: number, max: number): string =>
-  min === 0 && max === Infinity ? '*' : min === 1 && max === Infinity ? '+' : min === 0 && max === 1 ? '?'
-    : max === Infinity ? `{${min},}` : min === max ? `{${min}}` : `{${min},${max}}`;
+  min === 0 && max === Infinity
+    ? '*'
+    : min === 1 && max === Infinity
+      ? '+'
+      : min === 0 && max === 1
+        ? '?'
+        : max === Infinity
+          ? `{${min},}`
+          : min === max
+            ? `{${min}}`
+            : `{${min},${max}}`;
 
 const emit = (n: Node, ctx: Ctx): string => {
   switch (n.t) {
-    case 'seq': return n.items.map((i) => emit(i, ctx)).join('');
-    case 'alt': return n.alts.map((i) => emit(i, ctx)).join('|');
+    case 'seq':
+      return n.items.map((i) => emit(i, ctx)).join('');
+    case 'alt':
+      return n.alts.map((i) => emit(i, ctx)).join('|');
     case 'char': {
-      const lower = n.ch.toLowerCase(); const upper = n.ch.toUpperCase();
-      if (ctx.ci && !ctx.globalCi && lower !== upper && lower.length === 1 && upper.length === 1) return `[${lower}${upper}]`;
+      const lower = n.ch.toLowerCase();
+      const upper = n.ch.toUpperCase();
+      if (ctx.ci && !ctx.globalCi && lower !== upper && lower.length === 1 && upper.length === 1)
+        return `[${lower}${upper}]`;
       return escChar(n.ch);
     }
-    case 'raw': return n.text;
-    case 'class': return emitClass(n, ctx);
-    case 'dot': return ctx.dotAll ? '[\\s\\S]' : '[^\\n]';
-    case 'bol': return '^';
-    case 'eol': return ctx.multiline ? '$' : '(?=\\n?$)';
-    case 'bos': return '(?<![\\s\\S])';
-    case 'eos': return '(?![\\s\\S])';
+    case 'raw':
+      return n.text;
+    case 'class':
+      return emitClass(n, ctx);
+    case 'dot':
+      return ctx.dotAll ? '[\\s\\S]' : '[^\\n]';
+    case 'bol':
+      return '^';
+    case 'eol':
+      return ctx.multiline ? '$' : '(?=\\n?$)';
+    case 'bos':
+      return '(?<![\\s\\S])';
+    case 'eos':
+      return '(?![\\s\\S])';
     case 'quant': {
       const body = emit(n.body, ctx);
-      const atomic = n.body.t === 'group' || n.body.t === 'class' || n.body.t === 'dot' || (n.body.t === 'char' && !(ctx.ci && /^\[/.test(body))) || (n.body.t === 'raw' && /^\\(?:[dDwWsS]|k<\w+>|\d+)$/.test(n.body.text)) || /^\[[^\]]*\]$/.test(body);
+      const atomic =
+        n.body.t === 'group' ||
+        n.body.t === 'class' ||
+        n.body.t === 'dot' ||
+        (n.body.t === 'char' && !(ctx.ci && /^\[/.test(body))) ||
+        (n.body.t === 'raw' && /^\\(?:[dDwWsS]|k<\w+>|\d+)$/.test(n.body.text)) ||
+        /^\[[^\]]*\]$/.test(body);
       return `${atomic ? body : `(?:${body})`}${quantText(n.min, n.max)}${n.lazy ? '?' : ''}`;
     }
     case 'group': {
-      if (n.ci === false && ctx.globalCi) throw new PyRegexError('(?-i:...) inside a case-insensitive expression is not translated', 0);
+      if (n.ci === false && ctx.globalCi)
+        throw new PyRegexError('(?-i:...) inside a case-insensitive expression is not translated', 0);
       const inner = emit(n.body, n.ci === undefined ? ctx : { ...ctx, ci: n.ci || ctx.globalCi });
       if (n.kind === 'look') return `(?${n.look}${inner})`;
       if (n.kind === 'noncap') return `(?:${inner})`;
       return n.name ? `(?<${n.name}>${inner})` : `(${inner})`;
     }
-    case 'cond': throw new ConditionalError('conditional left after expansion');
+    case 'cond':
+      throw new ConditionalError('conditional left after expansion');
   }
 };
 
@@ -127,7 +179,10 @@ const collectNames = (src: string): string[] => [...src.matchAll(/\(\?<([A-Za-z_
 
 // Translates a Python regex into an equivalent JavaScript one, or says which construct cannot be.
 // `multiline` is fail2ban's re.MULTILINE (maxlines > 1).
-export const translatePyRegex = (python: string, multiline = false): { ok: true; value: Translated } | { ok: false; error: TranslateError } => {
+export const translatePyRegex = (
+  python: string,
+  multiline = false,
+): { ok: true; value: Translated } | { ok: false; error: TranslateError } => {
   const src = python.replace(GLOB2LOC, '$1:');
   try {
     const parsed = parsePyRegex(src);
@@ -137,7 +192,15 @@ export const translatePyRegex = (python: string, multiline = false): { ok: true;
     const source = emit(node, ctx);
     const flags = `${parsed.flags.i ? 'i' : ''}${ml ? 'm' : ''}`;
     new RegExp(source, flags);
-    return { ok: true, value: { source, flags, groupNames: collectNames(source), prefixes: leadingLiterals(parsed.node, parsed.flags.i, ml) } };
+    return {
+      ok: true,
+      value: {
+        source,
+        flags,
+        groupNames: collectNames(source),
+        prefixes: leadingLiterals(parsed.node, parsed.flags.i, ml),
+      },
+    };
   } catch (e) {
     const pos = e instanceof PyRegexError ? e.pos : -1;
     const construct = pos >= 0 ? src.slice(pos, pos + 16) : '';

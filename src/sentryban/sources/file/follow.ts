@@ -13,12 +13,20 @@ export type FollowOptions = {
 };
 
 export type FollowEvent = {
-  kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable' | 'overlong'; path: string; reason?: string;
+  kind: 'rotated' | 'truncated' | 'appeared' | 'vanished' | 'unreadable' | 'overlong';
+  path: string;
+  reason?: string;
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false }); // invalid UTF-8 becomes U+FFFD, never a throw
 
-const statOrNull = (p: string): Stats | null => { try { return statSync(p); } catch { return null; } };
+const statOrNull = (p: string): Stats | null => {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+};
 
 // Follows one file by path: rotation by rename (the old file is read until the writer has moved to the new one)
 // and by copytruncate (the copy is read from where we were), several rotations between two polls (rotated.ts),
@@ -46,11 +54,17 @@ export class FileFollower {
   }
 
   get position(): FilePosition | null {
-    return this.#fd === null ? null : { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash };
+    return this.#fd === null
+      ? null
+      : { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: this.#hash };
   }
 
   // Events since the last call (for logging "rotation detected" once, not per line).
-  drainEvents(): FollowEvent[] { const e = this.#events; this.#events = []; return e; }
+  drainEvents(): FollowEvent[] {
+    const e = this.#events;
+    this.#events = [];
+    return e;
+  }
 
   // Resume at a saved position when the first line is still the same (fail2ban compares the first-line hash);
   // a replaced file is read from its start.
@@ -69,7 +83,8 @@ export class FileFollower {
     this.#inode = inodeOf(real);
     this.#hash = hashFirstLine(this.#fd, real.size);
     const saved = this.#opts.position;
-    if (startAt === 'saved' && saved && saved.firstLineHash === this.#hash && saved.offset <= real.size) this.#offset = saved.offset;
+    if (startAt === 'saved' && saved && saved.firstLineHash === this.#hash && saved.offset <= real.size)
+      this.#offset = saved.offset;
     else if (startAt === 'end') this.#offset = real.size;
     else this.#offset = 0;
     this.#readPos = this.#offset;
@@ -77,7 +92,12 @@ export class FileFollower {
     return true;
   }
 
-  #close(): void { if (this.#fd !== null) { closeSync(this.#fd); this.#fd = null; } }
+  #close(): void {
+    if (this.#fd !== null) {
+      closeSync(this.#fd);
+      this.#fd = null;
+    }
+  }
 
   // Reads what is new; returns the complete lines in order (the rotated files' last lines first).
   poll(): LogLine[] {
@@ -85,7 +105,10 @@ export class FileFollower {
     const st = statOrNull(this.path);
     if (!this.#started) {
       this.#rotated.ignoreExisting();
-      if (!st) { this.#started = true; return out; }
+      if (!st) {
+        this.#started = true;
+        return out;
+      }
       if (!this.#open(this.#opts.position ? 'saved' : this.#opts.fromStart ? 'start' : 'end')) return out;
       this.#started = true;
     }
@@ -95,7 +118,10 @@ export class FileFollower {
     }
     const fd = this.#fd as number;
     this.#rotated.scan({
-      inode: this.#inode, hash: this.#hash, offset: this.#offset, hashNow: () => hashFirstLine(fd, fstatSync(fd).size),
+      inode: this.#inode,
+      hash: this.#hash,
+      offset: this.#offset,
+      hashNow: () => hashFirstLine(fd, fstatSync(fd).size),
       pathHashNow: () => hashFirstLineOf(this.path),
     });
     this.#checkRewritten(fd);
@@ -111,7 +137,8 @@ export class FileFollower {
     // above), has data: ask the path, not our fd.
     const newest = statOrNull(this.path);
     this.#rotated.drain(newest !== null && newest.size > 0, (l) => {
-      if (l.truncated) this.#events.push(this.#overlong(l)); else out.push(this.#line(l, at, pos));
+      if (l.truncated) this.#events.push(this.#overlong(l));
+      else out.push(this.#line(l, at, pos));
     });
     this.#drain(out, at);
     return out;
@@ -136,14 +163,21 @@ export class FileFollower {
 
   #rewritten(fd: number, kind: 'truncated' | 'rotated'): void {
     this.#rotated.truncated(this.#hash, this.#offset);
-    this.#offset = 0; this.#readPos = 0; this.#splitter.reset(); this.#hash = hashFirstLine(fd, fstatSync(fd).size);
+    this.#offset = 0;
+    this.#readPos = 0;
+    this.#splitter.reset();
+    this.#hash = hashFirstLine(fd, fstatSync(fd).size);
     this.#events.push({ kind, path: this.path });
   }
 
   // A line cut at maxLineBytes is never matched: an address placed at the cut would be read as the line's end.
   #overlong(l: RotatedLine): FollowEvent {
     const max = this.#opts.maxLineBytes ?? DEFAULT_MAX_LINE;
-    return { kind: 'overlong', path: this.path, reason: `a line over ${max} bytes ending at byte ${l.endOffset} not matched` };
+    return {
+      kind: 'overlong',
+      path: this.path,
+      reason: `a line over ${max} bytes ending at byte ${l.endOffset} not matched`,
+    };
   }
 
   #line(l: RotatedLine, at: number, position: FilePosition | undefined): LogLine {
@@ -160,7 +194,8 @@ export class FileFollower {
     for (let attempt = 0; this.#fd !== null && attempt < 3; attempt++) {
       const fd = this.#fd;
       const lines: LogLine[] = [];
-      const offset = this.#offset; const readPos = this.#readPos;
+      const offset = this.#offset;
+      const readPos = this.#readPos;
       const overlong: FollowEvent[] = [];
       let read = 0;
       let expect = this.#hash;
@@ -168,16 +203,28 @@ export class FileFollower {
         const first = read++ === 0 && readPos === 0 && !l.truncated && l.bytes.length < 65536;
         if (expect === '' && first) expect = hashLine(l.bytes);
         this.#offset = l.endOffset;
-        if (l.truncated) { overlong.push(this.#overlong(l)); return; }
+        if (l.truncated) {
+          overlong.push(this.#overlong(l));
+          return;
+        }
         const position = { path: this.path, inode: this.#inode, offset: this.#offset, firstLineHash: expect };
         lines.push(this.#line(l, at, position));
       });
       const now = read && expect !== '' ? hashFirstLine(fd, fstatSync(fd).size) : expect;
-      if (now === expect) { this.#hash = expect; for (const l of lines) out.push(l); this.#events.push(...overlong); return; }
-      this.#offset = offset; this.#readPos = readPos;
+      if (now === expect) {
+        this.#hash = expect;
+        for (const l of lines) out.push(l);
+        this.#events.push(...overlong);
+        return;
+      }
+      this.#offset = offset;
+      this.#readPos = readPos;
       this.#rewritten(fd, 'rotated');
     }
   }
 
-  close(): void { this.#close(); this.#rotated.close(); }
+  close(): void {
+    this.#close();
+    this.#rotated.close();
+  }
 }

@@ -12,7 +12,10 @@ const segmentRe = (seg: string): RegExp => {
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = seg.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
       let body = seg.slice(i + 1, end);
       if (body.startsWith('!')) body = `^${body.slice(1)}`;
       re += `[${body.replace(/\\/g, '\\\\')}]`;
@@ -31,13 +34,28 @@ export const expandGlob = (pattern: string): string[] => {
   for (const part of parts.slice(1)) {
     const next: string[] = [];
     for (const b of bases) {
-      if (!hasMagic(part)) { next.push(join(b, part)); continue; }
+      if (!hasMagic(part)) {
+        next.push(join(b, part));
+        continue;
+      }
       const re = segmentRe(part);
       let names: string[];
-      try { names = readdirSync(b); } catch { continue; }
+      try {
+        names = readdirSync(b);
+      } catch {
+        continue;
+      }
       for (const n of names) if (re.test(n) && (!n.startsWith('.') || part.startsWith('.'))) next.push(join(b, n));
     }
     bases = next;
   }
-  return bases.filter((p) => { try { return statSync(p).isFile(); } catch { return false; } }).sort();
+  return bases
+    .filter((p) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    })
+    .sort();
 };

@@ -8,10 +8,18 @@ export class LineSplitter {
   #partLen = 0;
   #dropping = false;
   #maxBytes: number;
-  constructor(maxBytes = DEFAULT_MAX_LINE) { this.#maxBytes = maxBytes; }
+  constructor(maxBytes = DEFAULT_MAX_LINE) {
+    this.#maxBytes = maxBytes;
+  }
 
-  get pendingBytes(): number { return this.#partLen; }
-  reset(): void { this.#parts = []; this.#partLen = 0; this.#dropping = false; }
+  get pendingBytes(): number {
+    return this.#partLen;
+  }
+  reset(): void {
+    this.#parts = [];
+    this.#partLen = 0;
+    this.#dropping = false;
+  }
 
   // `chunk` starts at file offset `offset`; returns complete lines with the offset just after each newline.
   push(chunk: Buffer, offset: number): SplitLine[] {
@@ -31,7 +39,10 @@ export class LineSplitter {
   #append(b: Buffer): void {
     if (b.length === 0) return;
     const room = this.#maxBytes - this.#partLen;
-    if (room <= 0) { this.#dropping = true; return; }
+    if (room <= 0) {
+      this.#dropping = true;
+      return;
+    }
     const take = b.length > room ? b.subarray(0, room) : b;
     if (b.length > room) this.#dropping = true;
     this.#parts.push(Buffer.from(take));

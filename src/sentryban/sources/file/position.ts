@@ -10,7 +10,10 @@ export const hashFirstLine = (fd: number, size: number): string => {
     const buf = Buffer.allocUnsafe(Math.min(size, len));
     const n = buf.length ? readSync(fd, buf, 0, buf.length, 0) : 0;
     const nl = buf.subarray(0, n).indexOf(10);
-    if (nl >= 0) return createHash('md5').update(buf.subarray(0, nl + 1)).digest('hex');
+    if (nl >= 0)
+      return createHash('md5')
+        .update(buf.subarray(0, nl + 1))
+        .digest('hex');
     if (n < len) return '';
   }
   return '';
@@ -20,6 +23,14 @@ export const inodeOf = (st: Stats): number => Number(st.ino);
 
 export const hashFirstLineOf = (path: string): string => {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch { return ''; }
-  try { return hashFirstLine(fd, fstatSync(fd).size); } finally { closeSync(fd); }
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    return hashFirstLine(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
 };

@@ -25,16 +25,28 @@ type Undecided = { fd: number; inode: number; since: number };
 export type Current = { inode: number; hash: string; offset: number; hashNow: () => string; pathHashNow: () => string };
 
 export const rotatedSiblings = (path: string): string[] => {
-  const dir = dirname(path); const base = basename(path);
+  const dir = dirname(path);
+  const base = basename(path);
   let names: string[];
-  try { names = readdirSync(dir); } catch { return []; }
-  return names.filter((n) => n.length > base.length && n.startsWith(base) && '.-_'.includes(n[base.length] as string)
-    && !COMPRESSED.test(n)).map((n) => join(dir, n));
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter(
+      (n) =>
+        n.length > base.length && n.startsWith(base) && '.-_'.includes(n[base.length] as string) && !COMPRESSED.test(n),
+    )
+    .map((n) => join(dir, n));
 };
 
 // Reads fd from readPos to its end through splitter; returns the new read position.
 export const readToEnd = (
-  fd: number, readPos: number, splitter: LineSplitter, emit: (l: RotatedLine) => void,
+  fd: number,
+  readPos: number,
+  splitter: LineSplitter,
+  emit: (l: RotatedLine) => void,
 ): number => {
   const buf = Buffer.allocUnsafe(65536);
   let pos = readPos;
@@ -58,17 +70,30 @@ export class RotatedFiles {
   #dirStamp = '';
   #scannedAt = 0;
 
-  constructor(path: string, maxLineBytes?: number) { this.#path = path; this.#maxLineBytes = maxLineBytes; }
+  constructor(path: string, maxLineBytes?: number) {
+    this.#path = path;
+    this.#maxLineBytes = maxLineBytes;
+  }
 
   // At the first open: the siblings already there are history, not ours to read.
   ignoreExisting(): void {
-    for (const p of rotatedSiblings(this.#path)) { try { this.#known.add(inodeOf(statSync(p))); } catch { /* gone */ } }
+    for (const p of rotatedSiblings(this.#path)) {
+      try {
+        this.#known.add(inodeOf(statSync(p)));
+      } catch {
+        /* gone */
+      }
+    }
     this.#stamp();
   }
 
   #stamp(): boolean {
     let st;
-    try { st = statSync(dirname(this.#path)); } catch { return false; }
+    try {
+      st = statSync(dirname(this.#path));
+    } catch {
+      return false;
+    }
     const stamp = `${st.mtimeMs}:${st.ctimeMs}`;
     const now = Date.now();
     const changed = stamp !== this.#dirStamp || this.#scannedAt - st.mtimeMs < COARSE_MS;
@@ -85,7 +110,11 @@ export class RotatedFiles {
     if (this.#stamp()) {
       for (const p of rotatedSiblings(this.#path)) {
         let fd: number;
-        try { fd = openSync(p, 'r'); } catch { continue; }
+        try {
+          fd = openSync(p, 'r');
+        } catch {
+          continue;
+        }
         const inode = inodeOf(fstatSync(fd));
         if (this.#known.has(inode) || this.#copies.has(inode) || this.#undecided.has(inode)) closeSync(fd);
         else this.#classify(fd, inode, Date.now(), current);
@@ -94,7 +123,8 @@ export class RotatedFiles {
     // A copy whose first line the followed file no longer starts with: the truncation happened, maybe unseen (the
     // file was empty or not yet read when we last looked, and is already written past where we were).
     if (this.#copies.size === 0) return;
-    const now = current.hashNow(); const atPath = current.pathHashNow();
+    const now = current.hashNow();
+    const atPath = current.pathHashNow();
     for (const [inode, c] of this.#copies) {
       if (c.hash === now || c.hash === atPath) continue;
       this.#copies.delete(inode);
@@ -107,8 +137,14 @@ export class RotatedFiles {
     const size = fstatSync(fd).size;
     const hash = hashFirstLine(fd, size);
     if (hash === '') {
-      if (Date.now() - since < UNDECIDED_MS) { this.#undecided.set(inode, { fd, inode, since }); return; }
-      this.#undecided.delete(inode); closeSync(fd); this.#known.add(inode); return;
+      if (Date.now() - since < UNDECIDED_MS) {
+        this.#undecided.set(inode, { fd, inode, since });
+        return;
+      }
+      this.#undecided.delete(inode);
+      closeSync(fd);
+      this.#known.add(inode);
+      return;
     }
     this.#undecided.delete(inode);
     const seen = this.#readUnder.get(hash);
@@ -136,7 +172,9 @@ export class RotatedFiles {
     this.#remember(hash, Number.MAX_SAFE_INTEGER);
     for (const [inode, c] of this.#copies) {
       if (c.hash !== hash) continue;
-      closeSync(c.fd); this.#known.add(inode); this.#copies.delete(inode);
+      closeSync(c.fd);
+      this.#known.add(inode);
+      this.#copies.delete(inode);
     }
     this.#retire(old);
   }
@@ -150,7 +188,10 @@ export class RotatedFiles {
     if (this.#readUnder.size > MAX_SEEN) this.#readUnder.delete(this.#readUnder.keys().next().value as string);
   }
 
-  #retire(o: Open): void { this.#known.add(o.inode); this.#retired.push(o); }
+  #retire(o: Open): void {
+    this.#known.add(o.inode);
+    this.#retired.push(o);
+  }
 
   // Reads every retired file to its end; closes them when the writer has moved on: `currentHasData` was measured
   // before these reads, so nothing more can arrive in them (one writer appends to one file at a time). At most
@@ -168,6 +209,8 @@ export class RotatedFiles {
     for (const o of this.#retired) closeSync(o.fd);
     for (const c of this.#copies.values()) closeSync(c.fd);
     for (const u of this.#undecided.values()) closeSync(u.fd);
-    this.#retired = []; this.#copies.clear(); this.#undecided.clear();
+    this.#retired = [];
+    this.#copies.clear();
+    this.#undecided.clear();
   }
 }

@@ -20,17 +20,25 @@ export class FileSource {
   #cancel: (() => void) | null = null;
   #first = true;
 
-  constructor(opts: FileSourceOptions) { this.#opts = opts; }
+  constructor(opts: FileSourceOptions) {
+    this.#opts = opts;
+  }
 
   #sync(): void {
     for (const p of this.#opts.patterns) {
       const paths = expandGlob(p);
       for (const path of paths) {
         if (this.#followers.has(path)) continue;
-        this.#followers.set(path, new FileFollower({
-          path, fromStart: this.#first ? this.#opts.fromStart : true, position: this.#opts.positions?.get(path) ?? null,
-          maxLineBytes: this.#opts.maxLineBytes, now: () => this.#opts.clock.now(),
-        }));
+        this.#followers.set(
+          path,
+          new FileFollower({
+            path,
+            fromStart: this.#first ? this.#opts.fromStart : true,
+            position: this.#opts.positions?.get(path) ?? null,
+            maxLineBytes: this.#opts.maxLineBytes,
+            now: () => this.#opts.clock.now(),
+          }),
+        );
       }
     }
     this.#first = false;
@@ -38,7 +46,8 @@ export class FileSource {
 
   poll(): { lines: LogLine[]; events: FollowEvent[] } {
     this.#sync();
-    const lines: LogLine[] = []; const events: FollowEvent[] = [];
+    const lines: LogLine[] = [];
+    const events: FollowEvent[] = [];
     // (a loop, not push(...): one poll of a big file is more lines than a call's arguments can hold)
     for (const f of this.#followers.values()) {
       for (const l of f.poll()) lines.push(l);
@@ -47,7 +56,9 @@ export class FileSource {
     return { lines, events };
   }
 
-  positions(): FilePosition[] { return [...this.#followers.values()].map((f) => f.position).filter((p): p is FilePosition => p !== null); }
+  positions(): FilePosition[] {
+    return [...this.#followers.values()].map((f) => f.position).filter((p): p is FilePosition => p !== null);
+  }
 
   // Polls every pollMs (default 1 s) on the injected clock until stop().
   start(onBatch: (b: { lines: LogLine[]; events: FollowEvent[] }) => void): void {
@@ -59,5 +70,9 @@ export class FileSource {
     tick();
   }
 
-  stop(): void { this.#cancel?.(); this.#cancel = null; for (const f of this.#followers.values()) f.close(); }
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = null;
+    for (const f of this.#followers.values()) f.close();
+  }
 }
