@@ -19,7 +19,8 @@ export type NativeBindTest = (udp: boolean, family: 4 | 6, port: number) => numb
 const ADDON = fileURLToPath(new URL('../../build/Release/fastspawn.node', import.meta.url));
 
 // Its -tcp trap ports (native/trapaccept.c): listen() binds :: dual-stack (0.0.0.0 without IPv6), backlog 5,
-// SO_REUSEADDR as net.Server, and polls on Node's loop; it returns the trap id (> 0) or -errno. onConn gets each accepted peer
+// SO_REUSEADDR as net.Server, and polls on Node's loop; it returns the trap id (> 0) or -errno.
+// onConn gets each accepted peer
 // (id 0: accept failed); finish(id, banner) sends the banner and closes, once; close(id) closes the listener
 // and every connection not yet finished; pending() counts those. The peer: family 4 with the address as a
 // number (host order), family 6 with its text, family 0 when unknown; alerted: its attackalert line was sent

@@ -133,7 +133,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
     }
     backends.set(j.spec.config.name, list);
   }
-  // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout, 2 lookups).
+  // One resolver for every jail with usedns yes/warn (sentryban.yaml `dns:`; default 5 min cache, 5 s timeout,
+  // 2 lookups).
   const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) =>
     log.line('ipdns', level, text),
   );

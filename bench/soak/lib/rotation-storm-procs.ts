@@ -35,7 +35,8 @@ process.stdout.write(JSON.stringify({ written: lines, ms: performance.now() - t0
 // the log), each one
 // rename+create or copytruncate (seeded coin). Like logrotate with "rotate 1000": log.k -> log.k+1 .. log.1 ->
 // log.2 first, then log -> log.1 and a new empty log (create), or copy log -> log.1 and truncate log to 0.
-// Every target is reached once the writer is done, so all rotations happen. Prints {"done","renames","copytruncates","ms"} on stdout.
+// Every target is reached once the writer is done, so all rotations happen.
+// Prints {"done","renames","copytruncates","ms"} on stdout.
 export const ROTATOR_SRC = `
 import { closeSync, copyFileSync, fstatSync, openSync, readSync, renameSync, truncateSync } from 'node:fs';
 const [path, linesArg, rotArg, seedArg, widthArg, deadlineArg] = process.argv.slice(2);

@@ -11,9 +11,9 @@ import { startOurs, startReal, writeConf, type Daemon } from './lab-daemon.js';
 import { hping, send, type Probe } from './probe.js';
 
 // The same config and the same probes against /usr/sbin/portsentry (1.2) and ours, each in a fresh lab:
-// syslog datagrams (priority and message bytes, from a private /dev/log), history and blocked lines without their time fields, hosts.deny lines and the
-// routes KILL_ROUTE left must all be equal. Every probe comes from its own source address (hping3 -a), one at a
-// time, so the outcome does not depend on timing.
+// syslog datagrams (priority and message bytes, from a private /dev/log), history and blocked lines without
+// their time fields, hosts.deny lines and the routes KILL_ROUTE left must all be equal. Every probe comes from
+// its own source address (hping3 -a), one at a time, so the outcome does not depend on timing.
 const real = itReal({ root: true, commands: ['ip', 'hping3', '/usr/sbin/portsentry', 'route'] });
 const CONF = '/etc/portsentry/portsentry.conf';
 const HOSTS_DENY = '/etc/hosts.deny';

@@ -123,7 +123,8 @@ describe('hosts.deny backend on a real file', () => {
     expect(existsSync(join(tmp.dir, 'no'))).toBe(false);
   });
 
-  // tcpdmatch -d reads hosts.allow/hosts.deny from its working directory: the real tcp_wrappers parser judges our lines.
+  // tcpdmatch -d reads hosts.allow/hosts.deny from its working directory: the real tcp_wrappers parser judges
+  // our lines.
   itReal({ commands: ['tcpdmatch'] })(
     'tcp_wrappers denies the banned hosts and nets, v4 and v6, and grants others',
     async () => {

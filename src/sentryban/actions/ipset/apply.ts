@@ -59,7 +59,8 @@ export class IpsetBackend implements ActionBackend {
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {
-      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans); // a swap-in restore costs less than a diff; blind, so no repair claimed
+      // A swap-in restore costs less than a diff; blind, so no repair claimed.
+      if (bans.length > CHECK_REBUILD_OVER) return this.#restore(bans);
       const saved = await this.#save();
       if (!(saved instanceof Map)) return saved;
       if (saved.size !== SET_KEYS.length)

@@ -23,7 +23,8 @@ export const parseIpsetSave = (text: string, names: ReadonlyMap<string, SetKey>)
   return out;
 };
 
-// Lines for `ipset -exist restore`: add missing, re-add those lapsing early (-exist updates the timeout), delete strays.
+// Lines for `ipset -exist restore`: add missing, re-add those lapsing early (-exist updates the timeout),
+// delete strays.
 export const planIpsetRepair = (
   have: Map<SetKey, Map<string, number>>,
   wanted: readonly Wanted[],
