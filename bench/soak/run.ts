@@ -5,7 +5,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // `npm run soak [case ...]`: the reliability cases at full size (docs/reliability.md), each bench/soak/<case>.ts
 // exporting main(args) and printing its figures; every case runs unless some are named. Exit 1 if one failed.
 const here = dirname(fileURLToPath(import.meta.url));
-const wanted = process.argv.slice(2);
+const argv = process.argv.slice(2);
+// `npm run soak config-fuzz -- --minutes 2`: the names come first, every option after them goes to each case.
+const split = argv.findIndex((a) => a.startsWith('--'));
+const wanted = split < 0 ? argv : argv.slice(0, split);
+const options = split < 0 ? [] : argv.slice(split);
 const all = readdirSync(here)
   .filter((f) => f.endsWith('.js') && f !== 'run.js')
   .map((f) => f.slice(0, -3))
@@ -21,7 +25,7 @@ for (const name of names) {
   console.log(`== ${name} (${new Date().toISOString()})`);
   try {
     const mod = (await import(pathToFileURL(join(here, `${name}.js`)).href)) as { main(args: string[]): Promise<void> };
-    await mod.main([]);
+    await mod.main(options);
   } catch (e) {
     console.error(`soak ${name} failed: ${String((e as Error)?.stack ?? e)}`);
     failed++;
