@@ -258,6 +258,28 @@ const figures = (fault: string, d: Daemon, o: Seen): CaseFigures => ({
 });
 const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `torn-${name}-`));
 
+// After the fault: the store is writable again, one more ban, then what the store, the firewall and the daemon hold.
+const afterFault = async (
+  d: Daemon,
+  dir: string,
+  state: string,
+  n: number,
+  fault: string,
+  expired: boolean,
+): Promise<CaseFigures> => {
+  await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 40_000);
+  await banOne(d, 'j', addr(n));
+  const copy = join(dir, 'copy');
+  mkdirSync(copy);
+  await nsenter(d, 'cp', join(state, 'sentryban.sqlite3'), join(state, 'sentryban.sqlite3-wal'), copy);
+  const kept = activeIn(join(copy, 'sentryban.sqlite3'));
+  const up = (await status(d)) !== null && d.proc.exitCode === null;
+  const fw = deny(dir);
+  const clean = await stop(d);
+  const wanted = [...made(n), addr(n)];
+  return figures(fault, d, { made: made(n), kept, fw, fwWanted: wanted, up: up && clean, after: addr(n), expired });
+};
+
 // The disk fills while the daemon runs: half the bans before, half during (one of them a short ban that expires
 // during the fault); then the space comes back.
 const diskFull = async (n: number, size = tmpfsSize(n + 2)): Promise<CaseFigures> => {
@@ -273,24 +295,14 @@ const diskFull = async (n: number, size = tmpfsSize(n + 2)): Promise<CaseFigures
     const expired = await waitFor(() => !deny(dir).includes('198.51.100.7'), 'short ban lifted while the disk is full');
     const during = (await status(d))?.store.state;
     await nsenter(d, 'rm', '-f', join(dir, 'state', 'fill'));
-    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 40_000);
-    await banOne(d, 'j', addr(n));
-    const copy = join(dir, 'copy');
-    mkdirSync(copy);
-    await nsenter(d, 'cp', join(dir, 'state', 'sentryban.sqlite3'), join(dir, 'state', 'sentryban.sqlite3-wal'), copy);
-    const kept = activeIn(join(copy, 'sentryban.sqlite3'));
-    const up = (await status(d)) !== null && d.proc.exitCode === null;
-    const fw = deny(dir);
-    const clean = await stop(d);
-    return figures(`disk full (${during}; tmpfs ${size})`, d, {
-      made: made(n),
-      kept,
-      fw,
-      fwWanted: [...made(n), addr(n)],
-      up: up && clean,
-      after: addr(n),
-      expired: expired && during === 'full',
-    });
+    return await afterFault(
+      d,
+      dir,
+      join(dir, 'state'),
+      n,
+      `disk full (${during}; tmpfs ${size})`,
+      expired && during === 'full',
+    );
   } finally {
     await endAll();
     rmSync(dir, { recursive: true, force: true });
@@ -320,24 +332,14 @@ const ext4 = async (n: number): Promise<CaseFigures> => {
     const fsck = await execa('e2fsck', ['-fy', img], { reject: false, timeout: 60_000 });
     if ((fsck.exitCode ?? 8) > 2) throw new Error(`torn-state: e2fsck ${img}: exit ${fsck.exitCode}: ${fsck.stdout}`);
     await nsenter(d, 'mount', '-o', 'loop,errors=remount-ro', img, state);
-    await waitFor(async () => (await status(d))?.store.state === 'ok', 'store writable again', 40_000);
-    await banOne(d, 'j', addr(n));
-    const copy = join(dir, 'copy');
-    mkdirSync(copy);
-    await nsenter(d, 'cp', join(state, 'sentryban.sqlite3'), join(state, 'sentryban.sqlite3-wal'), copy);
-    const kept = activeIn(join(copy, 'sentryban.sqlite3'));
-    const up = (await status(d)) !== null && d.proc.exitCode === null;
-    const fw = deny(dir);
-    const clean = await stop(d);
-    return figures(`ext4 turned read-only while running (${during})`, d, {
-      made: made(n),
-      kept,
-      fw,
-      fwWanted: [...made(n), addr(n)],
-      up: up && clean,
-      after: addr(n),
-      expired: expired && during === 'read-only',
-    });
+    return await afterFault(
+      d,
+      dir,
+      state,
+      n,
+      `ext4 turned read-only while running (${during})`,
+      expired && during === 'read-only',
+    );
   } finally {
     await endAll();
     rmSync(dir, { recursive: true, force: true });
