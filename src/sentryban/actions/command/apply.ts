@@ -1,6 +1,6 @@
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import { OK, runChecked, type Runner } from '../runner.js';
-import { Serial } from '../serial.js';
+import { Serial } from '../../../core/serial.js';
 import type { CommandAction, Verb } from './load.js';
 import { planCommands, type JailContext } from './plan.js';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { HostsDenySpec } from '../spec.js';
 import { OK, failed } from '../runner.js';
-import { Serial } from '../serial.js';
+import { Serial } from '../../../core/serial.js';
 import { withFileLock } from './lock.js';
 import { parseHostsFile, planLine, renderHostsFile } from './plan.js';
 import { listed, repairedOutcome } from '../repaired.js';

@@ -2,7 +2,7 @@ import type { Clock } from '../../../core/clock.js';
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { IpsetSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
-import { Serial } from '../serial.js';
+import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';

@@ -1,7 +1,7 @@
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { IptablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
-import { Serial } from '../serial.js';
+import { Serial } from '../../../core/serial.js';
 import { TOOL, planHookRules, planRestoreText, planSourceRule, type Family, type RestorePlan } from './plan.js';
 import { listed, repairedOutcome } from '../repaired.js';
 import { parseSave, sameSources, type SavedState } from './check.js';

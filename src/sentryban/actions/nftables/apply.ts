@@ -2,7 +2,7 @@ import type { Clock } from '../../../core/clock.js';
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { NftablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
-import { Serial } from '../serial.js';
+import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
 import { planBan, planFlush, planRepair, planRestore, planStop, planUnban } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';

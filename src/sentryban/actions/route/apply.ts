@@ -1,7 +1,7 @@
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { RouteSpec } from '../spec.js';
 import { OK, runChecked, type Runner } from '../runner.js';
-import { Serial } from '../serial.js';
+import { Serial } from '../../../core/serial.js';
 import { planBanArgv, planFlushArgv, planUnbanArgv } from './plan.js';
 import { listed, repairedOutcome } from '../repaired.js';
 import { parseRoutes, planRouteRepair } from './check.js';

@@ -1,4 +1,4 @@
-// One operation at a time per backend instance: ban, unban, check and restore never interleave their commands.
+// One operation at a time: jobs run in the order they were queued, each after the previous one settled.
 export class Serial {
   #tail: Promise<unknown> = Promise.resolve();
 
