@@ -2,6 +2,7 @@ import { diag, fail, ok, type Result } from '../../core/diagnostics.js';
 import { expandHostTags } from './host-tags.js';
 import { translatePyRegex } from './regex/to-js.js';
 import { numberGroups } from './regex/numbered.js';
+import { POSSESSIVE_GROUP } from './regex/possessive.js';
 import type { RegexSource } from './fail2ban/filter-reader.js';
 
 // A failregex/ignoreregex/prefregex compiled once: the JavaScript RegExp and what to do with its groups.
@@ -28,7 +29,7 @@ export const compileRegex = (
 ): Result<CompiledRegex> => {
   const expanded = expandHostTags(src.regex, usedns);
   if (expanded.trim() === '') return fail([diag(src.file, src.line, 'empty regex', kind)]);
-  const t = translatePyRegex(expanded, multiline);
+  const t = translatePyRegex(expanded, multiline, true);
   if (!t.ok) {
     const at = t.error.construct ? ` at ${JSON.stringify(t.error.construct)}` : '';
     return fail([
@@ -65,6 +66,7 @@ export const compileRegex = (
   }
   const byName = new Map<string, number[]>();
   for (const [n, nums] of num.index) {
+    if (POSSESSIVE_GROUP.test(n)) continue;
     const base = n.replace(BRANCH, '');
     byName.set(base, [...(byName.get(base) ?? []), ...nums]);
   }

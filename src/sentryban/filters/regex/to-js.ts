@@ -1,5 +1,6 @@
 import { parsePyRegex, PyRegexError, type ClassItem, type Node } from './py-ast.js';
 import { ConditionalError, expandConditionals } from './conditionals.js';
+import { makePossessive, POSSESSIVE_GROUP } from './possessive.js';
 
 // `prefixes`: a match must start with one of these literal texts (from a leading `^abc`), for a fast reject.
 export type Translated = { source: string; flags: string; groupNames: string[]; prefixes: string[] | null };
@@ -175,19 +176,23 @@ const emit = (n: Node, ctx: Ctx): string => {
   }
 };
 
-const collectNames = (src: string): string[] => [...src.matchAll(/\(\?<([A-Za-z_]\w*)>/g)].map((m) => m[1] ?? '');
+const collectNames = (src: string): string[] =>
+  [...src.matchAll(/\(\?<([A-Za-z_]\w*)>/g)].map((m) => m[1] ?? '').filter((n) => !POSSESSIVE_GROUP.test(n));
 
 // Translates a Python regex into an equivalent JavaScript one, or says which construct cannot be.
-// `multiline` is fail2ban's re.MULTILINE (maxlines > 1).
+// `multiline` is fail2ban's re.MULTILINE (maxlines > 1). `possessive`: make greedy runs possessive where that
+// cannot change a match (possessive.ts); the source then has `__possN` groups that are not the pattern's own.
 export const translatePyRegex = (
   python: string,
   multiline = false,
+  possessive = false,
 ): { ok: true; value: Translated } | { ok: false; error: TranslateError } => {
   const src = python.replace(GLOB2LOC, '$1:');
   try {
     const parsed = parsePyRegex(src);
-    const node = expandConditionals(parsed.node);
     const ml = multiline || parsed.flags.m;
+    const expanded = expandConditionals(parsed.node);
+    const node = possessive && !parsed.flags.i && !ml ? makePossessive(expanded, parsed.flags.s) : expanded;
     const ctx: Ctx = { ci: parsed.flags.i, globalCi: parsed.flags.i, dotAll: parsed.flags.s, multiline: ml };
     const source = emit(node, ctx);
     const flags = `${parsed.flags.i ? 'i' : ''}${ml ? 'm' : ''}`;
