@@ -60,6 +60,9 @@ export type DaemonFigures = {
   afterRssKiB: number;
   afterFds: number;
   rssGrowthMiBPerHour: number;
+  anonGrowthMiBPerHour: number; // the RSS growth's anonymous part (heaps) and file part (pages of mapped files)
+  fileGrowthMiBPerHour: number;
+  quarterGrowthMiBPerHour: number[]; // RSS growth in each quarter after the warm-up: does it level off?
   fdGrowthPerHour: number;
   samples: Sample[];
 };
@@ -134,8 +137,23 @@ console.log(done);
 
 const fitOf = (samples: Sample[], from: number) => {
   const kept = samples.filter((s) => s.t >= from);
+  const slope = (k: 'rssKiB' | 'anonKiB' | 'fileKiB', xs = kept): number =>
+    slopePerHour(xs.map((s) => ({ t: s.t, v: s[k] / 1024 })));
+  // Whether growth levels off: the slope in each quarter of the time after the warm-up.
+  const end = kept.at(-1)?.t ?? from;
+  const quarters = [0, 1, 2, 3].map((q) => {
+    const a = from + ((end - from) * q) / 4;
+    const b = from + ((end - from) * (q + 1)) / 4;
+    return slope(
+      'rssKiB',
+      kept.filter((s) => s.t >= a && s.t <= b),
+    );
+  });
   return {
-    rss: slopePerHour(kept.map((s) => ({ t: s.t, v: s.rssKiB / 1024 }))),
+    rss: slope('rssKiB'),
+    anon: slope('anonKiB'),
+    file: slope('fileKiB'),
+    quarters,
     fds: slopePerHour(kept.map((s) => ({ t: s.t, v: s.fds }))),
   };
 };
@@ -377,6 +395,9 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
         afterRssKiB: a?.rssKiB ?? NaN,
         afterFds: a?.fds ?? NaN,
         rssGrowthMiBPerHour: fit.rss,
+        anonGrowthMiBPerHour: fit.anon,
+        fileGrowthMiBPerHour: fit.file,
+        quarterGrowthMiBPerHour: fit.quarters,
         fdGrowthPerHour: fit.fds,
         samples: s,
       };
@@ -433,7 +454,9 @@ export const formatSoak = (r: SoakResult): string[] => [
       `soak: ${d.name}: alive ${d.alive ? 'yes' : 'NO'}, ` +
       `idle RSS ${mib(d.idleRssKiB)} MiB (anon ${mib(d.idle?.anonKiB ?? NaN)}, file ${mib(d.idle?.fileKiB ?? NaN)}; ` +
       `${d.idleFds} fds), after load ${mib(d.afterRssKiB)} MiB (${d.afterFds} fds), ` +
-      `growth after warm-up ${signed(d.rssGrowthMiBPerHour)} MiB/h, ${signed(d.fdGrowthPerHour)} fds/h ` +
+      `growth after warm-up ${signed(d.rssGrowthMiBPerHour)} MiB/h (anon ${signed(d.anonGrowthMiBPerHour)}, ` +
+      `file ${signed(d.fileGrowthMiBPerHour)}; by quarter ${d.quarterGrowthMiBPerHour.map((q) => signed(q)).join(' ')}), ` +
+      `${signed(d.fdGrowthPerHour)} fds/h ` +
       `(RSS ${range(
         d.samples.map((s) => s.rssKiB),
         mib,
