@@ -64,23 +64,28 @@ const rulesOf = (entries: readonly Cidr[]): Rule[] => [
 
 type Part = { kind: number; text: string };
 
-// The datagram for `at` cut at the markers: its text up to the first (this second's clock text) and the rest.
-const cut = (at: Date, pid: number): { clock: string; rest: Part[] } => {
+// The datagram for `at` with the markers, cut before the first: this second's clock text, and the rest.
+const cut = (at: Date, pid: number): [string, string] => {
   const d = formatSyslogDatagram(SYSLOG_PRI, at, SYSLOG_TAG, pid, tcpLine(ADDR_MARK, PORT_MARK));
-  const first = d.search(/[\u0001\u0002]/);
-  const rest: Part[] = [];
+  const first = Math.min(...[d.indexOf(ADDR_MARK), d.indexOf(PORT_MARK)].filter((i) => i >= 0));
+  return [d.slice(0, first), d.slice(first)];
+};
+
+// The rest as parts: the address, the port and the text between them.
+const partsOf = (rest: string): Part[] => {
+  const parts: Part[] = [];
   let text = '';
-  for (const ch of d.slice(first)) {
+  for (const ch of rest) {
     if (ch !== ADDR_MARK && ch !== PORT_MARK) {
       text += ch;
       continue;
     }
-    if (text) rest.push({ kind: PART.text, text });
+    if (text) parts.push({ kind: PART.text, text });
     text = '';
-    rest.push({ kind: ch === ADDR_MARK ? PART.addr : PART.port, text: '' });
+    parts.push({ kind: ch === ADDR_MARK ? PART.addr : PART.port, text: '' });
   }
-  if (text) rest.push({ kind: PART.text, text });
-  return { clock: d.slice(0, first), rest };
+  if (text) parts.push({ kind: PART.text, text });
+  return parts;
 };
 
 export type AlertTable = { bytes: Uint8Array; first: number; end: number };
@@ -90,33 +95,63 @@ export type AlertTable = { bytes: Uint8Array; first: number; end: number };
 export const alertTable = (snap: IgnoreSnapshot, pid: number, nowMs: number): AlertTable | null => {
   if (tcpLine('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 65535).length > MAX_MESSAGE) return null;
   const first = Math.floor(nowMs / 1000);
-  const { rest } = cut(new Date(first * 1000), pid);
-  const clock = Array.from({ length: CLOCK_SECONDS }, (_, i) => cut(new Date((first + i) * 1000), pid).clock);
-  const parts: Part[] = [{ kind: PART.clock, text: '' }, ...rest];
+  const clock = Array.from({ length: CLOCK_SECONDS }, (_, i) => cut(new Date((first + i) * 1000), pid)[0]);
+  const parts: Part[] = [{ kind: PART.clock, text: '' }, ...partsOf(cut(new Date(first * 1000), pid)[1])];
   const rules = rulesOf(snap.entries);
-  const text = (s: string): Buffer => {
-    const b = Buffer.from(s);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(b.length);
-    return Buffer.concat([len, b]);
-  };
-  const u32 = (n: number): Buffer => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    return b;
-  };
-  const out: Buffer[] = [u32(ALERT_TABLE_VERSION)];
-  const firstBuf = Buffer.alloc(8);
-  firstBuf.writeBigInt64LE(BigInt(first));
-  out.push(firstBuf, u32(clock.length), ...clock.map(text));
-  out.push(u32(parts.length), ...parts.flatMap((p) => [Buffer.from([p.kind]), text(p.text)]));
-  out.push(u32(rules.length), ...rules.map((r) => Buffer.from([r.family, r.verdict, ...r.net, ...r.mask])));
-  out.push(u32(snap.files.length));
-  for (const [path, key] of snap.files) {
-    const k = Buffer.alloc(41);
-    k[0] = key ? 1 : 0;
-    (key ?? [0n, 0n, 0n, 0n, 0n]).forEach((v, i) => k.writeBigUInt64LE(v, 1 + i * 8));
-    out.push(k, text(path));
+  const w = new Writer();
+  w.u32(ALERT_TABLE_VERSION);
+  w.i64(first);
+  w.u32(clock.length);
+  clock.forEach((c) => w.text(c));
+  w.u32(parts.length);
+  for (const p of parts) {
+    w.u8(p.kind);
+    w.text(p.text);
   }
-  return { bytes: new Uint8Array(Buffer.concat(out)), first, end: first + CLOCK_SECONDS };
+  w.u32(rules.length);
+  for (const r of rules) [r.family, r.verdict, ...r.net, ...r.mask].forEach((b) => w.u8(b));
+  w.u32(snap.files.length);
+  for (const [path, key] of snap.files) {
+    w.u8(key ? 1 : 0);
+    (key ?? [0n, 0n, 0n, 0n, 0n]).forEach((v) => w.u64(v));
+    w.text(path);
+  }
+  return { bytes: w.done(), first, end: first + CLOCK_SECONDS };
 };
+
+// Little-endian, growing as needed; a text is its UTF-8 length (u32) and bytes, as the logger sends it.
+class Writer {
+  #buf = Buffer.alloc(32768);
+  #at = 0;
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    const next = Buffer.alloc(Math.max(this.#buf.length * 2, this.#at + n));
+    this.#buf.copy(next, 0, 0, this.#at);
+    this.#buf = next;
+  }
+  u8(n: number): void {
+    this.#room(1);
+    this.#at = this.#buf.writeUInt8(n, this.#at);
+  }
+  u32(n: number): void {
+    this.#room(4);
+    this.#at = this.#buf.writeUInt32LE(n, this.#at);
+  }
+  i64(n: number): void {
+    this.#room(8);
+    this.#at = this.#buf.writeBigInt64LE(BigInt(n), this.#at);
+  }
+  u64(n: bigint): void {
+    this.#room(8);
+    this.#at = this.#buf.writeBigUInt64LE(n, this.#at);
+  }
+  text(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.u32(n);
+    this.#room(n);
+    this.#at += this.#buf.write(s, this.#at);
+  }
+  done(): Uint8Array {
+    return new Uint8Array(this.#buf.subarray(0, this.#at));
+  }
+}

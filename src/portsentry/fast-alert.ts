@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import type { PortsentryConf } from './conf.js';
 import { alertTable } from './alert-table.js';
 import type { IgnoreGate } from './ignore-gate.js';
@@ -19,7 +20,9 @@ import type { NativeAlert } from './sensors/trap-addon.js';
 export const fastAlertAllowed = (conf: PortsentryConf, logger: Logger): boolean =>
   !conf.resolveHost && (conf.scanTrigger ?? 0) <= 1 && logger.syslogAvailable;
 
-// A new table when the one in C has less than this many seconds of clock left; checked at least this often.
+// The timer gives C a new table when its clock has less than this many seconds left, and looks this often, so
+// the table (about 1 ms to build) is rebuilt off the probe path; ready() rebuilds only for a changed ignore file
+// (or a clock run out, when the timer was held up).
 const CLOCK_MARGIN_S = 120;
 const REFRESH_MS = 60_000;
 
@@ -28,19 +31,28 @@ export class FastAlert {
   readonly #ignore: IgnoreGate;
   readonly #logger: Logger;
   readonly #pid: number;
-  readonly #timer: NodeJS.Timeout;
+  readonly #clock: Clock;
+  #cancel: () => void = () => {};
   // The table in C: the ignore snapshot it was built from, whether there is one, the second its clock ends.
   #key = '';
   #has = false;
   #end = 0;
 
-  private constructor(alert: NativeAlert, ignore: IgnoreGate, logger: Logger, pid: number) {
+  private constructor(alert: NativeAlert, ignore: IgnoreGate, logger: Logger, pid: number, clock: Clock) {
     this.#alert = alert;
     this.#ignore = ignore;
     this.#logger = logger;
     this.#pid = pid;
-    // Keeps the clock current while no probe comes (a new table leaves C armed or not, as it was).
-    this.#timer = setInterval(() => this.#refresh(Date.now()), REFRESH_MS).unref();
+    this.#clock = clock;
+    this.#tick();
+  }
+
+  // Keeps the table's clock current while no probe comes (a new table leaves C armed or not, as it was).
+  #tick(): void {
+    this.#cancel = this.#clock.at(this.#clock.now() + REFRESH_MS, () => {
+      this.#refresh(this.#clock.now(), CLOCK_MARGIN_S);
+      this.#tick();
+    });
   }
 
   // null when the conf or the host does not allow it (then every probe takes the pipeline's own path).
@@ -49,11 +61,11 @@ export class FastAlert {
     conf: PortsentryConf,
     ignore: IgnoreGate,
     logger: Logger,
-    pid = process.pid,
+    opts: { pid?: number; clock?: Clock } = {},
   ): FastAlert | null {
     if (!alert || !fastAlertAllowed(conf, logger)) return null;
     if (!alert.open(logger.syslogPath)) return null;
-    const fast = new FastAlert(alert, ignore, logger, pid);
+    const fast = new FastAlert(alert, ignore, logger, opts.pid ?? process.pid, opts.clock ?? systemClock);
     // A line JS had to queue must leave before any line from C.
     logger.onQueued(() => {
       alert.ready(false);
@@ -65,14 +77,15 @@ export class FastAlert {
   // The pipeline is idle: arm C, with a current table.
   ready(): boolean {
     if (!this.#logger.idle()) return this.#alert.ready(false);
-    return this.#alert.ready(this.#refresh(Date.now()));
+    return this.#alert.ready(this.#refresh(this.#clock.now(), 1));
   }
 
-  // Sends a new table when needed; false when there is none (the ignore step would log something first).
-  #refresh(nowMs: number): boolean {
+  // Sends a new table when the ignore files changed or the clock has less than marginS seconds left; false when
+  // there is none (the ignore step would log something first).
+  #refresh(nowMs: number, marginS: number): boolean {
     const snap = this.#ignore.snapshot();
     const key = snap ? snap.key : 'none';
-    if (key !== this.#key || nowMs / 1000 > this.#end - CLOCK_MARGIN_S) {
+    if (key !== this.#key || nowMs / 1000 > this.#end - marginS) {
       const table = snap ? alertTable(snap, this.#pid, nowMs) : null;
       this.#alert.table(table ? table.bytes : null);
       this.#key = key;
@@ -83,7 +96,7 @@ export class FastAlert {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#cancel();
     this.#logger.onQueued(null);
     this.#alert.ready(false);
     this.#alert.table(null);

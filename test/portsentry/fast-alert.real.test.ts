@@ -6,7 +6,7 @@ import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Addr, parseCidr } from '../../src/core/addr.js';
-import { systemClock } from '../../src/core/clock.js';
+import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { BlockedStore } from '../../src/portsentry/blocked.js';
 import { parseConf } from '../../src/portsentry/conf.js';
 import { alertDatagram, alertTable, CLOCK_SECONDS } from '../../src/portsentry/alert-table.js';
@@ -358,6 +358,33 @@ describe('the table C follows (src/portsentry/alert-table.ts)', () => {
     expect(alert.preview(v4('203.0.113.8'), 1, table.first - 1)).toBeNull();
     expect(alert.preview(v4('203.0.113.8'), 1, table.end)).toBeNull();
     expect(alert.preview(v4('203.0.113.8'), 1, table.end - 1)).not.toBeNull();
+  });
+
+  t('the timer gives C a new table before its clock runs out, and stops with close()', async () => {
+    const { dir, cleanup } = makeTmpDir('ps-fast-clock-');
+    writeFileSync(join(dir, 'ignore'), '# none\n');
+    const col = new Collector(join(dir, 'log.sock'));
+    const logger = openLogger({ stdout: false, syslogPath: col.path });
+    const { conf } = parseConf(`IGNORE_FILE="${dir}/ignore"\nSCAN_TRIGGER="0"\n`, 'test.conf');
+    const s0 = Math.floor(Date.now() / 1000);
+    const clock = new ManualClock(s0 * 1000);
+    const fast = FastAlert.open(alert, conf, new IgnoreGate(join(dir, 'ignore'), () => []), logger, { pid: 7, clock });
+    expect(fast).not.toBeNull();
+    const peer = Uint8Array.from([198, 51, 100, 1]);
+    expect(alert.preview(peer, 1, s0 + CLOCK_SECONDS - 1)).toContain(' portsentry[7]: attackalert: Connect ');
+    expect(alert.preview(peer, 1, s0 + CLOCK_SECONDS)).toBeNull();
+    // Every 60 s the timer looks; at 240 s fewer than 120 s of clock are left.
+    clock.advance(180_000);
+    expect(alert.preview(peer, 1, s0 + CLOCK_SECONDS)).toBeNull();
+    clock.advance(60_000);
+    expect(alert.preview(peer, 1, s0 + 240 + CLOCK_SECONDS - 1)).not.toBeNull();
+    expect(alert.preview(peer, 1, s0 + 239)).toBeNull();
+    fast?.close();
+    expect(clock.pending()).toBe(0);
+    expect(alert.preview(peer, 1, s0 + 240)).toBeNull();
+    await logger.close();
+    col.close();
+    cleanup();
   });
 
   t('a table of another version, cut short or with bytes after its end is refused, and C has none then', () => {
