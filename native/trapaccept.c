@@ -90,7 +90,8 @@ int trap_peer(const struct sockaddr_storage *ss, peer_t *p) {
 static int peer_for_js(const peer_t *p, uint32_t *v4, char *out, size_t n) {
   out[0] = '\0';
   *v4 = 0;
-  if (p->family == 4) *v4 = (uint32_t)p->bytes[0] << 24 | (uint32_t)p->bytes[1] << 16 | p->bytes[2] << 8 | p->bytes[3];
+  if (p->family == 4)
+    *v4 = (uint32_t)p->bytes[0] << 24 | (uint32_t)p->bytes[1] << 16 | (uint32_t)p->bytes[2] << 8 | p->bytes[3];
   if (p->family == 6) inet_ntop(AF_INET6, p->bytes, out, (socklen_t)n);
   return p->family;
 }
