@@ -58,6 +58,8 @@ type Daemon = {
   echoed: string[];
   fast: FastAlert | null;
   logger: Logger;
+  // How many times the pipeline went idle (and re-armed C).
+  idles: () => number;
   messages: () => string[];
   stop: () => Promise<void>;
 };
@@ -89,6 +91,7 @@ const start = async (
   const echoed: string[] = [];
   const ignore = new IgnoreGate(join(dir, 'ignore'), () => []);
   let fast: FastAlert | null = null;
+  let idles = 0;
   const pipeline = new Pipeline({
     conf,
     log: logger.log,
@@ -102,6 +105,7 @@ const start = async (
     echo: (l) => echoed.push(l),
     onIdle: () => {
       fast?.ready();
+      idles++;
     },
   });
   const sensor: Sensor = makeTcpSensor('native')(conf, {
@@ -120,6 +124,7 @@ const start = async (
     echoed,
     fast,
     logger,
+    idles: () => idles,
     messages: () =>
       col ? col.datagrams.map((g) => g.message).filter((m) => !m.startsWith('adminalert: Going into listen mode')) : [],
     stop: async () => {
@@ -139,11 +144,14 @@ const delta = (before: { sent: number; handed: number }) => {
   const now = alert.stats();
   return { sent: now.sent - before.sent, handed: now.handed - before.handed };
 };
-// A probe from `from` (IPv4 on loopback, or ::1), and the pipeline done with it (its blocked line written).
+// A probe from `from` (IPv4 on loopback, or ::1), and the pipeline done with it (its blocked line written, then
+// idle again: its history line is written after the blocked one, so the blocked line alone came too early).
 const hit = async (d: Daemon, from: string): Promise<void> => {
+  const idles = d.idles();
   await probe(d.port, from === '::1' ? '::1' : '127.0.0.1', from === '::1' ? undefined : from);
-  await waitFor(() => readFileSync(join(d.dir, 'blocked.tcp'), 'latin1').includes(`/${from} `), { timeoutMs: 5000 });
-  await sleep(20);
+  await waitFor(() => readFileSync(join(d.dir, 'blocked.tcp'), 'latin1').includes(`/${from} `) && d.idles() > idles, {
+    timeoutMs: 5000,
+  });
 };
 const connectLine = (ip: string, port: number) => `attackalert: Connect from host: ${ip}/${ip} to TCP port: ${port}`;
 
