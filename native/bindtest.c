@@ -1,8 +1,8 @@
-// bindtest: is a port held right now? A synchronous socket() + bind() on the wildcard address + close(), as
-// PortSentry 1.2's smart-verify and start-up port scan do (no SO_REUSEADDR, so any socket on the port, a
-// listener or not, makes bind() fail). 1.2 then calls listen() on a successful TCP bind; it changes no answer
-// and would show the port open to a SYN for a moment, so it is not done here. IPv6 binds :: with IPV6_V6ONLY,
-// so an IPv4-only daemon does not hide IPv6 probes.
+// bindtest (bindtest.node, native/bindtest.h): is a port held right now? A synchronous socket() + bind() on the
+// wildcard address + close(), as PortSentry 1.2's smart-verify and start-up port scan do (no SO_REUSEADDR, so any
+// socket on the port, a listener or not, makes bind() fail). 1.2 then calls listen() on a successful TCP bind; it
+// changes no answer and would show the port open to a SYN for a moment, so it is not done here. IPv6 binds :: with
+// IPV6_V6ONLY, so an IPv4-only daemon does not hide IPv6 probes.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "bind-any.h"
+#include "bindtest.h"
 
 // 0 when the port could be bound (free), the bind errno otherwise (EADDRINUSE, EACCES...), or -errno when no
 // socket could be opened (1.2 then answers "free").
@@ -44,8 +45,9 @@ static napi_value js_bind_test(napi_env env, napi_callback_info info) {
   return ret;
 }
 
-void bindtest_register(napi_env env, napi_value exports) {
+NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "bindTest", NAPI_AUTO_LENGTH, js_bind_test, NULL, &fn);
   napi_set_named_property(env, exports, "bindTest", fn);
+  return exports;
 }

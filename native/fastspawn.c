@@ -1,7 +1,8 @@
-// fastspawn: start a command with posix_spawnp (glibc: clone(CLONE_VM|CLONE_VFORK), so the ~100 MB daemon is
-// not copied as fork() would) and learn its end through a pidfd polled on Node's own event loop (no thread).
-// argv only, never a shell; stdio on /dev/null, no other fd; every signal back to its default, none blocked.
-// The child is reaped here by its pid only (waitpid(pid)), as libuv reaps only the pids it started.
+// fastspawn (fastspawn.node, native/fastspawn.h): start a command with posix_spawnp (glibc:
+// clone(CLONE_VM|CLONE_VFORK), so the ~100 MB daemon is not copied as fork() would) and learn its end through a
+// pidfd polled on Node's own event loop (no thread). argv only, never a shell; stdio on /dev/null, no other fd;
+// every signal back to its default, none blocked. The child is reaped here by its pid only (waitpid(pid)), as libuv
+// reaps only the pids it started.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,9 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "fastspawn.h"
+
 extern char **environ;
-#define MAX_ARGS 65536u
-void bindtest_register(napi_env env, napi_value exports);  // native/bindtest.c
-void trapaccept_register(napi_env env, napi_value exports);  // native/trapaccept.c
-void peercred_register(napi_env env, napi_value exports);  // native/peercred.c
 
 typedef struct {
   uv_poll_t poll;
@@ -177,8 +176,5 @@ NAPI_MODULE_INIT() {
   napi_get_boolean(env, fd >= 0, &ok);
   if (fd >= 0) close(fd);
   napi_set_named_property(env, exports, "pidfdSupported", ok);
-  bindtest_register(env, exports);
-  trapaccept_register(env, exports);
-  peercred_register(env, exports);
   return exports;
 }

@@ -1,10 +1,12 @@
-// peerCred(fd): who is at the other end of a connected unix socket, from SO_PEERCRED: the pid, uid and gid the
-// peer had when it called connect(), recorded by the kernel (the peer cannot choose them). The control socket
-// checks them before it reads a request; its file mode is the first check, this is the second.
+// peercred (peercred.node, native/peercred.h). peerCred(fd): who is at the other end of a connected unix
+// socket, from SO_PEERCRED: the pid, uid and gid the peer had when it called connect(), recorded by the kernel
+// (the peer cannot choose them). The control socket checks them before it reads a request; its file mode is the
+// first check, this is the second.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/socket.h>
 #include <node_api.h>
+#include "peercred.h"
 
 // peerCred(fd: number): [pid, uid, gid], or -errno (EBADF, ENOTSOCK, ENOTCONN...)
 static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
@@ -33,8 +35,9 @@ static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
   return ret;
 }
 
-void peercred_register(napi_env env, napi_value exports) {
+NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "peerCred", NAPI_AUTO_LENGTH, js_peer_cred, NULL, &fn);
   napi_set_named_property(env, exports, "peerCred", fn);
+  return exports;
 }

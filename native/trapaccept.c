@@ -1,11 +1,11 @@
-// trapaccept: the -tcp trap ports without Node's net.Server. socket() + bind() + listen(fd, 5) as 1.2, dual-stack
-// :: first, 0.0.0.0 when the host has no IPv6. SO_REUSEADDR as Node's net.Server sets it (docs/portsentry.md
-// differences row 11: a restart within a minute of probes still binds; a port with a listener or any other
-// bound socket still fails, as in 1.2).
-// The listening fd is polled on Node's own loop (uv_poll_t, no thread); on readable, accept4() until EAGAIN and
-// hand each peer (address straight from accept, so a connection reset right after the handshake keeps its real
-// peer) to JS. The accepted fd stays here: JS answers finish(id, banner) once, which sends the banner and closes.
-// Every accepted fd is closed exactly once (finish, or the listener's close); main thread only.
+// trapaccept: the -tcp trap ports without Node's net.Server (trap.node, native/trap.h). socket() + bind() +
+// listen(fd, 5) as 1.2, dual-stack :: first, 0.0.0.0 when the host has no IPv6. SO_REUSEADDR as Node's net.Server
+// sets it (docs/portsentry.md differences row 11: a restart within a minute of probes still binds; a port with a
+// listener or any other bound socket still fails, as in 1.2). The listening fd is polled on Node's own loop
+// (uv_poll_t, no thread); on readable, accept4() until EAGAIN and hand each peer (address straight from accept, so a
+// connection reset right after the handshake keeps its real peer) to JS. The accepted fd stays here: JS answers
+// finish(id, banner) once, which sends the banner and closes. Every accepted fd is closed exactly once (finish, or
+// the listener's close); main thread only.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include "bind-any.h"
-#include "trapalert.h"
+#include "trap.h"
 
 typedef struct conn_s {
   struct conn_s *next;
@@ -72,27 +72,28 @@ static int open_listener(int family, unsigned port) {
   return fd;
 }
 
-// The peer's family (4 or 6; 0 when unknown): IPv4 (IPv4-mapped unwrapped) as a number in host order, IPv6 as
-// text, so JS builds the address without parsing text on the alert path.
-static int peer_of(const struct sockaddr_storage *ss, uint32_t *v4, char *out, size_t n) {
+int trap_peer(const struct sockaddr_storage *ss, peer_t *p) {
+  memset(p, 0, sizeof *p);
+  if (ss->ss_family == AF_INET) {
+    memcpy(p->bytes, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    p->family = 4;
+  } else if (ss->ss_family == AF_INET6) {
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    p->family = IN6_IS_ADDR_V4MAPPED(a) ? 4 : 6;
+    memcpy(p->bytes, p->family == 4 ? &a->s6_addr[12] : a->s6_addr, p->family == 4 ? 4 : 16);
+  }
+  return p->family != 0;
+}
+
+// The peer for JS (family 4 or 6; 0 when unknown): IPv4 as a number in host order, IPv6 as text, so JS builds
+// the address without parsing text on the alert path.
+static int peer_for_js(const peer_t *p, uint32_t *v4, char *out, size_t n) {
   out[0] = '\0';
   *v4 = 0;
-  if (ss->ss_family == AF_INET) {
-    *v4 = ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
-    return 4;
-  }
-  if (ss->ss_family == AF_INET6) {
-    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(a)) {
-      uint32_t be;
-      memcpy(&be, &a->s6_addr[12], 4);
-      *v4 = ntohl(be);
-      return 4;
-    }
-    inet_ntop(AF_INET6, a, out, n);
-    return 6;
-  }
-  return 0;
+  if (p->family == 4)
+    *v4 = (uint32_t)p->bytes[0] << 24 | (uint32_t)p->bytes[1] << 16 | (uint32_t)p->bytes[2] << 8 | p->bytes[3];
+  if (p->family == 6) inet_ntop(AF_INET6, p->bytes, out, (socklen_t)n);
+  return p->family;
 }
 
 // onConn(id, family, v4, v6, alerted): id 0 and family 0 = accept failed (1.2's "(accept failed)" line);
@@ -140,27 +141,25 @@ static void on_readable(uv_poll_t *p, int status, int events) {
       call_js(t, 0, 0, 0, "", 0);
       return;
     }
-    // An ignored peer is closed here (1.2 logs nothing for it); otherwise the line may already be out.
-    int pre = trapalert_try(s->alert, &ss, t->port);
-    if (pre == ALERT_IGNORED) {
-      close(fd);
-      continue;
-    }
     conn_t *c = malloc(sizeof *c);
     if (!c) {
       close(fd);
       call_js(t, 0, 0, 0, "", 0);
       continue;
     }
+    // The line may leave from C now (trapalert.c, by the table JS gave it); JS gets every peer all the same.
+    peer_t peer;
+    trap_peer(&ss, &peer);
+    int alerted = trapalert_try(s->alert, &peer, t->port);
     char text[INET6_ADDRSTRLEN];
     uint32_t v4;
-    int family = peer_of(&ss, &v4, text, sizeof text);
+    int family = peer_for_js(&peer, &v4, text, sizeof text);
     if (++s->next_conn == 0) s->next_conn = 1;
     c->id = s->next_conn;
     c->fd = fd;
     c->next = t->conns;
     t->conns = c;
-    call_js(t, c->id, family, v4, text, pre == ALERT_SENT);
+    call_js(t, c->id, family, v4, text, alerted);
   }
 }
 
@@ -317,24 +316,25 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-void trapaccept_register(napi_env env, napi_value exports) {
+// trap.node's exports (native/trap.h): listen, finish, close, pending and alert.
+NAPI_MODULE_INIT() {
   state_t *s = calloc(1, sizeof *s);
   if (s) s->alert = trapalert_new();
   if (!s || !s->alert || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
     if (s) trapalert_free(s->alert);
     free(s);
-    return;
+    napi_throw_error(env, NULL, "trap.node: out of memory");
+    return NULL;
   }
-  napi_value obj, fn;
-  napi_create_object(env, &obj);
-  napi_create_function(env, "listen", NAPI_AUTO_LENGTH, js_listen, NULL, &fn);
-  napi_set_named_property(env, obj, "listen", fn);
-  napi_create_function(env, "finish", NAPI_AUTO_LENGTH, js_finish, NULL, &fn);
-  napi_set_named_property(env, obj, "finish", fn);
-  napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &fn);
-  napi_set_named_property(env, obj, "close", fn);
-  napi_create_function(env, "pending", NAPI_AUTO_LENGTH, js_pending, NULL, &fn);
-  napi_set_named_property(env, obj, "pending", fn);
-  trapalert_register(env, obj, s->alert);
-  napi_set_named_property(env, exports, "trap", obj);
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {{"listen", js_listen}, {"finish", js_finish}, {"close", js_close}, {"pending", js_pending}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, fns[i].name, fn);
+  }
+  trapalert_register(env, exports, s->alert);
+  return exports;
 }

@@ -2,10 +2,10 @@ import { execa } from 'execa';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asanEnv, asanTree, buildAsanAddon, canary, driveUnderAsan, findings, REPO } from './lib/asan.js';
+import { addonsIn, asanEnv, asanTree, buildAsanAddons, canary, driveUnderAsan, findings, REPO } from './lib/asan.js';
 
 // `npm run soak asan`: native/*.c built with -fsanitize=address,undefined in a folder of its own, and the tests
-// that load the addon run against that build with the sanitizer runtimes preloaded into node (and into every
+// that load the addons run against that build with the sanitizer runtimes preloaded into node (and into every
 // daemon the tests start). Prints the findings (goal 0), after checking that the harness does find a planted one.
 // ASAN_KEEP=1 keeps the work folder (the reports are in <work>/logs).
 export const ADDON_TESTS = [
@@ -27,17 +27,17 @@ export async function main(args: string[]): Promise<void> {
     console.log(`asan: harness check: ${planted} of 2 planted faults reported`);
     if (planted !== 2) throw new Error('the sanitizer harness does not report a planted fault');
     const t0 = Date.now();
-    const addon = await buildAsanAddon(work);
+    const addons = await buildAsanAddons(work);
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    console.log(`asan: addon built with -fsanitize=address,undefined in ${secs} s: ${addon}`);
-    const drive = await driveUnderAsan(work, addon);
+    console.log(`asan: addons built with -fsanitize=address,undefined in ${secs} s: ${addonsIn(addons).join(', ')}`);
+    const drive = await driveUnderAsan(work, addons);
     const checks = /drive: .*/.exec(drive.output)?.[0] ?? drive.output.slice(-500);
     console.log(
       `asan: every addon function driven, good and bad arguments: ${checks} (exit ${drive.exitCode}), ` +
         `findings ${drive.found.length}`,
     );
     for (const f of drive.found) console.log(`asan:   ${f}`);
-    const tree = asanTree(work, addon);
+    const tree = asanTree(work, addons);
     const logs = join(work, 'logs');
     const env = await asanEnv(logs);
     const tests = args.length ? args : ADDON_TESTS;
@@ -78,20 +78,20 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
-// `node dist-bench/bench/soak/asan.js --build-only [DIR]` (npm run build:asan): the sanitized addon alone, into
-// DIR/fastspawn.node (default build-asan/, ignored by git as build/ is; build/ is never touched), and the
-// environment to load it with.
+// `node dist-bench/bench/soak/asan.js --build-only [DIR]` (npm run build:asan): the sanitized addons alone, into
+// DIR/<name>.node (default build-asan/, ignored by git as build/ is; build/ is never touched), and the
+// environment to load them with.
 const buildOnly = async (dir: string): Promise<void> => {
   const work = mkdtempSync(join(tmpdir(), 'sentrytools-asan-'));
   try {
-    const addon = await buildAsanAddon(work);
+    const addons = await buildAsanAddons(work);
     mkdirSync(dir, { recursive: true });
-    cpSync(addon, join(dir, 'fastspawn.node'));
+    for (const a of addonsIn(addons)) cpSync(join(addons, a), join(dir, a));
     const env = await asanEnv(join(dir, 'logs'));
     const vars = Object.entries(env)
       .map(([k, v]) => `${k}='${v}'`)
       .join(' ');
-    console.log(`asan: ${join(dir, 'fastspawn.node')} (load it with ${vars})`);
+    console.log(`asan: ${addonsIn(dir).join(', ')} in ${dir} (load them with ${vars})`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

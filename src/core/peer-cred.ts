@@ -1,23 +1,16 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from './addon.js';
 
 // Who is at the other end of a connected unix socket: SO_PEERCRED (pid, uid, gid at connect(), recorded by the
-// kernel) through the native addon (native/peercred.c, built with native/fastspawn.c at `npm ci`).
+// kernel) through its native addon, peercred.node (native/peercred.c, native/peercred.h; this is its loader).
 export type PeerCred = { pid: number; uid: number; gid: number };
-
-// Same path from src/core (tests) and dist/core (the daemons): both sit two levels under the root.
-const ADDON = fileURLToPath(new URL('../../build/Release/fastspawn.node', import.meta.url));
 
 type Addon = { peerCred?: (fd: number) => [number, number, number] | number };
 const load = (): { fn: Addon['peerCred'] | null; why: string } => {
-  try {
-    const a = createRequire(import.meta.url)(ADDON) as Addon;
-    if (typeof a.peerCred !== 'function') return { fn: null, why: 'addon built without peercred.c' };
-    return { fn: a.peerCred, why: 'loaded' };
-  } catch (e) {
-    return { fn: null, why: `native addon not built (${(e as Error).message.split('\n')[0]})` };
-  }
+  const { addon, why } = loadAddon<Addon>('peercred');
+  if (!addon) return { fn: null, why };
+  if (typeof addon.peerCred !== 'function') return { fn: null, why: 'peercred.node has no peerCred' };
+  return { fn: addon.peerCred, why };
 };
 const loaded = load();
 

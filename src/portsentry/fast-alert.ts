@@ -1,78 +1,104 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import type { PortsentryConf } from './conf.js';
-import type { NativeTrap } from './fast-spawn.js';
-import type { IgnoreGate, IgnoreSnapshot } from './ignore-gate.js';
-import { SYSLOG_PRI, SYSLOG_TAG, type Logger } from './log.js';
+import { alertTable } from './alert-table.js';
+import type { IgnoreGate } from './ignore-gate.js';
+import type { Logger } from './log.js';
+import type { NativeAlert } from './sensors/trap-addon.js';
 
 // -tcp: the attackalert line sent from C right after accept() (native/trapalert.c), before Node runs any
 // JavaScript for the probe: that is where ours lost to 1.2 (bench/listener-latency, docs/portsentry.md).
-// The pipeline stays the one place that decides. It lets C write the line only when C's answer is the same by
-// construction:
-// - SCAN_TRIGGER 0 or 1 (every hit alarms, no state to mirror) and RESOLVE_HOST off (the line has no name);
-// - the ignore step as the pipeline's IgnoreGate last read it (C re-checks each file's stat key per probe, and
-//   hands the probe to JS when one changed), and only when that step logs nothing;
-// - nothing in flight in the pipeline and nothing queued for syslog, so no line is reordered (C disarms itself
-//   with every probe it hands over; ready() re-arms when the pipeline is idle again).
-// Everything else about the probe (banner, own-address check, blocked check, KILL_*, history) is the pipeline's.
+// What C does with a peer, and every byte of the line, is the table alert-table.ts builds from the pipeline's
+// inputs; this file says when C may act at all and keeps the table current:
+// - SCAN_TRIGGER 0 or 1 (every hit alarms, no state to mirror), RESOLVE_HOST off (the line has no name) and a
+//   syslog socket;
+// - the ignore step as the pipeline's IgnoreGate reads it, and only when that step logs nothing (no table
+//   otherwise); a new table whenever a file changed or the table's clock runs short;
+// - armed only while nothing is in flight in the pipeline and nothing is queued for syslog, so no line is
+//   reordered (C disarms itself with every probe it hands over; ready() re-arms when the pipeline is idle again).
+// Everything else about the probe (ignore verdict, banner, own-address check, blocked check, KILL_*, history) is
+// the pipeline's, for every peer.
 export const fastAlertAllowed = (conf: PortsentryConf, logger: Logger): boolean =>
   !conf.resolveHost && (conf.scanTrigger ?? 0) <= 1 && logger.syslogAvailable;
 
-const cidrBytes = (snap: IgnoreSnapshot): Uint8Array => {
-  const out = new Uint8Array(snap.entries.length * 18);
-  snap.entries.forEach((c, i) => {
-    out[i * 18] = c.base.family;
-    out[i * 18 + 1] = c.bits;
-    out.set(c.base.bytes, i * 18 + 2);
-  });
-  return out;
-};
+// The timer gives C a new table when its clock has less than this many seconds left, and looks this often, so
+// the table (about 1 ms to build) is rebuilt off the probe path; ready() rebuilds only for a changed ignore file
+// (or a clock run out, when the timer was held up).
+const CLOCK_MARGIN_S = 120;
+const REFRESH_MS = 60_000;
 
 export class FastAlert {
-  readonly #trap: NativeTrap;
+  readonly #alert: NativeAlert;
   readonly #ignore: IgnoreGate;
   readonly #logger: Logger;
-  #sent = '';
+  readonly #pid: number;
+  readonly #clock: Clock;
+  #cancel: () => void = () => {};
+  // The table in C: the ignore snapshot it was built from, whether there is one, the second its clock ends.
+  #key = '';
+  #has = false;
+  #end = 0;
 
-  private constructor(trap: NativeTrap, ignore: IgnoreGate, logger: Logger) {
-    this.#trap = trap;
+  private constructor(alert: NativeAlert, ignore: IgnoreGate, logger: Logger, pid: number, clock: Clock) {
+    this.#alert = alert;
     this.#ignore = ignore;
     this.#logger = logger;
+    this.#pid = pid;
+    this.#clock = clock;
+    this.#tick();
+  }
+
+  // Keeps the table's clock current while no probe comes (a new table leaves C armed or not, as it was).
+  #tick(): void {
+    this.#cancel = this.#clock.at(this.#clock.now() + REFRESH_MS, () => {
+      this.#refresh(this.#clock.now(), CLOCK_MARGIN_S);
+      this.#tick();
+    });
   }
 
   // null when the conf or the host does not allow it (then every probe takes the pipeline's own path).
   static open(
-    trap: NativeTrap | null,
+    alert: NativeAlert | null,
     conf: PortsentryConf,
     ignore: IgnoreGate,
     logger: Logger,
-    pid = process.pid,
+    opts: { pid?: number; clock?: Clock } = {},
   ): FastAlert | null {
-    if (!trap || !fastAlertAllowed(conf, logger)) return null;
-    if (!trap.alertOpen(logger.syslogPath, SYSLOG_PRI, `${SYSLOG_TAG}[${pid}]`)) return null;
-    const fast = new FastAlert(trap, ignore, logger);
+    if (!alert || !fastAlertAllowed(conf, logger)) return null;
+    if (!alert.open(logger.syslogPath)) return null;
+    const fast = new FastAlert(alert, ignore, logger, opts.pid ?? process.pid, opts.clock ?? systemClock);
     // A line JS had to queue must leave before any line from C.
     logger.onQueued(() => {
-      trap.alertReady(false);
+      alert.ready(false);
     });
     fast.ready();
     return fast;
   }
 
-  // The pipeline is idle: arm C with the current ignore lists (sent again only when a file changed).
+  // The pipeline is idle: arm C, with a current table.
   ready(): boolean {
-    if (!this.#logger.idle()) return this.#trap.alertReady(false);
+    if (!this.#logger.idle()) return this.#alert.ready(false);
+    return this.#alert.ready(this.#refresh(this.#clock.now(), 1));
+  }
+
+  // Sends a new table when the ignore files changed or the clock has less than marginS seconds left; false when
+  // there is none (the ignore step would log something first).
+  #refresh(nowMs: number, marginS: number): boolean {
     const snap = this.#ignore.snapshot();
     const key = snap ? snap.key : 'none';
-    if (key !== this.#sent) {
-      if (snap) this.#trap.alertSnapshot(snap.files, cidrBytes(snap));
-      else this.#trap.alertSnapshot(null);
-      this.#sent = key;
+    if (key !== this.#key || nowMs / 1000 > this.#end - marginS) {
+      const table = snap ? alertTable(snap, this.#pid, nowMs) : null;
+      this.#alert.table(table ? table.bytes : null);
+      this.#key = key;
+      this.#has = table !== null;
+      this.#end = table ? table.end : Number.POSITIVE_INFINITY;
     }
-    return this.#trap.alertReady(snap !== null);
+    return this.#has;
   }
 
   close(): void {
+    this.#cancel();
     this.#logger.onQueued(null);
-    this.#trap.alertReady(false);
-    this.#trap.alertSnapshot(null);
+    this.#alert.ready(false);
+    this.#alert.table(null);
   }
 }

@@ -18,7 +18,8 @@ export type Logger = {
 export const SYSLOG_TAG = 'portsentry';
 export const SYSLOG_PRI = FACILITY.daemon * 8 + SEVERITY.notice;
 
-const MAX_MESSAGE = 1023;
+// 1.2 cuts a message to this many bytes.
+export const MAX_MESSAGE = 1023;
 
 // Ours: where lines were dropped because syslog did not read them (its queue in this process is bounded).
 export const droppedLines = (n: number): string =>

@@ -8,7 +8,7 @@ import { detach, notifyParent } from './daemon.js';
 import type { DetectionMode } from './event.js';
 import { FastAlert } from './fast-alert.js';
 import { defaultGateways } from './gateways.js';
-import { nativeTrap } from './fast-spawn.js';
+import { nativeAlert } from './sensors/trap-addon.js';
 import { IgnoreGate } from './ignore-gate.js';
 import { defaultTrapKind, tcpSensor } from './sensors/tcp.js';
 import { OwnAddressWatch } from './own-addrs.js';
@@ -111,7 +111,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   }
   // -tcp on the native trap ports: the attackalert line may leave from C (fast-alert.ts says when).
   if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
-    fast = FastAlert.open(nativeTrap, prep.conf, ignore, logger);
+    fast = FastAlert.open(nativeAlert, prep.conf, ignore, logger);
   logger.log(L.active());
   notifyParent('ok');
   const signal = await waitForSignal();

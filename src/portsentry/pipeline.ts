@@ -34,8 +34,9 @@ export type PipelineDeps = {
 };
 
 // Sensor callbacks: onAlarm at the point where 1.2 writes the banner (classic modes), onDone when finished.
-// alerted: the sensor already sent this event's detection line, after the ignore and trigger steps passed with
-// the very list and state this pipeline holds (src/portsentry/fast-alert.ts says when that may be).
+// alerted: the sensor already sent this event's detection line (the -tcp line from C), by the table
+// src/portsentry/alert-table.ts builds from this pipeline's ignore list; src/portsentry/fast-alert.ts arms it only
+// when every hit alarms and nothing is in flight here. The pipeline then only echoes the line and goes on.
 export type ProbeHooks = { onAlarm?: (banner: string | null) => void; onDone?: () => void; alerted?: boolean };
 
 type Pending = { ev: ProbeEvent; host: string; ip: string };

@@ -5,29 +5,31 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { Addr } from '../../src/core/addr.js';
-import { systemClock } from '../../src/core/clock.js';
+import { Addr, parseCidr } from '../../src/core/addr.js';
+import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { BlockedStore } from '../../src/portsentry/blocked.js';
 import { parseConf } from '../../src/portsentry/conf.js';
+import { alertDatagram, alertTable, CLOCK_SECONDS } from '../../src/portsentry/alert-table.js';
 import { FastAlert } from '../../src/portsentry/fast-alert.js';
-import { nativeSpawnStatus, nativeTrap } from '../../src/portsentry/fast-spawn.js';
 import { IgnoreGate } from '../../src/portsentry/ignore-gate.js';
 import { openLogger, type Logger } from '../../src/portsentry/log.js';
 import { Pipeline } from '../../src/portsentry/pipeline.js';
 import { makeCommandRunner } from '../../src/portsentry/run-command.js';
 import { makeTcpSensor } from '../../src/portsentry/sensors/tcp.js';
+import { nativeAlert, nativeTrapStatus } from '../../src/portsentry/sensors/trap-addon.js';
 import type { Sensor } from '../../src/portsentry/sensors/types.js';
 import { StateEngine } from '../../src/portsentry/trigger.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { Collector, parseDatagram } from './side.js';
 
-// The -tcp attackalert line sent from C at accept time (native/trapalert.c, armed by src/portsentry/fast-alert.ts):
-// the same bytes as the pipeline's own line, the ignore list as the pipeline reads it (changes seen on the very
-// next probe), never a line out of order. Real sockets on loopback, a private syslog socket.
+// The -tcp attackalert line sent from C at accept time (native/trapalert.c, by the table of
+// src/portsentry/alert-table.ts, armed by src/portsentry/fast-alert.ts): the same bytes as the pipeline's own line,
+// the ignore list as the pipeline reads it (changes seen on the very next probe), never a line out of order. Real
+// sockets on loopback, a private syslog socket.
 const isCi = process.env.CI === 'true';
-const t = !nativeTrap && !isCi ? it.skip : it;
-const trap = nativeTrap!;
+const t = !nativeAlert && !isCi ? it.skip : it;
+const alert = nativeAlert!;
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -56,6 +58,8 @@ type Daemon = {
   echoed: string[];
   fast: FastAlert | null;
   logger: Logger;
+  // How many times the pipeline went idle (and re-armed C).
+  idles: () => number;
   messages: () => string[];
   stop: () => Promise<void>;
 };
@@ -87,6 +91,7 @@ const start = async (
   const echoed: string[] = [];
   const ignore = new IgnoreGate(join(dir, 'ignore'), () => []);
   let fast: FastAlert | null = null;
+  let idles = 0;
   const pipeline = new Pipeline({
     conf,
     log: logger.log,
@@ -100,6 +105,7 @@ const start = async (
     echo: (l) => echoed.push(l),
     onIdle: () => {
       fast?.ready();
+      idles++;
     },
   });
   const sensor: Sensor = makeTcpSensor('native')(conf, {
@@ -110,7 +116,7 @@ const start = async (
     clock: systemClock,
   });
   expect(await sensor.start()).toBe(true);
-  if (opts.fast !== false) fast = FastAlert.open(trap, conf, ignore, logger);
+  if (opts.fast !== false) fast = FastAlert.open(alert, conf, ignore, logger);
   const d: Daemon = {
     dir,
     port,
@@ -118,6 +124,7 @@ const start = async (
     echoed,
     fast,
     logger,
+    idles: () => idles,
     messages: () =>
       col ? col.datagrams.map((g) => g.message).filter((m) => !m.startsWith('adminalert: Going into listen mode')) : [],
     stop: async () => {
@@ -132,25 +139,28 @@ const start = async (
   return d;
 };
 
-const stats = () => ({ ...trap.alertStats() });
-const delta = (before: { sent: number; ignored: number; handed: number }) => {
-  const now = trap.alertStats();
-  return { sent: now.sent - before.sent, ignored: now.ignored - before.ignored, handed: now.handed - before.handed };
+const stats = () => ({ ...alert.stats() });
+const delta = (before: { sent: number; handed: number }) => {
+  const now = alert.stats();
+  return { sent: now.sent - before.sent, handed: now.handed - before.handed };
 };
-// A probe from `from` (IPv4 on loopback, or ::1), and the pipeline done with it (its blocked line written).
+// A probe from `from` (IPv4 on loopback, or ::1), and the pipeline done with it (its blocked line written, then
+// idle again: its history line is written after the blocked one, so the blocked line alone came too early).
 const hit = async (d: Daemon, from: string): Promise<void> => {
+  const idles = d.idles();
   await probe(d.port, from === '::1' ? '::1' : '127.0.0.1', from === '::1' ? undefined : from);
-  await waitFor(() => readFileSync(join(d.dir, 'blocked.tcp'), 'latin1').includes(`/${from} `), { timeoutMs: 5000 });
-  await sleep(20);
+  await waitFor(() => readFileSync(join(d.dir, 'blocked.tcp'), 'latin1').includes(`/${from} `) && d.idles() > idles, {
+    timeoutMs: 5000,
+  });
 };
 const connectLine = (ip: string, port: number) => `attackalert: Connect from host: ${ip}/${ip} to TCP port: ${port}`;
 
 it('the native trap ports with the C alert path are built (CI builds them at npm ci)', () => {
-  if (!isCi && !nativeTrap) {
-    console.log(`native trap ports: ${nativeSpawnStatus}`);
+  if (!isCi && !nativeAlert) {
+    console.log(`native trap ports: ${nativeTrapStatus}`);
     return;
   }
-  expect(typeof nativeTrap?.alertOpen).toBe('function');
+  expect(nativeAlert).not.toBeNull();
 });
 
 describe('the alert line from C', () => {
@@ -166,7 +176,7 @@ describe('the alert line from C', () => {
         timeoutMs: 5000,
       });
       await d.col.settle(100);
-      expect(delta(before)).toEqual(fast ? { sent: 2, ignored: 0, handed: 0 } : { sent: 0, ignored: 0, handed: 0 });
+      expect(delta(before)).toEqual(fast ? { sent: 2, handed: 0 } : { sent: 0, handed: 0 });
       // The same header (facility, severity, tag, pid) as every other line.
       for (const raw of d.col.raw) expect(parseDatagram(raw)).toMatchObject({ pri: '29', pid: process.pid });
       expect(d.echoed).toEqual(fast ? [connectLine('127.0.0.2', d.port), connectLine('::1', d.port)] : []);
@@ -188,24 +198,24 @@ describe('the alert line from C', () => {
   });
 
   t(
-    'an address on the ignore list (IPv4, IPv6, .static) is ignored in C; a change to the list counts on the next probe',
+    'an address on the ignore list (IPv4, IPv6, .static) goes to the pipeline, which logs nothing; a change to the list counts on the next probe',
     async () => {
       const d = await start({ ignore: '127.0.0.5\n::1/128\n' });
       let before = stats();
       await probe(d.port, '127.0.0.1', '127.0.0.5');
       await probe(d.port, '::1');
-      expect(delta(before)).toEqual({ sent: 0, ignored: 2, handed: 0 });
+      expect(delta(before)).toEqual({ sent: 0, handed: 2 });
       // The file changes: C sees another stat and hands the probe to the pipeline, which reads the new list.
       appendFileSync(join(d.dir, 'ignore'), '127.0.0.6\n');
       before = stats();
       await probe(d.port, '127.0.0.1', '127.0.0.6');
       await sleep(100);
-      expect(delta(before)).toEqual({ sent: 0, ignored: 0, handed: 1 });
-      // Re-armed with the new list: .6 is ignored in C now, .7 alerted from C.
+      expect(delta(before)).toEqual({ sent: 0, handed: 1 });
+      // Re-armed with the new list: .6 is handed to the pipeline by the table now, .7 alerted from C.
       before = stats();
       await probe(d.port, '127.0.0.1', '127.0.0.6');
       await hit(d, '127.0.0.7');
-      expect(delta(before)).toEqual({ sent: 1, ignored: 1, handed: 0 });
+      expect(delta(before)).toEqual({ sent: 1, handed: 1 });
       // IGNORE_FILE.static appears.
       writeFileSync(join(d.dir, 'ignore.static'), '127.0.0.0/24\n');
       await probe(d.port, '127.0.0.1', '127.0.0.8');
@@ -245,7 +255,7 @@ describe('the alert line from C', () => {
       '127.0.0.12 Host',
     ]);
     // The first disarmed C: the second was the pipeline's alone.
-    expect(delta(before)).toEqual({ sent: 1, ignored: 0, handed: 0 });
+    expect(delta(before)).toEqual({ sent: 1, handed: 0 });
   });
 
   t('SCAN_TRIGGER above 1 and RESOLVE_HOST keep the line in the pipeline', async () => {
@@ -275,7 +285,7 @@ describe('the alert line from C', () => {
     const before = stats();
     await probe(d.port, '127.0.0.1', '127.0.0.20');
     // Disarmed by the queued line: C did nothing with this probe.
-    expect(delta(before)).toEqual({ sent: 0, ignored: 0, handed: 0 });
+    expect(delta(before)).toEqual({ sent: 0, handed: 0 });
     await new Promise((r) => child.on('exit', r));
     const lines = out
       .split('\n')
@@ -287,16 +297,32 @@ describe('the alert line from C', () => {
   });
 });
 
-describe('peer text from C', () => {
+describe('the table C follows (src/portsentry/alert-table.ts)', () => {
+  const snap = (entries: string[]) => ({
+    files: [] as [string, bigint[] | null][],
+    entries: entries.map((e) => parseCidr(e)!),
+    key: 'test',
+  });
+  // The test sets the one table of this process: none is left behind.
+  afterEach(() => {
+    alert.ready(false);
+    alert.table(null);
+  });
+
   t(
-    'is the text JS spells for every address it takes (IPv4-mapped as IPv4), and refuses only ::/96 (but :: and ::1)',
+    "C's datagram for every address it alerts is the pipeline's own, byte for byte; it leaves ::/96 (but :: and ::1) to the pipeline",
     () => {
+      const now = Date.now();
+      const table = alertTable(snap([]), 4242, now)!;
+      alert.table(table.bytes);
       fc.assert(
         fc.property(
           fc.uint8Array({ minLength: 16, maxLength: 16 }),
           fc.integer({ min: 0, max: 15 }),
           fc.integer({ min: 0, max: 3 }),
-          (raw, zeroFrom, shape) => {
+          fc.integer({ min: 0, max: 65535 }),
+          fc.integer({ min: 0, max: CLOCK_SECONDS - 1 }),
+          (raw, zeroFrom, shape, port, k) => {
             const b = Uint8Array.from(raw);
             // Runs of zero groups (what compression is about), IPv4-mapped and ::/96.
             if (shape === 1) b.fill(0, zeroFrom, Math.min(16, zeroFrom + 6));
@@ -306,16 +332,79 @@ describe('peer text from C', () => {
               b[11] = 0xff;
             }
             if (shape === 3) b.fill(0, 0, 12 + (zeroFrom % 2) * 3);
-            const text = trap.ntop(b);
+            const second = table.first + k;
+            const got = alert.preview(b, port, second);
             const dottedInC =
               b.subarray(0, 12).every((x) => x === 0) && !(b[12] === 0 && b[13] === 0 && b[14] === 0 && b[15]! <= 1);
-            if (dottedInC) return text === null;
-            return text === Addr.fromIp(ipaddr.fromByteArray([...b])).text;
+            if (dottedInC) return got === null;
+            const ip = Addr.fromIp(ipaddr.fromByteArray([...b])).text;
+            return got === alertDatagram(new Date(second * 1000), 4242, ip, port);
           },
         ),
         { numRuns: 3000 },
       );
-      fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => trap.ntop(b) === [...b].join('.')));
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 65535 }), (b, port) => {
+          const ip = [...b].join('.');
+          return alert.preview(b, port, table.first) === alertDatagram(new Date(table.first * 1000), 4242, ip, port);
+        }),
+      );
     },
   );
+
+  t('an ignore entry hands its peers to the pipeline; so does a second outside the clock', () => {
+    const table = alertTable(snap(['192.0.2.0/24', '2001:db8::/32', '203.0.113.7']), 1, Date.now())!;
+    alert.table(table.bytes);
+    const v4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
+    const v6 = (s: string) => Uint8Array.from(ipaddr.parse(s).toByteArray());
+    expect(alert.preview(v4('192.0.2.77'), 1, table.first)).toBeNull();
+    expect(alert.preview(v6('::ffff:192.0.2.77'), 1, table.first)).toBeNull();
+    expect(alert.preview(v6('2001:db8:5::1'), 1, table.first)).toBeNull();
+    expect(alert.preview(v4('203.0.113.7'), 1, table.first)).toBeNull();
+    expect(alert.preview(v4('203.0.113.8'), 1, table.first)).toContain('Connect from host: 203.0.113.8/203.0.113.8 ');
+    expect(alert.preview(v6('2001:db9::1'), 1, table.first)).toContain('host: 2001:db9::1/2001:db9::1 to TCP port: 1');
+    expect(alert.preview(v4('203.0.113.8'), 1, table.first - 1)).toBeNull();
+    expect(alert.preview(v4('203.0.113.8'), 1, table.end)).toBeNull();
+    expect(alert.preview(v4('203.0.113.8'), 1, table.end - 1)).not.toBeNull();
+  });
+
+  t('the timer gives C a new table before its clock runs out, and stops with close()', async () => {
+    const { dir, cleanup } = makeTmpDir('ps-fast-clock-');
+    writeFileSync(join(dir, 'ignore'), '# none\n');
+    const col = new Collector(join(dir, 'log.sock'));
+    const logger = openLogger({ stdout: false, syslogPath: col.path });
+    const { conf } = parseConf(`IGNORE_FILE="${dir}/ignore"\nSCAN_TRIGGER="0"\n`, 'test.conf');
+    const s0 = Math.floor(Date.now() / 1000);
+    const clock = new ManualClock(s0 * 1000);
+    const fast = FastAlert.open(alert, conf, new IgnoreGate(join(dir, 'ignore'), () => []), logger, { pid: 7, clock });
+    expect(fast).not.toBeNull();
+    const peer = Uint8Array.from([198, 51, 100, 1]);
+    expect(alert.preview(peer, 1, s0 + CLOCK_SECONDS - 1)).toContain(' portsentry[7]: attackalert: Connect ');
+    expect(alert.preview(peer, 1, s0 + CLOCK_SECONDS)).toBeNull();
+    // Every 60 s the timer looks; at 240 s fewer than 120 s of clock are left.
+    clock.advance(180_000);
+    expect(alert.preview(peer, 1, s0 + CLOCK_SECONDS)).toBeNull();
+    clock.advance(60_000);
+    expect(alert.preview(peer, 1, s0 + 240 + CLOCK_SECONDS - 1)).not.toBeNull();
+    expect(alert.preview(peer, 1, s0 + 239)).toBeNull();
+    fast?.close();
+    expect(clock.pending()).toBe(0);
+    expect(alert.preview(peer, 1, s0 + 240)).toBeNull();
+    await logger.close();
+    col.close();
+    cleanup();
+  });
+
+  t('a table of another version, cut short or with bytes after its end is refused, and C has none then', () => {
+    const good = alertTable(snap([]), 1, Date.now())!.bytes;
+    const other = Uint8Array.from(good);
+    other[0] = 99;
+    expect(() => alert.table(other)).toThrow('another version');
+    expect(alert.ready(true)).toBe(false);
+    expect(() => alert.table(good.subarray(0, good.length - 1))).toThrow('bad alert table');
+    expect(() => alert.table(Uint8Array.from([...good, 0]))).toThrow('bad alert table');
+    expect(alert.preview(Uint8Array.from([203, 0, 113, 8]), 1, Math.floor(Date.now() / 1000))).toBeNull();
+    alert.table(good);
+    expect(alert.preview(Uint8Array.from([203, 0, 113, 8]), 1, Math.floor(Date.now() / 1000))).not.toBeNull();
+  });
 });

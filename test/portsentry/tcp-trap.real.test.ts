@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { systemClock } from '../../src/core/clock.js';
 import { parseConf } from '../../src/portsentry/conf.js';
-import { nativeTrap, nativeSpawnStatus } from '../../src/portsentry/fast-spawn.js';
+import { nativeTrap, nativeTrapStatus } from '../../src/portsentry/sensors/trap-addon.js';
 import type { ProbeEvent } from '../../src/portsentry/event.js';
 import * as L from '../../src/portsentry/lines.js';
 import type { ProbeHooks } from '../../src/portsentry/pipeline.js';
@@ -79,7 +79,7 @@ const trap = async (kind: TrapKind, banner: string | null, port?: number) => {
 
 it('the native trap ports are built and loaded (CI builds them at npm ci)', () => {
   if (!isCi && !nativeTrap) {
-    console.log(`native trap ports: ${nativeSpawnStatus}`);
+    console.log(`native trap ports: ${nativeTrapStatus}`);
     return;
   }
   expect(nativeTrap).not.toBeNull();
@@ -101,7 +101,7 @@ const observe = async (kind: TrapKind) => {
 for (const kind of ['native', 'node'] as TrapKind[]) {
   const absent = kind === 'native' && !nativeTrap;
   const t = absent && !isCi ? it.skip : it;
-  describe(`${kind} trap ports${absent ? ` [${nativeSpawnStatus}]` : ''}`, () => {
+  describe(`${kind} trap ports${absent ? ` [${nativeTrapStatus}]` : ''}`, () => {
     t('reports IPv4 and IPv6 peers in accept order and sends the banner before closing', async () => {
       const x = await observe(kind);
       expect(x.seen).toEqual(['127.0.0.2', '::1', '127.0.0.3', '127.0.0.4']);

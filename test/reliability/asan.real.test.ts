@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAsanAddon, canary, driveUnderAsan } from '../../bench/soak/lib/asan.js';
+import { buildAsanAddons, canary, driveUnderAsan } from '../../bench/soak/lib/asan.js';
 import { itReal } from '../helpers/real.js';
 
 // native/*.c under AddressSanitizer and UBSAN (the fast version of `npm run soak asan`, which also runs the
-// addon's own tests): a build of its own, every exported function driven with good and bad arguments.
+// addons' own tests): a build of its own, every exported function driven with good and bad arguments.
 const real = itReal({ commands: ['gcc', 'readelf', 'npm'] });
 let work = '';
 beforeAll(() => {
@@ -16,15 +16,15 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('native addon under sanitizers', () => {
+describe('native addons under sanitizers', () => {
   real('the harness reports planted faults (a heap overflow, a signed overflow)', async () => {
     expect(await canary(work)).toBe(2);
   });
   real(
     'every addon function, good and bad arguments: 0 findings',
     async () => {
-      const addon = await buildAsanAddon(work);
-      const r = await driveUnderAsan(work, addon);
+      const addons = await buildAsanAddons(work);
+      const r = await driveUnderAsan(work, addons);
       const failed = r.output.split('\n').filter((l) => l.startsWith('FAILED'));
       expect({ found: r.found, failed }).toEqual({ found: [], failed: [] });
       expect(r.output).toMatch(/drive: \d+ checks, 0 failed/);

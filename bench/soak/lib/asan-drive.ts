@@ -1,16 +1,19 @@
-// A drive of every function the native addon exports, with good and bad arguments, written to a file and run
-// by node (with the sanitizer runtimes preloaded by the caller): argv[2] is the addon, argv[3] the folder of
-// node_modules (for unix-dgram). Prints one line per failed expectation and "drive: N checks" at the end; exit 1
-// when one failed. Plain JS: it runs as is, in a sanitized tree or not.
+// A drive of every function the native addons export, with good and bad arguments, written to a file and run
+// by node (with the sanitizer runtimes preloaded by the caller): argv[2] is the folder of the addons
+// (fastspawn.node, bindtest.node, trap.node, peercred.node), argv[3] the folder of node_modules (for
+// unix-dgram), argv[4] the folder of the alert tables (good.bin, over the file "ignore" there; asan.ts writes
+// them with src/portsentry/alert-table.ts). Prints one line per failed expectation and "drive: N checks" at the
+// end; exit 1 when one failed. Plain JS: it runs as is, in a sanitized tree or not.
 export const DRIVE_JS = String.raw`
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { mkdtempSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 const require = createRequire(import.meta.url);
-const [addonPath, modules] = process.argv.slice(2);
-const a = require(addonPath);
+const [addons, modules, tables] = process.argv.slice(2);
+const load = (name) => require(join(addons, name + '.node'));
+const a = { ...load('fastspawn'), ...load('bindtest'), ...load('peercred') };
 const unix = require(join(modules, 'unix-dgram'));
 let checks = 0, failed = 0;
 const expect = (what, ok) => { checks++; if (!ok) { failed++; console.log('FAILED: ' + what); } };
@@ -56,7 +59,7 @@ const huge = ['true']; huge.length = 4294967295;
 throws('spawn(argv of 2^32-1 entries)', () => a.spawn(huge, () => {}));
 
 // trap: listen, connections (plain, reset), finish, close with connections pending
-const t = a.trap;
+const t = load('trap');
 const port = await new Promise((res) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
 });
@@ -90,41 +93,63 @@ for (const s of seen.slice(1, 11)) t.finish(s.cid, 'x'.repeat(100000));
 expect('close with 10 pending', t.close(id) === true && t.pending() === 0);
 expect('close twice is false', t.close(id) === false);
 
-// alert: open, snapshot, ready, a peer alerted from C, ntop
+// alert: open, table, ready, a peer alerted from C, preview; tables cut, changed byte by byte, of another
+// version
+const al = t.alert;
 const logPath = join(work, 'log.sock');
 const got = [];
 const col = unix.createSocket('unix_dgram', (b) => got.push(b.toString('latin1')));
 col.bind(logPath);
-const ign = join(work, 'ignore');
-writeFileSync(ign, '192.0.2.1\n');
-const st = statSync(ign, { bigint: true });
-const key = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs];
-const cidrs = new Uint8Array(18 * 3);
-cidrs.set([4, 32, 192, 0, 2, 1], 0); cidrs.set([6, 128], 18); cidrs.set([6, 0], 36); cidrs[36] = 6;
-expect('alertOpen', t.alertOpen(logPath, 12, 'portsentry[1]') === true);
-throws('alertOpen with an ident of 200 bytes', () => t.alertOpen(logPath, 12, 'y'.repeat(200)));
-throws('alertOpen with a path of 200 bytes', () => t.alertOpen('/' + 'p'.repeat(199), 12, 'x'));
-expect('alertSnapshot', t.alertSnapshot([[ign, key], [join(work, 'absent'), null]], cidrs.subarray(0, 36)) === true);
-throws('alertSnapshot with a bad cidr', () => t.alertSnapshot([], new Uint8Array([4, 33, ...new Array(16).fill(0)])));
-throws('alertSnapshot with a bad file key', () => t.alertSnapshot([[ign, [1n, 2n]]], new Uint8Array(0)));
-throws('alertSnapshot with 17 bytes', () => t.alertSnapshot([], new Uint8Array(17)));
-expect('alertSnapshot again', t.alertSnapshot([[ign, key]], cidrs.subarray(0, 18)) === true);
-expect('alertReady', t.alertReady(true) === true);
+const good = new Uint8Array(readFileSync(join(tables, 'good.bin')));
+expect('tableVersion is 1', al.tableVersion === 1);
+expect('open', al.open(logPath) === true);
+throws('open with a path of 200 bytes', () => al.open('/' + 'p'.repeat(199)));
+throws('open()', () => al.open());
+expect('table', al.table(good) === undefined);
+throws('table("x")', () => al.table('x'));
+throws('table(Uint16Array)', () => al.table(new Uint16Array(8)));
+let refused = 0;
+for (let n = 0; n < good.length; n += Math.max(1, good.length >> 9)) {
+  try { al.table(good.subarray(0, n)); } catch { refused++; }
+}
+expect('every table cut short is refused', refused === Math.ceil(good.length / Math.max(1, good.length >> 9)));
+let odd = 0;
+for (let i = 0; i < good.length; i++) {
+  const b = Uint8Array.from(good);
+  b[i] ^= 0xff;
+  try { al.table(b); } catch { odd++; }
+}
+expect('tables with one byte changed: some refused', odd > 0);
+const lengths = Uint8Array.from(good);
+lengths.set([0xff, 0xff, 0xff, 0x7f], 12);
+throws('a table whose first count is 2^31', () => al.table(lengths));
+const other = Uint8Array.from(good);
+other[0] = 2;
+throws('a table of another version', () => al.table(other));
+expect('no table: ready is false', al.ready(true) === false);
+al.table(good);
+expect('ready', al.ready(true) === true);
 const seen2 = [];
 const id2 = t.listen(port, (cid, family, v4, v6, alerted) => { seen2.push(alerted); t.finish(cid, null); });
 await probe({});
 expect('the alert left from C', await until(() => got.length === 1) && seen2[0] === true);
 const line = / portsentry\[1\]: attackalert: Connect from host: 127\.0\.0\.1\/127\.0\.0\.1 to TCP port: /;
-expect('with the ident given to the last alertOpen that was accepted', line.test(got[0] || ''));
-expect('alertStats', t.alertStats().sent === 1);
+expect('with the table\'s header', line.test(got[0] || ''));
+expect('stats', al.stats().sent === 1 && al.stats().handed === 0);
+await probe({});
+expect('the next peer went to JS (disarmed)', await until(() => seen2.length === 2) && seen2[1] === false);
 t.close(id2);
-expect('alertSnapshot(null)', t.alertSnapshot(null) === true && t.alertReady(true) === false);
-expect('ntop v4', t.ntop(new Uint8Array([192, 0, 2, 1])) === '192.0.2.1');
-const mapped = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 192, 0, 2, 1]);
-expect('ntop v4-mapped', t.ntop(mapped) === '192.0.2.1');
-expect('ntop ::2 left to JS', t.ntop(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2])) === null);
-expect('ntop of a Uint32Array(4)', typeof t.ntop(new Uint32Array(4)) === 'string');
-throws('ntop(Uint8Array(5))', () => t.ntop(new Uint8Array(5)));
+const now = Math.floor(Date.now() / 1000);
+expect('preview v4', /host: 198\.51\.100\.1\/198\.51\.100\.1 to TCP port: 9$/.test(al.preview(new Uint8Array([198, 51, 100, 1]), 9, now)));
+expect('preview of an ignored peer is null', al.preview(new Uint8Array([192, 0, 2, 1]), 9, now) === null);
+const mapped = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 198, 51, 100, 1]);
+expect('preview v4-mapped', /198\.51\.100\.1\/198\.51\.100\.1 /.test(al.preview(mapped, 9, now)));
+expect('preview ::2 left to JS', al.preview(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]), 1, now) === null);
+expect('preview far from the clock is null', al.preview(new Uint8Array(4), 1, now + 100000) === null);
+throws('preview(Uint8Array(5))', () => al.preview(new Uint8Array(5), 1, now));
+throws('preview(Uint32Array(4))', () => al.preview(new Uint32Array(4), 1, now));
+throws('preview port 70000', () => al.preview(new Uint8Array(4), 70000, now));
+expect('table(null)', al.table(null) === undefined && al.ready(true) === false);
 col.close();
 console.log('drive: ' + checks + ' checks, ' + failed + ' failed');
 process.exit(failed ? 1 : 0);

@@ -1,12 +1,23 @@
-// The native addon under AddressSanitizer and UndefinedBehaviorSanitizer: native/*.c built again with
+// The native addons under AddressSanitizer and UndefinedBehaviorSanitizer: native/*.c built again with
 // -fsanitize=address,undefined into a folder of its own (the normal build/ is never touched), a copy of the
 // project that loads that build, and node run there with the ASAN runtime preloaded (node itself is not
 // instrumented). Every report goes to a log file; a finding is one report. Shared by bench/soak/asan.ts (the
-// addon's tests) and test/reliability/asan.real.test.ts (a quick drive of each addon function).
+// addons' tests) and test/reliability/asan.real.test.ts (a quick drive of each addon function).
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alertTable } from '../../../src/portsentry/alert-table.js';
+import { parseCidr, type Cidr } from '../../../src/core/addr.js';
 import { DRIVE_JS } from './asan-drive.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -29,8 +40,9 @@ const nodeDir = (): string[] => {
   return existsSync(join(prefix, 'include/node/node_api.h')) ? [`--nodedir=${prefix}`] : [];
 };
 
-// Builds binding.gyp's target in `work`/addon with the sanitizers; returns the .node path.
-export const buildAsanAddon = async (work: string): Promise<string> => {
+// Builds binding.gyp's targets (one addon per job) in `work`/addon with the sanitizers; returns the folder of
+// the .node files.
+export const buildAsanAddons = async (work: string): Promise<string> => {
   const dir = join(work, 'addon');
   mkdirSync(dir, { recursive: true });
   cpSync(join(REPO, 'binding.gyp'), join(dir, 'binding.gyp'));
@@ -40,16 +52,23 @@ export const buildAsanAddon = async (work: string): Promise<string> => {
     timeout: 300_000,
     env: { CFLAGS, CXXFLAGS: CFLAGS, LDFLAGS: SANITIZE },
   });
-  const out = join(dir, 'build/Release/fastspawn.node');
-  const needed = String((await execa('readelf', ['-d', out])).stdout);
-  if (!/libasan/.test(needed) || !/libubsan/.test(needed)) {
-    throw new Error(`${out}: not linked with libasan and libubsan`);
+  const out = join(dir, 'build/Release');
+  const addons = addonsIn(out);
+  if (addons.length === 0) throw new Error(`${out}: no addon built`);
+  for (const a of addons) {
+    const needed = String((await execa('readelf', ['-d', join(out, a)])).stdout);
+    if (!/libasan/.test(needed) || !/libubsan/.test(needed)) {
+      throw new Error(`${join(out, a)}: not linked with libasan and libubsan`);
+    }
   }
   return out;
 };
 
+// The addons in a build folder (fastspawn.node, trap.node...).
+export const addonsIn = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.node'));
+
 // A copy of the project (sources, tests, dist, bin, data; node_modules linked) whose build/ is the sanitized one.
-export const asanTree = (work: string, addon: string): string => {
+export const asanTree = (work: string, addons: string): string => {
   const root = join(work, 'tree');
   for (const p of [
     'src',
@@ -72,7 +91,7 @@ export const asanTree = (work: string, addon: string): string => {
   }
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   mkdirSync(join(root, 'build/Release'), { recursive: true });
-  cpSync(addon, join(root, 'build/Release/fastspawn.node'));
+  for (const a of addonsIn(addons)) cpSync(join(addons, a), join(root, 'build/Release', a));
   return root;
 };
 
@@ -124,13 +143,35 @@ export const canary = async (work: string): Promise<number> => {
   return findings(logs, String(a.stderr), String(b.stderr)).length;
 };
 
-// The addon drive (./asan-drive.ts) against `addon`, under the sanitizers: its output, exit code and findings.
+// The alert tables the drive gives trap.node (built here, as the daemon builds them: the drive is plain JS): a
+// good one over an ignore file, written to `work`/tables/good.bin with that file (`work`/tables/ignore).
+const writeTables = (work: string): string => {
+  const dir = join(work, 'tables');
+  mkdirSync(dir, { recursive: true });
+  const ignore = join(dir, 'ignore');
+  writeFileSync(ignore, '192.0.2.1\n');
+  const st = statSync(ignore, { bigint: true });
+  const entries = ['192.0.2.1', '2001:db8::/32'].map((c) => parseCidr(c) as Cidr);
+  const key = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs];
+  const files: [string, bigint[] | null][] = [
+    [ignore, key],
+    [join(dir, 'absent'), null],
+  ];
+  const table = alertTable({ files, entries, key: 'drive' }, 1, Date.now());
+  if (!table) throw new Error('asan: no alert table');
+  writeFileSync(join(dir, 'good.bin'), table.bytes);
+  return dir;
+};
+
+// The addon drive (./asan-drive.ts) against the addons in `addons`, under the sanitizers: its output, exit code
+// and findings.
 export type Drive = { exitCode: number | undefined; output: string; found: string[] };
-export const driveUnderAsan = async (work: string, addon: string): Promise<Drive> => {
+export const driveUnderAsan = async (work: string, addons: string): Promise<Drive> => {
   const script = join(work, 'drive.mjs');
   writeFileSync(script, DRIVE_JS);
   const logs = join(work, 'drive-logs');
-  const r = await execa(process.execPath, [script, addon, join(REPO, 'node_modules')], {
+  const tables = writeTables(work);
+  const r = await execa(process.execPath, [script, addons, join(REPO, 'node_modules'), tables], {
     env: await asanEnv(logs),
     reject: false,
     all: true,

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { constants } from 'node:os';
-import { nativeBindTest } from '../fast-spawn.js';
+import { nativeBindTest } from './bindtest-addon.js';
 import type { BindTest } from './smart-verify.js';
 import type { WatchProto } from './watch-ports.js';
 

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { Addr, parseAddr } from '../../core/addr.js';
-import type { NativeTrap } from '../fast-spawn.js';
+import type { NativeTrap } from './trap-addon.js';
 import type { OnTrapConn, TrapConn, TrapPorts } from './tcp-trap.js';
 
 // IPv4 comes from C as a number: the address is built from its octets, no text to parse on the alert path.

@@ -1,5 +1,5 @@
 import * as L from '../lines.js';
-import { nativeTrap } from '../fast-spawn.js';
+import { nativeTrap } from './trap-addon.js';
 import { isBindablePort, modePorts } from './ports.js';
 import { nativeTrapPorts } from './tcp-native.js';
 import { nodeTrapPorts } from './tcp-node.js';

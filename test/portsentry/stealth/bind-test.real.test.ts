@@ -1,7 +1,7 @@
 import { describe, expect } from '@jest/globals';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { nativeSpawnStatus } from '../../../src/portsentry/fast-spawn.js';
+import { nativeBindTestStatus } from '../../../src/portsentry/sensors/bindtest-addon.js';
 import {
   findPortsInUse,
   isPortInUse,
@@ -35,7 +35,7 @@ const paths: [string, BindTest | null][] = [
 describe('bind test (smart-verify and the start-up scan)', () => {
   itReal({})('the native bind test is built and in use (fails in CI when not built)', () => {
     if (!isCi && !isPortInUseNative) {
-      console.log(`native bind test absent: ${nativeSpawnStatus}`);
+      console.log(`native bind test absent: ${nativeBindTestStatus}`);
       return;
     }
     expect(isPortInUseNative).not.toBeNull();
@@ -48,7 +48,7 @@ describe('bind test (smart-verify and the start-up scan)', () => {
         'sees a TCP listener and a UDP socket, v4 and v6, and their ports free again once closed',
         async () => {
           if (!test) {
-            console.log(`native bind test absent: ${nativeSpawnStatus}`);
+            console.log(`native bind test absent: ${nativeBindTestStatus}`);
             return;
           }
           const t4 = await tcpOn('0.0.0.0');
@@ -80,7 +80,7 @@ describe('bind test (smart-verify and the start-up scan)', () => {
 
       itReal({})('a dual-stack listener on :: holds the port in both families', async () => {
         if (!test) {
-          console.log(`native bind test absent: ${nativeSpawnStatus}`);
+          console.log(`native bind test absent: ${nativeBindTestStatus}`);
           return;
         }
         const srv = await tcpOn('::', false);
@@ -97,7 +97,7 @@ describe('bind test (smart-verify and the start-up scan)', () => {
 
   itReal({})('the native and the Node paths agree on listeners and free ports', async () => {
     if (!isPortInUseNative) {
-      console.log(`native bind test absent: ${nativeSpawnStatus}`);
+      console.log(`native bind test absent: ${nativeBindTestStatus}`);
       return;
     }
     const held = await Promise.all([tcpOn('0.0.0.0'), tcpOn('::', true), tcpOn('0.0.0.0')]);
@@ -121,7 +121,7 @@ describe('bind test (smart-verify and the start-up scan)', () => {
   itReal({})('the native test refuses an out-of-range port instead of truncating it', () => {
     const native = isPortInUseNative;
     if (!native) {
-      console.log(`native bind test absent: ${nativeSpawnStatus}`);
+      console.log(`native bind test absent: ${nativeBindTestStatus}`);
       return;
     }
     expect(() => native('tcp', 4, 70000)).toThrow(/port: 0..65535/);
