@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseCidr } from '../src/core/addr.js';
 import { ManualClock } from '../src/core/clock.js';
 import { createBackend } from '../src/sentryban/actions/factory.js';
-import { specFromOptions } from '../src/sentryban/actions/options.js';
+import { DEFAULT_ROUTE_PROTO, specFromOptions } from '../src/sentryban/actions/options.js';
 import { execaRunner } from '../src/sentryban/actions/runner.js';
 import type { ActionBackend, Ban } from '../src/sentryban/types.js';
 import { openBenchLab, type BenchLab } from './lib/ban-lab.js';
@@ -52,6 +52,23 @@ const make = (lab: BenchLab, kind: Kind, dir: string, proto = 'tcp'): ActionBack
   return b.value;
 };
 
+// Everything of `kind`'s in the victim namespace removed with the bare tools (the backends have no teardown: the
+// daemon keeps its rules when it stops), so each timed start begins from nothing of ours.
+const teardown = async (lab: BenchLab, kind: Kind, dir: string): Promise<void> => {
+  const nsx = (argv: string[]) =>
+    execa('ip', ['netns', 'exec', lab.victim, ...argv], { timeout: LIMIT_MS, reject: false });
+  if (kind === 'nftables') await nsx(['nft', 'delete', 'table', 'inet', 'sentryban-bench']);
+  if (kind === 'iptables' || kind === 'ipset')
+    for (const tool of ['iptables', 'ip6tables']) {
+      await nsx([tool, '-w', '-F']);
+      await nsx([tool, '-w', '-X']);
+    }
+  if (kind === 'ipset') for (const k of ['h4', 'h6', 'n4', 'n6']) await nsx(['ipset', 'destroy', `sb-bench-${k}`]);
+  if (kind === 'route')
+    for (const f of ['-4', '-6']) await nsx(['ip', f, 'route', 'flush', 'proto', String(DEFAULT_ROUTE_PROTO)]);
+  if (kind === 'hostsdeny') rmSync(join(dir, 'hosts.deny'), { force: true });
+};
+
 const timed = async (fn: () => Promise<{ ok: boolean }>): Promise<number> => {
   const t0 = process.hrtime.bigint();
   const o = await fn();
@@ -67,14 +84,14 @@ const applyFigures = async (lab: BenchLab, dir: string): Promise<void> => {
       const times: number[] = [];
       try {
         for (let r = 0; r < RUNS; r++) {
-          await b.stop();
+          await teardown(lab, kind, dir);
           times.push(await timed(() => b.start(bans)));
         }
         console.log(`apply ${kind} ${n} bans (one batch): ${f1(median(times))} ms median of ${RUNS}`);
       } catch (e) {
         console.log(`apply ${kind} ${n} bans: FAILED ${String(e).slice(0, 200)}`);
       }
-      await b.stop();
+      await teardown(lab, kind, dir);
     }
     const b = make(lab, kind, dir);
     await b.start([]);
@@ -87,7 +104,7 @@ const applyFigures = async (lab: BenchLab, dir: string): Promise<void> => {
       return { ok: true };
     });
     console.log(`ban ${kind} one at a time: ${f1(t / one.length)} ms per ban (200 bans)`);
-    await b.stop();
+    await teardown(lab, kind, dir);
   }
 };
 
@@ -126,9 +143,7 @@ const restoreFigures = async (lab: BenchLab, dir: string, n: number): Promise<vo
     for (let r = 0; r < RUNS; r++) {
       await b.start(bans);
       if (kind === 'nftables') await nsx(['nft', 'flush', 'ruleset']);
-      else {
-        await b.stop();
-      }
+      else await teardown(lab, kind, dir);
       ours.push(await timed(() => b.start(bans)));
       const file = join(dir, `bare-${kind}`);
       writeFileSync(file, kind === 'nftables' ? bareNft(bans) : bareIpset(bans));
@@ -138,7 +153,7 @@ const restoreFigures = async (lab: BenchLab, dir: string, n: number): Promise<vo
       if (kind === 'nftables') await nsx(['nft', 'delete', 'table', 'inet', 'bare']);
       if (kind === 'ipset') await nsx(['ipset', 'destroy', 'bare']);
     }
-    await b.stop();
+    await teardown(lab, kind, dir);
     const o = median(ours);
     const p = median(bare);
     console.log(
@@ -194,7 +209,7 @@ const packetFigures = async (lab: BenchLab, dir: string): Promise<void> => {
     const b = make(lab, kind, dir, 'udp');
     await b.start(bansOf(10000));
     const pps = await runs();
-    await b.stop();
+    await teardown(lab, kind, dir);
     const extraNs = 1e9 / pps - 1e9 / base;
     console.log(
       `per-packet cost of 10,000 bans, ${kind === 'iptables' ? 'iptables chain (10k rules)' : kind === 'ipset' ? 'ipset (10k elements)' : 'nft set (10k elements)'}: ${f1(pps)} packets/s, +${f1(extraNs)} ns per packet vs no bans`,
@@ -222,7 +237,7 @@ const millionFigures = async (lab: BenchLab, dir: string): Promise<void> => {
     } catch (e) {
       console.log(`1,000,000 bans ${kind}: FAILED ${String(e).slice(0, 200)}`);
     }
-    await b.stop();
+    await teardown(lab, kind, dir);
   }
 };
 

@@ -16,11 +16,14 @@ export interface SyslogSink {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+// What follows the time stamp in every syslog line we send, local or remote: "tag[pid]: message".
+export const formatSyslogBody = (tag: string, pid: number, message: string): string => `${tag}[${pid}]: ${message}`;
+
 // glibc's syslog(3) header: "<PRI>Mmm dd hh:mm:ss tag[pid]: " with the day padded by a space.
 export const formatSyslogDatagram = (pri: number, at: Date, tag: string, pid: number, message: string): string => {
   const dd = String(at.getDate()).padStart(2, ' ');
   const t = [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-  return `<${pri}>${MONTHS[at.getMonth()]} ${dd} ${t} ${tag}[${pid}]: ${message}`;
+  return `<${pri}>${MONTHS[at.getMonth()]} ${dd} ${t} ${formatSyslogBody(tag, pid, message)}`;
 };
 
 const MAX_PENDING = 10000;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { splitCommandTemplate } from '../core/argv-template.js';
 import { diag, type Diagnostic } from '../core/diagnostics.js';
+import { parseSyslogAddress, type SyslogAddress } from '../core/syslog-remote.js';
 import { atoi, isCleanInt, retrieveToken, splitChunks, type Chunk } from './conf-scan.js';
 import * as L from './lines.js';
 
@@ -32,6 +33,8 @@ export type PortsentryConf = {
   portBanner: string | null;
   // BLOCK_RATE_MAX (ours): blocks started per second at most, later ones queued; 0 (absent) = off, as 1.2.
   blockRateMax: number;
+  // SYSLOG_REMOTE (ours): every syslog line also sent to this server; null (absent or "") = off, as 1.2.
+  syslogRemote: SyslogAddress | null;
 };
 
 // What loading produced besides the values: syslog lines 1.2 would write, warnings for silent misreads, and
@@ -142,6 +145,7 @@ export const parseConf = (text: string, file: string): ConfLoad => {
     advancedExcludeUdp: nullIfQuoteless(ports('ADVANCED_EXCLUDE_UDP')),
     portBanner: get('PORT_BANNER', true)?.value ?? null,
     blockRateMax: blockRate(num('BLOCK_RATE_MAX', true), retrieveToken(chunks, 'BLOCK_RATE_MAX'), file, warnings),
+    syslogRemote: syslogRemote(get('SYSLOG_REMOTE', true), file, errors),
   };
   return { conf, syslog, warnings, errors };
 };
@@ -160,6 +164,15 @@ const blockRate = (n: number | null, t: ReturnType<typeof retrieveToken>, file: 
     return BLOCK_RATE_CAP;
   }
   return n;
+};
+
+// Our key: a bad address refuses the file (file:line), as a KILL_* template needing a shell does.
+const syslogRemote = (t: { value: string; line: number } | null, file: string, errors: Diagnostic[]) => {
+  if (!t || t.value.trim() === '') return null;
+  const a = parseSyslogAddress(t.value);
+  if (a.ok) return a.value;
+  errors.push(diag(file, t.line, a.message, 'SYSLOG_REMOTE'));
+  return null;
 };
 
 const nullIfQuoteless = (p: PortList | 'no-quotes'): PortList => (p === 'no-quotes' ? null : p);

@@ -190,3 +190,6 @@ export const couldNotBlockLine = (mode: DetectionMode, host: string, ip: string)
   isClassic(mode) ? couldNotBlockClassic(ip) : couldNotBlockStealth(host, ip, mode === 'stcp');
 
 const NO_FLAGS: TcpFlags = { syn: false, fin: false, ack: false, psh: false, rst: false, urg: false };
+
+// SYSLOG_REMOTE (ours): lines stopped reaching the remote server, or reach it again (written locally only).
+export const remoteSyslogTrouble = (text: string): string => `adminalert: ${text}`;

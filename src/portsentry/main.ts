@@ -59,6 +59,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (!opts.daemonChild) logger.log(L.starting());
   const prep = await prepare(opts.config, mode, io, opts.daemonChild);
   if (!prep.ok) return exitWith(logger, prep.code);
+  logger.remote(prep.conf.syslogRemote);
   if (!opts.foreground && !opts.daemonChild) {
     await logger.close();
     const status = await detach(process.argv[1] ?? '', [

@@ -70,6 +70,4 @@ export interface ActionBackend {
   unban(ban: Ban): Promise<ActionOutcome>;
   // Re-assert the rules from the store's view (repairs rules removed by hand, lapsed kernel timeouts).
   check(bans: readonly Ban[]): Promise<ActionOutcome>;
-  flush(): Promise<ActionOutcome>;
-  stop(): Promise<ActionOutcome>;
 }

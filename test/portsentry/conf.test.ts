@@ -116,6 +116,26 @@ describe('parseConf', () => {
     expect(noQuotes.syslog).toEqual([]);
     expect(noQuotes.warnings.map((w) => `${w.line}: ${w.path}`)).toEqual(['5: BLOCK_RATE_MAX']);
   });
+  it('SYSLOG_REMOTE (ours): off when absent or empty; a bad address refuses the file with file:line', () => {
+    expect(parseConf(base, 'p').conf.syslogRemote).toBeNull();
+    expect(parseConf(`${base}SYSLOG_REMOTE=""\n`, 'p').conf.syslogRemote).toBeNull();
+    expect(parseConf(`${base}SYSLOG_REMOTE="udp://127.0.0.1:5514"\n`, 'p').conf.syslogRemote?.text).toBe(
+      'udp://127.0.0.1:5514',
+    );
+    const errs = (v: string): string[] =>
+      parseConf(`${base}SYSLOG_REMOTE="${v}"\n`, 'p.conf').errors.map((e) => `${e.file}:${e.line}: ${e.message}`);
+    expect(errs('127.0.0.1')).toEqual([
+      'p.conf:4: expected udp://ADDRESS[:PORT] or tcp://ADDRESS[:PORT], got "127.0.0.1"',
+    ]);
+    expect(errs('udp://loghost')).toEqual([
+      'p.conf:4: "loghost" is a host name: give its address (names are not looked up), in "udp://loghost"',
+    ]);
+    expect(errs('tcp://192.0.2.1:70000')).toEqual([
+      'p.conf:4: port 70000 is outside 1-65535, in "tcp://192.0.2.1:70000"',
+    ]);
+    // Unknown to 1.2: never a syslog line of its own.
+    expect(parseConf(`${base}SYSLOG_REMOTE="udp://x"\n`, 'p.conf').syslog).toEqual(parseConf(base, 'p.conf').syslog);
+  });
   it('binary garbage reads as no keys, without throwing', () => {
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256)).toString('latin1');
     const r = parseConf(bytes, 'g');

@@ -11,6 +11,7 @@ import { Tally } from './regex-tally.js';
 import { matchInRanges, planRanges, startCrew } from './regex-parallel.js';
 import { USEDNS_VALUES } from '../dns/host-failures.js';
 import { HostResolver, type Resolution } from '../dns/resolver.js';
+import { LineSplitter } from '../sources/file/line-splitter.js';
 
 const USAGE =
   'usage: sentryban regex [--json] [--timezone TZ] [--first] [--usedns yes|warn|no|raw] [-r|--raw] [--threads N] LOG FILTER\n';
@@ -68,7 +69,8 @@ export const forEachLine = async (
 ): Promise<void> => {
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(CHUNK);
-  let carry: Buffer = Buffer.alloc(0);
+  // fail2ban-regex reads every line whole.
+  const splitter = new LineSplitter(Infinity);
   let pos = from;
   const want = (): number => Math.min(buf.length, to - pos);
   try {
@@ -78,15 +80,10 @@ export const forEachLine = async (
       r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0
     ) {
       pos += r;
-      const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, r)]) : buf.subarray(0, r);
-      const last = chunk.lastIndexOf(10);
-      if (last < 0) {
-        carry = Buffer.from(chunk);
-        continue;
-      }
-      const text = decoder.decode(chunk.subarray(0, last + 1));
+      const block = splitter.pushBlock(buf.subarray(0, r));
+      if (!block) continue;
+      const text = decoder.decode(block); // before the next read reuses `buf`, which `block` may share
       onChunk();
-      carry = Buffer.from(chunk.subarray(last + 1));
       for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
         const p =
           nl > start && text.charCodeAt(nl - 1) === 13 ? fn(text.slice(start, nl - 1)) : fn(text.slice(start, nl + 1));

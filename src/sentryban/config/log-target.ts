@@ -1,10 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
+import { isSyslogAddressText, parseSyslogAddress, type SyslogAddress } from '../../core/syslog-remote.js';
 import type { Fields } from './fields.js';
 import type { YNode } from './yaml-tree.js';
 
 // Where sentryban's log lines go, in fail2ban's words: `logtarget` is a file, SYSLOG, STDERR or STDOUT, or a
 // list of them. Default: the state folder's sentryban.log plus SYSLOG. Lines reach syslog from `sysloglevel` up
-// (default WARNING: every failure; NOTICE adds Ban/Unban). `syslogsocket` is /dev/log unless set.
+// (default WARNING: every failure; NOTICE adds Ban/Unban). `syslogsocket` is /dev/log unless set. Ours: a remote
+// syslog server is one more target, `udp://ADDRESS[:PORT]` or `tcp://...` (core/syslog-remote.ts), at the same
+// sysloglevel as SYSLOG.
 export type LogLevel = 'ERROR' | 'WARNING' | 'NOTICE' | 'INFO';
 export const LOG_LEVELS: readonly LogLevel[] = ['ERROR', 'WARNING', 'NOTICE', 'INFO'];
 export type LogTargets = {
@@ -14,6 +17,7 @@ export type LogTargets = {
   syslog: boolean;
   syslogLevel: LogLevel;
   syslogSocket: string;
+  remote: SyslogAddress[];
 };
 
 export const LOG_KEYS = ['logtarget', 'sysloglevel', 'syslogsocket'] as const;
@@ -33,6 +37,7 @@ export const readLogTargets = (
     syslog: false,
     syslogLevel: 'WARNING',
     syslogSocket: '/dev/log',
+    remote: [],
   };
   const node = m.get('logtarget');
   if (!node) {
@@ -46,7 +51,11 @@ export const readLogTargets = (
       else if (u === 'STDERR') out.stderr = true;
       else if (u === 'STDOUT') out.stdout = true;
       else if (u === 'NONE') continue;
-      else out.files.push(isAbsolute(it.text) ? it.text : resolve(stateDir, it.text));
+      else if (isSyslogAddressText(it.text)) {
+        const a = parseSyslogAddress(it.text);
+        if (a.ok) out.remote.push(a.value);
+        else f.error(it.pos, 'logtarget', a.message);
+      } else out.files.push(isAbsolute(it.text) ? it.text : resolve(stateDir, it.text));
     }
   }
   const lvl = m.get('sysloglevel');

@@ -3,17 +3,19 @@ import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { stdoutOpen } from '../../core/stdout.js';
 import { FACILITY, SEVERITY, openSyslog, type SyslogSink } from '../../core/syslog.js';
+import { openRemoteSyslog, type RemoteSyslog } from '../../core/syslog-remote.js';
 import type { LogLevel, LogTargets } from '../config/log-target.js';
 import { fail2banLogLine, fail2banMessage } from '../store/audit.js';
 import type { Decision } from '../types.js';
 
 // Decisions as fail2ban would log them ("NOTICE  [sshd] Ban 203.0.113.5"), to the log file(s), in the
-// foreground to stderr, and from a chosen level up to syslog ("sentryban[pid]: NOTICE  [sshd] Ban ...").
-// One line per decision, never per input line.
+// foreground to stderr, and from a chosen level up to syslog ("sentryban[pid]: NOTICE  [sshd] Ban ..."), local
+// and remote. One line per decision, never per input line.
 export type MoreTargets = {
   files?: readonly string[];
   stdout?: boolean;
   syslog?: { sink: SyslogSink; level: LogLevel };
+  remote?: { sinks: readonly RemoteSyslog[]; level: LogLevel };
 };
 
 const RANK: Readonly<Record<string, number>> = { CRITICAL: -1, ERROR: 0, WARNING: 1, NOTICE: 2, INFO: 3, DEBUG: 4 };
@@ -33,12 +35,14 @@ export class DecisionLog {
   readonly #stderr: boolean;
   readonly #stdout: boolean;
   readonly #syslog: MoreTargets['syslog'] | null;
+  readonly #remote: MoreTargets['remote'] | null;
   readonly #clock: Clock;
   constructor(file: string | null, stderr: boolean, clock: Clock, more: MoreTargets = {}) {
     this.#files = [...new Set([...(file ? [file] : []), ...(more.files ?? [])])];
     this.#stderr = stderr;
     this.#stdout = more.stdout ?? false;
     this.#syslog = more.syslog ?? null;
+    this.#remote = more.remote ?? null;
     this.#clock = clock;
     for (const f of this.#files) mkdirSync(dirname(f), { recursive: true });
   }
@@ -57,11 +61,16 @@ export class DecisionLog {
   line(logger: string, level: string, text: string): void {
     this.#write([{ logger, level, text }]);
   }
+  // A line about the remote syslog servers themselves: every target but those.
+  localLine(logger: string, level: string, text: string): void {
+    this.#write([{ logger, level, text }], true);
+  }
   close(): void {
     this.#syslog?.sink.close();
+    for (const r of this.#remote?.sinks ?? []) void r.close();
   }
 
-  #write(entries: readonly Entry[]): void {
+  #write(entries: readonly Entry[], localOnly = false): void {
     if (entries.length === 0) return;
     const now = this.#clock.now();
     const text = entries.map((e) => `${fail2banLogLine(now, e.logger, process.pid, e.level, e.text)}\n`).join('');
@@ -74,24 +83,42 @@ export class DecisionLog {
     }
     if (this.#stderr) process.stderr.write(text);
     if (this.#stdout && stdoutOpen()) process.stdout.write(text);
-    const sys = this.#syslog;
-    if (!sys) return;
-    const max = RANK[sys.level] ?? 1;
-    for (const e of entries) {
-      const r = RANK[e.level];
-      if (r !== undefined && r <= max) sys.sink.log(`${e.level.padEnd(7)} ${e.text}`, SYSLOG_SEVERITY[e.level]);
-    }
+    if (this.#syslog) toSyslog(entries, [this.#syslog.sink], this.#syslog.level);
+    if (this.#remote && !localOnly) toSyslog(entries, this.#remote.sinks, this.#remote.level);
   }
 }
+
+// The same text to local and remote syslog: "NOTICE  [sshd] Ban 192.0.2.1", from `level` up.
+const toSyslog = (entries: readonly Entry[], sinks: readonly Pick<SyslogSink, 'log'>[], level: LogLevel): void => {
+  const max = RANK[level] ?? 1;
+  for (const e of entries) {
+    const r = RANK[e.level];
+    if (r === undefined || r > max) continue;
+    const message = `${e.level.padEnd(7)} ${e.text}`;
+    for (const s of sinks) s.log(message, SYSLOG_SEVERITY[e.level]);
+  }
+};
 
 // The daemon's log from its logtarget settings. In the foreground every line also goes to stderr (as before).
 // No syslog socket: said once through `warn`, and the log goes on without syslog.
 export const openDecisionLog = (t: LogTargets, clock: Clock, warn: (message: string) => void): DecisionLog => {
   const sink = t.syslog ? openSyslog({ path: t.syslogSocket, tag: 'sentryban', facility: FACILITY.daemon }) : null;
   if (sink && !sink.available) warn(`no syslog socket at ${t.syslogSocket}; logging without syslog`);
-  return new DecisionLog(null, true, clock, {
+  let log: DecisionLog | null = null;
+  const remote = t.remote.map((address) =>
+    openRemoteSyslog({
+      address,
+      tag: 'sentryban',
+      facility: FACILITY.daemon,
+      severity: SEVERITY.notice,
+      onTrouble: (text) => log?.localLine('sentryban', 'ERROR', text),
+    }),
+  );
+  log = new DecisionLog(null, true, clock, {
     files: t.files,
     stdout: t.stdout,
     ...(sink?.available ? { syslog: { sink, level: t.syslogLevel } } : {}),
+    ...(remote.length ? { remote: { sinks: remote, level: t.syslogLevel } } : {}),
   });
+  return log;
 };

@@ -43,12 +43,7 @@ export const describeBackendReal = (c: BackendCase): void => {
         fw = await openFwLab();
     }, 60000);
     afterAll(async () => {
-      if (fw) {
-        await make()
-          .stop()
-          .catch(() => {});
-        await fw.close();
-      }
+      await fw?.close();
     }, 60000);
 
     it('ban blocks the banned source and not the other, both families; unban lets both through', async () => {
@@ -95,7 +90,7 @@ export const describeBackendReal = (c: BackendCase): void => {
       expectOk(await b.start(bansFor(f)));
       expect(await c.count(f, f.banned.v4)).toBe(1);
       expect(await c.count(f, f.banned.v6)).toBe(1);
-      expectOk(await b.flush());
+      expectOk(await b.start([]));
       expect(await c.count(f, f.banned.v4)).toBe(0);
     }, 60000);
 
@@ -131,30 +126,11 @@ export const describeBackendReal = (c: BackendCase): void => {
       expect(await c.count(f, f.banned.v4)).toBe(1);
     }, 60000);
 
-    it('stop removes everything of ours and lets everyone through; stop twice is fine', async () => {
-      const f = fw!;
-      const b = make();
-      expectOk(await b.start(bansFor(f)));
-      expectOk(await b.stop());
-      expectOk(await b.stop());
-      expect(await c.count(f, f.banned.v4)).toBe(0);
-      expect(await c.count(f, f.banned.v6)).toBe(0);
-      expect(await f.canConnect(f.banned.v4)).toBe(true);
-      expect(await f.canConnect(f.banned.v6)).toBe(true);
-    }, 60000);
-
     it('a missing tool gives an ActionFailed value for every verb, never a throw', async () => {
       const f = fw!;
       const b = make(missingToolRunner(f.lab));
       const ban = bansFor(f)[0]!;
-      for (const out of [
-        await b.start([ban]),
-        await b.ban(ban),
-        await b.unban(ban),
-        await b.check([ban]),
-        await b.flush(),
-        await b.stop(),
-      ]) {
+      for (const out of [await b.start([ban]), await b.ban(ban), await b.unban(ban), await b.check([ban])]) {
         expect(out.ok).toBe(false);
         if (!out.ok) {
           expect(out.failure.kind).toBe('ActionFailed');

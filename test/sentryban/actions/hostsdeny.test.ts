@@ -78,7 +78,7 @@ describe('hosts.deny backend on a real file', () => {
     expect(readFileSync(file, 'latin1')).toBe(
       `${theirs}\n${beginMarker('sshd')}\nALL: [2001:db8::1]\n${endMarker('sshd')}\n`,
     );
-    await b.stop();
+    await b.start([]);
     expect(readFileSync(file, 'latin1')).toBe(`${theirs}\n`);
     expect(readdirSync(tmp.dir).filter((n) => n.includes('sentryban') || n.endsWith('.lock'))).toEqual([]);
   });
@@ -96,7 +96,7 @@ describe('hosts.deny backend on a real file', () => {
     );
     await b.check(bans);
     expect(readFileSync(file, 'latin1')).toBe(full);
-    await b.flush();
+    await b.start([]);
     expect(readFileSync(file, 'latin1')).toBe('');
   });
 
@@ -109,7 +109,7 @@ describe('hosts.deny backend on a real file', () => {
     const text = readFileSync(file, 'latin1');
     expect(parseHostsFile(text, 'sshd').lines.sort()).toEqual(addrs.map((x) => `ALL: ${x}`).sort());
     expect(parseHostsFile(text, 'recidive').lines).toHaveLength(40);
-    await a.stop();
+    await a.start([]);
     expect(parseHostsFile(readFileSync(file, 'latin1'), 'recidive').lines).toHaveLength(40);
   });
 

@@ -1,14 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { NftablesSpec } from '../../../src/sentryban/actions/spec.js';
-import {
-  planBan,
-  planRestore,
-  planUnban,
-  planRepair,
-  planFlush,
-  planStop,
-} from '../../../src/sentryban/actions/nftables/plan.js';
+import { planBan, planRestore, planUnban, planRepair } from '../../../src/sentryban/actions/nftables/plan.js';
 import { diffElements, needsRebuild, parseNftState } from '../../../src/sentryban/actions/nftables/check.js';
 import { wantedElements } from '../../../src/sentryban/actions/targets.js';
 import { banOf } from './bans.js';
@@ -65,8 +58,6 @@ add element inet sentryban-sshd n4 { 198.51.100.0/24 timeout 60s }
     expect(planUnban('t', 'h4', '192.0.2.1')).toBe(
       'add element inet t h4 { 192.0.2.1 }\ndelete element inet t h4 { 192.0.2.1 }\n',
     );
-    expect(planFlush('t')).toBe('flush set inet t h4\nflush set inet t h6\nflush set inet t n4\nflush set inet t n6\n');
-    expect(planStop('t')).toBe('table inet t\ndelete table inet t\n');
   });
 
   it('large restores are chunked inside the one transaction', () => {

@@ -39,6 +39,7 @@ describe('logtarget, sysloglevel, checkinterval in sentryban.yaml', () => {
       syslog: true,
       syslogLevel: 'WARNING',
       syslogSocket: '/dev/log',
+      remote: [],
     });
     expect(m.checkIntervalSec).toBe(300);
   });
@@ -53,6 +54,7 @@ describe('logtarget, sysloglevel, checkinterval in sentryban.yaml', () => {
       syslog: true,
       syslogLevel: 'NOTICE',
       syslogSocket: '/run/x.sock',
+      remote: [],
     });
     expect(m.checkIntervalSec).toBe(0);
     expect(await mainOf('logtarget: STDOUT\ncheckinterval: 2m\n')).toMatchObject({
@@ -72,6 +74,17 @@ describe('logtarget, sysloglevel, checkinterval in sentryban.yaml', () => {
         /^sentryban\.yaml:3:.*sysloglevel.*expected one of ERROR, WARNING, NOTICE, INFO, got "LOUD"/,
       ),
       expect.stringMatching(/^sentryban\.yaml:4:.*checkinterval.*expected a duration/),
+    ]);
+  });
+  it('a remote syslog server is a logtarget (udp:// or tcp://, an address, port 514 unless given)', async () => {
+    const m = await mainOf('logtarget: [SYSLOG, udp://192.0.2.7, "tcp://[2001:db8::7]:6514"]\n');
+    expect(m.log.remote.map((a) => a.text)).toEqual(['udp://192.0.2.7:514', 'tcp://[2001:db8::7]:6514']);
+    expect(m.log.files).toEqual([]);
+    const dir = dirWith('logtarget:\n  - SYSLOG\n  - udp://logs.example.org:514\n');
+    const r = await loadConfig(dir);
+    const msgs = r.ok ? [] : r.errors.map((e) => formatDiagnostic(e).replace(`${dir}/`, ''));
+    expect(msgs).toEqual([
+      expect.stringMatching(/^sentryban\.yaml:3:\d+: logtarget: "logs\.example\.org" is a host name: give its address/),
     ]);
   });
 });

@@ -47,12 +47,6 @@ class Scripted implements ActionBackend {
   check(b: readonly Ban[]) {
     return this.#answer('check', b);
   }
-  flush() {
-    return this.#answer('flush', []);
-  }
-  stop() {
-    return this.#answer('stop', []);
-  }
 }
 
 const settle = async (): Promise<void> => {

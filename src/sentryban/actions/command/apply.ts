@@ -29,12 +29,6 @@ export class CommandBackend implements ActionBackend {
   unban(ban: Ban): Promise<ActionOutcome> {
     return this.#serial.run(() => this.#verb('unban', ban));
   }
-  flush(): Promise<ActionOutcome> {
-    return this.#serial.run(() => this.#verb('flush'));
-  }
-  stop(): Promise<ActionOutcome> {
-    return this.#serial.run(() => this.#verb('stop'));
-  }
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(async () => {

@@ -7,8 +7,11 @@ import { closest, diag, fail, ok, type Diagnostic, type Result } from '../../../
 
 // A command action from actions/<name>.yaml: argv templates per verb, split at load (no shell, ever), with
 // named $MACRO$s checked against what each verb can know.
-export type Verb = 'start' | 'ban' | 'unban' | 'check' | 'flush' | 'stop';
-export const VERBS: readonly Verb[] = ['start', 'ban', 'unban', 'check', 'flush', 'stop'];
+export type Verb = 'start' | 'ban' | 'unban' | 'check';
+export const VERBS: readonly Verb[] = ['start', 'ban', 'unban', 'check'];
+// fail2ban's actionflush/actionstop have no place here: the daemon keeps its bans in force when it stops and never
+// empties an action, so commands given for them would never run.
+const NEVER_RUN = ['flush', 'stop'];
 export type CommandAction = {
   name: string;
   file: string;
@@ -47,7 +50,9 @@ export const parseCommandAction = (text: string, file: string): Result<CommandAc
     return fail([diag(file, 1, 'expected a mapping of verbs (ban, unban, ...) to commands')]);
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (!KEYS.includes(k)) {
+    if (NEVER_RUN.includes(k))
+      at(k, `"${k}" is never run: sentryban keeps bans in force when it stops (see docs/actions.md); remove it`);
+    else if (!KEYS.includes(k)) {
       const h = closest(k, KEYS);
       at(k, `unknown key${h ? ` (did you mean "${h}"?)` : ''}; known: ${KEYS.join(', ')}`);
     }

@@ -37,12 +37,6 @@ export class HostsDenyBackend implements ActionBackend {
       o.ok ? repairedOutcome([listed('restored', diff.missing), listed('removed stray', diff.stray)]) : o,
     );
   }
-  flush(): Promise<ActionOutcome> {
-    return this.#edit(() => []);
-  }
-  stop(): Promise<ActionOutcome> {
-    return this.#edit(() => []);
-  }
 
   ban(ban: Ban): Promise<ActionOutcome> {
     const line = planLine(this.#spec.daemonList, ban.target);

@@ -33,9 +33,6 @@ export class IpsetBackend implements ActionBackend {
   start(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(() => this.#restore(bans));
   }
-  flush(): Promise<ActionOutcome> {
-    return this.#serial.run(() => this.#restore([]));
-  }
 
   ban(ban: Ban): Promise<ActionOutcome> {
     const [w] = wantedElements([ban], this.#clock.now());
@@ -81,23 +78,6 @@ export class IpsetBackend implements ActionBackend {
       return o.ok
         ? repairedOutcome([listed('restored or refreshed', elems('add')), listed('removed stray', elems('del'))])
         : o;
-    });
-  }
-
-  stop(): Promise<ActionOutcome> {
-    return this.#serial.run(async () => {
-      for (const f of FAMILIES) {
-        const st = await this.#iptState(f);
-        if (!('hookLines' in st)) return st;
-        if (st.hookLines.length === 0) continue;
-        const o = await this.#iptRestore(f, st.hookLines, []);
-        if (!o.ok) return o;
-      }
-      const saved = await this.#save();
-      if (!(saved instanceof Map)) return saved;
-      const lines = [...saved.keys()].map((k) => `destroy ${setName(this.#spec.set, k)}`);
-      if (lines.length === 0) return OK;
-      return (await runChecked(this.#run, this.name, ['ipset', 'restore'], { input: `${lines.join('\n')}\n` })).outcome;
     });
   }
 

@@ -25,22 +25,6 @@ export class IptablesBackend implements ActionBackend {
   start(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#each((f) => this.#rebuild(f, bans));
   }
-  flush(): Promise<ActionOutcome> {
-    return this.#each((f) => this.#rebuild(f, []));
-  }
-
-  stop(): Promise<ActionOutcome> {
-    return this.#each(async (f) => {
-      const st = await this.#state(f);
-      if (!('chainExists' in st)) return st;
-      if (!st.chainExists && st.hookLines.length === 0) return OK;
-      return this.#restore(f, {
-        deleteSaved: st.hookLines,
-        insert: [],
-        ...(st.chainExists ? { dropChain: this.#spec.chain } : {}),
-      });
-    });
-  }
 
   check(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#each(async (f) => {

@@ -40,7 +40,6 @@ export type RestorePlan = {
   chain?: { name: string; rules: readonly string[][] }; // declared (so flushed) then filled
   deleteSaved: readonly string[]; // "-A INPUT ..." lines from iptables-save, deleted as they are
   insert: readonly string[][]; // hook rules inserted at the top of their chain
-  dropChain?: string; // flush and delete our chain after the hook rules are gone
 };
 
 export const planRestoreText = (p: RestorePlan): string => {
@@ -49,7 +48,6 @@ export const planRestoreText = (p: RestorePlan): string => {
   for (const s of p.deleteSaved) out.push(`-D${s.slice(2)}`);
   if (p.chain) for (const r of p.chain.rules) out.push(line('-A', r));
   for (const r of [...p.insert].reverse()) out.push(line('-I', [r[0] ?? 'INPUT', '1', ...r.slice(1)]));
-  if (p.dropChain) out.push(`-F ${p.dropChain}`, `-X ${p.dropChain}`);
   out.push('COMMIT');
   return `${out.join('\n')}\n`;
 };

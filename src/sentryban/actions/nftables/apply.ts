@@ -4,7 +4,7 @@ import type { NftablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
-import { planBan, planFlush, planRepair, planRestore, planStop, planUnban } from './plan.js';
+import { planBan, planRepair, planRestore, planUnban } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { diffElements, needsRebuild, parseNftState } from './check.js';
 
@@ -29,12 +29,6 @@ export class NftablesBackend implements ActionBackend {
 
   start(bans: readonly Ban[]): Promise<ActionOutcome> {
     return this.#serial.run(() => this.#restore(bans));
-  }
-  flush(): Promise<ActionOutcome> {
-    return this.#batch(planFlush(this.#spec.table));
-  }
-  stop(): Promise<ActionOutcome> {
-    return this.#batch(planStop(this.#spec.table));
   }
 
   ban(ban: Ban): Promise<ActionOutcome> {

@@ -79,11 +79,6 @@ export const planBan = (table: string, w: Wanted): string =>
 export const planUnban = (table: string, key: SetKey, e: string): string =>
   `add element inet ${table} ${key} { ${e} }\ndelete element inet ${table} ${key} { ${e} }\n`;
 
-export const planFlush = (table: string): string =>
-  SET_KEYS.map((k) => `flush set inet ${table} ${k}`).join('\n') + '\n';
-
-export const planStop = (table: string): string => `table inet ${table}\ndelete table inet ${table}\n`;
-
 // Repair without a rebuild: delete strays and early-lapsing elements, then add what is missing (one transaction).
 export const planRepair = (
   table: string,

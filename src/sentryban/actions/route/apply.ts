@@ -2,7 +2,7 @@ import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { RouteSpec } from '../spec.js';
 import { OK, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
-import { planBanArgv, planFlushArgv, planUnbanArgv } from './plan.js';
+import { planBanArgv, planUnbanArgv } from './plan.js';
 import { listed, repairedOutcome } from '../repaired.js';
 import { parseRoutes, planRouteRepair } from './check.js';
 
@@ -75,23 +75,6 @@ export class RouteBackend implements ActionBackend {
     return this.#serial.run(async () => {
       const r = await runChecked(this.#run, this.name, planUnbanArgv(this.#spec.type, ban.target, this.#spec.proto));
       return r.result.exitCode === 2 && /No such process/.test(r.result.stderr) ? OK : r.outcome;
-    });
-  }
-
-  flush(): Promise<ActionOutcome> {
-    return this.#flushAll();
-  }
-  stop(): Promise<ActionOutcome> {
-    return this.#flushAll();
-  }
-
-  #flushAll(): Promise<ActionOutcome> {
-    return this.#serial.run(async () => {
-      for (const fam of FAMILIES) {
-        const r = await runChecked(this.#run, this.name, planFlushArgv(fam, this.#spec.proto));
-        if (!r.outcome.ok) return r.outcome;
-      }
-      return OK;
     });
   }
 }

@@ -32,12 +32,3 @@ export const planUnbanArgv = (type: RouteType, t: Cidr, proto: number): string[]
   'proto',
   String(proto),
 ];
-
-export const planFlushArgv = (family: '-4' | '-6', proto: number): string[] => [
-  'ip',
-  family,
-  'route',
-  'flush',
-  'proto',
-  String(proto),
-];

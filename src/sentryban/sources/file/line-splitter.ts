@@ -1,7 +1,9 @@
-// Splits bytes into lines; keeps a partial last line until its newline arrives. Lines longer than maxBytes are
-// cut at maxBytes (the rest up to the newline is dropped) so one huge line cannot exhaust memory.
+// The one splitter of bytes into lines (the file follower, `sentryban regex`): keeps a partial last line until its
+// newline arrives. Lines longer than maxBytes are cut at maxBytes (the rest up to the newline is dropped) so one
+// huge line cannot exhaust memory; Infinity keeps every line whole.
 export const DEFAULT_MAX_LINE = 1024 * 1024;
 export type SplitLine = { bytes: Buffer; endOffset: number; truncated: boolean };
+const NEWLINE = Buffer.from('\n');
 
 export class LineSplitter {
   #parts: Buffer[] = [];
@@ -33,6 +35,40 @@ export class LineSplitter {
       start = nl + 1;
     }
     if (start < chunk.length) this.#append(chunk.subarray(start));
+    return out;
+  }
+
+  // The lines `chunk` completes as one block of bytes, each with its newline (the kept partial line first), or
+  // null when it completes none: for readers that decode many lines at once. The block may share memory with
+  // `chunk`; the bytes after its last newline are kept. Lines are cut to maxBytes as push() cuts them.
+  pushBlock(chunk: Buffer): Buffer | null {
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) {
+      this.#append(chunk);
+      return null;
+    }
+    let head = 0;
+    const parts: Buffer[] = [];
+    if (this.#partLen > 0 || this.#dropping) {
+      head = chunk.indexOf(10) + 1;
+      this.#append(chunk.subarray(0, head - 1));
+      parts.push(...this.#parts, NEWLINE);
+    }
+    // Only a stretch longer than maxBytes can hold a line to cut.
+    if (last - head > this.#maxBytes) parts.push(...this.#cutLines(chunk.subarray(head, last + 1)));
+    else parts.push(chunk.subarray(head, last + 1));
+    this.reset();
+    if (last + 1 < chunk.length) this.#append(chunk.subarray(last + 1));
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  }
+
+  // Whole lines (each ending in a newline), each cut to maxBytes.
+  #cutLines(lines: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    for (let start = 0, nl = lines.indexOf(10); nl >= 0; start = nl + 1, nl = lines.indexOf(10, start)) {
+      if (nl - start <= this.#maxBytes) out.push(lines.subarray(start, nl + 1));
+      else out.push(lines.subarray(start, start + this.#maxBytes), NEWLINE);
+    }
     return out;
   }
 
