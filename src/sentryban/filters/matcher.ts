@@ -122,6 +122,65 @@ const idOf = (text: string, cidr: number | undefined, cache: Map<string, Id | nu
   return { id: `${a.text}/${cidr}`, addr: a, cidr };
 };
 
+// One line's matching state, shared by the steps of Matcher.#find: one object per matcher, reset per line (no
+// allocation per line).
+class LineScan {
+  lineBuf = ''; // the line (or the multi-line buffer) as fail2ban's regexes see it, with its "\n"
+  buf: string | null = null; // what the next failregex runs on; null: to be made again (Matcher.#bufOf)
+  multi = false;
+  org: Tuple[] = NONE; // the multi-line buffer with this line, as it was before any hit
+  head: string | null = null; // single-line: the text the failregexes' literal prefixes are tested on
+  contentOnly: string | null = null; // the prefregex's content
+  contentBuf: string | null = null; // the content + "\n", made once
+  contentTuple: Tuple | null = null;
+  preMatch: RegExpExecArray | null = null;
+  pre: Record<string, string> | null = null; // the prefregex's groups, taken at the first hit
+  split: ReturnType<typeof splitMatched> | null = null; // the lines the last hit consumed (multi-line)
+  mlfid: string | undefined = undefined; // the last hit's session id
+  ignored = false;
+  timeMs: number | null = null;
+  nowMs = 0;
+
+  start(lineBuf: string, org: Tuple[], multi: boolean, timeMs: number | null, nowMs: number): void {
+    this.lineBuf = lineBuf;
+    this.buf = lineBuf;
+    this.multi = multi;
+    this.org = org;
+    this.head = null;
+    this.contentOnly = null;
+    this.contentBuf = null;
+    this.contentTuple = null;
+    this.preMatch = null;
+    this.pre = null;
+    this.split = null;
+    this.mlfid = undefined;
+    this.ignored = false;
+    this.timeMs = timeMs;
+    this.nowMs = nowMs;
+  }
+}
+
+// Hit groups: the string values of the failure data; none for counting only (see MatcherOptions.countOnly).
+const copyGroups = (fail: FailData): Record<string, string> => {
+  const groups: Record<string, string> = {};
+  for (const k in fail) {
+    const v = fail[k];
+    if (typeof v === 'string') groups[k] = v;
+  }
+  return groups;
+};
+const noGroups = (): Record<string, string> => NO_GROUPS;
+
+type Scan = (s: LineScan) => Hit[] | null;
+type Report = (
+  hits: Hit[],
+  s: LineScan,
+  line: LogLine,
+  lineText: string,
+  before: Tuple[] | null,
+  seq: number,
+) => MatchResult;
+
 // Matches lines against one filter, keeping fail2ban's per-file state (last date template, line buffer, sessions).
 export class Matcher {
   readonly filter: Filter;
@@ -140,6 +199,12 @@ export class Matcher {
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
   #lastMiss: MatchResult = EMPTY;
   #prefTest: RegExp | null; // see contentTestOf
+  #line = new LineScan();
+  // The modes, resolved here so that the daemon's path has no branch for `sentryban regex`'s: the first hit or
+  // every failregex (checkAll), failures with their groups or counting only (countOnly).
+  #scan: Scan;
+  #report: Report;
+  #groups: (fail: FailData) => Record<string, string>;
 
   constructor(filter: Filter, opts: MatcherOptions = {}) {
     this.filter = filter;
@@ -147,6 +212,9 @@ export class Matcher {
     this.#dates = new DateDetector(filter.dateTemplates, opts.timezone ?? { kind: 'local' });
     this.#prefTest = filter.prefregex ? contentTestOf(filter.prefregex) : null;
     this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
+    this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
+    this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
+    this.#groups = opts.countOnly ? noGroups : copyGroups;
   }
 
   #now(): number {
@@ -248,6 +316,8 @@ export class Matcher {
   }
 
   // tuple null: single-line filter, the line's text after its date is text.slice(cut), bufHint that plus "\n".
+  // The steps shared by both scans: the multi-line buffer, the early ignoreregex test, the prefregex; then the
+  // scan chosen at construction, then the result.
   #find(
     tuple: Tuple | null,
     text: string,
@@ -259,10 +329,9 @@ export class Matcher {
     lineText: string,
   ): MatchResult {
     const f = this.filter;
-    const checkAll = this.#opts.checkAll;
     const multi = f.maxlines > 1;
     // A single-line filter keeps no buffer between lines: its buffer is this line (or, after the prefregex, its
-    // content) until a hit empties it, which ends the line's matching unless checkAll (which leaves it as is).
+    // content) until a hit empties it, which ends the line's matching in the daemon's scan (the other leaves it).
     let org: Tuple[] = NONE;
     const seq = ++this.#seq;
     const before = multi ? this.#buffer.slice(Math.max(0, this.#buffer.length - f.maxlines + 1)) : null;
@@ -273,141 +342,202 @@ export class Matcher {
       org = this.#buffer;
     }
     const lineBuf = multi ? joinBuf(org) : (bufHint ?? (tuple ? `${tuple[0]}${tuple[2]}\n` : `${text.slice(cut)}\n`));
-    let buf: string | null = lineBuf;
     const timeMs = date === null ? null : date * 1000;
-    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(buf))
+    if (f.ignoreregex.length && f.ignoreregex.length < f.failregex.length - 2 && this.#ignored(lineBuf))
       return this.#miss(timeMs, true);
-    let pre: Record<string, string> | null = null;
-    let preMatch: RegExpExecArray | null = null;
-    let contentOnly: string | null = null;
-    let contentTuple: Tuple | null = null;
-    let contentBuf: string | null = null; // content + "\n", made once
+    const s = this.#line;
+    s.start(lineBuf, org, multi, timeMs, nowMs);
+    if (!this.#prefix(s)) return this.#miss(timeMs, false);
+    // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
+    s.head = multi ? null : (s.contentOnly ?? (tuple ? tuple[0] + tuple[2] : text.slice(cut)));
+    const hits = this.#scan(s);
+    if (hits === null) return this.#miss(timeMs, s.ignored);
+    return this.#report(hits, s, line, lineText, before, seq);
+  }
+
+  // The prefregex: false when it does not match. Its content becomes what the failregexes see.
+  #prefix(s: LineScan): boolean {
+    const f = this.filter;
     const pt = this.#prefTest;
-    if (pt !== null && !multi) {
+    if (pt !== null && !s.multi) {
       // The content as slices of the line's buffer; the prefregex's groups are taken only at a hit.
       pt.lastIndex = 0;
-      if (!pt.test(buf)) return this.#miss(timeMs, false);
+      if (!pt.test(s.lineBuf)) return false;
       const cs = pt.lastIndex;
-      contentOnly = buf.slice(cs, buf.length - 1);
-      contentBuf = buf.slice(cs);
-      buf = null;
+      s.contentOnly = s.lineBuf.slice(cs, s.lineBuf.length - 1);
+      s.contentBuf = s.lineBuf.slice(cs);
+      s.buf = null;
     } else if (f.prefregex) {
-      const m = f.prefregex.re.exec(buf);
-      if (!m) return this.#miss(timeMs, false);
-      preMatch = m;
+      const m = f.prefregex.re.exec(s.lineBuf);
+      if (!m) return false;
+      s.preMatch = m;
       const content = groupOf(f.prefregex, m, 'content');
       if (content) {
-        if (multi) {
-          contentTuple = ['', '', content];
-          this.#buffer = [contentTuple];
+        if (s.multi) {
+          s.contentTuple = ['', '', content];
+          this.#buffer = [s.contentTuple];
         }
-        buf = null;
-        contentOnly = content;
+        s.buf = null;
+        s.contentOnly = content;
       }
     }
-    // What a single-line regex sees (without the trailing newline), for the leading-literal reject.
-    const head = multi ? null : (contentOnly ?? (tuple ? tuple[0] + tuple[2] : text.slice(cut)));
-    let hits: Hit[] | null = null; // made at the first hit
-    let ignored = false;
+    return true;
+  }
+
+  // The daemon's scan (fail2ban's server): the first failregex that hits ends the line, a hit or ignored.
+  // The candidate loop is the same in #scanAll: keep them in step.
+  #scanFirst(s: LineScan): Hit[] | null {
+    const f = this.filter;
+    const head = s.head;
     const cands = head === null ? null : this.#candidates(head);
     const count = cands ? cands.length : f.failregex.length;
     for (let c = 0; c < count; c++) {
       const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
-      if (buf === null) {
-        if (!multi) buf = contentOnly === null ? lineBuf : (contentBuf ??= `${contentOnly}\n`);
-        else if (this.#buffer.length === 1 && this.#buffer[0] === contentTuple)
-          buf = contentBuf ??= joinBuf(this.#buffer);
-        else buf = joinBuf(this.#buffer);
-      }
-      const m = r.re.exec(buf);
+      const m = r.re.exec(this.#bufOf(s));
       if (!m) continue;
-      if (!pre && f.prefregex && (preMatch ??= f.prefregex.re.exec(lineBuf)))
-        pre = groupsOf(f.prefregex, preMatch, 'content');
-      let fail: FailData = groupsOf(r, m);
-      const split = multi ? splitMatched(buf, m, org) : null; // single line: all of it matched, nothing left
-      if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);
-      if (f.ignoreregex.length && this.#ignored(split ? joinBuf(split.matched) : buf)) {
-        ignored = true;
-        if (split) this.#buffer = split.unmatched;
-        buf = null;
-        if (!checkAll) break;
-        continue;
-      }
-      if (split) {
-        this.#buffer = split.unmatched;
-        buf = null;
-      }
-      if (pre) {
-        for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k];
-      }
-      const mlfid = fail.mlfid as string | undefined;
-      if (mlfid !== undefined) {
-        fail = mergeFailure(this.#mlfid, mlfid, fail, nowMs);
-        if (fail.nofail && !checkAll) {
-          (hits ??= []).push(this.#hit(i, null, null, undefined, timeMs, fail, true));
-          break;
-        }
-      }
-      const g = fail as Record<string, unknown>;
-      const fid = g.fid as string | undefined;
-      let ip = g.ip4 as string | undefined;
-      let cidr: number | undefined;
-      if (ip !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;
-      else if ((ip = g.ip6 as string | undefined) !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;
-      else {
-        // A host name stays the id with addr null; usedns resolves it after matching (src/sentryban/dns/).
-        ip = g.dns as string | undefined;
-        if (ip === undefined && mlfid === undefined) ip = fid;
-      }
-      let id: ReturnType<typeof idOf> | null = null;
-      if (ip === undefined) g.mlfpending = 1;
-      else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
-      else {
-        const a = idOf(ip, cidr, this.#addrs);
-        id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };
-      }
-      const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, timeMs, fail, Boolean(g.nofail));
-      if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
-      (hits ??= []).push(hit);
-      if (!checkAll) break;
+      const fail = this.#failData(s, r, m);
+      if (fail === null) return null;
+      // A session's context line (nofail): reported as is, without id.
+      if (fail.nofail && s.mlfid !== undefined) return [this.#hit(i, null, null, undefined, s.timeMs, fail, true)];
+      return [this.#hitOf(s, i, fail)];
     }
-    if (hits === null || hits.length === 0) return this.#miss(timeMs, ignored);
-    const countOnly = this.#opts.countOnly === true;
-    const failures: Failure[] = countOnly ? NONE : [];
+    return null;
+  }
+
+  // fail2ban-regex's scan (checkAll, `sentryban regex`): every failregex is tried, every hit kept.
+  #scanAll(s: LineScan): Hit[] | null {
+    const f = this.filter;
+    const head = s.head;
+    const cands = head === null ? null : this.#candidates(head);
+    const count = cands ? cands.length : f.failregex.length;
+    let hits: Hit[] | null = null; // made at the first hit
+    for (let c = 0; c < count; c++) {
+      const i = cands ? (cands[c] as number) : c;
+      const r = f.failregex[i] as CompiledRegex;
+      if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
+      const m = r.re.exec(this.#bufOf(s));
+      if (!m) continue;
+      const fail = this.#failData(s, r, m);
+      if (fail !== null) (hits ??= []).push(this.#hitOf(s, i, fail));
+    }
+    return hits;
+  }
+
+  // The buffer the next failregex runs on, made again after a hit consumed lines or an ignoreregex hit.
+  #bufOf(s: LineScan): string {
+    if (s.buf !== null) return s.buf;
+    if (!s.multi) s.buf = s.contentOnly === null ? s.lineBuf : (s.contentBuf ??= `${s.contentOnly}\n`);
+    else if (this.#buffer.length === 1 && this.#buffer[0] === s.contentTuple)
+      s.buf = s.contentBuf ??= joinBuf(this.#buffer);
+    else s.buf = joinBuf(this.#buffer);
+    return s.buf;
+  }
+
+  // A failregex's match as failure data (its groups, the prefregex's, the session's), the lines it consumed
+  // taken out of the buffer; null when an ignoreregex says so.
+  #failData(s: LineScan, r: CompiledRegex, m: RegExpExecArray): FailData | null {
+    const f = this.filter;
+    const buf = s.buf as string;
+    if (!s.pre && f.prefregex && (s.preMatch ??= f.prefregex.re.exec(s.lineBuf)))
+      s.pre = groupsOf(f.prefregex, s.preMatch, 'content');
+    let fail: FailData = groupsOf(r, m);
+    const split = s.multi ? splitMatched(buf, m, s.org) : null; // single line: all of it matched, nothing left
+    s.split = split;
+    if (split && r.names.has('skiplines0')) putBackSkipped(split, fail);
+    if (f.ignoreregex.length && this.#ignored(split ? joinBuf(split.matched) : buf)) {
+      s.ignored = true;
+      if (split) this.#buffer = split.unmatched;
+      s.buf = null;
+      return null;
+    }
+    if (split) {
+      this.#buffer = split.unmatched;
+      s.buf = null;
+    }
+    const pre = s.pre;
+    if (pre) {
+      for (const k in pre) if (fail[k] === undefined) fail[k] = pre[k];
+    }
+    const mlfid = fail.mlfid as string | undefined;
+    s.mlfid = mlfid;
+    if (mlfid !== undefined) fail = mergeFailure(this.#mlfid, mlfid, fail, s.nowMs);
+    return fail;
+  }
+
+  // The hit of failure data: its id (address, subnet, host name or raw fid) and, multi-line, its lines.
+  #hitOf(s: LineScan, i: number, fail: FailData): Hit {
+    const g = fail as Record<string, unknown>;
+    const fid = g.fid as string | undefined;
+    let ip = g.ip4 as string | undefined;
+    let cidr: number | undefined;
+    if (ip !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;
+    else if ((ip = g.ip6 as string | undefined) !== undefined) cidr = g.cidr ? Number(g.cidr) : undefined;
+    else {
+      // A host name stays the id with addr null; usedns resolves it after matching (src/sentryban/dns/).
+      ip = g.dns as string | undefined;
+      if (ip === undefined && s.mlfid === undefined) ip = fid;
+    }
+    let id: ReturnType<typeof idOf> | null = null;
+    if (ip === undefined) g.mlfpending = 1;
+    else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
+    else {
+      const a = idOf(ip, cidr, this.#addrs);
+      id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };
+    }
+    const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, s.timeMs, fail, Boolean(g.nofail));
+    const split = s.split;
+    if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
+    return hit;
+  }
+
+  // The daemon's result: the failures the jail counts (a hit with an id and a time, not nofail).
+  #reportFailures(
+    hits: Hit[],
+    s: LineScan,
+    line: LogLine,
+    lineText: string,
+    before: Tuple[] | null,
+    seq: number,
+  ): MatchResult {
+    const name = this.filter.name;
+    const failures: Failure[] = [];
+    let ignored = s.ignored;
     for (const h of hits) {
       if (h.nofail) {
         ignored = true;
         continue;
       }
-      if (countOnly || h.id === null || h.time === null) continue;
+      if (h.id === null || h.time === null) continue;
       const lines = h.lines ?? [lineText];
+      const { id, addr, time, groups } = h;
       const fo: Failure =
         h.cidr === undefined
-          ? { id: h.id, addr: h.addr, time: h.time, filter: f.name, source: line.source, lines, groups: h.groups }
-          : {
-              id: h.id,
-              addr: h.addr,
-              cidr: h.cidr,
-              time: h.time,
-              filter: f.name,
-              source: line.source,
-              lines,
-              groups: h.groups,
-            };
-      if (h.groups.user) fo.user = h.groups.user;
+          ? { id, addr, time, filter: name, source: line.source, lines, groups }
+          : { id, addr, cidr: h.cidr, time, filter: name, source: line.source, lines, groups };
+      if (groups.user) fo.user = groups.user;
       failures.push(fo);
     }
-    if (before && hits.some((h) => !h.nofail)) {
-      const still = new Set(this.#buffer);
-      const back = before
-        .filter((t) => !still.has(t))
-        .map((t) => seq - (this.#seqOf.get(t) ?? seq))
-        .filter((k) => k > 0);
-      if (back.length) return { failures, hits, time: timeMs, ignored, consumedBack: back };
-    }
-    return { failures, hits, time: timeMs, ignored };
+    return this.#withBack({ failures, hits, time: s.timeMs, ignored }, before, seq);
+  }
+
+  // `sentryban regex`'s summary (countOnly): the hits only, no Failure objects (their groups are empty too).
+  #reportCounts(hits: Hit[], s: LineScan, _l: LogLine, _t: string, before: Tuple[] | null, seq: number): MatchResult {
+    const ignored = s.ignored || hits.some((h) => h.nofail);
+    return this.#withBack({ failures: NONE, hits, time: s.timeMs, ignored }, before, seq);
+  }
+
+  // Multi-line: the earlier lines a failure consumed, k lines back.
+  #withBack(r: MatchResult, before: Tuple[] | null, seq: number): MatchResult {
+    if (!before || !r.hits.some((h) => !h.nofail)) return r;
+    const still = new Set(this.#buffer);
+    const back = before
+      .filter((t) => !still.has(t))
+      .map((t) => seq - (this.#seqOf.get(t) ?? seq))
+      .filter((k) => k > 0);
+    if (back.length) r.consumedBack = back;
+    return r;
   }
 
   // Failregexes worth trying on a text (in order): by its first character (the filter's dispatch table), narrowed
@@ -448,12 +578,7 @@ export class Matcher {
     fail: FailData,
     nofail: boolean,
   ): Hit {
-    const groups: Record<string, string> = this.#opts.countOnly ? NO_GROUPS : {};
-    if (groups !== NO_GROUPS)
-      for (const k in fail) {
-        const v = fail[k];
-        if (typeof v === 'string') groups[k] = v;
-      }
+    const groups = this.#groups(fail);
     return cidr === undefined
       ? { regex, id, addr, time, groups, nofail }
       : { regex, id, addr, cidr, time, groups, nofail };
