@@ -8,7 +8,7 @@ import { lookupOption } from '../filters/fail2ban/interpolate.js';
 import { loadFilter, parseFilterRef } from '../filters/load.js';
 import { Fields } from './fields.js';
 import { JAIL_KEYS, readJail } from './jail-file.js';
-import { matcherOf, type LoadedJail } from './load.js';
+import type { LoadedJail } from './loaded.js';
 import type { Pos, YNode } from './yaml-tree.js';
 
 // `--fail2ban-config /etc/fail2ban`: the enabled jails of jail.conf, jail.d/*.conf, jail.local, jail.d/*.local
@@ -158,7 +158,6 @@ const importJail = (
   return {
     spec: { ...spec, filter: { ...spec.filter, name: filterRef } },
     filter: filter.value,
-    newMatcher: (now) => matcherOf(filter.value, now),
     actions,
   };
 };

@@ -101,12 +101,12 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
   // What the jail's filter makes of one line, and what a fresh jail would decide: no state is changed.
   test: (a, d) => {
     const name = need(a, 'jail');
-    const j = d.manager.matcherOf(name);
+    const j = d.manager.matcherOf(name, () => Date.now());
     if (!j) throw new Error(`no jail "${name}"`);
-    const [f] = j.newMatcher(() => Date.now()).match({ text: need(a, 'line'), source: 'control' });
+    const [f] = j.matcher.match({ text: need(a, 'line'), source: 'control' });
     if (!f) return { match: false };
     const decisions = step(
-      j.spec.config,
+      j.config,
       createJailState(),
       { kind: 'failure', failure: f },
       { now: f.time, random: () => 0 },
