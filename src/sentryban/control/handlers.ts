@@ -1,15 +1,14 @@
 import { parseCidr } from '../../core/addr.js';
 import { formatDurationSec } from '../../core/duration.js';
-import type { BanManager } from '../daemon/manager.js';
 import { step, createJailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
-import type { Ban } from '../types.js';
-import type { Applied } from '../daemon/repair.js';
+import type { Applied, Ban } from '../types.js';
 import { elementText } from '../actions/targets.js';
+import type { ControlledDaemon } from './controlled.js';
 import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
-export type HandlerDeps = { manager: BanManager; store: Store };
+export type HandlerDeps = { manager: ControlledDaemon; store: Store };
 type Handler = (args: Request['args'], deps: HandlerDeps) => unknown; // a value or a Promise of one
 
 const str = (args: Request['args'], k: string): string | undefined =>
