@@ -61,6 +61,8 @@ export type ActionFailed = {
 };
 // `repaired` (check only): what had to be put right, in words, when the live state differed from the store's.
 export type ActionOutcome = { ok: true; repaired?: string } | { ok: false; failure: ActionFailed };
+// Whether a ban is in force in one backend, as the repairer knows it (daemon/repair.ts) and control reports it.
+export type Applied = 'applied' | 'pending' | 'failed';
 
 // Every backend of a kind exposes the same verbs. ban/unban are idempotent; start restores a whole set in one batch.
 export interface ActionBackend {

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Matcher } from '../filters/matcher.js';
-import type { RegexSetup } from './regex.js';
+import type { RegexSetup } from './regex-setup.js';
 import type { Tally, TallyPart } from './regex-tally.js';
 
 // `sentryban regex` on a big file: the file is cut at line starts into pieces. This thread matches them from the

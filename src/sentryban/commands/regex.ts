@@ -9,6 +9,7 @@ import type { LogLine } from '../types.js';
 import { systemClock } from '../../core/clock.js';
 import { Tally } from './regex-tally.js';
 import { matchInRanges, planRanges, startCrew } from './regex-parallel.js';
+import type { RegexSetup } from './regex-setup.js';
 import { USEDNS_VALUES } from '../dns/host-failures.js';
 import { HostResolver, type Resolution } from '../dns/resolver.js';
 import { LineSplitter } from '../sources/file/line-splitter.js';
@@ -99,17 +100,6 @@ export const forEachLine = async (
 export const skipped = (text: string): boolean =>
   (text.length <= 1 && (text === '' || text === '\n')) || text.charCodeAt(0) === 35;
 
-// What decides the matching, as given on the command line: the same in every thread.
-// now: a fixed clock (epoch ms; tests), else the system clock.
-// countOnly: the summary needs no Failure objects nor group values (see MatcherOptions).
-export type RegexSetup = {
-  ref: string;
-  usedns: string | undefined;
-  checkAll: boolean;
-  tz: string | undefined;
-  now?: number;
-  countOnly?: boolean;
-};
 // The matcher for a setup, and a clock read once per chunk of lines (~600), not per line: a line's "now" is at
 // most a chunk old. `loaded`: the filter loaded for an earlier matcher (a fresh matcher shares it: a Filter is
 // never changed).

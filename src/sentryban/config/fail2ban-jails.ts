@@ -3,11 +3,12 @@ import { basename, dirname, join } from 'node:path';
 import { diag, fail, ok, type Diagnostic, type Result } from '../../core/diagnostics.js';
 import { mapFail2banAction } from '../actions/index.js';
 import type { ActionSpec } from '../actions/index.js';
-import { loadFail2banConf, lookupOption, type Fail2banConf } from '../filters/fail2ban/conf.js';
+import { loadFail2banConf, type Fail2banConf } from '../filters/fail2ban/conf.js';
+import { lookupOption } from '../filters/fail2ban/interpolate.js';
 import { loadFilter, parseFilterRef } from '../filters/load.js';
 import { Fields } from './fields.js';
 import { JAIL_KEYS, readJail } from './jail-file.js';
-import { matcherOf, type LoadedJail } from './load.js';
+import type { LoadedJail } from './loaded.js';
 import type { Pos, YNode } from './yaml-tree.js';
 
 // `--fail2ban-config /etc/fail2ban`: the enabled jails of jail.conf, jail.d/*.conf, jail.local, jail.d/*.local
@@ -157,7 +158,6 @@ const importJail = (
   return {
     spec: { ...spec, filter: { ...spec.filter, name: filterRef } },
     filter: filter.value,
-    newMatcher: (now) => matcherOf(filter.value, now),
     actions,
   };
 };

@@ -6,34 +6,20 @@ import { diag, fail, ok, type Diagnostic, type Result } from '../../core/diagnos
 import { specFromOptions, type ActionSpec } from '../actions/index.js';
 import { compileFilter, type Filter } from '../filters/filter.js';
 import { loadFilter } from '../filters/load.js';
-import { Matcher } from '../filters/matcher.js';
-import type { Failure, LogLine } from '../types.js';
 import { loadFail2banJails } from './fail2ban-jails.js';
 import { Fields } from './fields.js';
 import { JAIL_KEYS, readJail, type JailSpec } from './jail-file.js';
+import type { DaemonConfig, LoadedJail } from './loaded.js';
 import { readMain, type MainConfig } from './main-file.js';
 import { parseYamlTree } from './yaml-tree.js';
 
 // The whole configuration, validated: nothing starts unless every file is right. Filters come from the filters
 // stage: by name (<config>/filters/*.yaml, the bundled ones, then fail2ban's filter.d) or inline `failregex`.
-// A matcher keeps per-file state (multi-line buffers, last date), so each followed file gets its own.
-export type LineMatcher = { name: string; match(line: LogLine): Failure[] };
-export type LoadedJail = {
-  spec: JailSpec;
-  filter: Filter;
-  newMatcher: (now: () => number) => LineMatcher;
-  actions: ActionSpec[];
-};
-export type DaemonConfig = { dir: string; main: MainConfig; jails: LoadedJail[] };
+// The result is plain data (loaded.ts); the daemon builds its matchers from it.
 // lookup: how ignoreip names are resolved (default: the system resolver); the config fuzzer passes one that
 // resolves nothing, so that no generated name leaves the machine.
 export type Lookup = (name: string) => Promise<Array<{ address: string }>>;
 export type LoadOptions = { fail2banDir?: string; fail2banConfig?: string; lookup?: Lookup };
-
-export const matcherOf = (filter: Filter, now: () => number): LineMatcher => {
-  const m = new Matcher(filter, { now });
-  return { name: filter.name, match: (line) => m.match(line, line.entryTime).failures };
-};
 
 export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise<Result<DaemonConfig>> => {
   const dir = resolve(dirIn);
@@ -141,7 +127,7 @@ const buildJail = (
     if (r.ok) actions.push(r.value);
     else errors.push(...r.errors);
   }
-  return filter ? { spec, filter, newMatcher: (now) => matcherOf(filter, now), actions } : null;
+  return filter ? { spec, filter, actions } : null;
 };
 
 // The jail's filter: by name (our YAML in <config>/filters, the bundled ones, fail2ban's filter.d), or inline.

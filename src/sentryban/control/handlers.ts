@@ -1,15 +1,14 @@
 import { parseCidr } from '../../core/addr.js';
 import { formatDurationSec } from '../../core/duration.js';
-import type { BanManager } from '../daemon/manager.js';
 import { step, createJailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
-import type { Ban } from '../types.js';
-import type { Applied } from '../daemon/repair.js';
+import type { Applied, Ban } from '../types.js';
 import { elementText } from '../actions/targets.js';
+import type { ControlledDaemon } from './controlled.js';
 import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
-export type HandlerDeps = { manager: BanManager; store: Store };
+export type HandlerDeps = { manager: ControlledDaemon; store: Store };
 type Handler = (args: Request['args'], deps: HandlerDeps) => unknown; // a value or a Promise of one
 
 const str = (args: Request['args'], k: string): string | undefined =>
@@ -101,12 +100,12 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
   // What the jail's filter makes of one line, and what a fresh jail would decide: no state is changed.
   test: (a, d) => {
     const name = need(a, 'jail');
-    const j = d.manager.matcherOf(name);
+    const j = d.manager.matcherOf(name, () => Date.now());
     if (!j) throw new Error(`no jail "${name}"`);
-    const [f] = j.newMatcher(() => Date.now()).match({ text: need(a, 'line'), source: 'control' });
+    const [f] = j.matcher.match({ text: need(a, 'line'), source: 'control' });
     if (!f) return { match: false };
     const decisions = step(
-      j.spec.config,
+      j.config,
       createJailState(),
       { kind: 'failure', failure: f },
       { now: f.time, random: () => 0 },

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { fail, ok, type Diagnostic, type Result } from '../../core/diagnostics.js';
 import { createBackend, loadCommandActions, type CommandAction } from '../actions/index.js';
-import type { DaemonConfig } from '../config/load.js';
+import type { DaemonConfig } from '../config/loaded.js';
 import type { ActionBackend } from '../types.js';
 
 // One backend instance per jail and action, with the command actions of `<config>/actions/*.yaml` loaded, so a

@@ -1,12 +1,14 @@
 import type { Cidr } from '../../core/addr.js';
 import type { Clock, Instant } from '../../core/clock.js';
-import type { LineMatcher, LoadedJail } from '../config/load.js';
+import type { LoadedJail } from '../config/loaded.js';
 import { Expiry } from '../expire.js';
 import { createJailState, step, type JailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
 import type { ActionBackend, Ban, Decision, Failure, FilePosition, LogLine } from '../types.js';
 import type { HostFailures, UseDns } from '../dns/host-failures.js';
+import type { JailConfig } from '../jails/config.js';
 import { runIgnoreCommand } from './ignore-command.js';
+import { newLineMatcher, type LineMatcher } from './line-matcher.js';
 import type { DecisionLog } from './log.js';
 import { Repairer } from './repair.js';
 import { StoreWriter } from './store-writer.js';
@@ -164,7 +166,7 @@ export class BanManager {
       j.lines++;
       let matcher = j.matchers.get(line.source);
       if (!matcher) {
-        matcher = j.loaded.newMatcher(() => this.#deps.clock.now());
+        matcher = newLineMatcher(j.loaded.filter, () => this.#deps.clock.now());
         j.matchers.set(line.source, matcher);
       }
       for (const f of matcher.match(line)) found.push(f);
@@ -334,8 +336,10 @@ export class BanManager {
   setSelf(addrs: Parameters<typeof step>[2] & { kind: 'self' }): void {
     for (const j of this.#jails.values()) step(j.loaded.spec.config, j.state, addrs, this.#env());
   }
-  matcherOf(jail: string): LoadedJail | undefined {
-    return this.#jails.get(jail)?.loaded;
+  // A fresh matcher of the jail's filter and the jail's settings (control's `test`): the jail's own are untouched.
+  matcherOf(jail: string, now: () => number): { config: JailConfig; matcher: LineMatcher } | undefined {
+    const j = this.#jails.get(jail);
+    return j ? { config: j.loaded.spec.config, matcher: newLineMatcher(j.loaded.filter, now) } : undefined;
   }
   nextExpiry(): Instant | null {
     return this.#expiry.next();

@@ -1,6 +1,6 @@
 import type { Clock, Instant } from '../../core/clock.js';
 import { backoffMs, guarded, type RetryPolicy } from '../actions/retry.js';
-import type { ActionBackend, ActionFailed, ActionOutcome, Ban } from '../types.js';
+import type { ActionBackend, ActionFailed, ActionOutcome, Applied, Ban } from '../types.js';
 import type { AuditRow } from '../store/audit.js';
 
 // Faults: a failed ban, unban or start marks (jail, backend) out of sync. A repair is then scheduled through
@@ -8,7 +8,6 @@ import type { AuditRow } from '../store/audit.js';
 // the bans the store has in force for that jail at that moment, so a ban lifted meanwhile is not re-added.
 // Nothing here waits on the manager's queue, and the manager never waits for a retry. While a backend is out
 // of sync, single bans and unbans are not sent to it: the next repair carries them.
-export type Applied = 'applied' | 'pending' | 'failed';
 export type CheckReason = 'retry' | 'periodic' | 'manual';
 export type CheckResult = {
   jail: string;

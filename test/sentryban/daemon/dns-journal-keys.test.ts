@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { formatDiagnostic } from '../../../src/core/diagnostics.js';
 import { loadConfig } from '../../../src/sentryban/config/load.js';
+import { newLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 import { writeConfig } from './run-daemon.js';
 
@@ -22,8 +23,7 @@ describe('usedns / backend / journalmatch jail keys', () => {
     if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
     const [dns, plain, journal] = r.value.jails;
     const ids = (j: typeof dns, text: string): string[] =>
-      j!
-        .newMatcher(() => Date.now())
+      newLineMatcher(j!.filter, () => Date.now())
         .match({ text, source: 'x' })
         .map((f) => f.id);
     expect(dns!.filter.usedns).toBe('warn');

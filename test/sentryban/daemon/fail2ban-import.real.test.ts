@@ -3,6 +3,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../../../src/core/diagnostics.js';
 import { loadConfig } from '../../../src/sentryban/config/load.js';
+import { newLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { itReal } from '../../helpers/real.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 import { writeConfig } from './run-daemon.js';
@@ -75,15 +76,13 @@ describe('--fail2ban-config', () => {
     // the stock filters, read unchanged, match their own sample lines
     const line = 'Jan 10 12:00:00 host sshd[1234]: Failed password for root from 203.0.113.9 port 2222 ssh2';
     expect(
-      sshd!
-        .newMatcher(() => Date.now())
+      newLineMatcher(sshd!.filter, () => Date.now())
         .match({ text: line, source: 'x' })
         .map((f) => f.id),
     ).toEqual(['203.0.113.9']);
     const hist = '1106513999 - 01/24/2005 04:59:59 Host: 203.0.113.7/203.0.113.7 Port: 80 TCP Blocked';
     expect(
-      ps!
-        .newMatcher(() => Date.now())
+      newLineMatcher(ps!.filter, () => Date.now())
         .match({ text: hist, source: 'x' })
         .map((f) => [f.id, f.time]),
     ).toEqual([['203.0.113.7', 1106513999000]]);
@@ -104,7 +103,7 @@ describe('--fail2ban-config', () => {
       fail2banDir: join(dir, 'fail2ban'),
     });
     if (!r.ok) throw new Error(r.errors.map(formatDiagnostic).join('\n'));
-    const m = r.value.jails[0]!.newMatcher(() => Date.now());
+    const m = newLineMatcher(r.value.jails[0]!.filter, () => Date.now());
     expect(
       m.match({ text: 'Jan 10 12:00:00 host sshd[1]: bad login from 203.0.113.4', source: 'x' }).map((f) => f.id),
     ).toEqual(['203.0.113.4']);
@@ -147,7 +146,7 @@ describe('--fail2ban-config', () => {
     expect(j.filter.journalmatch.join(' ')).toContain('_SYSTEMD_UNIT=sshd.service');
     expect(j.filter.usedns).toBe('warn'); // jail.conf's [DEFAULT] usedns = warn
     // logtype journal: the line fail2ban builds from an entry (no syslog date), on the entry's own time
-    const m = j.newMatcher(() => Date.now());
+    const m = newLineMatcher(j.filter, () => Date.now());
     expect(
       m
         .match({

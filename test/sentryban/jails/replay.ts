@@ -6,7 +6,8 @@ import { formatDiagnostic } from '../../../src/core/diagnostics.js';
 import { Fields } from '../../../src/sentryban/config/fields.js';
 import { readJail } from '../../../src/sentryban/config/jail-file.js';
 import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
-import { compileJailFilter, matcherOf } from '../../../src/sentryban/config/load.js';
+import { compileJailFilter } from '../../../src/sentryban/config/load.js';
+import { newLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { Expiry } from '../../../src/sentryban/expire.js';
 import { createJailState, step } from '../../../src/sentryban/jails/jail.js';
 import type { Ban, Decision } from '../../../src/sentryban/types.js';
@@ -31,7 +32,7 @@ export const replayCase = (dir: string): Row[] => {
   const state = createJailState();
   const rows: Row[] = [];
   const clock = new ManualClock(0);
-  const matcher = matcherOf(filter.value, () => (clock.now() === 0 ? Date.now() : clock.now()));
+  const matcher = newLineMatcher(filter.value, () => (clock.now() === 0 ? Date.now() : clock.now()));
   const at = (): string => new Date(clock.now()).toISOString();
   const env = () => ({ now: clock.now(), random: () => 0.5 });
   const bans = new Map<string, Ban>();

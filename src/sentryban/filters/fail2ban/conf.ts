@@ -138,5 +138,3 @@ export const loadFail2banConf = (path: string): Result<Fail2banConf> => {
   }
   return ok({ base, files, defaults, sections, sectionAt });
 };
-
-export { interpolateOption, lookupOption } from './interpolate.js';

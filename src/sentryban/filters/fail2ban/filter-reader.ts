@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { diag, fail, ok, type Diagnostic, type Result } from '../../../core/diagnostics.js';
-import { loadFail2banConf, lookupOption, type Fail2banConf } from './conf.js';
+import { loadFail2banConf, type Fail2banConf } from './conf.js';
+import { lookupOption } from './interpolate.js';
 import { substituteTags } from './tags.js';
 
 // A regex as written in a filter, with where it came from (for file:line errors).

@@ -1,0 +1,12 @@
+import type { Filter } from '../filters/filter.js';
+import { Matcher } from '../filters/matcher.js';
+import type { Failure, LogLine } from '../types.js';
+
+// A jail's matcher, built by the daemon from the filter the config loaded. A matcher keeps per-file state
+// (multi-line buffers, last date), so each followed file gets its own; `now` dates the lines without a year.
+export type LineMatcher = { name: string; match(line: LogLine): Failure[] };
+
+export const newLineMatcher = (filter: Filter, now: () => number): LineMatcher => {
+  const m = new Matcher(filter, { now });
+  return { name: filter.name, match: (line) => m.match(line, line.entryTime).failures };
+};
