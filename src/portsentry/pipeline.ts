@@ -1,5 +1,6 @@
 import type { Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { Serial } from '../core/serial.js';
 import { BlockQueue, BlockRate } from './block-rate.js';
 import type { PortsentryConf } from './conf.js';
 import type { ProbeEvent } from './event.js';
@@ -43,8 +44,8 @@ type Pending = { ev: ProbeEvent; host: string; ip: string };
 
 export class Pipeline {
   readonly #d: PipelineDeps;
-  #queue: Promise<void> = Promise.resolve();
-  #inFlight = 0;
+  // One probe (or queued block) at a time, in order; an idle pipeline starts a probe inside the sensor's callback.
+  readonly #serial: Serial;
   // BLOCK_RATE_MAX: null when off (1.2's behaviour: every block at once).
   readonly #rate: BlockRate | null;
   readonly #pending: BlockQueue<Pending>;
@@ -57,6 +58,7 @@ export class Pipeline {
     this.#rate = deps.conf.blockRateMax > 0 ? new BlockRate(deps.conf.blockRateMax) : null;
     this.#pending = new BlockQueue<Pending>(deps.blockQueueMax);
     this.#clock = deps.clock ?? systemClock;
+    this.#serial = new Serial(() => this.#d.onIdle?.());
   }
 
   // Hosts whose block waits for BLOCK_RATE_MAX.
@@ -77,30 +79,11 @@ export class Pipeline {
     if (left.length > 0) this.#d.log(L.blockQueueLeft(left.length));
   }
 
-  // One job at a time, in order. Idle (every earlier job finished): start now, so the alert leaves within the
-  // sensor's callback instead of after a promise hop; otherwise wait in line. The chain ends with this job before
-  // it starts, so a job queued from inside it (a queued block's turn) runs after it.
+  // A job through the queue; its failure is logged, never thrown at the sensor.
   #enqueue(job: () => Promise<void>, onDone?: () => void): Promise<void> {
-    const idle = this.#inFlight === 0;
-    this.#inFlight++;
-    let settle!: () => void;
-    const tail = new Promise<void>((r) => {
-      settle = r;
+    return this.#serial.run(job, onDone).catch((e: unknown) => {
+      this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
     });
-    const prev = this.#queue;
-    this.#queue = tail;
-    const work = idle ? job() : prev.then(job);
-    void work
-      .catch((e: unknown) => {
-        this.#d.log(`adminalert: ERROR: internal error handling a probe: ${String(e)}`);
-      })
-      .finally(() => {
-        this.#inFlight--;
-        onDone?.();
-        if (this.#inFlight === 0) this.#d.onIdle?.();
-        settle();
-      });
-    return tail;
   }
 
   async #handle(ev: ProbeEvent, hooks: ProbeHooks): Promise<void> {

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { Serial } from '../../core/serial.js';
 import { parseAddr, type Addr } from '../../core/addr.js';
 import { recoverPeer } from './peer-name.js';
 import type { OnTrapConn, TrapPorts } from './tcp-trap.js';
@@ -30,8 +31,7 @@ const bindTcp = async (port: number): Promise<Server | null> => {
 // peer-name.ts); while no lookup is pending, a connection goes straight on.
 export const nodeTrapPorts = (): TrapPorts => {
   const servers: Server[] = [];
-  let order: Promise<void> = Promise.resolve();
-  let pending = 0;
+  const order = new Serial();
   const hand = (onConn: OnTrapConn, sock: Socket, src: Addr | null): void => {
     let done = false;
     onConn({
@@ -56,16 +56,9 @@ export const nodeTrapPorts = (): TrapPorts => {
       server.on('connection', (sock: Socket) => {
         sock.on('error', () => {});
         const direct = parseAddr(sock.remoteAddress ?? '');
-        if (direct && pending === 0) {
-          hand(onConn, sock, direct);
-          return;
-        }
-        pending++;
-        const peer: Promise<Addr | null> = direct ? Promise.resolve(direct) : recoverPeer(sock);
-        order = order.then(async () => {
-          hand(onConn, sock, await peer);
-          pending--;
-        });
+        // The lookup starts now; its connection is handed on in its turn.
+        const lookup = direct ? null : recoverPeer(sock);
+        void order.run(() => (lookup ? lookup.then((p) => hand(onConn, sock, p)) : hand(onConn, sock, direct)));
       });
       server.on('error', () => {});
       servers.push(server);
