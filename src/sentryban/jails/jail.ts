@@ -86,18 +86,8 @@ const onFailure = (
   state.tickets.delete(key);
   const why = `${ticket.retry} failure${ticket.retry === 1 ? '' : 's'}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
   const ban = decideBan(cfg, state, target, ticket.last, [f], why, env);
-  out.push(...ban);
-  out.push(
-    ...escalate(
-      cfg,
-      state,
-      target,
-      ticket.last,
-      env,
-      ban.some((d) => d.kind === 'ban'),
-    ),
-  );
-  return out;
+  const decided = ban.some((d) => d.kind === 'ban');
+  return [...out, ...ban, ...escalate(cfg, state, target, ticket.last, env, decided)];
 };
 
 const decideBan = (
@@ -132,18 +122,18 @@ const decideBan = (
   return [{ kind: 'ban', jail: cfg.name, ban, failures, reason }];
 };
 
-// `banned`: this step has just banned `target` (not in the table yet: its owner adds it from the decision).
+// `decided`: this step has just banned `target` (not in the table yet: its owner adds it from the decision).
 const escalate = (
   cfg: JailConfig,
   state: JailState,
   target: Cidr,
   at: Instant,
   env: JailEnv,
-  banned: boolean,
+  decided: boolean,
 ): Decision[] => {
   const subnet = escalationFor(cfg.escalate, target.base);
   if (!subnet || !cfg.escalate || subnet.bits >= target.bits || state.bans.get(subnet.text)) return [];
-  const n = state.bans.inside(subnet) + (banned ? 1 : 0);
+  const n = state.bans.inside(subnet) + (decided ? 1 : 0);
   if (n < cfg.escalate.count) return [];
   return decideBan(
     cfg,
