@@ -38,7 +38,7 @@ export type Decision =
   | { kind: 'found'; jail: string; failure: Failure; count: number; counted?: Counted }
   | { kind: 'ignored'; jail: string; failure: Failure; rule: string }
   | { kind: 'ban'; jail: string; ban: Ban; failures: Failure[]; reason: string }
-  | { kind: 'unban'; jail: string; ban: Ban; reason: 'expired' | 'manual' | 'restore' };
+  | { kind: 'unban'; jail: string; ban: Ban; reason: 'expired' | 'manual' };
 
 // A ban in force. Single addresses are host prefixes (/32, /128); prefix and subnet bans are wider.
 export type Ban = {

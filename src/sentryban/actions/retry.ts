@@ -1,8 +1,9 @@
 import type { ActionOutcome } from '../types.js';
 
 // When to try a failed action again (the ban stays in the store whatever happens): delays double from baseMs up
-// to maxMs. The daemon's Repairer (daemon/repair.ts) schedules `backend.check(storeBans)` with it.
-export type RetryPolicy = { attempts: number; baseMs: number; maxMs: number; factor: number };
+// to maxMs, with no limit on the number of tries. The daemon's Repairer (daemon/repair.ts) schedules
+// `backend.check(storeBans)` with it, and the StoreWriter its probes.
+export type RetryPolicy = { baseMs: number; maxMs: number; factor: number };
 
 // Delay before attempt n (n >= 2; attempt 1 runs at once).
 export const backoffMs = (p: RetryPolicy, attempt: number): number =>

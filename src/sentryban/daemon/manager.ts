@@ -2,7 +2,8 @@ import type { Cidr } from '../../core/addr.js';
 import type { Clock, Instant } from '../../core/clock.js';
 import type { LoadedJail } from '../config/loaded.js';
 import { Expiry } from '../expire.js';
-import { createJailState, step, type JailState } from '../jails/jail.js';
+import { ActiveBans, banKey } from '../jails/active-bans.js';
+import { createJailState, step, type JailInput, type JailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
 import type { ActionBackend, Ban, Decision, Failure, FilePosition, LogLine } from '../types.js';
 import type { HostFailures, UseDns } from '../dns/host-failures.js';
@@ -15,6 +16,8 @@ import { StoreWriter } from './store-writer.js';
 
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
+// What is banned now is one table (#bans, jails/active-bans.ts) that only this class writes: loaded from the
+// store at start, a ban added as its jail decides it, a lift removed, each committed to the store in the same turn.
 type Jail = {
   loaded: LoadedJail;
   state: JailState;
@@ -37,12 +40,10 @@ export type ManagerDeps = {
   writer?: StoreWriter;
 };
 
-const keyOf = (jail: string, target: string): string => `${jail}\t${target}`;
-
 export class BanManager {
   readonly #deps: ManagerDeps;
   readonly #jails = new Map<string, Jail>();
-  readonly #active = new Map<string, Ban>();
+  readonly #bans = new ActiveBans();
   readonly #expiry: Expiry;
   readonly #repair: Repairer;
   #queue: Promise<unknown> = Promise.resolve();
@@ -64,7 +65,7 @@ export class BanManager {
       const name = j.spec.config.name;
       this.#jails.set(name, {
         loaded: j,
-        state: createJailState(),
+        state: createJailState(this.#bans.of(name)),
         backends: deps.backends.get(name) ?? [],
         matchers: new Map(),
         lines: 0,
@@ -79,15 +80,9 @@ export class BanManager {
       audit: (row) => this.#writer.audit(row),
       log: (level, text) => deps.log.line('actions', level, text),
       // The bans in force as this manager holds them: the store's, plus those it could not write yet.
-      bansOf: (jail) => {
-        const now = deps.clock.now();
-        return this.list(jail).filter((b) => b.expiresAt === null || b.expiresAt > now);
-      },
+      bansOf: (jail) => this.#bans.inForce(jail, deps.clock.now()),
     });
-    this.#writer.checkAgainst(() => {
-      const now = deps.clock.now();
-      return this.list(null).filter((b) => b.expiresAt === null || b.expiresAt > now);
-    });
+    this.#writer.checkAgainst(() => this.#bans.inForce(null, deps.clock.now()));
     this.#expiry = new Expiry(deps.clock, (keys) => {
       void this.#enqueue(() => this.#expire(keys));
     });
@@ -129,10 +124,7 @@ export class BanManager {
       );
       for (const b of ended) this.#deps.log.decision({ kind: 'unban', jail: b.jail, ban: b, reason: 'expired' });
       for (const b of inForce) {
-        const j = this.#jails.get(b.jail);
-        this.#active.set(keyOf(b.jail, b.target.text), b);
-        if (j) step(j.loaded.spec.config, j.state, { kind: 'restored', ban: b }, this.#env());
-        this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
+        this.#hold(b);
         this.#writer.audit({
           at: now,
           jail: b.jail,
@@ -198,7 +190,9 @@ export class BanManager {
   ): Promise<void> {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
-    const decisions: Decision[] = [];
+    // The ignorecommand's verdicts first (they await), then the steps and the commit in one turn: a ban is in the
+    // table from the turn it is committed in.
+    const inputs: JailInput[] = [];
     for (const f of found) {
       if (f.time < oldest) continue;
       j.failures++;
@@ -208,21 +202,38 @@ export class BanManager {
         if (v.error) this.#deps.log.line('filter', 'ERROR', `[${jail}] ${v.error}`);
         if (v.ignore) ignoredBy = 'ignorecommand';
       }
-      decisions.push(
-        ...step(cfg, j.state, { kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) }, this.#env()),
-      );
+      inputs.push({ kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) });
     }
-    await this.#apply(decisions, positions);
+    await this.#apply(
+      inputs.flatMap((input) => this.#step(j, input)),
+      positions,
+    );
   }
 
-  // Commit first, then log, then act. Bans another jail made feed overalljails counting.
+  // One step of a jail; the bans it decides go into the table at once, so that its next step sees them.
+  #step(j: Jail, input: JailInput): Decision[] {
+    const ds = step(j.loaded.spec.config, j.state, input, this.#env());
+    for (const d of ds) if (d.kind === 'ban') this.#hold(d.ban);
+    return ds;
+  }
+
+  // The table and the expiry timer change together, here and in #release only.
+  #hold(b: Ban): void {
+    if (this.#bans.add(b)) this.#expiry.set(banKey(b.jail, b.target.text), b.expiresAt);
+  }
+  #release(jail: string, target: string): void {
+    this.#bans.remove(jail, target);
+    this.#expiry.delete(banKey(jail, target));
+  }
+
+  // Commit first, then log, then act (the bans are in the table already: #step). Bans another jail made feed
+  // overalljails counting. While the store cannot be written the commit is queued and the bans go on from memory.
   async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
     if (decisions.length === 0 && positions.length === 0) return [];
-    const inserted = this.#writer.commit(this.#deps.clock.now(), decisions, positions) ?? this.#newBans(decisions);
+    this.#writer.commit(this.#deps.clock.now(), decisions, positions);
     this.#deps.log.decisions(decisions);
-    for (const b of inserted) {
-      this.#active.set(keyOf(b.jail, b.target.text), b);
-      this.#expiry.set(keyOf(b.jail, b.target.text), b.expiresAt);
+    const banned = decisions.flatMap((d) => (d.kind === 'ban' ? [d.ban] : []));
+    for (const b of banned) {
       for (const [name, other] of this.#jails) {
         if (name !== b.jail && other.loaded.spec.config.increment?.overalljails)
           step(
@@ -237,19 +248,7 @@ export class BanManager {
       j.bans++;
       for (const be of j.backends) await this.#act(be, 'ban', b, b.jail, b.target.text);
     }
-    return inserted;
-  }
-
-  // What the store would have inserted, from memory (while it cannot be written): bans not already in force.
-  #newBans(decisions: readonly Decision[]): Ban[] {
-    const seen = new Set<string>();
-    return decisions.flatMap((d) => {
-      if (d.kind !== 'ban') return [];
-      const k = keyOf(d.ban.jail, d.ban.target.text);
-      if (this.#active.has(k) || seen.has(k)) return [];
-      seen.add(k);
-      return [d.ban];
-    });
+    return banned;
   }
 
   // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
@@ -272,7 +271,7 @@ export class BanManager {
   async #expire(keys: string[]): Promise<void> {
     const ds: Decision[] = [];
     for (const k of keys) {
-      const ban = this.#active.get(k);
+      const ban = this.#bans.byKey(k);
       if (ban) ds.push({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' });
     }
     await this.#lift(ds);
@@ -282,13 +281,10 @@ export class BanManager {
     this.#writer.commit(this.#deps.clock.now(), ds);
     for (const d of ds) {
       if (d.kind !== 'unban') continue;
-      const k = keyOf(d.jail, d.ban.target.text);
-      this.#active.delete(k);
-      this.#expiry.delete(k);
+      this.#release(d.jail, d.ban.target.text);
       this.#deps.log.decision(d);
       const j = this.#jails.get(d.jail);
       if (!j) continue;
-      step(j.loaded.spec.config, j.state, { kind: 'lifted', target: d.ban.target.text }, this.#env());
       for (const be of j.backends) await this.#act(be, 'unban', d.ban, d.jail, d.ban.target.text);
     }
   }
@@ -297,13 +293,7 @@ export class BanManager {
     return this.#enqueue(async () => {
       const j = this.#jails.get(jail);
       if (!j) return { ok: false, message: `no jail "${jail}"` };
-      const ds = step(
-        j.loaded.spec.config,
-        j.state,
-        { kind: 'manual', target, at: this.#deps.clock.now() },
-        this.#env(),
-      );
-      const [b] = await this.#apply(ds, []);
+      const [b] = await this.#apply(this.#step(j, { kind: 'manual', target, at: this.#deps.clock.now() }), []);
       return b
         ? { ok: true, message: `banned ${b.target.text} in ${jail}`, ban: b }
         : { ok: false, message: `${target.text} is already banned in ${jail}` };
@@ -312,16 +302,18 @@ export class BanManager {
 
   unban(target: Cidr, jail: string | null): Promise<number> {
     return this.#enqueue(async () => {
-      const ds: Decision[] = [...this.#active.values()]
-        .filter((b) => b.target.text === target.text && (jail === null || b.jail === jail))
+      const ds: Decision[] = this.#bans
+        .list(jail)
+        .filter((b) => b.target.text === target.text)
         .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'manual' }));
       await this.#lift(ds);
       return ds.length;
     });
   }
 
+  // The bans in force (an expiry due but not yet run included), in the order they were banned.
   list(jail: string | null): Ban[] {
-    return [...this.#active.values()].filter((b) => jail === null || b.jail === jail);
+    return this.#bans.list(jail);
   }
   status(): { jail: string; lines: number; failures: number; counting: number; bansTotal: number; banned: number }[] {
     return [...this.#jails.entries()].map(([name, j]) => ({
@@ -330,7 +322,7 @@ export class BanManager {
       failures: j.failures,
       counting: j.state.tickets.size,
       bansTotal: j.bans,
-      banned: this.list(name).length,
+      banned: this.#bans.count(name),
     }));
   }
   setSelf(addrs: Parameters<typeof step>[2] & { kind: 'self' }): void {

@@ -37,7 +37,7 @@ export type RepairDeps = {
   policy?: RetryPolicy;
 };
 
-export const REPAIR_POLICY: RetryPolicy = { attempts: Infinity, baseMs: 1000, maxMs: 60_000, factor: 2 };
+export const REPAIR_POLICY: RetryPolicy = { baseMs: 1000, maxMs: 60_000, factor: 2 };
 
 type Slot = {
   jail: string;

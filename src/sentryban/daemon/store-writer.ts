@@ -36,7 +36,7 @@ export type StoreWriterDeps = {
   maxQueued?: number; // decisions + audit rows held while down
   policy?: RetryPolicy;
 };
-export const STORE_PROBE_POLICY: RetryPolicy = { attempts: Infinity, baseMs: 1000, maxMs: 60_000, factor: 2 };
+export const STORE_PROBE_POLICY: RetryPolicy = { baseMs: 1000, maxMs: 60_000, factor: 2 };
 export const MAX_QUEUED = 10_000;
 
 const sizeOf = (w: Write): number => w.decisions.length + w.extra.length;

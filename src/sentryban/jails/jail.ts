@@ -1,6 +1,7 @@
 import { Cidr, type Addr } from '../../core/addr.js';
 import type { Instant } from '../../core/clock.js';
 import type { Ban, Decision, Failure } from '../types.js';
+import { NO_BANS, type BansInForce } from './active-bans.js';
 import { computeBantime, failureWeight } from './bantime.js';
 import type { JailConfig } from './config.js';
 import { matchIgnore } from './ignore.js';
@@ -9,11 +10,12 @@ import { escalationFor, targetKey, targetOf } from './prefix.js';
 
 // A jail is a state machine: failures in, decisions out, no I/O. Time comes from the failures themselves (the
 // line's own timestamp) and from `env.now` (to drop bans whose end is already past, as fail2ban does).
+// What is banned now is not the jail's: it reads its part of the one table (active-bans.ts), which its owner
+// (the BanManager) updates from the decisions; within one step the jail counts the ban it has just decided.
 export type BanHistory = { count: number; lastAt: Instant };
 export type JailState = {
   tickets: TicketTable; // counting, per id (or per prefix)
-  active: Map<string, Ban>; // bans in force in this jail, by target text
-  wide: number; // how many of them are prefix/subnet bans (when 0, no scan for covering bans)
+  bans: BansInForce; // the bans in force in this jail (read only)
   history: Map<string, BanHistory>; // earlier bans per target (this jail, or all jails with overalljails)
   self: Addr[]; // this host's addresses, for ignoreself
 };
@@ -21,16 +23,13 @@ export type JailEnv = { now: Instant; random: () => number };
 export type JailInput =
   | { kind: 'failure'; failure: Failure; ignoredBy?: string } // ignoredBy: the daemon's ignorecommand verdict
   | { kind: 'manual'; target: Cidr; at: Instant }
-  | { kind: 'lifted'; target: string } // a ban of this jail ended (expired, manual unban)
-  | { kind: 'restored'; ban: Ban } // a ban still in force, read from the store at start
   | { kind: 'counting'; key: string; ticket: Ticket } // a failure count in progress, read from the store at start
   | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
   | { kind: 'self'; addrs: Addr[] };
 
-export const createJailState = (): JailState => ({
+export const createJailState = (bans: BansInForce = NO_BANS): JailState => ({
   tickets: new TicketTable(),
-  active: new Map(),
-  wide: 0,
+  bans,
   history: new Map(),
   self: [],
 });
@@ -41,16 +40,6 @@ export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: J
       return onFailure(cfg, state, input.failure, input.ignoredBy, env);
     case 'manual':
       return decideBan(cfg, state, input.target, input.at, [], 'manual ban', env);
-    case 'lifted': {
-      const b = state.active.get(input.target);
-      if (b && !b.target.isHost()) state.wide--;
-      state.active.delete(input.target);
-      return [];
-    }
-    case 'restored':
-      if (!state.active.has(input.ban.target.text) && !input.ban.target.isHost()) state.wide++;
-      state.active.set(input.ban.target.text, input.ban);
-      return [];
     case 'counting':
       state.tickets.set(input.key, input.ticket);
       return [];
@@ -68,14 +57,6 @@ const noteHistory = (state: JailState, target: string, at: Instant): void => {
   state.history.set(target, { count: (h?.count ?? 0) + 1, lastAt: Math.max(at, h?.lastAt ?? at) });
 };
 
-// The ban in force covering this id: its own, or a prefix/subnet ban holding its address.
-const coveringBan = (state: JailState, addr: Addr | null, targetText: string): Ban | undefined => {
-  const exact = state.active.get(targetText);
-  if (exact || !addr || state.wide === 0) return exact;
-  for (const b of state.active.values()) if (!b.target.isHost() && b.target.contains(addr)) return b;
-  return undefined;
-};
-
 const onFailure = (
   cfg: JailConfig,
   state: JailState,
@@ -89,7 +70,7 @@ const onFailure = (
   const tk = targetKey(cfg.prefix, f);
   const key = tk?.key ?? f.id;
   const targetText = tk?.text ?? f.id;
-  const banned = coveringBan(state, f.addr, targetText);
+  const banned = state.bans.covering(f.addr, targetText);
   if (banned) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `already banned (${banned.target.text})` }];
   const prev = state.history.get(targetText);
   if (cfg.increment && prev && f.time <= prev.lastAt) {
@@ -104,9 +85,9 @@ const onFailure = (
   if (open) return out;
   state.tickets.delete(key);
   const why = `${ticket.retry} failure${ticket.retry === 1 ? '' : 's'}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
-  out.push(...decideBan(cfg, state, target, ticket.last, [f], why, env));
-  out.push(...escalate(cfg, state, target, ticket.last, env));
-  return out;
+  const ban = decideBan(cfg, state, target, ticket.last, [f], why, env);
+  const decided = ban.some((d) => d.kind === 'ban');
+  return [...out, ...ban, ...escalate(cfg, state, target, ticket.last, env, decided)];
 };
 
 const decideBan = (
@@ -118,7 +99,7 @@ const decideBan = (
   why: string,
   env: JailEnv,
 ): Decision[] => {
-  if (state.active.has(target.text)) return [];
+  if (state.bans.get(target.text)) return [];
   const prev = state.history.get(target.text)?.count ?? 0;
   const bt = computeBantime(cfg.bantimeSec, prev, cfg.increment, env.random);
   const expiresAt = bt.sec < 0 ? null : at + Math.round(bt.sec * 1000);
@@ -137,17 +118,22 @@ const decideBan = (
     const f = failures[failures.length - 1];
     return f ? [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `bantime already over (${reason})` }] : [];
   }
-  state.active.set(target.text, ban);
-  if (!target.isHost()) state.wide++;
   noteHistory(state, target.text, at);
   return [{ kind: 'ban', jail: cfg.name, ban, failures, reason }];
 };
 
-const escalate = (cfg: JailConfig, state: JailState, target: Cidr, at: Instant, env: JailEnv): Decision[] => {
+// `decided`: this step has just banned `target` (not in the table yet: its owner adds it from the decision).
+const escalate = (
+  cfg: JailConfig,
+  state: JailState,
+  target: Cidr,
+  at: Instant,
+  env: JailEnv,
+  decided: boolean,
+): Decision[] => {
   const subnet = escalationFor(cfg.escalate, target.base);
-  if (!subnet || !cfg.escalate || subnet.bits >= target.bits || state.active.has(subnet.text)) return [];
-  let n = 0;
-  for (const b of state.active.values()) if (b.target.bits > subnet.bits && subnet.contains(b.target.base)) n++;
+  if (!subnet || !cfg.escalate || subnet.bits >= target.bits || state.bans.get(subnet.text)) return [];
+  const n = state.bans.inside(subnet) + (decided ? 1 : 0);
   if (n < cfg.escalate.count) return [];
   return decideBan(
     cfg,

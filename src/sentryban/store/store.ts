@@ -27,6 +27,7 @@ type BanRow = {
 export class Store {
   readonly #db: Database.Database;
   #insertBan!: Database.Statement;
+  #putBan!: Database.Statement;
   #liftBan!: Database.Statement;
   #upsertOffender!: Database.Statement;
   #insertAudit!: Database.Statement;
@@ -46,6 +47,14 @@ export class Store {
       db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
       VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
       ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
+    // A ban decided now: the manager's table holds no ban of that jail and target, so an active row found here is
+    // one whose lift never reached the file (dropped while the store could not be written); the new ban replaces it.
+    this.#putBan =
+      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
+      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
+      ON CONFLICT(jail, target) WHERE state = 'active' DO UPDATE SET banned_at = excluded.banned_at,
+        expires_at = excluded.expires_at, bantime = excluded.bantime, ban_count = excluded.ban_count,
+        port = excluded.port, protocol = excluded.protocol, data = excluded.data`);
     this.#liftBan = db.prepare(
       `UPDATE bans SET state = 'lifted', lifted_at = ?, lift_reason = ? WHERE jail = ? AND target = ? AND state = 'active'`,
     );
@@ -133,8 +142,8 @@ export class Store {
     return text.replace(/^\*\*\* in database main \*\*\* /, '').slice(0, 300);
   }
 
-  // Decisions, positions and extra audit rows in one transaction. Returns the bans actually inserted (a ban
-  // already active for the same jail and target is not inserted twice).
+  // Decisions, positions and extra audit rows in one transaction. Returns the bans written. One row per jail and
+  // target is active: a ban replaces an active row of the same jail and target (see #putBan).
   commit(
     at: Instant,
     decisions: readonly Decision[],
@@ -147,7 +156,7 @@ export class Store {
         const d = d0.kind === 'ban' ? this.#withLines(d0) : d0;
         if (d.kind === 'ban') {
           const b = d.ban;
-          const r = this.#insertBan.run({
+          const r = this.#putBan.run({
             jail: b.jail,
             target: b.target.text,
             banned_at: b.bannedAt,

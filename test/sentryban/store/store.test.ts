@@ -57,11 +57,15 @@ describe('store', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
   });
-  it('commits a ban once: a second active ban of the same target is not inserted', () => {
+  // The manager's table never decides a second ban of a target it holds: an active row met by a new ban is one
+  // whose lift was lost while the store could not be written (test/sentryban/daemon/ban-table.test.ts).
+  it('keeps one active row per jail and target: a new ban replaces an active row left over', () => {
     const { store } = tmpStore();
     expect(store.commit(1000, [banDecision(ban('192.0.2.1'))])).toHaveLength(1);
-    expect(store.commit(1001, [banDecision(ban('192.0.2.1'))])).toHaveLength(0);
-    expect(store.activeBans().map((b) => b.target.text)).toEqual(['192.0.2.1/32']);
+    const again = ban('192.0.2.1', { bannedAt: 900_000, expiresAt: 1_500_000, banCount: 2 });
+    expect(store.commit(900_000, [banDecision(again)])).toEqual([again]);
+    expect(store.activeBans()).toEqual([again]);
+    expect(store.history('sshd').get('192.0.2.1/32')).toEqual({ count: 2, lastAt: 900_000 });
     expect(store.auditRows().map((r) => r.kind)).toEqual(['ban', 'ban']);
   });
   it('lifting keeps history; manual unban forgets the offender (not counted for increment)', () => {
