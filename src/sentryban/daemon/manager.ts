@@ -1,3 +1,4 @@
+import { Serial } from '../../core/serial.js';
 import type { Cidr } from '../../core/addr.js';
 import type { Clock, Instant } from '../../core/clock.js';
 import type { LoadedJail } from '../config/loaded.js';
@@ -26,8 +27,7 @@ type Jail = {
   lines: number;
   failures: number;
   bans: number;
-  waiting: number;
-  tail: Promise<void>; // batches held back behind a host name lookup, and the last of them
+  held: Serial; // batches held back behind a host name lookup, in line order
 };
 // `writer`: the store's writes (store-writer.ts); one is made over `store` when not given.
 export type ManagerDeps = {
@@ -46,7 +46,8 @@ export class BanManager {
   readonly #bans = new ActiveBans();
   readonly #expiry: Expiry;
   readonly #repair: Repairer;
-  #queue: Promise<unknown> = Promise.resolve();
+  // Decisions, expiries and control commands, one at a time, in order.
+  readonly #serial = new Serial();
   readonly #hosts: HostFailures | null;
   readonly #writer: StoreWriter;
 
@@ -71,8 +72,7 @@ export class BanManager {
         lines: 0,
         failures: 0,
         bans: 0,
-        waiting: 0,
-        tail: Promise.resolve(),
+        held: new Serial(),
       });
     }
     this.#repair = new Repairer(deps.backends, {
@@ -89,9 +89,7 @@ export class BanManager {
   }
 
   #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(fn);
   }
   #env(): { now: Instant; random: () => number } {
     return { now: this.#deps.clock.now(), random: this.#deps.random ?? Math.random };
@@ -167,19 +165,13 @@ export class BanManager {
     for (const l of lines) if (l.position) last.set(l.position.path, l.position);
     const positions = [...last.values()].map((pos) => ({ jail, pos }));
     const ready = this.#hosts ? this.#hosts.expand(j.loaded.filter.usedns as UseDns, found) : found;
-    if (!(ready instanceof Promise) && j.waiting === 0)
+    if (!(ready instanceof Promise) && j.held.idle)
       return this.#enqueue(() => this.#decide(j, ready, oldest, positions));
-    j.waiting++;
-    const before = j.tail;
-    const run = (async (): Promise<void> => {
+    // The lookup has started; the batch waits for it and for the jail's earlier held batches.
+    return j.held.run(async () => {
       const failures = await ready;
-      await before;
       await this.#enqueue(() => this.#decide(j, failures, oldest, positions));
-    })().finally(() => {
-      j.waiting--;
     });
-    j.tail = run.catch(() => undefined);
-    return run;
   }
 
   async #decide(
@@ -338,7 +330,7 @@ export class BanManager {
   }
   // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
   async stop(): Promise<void> {
-    await Promise.all([...this.#jails.values()].map((j) => j.tail));
+    await Promise.all([...this.#jails.values()].map((j) => j.held.run(() => undefined)));
     await this.#enqueue(() => undefined);
     this.#expiry.stop();
   }
