@@ -7,7 +7,8 @@ import { HostsDenyBackend } from '../../../src/sentryban/actions/hostsdeny/apply
 import { parseHostsFile } from '../../../src/sentryban/actions/hostsdeny/plan.js';
 import { Fields } from '../../../src/sentryban/config/fields.js';
 import { readJail } from '../../../src/sentryban/config/jail-file.js';
-import { compileJailFilter, matcherOf, type LoadedJail } from '../../../src/sentryban/config/load.js';
+import { compileJailFilter } from '../../../src/sentryban/config/load.js';
+import type { LoadedJail } from '../../../src/sentryban/config/loaded.js';
 import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
 import { BanManager } from '../../../src/sentryban/daemon/manager.js';
 import { DecisionLog } from '../../../src/sentryban/daemon/log.js';
@@ -34,7 +35,7 @@ const loadJail = (dir: string): LoadedJail => {
   const spec = readJail(f, e.key, e.value, e.key, new Map());
   const filter = compileJailFilter(spec, dir);
   if (f.errors.length || !filter.ok) throw new Error('bad jail');
-  return { spec, filter: filter.value, newMatcher: (now) => matcherOf(filter.value, now), actions: [] };
+  return { spec, filter: filter.value, actions: [] };
 };
 
 const setup = (maxQueued?: number) => {

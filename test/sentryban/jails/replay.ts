@@ -7,8 +7,10 @@ import { HostsDenyBackend } from '../../../src/sentryban/actions/hostsdeny/apply
 import { parseHostsFile, planLine } from '../../../src/sentryban/actions/hostsdeny/plan.js';
 import { Fields } from '../../../src/sentryban/config/fields.js';
 import { readJail } from '../../../src/sentryban/config/jail-file.js';
-import { compileJailFilter, matcherOf, type LoadedJail } from '../../../src/sentryban/config/load.js';
+import { compileJailFilter } from '../../../src/sentryban/config/load.js';
+import type { LoadedJail } from '../../../src/sentryban/config/loaded.js';
 import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
+import { newLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { BanManager } from '../../../src/sentryban/daemon/manager.js';
 import { DecisionLog } from '../../../src/sentryban/daemon/log.js';
 import type { AuditRow } from '../../../src/sentryban/store/audit.js';
@@ -39,7 +41,7 @@ const loadCase = (dir: string): LoadedJail => {
   if (f.errors.length) throw new Error(f.errors.map(formatDiagnostic).join('\n'));
   const filter = compileJailFilter(spec, dir);
   if (!filter.ok) throw new Error(filter.errors.map(formatDiagnostic).join('\n'));
-  return { spec, filter: filter.value, newMatcher: (now) => matcherOf(filter.value, now), actions: [] };
+  return { spec, filter: filter.value, actions: [] };
 };
 
 export const replayCase = async (dir: string): Promise<Replayed> => {
@@ -80,7 +82,7 @@ export const replayCase = async (dir: string): Promise<Replayed> => {
       if (t > clock.now()) clock.set(t);
     };
     // Only reads each line's own time (the jail's filter, a matcher of its own); the manager matches the line.
-    const times = jail.newMatcher(() => (clock.now() === 0 ? Date.now() : clock.now()));
+    const times = newLineMatcher(jail.filter, () => (clock.now() === 0 ? Date.now() : clock.now()));
     for (const text of readFileSync(join(dir, 'input.log'), 'utf8').split('\n')) {
       const self = /^#\s*self\s+(.*)$/.exec(text);
       if (self) {
