@@ -135,9 +135,9 @@ export class BanManager {
       }
       for (const [name, j] of this.#jails) {
         const mine = inForce.filter((b) => b.jail === name);
-        for (const be of j.backends) await this.#act(be, 'start', mine, name, null);
+        for (const be of j.backends) await this.#repair.act(name, be, 'start', mine);
         for (const b of ended.filter((x) => x.jail === name))
-          for (const be of j.backends) await this.#act(be, 'unban', b, name, b.target.text);
+          for (const be of j.backends) await this.#repair.act(name, be, 'unban', b);
       }
       return { restored: inForce.length, lifted: ended.length };
     });
@@ -238,21 +238,11 @@ export class BanManager {
       const j = this.#jails.get(b.jail);
       if (!j) continue;
       j.bans++;
-      for (const be of j.backends) await this.#act(be, 'ban', b, b.jail, b.target.text);
+      for (const be of j.backends) await this.#repair.act(b.jail, be, 'ban', b); // a failure is retried by the Repairer, off this queue
     }
     return banned;
   }
 
-  // A failure is audited, logged and retried by the Repairer (repair.ts), off this queue.
-  async #act(
-    be: ActionBackend,
-    verb: 'ban' | 'unban' | 'start',
-    arg: Ban | Ban[],
-    jail: string,
-    _target: string | null,
-  ): Promise<void> {
-    await this.#repair.act(jail, be, verb, arg);
-  }
   get repairs(): Repairer {
     return this.#repair;
   }
@@ -277,7 +267,7 @@ export class BanManager {
       this.#deps.log.decision(d);
       const j = this.#jails.get(d.jail);
       if (!j) continue;
-      for (const be of j.backends) await this.#act(be, 'unban', d.ban, d.jail, d.ban.target.text);
+      for (const be of j.backends) await this.#repair.act(d.jail, be, 'unban', d.ban);
     }
   }
 

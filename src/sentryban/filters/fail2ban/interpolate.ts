@@ -124,10 +124,3 @@ export const lookupOption = (
   if (v === undefined) return ok(undefined);
   return interpolate(conf, ctx, v, vars, 1);
 };
-
-export const interpolateOption = (
-  conf: Fail2banConf,
-  section: string,
-  src: IniValue,
-  vars: Readonly<Record<string, string>> = {},
-): Result<string> => interpolate(conf, section, src, vars, 1);
