@@ -144,6 +144,9 @@ const measure = async (side: Side, mode: string): Promise<Sample[]> =>
   );
 
 export async function main(_args: string[]): Promise<void> {
+  // Without tcpdump (Debian: apt install tcpdump) nothing is captured: say so, never print NaN figures.
+  const which = await execa('tcpdump', ['--version'], { reject: false });
+  if (which.exitCode !== 0) throw new Error('stealth-latency needs tcpdump (Debian: apt install tcpdump)');
   for (const mode of ['stcp', 'atcp']) {
     const got: Record<Side, Sample[]> = { ours: [], '1.2': [] };
     // Rounds alternate which side goes first (shared, noisy cores); scanners of all rounds are pooled.
@@ -151,6 +154,8 @@ export async function main(_args: string[]): Promise<void> {
       for (const side of (round % 2 === 0 ? ['1.2', 'ours'] : ['ours', '1.2']) as Side[])
         got[side].push(...(await measure(side, mode)));
     }
+    for (const side of ['ours', '1.2'] as Side[])
+      if (got[side].length === 0) throw new Error(`stealth-latency -${mode}: no scanner measured for ${side}`);
     const m = (side: Side, k: 'upper' | 'mid'): number => median(got[side].map((x) => x[k]));
     const gap = median([...got.ours, ...got['1.2']].map((x) => x.gap));
     const local = median([...got.ours, ...got['1.2']].map((x) => x.local));
