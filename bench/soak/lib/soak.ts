@@ -377,8 +377,10 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
       after = { ps: readProc(psPid), sb: readProc(sbPid) };
     }
     const historyLines = readFileSync(join(ps, 'portsentry.history'), 'latin1').split('\n').filter(Boolean).length;
-    const bansRow = await execa(process.execPath, [SENTRYBAN, 'audit', '--limit', '1000000', '--config', sb], {
-      reject: false,
+    // Every line leaves an audit row: a long run's audit is over execa's default 100 MB buffer (the 95-minute run
+    // printed "bans 0" for that), so the buffer is sized for it and a failed listing is an error, not a count.
+    const bansRow = await execa(process.execPath, [SENTRYBAN, 'audit', '--limit', '100000000', '--config', sb], {
+      maxBuffer: 2 ** 32,
     });
     const bans = String(bansRow.stdout)
       .split('\n')
