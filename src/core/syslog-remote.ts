@@ -1,4 +1,6 @@
-import syslog, { type Client } from 'syslog-client';
+import { createRequire } from 'node:module';
+import type SyslogClient from 'syslog-client';
+import type { Client } from 'syslog-client';
 import { parseAddr, type Addr } from './addr.js';
 import { formatSyslogBody, type SyslogSink } from './syslog.js';
 
@@ -58,6 +60,12 @@ export type RemoteSyslog = Omit<SyslogSink, 'close' | 'log'> & {
 const MAX_IN_FLIGHT = 10000;
 const CLOSE_WAIT_MS = 1000;
 
+// syslog-client (CommonJS) is loaded only when a remote server is configured: importing it costs a daemon
+// about 4 MiB of RSS that most installs would carry for nothing.
+let syslogClient: typeof SyslogClient | null = null;
+const loadSyslogClient = (): typeof SyslogClient =>
+  (syslogClient ??= createRequire(import.meta.url)('syslog-client') as typeof SyslogClient);
+
 // A remote syslog sink (RFC 3164 through syslog-client: "<PRI>Mmm dd hh:mm:ss HOST tag[pid]: message\n", the
 // body formatted by formatSyslogBody as the local lines are). Never blocks and never throws: a failed send or a
 // TCP peer that went away is said once through onTrouble, lines to it are lost (counted) until a send works again;
@@ -66,6 +74,7 @@ export const openRemoteSyslog = (opts: RemoteSyslogOptions): RemoteSyslog => {
   const a = opts.address;
   const pid = opts.pid ?? (() => process.pid);
   const maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
+  const syslog = loadSyslogClient();
   const client: Client = syslog.createClient(a.addr.text, {
     port: a.port,
     transport: a.transport === 'tcp' ? syslog.Transport.Tcp : syslog.Transport.Udp,
