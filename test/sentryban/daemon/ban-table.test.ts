@@ -5,15 +5,12 @@ import { parseCidr } from '../../../src/core/addr.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { HostsDenyBackend } from '../../../src/sentryban/actions/hostsdeny/apply.js';
 import { parseHostsFile } from '../../../src/sentryban/actions/hostsdeny/plan.js';
-import { Fields } from '../../../src/sentryban/config/fields.js';
-import { readJail } from '../../../src/sentryban/config/jail-file.js';
-import { compileJailFilter } from '../../../src/sentryban/config/load.js';
 import type { LoadedJail } from '../../../src/sentryban/config/loaded.js';
-import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
 import { BanManager } from '../../../src/sentryban/daemon/manager.js';
 import { DecisionLog } from '../../../src/sentryban/daemon/log.js';
 import { StoreWriter } from '../../../src/sentryban/daemon/store-writer.js';
 import { Store } from '../../../src/sentryban/store/store.js';
+import { loadJailYaml } from '../../helpers/jail.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 
 // What is banned now, while the store cannot be written and after: the real manager, writer and store (made full
@@ -26,17 +23,11 @@ afterEach(() => {
 });
 
 const T0 = Date.UTC(2026, 0, 1);
-const loadJail = (dir: string): LoadedJail => {
-  const yaml = "app:\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: 60\n  ignoreself: false\n";
-  const tree = parseYamlTree(yaml, 'jail.yaml');
-  if (!tree.ok || tree.value?.kind !== 'map') throw new Error('bad yaml');
-  const e = tree.value.entries[0]!;
-  const f = new Fields();
-  const spec = readJail(f, e.key, e.value, e.key, new Map());
-  const filter = compileJailFilter(spec, dir);
-  if (f.errors.length || !filter.ok) throw new Error('bad jail');
-  return { spec, filter: filter.value, actions: [] };
-};
+const loadJail = (dir: string): LoadedJail =>
+  loadJailYaml(
+    "app:\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: 60\n  ignoreself: false\n",
+    dir,
+  );
 
 const setup = (maxQueued?: number) => {
   const t = makeTmpDir('sentryban-bantable-');

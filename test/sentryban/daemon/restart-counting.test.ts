@@ -1,14 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/core/clock.js';
-import { Fields } from '../../../src/sentryban/config/fields.js';
-import { readJail } from '../../../src/sentryban/config/jail-file.js';
-import { compileJailFilter } from '../../../src/sentryban/config/load.js';
 import type { LoadedJail } from '../../../src/sentryban/config/loaded.js';
-import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
 import { BanManager } from '../../../src/sentryban/daemon/manager.js';
 import { DecisionLog } from '../../../src/sentryban/daemon/log.js';
 import { Store } from '../../../src/sentryban/store/store.js';
+import { loadJailYaml } from '../../helpers/jail.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 
 // A restart (or a kill -9) between two failures of one address: the real manager, jail and store, a new manager
@@ -18,16 +15,7 @@ afterEach(() => {
   while (tmps.length) tmps.pop()?.();
 });
 
-const loadJail = (dir: string, yaml: string): LoadedJail => {
-  const tree = parseYamlTree(yaml, 'jail.yaml');
-  if (!tree.ok || tree.value?.kind !== 'map') throw new Error('bad yaml');
-  const e = tree.value.entries[0]!;
-  const f = new Fields();
-  const spec = readJail(f, e.key, e.value, e.key, new Map());
-  const filter = compileJailFilter(spec, dir);
-  if (f.errors.length || !filter.ok) throw new Error('bad jail');
-  return { spec, filter: filter.value, actions: [] };
-};
+const loadJail = (dir: string, yaml: string): LoadedJail => loadJailYaml(yaml, dir);
 
 const setup = (extra = '') => {
   const t = makeTmpDir('sentryban-recount-');

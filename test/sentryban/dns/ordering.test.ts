@@ -2,16 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/core/clock.js';
-import { Fields } from '../../../src/sentryban/config/fields.js';
-import { readJail } from '../../../src/sentryban/config/jail-file.js';
-import { compileJailFilter } from '../../../src/sentryban/config/load.js';
 import type { LoadedJail } from '../../../src/sentryban/config/loaded.js';
-import { parseYamlTree } from '../../../src/sentryban/config/yaml-tree.js';
 import { BanManager } from '../../../src/sentryban/daemon/manager.js';
 import { DecisionLog } from '../../../src/sentryban/daemon/log.js';
 import { HostFailures } from '../../../src/sentryban/dns/host-failures.js';
 import { HostResolver, type LookupFn } from '../../../src/sentryban/dns/resolver.js';
 import { Store } from '../../../src/sentryban/store/store.js';
+import { loadJailYaml } from '../../helpers/jail.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 
 // The real manager, jail and store; only the resolver's edge answers when the test says. A batch waiting for a
@@ -23,16 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const loadJail = (yaml: string): LoadedJail => {
-  const tree = parseYamlTree(yaml, 'jail.yaml');
-  if (!tree.ok || tree.value?.kind !== 'map') throw new Error('bad yaml');
-  const e = tree.value.entries[0]!;
-  const f = new Fields();
-  const spec = readJail(f, e.key, e.value, e.key, new Map());
-  const filter = compileJailFilter(spec, dir);
-  if (f.errors.length || !filter.ok) throw new Error('bad jail');
-  return { spec, filter: filter.value, actions: [] };
-};
+const loadJail = (yaml: string): LoadedJail => loadJailYaml(yaml, dir);
 
 describe('host names resolved off the hot path', () => {
   it("keeps the order of failures and counts a late answer on the line's time", async () => {
