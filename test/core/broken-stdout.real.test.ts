@@ -1,13 +1,14 @@
 import { afterAll, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Collector } from '../portsentry/side.js';
 import { itReal } from '../helpers/real.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 
 // A reader of stdout that goes away: `sentryban regex ... | head` ends quietly (141, no stack trace), and a
 // daemon with --stdout piped into something that quit goes on logging to syslog.
@@ -44,15 +45,6 @@ it('sentryban regex | head: exit 141, nothing on stderr', async () => {
   expect(err).toBe('');
 }, 30000);
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '::', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 const probe = (port: number, from: string): Promise<void> =>
   new Promise((resolve) => {
     const s = connect({ port, host: '127.0.0.1', localAddress: from });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Addr, parseCidr } from '../../src/core/addr.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
@@ -22,6 +22,7 @@ import { StateEngine } from '../../src/portsentry/trigger.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { Collector, parseDatagram } from './side.js';
+import { freePort } from '../helpers/ports.js';
 
 // The -tcp attackalert line sent from C at accept time (native/trapalert.c, by the table of
 // src/portsentry/alert-table.ts, armed by src/portsentry/fast-alert.ts): the same bytes as the pipeline's own line,
@@ -30,16 +31,6 @@ import { Collector, parseDatagram } from './side.js';
 const isCi = process.env.CI === 'true';
 const t = !nativeAlert && !isCi ? it.skip : it;
 const alert = nativeAlert!;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '::', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 // Connects from `from` and waits for the trap's close.
 const probe = (port: number, host: string, from?: string): Promise<void> =>

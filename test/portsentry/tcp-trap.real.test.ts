@@ -12,21 +12,12 @@ import { makeTcpSensor } from '../../src/portsentry/sensors/tcp.js';
 import { nativeTrapPorts } from '../../src/portsentry/sensors/tcp-native.js';
 import { nodeTrapPorts } from '../../src/portsentry/sensors/tcp-node.js';
 import type { TrapConn, TrapKind, TrapPorts } from '../../src/portsentry/sensors/tcp-trap.js';
+import { freePort } from '../helpers/ports.js';
 
 // The -tcp trap ports, both paths (native accept in C when built, Node's net.Server otherwise), with real
 // sockets on loopback: peers, banner, reset connections, busy ports, no fd left behind.
 const isCi = process.env.CI === 'true';
 const fds = (): number => readdirSync('/proc/self/fd').length;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '::', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 // Connects from `from` and reads until the trap closes: the bytes received.
 const probe = (port: number, host: string, from?: string): Promise<string> =>
