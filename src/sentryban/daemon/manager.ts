@@ -15,6 +15,9 @@ import type { DecisionLog } from './log.js';
 import { Repairer } from './repair.js';
 import { StoreWriter } from './store-writer.js';
 
+// The lines behind a ban, each once, in the order read (a multi-line failure brings several).
+const linesOf = (failures: readonly Failure[]): string[] => [...new Set(failures.flatMap((f) => f.lines))];
+
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
 // What is banned now is one table (#bans, jails/active-bans.ts) that only this class writes: loaded from the
@@ -224,8 +227,11 @@ export class BanManager {
     if (decisions.length === 0 && positions.length === 0) return [];
     this.#writer.commit(this.#deps.clock.now(), decisions, positions);
     this.#deps.log.decisions(decisions);
-    const banned = decisions.flatMap((d) => (d.kind === 'ban' ? [d.ban] : []));
-    for (const b of banned) {
+    const banned: Ban[] = [];
+    for (const d of decisions) {
+      if (d.kind !== 'ban') continue;
+      const b = d.ban;
+      banned.push(b);
       for (const [name, other] of this.#jails) {
         if (name !== b.jail && other.loaded.spec.config.increment?.overalljails)
           step(
@@ -238,6 +244,8 @@ export class BanManager {
       const j = this.#jails.get(b.jail);
       if (!j) continue;
       j.bans++;
+      const lines = j.backends.some((be) => be.note) ? linesOf(d.failures) : [];
+      for (const be of j.backends) be.note?.(b, lines);
       for (const be of j.backends) await this.#repair.act(b.jail, be, 'ban', b); // a failure is retried by the Repairer, off this queue
     }
     return banned;

@@ -63,6 +63,7 @@ export class Repairer {
   readonly #slots: Slot[] = [];
   #stopped = false;
   #periodic: (() => void) | null = null;
+  readonly #detached = new Set<Promise<void>>(); // first attempts of detached backends, still running
 
   constructor(backends: ReadonlyMap<string, readonly ActionBackend[]>, deps: RepairDeps) {
     this.#deps = deps;
@@ -82,8 +83,17 @@ export class Repairer {
         });
   }
 
-  // One action of the manager. Returns once the first attempt is over; retries happen later, on the clock.
-  async act(
+  // One action of the manager. Returns once the first attempt is over (at once for a detached backend, a
+  // notifier: its attempt goes on without holding the manager); retries happen later, on the clock.
+  act(jail: string, be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | readonly Ban[]): Promise<void> {
+    const attempt = this.#attempt(jail, be, verb, arg);
+    if (!be.detached) return attempt;
+    this.#detached.add(attempt);
+    void attempt.finally(() => this.#detached.delete(attempt));
+    return Promise.resolve();
+  }
+
+  async #attempt(
     jail: string,
     be: ActionBackend,
     verb: 'ban' | 'unban' | 'start',
@@ -165,7 +175,7 @@ export class Repairer {
       s.cancel = null;
       s.nextAt = null;
     }
-    await Promise.all(this.#slots.flatMap((s) => (s.running ? [s.running] : [])));
+    await Promise.all([...this.#slots.flatMap((s) => (s.running ? [s.running] : [])), ...this.#detached]);
   }
 
   #slotOf(jail: string, be: ActionBackend): Slot | undefined {
