@@ -14,6 +14,7 @@ export const CLIENT_USAGE = `  status [jail]                   jails, counters, 
   unban <addr|cidr> [jail]        lift a ban (all jails unless one is named)
   list [jail]                     bans in force, and whether every action has them applied
   check [jail]                    run every action's check against the store now; repairs what is missing
+  reload [jail]                   re-read the config (checked in full first; a bad one changes nothing)
   audit [--jail J] [--addr A] [--limit N]   the audit trail
   test <jail> <log line>          what the jail's filter and a fresh jail make of one line
   client options: --config DIR | --socket PATH, --json`;
@@ -56,6 +57,7 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     unban: ['target', 'jail'],
     test: ['jail', 'line'],
     check: ['jail'],
+    reload: ['jail'],
   };
   if (!shape[verb].includes('line') && pos.length > shape[verb].length)
     return usageError(verb, `unexpected argument ${JSON.stringify(pos[shape[verb].length])}`);
@@ -113,6 +115,13 @@ const render = (verb: Verb, r: unknown): string => {
           `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`,
       )
       .join('');
+  }
+  if (verb === 'reload' && r && typeof r === 'object' && 'reloaded' in r) {
+    const x = r as { added: string[]; removed: string[]; reloaded: string[]; restartNeeded: string[] };
+    const names = (l: string[]): string => (l.length ? l.join(', ') : 'none');
+    return `reloaded: ${names(x.reloaded)}; added: ${names(x.added)}; removed: ${names(x.removed)}\n${
+      x.restartNeeded.length ? `unchanged until a restart: ${x.restartNeeded.join(', ')}\n` : ''
+    }`;
   }
   return `${JSON.stringify(r, null, 2)}\n`;
 };

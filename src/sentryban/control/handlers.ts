@@ -8,7 +8,15 @@ import type { ControlledDaemon } from './controlled.js';
 import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
-export type HandlerDeps = { manager: ControlledDaemon; store: Store };
+// `reload`: the daemon's own (daemon.ts): check the whole new config, then apply it; errors keep the running one.
+export type ReloadReply =
+  | { ok: true; added: string[]; removed: string[]; reloaded: string[]; restartNeeded: string[] }
+  | { ok: false; errors: string[] };
+export type HandlerDeps = {
+  manager: ControlledDaemon;
+  store: Store;
+  reload?: (jail: string | null) => Promise<ReloadReply>;
+};
 type Handler = (args: Request['args'], deps: HandlerDeps) => unknown; // a value or a Promise of one
 
 const str = (args: Request['args'], k: string): string | undefined =>
@@ -96,6 +104,12 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
         limit,
       })
       .map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  },
+  reload: async (a, d) => {
+    if (!d.reload) throw new Error('this daemon cannot reload');
+    const r = await d.reload(str(a, 'jail') ?? null);
+    if (!r.ok) throw new Error(`configuration refused, the running one goes on:\n${r.errors.join('\n')}`);
+    return r;
   },
   // What the jail's filter makes of one line, and what a fresh jail would decide: no state is changed.
   test: (a, d) => {

@@ -32,6 +32,13 @@ type Jail = {
   bans: number;
   held: Serial; // batches held back behind a host name lookup, in line order
 };
+// A reload's changes to the jails (daemon/reload.ts); `backends` are each jail's new list, where an instance of
+// the old list is kept for every action whose spec did not change.
+export type Reconfigure = {
+  removed: readonly string[];
+  changed: readonly { loaded: LoadedJail; backends: ActionBackend[] }[];
+  added: readonly { loaded: LoadedJail; backends: ActionBackend[] }[];
+};
 // `writer`: the store's writes (store-writer.ts); one is made over `store` when not given.
 export type ManagerDeps = {
   store: Store;
@@ -53,6 +60,7 @@ export class BanManager {
   readonly #serial = new Serial();
   readonly #hosts: HostFailures | null;
   readonly #writer: StoreWriter;
+  #self: (JailInput & { kind: 'self' }) | null = null; // the host's addresses, for jails added by a reload
 
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
     this.#deps = deps;
@@ -65,19 +73,8 @@ export class BanManager {
         reopen: () => ({ ok: false, message: 'store: no file to reopen' }),
         log: (level, text) => deps.log.line('database', level, text),
       });
-    for (const j of jails) {
-      const name = j.spec.config.name;
-      this.#jails.set(name, {
-        loaded: j,
-        state: createJailState(this.#bans.of(name)),
-        backends: deps.backends.get(name) ?? [],
-        matchers: new Map(),
-        lines: 0,
-        failures: 0,
-        bans: 0,
-        held: new Serial(),
-      });
-    }
+    for (const j of jails)
+      this.#jails.set(j.spec.config.name, this.#newJail(j, deps.backends.get(j.spec.config.name) ?? []));
     this.#repair = new Repairer(deps.backends, {
       clock: deps.clock,
       audit: (row) => this.#writer.audit(row),
@@ -107,15 +104,7 @@ export class BanManager {
     return this.#enqueue(async () => {
       const now = this.#deps.clock.now();
       const store = this.#writer.store;
-      for (const [name, j] of this.#jails) {
-        const cfg = j.loaded.spec.config;
-        j.state.history = store.history(cfg.increment?.overalljails ? null : name);
-        // Counting resumes where it stopped: a ticket older than two findtimes can no longer reach a new failure
-        // (those older than one findtime are not counted, and a ticket spans at most one more).
-        for (const [key, ticket] of store.openTickets(name, now - 2 * cfg.findtimeSec * 1000)) {
-          step(cfg, j.state, { kind: 'counting', key, ticket }, this.#env());
-        }
-      }
+      for (const [name, j] of this.#jails) this.#resume(name, j, now);
       const all = store.activeBans();
       const ended = all.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
       const inForce = all.filter((b) => !ended.includes(b));
@@ -143,6 +132,81 @@ export class BanManager {
           for (const be of j.backends) await this.#repair.act(name, be, 'unban', b);
       }
       return { restored: inForce.length, lifted: ended.length };
+    });
+  }
+
+  // A jail's memory from the store: earlier bans (bantime.increment) and the counting in progress. Counting
+  // resumes where it stopped: a ticket older than two findtimes can no longer reach a new failure (those older
+  // than one findtime are not counted, and a ticket spans at most one more).
+  #resume(name: string, j: Jail, now: Instant): void {
+    const store = this.#writer.store;
+    const cfg = j.loaded.spec.config;
+    j.state.history = store.history(cfg.increment?.overalljails ? null : name);
+    for (const [key, ticket] of store.openTickets(name, now - 2 * cfg.findtimeSec * 1000))
+      step(cfg, j.state, { kind: 'counting', key, ticket }, this.#env());
+  }
+
+  #newJail(loaded: LoadedJail, backends: ActionBackend[]): Jail {
+    return {
+      loaded,
+      state: createJailState(this.#bans.of(loaded.spec.config.name)),
+      backends,
+      matchers: new Map(),
+      lines: 0,
+      failures: 0,
+      bans: 0,
+      held: new Serial(),
+    };
+  }
+
+  // A reload (daemon/reload.ts found what changed), in the queue: no batch is decided half on the old settings.
+  // - changed: the new settings, filter and action list take effect; counting, bans and counters are kept; a
+  //   backend whose spec did not change is the same instance (nothing re-applied), a new one starts with the
+  //   jail's bans in force, a dropped one has them removed.
+  // - removed: as fail2ban stops a jail: its backends have its bans removed; the bans stay in the store and in
+  //   the table until they end, and a jail of that name added back (reload or restart) restores those in force.
+  // - added: starts as at a daemon start (history and counting from the store, its bans in force restored).
+  reconfigure(r: Reconfigure): Promise<void> {
+    const lift = async (name: string, list: readonly ActionBackend[]): Promise<void> => {
+      const bans = this.#bans.inForce(name, this.#deps.clock.now());
+      for (const be of list) for (const b of bans) await this.#repair.act(name, be, 'unban', b);
+      this.#repair.dropSlots(name, list);
+    };
+    const begin = async (name: string, list: readonly ActionBackend[]): Promise<void> => {
+      this.#repair.addSlots(name, list);
+      const bans = this.#bans.inForce(name, this.#deps.clock.now());
+      for (const be of list) await this.#repair.act(name, be, 'start', bans);
+    };
+    return this.#enqueue(async () => {
+      const now = this.#deps.clock.now();
+      for (const name of r.removed) {
+        const j = this.#jails.get(name);
+        if (!j) continue;
+        this.#jails.delete(name); // a batch still held behind a host name lookup commits only its positions
+        await lift(name, j.backends);
+      }
+      for (const c of r.changed) {
+        const name = c.loaded.spec.config.name;
+        const j = this.#jails.get(name);
+        if (!j) continue;
+        const dropped = j.backends.filter((be) => !c.backends.includes(be));
+        const fresh = c.backends.filter((be) => !j.backends.includes(be));
+        j.loaded = c.loaded;
+        j.matchers.clear();
+        j.backends = c.backends;
+        j.state.history = this.#writer.store.history(c.loaded.spec.config.increment?.overalljails ? null : name);
+        await lift(name, dropped);
+        await begin(name, fresh);
+      }
+      for (const a of r.added) {
+        const name = a.loaded.spec.config.name;
+        if (this.#jails.has(name)) continue;
+        const j = this.#newJail(a.loaded, a.backends);
+        this.#jails.set(name, j);
+        this.#resume(name, j, now);
+        if (this.#self) step(j.loaded.spec.config, j.state, this.#self, this.#env());
+        await begin(name, a.backends);
+      }
     });
   }
 
@@ -185,6 +249,7 @@ export class BanManager {
   ): Promise<void> {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
+    if (this.#jails.get(jail) !== j) return void (await this.#apply([], positions)); // removed by a reload
     // The ignorecommand's verdicts first (they await), then the steps and the commit in one turn: a ban is in the
     // table from the turn it is committed in.
     const inputs: JailInput[] = [];
@@ -316,6 +381,7 @@ export class BanManager {
     }));
   }
   setSelf(addrs: Parameters<typeof step>[2] & { kind: 'self' }): void {
+    this.#self = addrs;
     for (const j of this.#jails.values()) step(j.loaded.spec.config, j.state, addrs, this.#env());
   }
   // A fresh matcher of the jail's filter and the jail's settings (control's `test`): the jail's own are untouched.

@@ -67,8 +67,14 @@ export class Repairer {
 
   constructor(backends: ReadonlyMap<string, readonly ActionBackend[]>, deps: RepairDeps) {
     this.#deps = deps;
-    for (const [jail, list] of backends)
-      for (const be of list)
+    for (const [jail, list] of backends) this.addSlots(jail, list);
+  }
+
+  // A reload's backends: new ones get a slot (in sync until an action fails), dropped ones lose theirs (a
+  // planned retry is cancelled; a running one finishes).
+  addSlots(jail: string, list: readonly ActionBackend[]): void {
+    for (const be of list)
+      if (!this.#slotOf(jail, be))
         this.#slots.push({
           jail,
           be,
@@ -81,6 +87,14 @@ export class Repairer {
           dirty: false,
           lastError: null,
         });
+  }
+  dropSlots(jail: string, list: readonly ActionBackend[]): void {
+    for (let i = this.#slots.length - 1; i >= 0; i--) {
+      const s = this.#slots[i]!;
+      if (s.jail !== jail || !list.includes(s.be)) continue;
+      s.cancel?.();
+      this.#slots.splice(i, 1);
+    }
   }
 
   // One action of the manager. Returns once the first attempt is over (at once for a detached backend, a
