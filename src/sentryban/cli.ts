@@ -12,6 +12,10 @@ import { defaultConfigDir } from './daemon.js';
 export const CLIENT_USAGE = `  status [jail]                   jails, counters, next expiry (one jail: with its bans)
   ban <jail> <addr|cidr>          ban by hand (bantime and increment as configured)
   unban <addr|cidr> [jail]        lift a ban (all jails unless one is named)
+  unban --all [jail]              lift every ban (of every jail unless one is named)
+  flush <jail>                    lift every ban of one jail
+  banned [addr...]                which jails ban each address (none given: every jail's banned targets)
+  get <jail> <key>                a jail's effective setting (maxretry, bantime, ignoreip, logpath, failregex ...)
   list [jail]                     bans in force, and whether every action has them applied
   check [jail]                    run every action's check against the store now; repairs what is missing
   reload [jail]                   re-read the config (checked in full first; a bad one changes nothing)
@@ -36,6 +40,7 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     if (a === '--socket') socket = argv[++i] ?? '';
     else if (a === '--config') configDir = argv[++i] ?? '';
     else if (a === '--json') json = true;
+    else if (a === '--all' && verb === 'unban') args.all = 1;
     else if (a === '--jail') args.jail = argv[++i] ?? '';
     else if (a === '--addr') args.target = argv[++i] ?? '';
     else if (a === '--limit') {
@@ -58,7 +63,15 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     test: ['jail', 'line'],
     check: ['jail'],
     reload: ['jail'],
+    banned: ['targets'],
+    flush: ['jail'],
+    get: ['jail', 'key'],
   };
+  if (verb === 'unban' && args.all === 1) shape.unban = ['jail'];
+  if (verb === 'banned') {
+    if (pos.length) args.targets = pos.join(',');
+    pos.length = 0;
+  }
   if (!shape[verb].includes('line') && pos.length > shape[verb].length)
     return usageError(verb, `unexpected argument ${JSON.stringify(pos[shape[verb].length])}`);
   shape[verb].forEach((k, i) => {
@@ -115,6 +128,24 @@ const render = (verb: Verb, r: unknown): string => {
           `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`,
       )
       .join('');
+  }
+  if (verb === 'banned' && Array.isArray(r)) {
+    return r
+      .map((x: { jail?: string; targets?: string[]; target?: string; jails?: string[] }) =>
+        x.jail !== undefined
+          ? `${x.jail}\t${(x.targets ?? []).join(' ')}\n`
+          : `${x.target ?? ''}\t${(x.jails ?? []).join(' ') || '(not banned)'}\n`,
+      )
+      .join('');
+  }
+  if (verb === 'flush' && r && typeof r === 'object' && 'unbanned' in r) {
+    const x = r as { jail: string; unbanned: number };
+    return `${x.jail}: ${x.unbanned} ban(s) lifted\n`;
+  }
+  if (verb === 'get' && r && typeof r === 'object' && 'value' in r) {
+    const v = r.value;
+    if (Array.isArray(v)) return v.map((x) => `${typeof x === 'string' ? x : JSON.stringify(x)}\n`).join('');
+    return `${v === null ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v)}\n`;
   }
   if (verb === 'reload' && r && typeof r === 'object' && 'reloaded' in r) {
     const x = r as { added: string[]; removed: string[]; reloaded: string[]; restartNeeded: string[] };

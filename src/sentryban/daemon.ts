@@ -233,6 +233,7 @@ const serve = async (
         return writer.store;
       },
       reload,
+      configDir: cfg.dir,
     },
     { log: ctlLog },
   );

@@ -366,6 +366,20 @@ export class BanManager {
     });
   }
 
+  // Every ban of one jail (`flush`) or of all jails (`unban --all`), lifted as manual unbans.
+  unbanAll(jail: string | null): Promise<number> {
+    return this.#enqueue(async () => {
+      const ds: Decision[] = this.#bans
+        .list(jail)
+        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'manual' }));
+      await this.#lift(ds);
+      return ds.length;
+    });
+  }
+  settingsOf(jail: string): LoadedJail | undefined {
+    return this.#jails.get(jail)?.loaded;
+  }
+
   // The bans in force (an expiry due but not yet run included), in the order they were banned.
   list(jail: string | null): Ban[] {
     return this.#bans.list(jail);
