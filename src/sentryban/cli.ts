@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from './control/client.js';
+import { schemaCheckOn, schemaFile, schemaProblem } from './control/schema-check.js';
 import type { Verb } from './control/protocol.js';
 import { Fields } from './config/fields.js';
 import { JAIL_KEYS } from './config/jail-file.js';
@@ -82,6 +83,13 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
   if (!reply.ok) {
     process.stderr.write(`sentryban ${verb}: ${reply.error}\n`);
     return 1;
+  }
+  if (json && schemaCheckOn()) {
+    const problem = await schemaProblem(verb, reply.result);
+    if (problem) {
+      process.stderr.write(`sentryban ${verb}: reply does not fit ${schemaFile(verb)}: ${problem}\n`);
+      return 70; // EX_SOFTWARE
+    }
   }
   process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
   return verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok) ? 1 : 0;

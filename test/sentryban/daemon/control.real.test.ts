@@ -57,7 +57,7 @@ describe('control socket', () => {
       error: 'unsupported protocol version 2 (this daemon speaks 1)',
     });
     expect(JSON.parse(await raw('{"version":1,"verb":"reboot"}')).error).toBe(
-      'unknown verb "reboot" (known: status, ban, unban, list, audit, test, check, reload)',
+      'unknown verb "reboot" (known: status, ban, unban, list, audit, test, check, reload, banned, flush, get)',
     );
     expect(JSON.parse(await raw('not json')).error).toBe('not JSON');
   });
