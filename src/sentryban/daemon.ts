@@ -7,6 +7,7 @@ import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
+import { releaseOptimizer } from '../core/start-up-jit.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig } from './config/load.js';
 import type { DaemonConfig, LoadedJail } from './config/loaded.js';
@@ -68,6 +69,7 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
     return EX_CONFIG;
   }
   const backends = await buildBackends(loaded.value, opts.clock ?? systemClock);
+  releaseOptimizer(); // start-up is over: what runs from here (restore, lines) is optimized as usual
   if (!backends.ok) {
     for (const e of backends.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     process.stderr.write('sentryban: configuration refused (actions); nothing started\n');
