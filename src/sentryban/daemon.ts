@@ -15,7 +15,7 @@ import { startControlServer } from './control/server.js';
 import { peerCredStatus } from '../core/peer-cred.js';
 import { HostFailures } from './dns/host-failures.js';
 import { HostResolver } from './dns/resolver.js';
-import { JournalFollower } from './sources/journald.js';
+import type { JournalFollower } from './sources/journald.js';
 import type { JournalOptions } from './sources/journald-backend.js';
 import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
@@ -154,11 +154,15 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   const idleGc = new IdleCollector();
   const followers: JailSources[] = [];
   const journals: JournalFollower[] = [];
+  // The journal source (and execa's ~130 modules behind it) is loaded only when a jail reads the journal.
+  const journald = cfg.jails.some((j) => j.spec.backend.kind === 'systemd')
+    ? await import('./sources/journald.js')
+    : null;
   for (const j of cfg.jails) {
     const name = j.spec.config.name;
     if (j.spec.backend.kind === 'systemd') {
       journals.push(
-        followJail(j, j.spec.backend.options, writer.store, clock, log, (lines) => {
+        followJail(journald, j, j.spec.backend.options, writer.store, clock, log, (lines) => {
           void manager.lines(name, lines);
           idleGc.poke(lines.length);
         }),
@@ -256,6 +260,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
 
 // A journal jail (backend systemd[...]): resume after the stored cursor, else read back one findtime (fail2ban).
 const followJail = (
+  journald: typeof import('./sources/journald.js') | null,
   j: LoadedJail,
   options: JournalOptions,
   store: Store,
@@ -273,7 +278,8 @@ const followJail = (
       'NOTICE',
       `[${name}] Jail started without 'journalmatch' set. Jail regexs will be checked against all journal entries, which is not advised for performance reasons.`,
     );
-  const f = new JournalFollower({
+  if (!journald) throw new Error('journald source not loaded'); // loaded above whenever a jail reads the journal
+  const f = new journald.JournalFollower({
     key,
     options,
     journalmatch,
