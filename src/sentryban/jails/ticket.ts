@@ -69,6 +69,18 @@ export class TicketTable {
     this.#free.push(i);
   }
 
+  // Forgets every ticket whose last failure is before `before`; returns how many. Each slot is checked once.
+  forget(before: Instant): number {
+    let n = 0;
+    for (const [key, i] of this.#index) {
+      if ((this.#last[i] ?? 0) >= before) continue;
+      this.#index.delete(key);
+      this.#free.push(i);
+      n++;
+    }
+    return n;
+  }
+
   #slot(key: string): number {
     let i = this.#free.pop();
     if (i === undefined) {

@@ -60,4 +60,38 @@ describe('TicketTable', () => {
     expect(table.size).toBe(N);
     expect((used() - before) / N).toBeLessThan(100);
   });
+
+  // What the ban manager does (manager.ts #forget): failures older than one findtime before `now` are not counted,
+  // and every so often tickets whose last failure is two findtimes before `now` are forgotten. Every count must
+  // come out as if nothing had been forgotten, and the table must hold only what can still count.
+  it('forgetting tickets two findtimes old changes no count', () => {
+    const F = 60_000;
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('fail' as const), id: fc.integer({ min: 0, max: 30 }), back: fc.nat(F) }),
+      fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 3 * F }) }),
+      fc.record({ kind: fc.constant('forget' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 50, maxLength: 400 }), (ops) => {
+        const table = new TicketTable();
+        const plain = new Map<string, Ticket>();
+        let now = 1_764_000_000_000;
+        for (const o of ops) {
+          if (o.kind === 'wait') now += o.ms;
+          else if (o.kind === 'forget') table.forget(now - 2 * F);
+          else {
+            const key = `198.51.100.${o.id}`;
+            const time = now - o.back; // not before now - F: older failures are not counted
+            const want = addToTicket(plain.get(key), time, 1, F);
+            plain.set(key, want);
+            expect(table.add(key, time, 1, F)).toEqual(want);
+          }
+        }
+        table.forget(now - 2 * F);
+        const live = [...plain.values()].filter((t) => t.last >= now - 2 * F).length;
+        expect(table.size).toBe(live);
+      }),
+      { seed: 7, numRuns: 100 },
+    );
+  });
 });
