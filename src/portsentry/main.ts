@@ -19,6 +19,7 @@ import { Pipeline } from './pipeline.js';
 import { checkPrivilege } from './privilege.js';
 import { makeCommandRunner } from './run-command.js';
 import { prepare } from './startup.js';
+import { releaseOptimizer } from '../core/start-up-jit.js';
 import { StateEngine } from './trigger.js';
 
 const out = (t: string): void => {
@@ -102,7 +103,9 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     },
     clock: systemClock,
   });
-  if (!(await sensor.start())) {
+  const started = await sensor.start();
+  releaseOptimizer(); // start-up is over: the probes' path is optimized as usual
+  if (!started) {
     logger.log(L.notPortsentryMode());
     notifyParent('failed');
     await sensor.stop();

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic, type Diagnostic, type Result } from '../core/diagnostics.js';
 import { Serial } from '../core/serial.js';
+import { releaseOptimizer } from '../core/start-up-jit.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig } from './config/load.js';
 import type { DaemonConfig, LoadedJail } from './config/loaded.js';
@@ -15,7 +16,7 @@ import { startControlServer } from './control/server.js';
 import { peerCredStatus } from '../core/peer-cred.js';
 import { HostFailures } from './dns/host-failures.js';
 import { HostResolver } from './dns/resolver.js';
-import { JournalFollower } from './sources/journald.js';
+import type { JournalFollower } from './sources/journald.js';
 import type { JournalOptions } from './sources/journald-backend.js';
 import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
@@ -71,6 +72,7 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
     return EX_CONFIG;
   }
   const backends = await buildBackends(loaded.value, opts.clock ?? systemClock);
+  releaseOptimizer(); // start-up is over: what runs from here (restore, lines) is optimized as usual
   if (!backends.ok) {
     for (const e of backends.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     process.stderr.write('sentryban: configuration refused (actions); nothing started\n');
@@ -158,6 +160,13 @@ const serve = async (
   );
   manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
+  // The journal source (and execa's ~130 modules behind it) is loaded only when a jail reads the journal.
+  let journald: typeof import('./sources/journald.js') | null = null;
+  const loadJournald = async (jails: readonly LoadedJail[]): Promise<void> => {
+    if (!journald && jails.some((j) => j.spec.backend.kind === 'systemd'))
+      journald = await import('./sources/journald.js');
+  };
+  await loadJournald(cfg.jails);
   // Each jail's log sources, by jail: a reload stops and starts them one jail at a time.
   const sources = new Map<string, { stop(): void | Promise<void> }>();
   const startSources = (j: LoadedJail): void => {
@@ -167,7 +176,7 @@ const serve = async (
       idleGc.poke(lines.length);
     };
     if (j.spec.backend.kind === 'systemd') {
-      sources.set(name, followJail(j, j.spec.backend.options, writer.store, clock, log, onLines));
+      sources.set(name, followJail(journald, j, j.spec.backend.options, writer.store, clock, log, onLines));
       log.line('jail', 'INFO', `Jail '${name}' started`);
       return;
     }
@@ -212,6 +221,7 @@ const serve = async (
       for (const name of plan.stopSources) await stopSources(name);
       await manager.reconfigure(plan.change);
       for (const name of plan.summary.removed) log.line('jail', 'INFO', `Jail '${name}' stopped`);
+      await loadJournald(plan.startSources);
       for (const j of plan.startSources) startSources(j);
       running = { cfg: plan.cfg, backends: plan.backends };
       const { added, removed, reloaded } = plan.summary;
@@ -299,6 +309,7 @@ const serve = async (
 
 // A journal jail (backend systemd[...]): resume after the stored cursor, else read back one findtime (fail2ban).
 const followJail = (
+  journald: typeof import('./sources/journald.js') | null,
   j: LoadedJail,
   options: JournalOptions,
   store: Store,
@@ -316,7 +327,8 @@ const followJail = (
       'NOTICE',
       `[${name}] Jail started without 'journalmatch' set. Jail regexs will be checked against all journal entries, which is not advised for performance reasons.`,
     );
-  const f = new JournalFollower({
+  if (!journald) throw new Error('journald source not loaded'); // loaded above whenever a jail reads the journal
+  const f = new journald.JournalFollower({
     key,
     options,
     journalmatch,

@@ -1,4 +1,5 @@
 import './daemon/young-gen.js'; // first (bin/sentryban loads it earlier still)
+import { releaseOptimizer } from '../core/start-up-jit.js';
 import { handleBrokenStdout } from '../core/stdout.js';
 import { VERBS, type Verb } from './control/protocol.js';
 
@@ -38,6 +39,7 @@ export const main = async (argv: string[]): Promise<number> => {
   }
   const cmd = COMMANDS[argv[0] as string];
   handleBrokenStdout(argv[0] === 'daemon' ? 'drop' : 'exit');
+  if (argv[0] !== 'daemon') releaseOptimizer(); // the daemon releases it once its config is loaded
   if (cmd) return cmd(argv.slice(1));
   process.stderr.write(`sentryban: unknown command "${argv[0]}"\n${await usage()}`);
   return 64;

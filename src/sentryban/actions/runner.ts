@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { ActionFailed, ActionOutcome } from '../types.js';
 
 // How backends run external commands: an argv array (never a shell), optional stdin, a timeout.
@@ -15,6 +14,8 @@ export const execaRunner = (opts: { prefix?: readonly string[]; timeoutMs?: numb
     const full = [...prefix, ...argv];
     const [cmd, ...args] = full;
     if (!cmd) return { exitCode: null, stdout: '', stderr: 'empty argv', timedOut: false };
+    // Loaded on the first command: execa is ~130 modules (3-4 MiB of an idle daemon that runs no command).
+    const { execa } = await import('execa');
     const r = await execa(cmd, args, {
       reject: false,
       timeout: o.timeoutMs ?? opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,

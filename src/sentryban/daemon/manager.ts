@@ -31,6 +31,7 @@ type Jail = {
   failures: number;
   bans: number;
   held: Serial; // batches held back behind a host name lookup, in line order
+  forgotUpTo: Instant; // tickets last forgotten for failures before this (see #forget)
 };
 // A reload's changes to the jails (daemon/reload.ts); `backends` are each jail's new list, where an instance of
 // the old list is kept for every action whose spec did not change.
@@ -156,6 +157,7 @@ export class BanManager {
       failures: 0,
       bans: 0,
       held: new Serial(),
+      forgotUpTo: -Infinity,
     };
   }
 
@@ -250,6 +252,7 @@ export class BanManager {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
     if (this.#jails.get(jail) !== j) return void (await this.#apply([], positions)); // removed by a reload
+    this.#forget(j, oldest);
     // The ignorecommand's verdicts first (they await), then the steps and the commit in one turn: a ban is in the
     // table from the turn it is committed in.
     const inputs: JailInput[] = [];
@@ -271,6 +274,19 @@ export class BanManager {
   }
 
   // One step of a jail; the bans it decides go into the table at once, so that its next step sees them.
+  // Counting state no later failure can reach is dropped, as fail2ban's cleanup drops it: without this, every
+  // address that failed once stayed in the table for the daemon's life (~110 bytes each). Batches are decided in
+  // line order and `oldest` (failures before it are not counted) only grows, so no failure of this batch or a later
+  // one is before `oldest`; a ticket whose last failure is a findtime before that would start afresh anyway.
+  // At most once per findtime (a sweep over all tickets).
+  #forget(j: Jail, oldest: Instant): void {
+    const findtimeMs = j.loaded.spec.config.findtimeSec * 1000;
+    const before = oldest - findtimeMs;
+    if (before - j.forgotUpTo < findtimeMs) return;
+    j.forgotUpTo = before;
+    step(j.loaded.spec.config, j.state, { kind: 'forget', before }, this.#env());
+  }
+
   #step(j: Jail, input: JailInput): Decision[] {
     const ds = step(j.loaded.spec.config, j.state, input, this.#env());
     for (const d of ds) if (d.kind === 'ban') this.#hold(d.ban);

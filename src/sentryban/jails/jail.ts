@@ -25,7 +25,10 @@ export type JailInput =
   | { kind: 'manual'; target: Cidr; at: Instant }
   | { kind: 'counting'; key: string; ticket: Ticket } // a failure count in progress, read from the store at start
   | { kind: 'history'; target: string; at: Instant } // a ban elsewhere (overalljails)
-  | { kind: 'self'; addrs: Addr[] };
+  | { kind: 'self'; addrs: Addr[] }
+  // Tickets whose last failure is before `before` are dropped. Only for a `before` no later failure can reach:
+  // one findtime before the oldest failure time still counted (addToTicket would start those afresh anyway).
+  | { kind: 'forget'; before: Instant };
 
 export const createJailState = (bans: BansInForce = NO_BANS): JailState => ({
   tickets: new TicketTable(),
@@ -48,6 +51,9 @@ export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: J
       return [];
     case 'self':
       state.self = input.addrs;
+      return [];
+    case 'forget':
+      state.tickets.forget(input.before);
       return [];
   }
 };
