@@ -26,10 +26,12 @@ const FORMATS: ReadonlyArray<(d: Date, frac: number) => string> = [
   (d) => `[${p2(d.getUTCDate())}/${MON[d.getUTCMonth()]}/${d.getUTCFullYear()}:${hms(d)} -0500] "GET /"`,
   (d, f) => `${MON[d.getUTCMonth()]} ${p2(d.getUTCDate())} ${hms(d)}.${String(f % 1000).padStart(3, '0')} host x`,
 ];
-// Formats two line-anchored templates both take (day-month and month-day), or found away from the line's start,
-// a time of day alone, and lines without a date.
+// Formats two line-anchored templates both take (day-month and month-day; and each of them alone), found away
+// from the line's start, a time of day alone, and lines without a date.
 const AMBIGUOUS: ReadonlyArray<(d: Date, frac: number) => string> = [
   (d) => `${p2(d.getUTCDate() % 12 || 12)}-${p2(d.getUTCMonth() + 1)}-${d.getUTCFullYear()} ${hms(d)} x`,
+  (d) => `${p2(d.getUTCMonth() + 1)}-${13 + (d.getUTCSeconds() % 15)}-${d.getUTCFullYear()} ${hms(d)} x`,
+  (d) => `${13 + (d.getUTCSeconds() % 15)}-${p2(d.getUTCMonth() + 1)}-${d.getUTCFullYear()} ${hms(d)} x`,
   (d) => `host x: ${MON[d.getUTCMonth()]} ${p2(d.getUTCDate())} ${hms(d)} y`,
   (d) => `${hms(d)} x`,
   () => 'no date here',
