@@ -101,7 +101,7 @@ export class DateDetector {
   #firstUnused = 0;
   #tz: TimeZone;
   #m: RegExpExecArray | null = null;
-  #i = 0;
+  #slot: Slot | null = null; // the last date's template
   #to = 0;
   // The last locate(): where the date is and its time in epoch seconds (null when it has none).
   start = 0;
@@ -132,7 +132,7 @@ export class DateDetector {
 
   // The template that found the last date (after a locate() that returned true).
   get lastTemplate(): DateTemplate | undefined {
-    return this.#slots[this.#i]?.t;
+    return this.#slot?.t;
   }
 
   get templateNames(): string[] {
@@ -169,7 +169,7 @@ export class DateDetector {
     return (s.hits * s.t.weight) / Math.max(1, s.distance);
   }
 
-  // Sets #m and #i (the match and its template's slot); false when no template matches.
+  // Sets #m and #slot (the match and its template's slot); false when no template matches.
   #matchTime(line: string, nowSec: number): boolean {
     const slots = this.#slots;
     let match: RegExpExecArray | null = null;
@@ -297,7 +297,7 @@ export class DateDetector {
     } else if (first) this.#group = this.#groupLength();
     this.#lastIdx = i;
     this.#m = match;
-    this.#i = i;
+    this.#slot = slot;
     this.#to = to;
     return true;
   }
@@ -333,8 +333,9 @@ export class DateDetector {
   // Finds the date in a line: sets start/end (the date text, to cut it out), time (epoch seconds) and empty.
   locate(line: string, nowMs: number): boolean {
     if (!this.#matchTime(line, nowMs / 1000)) return false;
-    let m = this.#m as RegExpExecArray;
-    const t = (this.#slots[this.#i] as Slot).t;
+    const m = this.#m as RegExpExecArray;
+    const slot = this.#slot as Slot;
+    const t = slot.t;
     let start: number;
     let end: number;
     if (this.#m === null) {
@@ -357,15 +358,22 @@ export class DateDetector {
     }
     this.empty = false;
     // Lines of one format usually carry the date text its last line had: reuse that conversion.
-    const slot = this.#slots[this.#i] as Slot;
     const ct = slot.cText;
-    const fresh = nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow;
-    if (fresh && end - start === ct.length && sameAt(line, start, ct)) {
+    if (end - start === ct.length && sameAt(line, start, ct) && nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow) {
       this.time = slot.cTime;
       return true;
     }
+    this.time = this.#convert(slot, line, start, end, nowMs);
+    return true;
+  }
+
+  // The time of the date at [start, end) that the last #matchTime() found with the slot's template.
+  #convert(slot: Slot, line: string, start: number, end: number, nowMs: number): number | null {
+    const t = slot.t;
+    let m = this.#m as RegExpExecArray;
     // The full regex, at the same place, for the date fields (same pattern, so the same match).
     if (t.fast) m = exec(t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
+    const fresh = nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow;
     let time: number | null;
     if (t.kind === 'pattern') {
       // Text differing only in fields the time does not read (a fraction of a second): the same time.
@@ -375,8 +383,7 @@ export class DateDetector {
       for (let k = 0; same && k < sig.length; k++) same = groupValue(m, sig[k]) === (f as (string | undefined)[])[k];
       if (same) {
         slot.cText = line.slice(start, end);
-        this.time = slot.cTime;
-        return true;
+        return slot.cTime;
       }
       time = groupsToEpoch(foldGroups(m, t), nowMs, this.#tz);
       slot.cFields = sig.map((nums) => groupValue(m, nums));
@@ -390,8 +397,7 @@ export class DateDetector {
     slot.cText = line.slice(start, end);
     slot.cTime = time;
     slot.cNow = nowMs;
-    this.time = time;
-    return true;
+    return time;
   }
 
   find(line: string, nowMs: number): DateFound | null {
