@@ -39,6 +39,16 @@ describe('date detection (fail2ban default templates)', () => {
     expect(() => templatesFor(['%Y %q'], 2026)).toThrow(/unknown %-token/);
   });
 
+  it('converts a date text again when the clock has moved since (the year it assumes can change)', () => {
+    // Dec 8 00:30 without a year: more than a day ahead of Dec 7 00:00, so last year; an hour later, this year.
+    const d = new DateDetector(templatesFor([], 2026), { kind: 'fixed', offsetMin: 0 });
+    const line = 'Dec  8 00:30:00 vm sshd[1]: x';
+    const at = Date.UTC(2026, 11, 7);
+    expect(d.find(line, at)?.time).toBe(Date.UTC(2025, 11, 8, 0, 30) / 1000);
+    expect(d.find(line, at + 30_000)?.time).toBe(Date.UTC(2025, 11, 8, 0, 30) / 1000);
+    expect(d.find(line, at + 3_600_000)?.time).toBe(Date.UTC(2026, 11, 8, 0, 30) / 1000);
+  });
+
   it('keeps using the template that matched last', () => {
     const d = new DateDetector(templatesFor([], 2026), { kind: 'fixed', offsetMin: 0 });
     for (let i = 0; i < 3; i++)

@@ -2,10 +2,29 @@ import type { DateTemplate } from './template.js';
 import { groupsToEpoch } from './strptime.js';
 import type { TimeZone } from './time-zone.js';
 
-type Slot = { t: DateTemplate; hits: number; lastUsed: number; distance: number; at: number };
+// A slot's last conversion (per template, so that lines alternating between formats each find their own): the
+// date text, the fields that decide the time (SIG_NAMES, first defined value of each), the time and the clock
+// it was converted at.
+type Slot = {
+  t: DateTemplate;
+  hits: number;
+  lastUsed: number;
+  distance: number;
+  at: number;
+  sig: (readonly number[])[]; // group numbers of the SIG_NAMES the template has
+  cText: string;
+  cFields: (string | undefined)[] | null;
+  cTime: number | null;
+  cNow: number;
+};
 export type DateFound = { start: number; end: number; time: number | null; empty: boolean };
 
 const BIG = 0x7fffffff;
+// The fields groupsToEpoch reads: two matches with the same values convert to the same time (%f is not one).
+const SIG_NAMES = ['y', 'Y', 'm', 'B', 'b', 'd', 'H', 'I', 'p', 'M', 'S', 'j', 'z', 'Z'];
+// A conversion is reused within this many ms of the clock it was made at: the clock decides a missing year or
+// day, and a template's last conversion can be old when its format comes back after a while.
+const REUSE_MS = 60_000;
 const isAlnum = (c: string): boolean => /^[\p{L}\p{N}]$/u.test(c);
 
 const exec = (re: RegExp, line: string, from = 0, to = line.length): RegExpExecArray | null => {
@@ -77,44 +96,80 @@ export class DateDetector {
   #endLast = -1;
   #endNext = -1;
   #lastIdx = BIG;
+  // The group: how many slots at the front hold line-anchored templates that hit already (see stateKey()).
+  #group = 0;
   #firstUnused = 0;
   #tz: TimeZone;
-  #cacheTpl: DateTemplate | null = null;
-  #cacheText = '';
-  #cacheTime: number | null = null;
   #m: RegExpExecArray | null = null;
-  #i = 0;
+  #slot: Slot | null = null; // the last date's template
   #to = 0;
   // The last locate(): where the date is and its time in epoch seconds (null when it has none).
   start = 0;
   end = 0;
   time: number | null = null;
   empty = false;
-  // How many times a template moved in the list (its weights and last-use times decide: see stateKey()).
+  // How many times the list's order or hit counts may have decided a line's date or a move (see stateKey()).
   reorders = 0;
 
   constructor(templates: readonly DateTemplate[], tz: TimeZone) {
-    this.#slots = templates.map((t, at) => ({ t, hits: 0, lastUsed: 0, distance: BIG, at }));
+    this.#slots = templates.map((t, at) => ({
+      t,
+      hits: 0,
+      lastUsed: 0,
+      distance: BIG,
+      at,
+      sig: SIG_NAMES.flatMap((n) => {
+        const nums = t.groups.get(n);
+        return nums ? [nums] : [];
+      }),
+      cText: '',
+      cFields: null,
+      cTime: null,
+      cNow: -Infinity,
+    }));
     this.#tz = tz;
+  }
+
+  // The template that found the last date (after a locate() that returned true).
+  get lastTemplate(): DateTemplate | undefined {
+    return this.#slot?.t;
   }
 
   get templateNames(): string[] {
     return this.#slots.map((s) => s.t.name);
   }
 
-  // What decides the next lines' dates, as text, except hit counts (only whether a template hit) and last-use
-  // times: those matter only when a template moves (reorders counts that). Two detectors with the same key find
-  // the same dates for the same lines until one of them reorders.
+  // What decides the next lines' dates, as text, except hit counts (only whether a template hit), last-use times
+  // and the order within the group: the line-anchored templates that hit, when they are the front of the list.
+  // Counts and times decide only whether a template moves; the group's order decides only which of its templates
+  // takes a line two of them match, or the line that brings a new template into the list's used part (a new
+  // format: the move compares counts). The group's own moves only reorder the group: they keep the key, so that
+  // lines alternating between formats (their templates swap places) leave two detectors with equal keys. Two
+  // detectors with the same key find the same dates for the same lines, and end with the same key, until one of
+  // them counts a reorder (reorders): a move of a template outside the group, or a line two group templates match
+  // where the list's order picked one.
   stateKey(): string {
-    const s = this.#slots.map((x) => `${x.at}:${x.hits > 0 ? 1 : 0}:${x.distance}`).join(',');
-    return `${this.#lastIdx};${this.#firstUnused};${this.#posD},${this.#posPrev},${this.#posFirst};${this.#endE},${this.#endLast},${this.#endNext};${s}`;
+    const slots = this.#slots;
+    const g = this.#group;
+    const group = slots
+      .slice(0, g)
+      .map((x) => x.at)
+      .sort((a, b) => a - b)
+      .join(' ');
+    const rest = slots
+      .slice(g)
+      .map((x) => `${x.at}:${x.hits > 0 ? 1 : 0}:${x.distance}`)
+      .join(',');
+    const last = this.#lastIdx < slots.length ? (slots[this.#lastIdx] as Slot).at : BIG;
+    const pos = `${this.#posD},${this.#posPrev},${this.#posFirst};${this.#endE},${this.#endLast},${this.#endNext}`;
+    return `${last};${this.#firstUnused};${pos};${group}|${rest}`;
   }
 
   #weight(s: Slot): number {
     return (s.hits * s.t.weight) / Math.max(1, s.distance);
   }
 
-  // Sets #m and #i (the match and its template's slot); false when no template matches.
+  // Sets #m and #slot (the match and its template's slot); false when no template matches.
   #matchTime(line: string, nowSec: number): boolean {
     const slots = this.#slots;
     let match: RegExpExecArray | null = null;
@@ -190,6 +245,18 @@ export class DateDetector {
         }
         break;
       }
+      if (match && i < this.#group) {
+        // A group template took the line: had the list put another one that matches before it, that one would.
+        for (let k = i + 1; k < this.#group; k++) {
+          if (k === ignoreBySearch) continue;
+          const re = (slots[k] as Slot).t.fast ?? (slots[k] as Slot).t.re;
+          re.lastIndex = 0;
+          if (re.test(line)) {
+            this.reorders++;
+            break;
+          }
+        }
+      }
       if (!match && found) {
         match = found;
         i = foundIdx;
@@ -212,6 +279,7 @@ export class DateDetector {
   ): true {
     let i = i0;
     const slot = this.#slots[i] as Slot;
+    const first = slot.hits === 0;
     slot.hits++;
     slot.lastUsed = nowSec;
     slot.distance = distance;
@@ -223,14 +291,22 @@ export class DateDetector {
     this.#endLast = codeAt(line, endpos - 1);
     this.#endNext = codeAt(line, endpos);
     if (i && i !== this.#lastIdx) {
-      this.reorders++;
+      if (i >= this.#group) this.reorders++; // (the group's own moves keep stateKey())
       i = this.#reorder(i);
-    }
+      this.#group = this.#groupLength();
+    } else if (first) this.#group = this.#groupLength();
     this.#lastIdx = i;
     this.#m = match;
-    this.#i = i;
+    this.#slot = slot;
     this.#to = to;
     return true;
+  }
+
+  #groupLength(): number {
+    const slots = this.#slots;
+    let g = 0;
+    while (g < slots.length && (slots[g] as Slot).hits > 0 && (slots[g] as Slot).t.lineBegin) g++;
+    return g;
   }
 
   #reorder(num: number): number {
@@ -257,8 +333,9 @@ export class DateDetector {
   // Finds the date in a line: sets start/end (the date text, to cut it out), time (epoch seconds) and empty.
   locate(line: string, nowMs: number): boolean {
     if (!this.#matchTime(line, nowMs / 1000)) return false;
-    let m = this.#m as RegExpExecArray;
-    const t = (this.#slots[this.#i] as Slot).t;
+    const m = this.#m as RegExpExecArray;
+    const slot = this.#slot as Slot;
+    const t = slot.t;
     let start: number;
     let end: number;
     if (this.#m === null) {
@@ -280,29 +357,47 @@ export class DateDetector {
       return true;
     }
     this.empty = false;
-    // Consecutive lines usually carry the same date text: reuse its conversion (same template, same text).
-    const ct = this.#cacheText;
-    if (t === this.#cacheTpl && end - start === ct.length && sameAt(line, start, ct)) {
-      this.time = this.#cacheTime;
+    // Lines of one format usually carry the date text its last line had: reuse that conversion.
+    const ct = slot.cText;
+    if (end - start === ct.length && sameAt(line, start, ct) && nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow) {
+      this.time = slot.cTime;
       return true;
     }
+    this.time = this.#convert(slot, line, start, end, nowMs);
+    return true;
+  }
+
+  // The time of the date at [start, end) that the last #matchTime() found with the slot's template.
+  #convert(slot: Slot, line: string, start: number, end: number, nowMs: number): number | null {
+    const t = slot.t;
+    let m = this.#m as RegExpExecArray;
     // The full regex, at the same place, for the date fields (same pattern, so the same match).
     if (t.fast) m = exec(t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
-    const g = foldGroups(m, t);
+    const fresh = nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow;
     let time: number | null;
-    if (t.kind === 'pattern') time = groupsToEpoch(g, nowMs, this.#tz);
-    else if (t.kind === 'tai64n') time = parseInt(line.slice(start + 2, start + 17), 16);
+    if (t.kind === 'pattern') {
+      // Text differing only in fields the time does not read (a fraction of a second): the same time.
+      const sig = slot.sig;
+      const f = slot.cFields;
+      let same = fresh && f !== null;
+      for (let k = 0; same && k < sig.length; k++) same = groupValue(m, sig[k]) === (f as (string | undefined)[])[k];
+      if (same) {
+        slot.cText = line.slice(start, end);
+        return slot.cTime;
+      }
+      time = groupsToEpoch(foldGroups(m, t), nowMs, this.#tz);
+      slot.cFields = sig.map((nums) => groupValue(m, nums));
+    } else if (t.kind === 'tai64n') time = parseInt(line.slice(start + 2, start + 17), 16);
     else {
-      const v = g.__epoch ?? line.slice(start, end);
+      const v = groupValue(m, t.groups.get('__epoch')) ?? line.slice(start, end);
       let n = Number(v);
       if (t.longEpoch && v.length >= 13) n = v.length >= 16 && !v.includes('.') ? n / 1e6 : n / 1e3;
       time = n;
     }
-    this.#cacheTpl = t;
-    this.#cacheText = line.slice(start, end);
-    this.#cacheTime = time;
-    this.time = time;
-    return true;
+    slot.cText = line.slice(start, end);
+    slot.cTime = time;
+    slot.cNow = nowMs;
+    return time;
   }
 
   find(line: string, nowMs: number): DateFound | null {
