@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { request } from './control/client.js';
+import { resolve } from 'node:path';
+import { ask } from './control/client.js';
+import { socketFor, sourcesFor } from './control/client-config.js';
+import { formatReply } from './control/layout.js';
+import { isColourWanted, paintFor } from './control/layout-style.js';
 import type { Verb } from './control/protocol.js';
-import { Fields } from './config/fields.js';
-import { JAIL_KEYS } from './config/jail-file.js';
-import { readMain } from './config/main-file.js';
-import { parseYamlTree } from './config/yaml-tree.js';
+import { EXIT, explainUnreachable } from './control/unreachable.js';
 import { defaultConfigDir } from './daemon.js';
 
 // The client verbs: `sentryban status|ban|unban|list|audit|test ...` over the control socket.
@@ -17,12 +16,6 @@ export const CLIENT_USAGE = `  status [jail]                   jails, counters, 
   audit [--jail J] [--addr A] [--limit N]   the audit trail
   test <jail> <log line>          what the jail's filter and a fresh jail make of one line
   client options: --config DIR | --socket PATH, --json`;
-
-const socketFor = (configDir: string): string => {
-  const file = join(configDir, 'sentryban.yaml');
-  const tree = existsSync(file) ? parseYamlTree(readFileSync(file, 'utf8'), file) : null;
-  return readMain(new Fields(), tree?.ok ? tree.value : null, configDir, JAIL_KEYS).socket;
-};
 
 export const runClient = async (verb: Verb, argv: string[]): Promise<number> => {
   const pos: string[] = [];
@@ -48,6 +41,8 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     } else if (a.startsWith('--')) return usageError(verb, `unknown option ${a}`);
     else pos.push(a);
   }
+  if (socket === '' || configDir === '')
+    return usageError(verb, `${socket === '' ? '--socket' : '--config'} needs a path`);
   const shape: Record<Verb, string[]> = {
     status: ['jail'],
     list: ['jail'],
@@ -63,56 +58,31 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     const v = k === 'line' ? pos.slice(i).join(' ') : pos[i];
     if (v) args[k] = v;
   });
-  const reply = await request(socket ?? socketFor(configDir), verb, args);
+  const path = socket ?? socketFor(configDir);
+  const asked = await ask(path, verb, args);
+  if (asked.kind === 'unreachable') {
+    const { text, code } = explainUnreachable(asked.why, verb);
+    process.stderr.write(`sentryban ${verb}: ${text}\n`);
+    return code;
+  }
+  const reply = asked.reply;
   if (!reply.ok) {
     process.stderr.write(`sentryban ${verb}: ${reply.error}\n`);
-    return 1;
+    return EXIT.refused;
   }
-  process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
-  return verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok) ? 1 : 0;
+  const env = {
+    now: Date.now(),
+    paint: paintFor(isColourWanted(process.stdout, process.env)),
+    configDir: resolve(configDir),
+    sources: (jail: string) => sourcesFor(configDir, jail),
+  };
+  process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : formatReply(verb, reply.result, env, args));
+  const failed = verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok);
+  return failed ? EXIT.refused : 0;
 };
 
 // A command line the client refuses before asking the daemon: one line and exit 64 (EX_USAGE).
 const usageError = (verb: Verb, why: string): number => {
   process.stderr.write(`sentryban ${verb}: ${why}\n`);
-  return 64;
-};
-
-const render = (verb: Verb, r: unknown): string => {
-  if (verb === 'list' && Array.isArray(r)) {
-    return r
-      .map(
-        (b: {
-          jail: string;
-          target: string;
-          expiresAt: string | null;
-          bantime: string;
-          applied: string;
-          backends: Record<string, string>;
-        }) => {
-          const bad = Object.entries(b.backends)
-            .filter(([, v]) => v !== 'applied')
-            .map(([k, v]) => `${k}: ${v}`);
-          return `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\t${b.applied}${bad.length ? ` (${bad.join(', ')})` : ''}\n`;
-        },
-      )
-      .join('');
-  }
-  if (verb === 'check' && Array.isArray(r)) {
-    return r
-      .map(
-        (c: { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null }) =>
-          `${c.jail}\t${c.backend}\t${!c.ok ? `FAILED: ${c.error ?? ''}` : c.repaired ? `repaired: ${c.repaired}` : 'in sync'}\n`,
-      )
-      .join('');
-  }
-  if (verb === 'audit' && Array.isArray(r)) {
-    return r
-      .map(
-        (x: { at: string; jail: string; kind: string; target: string | null; detail: string }) =>
-          `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`,
-      )
-      .join('');
-  }
-  return `${JSON.stringify(r, null, 2)}\n`;
+  return EXIT.usage;
 };
