@@ -1,7 +1,8 @@
 import { styleText } from 'node:util';
 
 // Colour only on a terminal, never with NO_COLOR set to anything but "" (https://no-color.org) nor on TERM=dumb.
-// The escapes are Node's own (util.styleText); this module only decides whether to use them.
+// The escapes are Node's own (util.styleText); this module alone decides whether to use them (Node 20's own test
+// would take an empty NO_COLOR as set, and looks at process.stdout whatever the text is for).
 export type Tone = 'bold' | 'good' | 'warn' | 'bad' | 'dim';
 export type Paint = (tone: Tone, text: string) => string;
 
@@ -17,4 +18,6 @@ export const isColourWanted = (stream: { isTTY?: boolean }, env: NodeJS.ProcessE
   stream.isTTY === true && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
 
 export const paintFor = (colour: boolean): Paint =>
-  colour ? (tone, text) => (text === '' ? text : styleText(FORMATS[tone], text)) : (_tone, text) => text;
+  colour
+    ? (tone, text) => (text === '' ? text : styleText(FORMATS[tone], text, { validateStream: false }))
+    : (_tone, text) => text;
