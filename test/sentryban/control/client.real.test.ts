@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, startDaemon, writeConfig, type Running } from '../daemon/run-daemon.js';
 import { fromTty, runOnPty, runPiped } from '../../helpers/pty.js';
 import { itReal } from '../../helpers/real.js';
+import { waitFor } from '../../helpers/wait.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 
 // The real client (bin/sentryban on dist/) against the real daemon, through a pipe and on a pseudo-terminal:
@@ -222,4 +224,58 @@ describe('sentryban client, daemon running', () => {
       code: 1,
     });
   });
+});
+
+// The same two jails in the real fail2ban 1.0.2 (fail2ban-server on a socket and config of this test, the same
+// log files, the same bans by hand): fail2ban-client's text is the first part of ours, byte for byte.
+describe('sentryban client beside fail2ban-client', () => {
+  const f2b = join(dir, 'f2b');
+  const fc = (...args: string[]) =>
+    execa('fail2ban-client', ['-c', f2b, '-s', join(f2b, 'f2b.sock'), ...args], { reject: false, timeout: 20_000 });
+  let server: ResultPromise | null = null;
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await server;
+    }
+  });
+
+  itReal({ commands: ['fail2ban-server', 'fail2ban-client'] })(
+    'status and status JAIL start with exactly what fail2ban-client prints',
+    async () => {
+      mkdirSync(join(f2b, 'filter.d'), { recursive: true });
+      mkdirSync(join(f2b, 'action.d'));
+      for (const f of ['sshd.conf', 'common.conf'])
+        copyFileSync(`/etc/fail2ban/filter.d/${f}`, join(f2b, 'filter.d', f));
+      copyFileSync('/etc/fail2ban/action.d/dummy.conf', join(f2b, 'action.d', 'dummy.conf'));
+      writeFileSync(
+        join(f2b, 'fail2ban.conf'),
+        `[Definition]\nloglevel = INFO\nlogtarget = ${f2b}/f2b.log\nsocket = ${f2b}/f2b.sock\n` +
+          `pidfile = ${f2b}/f2b.pid\ndbfile = :memory:\nsyslogsocket = auto\nallowipv6 = auto\ndbpurgeage = 1d\n`,
+      );
+      writeFileSync(
+        join(f2b, 'jail.conf'),
+        '[DEFAULT]\nbackend = polling\naction = dummy\n' +
+          `[sshd]\nenabled = true\nfilter = sshd\nlogpath = ${dir}/auth.log\n          ${dir}/other.log\n` +
+          `[recidive]\nenabled = true\nfilter = sshd\nlogpath = ${dir}/other.log\n`,
+      );
+      server = execa(
+        'fail2ban-server',
+        ['-f', '-x', '-c', f2b, '-s', join(f2b, 'f2b.sock'), '-p', join(f2b, 'f2b.pid')],
+        {
+          reject: false,
+          buffer: false,
+          timeout: 120_000,
+        },
+      );
+      await waitFor(async () => (await fc('ping')).stdout.includes('pong'), { timeoutMs: 30_000, what: 'fail2ban' });
+      for (const ip of ['192.0.2.1', '2001:db8::1']) expect((await fc('set', 'sshd', 'banip', ip)).stdout).toBe('1');
+      expect((await fc('set', 'recidive', 'banip', '198.51.100.0/24')).stdout).toBe('1');
+      const theirs = async (...a: string[]) => `${(await fc(...a)).stdout}\n`;
+      const ours = async (...a: string[]) => (await piped(a)).out.split('\n\n')[0] + '\n';
+      expect(await ours('status', 'sshd')).toBe(await theirs('status', 'sshd'));
+      expect(await ours('status')).toBe(await theirs('status'));
+    },
+    90_000,
+  );
 });
