@@ -7,7 +7,14 @@ export type Cell = string | { text: string; tone?: Tone; right?: boolean };
 const textOf = (c: Cell): string => (typeof c === 'string' ? c : c.text);
 
 export const formatTable = (head: string[], rows: Cell[][], paint: Paint): string => {
-  const all: Cell[][] = [head.map((h) => ({ text: h, tone: 'bold' as const })), ...rows];
+  // A column of numbers has its heading to the right too.
+  const right = head.map((_, i) =>
+    rows.some((r) => {
+      const c = r[i];
+      return typeof c !== 'string' && c?.right === true;
+    }),
+  );
+  const all: Cell[][] = [head.map((h, i) => ({ text: h, tone: 'bold' as const, right: right[i] === true })), ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => [...textOf(r[i] ?? '')].length)));
   return all
     .map((r) =>

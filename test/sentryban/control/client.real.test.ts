@@ -97,7 +97,8 @@ const listText = (tzH: number, paint = (s: string, _row: number) => s): string =
             : `1w            1  ${paint('applied', row)}`;
       const cell = (s: string, w: number): string => paint(s, row) + ' '.repeat(w - s.length);
       return row === 0
-        ? `${cell('JAIL', 8)}  ${cell('ADDRESS', 15)}  ${cell('BANNED', 19)}  ${cell('EXPIRES', 19)}  ${cell('LEFT', 6)}  ${tail}\n`
+        ? `${cell('JAIL', 8)}  ${cell('ADDRESS', 15)}  ${cell('BANNED', 19)}  ` +
+            `${cell('EXPIRES', 19)}  ${cell('LEFT', 6)}  ${tail}\n`
         : `${jail.padEnd(8)}  ${addr.padEnd(15)}  ${at}  ${end.padEnd(19)}  ${left.padEnd(6)}  ${tail}\n`;
     })
     .join('');
@@ -175,12 +176,14 @@ describe('sentryban client, daemon running', () => {
   it('audit: aligned columns in local time, a single address without its /32 or /128', async () => {
     const r = await piped(['audit'], 'Asia/Tokyo');
     const at = (j: string, t: string): string => local(ban(j, t).bannedAt, 9);
-    const until = (j: string, t: string): string => ban(j, t).expiresAt ?? '';
+    const week = (j: string, t: string): string =>
+      `manual ban; bantime 604800s; until ${ban(j, t).expiresAt ?? ''} (1w)`;
     expect(r.out).toBe(
       'TIME                 JAIL      KIND  TARGET           DETAIL\n' +
-        `${at('sshd', '192.0.2.1')}  sshd      ban   192.0.2.1        manual ban; bantime 604800s; until ${until('sshd', '192.0.2.1')} (1w)\n` +
-        `${at('sshd', '2001:db8::1')}  sshd      ban   2001:db8::1      manual ban; bantime 604800s; until ${until('sshd', '2001:db8::1')} (1w)\n` +
-        `${at('recidive', '198.51.100.0/24')}  recidive  ban   198.51.100.0/24  manual ban; permanent; until permanent (permanent)\n`,
+        `${at('sshd', '192.0.2.1')}  sshd      ban   192.0.2.1        ${week('sshd', '192.0.2.1')}\n` +
+        `${at('sshd', '2001:db8::1')}  sshd      ban   2001:db8::1      ${week('sshd', '2001:db8::1')}\n` +
+        `${at('recidive', '198.51.100.0/24')}  recidive  ban   198.51.100.0/24  ` +
+        'manual ban; permanent; until permanent (permanent)\n',
     );
     expect(await piped(['audit', '--jail', 'nojail'])).toEqual({ out: 'no audit rows\n', err: '', code: 0 });
   });
