@@ -99,10 +99,11 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
       fast?.ready();
     },
   });
-  const binds = new BindFailures();
+  // The sensor's start-up lines say which ports could not be bound; after start-up nothing more is looked at.
+  let binds: BindFailures | null = new BindFailures();
   const sensor = entry.sensor(prep.conf, {
     log: (line) => {
-      binds.see(line);
+      binds?.see(line);
       logger.log(line);
     },
     submit: (ev, h) => {
@@ -110,9 +111,12 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     },
     clock: systemClock,
   });
-  if (!(await sensor.start())) {
+  const started = await sensor.start();
+  const seen = binds;
+  binds = null;
+  if (!started) {
     logger.log(L.notPortsentryMode());
-    const why = binds.explain(opts.config, false);
+    const why = seen.explain(opts.config, false);
     if (!opts.daemonChild) err(`portsentry: not started: ${why}\n`);
     notifyParent('failed', why);
     await sensor.stop();
@@ -124,7 +128,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
     fast = FastAlert.open(nativeAlert, prep.conf, ignore, logger);
   logger.log(L.active());
-  const partly = binds.explain(opts.config, true);
+  const partly = seen.explain(opts.config, true);
   if (partly && !opts.daemonChild) err(`portsentry: ${partly}\n`);
   notifyParent('ok', partly);
   const signal = await waitForSignal();
