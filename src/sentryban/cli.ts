@@ -11,8 +11,13 @@ import { defaultConfigDir } from './daemon.js';
 export const CLIENT_USAGE = `  status [jail]                   jails, counters, next expiry (one jail: with its bans)
   ban <jail> <addr|cidr>          ban by hand (bantime and increment as configured)
   unban <addr|cidr> [jail]        lift a ban (all jails unless one is named)
+  unban --all [jail]              lift every ban (of every jail unless one is named)
+  flush <jail>                    lift every ban of one jail
+  banned [addr...]                which jails ban each address (none given: every jail's banned targets)
+  get <jail> <key>                a jail's effective setting (maxretry, bantime, ignoreip, logpath, failregex ...)
   list [jail]                     bans in force, and whether every action has them applied
   check [jail]                    run every action's check against the store now; repairs what is missing
+  reload [jail]                   re-read the config (checked in full first; a bad one changes nothing)
   audit [--jail J] [--addr A] [--limit N]   the audit trail
   test <jail> <log line>          what the jail's filter and a fresh jail make of one line
   client options: --config DIR | --socket PATH, --json`;
@@ -28,6 +33,7 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     if (a === '--socket') socket = argv[++i] ?? '';
     else if (a === '--config') configDir = argv[++i] ?? '';
     else if (a === '--json') json = true;
+    else if (a === '--all' && verb === 'unban') args.all = 1;
     else if (a === '--jail') args.jail = argv[++i] ?? '';
     else if (a === '--addr') args.target = argv[++i] ?? '';
     else if (a === '--limit') {
@@ -51,7 +57,16 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     unban: ['target', 'jail'],
     test: ['jail', 'line'],
     check: ['jail'],
+    reload: ['jail'],
+    banned: ['targets'],
+    flush: ['jail'],
+    get: ['jail', 'key'],
   };
+  if (verb === 'unban' && args.all === 1) shape.unban = ['jail'];
+  if (verb === 'banned') {
+    if (pos.length) args.targets = pos.join(',');
+    pos.length = 0;
+  }
   if (!shape[verb].includes('line') && pos.length > shape[verb].length)
     return usageError(verb, `unexpected argument ${JSON.stringify(pos[shape[verb].length])}`);
   shape[verb].forEach((k, i) => {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseAddr, type Addr } from '../core/addr.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
-import { EX_CONFIG, formatDiagnostic } from '../core/diagnostics.js';
+import { EX_CONFIG, formatDiagnostic, type Diagnostic, type Result } from '../core/diagnostics.js';
+import { Serial } from '../core/serial.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig } from './config/load.js';
 import type { DaemonConfig, LoadedJail } from './config/loaded.js';
@@ -20,6 +21,8 @@ import { JailSources } from './daemon/jail-sources.js';
 import { IdleCollector } from './daemon/idle-gc.js';
 import { openDecisionLog, type DecisionLog } from './daemon/log.js';
 import { BanManager } from './daemon/manager.js';
+import { planReload, type Running } from './daemon/reload.js';
+import type { ReloadReply } from './control/handlers.js';
 import { folderFault, openStoreChecked } from './store/open-checked.js';
 import { storeFaultOf } from './store/fault.js';
 import { Store } from './store/store.js';
@@ -56,10 +59,10 @@ export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
 };
 
 export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
-  const loaded = await loadConfig(
-    opts.configDir,
-    opts.fail2banConfig ? { fail2banConfig: opts.fail2banConfig, fail2banDir: resolve(opts.fail2banConfig) } : {},
-  );
+  const loadOpts = opts.fail2banConfig
+    ? { fail2banConfig: opts.fail2banConfig, fail2banDir: resolve(opts.fail2banConfig) }
+    : {};
+  const loaded = await loadConfig(opts.configDir, loadOpts);
   if (!loaded.ok) {
     for (const e of loaded.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
     process.stderr.write(
@@ -78,7 +81,7 @@ export const runDaemon = async (opts: DaemonOptions): Promise<number> => {
   mkdirSync(loaded.value.main.stateDir, { recursive: true, mode: 0o700 }); // before the log file makes it 0755
   const log = openDecisionLog(loaded.value.main.log, clock, (m) => process.stderr.write(`sentryban: ${m}\n`));
   try {
-    return await serve(loaded.value, clock, log);
+    return await serve(loaded.value, clock, log, () => loadConfig(opts.configDir, loadOpts));
   } finally {
     log.close();
   } // the syslog socket would hold the process
@@ -97,7 +100,12 @@ const detach = (configDir: string, f2b: string | undefined): number => {
   return 0;
 };
 
-const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise<number> => {
+const serve = async (
+  cfg: DaemonConfig,
+  clock: Clock,
+  log: DecisionLog,
+  reloadConfig: () => Promise<Result<DaemonConfig>>,
+): Promise<number> => {
   const { main } = cfg;
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
   const opened = openStoreChecked(main.dbfile, clock.now());
@@ -150,42 +158,72 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   );
   manager.repairs.startPeriodic(main.checkIntervalSec);
   const idleGc = new IdleCollector();
-  const followers: JailSources[] = [];
-  const journals: JournalFollower[] = [];
-  for (const j of cfg.jails) {
+  // Each jail's log sources, by jail: a reload stops and starts them one jail at a time.
+  const sources = new Map<string, { stop(): void | Promise<void> }>();
+  const startSources = (j: LoadedJail): void => {
     const name = j.spec.config.name;
+    const onLines = (lines: LogLine[]): void => {
+      void manager.lines(name, lines);
+      idleGc.poke(lines.length);
+    };
     if (j.spec.backend.kind === 'systemd') {
-      journals.push(
-        followJail(j, j.spec.backend.options, writer.store, clock, log, (lines) => {
-          void manager.lines(name, lines);
-          idleGc.poke(lines.length);
-        }),
-      );
+      sources.set(name, followJail(j, j.spec.backend.options, writer.store, clock, log, onLines));
       log.line('jail', 'INFO', `Jail '${name}' started`);
-      continue;
+      return;
     }
     const paths = j.spec.logpaths.map((lp) => ({ ...lp, path: resolve(cfg.dir, lp.path) }));
-    const src = new JailSources(
-      paths,
-      writer.store.positions(name),
-      clock,
-      (lines) => {
-        void manager.lines(name, lines);
-        idleGc.poke(lines.length);
-      },
-      (e) => {
-        const retry = e.kind === 'unreadable' ? ', will retry' : '';
-        log.line(
-          'filter',
-          e.kind === 'unreadable' || e.kind === 'overlong' ? 'WARNING' : 'INFO',
-          `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason})${retry}` : ''}`,
-        );
-      },
-    );
+    const src = new JailSources(paths, writer.store.positions(name), clock, onLines, (e) => {
+      const retry = e.kind === 'unreadable' ? ', will retry' : '';
+      log.line(
+        'filter',
+        e.kind === 'unreadable' || e.kind === 'overlong' ? 'WARNING' : 'INFO',
+        `[${name}] ${e.path}: ${e.kind}${e.reason ? ` (${e.reason})${retry}` : ''}`,
+      );
+    });
     src.start();
-    followers.push(src);
+    sources.set(name, src);
     log.line('jail', 'INFO', `Jail '${name}' started`);
-  }
+  };
+  const stopSources = async (name: string): Promise<void> => {
+    await sources.get(name)?.stop();
+    sources.delete(name);
+  };
+  for (const j of cfg.jails) startSources(j);
+
+  // Reload (SIGHUP or `sentryban reload [jail]`), one at a time: the whole new config is loaded and checked
+  // first; any error leaves the running config as it is. Then (daemon/reload.ts) the changed jails' sources stop,
+  // the manager takes the new jails in its queue (after every batch already read), and the new sources start
+  // from the positions committed by then, so no line is read twice or skipped.
+  let running: Running = { cfg, backends };
+  const reloads = new Serial();
+  const reload = (only: string | null): Promise<ReloadReply> =>
+    reloads.run(async (): Promise<ReloadReply> => {
+      const refuse = (errors: readonly Diagnostic[]): ReloadReply => {
+        const text = errors.map(formatDiagnostic);
+        for (const e of text) log.line('server', 'ERROR', `reload refused: ${e}`);
+        return { ok: false, errors: text };
+      };
+      const next = await reloadConfig();
+      if (!next.ok) return refuse(next.errors);
+      const built = await buildBackends(next.value, clock);
+      if (!built.ok) return refuse(built.errors);
+      const plan = planReload(running, next.value, built.value, only);
+      if (typeof plan === 'string') return { ok: false, errors: [plan] };
+      for (const name of plan.stopSources) await stopSources(name);
+      await manager.reconfigure(plan.change);
+      for (const name of plan.summary.removed) log.line('jail', 'INFO', `Jail '${name}' stopped`);
+      for (const j of plan.startSources) startSources(j);
+      running = { cfg: plan.cfg, backends: plan.backends };
+      const { added, removed, reloaded } = plan.summary;
+      log.line(
+        'server',
+        'NOTICE',
+        `Reloaded${only ? ` jail ${only}` : ''}: ${reloaded.length} jail(s) reloaded, ${added.length} added, ${removed.length} removed${
+          plan.restartNeeded.length ? `; unchanged until a restart: ${plan.restartNeeded.join(', ')}` : ''
+        }`,
+      );
+      return { ok: true, added, removed, reloaded, restartNeeded: plan.restartNeeded };
+    });
   const ctlLog = (level: string, text: string): void => log.line('control', level, text);
   const server = await startControlServer(
     main.socket,
@@ -194,6 +232,8 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
       get store() {
         return writer.store;
       },
+      reload,
+      configDir: cfg.dir,
     },
     { log: ctlLog },
   );
@@ -202,8 +242,7 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   }
   if (typeof server === 'string') {
     process.stderr.write(`sentryban: ${server}\n`);
-    followers.forEach((f) => f.stop());
-    await Promise.all(journals.map((f) => f.stop()));
+    for (const name of [...sources.keys()]) await stopSources(name);
     await manager.stop();
     writer.stop();
     writer.store.close();
@@ -233,15 +272,21 @@ const serve = async (cfg: DaemonConfig, clock: Clock, log: DecisionLog): Promise
   // The handlers stay installed until exit (`on`, not `once`): execa's signal-exit also listens while a command
   // runs, and when it finds itself the last listener it re-sends the signal, killing the daemon mid-shutdown.
   // A second signal during shutdown is ignored: the store and the running actions finish cleanly.
+  const onHup = (): void => {
+    log.line('server', 'INFO', 'SIGHUP: reloading the configuration');
+    void reload(null);
+  };
+  process.on('SIGHUP', onHup);
   await new Promise<void>((res) => {
     process.on('SIGINT', () => res());
     process.on('SIGTERM', () => res());
   });
+  process.off('SIGHUP', onHup);
+  await reloads.run(() => undefined); // a reload under way finishes first
   clearInterval(selfTimer);
   clearInterval(purgeTimer);
   idleGc.stop();
-  followers.forEach((f) => f.stop());
-  await Promise.all(journals.map((f) => f.stop()));
+  for (const name of [...sources.keys()]) await stopSources(name);
   await server.close(); // open client connections too: an idle one would hold the shutdown
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes

@@ -72,4 +72,7 @@ export interface ActionBackend {
   unban(ban: Ban): Promise<ActionOutcome>;
   // Re-assert the rules from the store's view (repairs rules removed by hand, lapsed kernel timeouts).
   check(bans: readonly Ban[]): Promise<ActionOutcome>;
+  // A notifier (webhook): the daemon does not wait for its verbs, and tells it the lines behind each new ban.
+  readonly detached?: boolean;
+  readonly note?: (ban: Ban, lines: readonly string[]) => void;
 }

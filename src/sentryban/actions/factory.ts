@@ -10,6 +10,7 @@ import { IpsetBackend } from './ipset/apply.js';
 import { RouteBackend } from './route/apply.js';
 import { CommandBackend } from './command/apply.js';
 import type { CommandAction } from './command/load.js';
+import { WebhookBackend } from './webhook/apply.js';
 
 // What backends need from the daemon: how to run commands (a namespace prefix in tests), the one clock
 // (kernel-side timeouts are computed from it), and the loaded command actions.
@@ -58,5 +59,7 @@ export const createBackend = (spec: ActionSpec, deps: BackendDeps): Result<Actio
       };
       return ok(new CommandBackend(a, ctx, runner));
     }
+    case 'webhook':
+      return ok(new WebhookBackend(spec, deps.clock));
   }
 };

@@ -1,4 +1,5 @@
 import { closest, diag, fail, ok, type Diagnostic, type Result } from '../../core/diagnostics.js';
+import { parseDurationSec } from '../../core/duration.js';
 import { parseBlocktype } from './blocktype.js';
 import {
   BACKEND_KINDS,
@@ -24,6 +25,7 @@ const KEYS: Readonly<Record<BackendKind, readonly string[]>> = {
   ipset: ['name', 'chain', 'port', 'protocol', 'blocktype', 'maxelem'],
   route: ['blocktype', 'proto'],
   command: ['action'],
+  webhook: ['url', 'timeout', 'authorization'],
 };
 
 export const DEFAULT_HOSTS_DENY = '/etc/hosts.deny';
@@ -123,7 +125,33 @@ const buildSpec = (kind: BackendKind, jail: string, o: Options, err: Err): Actio
       const { action: _a, port, protocol, ...params } = o;
       return { backend: kind, jail, action, port: port ?? '', protocol: protocol ?? 'tcp', params };
     }
+    case 'webhook':
+      return webhook(jail, o, err);
   }
+};
+
+export const DEFAULT_WEBHOOK_TIMEOUT_SEC = 10;
+
+const webhook = (jail: string, o: Options, err: Err): ActionSpec | null => {
+  let url: URL | null = null;
+  try {
+    url = new URL(o.url ?? '');
+  } catch {
+    err('url', `expected an http:// or https:// URL, got "${o.url ?? ''}"`);
+  }
+  if (url && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    err('url', `expected an http:// or https:// URL, got "${url.protocol}" in "${o.url ?? ''}"`);
+    url = null;
+  }
+  const sec = parseDurationSec(o.timeout ?? DEFAULT_WEBHOOK_TIMEOUT_SEC);
+  if (sec === null || sec <= 0 || sec > 300)
+    err('timeout', `expected a duration between 1s and 5m, such as "10s", got "${o.timeout}"`);
+  const auth = o.authorization ?? null;
+  if (auth !== null && (auth.length === 0 || /[\r\n\0]/.test(auth)))
+    err('authorization', 'expected a header value on one line, such as "Bearer <token>"');
+  return url
+    ? { backend: 'webhook', jail, url, timeoutMs: (sec ?? DEFAULT_WEBHOOK_TIMEOUT_SEC) * 1000, authorization: auth }
+    : null;
 };
 
 const portMatch = (o: Options, err: Err): PortMatch => {

@@ -44,9 +44,27 @@ export type CommandSpec = {
   params: Readonly<Record<string, string>>;
 };
 
-export type ActionSpec = HostsDenySpec | NftablesSpec | IptablesSpec | IpsetSpec | RouteSpec | CommandSpec;
+// An HTTP(S) endpoint told of every ban and unban (a JSON POST); `authorization` is sent as that header.
+export type WebhookSpec = {
+  backend: 'webhook';
+  jail: string;
+  url: URL;
+  timeoutMs: number;
+  authorization: string | null;
+};
+
+export type ActionSpec =
+  HostsDenySpec | NftablesSpec | IptablesSpec | IpsetSpec | RouteSpec | CommandSpec | WebhookSpec;
 export type BackendKind = ActionSpec['backend'];
-export const BACKEND_KINDS: readonly BackendKind[] = ['hostsdeny', 'nftables', 'iptables', 'ipset', 'route', 'command'];
+export const BACKEND_KINDS: readonly BackendKind[] = [
+  'hostsdeny',
+  'nftables',
+  'iptables',
+  'ipset',
+  'route',
+  'command',
+  'webhook',
+];
 
 export const DEFAULT_REJECT: RejectWith = { v4: 'icmp-port-unreachable', v6: 'icmp6-port-unreachable' };
 export const ALL_PORTS: PortMatch = { ports: 'all', protocols: 'all' };

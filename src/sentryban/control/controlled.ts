@@ -1,5 +1,6 @@
 import type { Cidr } from '../../core/addr.js';
 import type { Instant } from '../../core/clock.js';
+import type { LoadedJail } from '../config/loaded.js';
 import type { JailConfig } from '../jails/config.js';
 import type { Applied, Ban, Failure, LogLine } from '../types.js';
 
@@ -21,6 +22,8 @@ export interface ControlledDaemon {
   nextExpiry(): Instant | null;
   ban(jail: string, target: Cidr): Promise<{ ok: boolean; message: string; ban?: Ban }>;
   unban(target: Cidr, jail: string | null): Promise<number>; // how many were lifted
+  unbanAll(jail: string | null): Promise<number>; // every ban of a jail (flush) or of all jails (unban --all)
+  settingsOf(jail: string): LoadedJail | undefined; // the jail's running configuration (`get`)
   // A fresh matcher of the jail's filter, with the jail's settings (the `test` verb: no state changes).
   matcherOf(
     jail: string,

@@ -5,10 +5,20 @@ import type { Store } from '../store/store.js';
 import type { Applied, Ban } from '../types.js';
 import { elementText } from '../actions/targets.js';
 import type { ControlledDaemon } from './controlled.js';
+import { JAIL_SETTINGS, SETTING_KEYS } from './jail-settings.js';
 import type { Request, Verb } from './protocol.js';
 
 // One handler per verb (a table, not an if/else chain). Each returns a JSON-able result or throws a message.
-export type HandlerDeps = { manager: ControlledDaemon; store: Store };
+// `reload`: the daemon's own (daemon.ts): check the whole new config, then apply it; errors keep the running one.
+export type ReloadReply =
+  | { ok: true; added: string[]; removed: string[]; reloaded: string[]; restartNeeded: string[] }
+  | { ok: false; errors: string[] };
+export type HandlerDeps = {
+  configDir?: string; // relative logpaths are followed from here
+  manager: ControlledDaemon;
+  store: Store;
+  reload?: (jail: string | null) => Promise<ReloadReply>;
+};
 type Handler = (args: Request['args'], deps: HandlerDeps) => unknown; // a value or a Promise of one
 
 const str = (args: Request['args'], k: string): string | undefined =>
@@ -83,7 +93,46 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
     if (!r.ok) throw new Error(r.message);
     return r.ban ? viewOf(d)(r.ban) : null;
   },
-  unban: async (a, d) => ({ unbanned: await d.manager.unban(target(need(a, 'target')), str(a, 'jail') ?? null) }),
+  unban: async (a, d) => {
+    const jail = str(a, 'jail') ?? null;
+    if (jail !== null && !d.manager.jailNames().includes(jail)) throw new Error(`no jail "${jail}"`);
+    if (a.all === 1) {
+      if (str(a, 'target')) throw new Error('--all lifts every ban: give no address with it');
+      return { unbanned: await d.manager.unbanAll(jail) };
+    }
+    return { unbanned: await d.manager.unban(target(need(a, 'target')), jail) };
+  },
+  // Every ban of one jail, lifted (manual unbans, audited).
+  flush: async (a, d) => {
+    const jail = need(a, 'jail');
+    if (!d.manager.jailNames().includes(jail)) throw new Error(`no jail "${jail}"`);
+    return { jail, unbanned: await d.manager.unbanAll(jail) };
+  },
+  // As `fail2ban-client banned`: with addresses, the jails banning each (a wider ban covering it counts); without,
+  // the banned targets of every jail.
+  banned: (a, d) => {
+    const addrs = typeof a.targets === 'string' && a.targets !== '' ? a.targets.split(',') : [];
+    if (addrs.length === 0)
+      return d.manager
+        .jailNames()
+        .map((jail) => ({ jail, targets: d.manager.list(jail).map((b) => elementText(b.target)) }));
+    return addrs.map((text) => {
+      const t = target(text);
+      const jails = d.manager
+        .jailNames()
+        .filter((jail) => d.manager.list(jail).some((b) => b.target.bits <= t.bits && b.target.contains(t.base)));
+      return { target: elementText(t), jails };
+    });
+  },
+  get: (a, d) => {
+    const jail = need(a, 'jail');
+    const key = need(a, 'key');
+    const j = d.manager.settingsOf(jail);
+    if (!j) throw new Error(`no jail "${jail}"`);
+    const get = JAIL_SETTINGS[key];
+    if (!get) throw new Error(`unknown setting "${key}"; known: ${SETTING_KEYS.join(', ')}`);
+    return { jail, key, value: get(j, d.configDir ?? '.') };
+  },
   audit: (a, d) => {
     const t = str(a, 'target');
     if (a.limit !== undefined && !(Number.isInteger(a.limit) && (a.limit as number) >= 1))
@@ -96,6 +145,12 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
         limit,
       })
       .map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  },
+  reload: async (a, d) => {
+    if (!d.reload) throw new Error('this daemon cannot reload');
+    const r = await d.reload(str(a, 'jail') ?? null);
+    if (!r.ok) throw new Error(`configuration refused, the running one goes on:\n${r.errors.join('\n')}`);
+    return r;
   },
   // What the jail's filter makes of one line, and what a fresh jail would decide: no state is changed.
   test: (a, d) => {

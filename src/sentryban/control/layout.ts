@@ -111,12 +111,42 @@ const LAYOUTS: Record<Verb, Layout> = {
   unban: (r, _env, a) => {
     const n = (r as { unbanned: number }).unbanned;
     const where = typeof a.jail === 'string' ? ` in ${a.jail}` : '';
+    if (a.all === 1) return `${n} ban(s) lifted${where}\n`;
     return n === 0
       ? `${String(a.target)} was not banned${where}\n`
       : `unbanned ${String(a.target)} (${n} ban(s) lifted${where})\n`;
   },
   test: (r, env, a) => formatTest(r as TestView, env, String(a.jail)),
+  banned: (r) => formatBanned(r as BannedRow[]),
+  flush: (r) => {
+    const x = r as { jail: string; unbanned: number };
+    return `${x.jail}: ${x.unbanned} ban(s) lifted\n`;
+  },
+  get: (r) => {
+    const v = (r as { value: unknown }).value;
+    const text = (x: unknown): string => (typeof x === 'string' ? visible(x) : JSON.stringify(x));
+    if (Array.isArray(v)) return v.map((x) => `${text(x)}\n`).join('');
+    return `${v === null ? '(none)' : text(v)}\n`;
+  },
+  reload: (r) => {
+    const x = r as { added: string[]; removed: string[]; reloaded: string[]; restartNeeded: string[] };
+    const names = (l: string[]): string => (l.length ? l.join(', ') : 'none');
+    return `reloaded: ${names(x.reloaded)}; added: ${names(x.added)}; removed: ${names(x.removed)}\n${
+      x.restartNeeded.length ? `unchanged until a restart: ${x.restartNeeded.join(', ')}\n` : ''
+    }`;
+  },
 };
+
+// As `fail2ban-client banned`: per jail its banned targets, or per address the jails that ban it.
+type BannedRow = { jail?: string; targets?: string[]; target?: string; jails?: string[] };
+const formatBanned = (rows: BannedRow[]): string =>
+  rows
+    .map((x) =>
+      x.jail !== undefined
+        ? `${x.jail}\t${(x.targets ?? []).join(' ')}\n`
+        : `${x.target ?? ''}\t${(x.jails ?? []).join(' ') || '(not banned)'}\n`,
+    )
+    .join('');
 
 export const formatReply = (verb: Verb, r: unknown, env: LayoutEnv, args: Record<string, string | number>): string =>
   LAYOUTS[verb](r, env, args);

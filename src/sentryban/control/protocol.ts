@@ -1,6 +1,18 @@
 // Control socket messages: one JSON object per line, each with a version. Verbs match the CLI.
 export const PROTOCOL_VERSION = 1;
-export const VERBS = ['status', 'ban', 'unban', 'list', 'audit', 'test', 'check'] as const;
+export const VERBS = [
+  'status',
+  'ban',
+  'unban',
+  'list',
+  'audit',
+  'test',
+  'check',
+  'reload',
+  'banned',
+  'flush',
+  'get',
+] as const;
 export type Verb = (typeof VERBS)[number];
 export type Request = { version: number; verb: Verb; args: Record<string, string | number | undefined> };
 export type Reply = { version: number; ok: true; result: unknown } | { version: number; ok: false; error: string };

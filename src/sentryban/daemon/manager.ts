@@ -15,6 +15,9 @@ import type { DecisionLog } from './log.js';
 import { Repairer } from './repair.js';
 import { StoreWriter } from './store-writer.js';
 
+// The lines behind a ban, each once, in the order read (a multi-line failure brings several).
+const linesOf = (failures: readonly Failure[]): string[] => [...new Set(failures.flatMap((f) => f.lines))];
+
 // Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
 // through one queue, so a decision is committed before its actions run and actions run in decision order.
 // What is banned now is one table (#bans, jails/active-bans.ts) that only this class writes: loaded from the
@@ -28,6 +31,13 @@ type Jail = {
   failures: number;
   bans: number;
   held: Serial; // batches held back behind a host name lookup, in line order
+};
+// A reload's changes to the jails (daemon/reload.ts); `backends` are each jail's new list, where an instance of
+// the old list is kept for every action whose spec did not change.
+export type Reconfigure = {
+  removed: readonly string[];
+  changed: readonly { loaded: LoadedJail; backends: ActionBackend[] }[];
+  added: readonly { loaded: LoadedJail; backends: ActionBackend[] }[];
 };
 // `writer`: the store's writes (store-writer.ts); one is made over `store` when not given.
 export type ManagerDeps = {
@@ -50,6 +60,7 @@ export class BanManager {
   readonly #serial = new Serial();
   readonly #hosts: HostFailures | null;
   readonly #writer: StoreWriter;
+  #self: (JailInput & { kind: 'self' }) | null = null; // the host's addresses, for jails added by a reload
 
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
     this.#deps = deps;
@@ -62,19 +73,8 @@ export class BanManager {
         reopen: () => ({ ok: false, message: 'store: no file to reopen' }),
         log: (level, text) => deps.log.line('database', level, text),
       });
-    for (const j of jails) {
-      const name = j.spec.config.name;
-      this.#jails.set(name, {
-        loaded: j,
-        state: createJailState(this.#bans.of(name)),
-        backends: deps.backends.get(name) ?? [],
-        matchers: new Map(),
-        lines: 0,
-        failures: 0,
-        bans: 0,
-        held: new Serial(),
-      });
-    }
+    for (const j of jails)
+      this.#jails.set(j.spec.config.name, this.#newJail(j, deps.backends.get(j.spec.config.name) ?? []));
     this.#repair = new Repairer(deps.backends, {
       clock: deps.clock,
       audit: (row) => this.#writer.audit(row),
@@ -104,15 +104,7 @@ export class BanManager {
     return this.#enqueue(async () => {
       const now = this.#deps.clock.now();
       const store = this.#writer.store;
-      for (const [name, j] of this.#jails) {
-        const cfg = j.loaded.spec.config;
-        j.state.history = store.history(cfg.increment?.overalljails ? null : name);
-        // Counting resumes where it stopped: a ticket older than two findtimes can no longer reach a new failure
-        // (those older than one findtime are not counted, and a ticket spans at most one more).
-        for (const [key, ticket] of store.openTickets(name, now - 2 * cfg.findtimeSec * 1000)) {
-          step(cfg, j.state, { kind: 'counting', key, ticket }, this.#env());
-        }
-      }
+      for (const [name, j] of this.#jails) this.#resume(name, j, now);
       const all = store.activeBans();
       const ended = all.filter((b) => b.expiresAt !== null && b.expiresAt <= now);
       const inForce = all.filter((b) => !ended.includes(b));
@@ -140,6 +132,81 @@ export class BanManager {
           for (const be of j.backends) await this.#repair.act(name, be, 'unban', b);
       }
       return { restored: inForce.length, lifted: ended.length };
+    });
+  }
+
+  // A jail's memory from the store: earlier bans (bantime.increment) and the counting in progress. Counting
+  // resumes where it stopped: a ticket older than two findtimes can no longer reach a new failure (those older
+  // than one findtime are not counted, and a ticket spans at most one more).
+  #resume(name: string, j: Jail, now: Instant): void {
+    const store = this.#writer.store;
+    const cfg = j.loaded.spec.config;
+    j.state.history = store.history(cfg.increment?.overalljails ? null : name);
+    for (const [key, ticket] of store.openTickets(name, now - 2 * cfg.findtimeSec * 1000))
+      step(cfg, j.state, { kind: 'counting', key, ticket }, this.#env());
+  }
+
+  #newJail(loaded: LoadedJail, backends: ActionBackend[]): Jail {
+    return {
+      loaded,
+      state: createJailState(this.#bans.of(loaded.spec.config.name)),
+      backends,
+      matchers: new Map(),
+      lines: 0,
+      failures: 0,
+      bans: 0,
+      held: new Serial(),
+    };
+  }
+
+  // A reload (daemon/reload.ts found what changed), in the queue: no batch is decided half on the old settings.
+  // - changed: the new settings, filter and action list take effect; counting, bans and counters are kept; a
+  //   backend whose spec did not change is the same instance (nothing re-applied), a new one starts with the
+  //   jail's bans in force, a dropped one has them removed.
+  // - removed: as fail2ban stops a jail: its backends have its bans removed; the bans stay in the store and in
+  //   the table until they end, and a jail of that name added back (reload or restart) restores those in force.
+  // - added: starts as at a daemon start (history and counting from the store, its bans in force restored).
+  reconfigure(r: Reconfigure): Promise<void> {
+    const lift = async (name: string, list: readonly ActionBackend[]): Promise<void> => {
+      const bans = this.#bans.inForce(name, this.#deps.clock.now());
+      for (const be of list) for (const b of bans) await this.#repair.act(name, be, 'unban', b);
+      this.#repair.dropSlots(name, list);
+    };
+    const begin = async (name: string, list: readonly ActionBackend[]): Promise<void> => {
+      this.#repair.addSlots(name, list);
+      const bans = this.#bans.inForce(name, this.#deps.clock.now());
+      for (const be of list) await this.#repair.act(name, be, 'start', bans);
+    };
+    return this.#enqueue(async () => {
+      const now = this.#deps.clock.now();
+      for (const name of r.removed) {
+        const j = this.#jails.get(name);
+        if (!j) continue;
+        this.#jails.delete(name); // a batch still held behind a host name lookup commits only its positions
+        await lift(name, j.backends);
+      }
+      for (const c of r.changed) {
+        const name = c.loaded.spec.config.name;
+        const j = this.#jails.get(name);
+        if (!j) continue;
+        const dropped = j.backends.filter((be) => !c.backends.includes(be));
+        const fresh = c.backends.filter((be) => !j.backends.includes(be));
+        j.loaded = c.loaded;
+        j.matchers.clear();
+        j.backends = c.backends;
+        j.state.history = this.#writer.store.history(c.loaded.spec.config.increment?.overalljails ? null : name);
+        await lift(name, dropped);
+        await begin(name, fresh);
+      }
+      for (const a of r.added) {
+        const name = a.loaded.spec.config.name;
+        if (this.#jails.has(name)) continue;
+        const j = this.#newJail(a.loaded, a.backends);
+        this.#jails.set(name, j);
+        this.#resume(name, j, now);
+        if (this.#self) step(j.loaded.spec.config, j.state, this.#self, this.#env());
+        await begin(name, a.backends);
+      }
     });
   }
 
@@ -182,6 +249,7 @@ export class BanManager {
   ): Promise<void> {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
+    if (this.#jails.get(jail) !== j) return void (await this.#apply([], positions)); // removed by a reload
     // The ignorecommand's verdicts first (they await), then the steps and the commit in one turn: a ban is in the
     // table from the turn it is committed in.
     const inputs: JailInput[] = [];
@@ -224,8 +292,11 @@ export class BanManager {
     if (decisions.length === 0 && positions.length === 0) return [];
     this.#writer.commit(this.#deps.clock.now(), decisions, positions);
     this.#deps.log.decisions(decisions);
-    const banned = decisions.flatMap((d) => (d.kind === 'ban' ? [d.ban] : []));
-    for (const b of banned) {
+    const banned: Ban[] = [];
+    for (const d of decisions) {
+      if (d.kind !== 'ban') continue;
+      const b = d.ban;
+      banned.push(b);
       for (const [name, other] of this.#jails) {
         if (name !== b.jail && other.loaded.spec.config.increment?.overalljails)
           step(
@@ -238,6 +309,8 @@ export class BanManager {
       const j = this.#jails.get(b.jail);
       if (!j) continue;
       j.bans++;
+      const lines = j.backends.some((be) => be.note) ? linesOf(d.failures) : [];
+      for (const be of j.backends) be.note?.(b, lines);
       for (const be of j.backends) await this.#repair.act(b.jail, be, 'ban', b); // a failure is retried by the Repairer, off this queue
     }
     return banned;
@@ -293,6 +366,20 @@ export class BanManager {
     });
   }
 
+  // Every ban of one jail (`flush`) or of all jails (`unban --all`), lifted as manual unbans.
+  unbanAll(jail: string | null): Promise<number> {
+    return this.#enqueue(async () => {
+      const ds: Decision[] = this.#bans
+        .list(jail)
+        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'manual' }));
+      await this.#lift(ds);
+      return ds.length;
+    });
+  }
+  settingsOf(jail: string): LoadedJail | undefined {
+    return this.#jails.get(jail)?.loaded;
+  }
+
   // The bans in force (an expiry due but not yet run included), in the order they were banned.
   list(jail: string | null): Ban[] {
     return this.#bans.list(jail);
@@ -308,6 +395,7 @@ export class BanManager {
     }));
   }
   setSelf(addrs: Parameters<typeof step>[2] & { kind: 'self' }): void {
+    this.#self = addrs;
     for (const j of this.#jails.values()) step(j.loaded.spec.config, j.state, addrs, this.#env());
   }
   // A fresh matcher of the jail's filter and the jail's settings (control's `test`): the jail's own are untouched.

@@ -63,11 +63,18 @@ export class Repairer {
   readonly #slots: Slot[] = [];
   #stopped = false;
   #periodic: (() => void) | null = null;
+  readonly #detached = new Set<Promise<void>>(); // first attempts of detached backends, still running
 
   constructor(backends: ReadonlyMap<string, readonly ActionBackend[]>, deps: RepairDeps) {
     this.#deps = deps;
-    for (const [jail, list] of backends)
-      for (const be of list)
+    for (const [jail, list] of backends) this.addSlots(jail, list);
+  }
+
+  // A reload's backends: new ones get a slot (in sync until an action fails), dropped ones lose theirs (a
+  // planned retry is cancelled; a running one finishes).
+  addSlots(jail: string, list: readonly ActionBackend[]): void {
+    for (const be of list)
+      if (!this.#slotOf(jail, be))
         this.#slots.push({
           jail,
           be,
@@ -81,9 +88,26 @@ export class Repairer {
           lastError: null,
         });
   }
+  dropSlots(jail: string, list: readonly ActionBackend[]): void {
+    for (let i = this.#slots.length - 1; i >= 0; i--) {
+      const s = this.#slots[i]!;
+      if (s.jail !== jail || !list.includes(s.be)) continue;
+      s.cancel?.();
+      this.#slots.splice(i, 1);
+    }
+  }
 
-  // One action of the manager. Returns once the first attempt is over; retries happen later, on the clock.
-  async act(
+  // One action of the manager. Returns once the first attempt is over (at once for a detached backend, a
+  // notifier: its attempt goes on without holding the manager); retries happen later, on the clock.
+  act(jail: string, be: ActionBackend, verb: 'ban' | 'unban' | 'start', arg: Ban | readonly Ban[]): Promise<void> {
+    const attempt = this.#attempt(jail, be, verb, arg);
+    if (!be.detached) return attempt;
+    this.#detached.add(attempt);
+    void attempt.finally(() => this.#detached.delete(attempt));
+    return Promise.resolve();
+  }
+
+  async #attempt(
     jail: string,
     be: ActionBackend,
     verb: 'ban' | 'unban' | 'start',
@@ -165,7 +189,7 @@ export class Repairer {
       s.cancel = null;
       s.nextAt = null;
     }
-    await Promise.all(this.#slots.flatMap((s) => (s.running ? [s.running] : [])));
+    await Promise.all([...this.#slots.flatMap((s) => (s.running ? [s.running] : [])), ...this.#detached]);
   }
 
   #slotOf(jail: string, be: ActionBackend): Slot | undefined {

@@ -63,7 +63,7 @@ describe('config loading is strict and says file:line', () => {
       'jails/a.yaml:6:20: sshd.bantime.formula: function "os.system" is not allowed (allowed: min, max, abs, int, float, round) (names: ban.Time, ban.Count, banFactor)',
       'jails/a.yaml:7:13: sshd.ignoreip: "192.0.2.0/33" is not an address, a CIDR or a host name',
       'jails/a.yaml:8:15: sshd.ipv6prefix: expected true, false or a prefix length 1..128, got "200"',
-      'jails/a.yaml:9: sshd.actions: unknown action backend "hostdeny" (did you mean "hostsdeny"?); known: hostsdeny, nftables, iptables, ipset, route, command',
+      'jails/a.yaml:9: sshd.actions: unknown action backend "hostdeny" (did you mean "hostsdeny"?); known: hostsdeny, nftables, iptables, ipset, route, command, webhook',
       'jails/a.yaml:10:13: sshd.protocol: expected one of tcp, udp, sctp, all, got "icmp"',
       // usedns unset in jail and filter: <HOST> is an address only (no name alternative), as fail2ban's usedns = no.
       'jails/b.yaml:3: failregex: cannot translate to JavaScript: missing ), unterminated subpattern at "(unclosed \\\\[?(?:" in "(unclosed <HOST>"',

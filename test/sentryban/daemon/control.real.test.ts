@@ -56,8 +56,8 @@ describe('control socket', () => {
       ok: false,
       error: 'unsupported protocol version 2 (this daemon speaks 1)',
     });
-    expect(JSON.parse(await raw('{"version":1,"verb":"reload"}')).error).toBe(
-      'unknown verb "reload" (known: status, ban, unban, list, audit, test, check)',
+    expect(JSON.parse(await raw('{"version":1,"verb":"reboot"}')).error).toBe(
+      'unknown verb "reboot" (known: status, ban, unban, list, audit, test, check, reload, banned, flush, get)',
     );
     expect(JSON.parse(await raw('not json')).error).toBe('not JSON');
   });

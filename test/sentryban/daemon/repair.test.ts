@@ -265,3 +265,42 @@ describe('Repairer: retries by check from the store, on the clock', () => {
     expect(clock.pending()).toBe(0);
   });
 });
+
+describe('Repairer: detached backends (notifiers)', () => {
+  it('act returns before the attempt ends; its failure is handled when it arrives; stop waits for it', async () => {
+    const clock = new ManualClock(T0);
+    let release: (o: ActionOutcome) => void = () => {};
+    const calls: string[] = [];
+    const be: ActionBackend = {
+      name: 'hook:app',
+      detached: true,
+      start: () => Promise.resolve({ ok: true }),
+      ban: (b) => {
+        calls.push(`ban ${b.target.text}`);
+        return new Promise((res) => (release = res));
+      },
+      unban: () => Promise.resolve({ ok: true }),
+      check: () => Promise.resolve({ ok: true }),
+    };
+    const audit: AuditRow[] = [];
+    const r = new Repairer(new Map([['app', [be]]]), {
+      clock,
+      bansOf: () => [],
+      audit: (row) => audit.push(row),
+      log: () => {},
+    });
+    let returned = false;
+    await r.act('app', be, 'ban', ban('192.0.2.5')).then(() => (returned = true));
+    expect(returned).toBe(true); // the ban's attempt is still running
+    expect(calls).toEqual(['ban 192.0.2.5/32']);
+    expect(r.stateOf('app', '192.0.2.5/32')).toEqual({ 'hook:app': 'pending' });
+    let stopped = false;
+    const stopping = r.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    release(FAIL);
+    await stopping;
+    expect(r.stateOf('app', '192.0.2.5/32')).toEqual({ 'hook:app': 'failed' });
+    expect(audit.map((a) => a.kind)).toEqual(['action-failed']);
+  });
+});

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 
 import { join } from 'node:path';
 import { makeTmpDir } from '../../helpers/tmp.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { kill9, query, startDaemon, writeConfig, type Running } from './run-daemon.js';
+import { denyLines, kill9, query, startDaemon, writeConfig, type Running } from './run-daemon.js';
 
 // Real restarts of the real daemon (bin/sentryban, a subprocess) with a hosts.deny action in a temp folder.
 const running: Running[] = [];
@@ -21,14 +21,6 @@ const tmp = (): string => {
   const t = makeTmpDir('sentryban-e2e-');
   tmps.push(t.cleanup);
   return t.dir;
-};
-const denyLines = (dir: string): string[] => {
-  const f = join(dir, 'state', 'hosts.deny');
-  return existsSync(f)
-    ? readFileSync(f, 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('ALL: '))
-    : [];
 };
 const iso = (): string => new Date().toISOString();
 const jail = (name: string, bantime: string, maxretry = 1): string =>

@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -70,4 +70,14 @@ export const query = <T>(dir: string, sql: string, ...args: unknown[]): T[] => {
   } finally {
     db.close();
   }
+};
+
+// The `ALL: ...` lines of the hosts.deny action that writeConfig sets up (state/hosts.deny).
+export const denyLines = (dir: string): string[] => {
+  const f = join(dir, 'state', 'hosts.deny');
+  return existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('ALL: '))
+    : [];
 };
