@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { ask } from './control/client.js';
-import { socketFor, sourcesFor } from './control/client-config.js';
+import { socketFor } from './control/client-config.js';
 import { formatReply } from './control/layout.js';
+import type { JailSources } from './control/layout-status.js';
 import { isColourWanted, paintFor } from './control/layout-style.js';
 import type { Verb } from './control/protocol.js';
 import { EXIT, explainUnreachable } from './control/unreachable.js';
@@ -88,12 +88,27 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
   const env = {
     now: Date.now(),
     paint: paintFor(isColourWanted(process.stdout, process.env)),
-    configDir: resolve(configDir),
-    sources: (jail: string) => sourcesFor(configDir, jail),
+    sources: verb === 'status' && typeof args.jail === 'string' && !json ? await sourcesOf(path, args.jail) : null,
   };
   process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : formatReply(verb, reply.result, env, args));
   const failed = verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok);
   return failed ? EXIT.refused : 0;
+};
+
+// fail2ban's "File list" (or "Journal matches") of `status JAIL`, as the daemon follows them (`get`); null when it
+// does not say (a daemon without `get`).
+const sourcesOf = async (path: string, jail: string): Promise<JailSources> => {
+  const get = async (key: string): Promise<unknown> => {
+    const r = await ask(path, 'get', { jail, key });
+    return r.kind === 'reply' && r.reply.ok ? (r.reply.result as { value?: unknown }).value : undefined;
+  };
+  const backend = await get('backend');
+  if (backend === 'systemd') {
+    const m = await get('journalmatch');
+    return { kind: 'journal', matches: Array.isArray(m) ? m.map(String) : null };
+  }
+  const paths = await get('logpath');
+  return backend !== undefined && Array.isArray(paths) ? { kind: 'files', paths: paths.map(String) } : null;
 };
 
 // A command line the client refuses before asking the daemon: one line and exit 64 (EX_USAGE).

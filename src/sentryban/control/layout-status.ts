@@ -7,7 +7,7 @@ import { formatLocal, formatWhen } from './layout-time.js';
 // `status` and `status JAIL` as fail2ban-client 1.0.2 prints them, byte for byte (a TAB after each label), then
 // what only sentryban counts, below a blank line. fail2ban's block is never coloured: scripts read it.
 
-// Where a jail reads from, as the client's config says (the reply does not carry it): files or journal matches.
+// Where a jail reads from, as the daemon's `get JAIL logpath|journalmatch` says: files or journal matches.
 export type JailSources = { kind: 'files'; paths: string[] } | { kind: 'journal'; matches: string[] | null } | null;
 
 export type JailStatus = JailCounters & { notApplied: number; bans: BanView[] };
@@ -37,19 +37,13 @@ export type DaemonStatus = {
   memory: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
 };
 
-const sourcesLine = (s: JailSources, configDir: string): string => {
-  if (s === null) return `File list:\t(not in ${configDir}/jails: see the daemon's configuration)`;
+const sourcesLine = (s: JailSources): string => {
+  if (s === null) return 'File list:\t(unknown: this daemon does not answer `get`)';
   if (s.kind === 'files') return `File list:\t${s.paths.join(' ')}`;
   return `Journal matches:\t${s.matches === null ? "(the filter's journalmatch)" : s.matches.join(' + ')}`;
 };
 
-export const formatJailStatus = (
-  j: JailStatus,
-  sources: JailSources,
-  configDir: string,
-  now: number,
-  paint: Paint,
-): string => {
+export const formatJailStatus = (j: JailStatus, sources: JailSources, now: number, paint: Paint): string => {
   const ends = j.bans.map((b) => b.expiresAt).filter((e): e is string => e !== null);
   const next = ends.length ? ends.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b)) : null;
   return (
@@ -57,7 +51,7 @@ export const formatJailStatus = (
     `|- Filter\n` +
     `|  |- Currently failed:\t${j.counting}\n` +
     `|  |- Total failed:\t${j.failures}\n` +
-    `|  \`- ${sourcesLine(sources, configDir)}\n` +
+    `|  \`- ${sourcesLine(sources)}\n` +
     '`- Actions\n' +
     `   |- Currently banned:\t${j.banned}\n` +
     `   |- Total banned:\t${j.bansTotal}\n` +

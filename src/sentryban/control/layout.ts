@@ -8,7 +8,8 @@ import type { AuditView, BanView, CheckRow, TestView } from './layout-views.js';
 
 // Every verb's reply as people read it (--json prints the reply itself). Pure: time, colour and where a jail
 // reads from come in as values.
-export type LayoutEnv = { now: number; paint: Paint; configDir: string; sources: (jail: string) => JailSources };
+// sources: where the jail of `status JAIL` reads from, as the daemon says (null for every other verb).
+export type LayoutEnv = { now: number; paint: Paint; sources: JailSources };
 type Layout = (r: unknown, env: LayoutEnv, args: Record<string, string | number>) => string;
 
 // Text from logs and commands may hold anything: control characters are shown, never sent to the terminal.
@@ -97,7 +98,7 @@ const formatTest = (r: TestView, env: LayoutEnv, jail: string): string => {
 const LAYOUTS: Record<Verb, Layout> = {
   status: (r, env, a) =>
     typeof a.jail === 'string'
-      ? formatJailStatus(r as JailStatus, env.sources(a.jail), env.configDir, env.now, env.paint)
+      ? formatJailStatus(r as JailStatus, env.sources, env.now, env.paint)
       : formatDaemonStatus(r as DaemonStatus, env.now, env.paint),
   list: (r, env, a) => formatBans(r as BanView[], env, typeof a.jail === 'string' ? a.jail : undefined),
   audit: (r, env) => formatAudit(r as AuditView[], env),

@@ -30,7 +30,7 @@ const fail2banPart = (text: string): string => `${text.split('\n\n')[0]}\n`;
 describe('status as fail2ban-client 1.0.2 prints it', () => {
   it('status JAIL, no bans: the captured text, the empty "Banned IP list:" with its TAB', () => {
     const j = { ...counters, banned: 0, bansTotal: 0, bans: [] };
-    expect(fail2banPart(formatJailStatus(j, files, '/etc/sentryban', 0, plain))).toBe(
+    expect(fail2banPart(formatJailStatus(j, files, 0, plain))).toBe(
       fixture('fail2ban-client-1.0.2-status-sshd-empty.txt'),
     );
   });
@@ -38,21 +38,21 @@ describe('status as fail2ban-client 1.0.2 prints it', () => {
     const bans = ['192.0.2.1', '2001:db8::1', '198.51.100.0/24'].map(banOf);
     const j = { ...counters, banned: 3, bansTotal: 3, bans };
     const now = Date.parse('2026-12-07T01:53:00.000Z');
-    const text = formatJailStatus(j, files, '/etc/sentryban', now, plain);
+    const text = formatJailStatus(j, files, now, plain);
     expect(fail2banPart(text)).toBe(fixture('fail2ban-client-1.0.2-status-sshd.txt'));
     expect(text.slice(fail2banPart(text).length)).toBe(
       '\nLines read:    7\nNot applied:   0\n' +
         `Next expiry:   ${formatLocal(Date.parse(banOf('x').expiresAt ?? ''))} (in 9m 3s)\n`,
     );
   });
-  it('status JAIL of a journal jail, or of one the client config does not have', () => {
+  it('status JAIL of a journal jail, or from a daemon that does not say where the jail reads', () => {
     const j = { ...counters, banned: 0, bansTotal: 0, bans: [] };
     const journal = { kind: 'journal' as const, matches: ['_SYSTEMD_UNIT=sshd.service + _COMM=sshd'] };
-    expect(formatJailStatus(j, journal, '/c', 0, plain)).toContain(
+    expect(formatJailStatus(j, journal, 0, plain)).toContain(
       '|  `- Journal matches:\t_SYSTEMD_UNIT=sshd.service + _COMM=sshd\n`- Actions\n',
     );
-    expect(formatJailStatus(j, null, '/c', 0, plain)).toContain(
-      "|  `- File list:\t(not in /c/jails: see the daemon's configuration)\n",
+    expect(formatJailStatus(j, null, 0, plain)).toContain(
+      '|  `- File list:\t(unknown: this daemon does not answer `get`)\n',
     );
   });
   it('status: jail names sorted, joined by ", "', () => {
