@@ -74,7 +74,12 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     if (v) args[k] = v;
   });
   const path = socket ?? socketFor(configDir);
-  const asked = await ask(path, verb, args);
+  // `status JAIL` asks where the jail reads from at the same time (fail2ban prints it; the reply does not carry it).
+  const wantSources = verb === 'status' && typeof args.jail === 'string' && !json;
+  const [asked, sources] = await Promise.all([
+    ask(path, verb, args),
+    wantSources ? sourcesOf(path, String(args.jail)) : Promise.resolve(null),
+  ]);
   if (asked.kind === 'unreachable') {
     const { text, code } = explainUnreachable(asked.why, verb);
     process.stderr.write(`sentryban ${verb}: ${text}\n`);
@@ -88,7 +93,7 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
   const env = {
     now: Date.now(),
     paint: paintFor(isColourWanted(process.stdout, process.env)),
-    sources: verb === 'status' && typeof args.jail === 'string' && !json ? await sourcesOf(path, args.jail) : null,
+    sources,
   };
   process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : formatReply(verb, reply.result, env, args));
   const failed = verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok);
@@ -102,12 +107,11 @@ const sourcesOf = async (path: string, jail: string): Promise<JailSources> => {
     const r = await ask(path, 'get', { jail, key });
     return r.kind === 'reply' && r.reply.ok ? (r.reply.result as { value?: unknown }).value : undefined;
   };
-  const backend = await get('backend');
+  const [backend, paths] = await Promise.all([get('backend'), get('logpath')]);
   if (backend === 'systemd') {
     const m = await get('journalmatch');
     return { kind: 'journal', matches: Array.isArray(m) ? m.map(String) : null };
   }
-  const paths = await get('logpath');
   return backend !== undefined && Array.isArray(paths) ? { kind: 'files', paths: paths.map(String) } : null;
 };
 
