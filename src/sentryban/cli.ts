@@ -3,6 +3,7 @@ import { socketFor } from './control/client-config.js';
 import { formatReply } from './control/layout.js';
 import type { JailSources } from './control/layout-status.js';
 import { isColourWanted, paintFor } from './control/layout-style.js';
+import { schemaCheckOn, schemaFile, schemaProblem } from './control/schema-check.js';
 import type { Verb } from './control/protocol.js';
 import { EXIT, explainUnreachable } from './control/unreachable.js';
 import { defaultConfigDir } from './daemon.js';
@@ -89,6 +90,13 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
   if (!reply.ok) {
     process.stderr.write(`sentryban ${verb}: ${reply.error}\n`);
     return EXIT.refused;
+  }
+  if (json && schemaCheckOn()) {
+    const problem = await schemaProblem(verb, reply.result);
+    if (problem) {
+      process.stderr.write(`sentryban ${verb}: reply does not fit ${schemaFile(verb)}: ${problem}\n`);
+      return EXIT.software;
+    }
   }
   const env = {
     now: Date.now(),

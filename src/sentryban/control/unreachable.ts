@@ -5,6 +5,7 @@ import type { Unreachable } from './client.js';
 export const EXIT = {
   refused: 1, // the daemon answered with an error (no such jail, ...); `check`: an action failed
   usage: 64, // EX_USAGE: the command line
+  software: 70, // EX_SOFTWARE: a --json reply that does not fit its schema (SENTRYBAN_SCHEMA_CHECK=1 only)
   unavailable: 69, // EX_UNAVAILABLE: no daemon at the socket
   tempfail: 75, // EX_TEMPFAIL: no answer in time, or busy all along: try again
   protocol: 76, // EX_PROTOCOL: something answered that is not sentryban

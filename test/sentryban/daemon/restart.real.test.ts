@@ -74,6 +74,14 @@ describe('sentryban daemon, real restarts', () => {
     let d = await start(dir);
     for (let i = 0; i < 20; i++)
       appendFileSync(join(dir, 'short.log'), `${iso()} auth failure from 198.51.100.${200 + i}\n`);
+    // A 2 s ban whose line is read more than 2 s late is never made ("bantime already over", as in fail2ban): on a
+    // loaded machine the burst below could delay the short lines that long, so they are in force before it starts.
+    await waitFor(
+      () =>
+        query<{ n: number }>(dir, "SELECT COUNT(*) AS n FROM bans WHERE jail = 'short' AND state = 'active'")[0]!.n ===
+        20,
+      { timeoutMs: 5000, intervalMs: 10, what: 'the 20 short bans in force' },
+    );
     // the burst arrives in 20 appends of 50 lines while the daemon is being killed and restarted
     const writer = (async () => {
       for (let c = 0; c < 20; c++) {
