@@ -13,15 +13,23 @@ const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = resolve(process.env.SENTRYTOOLS_STATE || join(project, 'state'));
 process.env.SENTRYTOOLS_STATE = stateDir;
 const listenerDir = join(stateDir, 'portsentry');
-mkdirSync(listenerDir, { recursive: true, mode: 0o700 });
-
 const conf = join(listenerDir, 'portsentry.conf');
-writeFileSync(
-  conf,
-  readFileSync(join(project, 'config', 'portsentry.conf'), 'utf8').replaceAll('/var/lib/sentrytools', listenerDir),
-);
 const ignore = join(listenerDir, 'portsentry.ignore');
-if (!existsSync(ignore)) copyFileSync(join(project, 'config', 'portsentry.ignore'), ignore);
+try {
+  mkdirSync(listenerDir, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    conf,
+    readFileSync(join(project, 'config', 'portsentry.conf'), 'utf8').replaceAll('/var/lib/sentrytools', listenerDir),
+  );
+  if (!existsSync(ignore)) copyFileSync(join(project, 'config', 'portsentry.ignore'), ignore);
+} catch (e) {
+  // One line and EX_CANTCREAT (73), never a stack trace: the folder is the one thing to fix.
+  console.error(
+    `sentrytools: cannot set up the state folder ${listenerDir} (${e.code ?? e.message}): ` +
+      'set SENTRYTOOLS_STATE to a folder you can write, or fix the permissions of this one',
+  );
+  process.exit(73);
+}
 
 console.log(`sentrytools: state in ${stateDir}`);
 console.log(

@@ -14,12 +14,13 @@ import { defaultTrapKind, tcpSensor } from './sensors/tcp.js';
 import { OwnAddressWatch } from './own-addrs.js';
 import * as L from './lines.js';
 import { openLogger, type Logger } from './log.js';
-import { MODES, type ModeEntry } from './modes.js';
+import { ALL_MODE_FLAGS, MODES, type ModeEntry } from './modes.js';
 import { Pipeline } from './pipeline.js';
 import { checkPrivilege } from './privilege.js';
 import { makeCommandRunner } from './run-command.js';
 import { prepare } from './startup.js';
 import { releaseOptimizer } from '../core/start-up-jit.js';
+import { BindFailures, PS_EXIT } from './startup-hints.js';
 import { StateEngine } from './trigger.js';
 
 const out = (t: string): void => {
@@ -63,16 +64,19 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   logger.remote(prep.conf.syslogRemote);
   if (!opts.foreground && !opts.daemonChild) {
     await logger.close();
-    const status = await detach(process.argv[1] ?? '', [
+    const started = await detach(process.argv[1] ?? '', [
       opts.mode ?? '',
       '--config',
       opts.config,
       '--hosts-deny',
       opts.hostsDeny,
     ]);
-    if (status === 'ok') return 0;
-    err('portsentry: the daemon did not start; see syslog for why\n');
-    return 1;
+    if (started.status === 'ok') {
+      if (started.note) err(`portsentry: ${started.note}\n`);
+      return PS_EXIT.ok;
+    }
+    err(`portsentry: the daemon did not start: ${started.note ?? 'see syslog for why'}\n`);
+    return PS_EXIT.notStarted;
   }
   if (opts.daemonChild) {
     process.umask(0o077);
@@ -96,8 +100,13 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
       fast?.ready();
     },
   });
+  // The sensor's start-up lines say which ports could not be bound; after start-up nothing more is looked at.
+  let binds: BindFailures | null = new BindFailures();
   const sensor = entry.sensor(prep.conf, {
-    log: logger.log,
+    log: (line) => {
+      binds?.see(line);
+      logger.log(line);
+    },
     submit: (ev, h) => {
       void pipeline.submit(ev, h);
     },
@@ -105,9 +114,13 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   });
   const started = await sensor.start();
   releaseOptimizer(); // start-up is over: the probes' path is optimized as usual
+  const seen = binds;
+  binds = null;
   if (!started) {
     logger.log(L.notPortsentryMode());
-    notifyParent('failed');
+    const why = seen.explain(opts.config, false);
+    if (!opts.daemonChild) err(`portsentry: not started: ${why}\n`);
+    notifyParent('failed', why);
     await sensor.stop();
     own.stop();
     gateways.stop();
@@ -117,7 +130,9 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
     fast = FastAlert.open(nativeAlert, prep.conf, ignore, logger);
   logger.log(L.active());
-  notifyParent('ok');
+  const partly = seen.explain(opts.config, true);
+  if (partly && !opts.daemonChild) err(`portsentry: ${partly}\n`);
+  notifyParent('ok', partly);
   const signal = await waitForSignal();
   fast?.close();
   await sensor.stop();
@@ -125,6 +140,23 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   own.stop();
   gateways.stop();
   return exitWith(logger, signal);
+};
+
+// The line beside 1.2's usage text: what was wrong with the command line, and what would be right.
+const OUR_FLAGS = ['--foreground', '--stdout', '--daemon-child', '--help', '-h'];
+const usageHint = (argv: readonly string[]): string => {
+  const modes = `one of ${ALL_MODE_FLAGS.map((m) => `-${m}`).join(', ')}`;
+  const pos: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--config' || a === '--hosts-deny') {
+      if (!argv[++i]) return `${a} needs a path; see portsentry --help`;
+    } else if (a.startsWith('--') && !OUR_FLAGS.includes(a)) return `unknown option ${a}; see portsentry --help`;
+    else if (!a.startsWith('--')) pos.push(a);
+  }
+  if (pos.length === 0) return `no mode given: expected ${modes}`;
+  if (pos.length > 1) return `one mode per process (got ${pos.join(' ')}): run one portsentry for each`;
+  return `"${pos[0] ?? ''}" is not a mode: expected ${modes}`;
 };
 
 export const main = async (argv: string[]): Promise<number> => {
@@ -137,6 +169,7 @@ export const main = async (argv: string[]): Promise<number> => {
   const logger = openLogger({ stdout: cli.kind === 'run' && cli.opts.stdout });
   if (cli.kind === 'usage') {
     out(L.USAGE);
+    err(`portsentry: ${usageHint(argv)}\n`);
     return exitWith(logger, 255);
   }
   if (!logger.syslogAvailable)
@@ -151,7 +184,7 @@ export const main = async (argv: string[]): Promise<number> => {
   const entry = mode ? MODES[mode] : undefined;
   if (!mode || !entry) {
     out(L.USAGE);
-    if (mode) err(`portsentry: mode -${mode} is not available in this build\n`);
+    err(`portsentry: ${mode ? `mode -${mode} is not available in this build` : usageHint(argv)}\n`);
     return exitWith(logger, 255);
   }
   return runMode(cli.opts, mode, entry, logger);

@@ -12,7 +12,11 @@ export const isRoot = (): boolean => (process.geteuid?.() ?? 0) === 0 || (proces
 export const checkPrivilege = (config: string, mode: DetectionMode | null, entry: ModeEntry | undefined): Privilege => {
   if (isRoot()) return { ok: true };
   if (!mode || !entry) return { ok: false, hint: null };
-  if (entry.privileged) return { ok: false, hint: `mode -${mode} opens raw sockets, which needs root` };
+  if (entry.privileged)
+    return {
+      ok: false,
+      hint: `mode -${mode} opens raw sockets, which needs root: run it as root (sudo portsentry -${mode})`,
+    };
   const read = readConfText(config);
   if (!read.ok)
     return {

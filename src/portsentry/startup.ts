@@ -3,6 +3,7 @@ import { truncateBlocked } from './blocked.js';
 import { parseConf, readConfText, type PortsentryConf } from './conf.js';
 import type { DetectionMode } from './event.js';
 import * as L from './lines.js';
+import { explainUnreadableConf, explainUnwritable } from './startup-hints.js';
 
 export type Prepared =
   | { ok: true; conf: PortsentryConf; blockedFile: string; historyFile: string; ignoreFile: string }
@@ -22,7 +23,7 @@ export const prepare = async (file: string, mode: DetectionMode, io: StartupIo, 
     io.log(L.cannotOpenConfig(file));
     io.log(L.configMissing());
     io.out(L.CONSOLE_CONFIG_MISSING);
-    io.err(`portsentry: ${file}: cannot read the config file (${read.reason})\n`);
+    io.err(`portsentry: ${explainUnreadableConf(file, read.reason)}\n`);
     return { ok: false, code: 255 };
   }
   const { conf, syslog, warnings, errors } = parseConf(read.text, file);
@@ -49,11 +50,15 @@ export const prepare = async (file: string, mode: DetectionMode, io: StartupIo, 
     return corrupt(L.cannotRetrieve('BLOCKED_FILE'), 'BLOCKED_FILE is missing (write BLOCKED_FILE="/path")');
   const blockedFile = `${conf.blockedFile}.${mode}`;
   if (!quiet && !(await truncateBlocked(blockedFile))) {
-    return corrupt(L.cannotTruncateBlocked(blockedFile), `cannot create or truncate ${blockedFile}`);
+    const why = explainUnwritable(blockedFile, 'BLOCKED_FILE', file) ?? 'see syslog';
+    return corrupt(L.cannotTruncateBlocked(blockedFile), `cannot create or truncate ${blockedFile}: ${why}`);
   }
   if (conf.historyFile === null)
     return corrupt(L.cannotRetrieve('HISTORY_FILE'), 'HISTORY_FILE is missing (write HISTORY_FILE="/path")');
   if (conf.ignoreFile === null)
     return corrupt(L.cannotRetrieve('IGNORE_FILE'), 'IGNORE_FILE is missing (write IGNORE_FILE="/path")');
+  // 1.2 starts without a folder for its history and loses those lines later: said now, where it can be fixed.
+  const history = quiet ? null : explainUnwritable(conf.historyFile, 'HISTORY_FILE', file);
+  if (history) io.err(`portsentry: warning: HISTORY_FILE ${conf.historyFile}: ${history}\n`);
   return { ok: true, conf, blockedFile, historyFile: conf.historyFile, ignoreFile: conf.ignoreFile };
 };

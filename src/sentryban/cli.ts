@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { request } from './control/client.js';
+import { ask } from './control/client.js';
+import { socketFor } from './control/client-config.js';
+import { formatReply } from './control/layout.js';
+import type { JailSources } from './control/layout-status.js';
+import { isColourWanted, paintFor } from './control/layout-style.js';
 import { schemaCheckOn, schemaFile, schemaProblem } from './control/schema-check.js';
 import type { Verb } from './control/protocol.js';
-import { Fields } from './config/fields.js';
-import { JAIL_KEYS } from './config/jail-file.js';
-import { readMain } from './config/main-file.js';
-import { parseYamlTree } from './config/yaml-tree.js';
+import { EXIT, explainUnreachable } from './control/unreachable.js';
 import { defaultConfigDir } from './daemon.js';
 
 // The client verbs: `sentryban status|ban|unban|list|audit|test ...` over the control socket.
@@ -23,12 +22,6 @@ export const CLIENT_USAGE = `  status [jail]                   jails, counters, 
   audit [--jail J] [--addr A] [--limit N]   the audit trail
   test <jail> <log line>          what the jail's filter and a fresh jail make of one line
   client options: --config DIR | --socket PATH, --json`;
-
-const socketFor = (configDir: string): string => {
-  const file = join(configDir, 'sentryban.yaml');
-  const tree = existsSync(file) ? parseYamlTree(readFileSync(file, 'utf8'), file) : null;
-  return readMain(new Fields(), tree?.ok ? tree.value : null, configDir, JAIL_KEYS).socket;
-};
 
 export const runClient = async (verb: Verb, argv: string[]): Promise<number> => {
   const pos: string[] = [];
@@ -55,6 +48,8 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     } else if (a.startsWith('--')) return usageError(verb, `unknown option ${a}`);
     else pos.push(a);
   }
+  if (socket === '' || configDir === '')
+    return usageError(verb, `${socket === '' ? '--socket' : '--config'} needs a path`);
   const shape: Record<Verb, string[]> = {
     status: ['jail'],
     list: ['jail'],
@@ -79,88 +74,57 @@ export const runClient = async (verb: Verb, argv: string[]): Promise<number> => 
     const v = k === 'line' ? pos.slice(i).join(' ') : pos[i];
     if (v) args[k] = v;
   });
-  const reply = await request(socket ?? socketFor(configDir), verb, args);
+  const path = socket ?? socketFor(configDir);
+  // `status JAIL` asks where the jail reads from at the same time (fail2ban prints it; the reply does not carry it).
+  const wantSources = verb === 'status' && typeof args.jail === 'string' && !json;
+  const [asked, sources] = await Promise.all([
+    ask(path, verb, args),
+    wantSources ? sourcesOf(path, String(args.jail)) : Promise.resolve(null),
+  ]);
+  if (asked.kind === 'unreachable') {
+    const { text, code } = explainUnreachable(asked.why, verb);
+    process.stderr.write(`sentryban ${verb}: ${text}\n`);
+    return code;
+  }
+  const reply = asked.reply;
   if (!reply.ok) {
     process.stderr.write(`sentryban ${verb}: ${reply.error}\n`);
-    return 1;
+    return EXIT.refused;
   }
   if (json && schemaCheckOn()) {
     const problem = await schemaProblem(verb, reply.result);
     if (problem) {
       process.stderr.write(`sentryban ${verb}: reply does not fit ${schemaFile(verb)}: ${problem}\n`);
-      return 70; // EX_SOFTWARE
+      return EXIT.software;
     }
   }
-  process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : render(verb, reply.result));
-  return verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok) ? 1 : 0;
+  const env = {
+    now: Date.now(),
+    paint: paintFor(isColourWanted(process.stdout, process.env)),
+    sources,
+  };
+  process.stdout.write(json ? `${JSON.stringify(reply.result)}\n` : formatReply(verb, reply.result, env, args));
+  const failed = verb === 'check' && Array.isArray(reply.result) && reply.result.some((r: { ok: boolean }) => !r.ok);
+  return failed ? EXIT.refused : 0;
+};
+
+// fail2ban's "File list" (or "Journal matches") of `status JAIL`, as the daemon follows them (`get`); null when it
+// does not say (a daemon without `get`).
+const sourcesOf = async (path: string, jail: string): Promise<JailSources> => {
+  const get = async (key: string): Promise<unknown> => {
+    const r = await ask(path, 'get', { jail, key });
+    return r.kind === 'reply' && r.reply.ok ? (r.reply.result as { value?: unknown }).value : undefined;
+  };
+  const [backend, paths] = await Promise.all([get('backend'), get('logpath')]);
+  if (backend === 'systemd') {
+    const m = await get('journalmatch');
+    return { kind: 'journal', matches: Array.isArray(m) ? m.map(String) : null };
+  }
+  return backend !== undefined && Array.isArray(paths) ? { kind: 'files', paths: paths.map(String) } : null;
 };
 
 // A command line the client refuses before asking the daemon: one line and exit 64 (EX_USAGE).
 const usageError = (verb: Verb, why: string): number => {
   process.stderr.write(`sentryban ${verb}: ${why}\n`);
-  return 64;
-};
-
-const render = (verb: Verb, r: unknown): string => {
-  if (verb === 'list' && Array.isArray(r)) {
-    return r
-      .map(
-        (b: {
-          jail: string;
-          target: string;
-          expiresAt: string | null;
-          bantime: string;
-          applied: string;
-          backends: Record<string, string>;
-        }) => {
-          const bad = Object.entries(b.backends)
-            .filter(([, v]) => v !== 'applied')
-            .map(([k, v]) => `${k}: ${v}`);
-          return `${b.jail}\t${b.target}\t${b.expiresAt ?? 'permanent'}\t${b.bantime}\t${b.applied}${bad.length ? ` (${bad.join(', ')})` : ''}\n`;
-        },
-      )
-      .join('');
-  }
-  if (verb === 'check' && Array.isArray(r)) {
-    return r
-      .map(
-        (c: { jail: string; backend: string; ok: boolean; repaired: string | null; error: string | null }) =>
-          `${c.jail}\t${c.backend}\t${!c.ok ? `FAILED: ${c.error ?? ''}` : c.repaired ? `repaired: ${c.repaired}` : 'in sync'}\n`,
-      )
-      .join('');
-  }
-  if (verb === 'audit' && Array.isArray(r)) {
-    return r
-      .map(
-        (x: { at: string; jail: string; kind: string; target: string | null; detail: string }) =>
-          `${x.at} [${x.jail}] ${x.kind} ${x.target ?? '-'}: ${x.detail}\n`,
-      )
-      .join('');
-  }
-  if (verb === 'banned' && Array.isArray(r)) {
-    return r
-      .map((x: { jail?: string; targets?: string[]; target?: string; jails?: string[] }) =>
-        x.jail !== undefined
-          ? `${x.jail}\t${(x.targets ?? []).join(' ')}\n`
-          : `${x.target ?? ''}\t${(x.jails ?? []).join(' ') || '(not banned)'}\n`,
-      )
-      .join('');
-  }
-  if (verb === 'flush' && r && typeof r === 'object' && 'unbanned' in r) {
-    const x = r as { jail: string; unbanned: number };
-    return `${x.jail}: ${x.unbanned} ban(s) lifted\n`;
-  }
-  if (verb === 'get' && r && typeof r === 'object' && 'value' in r) {
-    const v = r.value;
-    if (Array.isArray(v)) return v.map((x) => `${typeof x === 'string' ? x : JSON.stringify(x)}\n`).join('');
-    return `${v === null ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v)}\n`;
-  }
-  if (verb === 'reload' && r && typeof r === 'object' && 'reloaded' in r) {
-    const x = r as { added: string[]; removed: string[]; reloaded: string[]; restartNeeded: string[] };
-    const names = (l: string[]): string => (l.length ? l.join(', ') : 'none');
-    return `reloaded: ${names(x.reloaded)}; added: ${names(x.added)}; removed: ${names(x.removed)}\n${
-      x.restartNeeded.length ? `unchanged until a restart: ${x.restartNeeded.join(', ')}\n` : ''
-    }`;
-  }
-  return `${JSON.stringify(r, null, 2)}\n`;
+  return EXIT.usage;
 };

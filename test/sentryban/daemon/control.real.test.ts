@@ -65,14 +65,19 @@ describe('control socket', () => {
     expect((await cli('ban', 'app', '198.51.100.0/24')).exitCode).toBe(0);
     expect((await cli('ban', 'nojail', '192.0.2.1')).stderr).toContain('no jail "nojail"');
     expect((await cli('ban', 'app', 'not-an-ip')).stderr).toContain('"not-an-ip" is not an address or CIDR');
-    const list = await cli('list');
-    expect(list.stdout).toMatch(/^app\t198\.51\.100\.0\/24\t\d{4}-.*\t1h\tapplied$/);
-    expect(JSON.parse((await cli('unban', '198.51.100.0/24')).stdout)).toEqual({ unbanned: 1 });
-    expect((await cli('list')).stdout).toBe('');
-    const audit = (await cli('audit', '--jail', 'app')).stdout.split('\n').filter(Boolean);
-    expect(audit.map((l) => l.replace(/^\S+ /, ''))).toEqual([
-      '[app] ban 198.51.100.0/24: manual ban; bantime 3600s; until ' + audit[0]!.split('until ')[1],
-      '[app] unban 198.51.100.0/24: manual',
+    const list = (await cli('list')).stdout.split('\n').map((l) => l.split(/ {2,}/));
+    expect(list[0]).toEqual(['JAIL', 'ADDRESS', 'BANNED', 'EXPIRES', 'LEFT', 'BANTIME', 'BANS', 'APPLIED']);
+    expect(list.slice(1).map((r) => [r[0], r[1], r[5], r[6], r[7]])).toEqual([
+      ['app', '198.51.100.0/24', '1h', '1', 'applied'],
+    ]);
+    expect((await cli('unban', '198.51.100.0/24')).stdout).toBe('unbanned 198.51.100.0/24 (1 ban(s) lifted)');
+    expect(JSON.parse((await cli('unban', '198.51.100.0/24', '--json')).stdout)).toEqual({ unbanned: 0 });
+    expect((await cli('list')).stdout).toBe('no bans in force');
+    const audit = (await cli('audit', '--jail', 'app')).stdout.split('\n').map((l) => l.split(/ {2,}/));
+    expect(audit.map((r) => r.slice(1))).toEqual([
+      ['JAIL', 'KIND', 'TARGET', 'DETAIL'],
+      ['app', 'ban', '198.51.100.0/24', `manual ban; bantime 3600s; until ${audit[1]![4]!.split('until ')[1]}`],
+      ['app', 'unban', '198.51.100.0/24', 'manual'],
     ]);
     const test = JSON.parse(
       (await cli('test', 'app', '2026-01-01T00:00:00Z', 'auth', 'failure', 'from', '203.0.113.1', '--json')).stdout,

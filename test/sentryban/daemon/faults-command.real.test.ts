@@ -122,7 +122,7 @@ describe('faults with real commands: the ban stays, retries with backoff, audit 
       applied: 'failed',
       backends: { 'command:gated:gj': 'failed' },
     });
-    expect((await cli('list', 'gj')).stdout).toMatch(/^gj\t192\.0\.2\.5\t.*\tfailed \(command:gated:gj: failed\)$/);
+    expect((await cli('list', 'gj')).stdout).toMatch(/\ngj +192\.0\.2\.5 .* failed \(command:gated:gj: failed\)$/);
     await waitFor(() => audit('gj').filter((r) => r.kind === 'action-failed').length >= 3, {
       timeoutMs: 15_000,
       what: 'three failures',
@@ -159,7 +159,7 @@ describe('faults with real commands: the ban stays, retries with backoff, audit 
     expect(audit('gj').find((r) => r.kind === 'action-repaired')!.detail).toBe(
       `command:gated:gj check (retry) back in sync after ${fails} failure(s); repaired: check failed (test -e ${join(dir, 'applied')}/.never: exit 1); start re-run with 1 ban(s)`,
     );
-    expect((await cli('list', 'gj')).stdout).toMatch(/\tapplied$/);
+    expect((await cli('list', 'gj')).stdout).toMatch(/ applied$/);
     await waitFor(
       () => syslog().some((l) => l.startsWith('<29>NOTICE  [gj] command:gated:gj check (retry) back in sync')),
       { timeoutMs: 5000, what: 'syslog recovery' },
@@ -217,7 +217,7 @@ describe('faults with real commands: the ban stays, retries with backoff, audit 
     const check = await cli('check', 'mj');
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(
-      /^mj\tcommand:missing:mj\tFAILED: \/nonexistent\/sbin\/fw-tool add 2001:db8::6: no exit code Command failed with ENOENT: [^\n]* ENOENT$/,
+      /^JAIL +ACTION +RESULT\nmj +command:missing:mj +FAILED: \/nonexistent\/sbin\/fw-tool add 2001:db8::6: no exit code Command failed with ENOENT: [^\n]* ENOENT$/,
     ); // check failed, start and the store's bans re-run
     expect(syslog().some((l) => l.startsWith('<27>ERROR   [sj] command:slow:sj ban failed'))).toBe(true);
 

@@ -9,6 +9,13 @@ import { Collector } from '../../portsentry/side.js';
 import { openFwLab, type FwLab } from '../actions/fw-lab.js';
 import { bin, query, startDaemon } from './run-daemon.js';
 
+// The client's table as tab-separated rows, without its heading (columns are two or more spaces apart).
+const rowsOf = (out: string): string[] =>
+  out
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/ {2,}/).join('\t'));
+
 // Rules removed by hand come back: the real daemon runs inside the victim namespace of a lab this test creates
 // (with its own /dev/log), bans one attacker address into nftables (jail nj) and iptables (jail ij), then the
 // test deletes the nft element and the iptables rule inside the namespace. `sentryban check` puts them back at
@@ -98,7 +105,7 @@ describe('a rule removed by hand comes back through check', () => {
     for (const j of ['nj', 'ij'])
       for (const a of [f.banned.v4, f.banned.v6]) expect((await cli('ban', j, a)).code).toBe(0);
     expect(await f.canConnect(f.banned.v4)).toBe(false);
-    expect((await cli('list')).stdout.split('\n').every((l) => l.endsWith('\tapplied'))).toBe(true);
+    expect(rowsOf((await cli('list')).stdout).every((l) => l.endsWith('\tapplied'))).toBe(true);
 
     // By hand: both firewalls lose the address; it gets through.
     await removeByHand(f);
@@ -106,14 +113,14 @@ describe('a rule removed by hand comes back through check', () => {
     expect(await f.canConnect(f.banned.v6)).toBe(true);
     const c = await cli('check');
     expect(c.code).toBe(0);
-    expect(c.stdout.split('\n').sort()).toEqual([
+    expect(rowsOf(c.stdout).sort()).toEqual([
       `ij\tiptables:ij\trepaired: iptables: restored ${f.banned.v4}/32; ip6tables: restored ${f.banned.v6}/128`,
       `nj\tnftables:nj\trepaired: restored ${f.banned.v4}, ${f.banned.v6}`,
     ]);
     expect(await f.canConnect(f.banned.v4)).toBe(false);
     expect(await f.canConnect(f.banned.v6)).toBe(false);
     expect(await f.canConnect(f.other.v4)).toBe(true);
-    expect((await cli('check', 'nj')).stdout).toBe('nj\tnftables:nj\tin sync');
+    expect(rowsOf((await cli('check', 'nj')).stdout)).toEqual(['nj\tnftables:nj\tin sync']);
     expect((await cli('check', 'nope')).stderr).toContain('no jail "nope"');
     expect(
       query<{ detail: string }>(dir, "SELECT detail FROM audit WHERE kind = 'action-repaired' AND jail = 'nj'").map(
