@@ -6,7 +6,7 @@ import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';
-import { kernelTimeout, planSetRules, planSwapRestore, setName } from './plan.js';
+import { kernelTimeout, planSetRules, planSwapRestoreChunks, setName } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
 
@@ -81,21 +81,30 @@ export class IpsetBackend implements ActionBackend {
     });
   }
 
-  // Sets first (swapped in whole), then the rules matching them, per family.
+  // Sets first (swapped in whole), then the rules matching them, per family. The three reads (which of our sets
+  // exist, each family's rules) run at once, and the batch is built while they run.
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    const saved = await this.#save();
-    if (!(saved instanceof Map)) return saved;
-    const existing = new Set([...saved.keys()].map((k) => setName(this.#spec.set, k)));
-    const text = planSwapRestore(this.#spec, wantedElements(bans, this.#clock.now()), existing);
-    const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: text });
+    const reads = Promise.all([this.#existing(), this.#iptState(4), this.#iptState(6)]);
+    const wanted = wantedElements(bans, this.#clock.now());
+    const [existing, ...states] = await reads;
+    if (!(existing instanceof Set)) return existing;
+    const input = planSwapRestoreChunks(this.#spec, wanted, existing);
+    const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input });
     if (!r.outcome.ok) return r.outcome;
-    for (const f of FAMILIES) {
-      const st = await this.#iptState(f);
+    for (const [i, f] of FAMILIES.entries()) {
+      const st = states[i]!;
       if (!('hookLines' in st)) return st;
       const o = await this.#iptRestore(f, st.hookLines, planSetRules(this.#spec, f));
       if (!o.ok) return o;
     }
     return OK;
+  }
+
+  // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).
+  async #existing(): Promise<Set<string> | ActionOutcome> {
+    const r = await runChecked(this.#run, this.name, ['ipset', 'list', '-n']);
+    if (!r.outcome.ok) return r.outcome;
+    return new Set(r.result.stdout.split('\n').filter((n) => this.#names.has(n)));
   }
 
   // Our sets as the kernel has them (`ipset save` of the whole list, filtered to our names).
