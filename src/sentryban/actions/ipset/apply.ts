@@ -82,7 +82,8 @@ export class IpsetBackend implements ActionBackend {
   }
 
   // Sets first (swapped in whole), then the rules matching them, per family. The three reads (which of our sets
-  // exist, each family's rules) run at once, and the batch is built while they run.
+  // exist, each family's rules) run at once, the batch is built while they run and fed to `ipset restore` as it
+  // is built, then both families' rules are written at once.
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
     const reads = Promise.all([this.#existing(), this.#iptState(4), this.#iptState(6)]);
     const wanted = wantedElements(bans, this.#clock.now());
@@ -91,13 +92,15 @@ export class IpsetBackend implements ActionBackend {
     const input = planSwapRestoreChunks(this.#spec, wanted, existing);
     const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input });
     if (!r.outcome.ok) return r.outcome;
-    for (const [i, f] of FAMILIES.entries()) {
-      const st = states[i]!;
-      if (!('hookLines' in st)) return st;
-      const o = await this.#iptRestore(f, st.hookLines, planSetRules(this.#spec, f));
-      if (!o.ok) return o;
-    }
-    return OK;
+    const [s4, s6] = states;
+    if (!('hookLines' in s4)) return s4;
+    if (!('hookLines' in s6)) return s6;
+    // Both families at once: iptables-nft retries a commit that raced another; legacy waits on the lock (-w).
+    const done = await Promise.all([
+      this.#iptRestore(4, s4.hookLines, planSetRules(this.#spec, 4)),
+      this.#iptRestore(6, s6.hookLines, planSetRules(this.#spec, 6)),
+    ]);
+    return done.find((o) => !o.ok) ?? OK;
   }
 
   // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).
