@@ -116,6 +116,34 @@ table inet sentryban-sshd {
   });
 });
 
+describe('wantedElements: covered prefixes', () => {
+  it('keeps exactly the prefixes no wider kept prefix contains (against a pairwise check), both families', () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const a = (i * 37) % 8;
+      const b = (i * 11) % 16;
+      texts.push(
+        [`10.${a}.0.0/16`, `10.${a}.${b}.0/24`, `10.${a}.${b}.128/25`, `10.${a}.${b}.7/32`][i % 4]!,
+        [`2001:db8:${a}::/48`, `2001:db8:${a}:${b}::/64`, `2001:db8:${a + 8}:${b}::/64`][i % 3]!,
+      );
+    }
+    texts.push('10.0.0.0/8', '2001:db8::/32');
+    const bans = texts.map((t, i) => banOf(t, { now: NOW, sec: 60 + (i % 50) }));
+    const got = wantedElements(bans, NOW).map((w) => w.elem);
+    // The reference: dedupe, then drop every prefix strictly inside another prefix of the list.
+    const nets = [...new Set(bans.map((b) => b.target))].filter((t) => !t.isHost());
+    const uniq = [...new Map(nets.map((t) => [t.text, t])).values()];
+    const inside = (t: (typeof uniq)[number]) =>
+      uniq.some((k) => k.text !== t.text && k.bits <= t.bits && k.contains(t.base));
+    const hosts = [...new Set(bans.filter((b) => b.target.isHost()).map((b) => b.target.base.text))];
+    const want = [...uniq.filter((t) => !inside(t)).map((t) => t.text), ...hosts];
+    expect(new Set(got)).toEqual(new Set(want));
+    expect(got).toHaveLength(new Set(got).size);
+    expect(got).toContain('10.0.0.0/8');
+    expect(got).toContain('2001:db8::/32');
+  });
+});
+
 describe('nftables check (diff against nft -j)', () => {
   const listing = (elems: unknown[], rules = 4) =>
     JSON.stringify({
