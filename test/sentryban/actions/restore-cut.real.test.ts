@@ -84,7 +84,14 @@ for (const kind of ['nftables', 'ipset'] as const) {
       expect(now).toHaveLength(MORE + 1);
       expect(new Set(now).size).toBe(MORE + 1);
       expect(await f.canConnect(f.banned.v6)).toBe(false);
-      if (kind === 'ipset') expect(await f.victim(['ipset', 'list', '-n'])).not.toContain('.t');
+      if (kind === 'ipset') {
+        expect(await f.victim(['ipset', 'list', '-n'])).not.toContain('.t');
+        // Every start re-asserted the rules (alongside the sets once they existed): each is there once.
+        for (const save of ['iptables-save', 'ip6tables-save']) {
+          const lines = (await f.victim([save, '-t', 'filter'])).split('\n');
+          expect(lines.filter((l) => l.includes('--match-set sb-cut-'))).toHaveLength(2);
+        }
+      }
     }, 120000);
   });
 }

@@ -83,24 +83,31 @@ export class IpsetBackend implements ActionBackend {
 
   // Sets first (swapped in whole), then the rules matching them, per family. The three reads (which of our sets
   // exist, each family's rules) run at once, the batch is built while they run and fed to `ipset restore` as it
-  // is built, then both families' rules are written at once.
+  // is built, and both families' rules are written at once: after the sets when a set had to be created (a rule
+  // cannot name a missing set), alongside them when all were there (a restart: a swap keeps the names).
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
     const reads = Promise.all([this.#existing(), this.#iptState(4), this.#iptState(6)]);
     const wanted = wantedElements(bans, this.#clock.now());
-    const [existing, ...states] = await reads;
+    const [existing, s4, s6] = await reads;
     if (!(existing instanceof Set)) return existing;
     const input = planSwapRestoreChunks(this.#spec, wanted, existing);
-    const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input });
-    if (!r.outcome.ok) return r.outcome;
-    const [s4, s6] = states;
-    if (!('hookLines' in s4)) return s4;
-    if (!('hookLines' in s6)) return s6;
+    const sets = runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input });
     // Both families at once: iptables-nft retries a commit that raced another; legacy waits on the lock (-w).
-    const done = await Promise.all([
-      this.#iptRestore(4, s4.hookLines, planSetRules(this.#spec, 4)),
-      this.#iptRestore(6, s6.hookLines, planSetRules(this.#spec, 6)),
-    ]);
-    return done.find((o) => !o.ok) ?? OK;
+    const rules = async (): Promise<ActionOutcome> => {
+      if (!('hookLines' in s4)) return s4;
+      if (!('hookLines' in s6)) return s6;
+      const done = await Promise.all([
+        this.#iptRestore(4, s4.hookLines, planSetRules(this.#spec, 4)),
+        this.#iptRestore(6, s6.hookLines, planSetRules(this.#spec, 6)),
+      ]);
+      return done.find((o) => !o.ok) ?? OK;
+    };
+    if (existing.size === this.#names.size) {
+      const [r, o] = await Promise.all([sets, rules()]);
+      return r.outcome.ok ? o : r.outcome;
+    }
+    const r = await sets;
+    return r.outcome.ok ? rules() : r.outcome;
   }
 
   // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).
