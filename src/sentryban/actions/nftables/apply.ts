@@ -84,9 +84,16 @@ export class NftablesBackend implements ActionBackend {
     });
   }
 
-  // One `nft -f -` fed piece by piece: nft parses the start while the rest is built.
+  // One `nft -f -` fed piece by piece: the pieces are built once nft has been started (it loads while we build)
+  // and nft parses the first while the rest are built.
   #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    return this.#send(planRestoreChunks(this.#spec, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT)));
+    const spec = this.#spec;
+    const now = this.#clock.now();
+    return this.#send(
+      (function* () {
+        yield* planRestoreChunks(spec, wantedElements(bans, now, NFT_MAX_TIMEOUT));
+      })(),
+    );
   }
 
   #batch(text: string): Promise<ActionOutcome> {
