@@ -6,7 +6,7 @@ import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';
-import { kernelTimeout, planSetRules, planSwapRestoreChunks, setName } from './plan.js';
+import { kernelTimeout, planCreate, planSetRules, planSwapRestoreChunks, setName } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
 
@@ -81,12 +81,12 @@ export class IpsetBackend implements ActionBackend {
     });
   }
 
-  // Sets first (swapped in whole), then the rules matching them, per family. The three reads (which of our sets
-  // exist, each family's rules) run at once, the batch is built while they run and fed to `ipset restore` as it
-  // is built, and both families' rules are written at once: after the sets when a set had to be created (a rule
-  // cannot name a missing set), alongside them when all were there (a restart: a swap keeps the names).
+  // Our sets filled and swapped in whole, and the rules matching them, per family. The reads (which of our sets
+  // exist, each family's rules) run at once, and a set that is missing is created empty meanwhile (a rule cannot
+  // name a missing set), while the batch is built. Then the batch is fed to `ipset restore` as it is built and both
+  // families' rules are written alongside (a swap keeps the names the rules use).
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    const reads = Promise.all([this.#existing(), this.#iptState(4), this.#iptState(6)]);
+    const reads = Promise.all([this.#ensureSets(), this.#iptState(4), this.#iptState(6)]);
     const wanted = wantedElements(bans, this.#clock.now());
     const [existing, s4, s6] = await reads;
     if (!(existing instanceof Set)) return existing;
@@ -102,12 +102,20 @@ export class IpsetBackend implements ActionBackend {
       ]);
       return done.find((o) => !o.ok) ?? OK;
     };
-    if (existing.size === this.#names.size) {
-      const [r, o] = await Promise.all([sets, rules()]);
-      return r.outcome.ok ? o : r.outcome;
-    }
-    const r = await sets;
-    return r.outcome.ok ? rules() : r.outcome;
+    const [r, o] = await Promise.all([sets, rules()]);
+    return r.outcome.ok ? o : r.outcome;
+  }
+
+  // Names of our sets in the kernel after creating (empty) those that were missing.
+  async #ensureSets(): Promise<Set<string> | ActionOutcome> {
+    const existing = await this.#existing();
+    if (!(existing instanceof Set)) return existing;
+    const missing = SET_KEYS.filter((k) => !existing.has(setName(this.#spec.set, k)));
+    if (missing.length === 0) return existing;
+    const text = missing.map((k) => `${planCreate(setName(this.#spec.set, k), k, this.#spec.maxelem)}\n`).join('');
+    const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: text });
+    if (!r.outcome.ok) return r.outcome;
+    return new Set(this.#names.keys());
   }
 
   // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).
