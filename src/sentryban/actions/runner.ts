@@ -1,8 +1,10 @@
 import type { ActionFailed, ActionOutcome } from '../types.js';
 
-// How backends run external commands: an argv array (never a shell), optional stdin, a timeout.
+// How backends run external commands: an argv array (never a shell), optional stdin, a timeout. Input given as
+// pieces is written as they are produced (a large batch is built while the tool reads it); a piece that cannot
+// be produced (a throw) fails the run and closes stdin early.
 export type RunResult = { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean };
-export type RunOptions = { input?: string; timeoutMs?: number };
+export type RunOptions = { input?: string | Iterable<string>; timeoutMs?: number };
 export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
 
 export const DEFAULT_TIMEOUT_MS = 30000;
@@ -22,10 +24,17 @@ export const execaRunner = (opts: { prefix?: readonly string[]; timeoutMs?: numb
       killSignal: 'SIGKILL',
       stripFinalNewline: false,
       maxBuffer: 1024 * 1024 * 1024,
-      ...(o.input !== undefined ? { input: o.input } : { stdin: 'ignore' as const }),
+      ...(o.input === undefined
+        ? { stdin: 'ignore' as const }
+        : typeof o.input === 'string'
+          ? { input: o.input }
+          : { stdin: o.input }),
     });
-    const exitCode = typeof r.exitCode === 'number' ? r.exitCode : null;
-    const stderr = String(r.stderr ?? '') || (exitCode === null ? String(r.shortMessage ?? r.message ?? '') : '');
+    // Failed with exit 0: the child ran but our input could not be written whole.
+    const unwritten = r.failed && r.exitCode === 0;
+    const exitCode = typeof r.exitCode === 'number' && !unwritten ? r.exitCode : null;
+    const why = String(r.shortMessage ?? r.message ?? '');
+    const stderr = unwritten ? why : String(r.stderr ?? '') || (exitCode === null ? why : '');
     return { exitCode, stdout: String(r.stdout ?? ''), stderr, timedOut: Boolean(r.timedOut) };
   };
 };

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { NftablesSpec } from '../../../src/sentryban/actions/spec.js';
-import { planBan, planRestore, planUnban, planRepair } from '../../../src/sentryban/actions/nftables/plan.js';
+import {
+  planBan,
+  planRestore,
+  planRestoreChunks,
+  planUnban,
+  planRepair,
+} from '../../../src/sentryban/actions/nftables/plan.js';
 import { diffElements, needsRebuild, parseNftState } from '../../../src/sentryban/actions/nftables/check.js';
 import { wantedElements } from '../../../src/sentryban/actions/targets.js';
 import { banOf } from './bans.js';
@@ -14,7 +20,7 @@ const spec = (o: Record<string, string>): NftablesSpec => {
 };
 
 describe('nftables plans (golden)', () => {
-  it('restore: one transaction replacing our table, sets with timeouts, one rule per set', () => {
+  it('restore: one transaction replacing our table, elements inside their sets with timeouts, one rule per set', () => {
     const bans = [
       banOf('192.0.2.1', { now: NOW, sec: 600 }),
       banOf('2001:db8::1', { now: NOW, sec: null }),
@@ -25,9 +31,21 @@ describe('nftables plans (golden)', () => {
       .toBe(`table inet sentryban-sshd
 delete table inet sentryban-sshd
 table inet sentryban-sshd {
-  set h4 { type ipv4_addr; flags timeout; }
-  set h6 { type ipv6_addr; flags timeout; }
-  set n4 { type ipv4_addr; flags interval,timeout; }
+  set h4 { type ipv4_addr; flags timeout;
+    elements = {
+      192.0.2.1 timeout 600s
+    }
+  }
+  set h6 { type ipv6_addr; flags timeout;
+    elements = {
+      2001:db8::1
+    }
+  }
+  set n4 { type ipv4_addr; flags interval,timeout;
+    elements = {
+      198.51.100.0/24 timeout 60s
+    }
+  }
   set n6 { type ipv6_addr; flags interval,timeout; }
   chain input {
     type filter hook input priority -1; policy accept;
@@ -37,9 +55,6 @@ table inet sentryban-sshd {
     meta l4proto { tcp, udp } th dport { ssh, 1000-2000 } ip6 saddr @n6 reject with icmpx port-unreachable
   }
 }
-add element inet sentryban-sshd h4 { 192.0.2.1 timeout 600s }
-add element inet sentryban-sshd h6 { 2001:db8::1 }
-add element inet sentryban-sshd n4 { 198.51.100.0/24 timeout 60s }
 `);
   });
 
@@ -60,12 +75,28 @@ add element inet sentryban-sshd n4 { 198.51.100.0/24 timeout 60s }
     );
   });
 
-  it('large restores are chunked inside the one transaction', () => {
+  it('large restores come in pieces of one block: every prefix of the input short of the whole is refused', () => {
     const bans = Array.from({ length: 12000 }, (_, i) =>
-      banOf(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, { now: NOW }),
+      banOf(i % 5 ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` : `2001:db8::${i.toString(16)}`, { now: NOW }),
     );
-    const text = planRestore(spec({}), wantedElements(bans, NOW));
-    expect(text.split('\n').filter((l) => l.startsWith('add element'))).toHaveLength(3);
+    const pieces = [...planRestoreChunks(spec({}), wantedElements(bans, NOW))];
+    expect(pieces.join('')).toBe(planRestore(spec({}), wantedElements(bans, NOW)));
+    expect(pieces.length).toBeGreaterThan(3);
+    // The first piece deletes the old table and opens the new one; braces close only at the very end, so nft sees
+    // an unfinished block (a syntax error: nothing committed) wherever a cut input ends.
+    expect(pieces[0]).toBe(
+      'table inet sentryban-sshd\ndelete table inet sentryban-sshd\ntable inet sentryban-sshd {\n',
+    );
+    let depth = 0;
+    const whole = pieces.join('');
+    for (let i = whole.indexOf('{'); i < whole.length; i++) {
+      if (whole[i] === '{') depth++;
+      if (whole[i] === '}') depth--;
+      if (depth === 0) expect(whole.slice(i + 1)).toBe('\n');
+      if (depth === 0) break;
+    }
+    const elements = whole.match(/(\d+\.\d+\.\d+\.\d+|2001:db8::[0-9a-f]*) timeout 600s/g) ?? [];
+    expect(elements).toHaveLength(12000);
   });
 
   it('prefixes inside a wider banned prefix are left out (interval sets refuse overlaps); duplicates keep the longest', () => {
@@ -82,6 +113,34 @@ add element inet sentryban-sshd n4 { 198.51.100.0/24 timeout 60s }
       { key: 'n4', elem: '10.0.0.0/8', timeoutSec: 600 },
       { key: 'h4', elem: '10.2.3.4', timeoutSec: 50 },
     ]);
+  });
+});
+
+describe('wantedElements: covered prefixes', () => {
+  it('keeps exactly the prefixes no wider kept prefix contains (against a pairwise check), both families', () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const a = (i * 37) % 8;
+      const b = (i * 11) % 16;
+      texts.push(
+        [`10.${a}.0.0/16`, `10.${a}.${b}.0/24`, `10.${a}.${b}.128/25`, `10.${a}.${b}.7/32`][i % 4]!,
+        [`2001:db8:${a}::/48`, `2001:db8:${a}:${b}::/64`, `2001:db8:${a + 8}:${b}::/64`][i % 3]!,
+      );
+    }
+    texts.push('10.0.0.0/8', '2001:db8::/32');
+    const bans = texts.map((t, i) => banOf(t, { now: NOW, sec: 60 + (i % 50) }));
+    const got = wantedElements(bans, NOW).map((w) => w.elem);
+    // The reference: dedupe, then drop every prefix strictly inside another prefix of the list.
+    const nets = [...new Set(bans.map((b) => b.target))].filter((t) => !t.isHost());
+    const uniq = [...new Map(nets.map((t) => [t.text, t])).values()];
+    const inside = (t: (typeof uniq)[number]) =>
+      uniq.some((k) => k.text !== t.text && k.bits <= t.bits && k.contains(t.base));
+    const hosts = [...new Set(bans.filter((b) => b.target.isHost()).map((b) => b.target.base.text))];
+    const want = [...uniq.filter((t) => !inside(t)).map((t) => t.text), ...hosts];
+    expect(new Set(got)).toEqual(new Set(want));
+    expect(got).toHaveLength(new Set(got).size);
+    expect(got).toContain('10.0.0.0/8');
+    expect(got).toContain('2001:db8::/32');
   });
 });
 

@@ -6,7 +6,7 @@ import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';
-import { kernelTimeout, planSetRules, planSwapRestore, setName } from './plan.js';
+import { kernelTimeout, planCreate, planSetRules, planSwapRestoreChunks, setName } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
 
@@ -81,21 +81,48 @@ export class IpsetBackend implements ActionBackend {
     });
   }
 
-  // Sets first (swapped in whole), then the rules matching them, per family.
+  // Our sets filled and swapped in whole, and the rules matching them, per family. The reads (which of our sets
+  // exist, each family's rules) run at once, and a set that is missing is created empty meanwhile (a rule cannot
+  // name a missing set), while the batch is built. Then the batch is fed to `ipset restore` as it is built and both
+  // families' rules are written alongside (a swap keeps the names the rules use).
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    const saved = await this.#save();
-    if (!(saved instanceof Map)) return saved;
-    const existing = new Set([...saved.keys()].map((k) => setName(this.#spec.set, k)));
-    const text = planSwapRestore(this.#spec, wantedElements(bans, this.#clock.now()), existing);
+    const reads = Promise.all([this.#ensureSets(), this.#iptState(4), this.#iptState(6)]);
+    const wanted = wantedElements(bans, this.#clock.now());
+    const [existing, s4, s6] = await reads;
+    if (!(existing instanceof Set)) return existing;
+    const input = planSwapRestoreChunks(this.#spec, wanted, existing);
+    const sets = runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input });
+    // Both families at once: iptables-nft retries a commit that raced another; legacy waits on the lock (-w).
+    const rules = async (): Promise<ActionOutcome> => {
+      if (!('hookLines' in s4)) return s4;
+      if (!('hookLines' in s6)) return s6;
+      const done = await Promise.all([
+        this.#iptRestore(4, s4.hookLines, planSetRules(this.#spec, 4)),
+        this.#iptRestore(6, s6.hookLines, planSetRules(this.#spec, 6)),
+      ]);
+      return done.find((o) => !o.ok) ?? OK;
+    };
+    const [r, o] = await Promise.all([sets, rules()]);
+    return r.outcome.ok ? o : r.outcome;
+  }
+
+  // Names of our sets in the kernel after creating (empty) those that were missing.
+  async #ensureSets(): Promise<Set<string> | ActionOutcome> {
+    const existing = await this.#existing();
+    if (!(existing instanceof Set)) return existing;
+    const missing = SET_KEYS.filter((k) => !existing.has(setName(this.#spec.set, k)));
+    if (missing.length === 0) return existing;
+    const text = missing.map((k) => `${planCreate(setName(this.#spec.set, k), k, this.#spec.maxelem)}\n`).join('');
     const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: text });
     if (!r.outcome.ok) return r.outcome;
-    for (const f of FAMILIES) {
-      const st = await this.#iptState(f);
-      if (!('hookLines' in st)) return st;
-      const o = await this.#iptRestore(f, st.hookLines, planSetRules(this.#spec, f));
-      if (!o.ok) return o;
-    }
-    return OK;
+    return new Set(this.#names.keys());
+  }
+
+  // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).
+  async #existing(): Promise<Set<string> | ActionOutcome> {
+    const r = await runChecked(this.#run, this.name, ['ipset', 'list', '-n']);
+    if (!r.outcome.ok) return r.outcome;
+    return new Set(r.result.stdout.split('\n').filter((n) => this.#names.has(n)));
   }
 
   // Our sets as the kernel has them (`ipset save` of the whole list, filtered to our names).

@@ -4,7 +4,7 @@ import type { NftablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
-import { planBan, planRepair, planRestore, planUnban } from './plan.js';
+import { planBan, planRepair, planRestoreChunks, planUnban } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { diffElements, needsRebuild, parseNftState } from './check.js';
 
@@ -84,15 +84,23 @@ export class NftablesBackend implements ActionBackend {
     });
   }
 
+  // One `nft -f -` fed piece by piece: the pieces are built once nft has been started (it loads while we build)
+  // and nft parses the first while the rest are built.
   #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    return this.#send(planRestore(this.#spec, wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT)));
+    const spec = this.#spec;
+    const now = this.#clock.now();
+    return this.#send(
+      (function* () {
+        yield* planRestoreChunks(spec, wantedElements(bans, now, NFT_MAX_TIMEOUT));
+      })(),
+    );
   }
 
   #batch(text: string): Promise<ActionOutcome> {
     return this.#serial.run(() => this.#send(text));
   }
 
-  async #send(text: string): Promise<ActionOutcome> {
+  async #send(text: string | Iterable<string>): Promise<ActionOutcome> {
     const { outcome } = await runChecked(this.#run, this.name, NFT_BATCH, { input: text });
     return outcome;
   }

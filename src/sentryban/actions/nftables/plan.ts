@@ -31,41 +31,62 @@ export const planRule = (spec: NftablesSpec, key: SetKey): string =>
 
 const elem = (w: Wanted): string => (w.timeoutSec === null ? w.elem : `${w.elem} timeout ${w.timeoutSec}s`);
 
+// Elements of each set, in the order of `wanted` (one pass).
+const bySet = (wanted: readonly Wanted[]): Record<SetKey, Wanted[]> => {
+  const by: Record<SetKey, Wanted[]> = { h4: [], h6: [], n4: [], n6: [] };
+  for (const w of wanted) by[w.key].push(w);
+  return by;
+};
+
 // Add elements in chunks, all inside the caller's transaction.
 export const planAdd = (table: string, wanted: readonly Wanted[]): string[] => {
+  const by = bySet(wanted);
   const out: string[] = [];
   for (const key of SET_KEYS) {
-    const mine = wanted.filter((w) => w.key === key);
-    for (let i = 0; i < mine.length; i += CHUNK) {
+    const mine = by[key];
+    for (let i = 0; i < mine.length; i += CHUNK)
       out.push(
         `add element inet ${table} ${key} { ${mine
           .slice(i, i + CHUNK)
           .map(elem)
           .join(', ')} }`,
       );
-    }
   }
   return out;
 };
 
 // The whole table, replaced atomically: nothing of the old table is visible once this commits, and no packet
-// sees a moment without the rules. `table X` first makes the delete succeed when the table is absent.
-export const planRestore = (spec: NftablesSpec, wanted: readonly Wanted[]): string => {
+// sees a moment without the rules. `table X` first makes the delete succeed when the table is absent. The new
+// table is one block with every element inside its set (nft loads that faster than `add element` commands), so
+// input cut short anywhere (the daemon killed while writing it) is a syntax error and nothing changes: the first
+// piece, which holds the delete, also opens the block. Pieces of CHUNK elements, for `nft -f -` to read while the
+// rest is built.
+export function* planRestoreChunks(spec: NftablesSpec, wanted: readonly Wanted[]): Generator<string, void, void> {
   const t = spec.table;
-  const lines = [
-    `table inet ${t}`,
-    `delete table inet ${t}`,
-    `table inet ${t} {`,
-    ...SET_KEYS.map((k) => `  set ${k} { type ${TYPE[k]}; flags ${FLAGS[k]}; }`),
-    `  chain input {`,
-    `    type filter hook input priority ${spec.priority}; policy accept;`,
-    ...SET_KEYS.map((k) => `    ${planRule(spec, k)}`),
-    '  }',
-    '}',
-    ...planAdd(t, wanted),
-  ];
-  return `${lines.join('\n')}\n`;
-};
+  yield `table inet ${t}\ndelete table inet ${t}\ntable inet ${t} {\n`;
+  const by = bySet(wanted);
+  for (const k of SET_KEYS) {
+    const mine = by[k];
+    const head = `  set ${k} { type ${TYPE[k]}; flags ${FLAGS[k]};`;
+    if (mine.length === 0) {
+      yield `${head} }\n`;
+      continue;
+    }
+    yield `${head}\n    elements = {\n`;
+    for (let i = 0; i < mine.length; i += CHUNK) {
+      const last = i + CHUNK >= mine.length;
+      yield `      ${mine
+        .slice(i, i + CHUNK)
+        .map(elem)
+        .join(', ')}${last ? '\n    }\n  }\n' : ',\n'}`;
+    }
+  }
+  const rules = SET_KEYS.map((k) => `    ${planRule(spec, k)}\n`).join('');
+  yield `  chain input {\n    type filter hook input priority ${spec.priority}; policy accept;\n${rules}  }\n}\n`;
+}
+
+export const planRestore = (spec: NftablesSpec, wanted: readonly Wanted[]): string =>
+  [...planRestoreChunks(spec, wanted)].join('');
 
 // Ban (or re-ban with a new timeout) one element; succeeds whether or not it was there.
 export const planBan = (table: string, w: Wanted): string =>
