@@ -53,6 +53,14 @@ const overall = (per: Record<string, Applied>): Applied => {
 const viewOf = (d: HandlerDeps) => (b: Ban) => banView(b, d.manager.repairs.stateOf(b.jail, b.target.text));
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
+// The texts an address's audit rows carry: bans write the CIDR ("192.0.2.7/32"), failures and ignores the id
+// as the filter found it ("192.0.2.7"); a network is only ever its CIDR; anything else (a raw id) as given.
+const auditTargets = (text: string): string[] => {
+  const c = parseCidr(text);
+  if (!c) return [text];
+  return c.isHost() ? [c.text, c.base.text] : [c.text];
+};
+
 export const HANDLERS: Readonly<Record<Verb, Handler>> = {
   status: (a, d) => {
     const m = process.memoryUsage();
@@ -141,7 +149,7 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
     return d.store
       .auditRows({
         ...(str(a, 'jail') ? { jail: str(a, 'jail') } : {}),
-        ...(t ? { target: parseCidr(t)?.text ?? t } : {}),
+        ...(t ? { target: auditTargets(t) } : {}),
         limit,
       })
       .map((r) => ({ ...r, at: new Date(r.at).toISOString() }));

@@ -292,16 +292,20 @@ export class Store {
     );
   }
 
-  auditRows(q: { jail?: string; target?: string; limit?: number } = {}): (AuditRow & { id: number })[] {
+  // `target`: one text or several (a host's rows are written as "addr/32" by bans and as "addr" by failures).
+  auditRows(q: { jail?: string; target?: string | readonly string[]; limit?: number } = {}): (AuditRow & {
+    id: number;
+  })[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (q.jail) {
       where.push('jail = ?');
       args.push(q.jail);
     }
-    if (q.target) {
-      where.push('target = ?');
-      args.push(q.target);
+    if (q.target !== undefined) {
+      const list = typeof q.target === 'string' ? [q.target] : [...q.target];
+      where.push(`target IN (${list.map(() => '?').join(', ')})`);
+      args.push(...list);
     }
     const sql = `SELECT * FROM (SELECT id, at, jail, target, kind, detail, data FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) ORDER BY id`;
     return this.#db.prepare(sql).all(...args, q.limit ?? 100) as (AuditRow & { id: number })[];

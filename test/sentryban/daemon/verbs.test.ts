@@ -77,6 +77,13 @@ describe('client verbs', () => {
     expect((await cli('get', 'nojail', 'maxretry')).stderr).toBe('sentryban get: no jail "nojail"');
   });
 
+  it('audit --addr finds an address under both texts its rows carry (failures: addr, bans: addr/32)', async () => {
+    const rows = (await json('audit', '--addr', '192.0.2.5', '--jail', 'sshd')) as { kind: string; target: string }[];
+    expect(rows.map((r) => `${r.kind} ${r.target}`)).toEqual(['found 192.0.2.5', 'ban 192.0.2.5/32']);
+    const net = (await json('audit', '--addr', '2001:db8:1:2::/64')) as { kind: string }[];
+    expect(net.map((r) => r.kind)).toEqual(['ban']);
+  });
+
   it('flush lifts one jail; unban --all lifts every jail; each audited as a manual unban', async () => {
     expect((await cli('flush', 'web')).stdout).toBe('web: 2 ban(s) lifted');
     await waitFor(() => denyLines(dir).length === 2, { what: 'web lifted' });
