@@ -7,40 +7,48 @@ import { LineSplitter } from '../sources/file/line-splitter.js';
 // Each is read in chunks through the one line splitter; a cursor hands out its lines one at a time, each with its
 // "\n" (the matcher cuts its regex buffer from it; "\r\n" comes without both), and its line number.
 export type InputError = { path: string; reason: string };
-type Opened = { name: string; stream: Readable; file: ReadStream | null; size: number };
+// A plain file is kept open (fd) and read with readSync; a .gz file and stdin are streams.
+type Opened = { name: string; fd: number | null; stream: Readable | null; file: ReadStream | null; size: number };
 
 const GZIP = [0x1f, 0x8b];
 const CHUNK = 1 << 16;
 const reasonOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
-// Checks every input can be read before anything is replayed: the first that cannot is the error.
+const closeAll = (opened: readonly Opened[]): void => {
+  for (const o of opened) if (o.fd !== null) closeSync(o.fd);
+};
+
+// Opens every input before anything is replayed: the first that cannot be read is the error (nothing left open).
 export const openInputs = (paths: readonly string[], stdin: Readable): Opened[] | InputError => {
   const out: Opened[] = [];
   for (const path of paths) {
     if (path === '-') {
-      out.push({ name: 'stdin', stream: stdin, file: null, size: 0 });
+      out.push({ name: 'stdin', fd: null, stream: stdin, file: null, size: 0 });
       continue;
     }
+    let fd: number;
     let gz: boolean;
     let size: number;
     try {
       const st = statSync(path);
-      if (st.isDirectory()) return { path, reason: 'EISDIR' };
+      if (st.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
       size = st.size;
-      const fd = openSync(path, 'r');
+      fd = openSync(path, 'r');
       const head = Buffer.alloc(2);
-      try {
-        gz = readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP[0] && head[1] === GZIP[1];
-      } finally {
-        closeSync(fd);
-      }
+      gz = readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP[0] && head[1] === GZIP[1];
     } catch (e) {
+      closeAll(out);
       return { path, reason: reasonOf(e) };
     }
-    const file = createReadStream(path, { highWaterMark: CHUNK });
-    out.push({ name: path, stream: gz ? file.pipe(createGunzip({ chunkSize: CHUNK })) : file, file, size });
-    // A gunzip error is the stream's to report; a file error is forwarded to it, so that one reader sees both.
-    if (gz) file.on('error', (e) => (out.at(-1) as Opened).stream.destroy(e));
+    if (!gz) {
+      out.push({ name: path, fd, stream: null, file: null, size });
+      continue;
+    }
+    const file = createReadStream(path, { fd, highWaterMark: CHUNK });
+    const stream = file.pipe(createGunzip({ chunkSize: CHUNK }));
+    // A file error is forwarded to the gunzip stream, so that one reader sees both.
+    file.on('error', (e) => stream.destroy(e));
+    out.push({ name: path, fd: null, stream, file, size });
   }
   return out;
 };
@@ -50,17 +58,21 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 export class LineCursor {
   readonly name: string;
   readonly #input: Opened;
-  readonly #chunks: AsyncIterator<Buffer>;
+  readonly #chunks: AsyncIterator<Buffer> | null;
   readonly #splitter = new LineSplitter(Infinity);
   #lines: string[] = [];
   #i = 0;
   #lineNo = 0;
   #ended = false;
+  #fd: number | null;
+  #buf = Buffer.allocUnsafe(CHUNK);
+  #bytes = 0;
 
   constructor(input: Opened) {
     this.name = input.name;
     this.#input = input;
-    this.#chunks = (input.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    this.#fd = input.fd;
+    this.#chunks = input.stream ? (input.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]() : null;
   }
 
   // The current line (with its "\n", the last line of the input maybe without), or null at the end.
@@ -72,27 +84,40 @@ export class LineCursor {
   }
   // Bytes of the file read so far (compressed bytes for a .gz), for the progress bar.
   get bytesRead(): number {
-    return this.#input.file?.bytesRead ?? 0;
+    return this.#fd !== null ? this.#bytes : (this.#input.file?.bytesRead ?? 0);
   }
   get size(): number {
     return this.#input.size;
   }
 
-  // Moves to the next line; false at the end of the input. Reads a chunk only when the lines read are used up.
-  async next(): Promise<boolean> {
-    this.#i++;
+  // Moves to the next line when one is read already (the common case: no promise per line); false when the
+  // lines read are used up, and then fill() reads on.
+  step(): boolean {
+    if (++this.#i >= this.#lines.length) return false;
+    this.#lineNo++;
+    return true;
+  }
+  // Reads until a line is there (then current) or the input ends (false).
+  async fill(): Promise<boolean> {
     while (this.#i >= this.#lines.length) {
       if (this.#ended) return false;
-      await this.#fill();
+      const chunk = this.#chunks ? await this.#chunks.next() : this.#readSync();
+      this.#take(chunk);
     }
     this.#lineNo++;
     return true;
   }
 
-  async #fill(): Promise<void> {
+  // A plain file is read with readSync, as `sentryban regex` reads it: no promise per chunk either.
+  #readSync(): IteratorResult<Buffer> {
+    const r = readSync(this.#fd as number, this.#buf, 0, CHUNK, null);
+    this.#bytes += r;
+    return r > 0 ? { done: false, value: this.#buf.subarray(0, r) } : { done: true, value: undefined };
+  }
+
+  #take(r: IteratorResult<Buffer>): void {
     this.#lines = [];
     this.#i = 0;
-    const r = await this.#chunks.next();
     if (r.done) {
       this.#ended = true;
       // The last line without its newline is still a line of the log.
@@ -102,7 +127,7 @@ export class LineCursor {
     }
     const block = this.#splitter.pushBlock(r.value);
     if (!block) return;
-    const text = decoder.decode(block);
+    const text = decoder.decode(block); // before the next read reuses the buffer, which `block` may share
     for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start))
       this.#lines.push(
         nl > start && text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl + 1),
@@ -110,7 +135,9 @@ export class LineCursor {
   }
 
   close(): void {
-    this.#input.stream.destroy();
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+    this.#input.stream?.destroy();
     this.#input.file?.destroy();
   }
 }

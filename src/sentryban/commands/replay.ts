@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import type { Addr } from '../../core/addr.js';
 import { loadConfig } from '../config/load.js';
@@ -114,6 +115,14 @@ export const runReplay = async (
     say(`cannot read ${inputs.path}: ${inputs.reason}`);
     return EX_NOINPUT;
   }
+  // A one-shot batch, as `sentryban regex`: the young generation grows to its maximum at its first growth (the
+  // daemon keeps it small, young-gen.js). Measured on 1,000,000 sshd lines: the collector's share of the CPU
+  // profile fell from 34% (see the bench).
+  try {
+    setFlagsFromString('--semi-space-growth-factor=16');
+  } catch {
+    /* an unknown flag: the default growth */
+  }
   const cursors = inputs.map((i) => new LineCursor(i));
   const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
   const progress = io.isTTY ? startProgress(cursors, io.err) : null;
@@ -153,27 +162,38 @@ const replay = async (
     found: [],
   }));
   const line: LogLine = { text: '', source: '' };
-  // Reads each source's next dated line and matches it with every jail (a source's matchers see its lines in
-  // order; what they find does not depend on the jails' state). Null: no line left; a string: a line without date.
-  const pull = async (s: Source): Promise<boolean | string> => {
-    for (;;) {
-      if (!(await s.cursor.next())) return false;
-      const text = s.cursor.text as string;
-      if (skipped(text)) continue;
-      line.text = text;
-      line.source = s.cursor.name;
-      let time: number | null = null;
-      for (let i = 0; i < s.matchers.length; i++) {
-        const r = (s.matchers[i] as TimedLineMatcher).match(line);
-        s.found[i] = r.failures;
-        if (time === null) time = r.time;
-      }
-      if (time === null)
-        return `${s.cursor.name}:${s.cursor.lineNo}: no date in the line: ${JSON.stringify(text.replace(/\n$/, '').slice(0, 120))}`;
-      if ((o.since !== null && time < o.since) || (o.until !== null && time >= o.until)) continue;
-      s.time = time;
-      return true;
+  // Each source's next dated line in the window, matched by every jail (a source's matchers see its lines in
+  // order; what they find does not depend on the jails' state, so a line is matched before its turn). True: the
+  // source has a line ready; false: it is used up; a string: a line without date. A promise only when a chunk has
+  // to be read from a stream.
+  type Pulled = boolean | string;
+  const take = (s: Source): Pulled | null => {
+    const text = s.cursor.text as string;
+    if (skipped(text)) return null;
+    line.text = text;
+    line.source = s.cursor.name;
+    let time: number | null = null;
+    for (let i = 0; i < s.matchers.length; i++) {
+      const r = (s.matchers[i] as TimedLineMatcher).match(line);
+      s.found[i] = r.failures;
+      time ??= r.time;
     }
+    if (time === null)
+      return `${s.cursor.name}:${s.cursor.lineNo}: no date in the line: ${JSON.stringify(text.replace(/\r?\n$/, '').slice(0, 120))}`;
+    if ((o.since !== null && time < o.since) || (o.until !== null && time >= o.until)) return null;
+    s.time = time;
+    return true;
+  };
+  const pull = (s: Source): Pulled | Promise<Pulled> => {
+    while (s.cursor.step()) {
+      const r = take(s);
+      if (r !== null) return r;
+    }
+    return refill(s);
+  };
+  const refill = async (s: Source): Promise<Pulled> => {
+    if (!(await s.cursor.fill())) return false;
+    return take(s) ?? pull(s);
   };
   const live: Source[] = [];
   for (const s of sources) {
@@ -190,12 +210,14 @@ const replay = async (
     let ref: LineRef | null = null;
     for (let i = 0; i < names.length; i++) {
       const failures = s.found[i] as Failure[];
-      if (failures.length > 0) ref ??= { source: s.cursor.name, line: s.cursor.lineNo, text: s.cursor.text as string };
+      if (failures.length > 0)
+        ref ??= { source: s.cursor.name, line: s.cursor.lineNo, text: copyOf(s.cursor.text as string) };
       const p = engine.line(names[i] as string, { failures, ref: ref as LineRef });
       if (p) await p;
     }
     progress?.tick();
-    const r = await pull(s);
+    let r = pull(s);
+    if (typeof r === 'object') r = await r;
     if (typeof r === 'string') return noDate(r, printer, say);
     if (!r) live.splice(k, 1);
   }
@@ -206,6 +228,9 @@ const replay = async (
   printer.flush();
   return 0;
 };
+
+// A copy of a line kept for the timeline: a slice would keep its whole 64 KiB chunk alive.
+const copyOf = (text: string): string => ` ${text}`.slice(1);
 
 const noDate = (message: string, printer: ReplayPrinter, say: (s: string) => void): number => {
   printer.flush();
