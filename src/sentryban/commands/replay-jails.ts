@@ -33,6 +33,10 @@ export type Found = { failures: readonly Failure[]; ref: LineRef };
 type Jail = { loaded: LoadedJail; state: JailState; tally: JailTally; recent: Map<string, Pending[]> };
 type Pending = { at: Instant; ref: LineRef };
 
+// bantime.rndtime adds random() * rndtime in the daemon; a replay adds half of it (its mean), so that the same
+// logs always give the same timeline (the jail cases' harness does the same).
+const HALF = (): number => 0.5;
+
 // Ignore rules shown in the timeline; the others ("already banned", "before the last ban") are only counted.
 const SHOWN = /^(ignoreip|ignoreself|ignorecommand|bantime already over)/;
 
@@ -50,7 +54,7 @@ export class ReplayJails {
     opts: { emit: (e: ReplayEvent) => void; self: Addr[]; random?: () => number; onError?: (t: string) => void },
   ) {
     this.#emit = opts.emit;
-    this.#random = opts.random ?? Math.random;
+    this.#random = opts.random ?? HALF;
     this.#onError = opts.onError ?? (() => undefined);
     for (const loaded of jails) {
       const name = loaded.spec.config.name;
