@@ -48,6 +48,8 @@ export class ReplayJails {
   readonly #random: () => number;
   readonly #onError: (text: string) => void;
   #now: Instant = -Infinity;
+  readonly #envNow: { now: Instant; random: () => number };
+  readonly #overall: boolean; // some jail counts bans of every jail (bantime.increment.overalljails)
 
   constructor(
     jails: readonly LoadedJail[],
@@ -56,6 +58,8 @@ export class ReplayJails {
     this.#emit = opts.emit;
     this.#random = opts.random ?? HALF;
     this.#onError = opts.onError ?? (() => undefined);
+    this.#envNow = { now: this.#now, random: this.#random };
+    this.#overall = jails.some((j) => j.spec.config.increment?.overalljails === true);
     for (const loaded of jails) {
       const name = loaded.spec.config.name;
       const state = createJailState(this.#bans.of(name));
@@ -101,14 +105,20 @@ export class ReplayJails {
     if (found.failures.length === 0) return;
     const cfg = j.loaded.spec.config;
     const oldest = this.#now - cfg.findtimeSec * 1000;
-    const fresh = found.failures.filter((f) => f.time >= oldest);
-    j.tally.failures += fresh.length;
-    if (cfg.ignore.command && fresh.some((f) => f.addr)) return this.#withCommand(j, fresh, found.ref);
-    this.#decide(
-      j,
-      fresh.map((failure): JailInput => ({ kind: 'failure', failure })),
-      found.ref,
-    );
+    if (cfg.ignore.command) {
+      const fresh = found.failures.filter((f) => f.time >= oldest);
+      j.tally.failures += fresh.length;
+      return this.#withCommand(j, fresh, found.ref);
+    }
+    // The common case, without a promise or an array per line: one failure, one step.
+    let decisions: Decision[] | null = null;
+    for (const failure of found.failures) {
+      if (failure.time < oldest) continue;
+      j.tally.failures++;
+      const ds = this.#step(j, { kind: 'failure', failure });
+      decisions = decisions ? decisions.concat(ds) : ds;
+    }
+    if (decisions) this.#decided(j, decisions, found.ref);
   }
 
   async #withCommand(j: Jail, fresh: Failure[], ref: LineRef): Promise<void> {
@@ -128,14 +138,22 @@ export class ReplayJails {
 
   // The steps of one batch, then the bans' effects on the other jails, as BanManager.#decide and #apply.
   #decide(j: Jail, inputs: JailInput[], ref: LineRef): void {
-    const cfg = j.loaded.spec.config;
     const decisions: Decision[] = [];
-    for (const input of inputs) {
-      const ds = step(cfg, j.state, input, this.#env());
-      for (const d of ds) if (d.kind === 'ban' && this.#bans.add(d.ban)) this.#hold(d.ban);
-      decisions.push(...ds);
-    }
+    for (const input of inputs) decisions.push(...this.#step(j, input));
+    this.#decided(j, decisions, ref);
+  }
+
+  // One step; the bans it decides go into the table at once, so that the next step sees them (BanManager.#step).
+  #step(j: Jail, input: JailInput): Decision[] {
+    this.#envNow.now = this.#now;
+    const ds = step(j.loaded.spec.config, j.state, input, this.#envNow);
+    for (const d of ds) if (d.kind === 'ban' && this.#bans.add(d.ban)) this.#hold(d.ban);
+    return ds;
+  }
+
+  #decided(j: Jail, decisions: readonly Decision[], ref: LineRef): void {
     this.#record(j, decisions, ref);
+    if (!this.#overall) return;
     for (const d of decisions) {
       if (d.kind !== 'ban') continue;
       for (const [name, other] of this.#jails)
