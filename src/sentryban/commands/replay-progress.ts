@@ -5,12 +5,16 @@ import type { LineCursor } from './replay-input.js';
 // bytes of the files read (compressed bytes for a .gz; stdin has no known size and shows no bar).
 export type Progress = { tick(): void; stop(): void };
 
-const MIN_BYTES = 32 << 20; // below this a replay takes a second or two: no bar
+// Below this a replay takes a second or two: no bar. SENTRYBAN_REPLAY_PROGRESS_MIN (bytes) changes it (tests).
+const minBytes = (): number => {
+  const env = process.env.SENTRYBAN_REPLAY_PROGRESS_MIN;
+  return env !== undefined && /^\d+$/.test(env) ? Number(env) : 32 << 20;
+};
 const EVERY = 4096; // lines between two updates (the bar redraws at most 10 times a second)
 
 export const startProgress = (cursors: readonly LineCursor[], stream: NodeJS.WritableStream): Progress | null => {
   const total = cursors.reduce((n, c) => n + c.size, 0);
-  if (total < MIN_BYTES) return null;
+  if (total < minBytes()) return null;
   const bar = new cliProgress.SingleBar(
     {
       stream,

@@ -114,6 +114,72 @@ describe('sentryban replay: the timeline of two logs merged in time order', () =
   });
 });
 
+describe('sentryban replay: more of the jail logic, and the progress bar', () => {
+  it('bantime.increment.overalljails counts the bans of the other jails', async () => {
+    const dir = tmpDir();
+    mkdirSync(join(dir, 'jails'));
+    writeFileSync(join(dir, 'sentryban.yaml'), 'state: state\n');
+    writeFileSync(
+      join(dir, 'jails', 'two.yaml'),
+      [
+        'quick:',
+        '  filter: sshd',
+        '  logpath: /nonexistent/a.log',
+        '  maxretry: 2',
+        '  bantime: 60',
+        'recidive:',
+        '  filter: sshd',
+        '  logpath: /nonexistent/a.log',
+        '  maxretry: 3',
+        '  bantime: 60',
+        '  bantime.increment: true',
+        '  bantime.overalljails: true',
+        '',
+      ].join('\n'),
+    );
+    const r = await replay(['--json', '--config', dir, 'a.log']);
+    expect(r.exitCode).toBe(0);
+    const bans = r.stdout
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((o) => o.type === 'ban')
+      .map((o) => [o.jail, o.target, o.banCount]);
+    // quick bans 203.0.113.7 at its 2nd failure; recidive, which saw that ban, counts it as the first offence.
+    expect(bans.slice(0, 2)).toEqual([
+      ['quick', '203.0.113.7/32', 1],
+      ['recidive', '203.0.113.7/32', 2],
+    ]);
+  });
+
+  it('shows a progress bar on stderr when it is a terminal (and only then: the other tests read an empty stderr)', async () => {
+    // A pseudo-terminal from python3's pty module; the size limit lowered so that the fixture is "large".
+    const r = await execa(
+      'python3',
+      [
+        '-c',
+        'import pty,sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)',
+        'node',
+        bin,
+        'replay',
+        '--config',
+        fixtureConfig(),
+        'a.log',
+        'b.log',
+      ],
+      {
+        cwd: fixtures,
+        reject: false,
+        timeout: 60_000,
+        env: { TZ: 'UTC', SENTRYBAN_REPLAY_PROGRESS_MIN: '0' },
+        stdin: 'ignore',
+      },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/replay \[[^\]]*\] 100%/);
+    expect(r.stdout).toContain('sshd ban 203.0.113.7/32');
+  });
+});
+
 describe("sentryban replay decides as the daemon: the jail cases' expected decisions", () => {
   // The ignoreself case sets the host's addresses from its log (# self); replay takes this host's own (see the
   // fixture timeline's 127.0.0.1).
