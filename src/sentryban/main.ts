@@ -10,6 +10,8 @@ commands:
   daemon [--config DIR] [--foreground] [--fail2ban-config /etc/fail2ban]   run the ban manager
              (--fail2ban-config adds the enabled jails of an existing fail2ban configuration)
   regex LOG FILTER [--json]              test a filter against a log (the peer of fail2ban-regex)
+  replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]
+             what the jails would have banned on past logs (.gz, - for stdin); no action, no store
 ${(await import('./cli.js')).CLIENT_USAGE}
 `;
 
@@ -27,6 +29,7 @@ export const COMMANDS: Record<string, Command> = {
     return runDaemon(o);
   },
   regex: async (argv) => (await import('./commands/regex.js')).runRegex(argv),
+  replay: async (argv) => (await import('./commands/replay.js')).runReplay(argv),
   ...Object.fromEntries(
     VERBS.map((v: Verb) => [v, async (argv: string[]) => (await import('./cli.js')).runClient(v, argv)]),
   ),

@@ -10,3 +10,12 @@ export const newLineMatcher = (filter: Filter, now: () => number): LineMatcher =
   const m = new Matcher(filter, { now });
   return { name: filter.name, match: (line) => m.match(line, line.entryTime).failures };
 };
+
+// The same matcher for `sentryban replay`, which also needs each line's own time (null: the line has none; its
+// failures are dropped rather than dated by the clock, since a past line was not read "now").
+export type TimedLineMatcher = { name: string; match(line: LogLine): { failures: Failure[]; time: number | null } };
+
+export const newTimedLineMatcher = (filter: Filter, now: () => number): TimedLineMatcher => {
+  const m = new Matcher(filter, { now, noDate: 'drop' });
+  return { name: filter.name, match: (line) => m.match(line, line.entryTime) };
+};

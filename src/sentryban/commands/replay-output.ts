@@ -1,0 +1,112 @@
+import type { Instant } from '../../core/clock.js';
+import type { Ban } from '../types.js';
+import type { JailTally, LineRef, ReplayEvent } from './replay-jails.js';
+
+// What `sentryban replay` prints: a timeline (one entry per ban, unban and ignored failure, in log time) and a
+// summary per jail, as text or as JSON lines (docs/sentryban.md, "Replay", has the shape). Written in blocks.
+export type Summary = { tally: JailTally; inForce: Ban[] };
+
+// UTC, with milliseconds only when there are some.
+export const formatTime = (t: Instant): string => new Date(t).toISOString().replace('.000Z', 'Z');
+const untilOf = (b: Ban): string | null => (b.expiresAt === null ? null : formatTime(b.expiresAt));
+const lineText = (r: LineRef): string => r.text.replace(/\r?\n$/, '');
+const refJson = (r: LineRef): { source: string; line: number; text: string } => ({
+  source: r.source,
+  line: r.line,
+  text: lineText(r),
+});
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export interface ReplayPrinter {
+  event(e: ReplayEvent): void;
+  summary(s: readonly Summary[]): void;
+  flush(): void;
+}
+
+class Buffered {
+  readonly #out: NodeJS.WritableStream;
+  #buf = '';
+  constructor(out: NodeJS.WritableStream) {
+    this.#out = out;
+  }
+  write(s: string): void {
+    this.#buf += s;
+    if (this.#buf.length > 65536) this.flush();
+  }
+  flush(): void {
+    if (this.#buf) this.#out.write(this.#buf);
+    this.#buf = '';
+  }
+}
+
+// One JSON object per line: the events in log time, then one summary object per jail.
+export class JsonPrinter extends Buffered implements ReplayPrinter {
+  event(e: ReplayEvent): void {
+    const base = { type: e.type, time: formatTime(e.at) };
+    if (e.type === 'ban') {
+      const b = e.ban;
+      this.write(
+        `${JSON.stringify({
+          ...base,
+          jail: b.jail,
+          target: b.target.text,
+          bantime: b.bantimeSec,
+          until: untilOf(b),
+          banCount: b.banCount,
+          reason: e.reason,
+          lines: e.lines.map(refJson),
+        })}\n`,
+      );
+    } else if (e.type === 'unban') {
+      const b = e.ban;
+      const o = { ...base, jail: b.jail, target: b.target.text, reason: e.reason, lines: [] };
+      this.write(`${JSON.stringify(o)}\n`);
+    } else {
+      const o = { ...base, jail: e.jail, target: e.target, reason: e.rule, lines: [refJson(e.line)] };
+      this.write(`${JSON.stringify(o)}\n`);
+    }
+  }
+  summary(s: readonly Summary[]): void {
+    for (const { tally: t, inForce } of s)
+      this.write(
+        `${JSON.stringify({
+          type: 'summary',
+          jail: t.jail,
+          lines: t.lines,
+          failures: t.failures,
+          counted: t.counted,
+          ignored: t.ignored,
+          bans: t.bans,
+          unbans: t.unbans,
+          inForce: inForce.map((b) => ({ target: b.target.text, until: untilOf(b) })),
+        })}\n`,
+      );
+  }
+}
+
+// For people: one line per event, a ban's reason and counted lines indented under it.
+export class TextPrinter extends Buffered implements ReplayPrinter {
+  event(e: ReplayEvent): void {
+    const at = formatTime(e.at);
+    if (e.type === 'ban') {
+      const b = e.ban;
+      const bt = b.bantimeSec < 0 ? 'permanent' : `bantime ${b.bantimeSec}s until ${untilOf(b)}`;
+      let s = `${at} ${b.jail} ban ${b.target.text} ${bt} (ban #${b.banCount})\n    ${e.reason}\n`;
+      for (const r of e.lines) s += `    ${r.source}:${r.line}: ${lineText(r)}\n`;
+      this.write(s);
+    } else if (e.type === 'unban') this.write(`${at} ${e.ban.jail} unban ${e.ban.target.text} (${e.reason})\n`);
+    else
+      this.write(
+        `${at} ${e.jail} ignored ${e.target} (${e.rule})\n    ${e.line.source}:${e.line.line}: ${lineText(e.line)}\n`,
+      );
+  }
+  summary(s: readonly Summary[]): void {
+    let out = '\nSummary\n';
+    for (const { tally: t, inForce } of s) {
+      out += `${t.jail}: ${plural(t.lines, 'line')}, ${plural(t.failures, 'failure')} (${t.counted} counted, ${t.ignored} ignored), ${plural(t.bans, 'ban')}, ${plural(t.unbans, 'unban')}, ${inForce.length} banned at the end\n`;
+      for (const b of inForce)
+        out += `    ${b.target.text} ${b.expiresAt === null ? 'permanent' : `until ${untilOf(b)}`}\n`;
+    }
+    this.write(out);
+  }
+}
