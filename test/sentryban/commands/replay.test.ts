@@ -1,3 +1,4 @@
+import { schemaProblem } from '../../../src/sentryban/control/schema-check.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -76,6 +77,8 @@ describe('sentryban replay: the timeline of two logs merged in time order', () =
     expect(r.exitCode).toBe(0);
     expect(`${r.stdout}\n`).toBe(readFileSync(join(fixtures, 'expected.jsonl'), 'utf8'));
     const objects = r.stdout.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The contract: each line fits schemas/sentryban/replay.v1.json.
+    for (const o of objects) expect(await schemaProblem('replay', o)).toBeNull();
     // Regular: every event has the same keys (a ban adds its bantime, until and count), then the summaries.
     const keys = ['type', 'time', 'jail', 'target', 'reason', 'lines'];
     for (const o of objects.filter((x) => x.type !== 'summary'))

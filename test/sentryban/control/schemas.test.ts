@@ -10,7 +10,8 @@ describe('JSON schemas of the client replies', () => {
   const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.json'));
 
   it('one versioned schema per verb, each compiling in strict mode', () => {
-    expect(files.sort()).toEqual(VERBS.map((v) => `${v}.v1.json`).sort());
+    // every control verb, and replay's JSON lines
+    expect(files.sort()).toEqual([...VERBS, 'replay'].map((v) => `${v}.v1.json`).sort());
     for (const f of files) {
       const schema = JSON.parse(readFileSync(`${SCHEMA_DIR}${f}`, 'utf8')) as { $id: string; $schema: string };
       expect(schema.$id).toBe(`https://sentrytools.invalid/schemas/sentryban/${f}`);
