@@ -64,7 +64,14 @@ const spellings = (a: string): string[] => {
   const ip = ipaddr.parse(a);
   if (ip.kind() === 'ipv4') return [a, ip.toString()];
   const v6 = ip as ipaddr.IPv6;
-  return [a, a.toUpperCase(), v6.toNormalizedString(), v6.toFixedLengthString(), v6.toRFC5952String(), `[${a}]`];
+  return [
+    a,
+    a.toUpperCase(),
+    v6.toNormalizedString(),
+    v6.parts.map((p) => p.toString(16).padStart(4, '0')).join(':'),
+    v6.toRFC5952String(),
+    `[${a}]`,
+  ];
 };
 
 describe('parseAddr fast paths', () => {
