@@ -1,16 +1,21 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { corpusLines, type DateMode, type Service } from './lib/corpus.js';
 
-// `sentryban regex` vs `fail2ban-regex` on the same generated auth.log (seeded): lines/s and peak RSS,
-// stock sshd filter and our YAML sshd filter; plus lines the prefix rejects. Medians of RUNS interleaved runs
-// (REGEX_BENCH_RUNS overrides); fail2ban-regex reads the same 1,000,000 lines (about 20 s a run).
+// `sentryban regex` vs `fail2ban-regex` on the same files in the same run: lines/s, ratio and peak RSS. The files
+// are the varied corpus of bench/lib/corpus.ts (sshd with one date format per file and with BSD/ISO alternating
+// line by line, the nginx error log, postfix; 20% IPv6, tens of thousands of addresses) and, as one case among
+// them, the old generated auth.log (10,000 addresses, few message kinds). Stock filters from /etc/fail2ban, and
+// our filters/sshd.yaml. Medians of RUNS interleaved runs of ours (REGEX_BENCH_RUNS too; default 5) and of
+// PEER_RUNS runs of fail2ban-regex (default 1: about 30-60 s a run on 1,000,000 lines); LINES lines a file.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const LINES = 1_000_000;
-const RUNS = 5;
-const STOCK = '/etc/fail2ban/filter.d/sshd.conf';
+const LINES = Number(process.env.LINES ?? 1_000_000);
+const RUNS = Number(process.env.RUNS ?? process.env.REGEX_BENCH_RUNS ?? 5);
+const PEER_RUNS = Number(process.env.PEER_RUNS ?? 1);
+const STOCK = (name: string): string => `/etc/fail2ban/filter.d/${name}.conf`;
 
 // Small deterministic PRNG (mulberry32).
 const rng = (seed: number) => () => {
@@ -97,9 +102,12 @@ const figure = (runs: Run[], lines: number): Figure => ({
   all: runs.map((r) => lines / r.sec),
 });
 // Runs are interleaved (peer, ours, ours...) so that load from other processes falls on all of them alike.
-const measureAll = async (cases: Array<{ argv: string[]; lines: number }>, runs: number): Promise<Figure[]> => {
+// A case with `runs` set runs only in the first `runs` rounds (fail2ban-regex).
+type Case = { argv: string[]; lines: number; runs?: number };
+const measureAll = async (cases: Case[], runs: number): Promise<Figure[]> => {
   const out: Run[][] = cases.map(() => []);
-  for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) out[k]?.push(await timed(c.argv));
+  for (let i = 0; i < runs; i++)
+    for (const [k, c] of cases.entries()) if (i < (c.runs ?? runs)) out[k]?.push(await timed(c.argv));
   return cases.map((c, k) => figure(out[k] ?? [], c.lines));
 };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -118,15 +126,62 @@ let n, lines = 0, carry = ''; while ((n = fs.readSync(fd, buf, 0, buf.length, nu
 let i = 0, j; while ((j = s.indexOf('\\n', i)) >= 0) { if (s.slice(i, j).length >= 0) lines++; i = j + 1; } carry = s.slice(i); }
 console.log('Lines: ' + lines);`;
 
+// Writes a corpus file line by line (a 1,000,000-line file is 120-230 MB: never one string).
+const writeCorpus = (path: string, service: Service, n: number, mode: DateMode): void => {
+  const fd = openSync(path, 'w');
+  try {
+    let chunk = '';
+    for (const l of corpusLines(service, n, 1, mode)) {
+      chunk += `${l}\n`;
+      if (chunk.length > 1 << 20) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+    }
+    writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+};
+
+type FileSpec = { key: string; what: string; make: (path: string) => void };
+type CaseSpec = { what: string; file: string; filter: string; peer: boolean };
+
 export async function main(_args: string[]): Promise<void> {
-  const runs = Number(process.env.REGEX_BENCH_RUNS ?? RUNS);
   const dir = mkdtempSync(join(tmpdir(), 'sentryban-bench-'));
   try {
-    const log = join(dir, 'auth.log');
-    const rejected = join(dir, 'sudo.log');
-    writeFileSync(log, generateAuthLog(LINES));
-    writeFileSync(rejected, generateAuthLog(LINES, 7, true));
-    const ours = (file: string, filter: string): string[] => ['node', 'bin/sentryban', 'regex', file, filter];
+    const files: FileSpec[] = [
+      { key: 'sshd', what: 'sshd, BSD dates', make: (p) => writeCorpus(p, 'sshd', LINES, 'native') },
+      { key: 'sshd-iso', what: 'sshd, ISO dates', make: (p) => writeCorpus(p, 'sshd', LINES, 'iso') },
+      { key: 'sshd-alt', what: 'sshd, BSD/ISO alternating', make: (p) => writeCorpus(p, 'sshd', LINES, 'alternating') },
+      { key: 'nginx-error', what: 'nginx error log', make: (p) => writeCorpus(p, 'nginx-error', LINES, 'native') },
+      { key: 'postfix', what: 'postfix', make: (p) => writeCorpus(p, 'postfix', LINES, 'native') },
+      { key: 'old', what: 'old auth.log', make: (p) => writeFileSync(p, generateAuthLog(LINES)) },
+      { key: 'rejected', what: 'sudo lines only', make: (p) => writeFileSync(p, generateAuthLog(LINES, 7, true)) },
+    ];
+    const path = (key: string): string => join(dir, `${key}.log`);
+    for (const f of files) f.make(path(f.key));
+    const cases: CaseSpec[] = [
+      { what: 'stock sshd, varied sshd, one date format (BSD)', file: 'sshd', filter: STOCK('sshd'), peer: true },
+      { what: 'stock sshd, varied sshd, one date format (ISO)', file: 'sshd-iso', filter: STOCK('sshd'), peer: true },
+      { what: 'stock sshd, varied sshd, alternating dates', file: 'sshd-alt', filter: STOCK('sshd'), peer: true },
+      { what: 'our sshd.yaml, varied sshd (BSD)', file: 'sshd', filter: 'filters/sshd.yaml', peer: false },
+      {
+        what: 'stock nginx-http-auth, nginx error log',
+        file: 'nginx-error',
+        filter: STOCK('nginx-http-auth'),
+        peer: true,
+      },
+      { what: 'stock postfix, postfix log', file: 'postfix', filter: STOCK('postfix'), peer: true },
+      { what: 'stock sshd, old auth.log', file: 'old', filter: STOCK('sshd'), peer: true },
+      {
+        what: 'our sshd.yaml, prefix-rejected lines (sudo only)',
+        file: 'rejected',
+        filter: 'filters/sshd.yaml',
+        peer: false,
+      },
+    ];
+    const ours = (file: string, filter: string): string[] => ['node', 'bin/sentryban', 'regex', path(file), filter];
     // The in-process figure runs in its own process too, with the same flags as bin/sentryban.
     const inproc = (file: string, filter: string): string[] => [
       'env',
@@ -136,47 +191,50 @@ export async function main(_args: string[]): Promise<void> {
       '--input-type=module',
       '-e',
       INPROC,
-      file,
+      path(file),
       filter,
     ];
-    console.log(
-      `machine: 2 cores shared (load average ${loadavg()
+    const load = (): string =>
+      loadavg()
         .map((x) => x.toFixed(1))
-        .join(
-          ' ',
-        )}); ${LINES.toLocaleString('en-US')} generated lines (10% failures from 10,000 addresses), the same file for both; median of ${runs} interleaved runs`,
-    );
-    const [peer, stock, yaml, rej, peerRej, inStock, inYaml, inRej, floor] = (await measureAll(
-      [
-        { argv: ['fail2ban-regex', log, STOCK], lines: LINES },
-        { argv: ours(log, STOCK), lines: LINES },
-        { argv: ours(log, 'filters/sshd.yaml'), lines: LINES },
-        { argv: ours(rejected, 'filters/sshd.yaml'), lines: LINES },
-        { argv: ['fail2ban-regex', rejected, STOCK], lines: LINES },
-        { argv: inproc(log, STOCK), lines: LINES },
-        { argv: inproc(log, 'filters/sshd.yaml'), lines: LINES },
-        { argv: inproc(rejected, 'filters/sshd.yaml'), lines: LINES },
-        { argv: ['node', '-e', FLOOR, log], lines: LINES },
-      ],
-      runs,
-    )) as [Figure, Figure, Figure, Figure, Figure, Figure, Figure, Figure, Figure];
-    const line = (what: string, o: Figure, inO: Figure, p: Figure, pWhat: string): string =>
-      `regex-throughput ${what}: whole command ours ${fmt(o.lps)} lines/s (peak RSS ${o.rssMb.toFixed(0)} MB) vs fail2ban-regex${pWhat} ${fmt(p.lps)} lines/s (peak RSS ${p.rssMb.toFixed(0)} MB), ratio ${(o.lps / p.lps).toFixed(1)}x; ` +
-      `in-process ours ${fmt(inO.inLps)} vs ${fmt(p.inLps)} lines/s, ratio ${(inO.inLps / p.inLps).toFixed(1)}x`;
-    console.log(line('stock sshd', stock, inStock, peer, ''));
-    console.log(line('our sshd.yaml', yaml, inYaml, peer, ' (stock sshd)'));
-    console.log(line('prefix-rejected lines (sudo only, sshd.yaml)', rej, inRej, peerRej, ' (stock sshd, same file)'));
-    // 50x as whole-command time: what is left for matching once node has started and read the lines.
-    const goal = 50 * peer.lps;
-    const leftNs = 1e9 / goal - 1e9 / floor.lps;
+        .join(' ');
     console.log(
-      `  floor (node start, read, split, no matching): ${fmt(floor.lps)} lines/s (${floor.summary}); 50x fail2ban-regex = ${fmt(goal)} lines/s, which leaves ${leftNs.toFixed(0)} ns per line for matching (ours uses ${(1e9 / stock.lps - 1e9 / floor.lps).toFixed(0)} ns on one core's worth of wall time)`,
+      `machine: 2 cores shared (load average ${load()}); ${fmt(LINES)} lines a file (files over 80 MiB: ` +
+        `sentryban regex uses 2 threads); ours: median of ${RUNS} interleaved runs, fail2ban-regex: ${PEER_RUNS}`,
     );
+    const list: Case[] = [];
+    const at = cases.map((c) => {
+      const k = list.length;
+      list.push({ argv: ours(c.file, c.filter), lines: LINES }, { argv: inproc(c.file, c.filter), lines: LINES });
+      if (c.peer) list.push({ argv: ['fail2ban-regex', path(c.file), c.filter], lines: LINES, runs: PEER_RUNS });
+      return k;
+    });
+    list.push({ argv: ['node', '-e', FLOOR, path('sshd')], lines: LINES });
+    const figs = await measureAll(list, RUNS);
+    const peerOf = new Map<string, Figure>(); // file + filter -> fail2ban-regex's figure
+    for (const [i, c] of cases.entries()) {
+      const k = at[i] as number;
+      const [o, inO] = [figs[k] as Figure, figs[k + 1] as Figure];
+      if (c.peer) peerOf.set(`${c.file} ${c.filter}`, figs[k + 2] as Figure);
+      const p = peerOf.get(`${c.file} ${c.filter}`) ?? peerOf.get(`${c.file} ${STOCK('sshd')}`);
+      const vs =
+        p === undefined
+          ? ''
+          : ` vs fail2ban-regex${c.peer ? '' : ' (stock sshd, same file)'} ${fmt(p.lps)} lines/s ` +
+            `(peak RSS ${p.rssMb.toFixed(0)} MB), ratio ${(o.lps / p.lps).toFixed(1)}x; in-process ${fmt(inO.inLps)} ` +
+            `vs ${fmt(p.inLps)} lines/s, ${(inO.inLps / p.inLps).toFixed(1)}x`;
+      console.log(
+        `regex-throughput ${c.what}: ours ${fmt(o.lps)} lines/s (runs ${range(o)}, peak RSS ` +
+          `${o.rssMb.toFixed(0)} MB; in-process ${fmt(inO.inLps)})${vs}`,
+      );
+      const same =
+        p === undefined || !c.peer ? '' : p.summary === o.summary ? ' (same counts)' : ` DIFFERENT: ${p.summary}`;
+      console.log(`  ${o.summary}${same}`);
+    }
+    const floor = figs.at(-1) as Figure;
     console.log(
-      `  ranges (whole command, lines/s): ours stock ${range(stock)}, yaml ${range(yaml)}, rejected ${range(rej)}; fail2ban-regex ${range(peer)}, on the rejected file ${range(peerRej)}`,
-    );
-    console.log(
-      `  summaries: ours stock [${stock.summary}] ours yaml [${yaml.summary}] fail2ban-regex [${peer.summary}]; rejected: ours [${rej.summary}] fail2ban-regex [${peerRej.summary}]`,
+      `  floor (node start, read, split the varied sshd file, no matching): ${fmt(floor.lps)} lines/s; ` +
+        `load average now ${load()}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -103,23 +103,34 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// Attackers repeat: parse each address text once (bounded cache, cleared when full). The cache holds the id
-// itself (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
+// The daemon: attackers repeat, and a jail keeps what a failure carries; each address text is parsed once
+// (bounded cache, cleared when full) and its failures share one id and one Addr. The cache holds the id itself
+// (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
 type Id = { id: string; addr: Failure['addr']; cidr?: number };
 const ADDR_CACHE_MAX = 16384;
-const idOf = (text: string, cidr: number | undefined, cache: Map<string, Id | null>): Id => {
-  let e = cache.get(text);
-  if (e === undefined) {
-    const a = parseAddr(text);
-    e = a ? { id: a.text, addr: a } : null;
-    if (cache.size >= ADDR_CACHE_MAX) cache.clear();
-    // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
-    cache.set(` ${text}`.slice(1), e);
-  }
-  if (e === null) return { id: text, addr: null };
-  const a = e.addr as Addr;
-  if (cidr === undefined || cidr >= (a.family === 4 ? 32 : 128)) return e;
-  return { id: `${a.text}/${cidr}`, addr: a, cidr };
+const withCidr = (a: Addr, cidr: number | undefined, e: Id): Id =>
+  cidr === undefined || cidr >= (a.family === 4 ? 32 : 128) ? e : { id: `${a.text}/${cidr}`, addr: a, cidr };
+const cachedIdOf =
+  (cache: Map<string, Id | null>) =>
+  (text: string, cidr: number | undefined): Id => {
+    let e = cache.get(text);
+    if (e === undefined) {
+      const a = parseAddr(text);
+      e = a ? { id: a.text, addr: a } : null;
+      if (cache.size >= ADDR_CACHE_MAX) cache.clear();
+      // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
+      cache.set(` ${text}`.slice(1), e);
+    }
+    if (e === null) return { id: text, addr: null };
+    return withCidr(e.addr as Addr, cidr, e);
+  };
+// Counting only (`sentryban regex`): nothing is kept past the line, and on logs with tens of thousands of
+// distinct addresses a lookup in a large map (memory misses) costs more than parsing the text again (addr.ts
+// reads the usual forms by hand): no cache.
+const freshIdOf = (text: string, cidr: number | undefined): Id => {
+  const a = parseAddr(text);
+  if (a === null) return { id: text, addr: null };
+  return withCidr(a, cidr, { id: a.text, addr: a });
 };
 
 // One line's matching state, shared by the steps of Matcher.#find: one object per matcher, reset per line (no
@@ -193,7 +204,7 @@ export class Matcher {
   #lastDateE = 0;
   #mlfid = new MlfidCache();
   #seq = 0;
-  #addrs = new Map<string, Id | null>();
+  #idOf: (text: string, cidr: number | undefined) => Id;
   #seqOf = new WeakMap<Tuple, number>();
   #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
@@ -215,6 +226,7 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
+    this.#idOf = opts.countOnly ? freshIdOf : cachedIdOf(new Map());
   }
 
   #now(): number {
@@ -479,11 +491,11 @@ export class Matcher {
       ip = g.dns as string | undefined;
       if (ip === undefined && s.mlfid === undefined) ip = fid;
     }
-    let id: ReturnType<typeof idOf> | null = null;
+    let id: Id | null = null;
     if (ip === undefined) g.mlfpending = 1;
-    else if (fid === undefined || fid === ip) id = idOf(ip, cidr, this.#addrs);
+    else if (fid === undefined || fid === ip) id = this.#idOf(ip, cidr);
     else {
-      const a = idOf(ip, cidr, this.#addrs);
+      const a = this.#idOf(ip, cidr);
       id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };
     }
     const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, s.timeMs, fail, Boolean(g.nofail));
