@@ -76,112 +76,93 @@ const isStrictQuad = (t: string): boolean => {
   return dots === 3 && digits > 0;
 };
 
-// IPv6 in plain hex form (groups of 1-4 hex digits, at most one "::", nothing else), read into W (its 16-bit
-// words). Returns NOT_HEX for anything else (embedded IPv4, zone, other shapes), which the general path
-// (ipaddr.js) then decides: only texts that ipaddr.js reads the same way are taken here. Otherwise PLAIN, or
-// CANONICAL when the text is already in RFC 5952 form (lower case, no leading zero, "::" exactly where RFC 5952
-// puts it): then it is its own canonical text.
-const W = new Uint16Array(8);
-const NOT_HEX = 0;
-const PLAIN = 1;
-const CANONICAL = 2;
-const readHex6 = (t: string): number => {
+// IPv6 in plain hex form (groups of 1-4 hex digits, at most one "::", nothing else): its 16-bit words, or null
+// for anything else (embedded IPv4, zone, other shapes), which the general path (ipaddr.js) then decides. Only
+// texts that ipaddr.js reads the same way are taken here.
+const hexWords = (t: string): Uint16Array | null => {
   const n = t.length;
-  if (n < 2) return NOT_HEX;
-  let count = 0; // words read
-  let gapAt = -1; // words before the "::"
-  let tidy = true; // lower case, no leading zero
+  if (n < 2) return null;
+  const head: number[] = [];
+  const tail: number[] = [];
+  let cur = head;
+  let gap = false;
   let i = 0;
   if (t.charCodeAt(0) === 58) {
-    if (t.charCodeAt(1) !== 58) return NOT_HEX;
-    gapAt = 0;
+    if (t.charCodeAt(1) !== 58) return null;
+    gap = true;
+    cur = tail;
     i = 2;
+    if (i === n) return new Uint16Array(8);
   }
-  while (i < n) {
+  for (;;) {
     let v = 0;
     let d = 0;
-    const first = t.charCodeAt(i);
     for (; i < n && d <= 4; i++, d++) {
       const c = t.charCodeAt(i);
-      let h: number;
-      if (c >= 48 && c <= 57) h = c - 48;
-      else if (c >= 97 && c <= 102) h = c - 87;
-      else if (c >= 65 && c <= 70) {
-        h = c - 55;
-        tidy = false;
-      } else break;
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0) break;
       v = (v << 4) | h;
     }
-    if (d === 0 || d > 4 || count === 8) return NOT_HEX;
-    if (d > 1 && first === 48) tidy = false;
-    W[count++] = v;
+    if (d === 0 || d > 4) return null;
+    cur.push(v);
     if (i === n) break;
-    if (t.charCodeAt(i) !== 58) return NOT_HEX;
+    if (t.charCodeAt(i) !== 58) return null;
     i++;
     if (i < n && t.charCodeAt(i) === 58) {
-      if (gapAt >= 0) return NOT_HEX;
-      gapAt = count;
+      if (gap) return null;
+      gap = true;
+      cur = tail;
       i++;
-    } else if (i === n) return NOT_HEX;
+      if (i === n) break;
+    } else if (i === n) return null;
   }
-  if (gapAt < 0 ? count !== 8 : count > 7) return NOT_HEX;
-  const gap = 8 - count;
-  if (gap > 0) {
-    // The words after the "::" move to the end, zeros in between.
-    for (let k = count - 1; k >= gapAt; k--) W[k + gap] = W[k] as number;
-    for (let k = gapAt; k < gapAt + gap; k++) W[k] = 0;
-  }
-  if (!tidy) return PLAIN;
-  longestZeros();
-  return (gap === 0 ? RUN_AT === -1 : gap >= 2 && RUN_AT === gapAt && RUN_LEN === gap) ? CANONICAL : PLAIN;
+  const count = head.length + tail.length;
+  if (gap ? count > 7 : count !== 8) return null;
+  const w = new Uint16Array(8);
+  for (let k = 0; k < head.length; k++) w[k] = head[k] as number;
+  for (let k = 0; k < tail.length; k++) w[8 - tail.length + k] = tail[k] as number;
+  return w;
 };
 
-// The first longest run of two or more zero words in W: RUN_AT (-1: none) and RUN_LEN.
-let RUN_AT = -1;
-let RUN_LEN = 0;
-const longestZeros = (): void => {
-  RUN_AT = -1;
-  RUN_LEN = 1;
+// RFC 5952 text of 8 words: lower-case hex without leading zeros, the first longest run of two or more zero
+// words written "::".
+const rfc5952 = (w: Uint16Array): string => {
+  let best = -1;
+  let bestLen = 1;
   for (let k = 0; k < 8;) {
-    if (W[k] !== 0) {
+    if (w[k] !== 0) {
       k++;
       continue;
     }
     let e = k;
-    while (e < 8 && W[e] === 0) e++;
-    if (e - k > RUN_LEN) {
-      RUN_AT = k;
-      RUN_LEN = e - k;
+    while (e < 8 && w[e] === 0) e++;
+    if (e - k > bestLen) {
+      best = k;
+      bestLen = e - k;
     }
     k = e;
   }
-};
-
-// RFC 5952 text of W: lower-case hex without leading zeros, the first longest run of two or more zero words
-// written "::".
-const rfc5952 = (): string => {
-  longestZeros();
   let s = '';
   for (let k = 0; k < 8; k++) {
-    if (k === RUN_AT) {
+    if (k === best) {
       s += '::';
-      k += RUN_LEN - 1;
+      k += bestLen - 1;
       continue;
     }
     if (s !== '' && !s.endsWith(':')) s += ':';
-    s += (W[k] as number).toString(16);
+    s += (w[k] as number).toString(16);
   }
   return s;
 };
 
-// The plain-hex IPv6 fast path: the address in W (IPv4-mapped ::ffff:0:0/96 unwrapped to IPv4, as Addr.fromIp).
-const fromHex6 = (t: string, kind: number): Addr => {
-  if (W[0] === 0 && W[1] === 0 && W[2] === 0 && W[3] === 0 && W[4] === 0 && W[5] === 0xffff) {
-    const a = W[6] as number;
-    const b = W[7] as number;
+// The plain-hex IPv6 fast path: the address (IPv4-mapped ::ffff:0:0/96 unwrapped to IPv4, as Addr.fromIp).
+const fromHexWords = (w: Uint16Array): Addr => {
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    const a = w[6] as number;
+    const b = w[7] as number;
     return Addr.fromCanonical(4, `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`);
   }
-  return Addr.fromCanonical(6, kind === CANONICAL ? own(t) : rfc5952());
+  return Addr.fromCanonical(6, rfc5952(w));
 };
 
 const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -199,8 +180,8 @@ export const parseAddr = (text: string): Addr | null => {
   }
   if (isStrictQuad(bare)) return Addr.fromCanonical(4, own(bare));
   if (bare.includes(':')) {
-    const kind = readHex6(bare);
-    if (kind !== NOT_HEX) return fromHex6(bare, kind);
+    const w = hexWords(bare);
+    if (w !== null) return fromHexWords(w);
     if (!ipaddr.IPv6.isValid(bare)) return null;
     return Addr.fromIp(ipaddr.IPv6.parse(bare));
   }
