@@ -48,6 +48,10 @@ beforeAll(async () => {
     expect(r.code).toBe(0);
   }
   bans = JSON.parse((await piped(['list', '--json'])).out);
+  // The texts below say "in 6d 23h" for the 7-day bans: that is true once a full second has passed since they
+  // were made (within that second the time left still rounds up to "7d"). Wait for that moment.
+  const last = Math.max(...bans.map((b) => Date.parse(b.bannedAt)));
+  await waitFor(() => Date.now() > last + 1100, { timeoutMs: 5000, intervalMs: 20, what: 'one second after the bans' });
 }, 60_000);
 
 afterAll(async () => {
