@@ -22,6 +22,7 @@ export interface ControlledDaemon {
   nextExpiry(): Instant | null;
   ban(jail: string, target: Cidr): Promise<{ ok: boolean; message: string; ban?: Ban }>;
   unban(target: Cidr, jail: string | null): Promise<number>; // how many were lifted
+  jailsBanning(target: Cidr): string[]; // the jails whose own ban, or a wider one, covers the target (`banned`)
   unbanAll(jail: string | null): Promise<number>; // every ban of a jail (flush) or of all jails (unban --all)
   settingsOf(jail: string): LoadedJail | undefined; // the jail's running configuration (`get`)
   // A fresh matcher of the jail's filter, with the jail's settings (the `test` verb: no state changes).

@@ -126,10 +126,7 @@ export const HANDLERS: Readonly<Record<Verb, Handler>> = {
         .map((jail) => ({ jail, targets: d.manager.list(jail).map((b) => elementText(b.target)) }));
     return addrs.map((text) => {
       const t = target(text);
-      const jails = d.manager
-        .jailNames()
-        .filter((jail) => d.manager.list(jail).some((b) => b.target.bits <= t.bits && b.target.contains(t.base)));
-      return { target: elementText(t), jails };
+      return { target: elementText(t), jails: d.manager.jailsBanning(t) };
     });
   },
   get: (a, d) => {

@@ -392,6 +392,10 @@ export class BanManager {
       return ds.length;
     });
   }
+  // The jails banning a target: its own ban, or a prefix/subnet ban holding its address (the jails' own lookup).
+  jailsBanning(target: Cidr): string[] {
+    return this.jailNames().filter((j) => this.#bans.of(j).covering(target.base, target.text) !== undefined);
+  }
   settingsOf(jail: string): LoadedJail | undefined {
     return this.#jails.get(jail)?.loaded;
   }
