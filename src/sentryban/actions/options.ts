@@ -18,7 +18,7 @@ import {
 export type Where = { file: string; line: number; path: string };
 export type Options = Readonly<Record<string, string>>;
 
-const KEYS: Readonly<Record<BackendKind, readonly string[]>> = {
+export const ACTION_OPTION_KEYS: Readonly<Record<BackendKind, readonly string[]>> = {
   hostsdeny: ['file', 'daemon_list'],
   nftables: ['table', 'chain_priority', 'port', 'protocol', 'blocktype'],
   iptables: ['name', 'chain', 'port', 'protocol', 'blocktype'],
@@ -53,11 +53,11 @@ export const specFromOptions = (
   if (!isSafeName(jail, 64)) err('', `jail name "${jail}" cannot name a firewall object (letters, digits, _ . - only)`);
   if (kind !== 'command') {
     for (const key of Object.keys(options)) {
-      if (KEYS[kind].includes(key)) continue;
-      const hint = closest(key, KEYS[kind]);
+      if (ACTION_OPTION_KEYS[kind].includes(key)) continue;
+      const hint = closest(key, ACTION_OPTION_KEYS[kind]);
       err(
         key,
-        `unknown option for ${kind}${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${KEYS[kind].join(', ')}`,
+        `unknown option for ${kind}${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${ACTION_OPTION_KEYS[kind].join(', ')}`,
       );
     }
   }

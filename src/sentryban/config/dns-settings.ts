@@ -10,7 +10,7 @@ export type DnsConfig = {
   maxInFlight: number;
   maxQueued: number;
 };
-const DNS_KEYS = ['cache', 'ttl', 'negative_ttl', 'timeout', 'lookups', 'queue'] as const;
+export const DNS_KEYS = ['cache', 'ttl', 'negative_ttl', 'timeout', 'lookups', 'queue'] as const;
 
 export const readDns = (f: Fields, node: YNode | undefined): DnsConfig => {
   const m = node ? f.map(node, 'dns', DNS_KEYS) : new Map<string, YNode>();

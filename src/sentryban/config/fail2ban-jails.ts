@@ -31,6 +31,16 @@ const PASSED = JAIL_KEYS.filter(
 );
 const TRUE = /^(1|on|true|yes)$/i;
 const JAIL_FILTER_KEYS = ['failregex', 'ignoreregex', 'prefregex'] as const;
+// Every jail.conf key the import reads itself (others only through %(name)s interpolation): docs/configuration.md.
+export const FAIL2BAN_JAIL_KEYS: readonly string[] = [
+  'enabled',
+  'filter',
+  'action',
+  'logpath',
+  'logencoding',
+  ...JAIL_FILTER_KEYS,
+  ...PASSED,
+];
 
 export const loadFail2banJails = (dir: string): Result<LoadedJail[]> => {
   const conf = loadFail2banConf(join(dir, 'jail'));

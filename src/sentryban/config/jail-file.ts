@@ -65,6 +65,8 @@ export const JAIL_KEYS = [
   'journalmatch',
 ] as const;
 
+export const ESCALATE_KEYS = ['count', 'v4', 'v6'] as const;
+
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'all'] as const;
@@ -111,7 +113,7 @@ export const readJail = (
   cfg.prefix.v4Bits = readPrefix(f, get('ipv4prefix'), p('ipv4prefix'), 32, 24);
   const esc = get('escalate');
   if (esc) {
-    const m = f.map(esc, p('escalate'), ['count', 'v4', 'v6']);
+    const m = f.map(esc, p('escalate'), ESCALATE_KEYS);
     cfg.escalate = {
       count: f.int(m.get('count'), p('escalate.count'), 3, 2),
       v4Bits: f.int(m.get('v4'), p('escalate.v4'), 24, 0),

@@ -5,7 +5,7 @@ import { parseYamlTree, type YNode } from '../config/yaml-tree.js';
 import { compileFilter, type CompileOptions, type Filter } from './filter.js';
 import type { RegexSource } from './fail2ban/filter-reader.js';
 
-const KEYS = [
+export const FILTER_KEYS = [
   'name',
   'description',
   'prefregex',
@@ -55,8 +55,8 @@ export const loadYamlFilter = (file: string, o: CompileOptions = {}): Result<Fil
   const errors: Diagnostic[] = [];
   const get = new Map<string, YNode>();
   for (const e of root.entries) {
-    if (!(KEYS as readonly string[]).includes(e.key)) {
-      const hint = closest(e.key, KEYS);
+    if (!(FILTER_KEYS as readonly string[]).includes(e.key)) {
+      const hint = closest(e.key, FILTER_KEYS);
       errors.push(
         diag(file, e.keyPos.line, `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`, e.key, e.keyPos.col),
       );

@@ -23,7 +23,7 @@ export type CommandAction = {
 // Per-ban macros (ban, unban); set-wide verbs only know the jail-level ones.
 export const BAN_MACROS = ['ADDRESS', 'CIDR', 'FAMILY', 'BANTIME', 'BANCOUNT', 'EXPIRES'];
 export const JAIL_MACROS = ['JAIL', 'PORT', 'PROTOCOL'];
-const KEYS = ['description', 'timeout', 'params', ...VERBS];
+export const COMMAND_ACTION_KEYS = ['description', 'timeout', 'params', ...VERBS];
 
 export const parseCommandAction = (text: string, file: string): Result<CommandAction> => {
   const name = basename(file).replace(/\.ya?ml$/, '');
@@ -52,9 +52,9 @@ export const parseCommandAction = (text: string, file: string): Result<CommandAc
   for (const k of Object.keys(o))
     if (NEVER_RUN.includes(k))
       at(k, `"${k}" is never run: sentryban keeps bans in force when it stops (see docs/actions.md); remove it`);
-    else if (!KEYS.includes(k)) {
-      const h = closest(k, KEYS);
-      at(k, `unknown key${h ? ` (did you mean "${h}"?)` : ''}; known: ${KEYS.join(', ')}`);
+    else if (!COMMAND_ACTION_KEYS.includes(k)) {
+      const h = closest(k, COMMAND_ACTION_KEYS);
+      at(k, `unknown key${h ? ` (did you mean "${h}"?)` : ''}; known: ${COMMAND_ACTION_KEYS.join(', ')}`);
     }
   const params: Record<string, string> = {};
   const p = o.params ?? {};
