@@ -1,6 +1,15 @@
 import { afterAll, describe, expect } from '@jest/globals';
 import { execa } from 'execa';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { itReal } from '../helpers/real.js';
@@ -68,10 +77,14 @@ const fresh = (k: number): string[] =>
     return n <= 250 ? `198.51.100.${n}` : `203.0.113.${n - 250}`;
   });
 
-// sentryban's log now: the live file, its uncompressed and its compressed rotations.
+// sentryban's log now: the live file, its uncompressed and its compressed rotations, and the file logrotate's
+// `create` moves aside (sentryban.log-YYYYMMDDHH.backup) when the daemon wrote a line between its rename and create.
 const ownLogText = (): string => {
   let text = '';
-  for (const f of [ownLog, `${ownLog}.1`, `${ownLog}.2.gz`, `${ownLog}.3.gz`])
+  const backups = readdirSync(state)
+    .filter((f) => /^sentryban\.log-\d+\.backup$/.test(f))
+    .map((f) => join(state, f));
+  for (const f of [ownLog, `${ownLog}.1`, `${ownLog}.2.gz`, `${ownLog}.3.gz`, ...backups])
     if (existsSync(f)) text += f.endsWith('.gz') ? gunzipSync(readFileSync(f)).toString() : readFileSync(f, 'utf8');
   return text;
 };
