@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { all, one, words, type Unit } from './unit-file.js';
@@ -60,6 +61,69 @@ const LIFECYCLE = [
   'RestartSec',
   'TimeoutStopSec',
 ];
+// The seccomp keys, last before the daemon (after setpriv, whose capset the filter could refuse): Debian's
+// libseccomp through /usr/bin/python3's seccomp module (package python3-seccomp). argv: allowed syscalls (comma
+// list), the errno number for the others, allowed socket() families (comma list of numbers, empty: any), the
+// command. A syscall this libseccomp does not know is skipped, as systemd skips it.
+export const SECCOMP_PYTHON = '/usr/bin/python3';
+const SECCOMP = `import os, sys, seccomp
+allow, err, fams, argv = sys.argv[1].split(','), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(err))
+for name in allow:
+    if fams and name == 'socket':
+        continue
+    try:
+        f.add_rule(seccomp.ALLOW, name)
+    except (RuntimeError, ValueError):
+        pass
+if fams:
+    for fam in fams.split(','):
+        f.add_rule(seccomp.ALLOW, 'socket', seccomp.Arg(0, seccomp.EQ, int(fam)))
+f.load()
+os.execvp(argv[0], argv)`;
+
+// systemd's syscall groups, expanded as systemd-analyze lists them (a group may name groups).
+const groups = new Map<string, string[]>();
+const expand = (name: string): string[] => {
+  if (!name.startsWith('@')) return [name];
+  const known = groups.get(name);
+  if (known) return known;
+  const text = execFileSync('systemd-analyze', ['syscall-filter', name], { encoding: 'utf8' });
+  const out = text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .flatMap(expand);
+  groups.set(name, out);
+  return out;
+};
+const FAMILIES: Record<string, number> = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10, AF_NETLINK: 16, AF_PACKET: 17 };
+const ERRNO: Record<string, number> = { EPERM: 1, EACCES: 13, ENOSYS: 38 };
+
+// SystemCallFilter= as systemd reads it: an allow list, then `~` lines taking groups or calls out of it.
+const seccompArgv = (u: Unit): string[] => {
+  const allowed = new Set<string>();
+  for (const line of all(u, 'Service', 'SystemCallFilter')) {
+    const deny = line.startsWith('~');
+    for (const w of (deny ? line.slice(1) : line).split(/\s+/).filter((x) => x !== ''))
+      for (const call of expand(w)) {
+        if (deny) allowed.delete(call);
+        else allowed.add(call);
+      }
+  }
+  if (allowed.size === 0) throw new Error('SystemCallFilter= with no allow list is not rebuilt here');
+  const errName = one(u, 'Service', 'SystemCallErrorNumber') ?? 'EPERM';
+  const err = ERRNO[errName];
+  if (err === undefined) throw new Error(`SystemCallErrorNumber=${errName}: number not listed`);
+  const fams = words(u, 'Service', 'RestrictAddressFamilies').map((f) => {
+    const n = FAMILIES[f];
+    if (n === undefined) throw new Error(`RestrictAddressFamilies: ${f} not listed`);
+    return String(n);
+  });
+  return [SECCOMP_PYTHON, '-c', SECCOMP, [...allowed].join(','), String(err), fams.join(',')];
+};
+
 // What each sandbox key becomes here. `true`: rebuilt below; a string: why it cannot be.
 const KNOWN: Record<string, true | string> = {
   NoNewPrivileges: true,
@@ -79,10 +143,10 @@ const KNOWN: Record<string, true | string> = {
   CapabilityBoundingSet: true,
   AmbientCapabilities: true,
   UMask: true,
-  SystemCallFilter: 'seccomp',
-  SystemCallArchitectures: 'seccomp',
-  SystemCallErrorNumber: 'seccomp',
-  RestrictAddressFamilies: 'seccomp',
+  SystemCallFilter: true,
+  SystemCallArchitectures: true, // libseccomp's filter admits the native architecture only
+  SystemCallErrorNumber: true,
+  RestrictAddressFamilies: true,
   RestrictNamespaces: 'seccomp',
   RestrictRealtime: 'seccomp',
   RestrictSUIDSGID: 'seccomp',
@@ -151,7 +215,13 @@ export const sandboxFor = (u: Unit, o: { root: string; devLog: string }): Sandbo
     `--inh-caps=${caps(ambient)}`,
     `--ambient-caps=${caps(ambient)}`,
   ];
-  return { argv: [...unshare, 'sh', '-c', SCRIPT, 'sh', ...steps, '--', ...setpriv], at, enforced, notEnforced };
+  const seccomp = all(u, S, 'SystemCallFilter').length ? seccompArgv(u) : [];
+  return {
+    argv: [...unshare, 'sh', '-c', SCRIPT, 'sh', ...steps, '--', ...setpriv, ...seccomp],
+    at,
+    enforced,
+    notEnforced,
+  };
 };
 
 // The bits of the capability set a list names (as /proc/PID/status shows CapBnd, CapEff).

@@ -8,7 +8,7 @@ import { Collector } from '../portsentry/side.js';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { itReal } from '../helpers/real.js';
 import { execLine, one, readUnit, all, words, type Unit } from '../helpers/unit-file.js';
-import { capMask, sandboxFor, underRoot, type Sandbox } from '../helpers/unit-sandbox.js';
+import { capMask, sandboxFor, SECCOMP_PYTHON, underRoot, type Sandbox } from '../helpers/unit-sandbox.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Each daemon started the way its unit starts it, inside the sandbox its unit asks for (rebuilt from the unit's
@@ -17,9 +17,13 @@ import { waitFor } from '../helpers/wait.js';
 // network namespace of the test's own, and doing its job there: the listener sees a probe from the peer
 // namespace and blocks it (iptables rule, hosts.deny, blocked file), the ban manager bans from a log line with
 // a real nftables rule, answers the unit's ExecReload, and tells READY=1 through $NOTIFY_SOCKET.
-// Not rebuilt (seccomp and cgroups need systemd): SystemCallFilter, RestrictAddressFamilies and the other
-// seccomp keys; `enforced`/`notEnforced` of the sandbox list them per unit.
-const it = itReal({ root: true, commands: ['unshare', 'setpriv', 'mount', 'nc', 'iptables', 'nft'] });
+// SystemCallFilter, SystemCallErrorNumber and RestrictAddressFamilies are loaded as a seccomp filter through
+// libseccomp (Debian's python3-seccomp); the other seccomp keys and the cgroup ones are not rebuilt:
+// `enforced`/`notEnforced` of the sandbox list them per unit.
+const it = itReal({
+  root: true,
+  commands: ['unshare', 'setpriv', 'mount', 'taskset', 'nc', 'iptables', 'nft', 'systemd-analyze', SECCOMP_PYTHON],
+});
 const UNITS = fileURLToPath(new URL('../../packaging/systemd/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/', import.meta.url));
 const EXAMPLE_DEFAULT = fileURLToPath(new URL('../../packaging/default/portsentry', import.meta.url));
@@ -83,6 +87,7 @@ const expectSandboxed = (pid: number, u: Unit, sb: Sandbox, writable: string[]):
   const s = status(pid);
   const mask = capMask(words(u, 'Service', 'CapabilityBoundingSet'));
   expect(s.NoNewPrivs).toBe('1');
+  expect(s.Seccomp).toBe('2'); // a filter is loaded (SystemCallFilter=)
   expect(BigInt(`0x${s.CapBnd}`)).toBe(mask);
   expect(BigInt(`0x${s.CapEff}`)).toBe(mask);
   expect(BigInt(`0x${s.CapAmb}`)).toBe(0n);
@@ -205,6 +210,13 @@ describe('the units sandbox, rebuilt with unshare and setpriv', () => {
     expect((await touch(sb.at('/var/lib/sentryban/probe'))).exitCode).toBe(0);
     expect(String((await touch(sb.at('/etc/sentryban/probe'))).stderr)).toContain('Read-only file system');
     expect(String((await touch('/etc/probe')).stderr)).toContain('Read-only file system');
+    // The seccomp filter: a group the unit takes out (@resources: sched_setaffinity, which needs no capability on
+    // itself) and a socket family it does not list (AF_ALG: errno 97 on this kernel without the filter) are
+    // refused with the unit's errno (EPERM).
+    const inside = (argv: string[]) => lab.run(lab.victim, [...sb.argv, ...argv], { reject: false });
+    expect(String((await inside(['taskset', '-c', '0', 'true'])).stderr)).toContain('Operation not permitted');
+    const alg = 'import socket; socket.socket(socket.AF_ALG, socket.SOCK_SEQPACKET)';
+    expect(String((await inside([SECCOMP_PYTHON, '-c', alg])).stderr)).toContain('[Errno 1] Operation not permitted');
 
     appendFileSync(sb.at('/var/log/app.log'), `${new Date().toISOString()} auth failure from ${lab.attackerV4}\n`);
     const set = async (): Promise<string> =>
