@@ -225,7 +225,12 @@ export const sandboxFor = (u: Unit, o: { root: string; devLog: string }): Sandbo
 };
 
 // The bits of the capability set a list names (as /proc/PID/status shows CapBnd, CapEff).
-const CAP_NUMBERS: Record<string, number> = { CAP_NET_BIND_SERVICE: 10, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13 };
+const CAP_NUMBERS: Record<string, number> = {
+  CAP_DAC_READ_SEARCH: 2,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_ADMIN: 12,
+  CAP_NET_RAW: 13,
+};
 export const capMask = (list: string[]): bigint =>
   list.reduce((m, c) => {
     const n = CAP_NUMBERS[c];

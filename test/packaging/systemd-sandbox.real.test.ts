@@ -1,6 +1,15 @@
 import { afterAll, describe, expect } from '@jest/globals';
 import { type ResultPromise } from 'execa';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,7 +200,11 @@ describe('the units sandbox, rebuilt with unshare and setpriv', () => {
       `app:\n  logpath: ${sb.at('/var/log/app.log')}\n  failregex: 'auth failure from <HOST>$'\n` +
         '  maxretry: 1\n  bantime: 1h\n  ignoreself: false\n  actions: [fw]\n',
     );
+    // A log of another user's, not world-readable (as Debian's /var/log/nginx/*.log, www-data:adm 0640): root
+    // without CAP_DAC_OVERRIDE reads it only through the unit's CAP_DAC_READ_SEARCH.
     put(sb.at('/var/log/app.log'), '');
+    chownSync(sb.at('/var/log/app.log'), 33, 4);
+    chmodSync(sb.at('/var/log/app.log'), 0o640);
     await startPre(lab, u, sb);
     const [start] = command(u, 'ExecStart', sb);
     const p = lab.run(lab.victim, [...sb.argv, ...(start?.argv ?? [])], {

@@ -60,7 +60,7 @@ describe('packaging/systemd', () => {
     ]);
   });
 
-  it('runs sentryban as Type=notify with ExecReload the reload verb, and only CAP_NET_ADMIN', () => {
+  it('runs sentryban as Type=notify with ExecReload the reload verb, with CAP_NET_ADMIN and CAP_DAC_READ_SEARCH', () => {
     const s = readUnit(join(UNITS, 'sentryban.service'));
     expect(one(s, 'Service', 'Type')).toBe('notify');
     expect(execLine(one(s, 'Service', 'ExecReload') ?? '').argv.slice(1)).toEqual([
@@ -68,7 +68,7 @@ describe('packaging/systemd', () => {
       '--config',
       '/etc/sentryban',
     ]);
-    expect(words(s, 'Service', 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN']);
+    expect(words(s, 'Service', 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN', 'CAP_DAC_READ_SEARCH']);
     expect(all(s, 'Service', 'AmbientCapabilities')).toEqual([]);
   });
 
