@@ -107,43 +107,42 @@ const expectSandboxed = (pid: number, u: Unit, sb: Sandbox, writable: string[]):
 };
 
 describe('the units sandbox, rebuilt with unshare and setpriv', () => {
-  it('portsentry@tcp: a probe from the peer namespace is seen and blocked (iptables, hosts.deny, blocked file)', async () => {
+  // One listener instance as its unit starts it, in its sandbox, in a fresh lab; portsentry.conf and hosts.deny
+  // are the program's defaults (not on the unit's line), given here at the stand-in root.
+  const listener = async (instance: 'tcp' | 'udp', modes: string, conf: string[]) => {
     const lab = await createLab();
     labs.push(lab);
     const u = readUnit(join(UNITS, 'portsentry@.service'));
-    const r = join(root, 'ps');
+    const r = mkdtempSync(join(root, 'ps-'));
     const at = underRoot(r);
-    put(at('/etc/default/portsentry'), readFileSync(EXAMPLE_DEFAULT, 'utf8'));
+    put(at('/etc/default/portsentry'), modes);
     put(at('/etc/hosts.deny'), '');
     put(at('/etc/portsentry/portsentry.ignore'), '127.0.0.1\n0.0.0.0\n');
-    const syslog = new Collector(join(r, 'dev-log.sock'));
-    collectors.push(syslog);
-    const sb = sandboxFor(u, { root: r, devLog: syslog.path });
     put(
-      sb.at('/etc/portsentry/portsentry.conf'),
+      at('/etc/portsentry/portsentry.conf'),
       [
-        'TCP_PORTS="111,40123"', // 111 < 1024: CAP_NET_BIND_SERVICE
-        `IGNORE_FILE="${sb.at('/etc/portsentry/portsentry.ignore')}"`,
-        `HISTORY_FILE="${sb.at('/var/lib/portsentry/portsentry.history')}"`,
-        `BLOCKED_FILE="${sb.at('/var/lib/portsentry/portsentry.blocked')}"`,
-        'BLOCK_TCP="1"',
+        `IGNORE_FILE="${at('/etc/portsentry/portsentry.ignore')}"`,
+        `HISTORY_FILE="${at('/var/lib/portsentry/portsentry.history')}"`,
+        `BLOCKED_FILE="${at('/var/lib/portsentry/portsentry.blocked')}"`,
         'SCAN_TRIGGER="0"',
-        'KILL_ROUTE="/usr/sbin/iptables -I INPUT -s $TARGET$ -j DROP"', // CAP_NET_ADMIN, AF_NETLINK
         'KILL_HOSTS_DENY="ALL: $TARGET$"',
+        ...conf,
         '',
       ].join('\n'),
     );
+    const syslog = new Collector(join(r, 'dev-log.sock'));
+    collectors.push(syslog);
+    const sb = sandboxFor(u, { root: r, devLog: syslog.path });
     await startPre(lab, u, sb);
-    const [start] = command(u, 'ExecStart', sb, 'tcp');
-    // The unit's line; portsentry.conf and hosts.deny are the program's defaults, given here at the stand-in root.
+    const [start] = command(u, 'ExecStart', sb, instance);
     const argv = [
       ...(start?.argv ?? []),
       '--config',
-      sb.at('/etc/portsentry/portsentry.conf'),
+      at('/etc/portsentry/portsentry.conf'),
       '--hosts-deny',
-      sb.at('/etc/hosts.deny'),
+      at('/etc/hosts.deny'),
     ];
-    expect(argv).toContain(sb.at('/etc/default/portsentry'));
+    expect(argv).toContain(at('/etc/default/portsentry'));
     const p = lab.run(lab.victim, [...sb.argv, ...argv], { reject: false, all: true, timeout: 60_000 });
     procs.push(p);
     const said = (text: string): boolean => syslog.datagrams.some((d) => d.message.includes(text));
@@ -151,11 +150,21 @@ describe('the units sandbox, rebuilt with unshare and setpriv', () => {
       timeoutMs: 20_000,
       what: 'the listener active',
     });
+    return { lab, u, sb, p, said, at };
+  };
+
+  it('portsentry@tcp: a probe from the peer namespace is seen and blocked (iptables, hosts.deny, blocked file)', async () => {
+    const { lab, u, sb, p, said, at } = await listener('tcp', readFileSync(EXAMPLE_DEFAULT, 'utf8'), [
+      'TCP_PORTS="111,40123"', // 111 < 1024: CAP_NET_BIND_SERVICE
+      'BLOCK_TCP="1"',
+      'KILL_ROUTE="/usr/sbin/iptables -I INPUT -s $TARGET$ -j DROP"', // CAP_NET_ADMIN, AF_NETLINK
+    ]);
     if (!said('now active and listening')) throw new Error(`not started: ${String((await p).all)}`);
+    expect(said('PortSentry is now active and listening.')).toBe(true);
     expectSandboxed(p.pid ?? 0, u, sb, ['/var/lib/portsentry', '/etc/hosts.deny', '/run/xtables.lock']);
 
     await lab.run(lab.attacker, ['nc', '-z', '-w', '2', lab.victimV4, '111'], { reject: false });
-    const blocked = sb.at('/var/lib/portsentry/portsentry.blocked.tcp');
+    const blocked = at('/var/lib/portsentry/portsentry.blocked.tcp');
     await waitFor(() => readFileSync(blocked, 'utf8').includes(`Host: ${lab.attackerV4}/`), {
       timeoutMs: 10_000,
       what: 'the attacker in the blocked file',
@@ -164,7 +173,7 @@ describe('the units sandbox, rebuilt with unshare and setpriv', () => {
       timeoutMs: 10_000,
       what: 'KILL_ROUTE run',
     });
-    expect(readFileSync(sb.at('/etc/hosts.deny'), 'utf8')).toBe(`ALL: ${lab.attackerV4}\n`);
+    expect(readFileSync(at('/etc/hosts.deny'), 'utf8')).toBe(`ALL: ${lab.attackerV4}\n`);
     const rules = await lab.run(lab.victim, ['iptables', '-S', 'INPUT']);
     expect(String(rules.stdout)).toContain(`-A INPUT -s ${lab.attackerV4}/32 -j DROP`);
     const again = await lab.run(lab.attacker, ['nc', '-z', '-w', '1', lab.victimV4, '40123'], { reject: false });
@@ -175,6 +184,36 @@ describe('the units sandbox, rebuilt with unshare and setpriv', () => {
     process.stdout.write(`portsentry@.service enforced: ${sb.enforced.join(' ')}\n`);
     process.stdout.write(`portsentry@.service not enforced: ${sb.notEnforced.join('; ')}\n`);
   }, 90_000);
+
+  it('portsentry@tcp with TCP_MODE="stcp": the raw mode (CAP_NET_RAW) sees a SYN probe and blocks it', async () => {
+    const { lab, u, sb, p, said, at } = await listener('tcp', 'TCP_MODE="stcp"\nUDP_MODE=""\n', [
+      'TCP_PORTS="1,11,40123"',
+      'BLOCK_TCP="1"',
+    ]);
+    if (!said('now active and listening')) throw new Error(`not started: ${String((await p).all)}`);
+    expectSandboxed(p.pid ?? 0, u, sb, ['/var/lib/portsentry', '/etc/hosts.deny']);
+    await lab.run(lab.attacker, ['nc', '-z', '-w', '1', lab.victimV4, '40123'], { reject: false });
+    await waitFor(() => said(`attackalert: TCP SYN/Normal scan from host: ${lab.attackerV4}/`), {
+      timeoutMs: 10_000,
+      what: 'the SYN seen on the raw socket',
+    });
+    await waitFor(() => readFileSync(at('/etc/hosts.deny'), 'utf8') === `ALL: ${lab.attackerV4}\n`, {
+      timeoutMs: 10_000,
+      what: 'the attacker in hosts.deny',
+    });
+    process.kill(p.pid ?? 0, 'SIGTERM');
+    expect((await p).exitCode).toBe(15);
+  }, 90_000);
+
+  it('portsentry@udp with UDP_MODE="": nothing started, exit 0, as Debian\'s init script', async () => {
+    const { p, said } = await listener('udp', 'TCP_MODE="tcp"\nUDP_MODE=""\n', ['UDP_PORTS="40124"']);
+    const r = await p;
+    expect(said('now active')).toBe(false);
+    expect([r.exitCode, String(r.all)]).toEqual([
+      0,
+      expect.stringContaining('UDP_MODE is empty; no udp listener started'),
+    ]);
+  }, 60_000);
 
   it('sentryban: READY=1 through $NOTIFY_SOCKET, a log line banned in nftables, ExecReload answered', async () => {
     const lab = await createLab();
