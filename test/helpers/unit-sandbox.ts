@@ -59,6 +59,7 @@ const LIFECYCLE = [
   'ExecReload',
   'Restart',
   'RestartSec',
+  'RestartPreventExitStatus',
   'TimeoutStopSec',
 ];
 // The seccomp keys, last before the daemon (after setpriv, whose capset the filter could refuse): Debian's
