@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ALL_MODE_FLAGS } from './modes.js';
 import type { DetectionMode } from './event.js';
+import type { ModeProto } from './default-file.js';
 
 export type CliOptions = {
   mode: string | null;
@@ -9,6 +10,7 @@ export type CliOptions = {
   foreground: boolean;
   stdout: boolean;
   daemonChild: boolean;
+  modeFrom: { file: string; proto: ModeProto } | null; // --mode-from: the mode is read from that file
 };
 export type CliParse = { kind: 'run'; opts: CliOptions } | { kind: 'help' } | { kind: 'usage' };
 
@@ -19,11 +21,16 @@ export const OPTIONS_HELP = `Options (sentrytools additions to PortSentry 1.2's 
   --config FILE      portsentry.conf to read (default ${DEFAULT_CONFIG})
   --hosts-deny FILE  file KILL_HOSTS_DENY appends to (default ${DEFAULT_HOSTS_DENY})
   --foreground       do not detach (for systemd); the exit code tells how it ended
+  --mode-from FILE tcp|udp
+                     instead of a mode flag: run the TCP_MODE (or UDP_MODE) that FILE, a Debian
+                     /etc/default/portsentry, names; nothing started (exit 0) when it is empty, as Debian's
+                     init script (packaging/systemd/portsentry@.service runs one per protocol)
   --stdout           also print every log line on stdout
   --help             this text
 `;
 
-// 1.2 takes exactly one argument, the mode. Our options may sit anywhere; a bad option gives 1.2's usage.
+// 1.2 takes exactly one argument, the mode (or --mode-from instead). Our options may sit anywhere; a bad option
+// gives 1.2's usage.
 export const parseCli = (argv: readonly string[]): CliParse => {
   const opts: CliOptions = {
     mode: null,
@@ -32,6 +39,7 @@ export const parseCli = (argv: readonly string[]): CliParse => {
     foreground: false,
     stdout: false,
     daemonChild: false,
+    modeFrom: null,
   };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -41,7 +49,12 @@ export const parseCli = (argv: readonly string[]): CliParse => {
     if (a === '--foreground') opts.foreground = true;
     else if (a === '--stdout') opts.stdout = true;
     else if (a === '--daemon-child') opts.daemonChild = true;
-    else if (a === '--config' || a === '--hosts-deny') {
+    else if (a === '--mode-from') {
+      const file = value();
+      const proto = value();
+      if (!file || (proto !== 'tcp' && proto !== 'udp')) return { kind: 'usage' };
+      opts.modeFrom = { file: resolve(file), proto };
+    } else if (a === '--config' || a === '--hosts-deny') {
       const v = value();
       if (v === undefined || v === '') return { kind: 'usage' };
       if (a === '--config') opts.config = resolve(v);
@@ -49,6 +62,7 @@ export const parseCli = (argv: readonly string[]): CliParse => {
     } else if (a.startsWith('--')) return { kind: 'usage' };
     else positional.push(a);
   }
+  if (opts.modeFrom) return positional.length === 0 ? { kind: 'run', opts } : { kind: 'usage' };
   if (positional.length !== 1) return { kind: 'usage' };
   opts.mode = positional[0] as string;
   return { kind: 'run', opts };

@@ -1,10 +1,12 @@
 import { Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { handleBrokenStdout } from '../core/stdout.js';
 import type { Addr } from '../core/addr.js';
 import { systemClock } from '../core/clock.js';
 import { BlockedStore } from './blocked.js';
 import { modeOf, OPTIONS_HELP, parseCli, type CliOptions } from './cli.js';
 import { detach, notifyParent } from './daemon.js';
+import { modeFromDefault } from './default-file.js';
 import type { DetectionMode } from './event.js';
 import { FastAlert } from './fast-alert.js';
 import { defaultGateways } from './gateways.js';
@@ -143,7 +145,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
 };
 
 // The line beside 1.2's usage text: what was wrong with the command line, and what would be right.
-const OUR_FLAGS = ['--foreground', '--stdout', '--daemon-child', '--help', '-h'];
+const OUR_FLAGS = ['--foreground', '--stdout', '--daemon-child', '--help', '-h', '--mode-from'];
 const usageHint = (argv: readonly string[]): string => {
   const modes = `one of ${ALL_MODE_FLAGS.map((m) => `-${m}`).join(', ')}`;
   const pos: string[] = [];
@@ -151,12 +153,34 @@ const usageHint = (argv: readonly string[]): string => {
     const a = argv[i] as string;
     if (a === '--config' || a === '--hosts-deny') {
       if (!argv[++i]) return `${a} needs a path; see portsentry --help`;
+    } else if (a === '--mode-from') {
+      if (!argv[++i] || !['tcp', 'udp'].includes(argv[++i] ?? '')) return '--mode-from needs FILE and tcp or udp';
     } else if (a.startsWith('--') && !OUR_FLAGS.includes(a)) return `unknown option ${a}; see portsentry --help`;
     else if (!a.startsWith('--')) pos.push(a);
   }
+  if (argv.includes('--mode-from') && pos.length > 0)
+    return `--mode-from takes the place of a mode flag (got ${pos[0]})`;
   if (pos.length === 0) return `no mode given: expected ${modes}`;
   if (pos.length > 1) return `one mode per process (got ${pos.join(' ')}): run one portsentry for each`;
   return `"${pos[0] ?? ''}" is not a mode: expected ${modes}`;
+};
+
+// --mode-from: the mode Debian's /etc/default/portsentry names (default-file.ts), or the exit status when none
+// runs (0: nothing to start, as the init script; 1: not a valid mode).
+const chooseMode = (file: string, proto: 'tcp' | 'udp'): DetectionMode | number => {
+  let text: string | null = null;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      err(`portsentry: ${file}: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+  const c = modeFromDefault(text, file, proto);
+  if (c.kind === 'run') return c.mode;
+  err(`portsentry: ${c.kind === 'skip' ? c.note : c.message}\n`);
+  return c.kind === 'skip' ? 0 : 1;
 };
 
 export const main = async (argv: string[]): Promise<number> => {
@@ -165,6 +189,11 @@ export const main = async (argv: string[]): Promise<number> => {
   if (cli.kind === 'help') {
     out(L.USAGE + OPTIONS_HELP);
     return 0;
+  }
+  if (cli.kind === 'run' && cli.opts.modeFrom) {
+    const chosen = chooseMode(cli.opts.modeFrom.file, cli.opts.modeFrom.proto);
+    if (typeof chosen === 'number') return chosen;
+    cli.opts.mode = `-${chosen}`;
   }
   const logger = openLogger({ stdout: cli.kind === 'run' && cli.opts.stdout });
   if (cli.kind === 'usage') {

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic, type Diagnostic, type Result } from '../core/diagnostics.js';
 import { Serial } from '../core/serial.js';
+import { openNotifier } from '../core/sd-notify.js';
 import { releaseOptimizer } from '../core/start-up-jit.js';
 import { createBackend } from './actions/index.js';
 import { loadConfig } from './config/load.js';
@@ -109,6 +110,10 @@ const serve = async (
   reloadConfig: () => Promise<Result<DaemonConfig>>,
 ): Promise<number> => {
   const { main } = cfg;
+  // Type=notify (packaging/systemd/sentryban.service): READY=1 once the control socket answers, RELOADING=1
+  // while a reload runs (READY=1 again before its reply leaves), STOPPING=1 at shutdown. No-op without systemd.
+  const sd = openNotifier((m) => log.line('server', 'WARNING', m));
+  const readyAgain = (): void => sd.notify({ READY: 1, STATUS: 'running' });
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
   const opened = openStoreChecked(main.dbfile, clock.now());
   if (!opened.ok) {
@@ -207,6 +212,7 @@ const serve = async (
   const reloads = new Serial();
   const reload = (only: string | null): Promise<ReloadReply> =>
     reloads.run(async (): Promise<ReloadReply> => {
+      sd.notify({ RELOADING: 1, STATUS: `reloading${only ? ` jail ${only}` : ''}` });
       const refuse = (errors: readonly Diagnostic[]): ReloadReply => {
         const text = errors.map(formatDiagnostic);
         for (const e of text) log.line('server', 'ERROR', `reload refused: ${e}`);
@@ -233,7 +239,7 @@ const serve = async (
         }`,
       );
       return { ok: true, added, removed, reloaded, restartNeeded: plan.restartNeeded };
-    });
+    }, readyAgain);
   const ctlLog = (level: string, text: string): void => log.line('control', level, text);
   const server = await startControlServer(
     main.socket,
@@ -279,6 +285,7 @@ const serve = async (
   purgeTimer.unref();
   log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
   process.stdout.write(`sentryban: ready\n`);
+  sd.notify({ READY: 1, MAINPID: process.pid, STATUS: 'running' });
   // The handlers stay installed until exit (`on`, not `once`): execa's signal-exit also listens while a command
   // runs, and when it finds itself the last listener it re-sends the signal, killing the daemon mid-shutdown.
   // A second signal during shutdown is ignored: the store and the running actions finish cleanly.
@@ -292,6 +299,7 @@ const serve = async (
     process.on('SIGTERM', () => res());
   });
   process.off('SIGHUP', onHup);
+  sd.notify({ STOPPING: 1, STATUS: 'stopping' });
   await reloads.run(() => undefined); // a reload under way finishes first
   clearInterval(selfTimer);
   clearInterval(purgeTimer);
