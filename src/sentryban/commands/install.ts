@@ -31,6 +31,7 @@ const parse = (verb: 'install' | 'uninstall', argv: string[]): Options | string 
     if (a === '--root' || a === '--bindir') {
       const v = argv[++i];
       if (!v || !isAbsolute(v)) return `${a} needs an absolute path`;
+      if (a === '--root' && !existsSync(v)) return `--root ${v}: no such folder`;
       if (a === '--root') o.root = resolve(v);
       else o.bindir = resolve(v);
     } else if (a === '--purge' && verb === 'uninstall') o.purge = true;
