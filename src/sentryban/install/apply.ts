@@ -71,7 +71,7 @@ export const applyInstall = (root: string, bundle: readonly Bundled[], pkg: stri
     if (s.kind === 'write') say(`${s.why === 'new' ? 'installed' : 'updated  '} ${s.path}`);
     else if (s.kind === 'same') say(`unchanged ${s.path}`);
     else if (s.kind === 'dist') say(`kept      ${s.of} (${whyKept(steps, s.of)}); ours is beside it: ${s.path}`);
-    else if (!steps.some((t) => t.kind === 'dist' && t.of === s.path)) say(`kept      ${s.path} (${s.why})`);
+    else if (!steps.some((t) => t.kind === 'dist' && t.of === s.path)) say(`kept      ${s.path} (${KEPT[s.why]})`);
   }
   for (const s of obsolete) {
     if (s.kind === 'remove') rmSync(at(root, s.path));
@@ -86,9 +86,11 @@ export const applyInstall = (root: string, bundle: readonly Bundled[], pkg: stri
   }
 };
 
+const KEPT = { edited: 'edited since install', 'not ours': 'there before this install; left as it is' } as const;
+
 const whyKept = (steps: readonly InstallStep[], path: string): string => {
   const k = steps.find((s) => s.kind === 'keep' && s.path === path);
-  return k?.kind === 'keep' && k.why === 'edited' ? 'edited since install' : 'there before this install';
+  return k?.kind === 'keep' && k.why === 'edited' ? KEPT.edited : 'there before this install';
 };
 
 export const applyUninstall = (root: string, purge: boolean, say: Say): boolean => {
