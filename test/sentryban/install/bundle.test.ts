@@ -9,6 +9,8 @@ import {
   renderListenerConfig,
   renderMainConfig,
   renderUnit,
+  unitsToEnable,
+  type Bundled,
 } from '../../../src/sentryban/install/bundle.js';
 import { parseConf } from '../../../src/portsentry/conf.js';
 import { applyInstall } from '../../../src/sentryban/install/apply.js';
@@ -69,5 +71,18 @@ describe('install bundle', () => {
     } finally {
       t.cleanup();
     }
+  });
+
+  it('enables every unit but templates (their instances come with the target that wants them)', () => {
+    const unit = (n: string): Bundled => ({
+      path: `/usr/local/lib/systemd/system/${n}`,
+      content: Buffer.from(''),
+      sha256: '',
+      mode: 0o644,
+      onlyIfAbsent: false,
+    });
+    const conf = { ...unit('x'), path: '/etc/sentryban/sentryban.yaml' };
+    const units = ['sentryban.service', 'portsentry@.service', 'portsentry.target'].map(unit);
+    expect(unitsToEnable([...units, conf])).toEqual(['sentryban.service', 'portsentry.target']);
   });
 });
