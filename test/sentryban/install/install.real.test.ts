@@ -65,7 +65,6 @@ describe('install from the packed tarball', () => {
       expect(listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
 
       const registry = await startLockRegistry(join(REPO, 'package-lock.json'));
-      const started = Date.now();
       try {
         const nowhere = 'http://127.0.0.1:9/';
         await execa(
@@ -95,8 +94,6 @@ describe('install from the packed tarball', () => {
       } finally {
         await registry.close();
       }
-      // The figure for the report; not asserted (no timing in tests).
-      process.stderr.write(`npm install -g from the tarball: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       expect(registry.missed).toEqual([]);
 
       const bin = join(prefix, 'bin');
