@@ -24,7 +24,8 @@ afterAll(() => tmp.cleanup());
 const copyRepo = (to: string): void => {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
   const extra = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'README.md'];
-  for (const f of [...pkg.files, ...extra])
+  // Not dist/: only the package's prepack step may build it.
+  for (const f of [...pkg.files.filter((f) => f !== 'dist'), ...extra])
     if (existsSync(join(REPO, f))) cpSync(join(REPO, f), join(to, f), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(to, 'node_modules'));
   // The units are written elsewhere in the project; with none yet, a placeholder stands in for them.
