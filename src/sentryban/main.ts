@@ -12,6 +12,8 @@ commands:
   regex LOG FILTER [--json]              test a filter against a log (the peer of fail2ban-regex)
   replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]
              what the jails would have banned on past logs (.gz, - for stdin); no action, no store
+  install [--root DIR] [--bindir DIR]    units, /etc/sentryban, /etc/portsentry, state folders, logrotate
+  uninstall [--root DIR] [--purge]       removes what install wrote (edited files stay); docs/install.md
 ${(await import('./cli.js')).CLIENT_USAGE}
 `;
 
@@ -30,6 +32,8 @@ export const COMMANDS: Record<string, Command> = {
   },
   regex: async (argv) => (await import('./commands/regex.js')).runRegex(argv),
   replay: async (argv) => (await import('./commands/replay.js')).runReplay(argv),
+  install: async (argv) => (await import('./commands/install.js')).runInstall('install', argv),
+  uninstall: async (argv) => (await import('./commands/install.js')).runInstall('uninstall', argv),
   ...Object.fromEntries(
     VERBS.map((v: Verb) => [v, async (argv: string[]) => (await import('./cli.js')).runClient(v, argv)]),
   ),
