@@ -40,11 +40,17 @@ export const renderListenerConfig = (text: string): string =>
     .replaceAll('/var/lib/sentrytools', PLACES.listenerState);
 
 // A unit's Exec*= lines name the binaries by absolute path; they point at the ones this install put on PATH.
-export const renderUnit = (text: string, binDir: string): string =>
-  text.replace(
-    /^(Exec\w*=[-@:+!]*)(\/\S*\/)(sentryban|portsentry)(?=\s|$)/gm,
-    (_m, head: string, _dir: string, bin: string) => `${head}${binDir}/${bin}`,
-  );
+// Its Documentation= pages point at the docs/ folder of the installed package (pkgRoot).
+export const renderUnit = (text: string, binDir: string, pkgRoot: string): string =>
+  text
+    .replace(
+      /^(Exec\w*=[-@:+!]*)(\/\S*\/)(sentryban|portsentry)(?=\s|$)/gm,
+      (_m, head: string, _dir: string, bin: string) => `${head}${binDir}/${bin}`,
+    )
+    .replace(
+      /^(Documentation=file:)\/\S*\/docs\/([\w.-]+\.md)$/gm,
+      (_m, head: string, page: string) => `${head}${join(pkgRoot, 'docs', page)}`,
+    );
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -66,7 +72,7 @@ export const collectBundle = (pkgRoot: string, binDir: string): Bundled[] => {
   const read = (...p: string[]): string => readFileSync(join(pkgRoot, ...p), 'utf8');
   const out: Bundled[] = [];
   for (const n of filesIn(join(pkgRoot, 'packaging', 'systemd'), /\.(service|socket|target|timer|path)$/))
-    out.push(file(`${PLACES.units}/${n}`, renderUnit(read('packaging', 'systemd', n), binDir), 0o644));
+    out.push(file(`${PLACES.units}/${n}`, renderUnit(read('packaging', 'systemd', n), binDir, pkgRoot), 0o644));
   out.push(file(`${PLACES.config}/sentryban.yaml`, renderMainConfig(read('sentryban.yaml')), 0o644));
   for (const n of filesIn(join(pkgRoot, 'jails'), /\.ya?ml$/))
     out.push(file(`${PLACES.config}/jails/${n}`, renderJail(read('jails', n)), 0o644));

@@ -45,14 +45,18 @@ describe('install bundle', () => {
       'ExecStartPre=-/usr/local/bin/portsentry --check',
       'ExecStop=/bin/kill $MAINPID',
       'Description=/usr/bin/sentryban is not an Exec line',
+      'Documentation=file:/usr/local/lib/node_modules/sentrytools/docs/sentryban.md',
+      'Documentation=man:sentryban(8)',
     ].join('\n');
-    expect(renderUnit(unit, '/opt/x/bin').split('\n')).toEqual([
+    expect(renderUnit(unit, '/opt/x/bin', '/opt/x/lib/node_modules/sentrytools').split('\n')).toEqual([
       '[Service]',
       'ExecStart=/opt/x/bin/sentryban daemon --foreground',
       'ExecReload=/opt/x/bin/sentryban reload',
       'ExecStartPre=-/opt/x/bin/portsentry --check',
       'ExecStop=/bin/kill $MAINPID',
       'Description=/usr/bin/sentryban is not an Exec line',
+      'Documentation=file:/opt/x/lib/node_modules/sentrytools/docs/sentryban.md',
+      'Documentation=man:sentryban(8)',
     ]);
   });
 
