@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { splitCommandTemplate } from '../core/argv-template.js';
 import { diag, type Diagnostic } from '../core/diagnostics.js';
 import { parseSyslogAddress, type SyslogAddress } from '../core/syslog-remote.js';
+import { parseMetricsAddress, type MetricsAddress } from '../core/metrics-address.js';
 import { atoi, isCleanInt, retrieveToken, splitChunks, type Chunk } from './conf-scan.js';
 import * as L from './lines.js';
 
@@ -35,6 +36,8 @@ export type PortsentryConf = {
   blockRateMax: number;
   // SYSLOG_REMOTE (ours): every syslog line also sent to this server; null (absent or "") = off, as 1.2.
   syslogRemote: SyslogAddress | null;
+  // METRICS (ours): the Prometheus endpoint, e.g. "127.0.0.1:9102" (docs/metrics.md); null (absent or "") = off.
+  metrics: MetricsAddress | null;
 };
 
 // What loading produced besides the values: syslog lines 1.2 would write, warnings for silent misreads, and
@@ -146,6 +149,7 @@ export const parseConf = (text: string, file: string): ConfLoad => {
     portBanner: get('PORT_BANNER', true)?.value ?? null,
     blockRateMax: blockRate(num('BLOCK_RATE_MAX', true), retrieveToken(chunks, 'BLOCK_RATE_MAX'), file, warnings),
     syslogRemote: syslogRemote(get('SYSLOG_REMOTE', true), file, errors),
+    metrics: metricsAt(get('METRICS', true), file, errors),
   };
   return { conf, syslog, warnings, errors };
 };
@@ -172,6 +176,15 @@ const syslogRemote = (t: { value: string; line: number } | null, file: string, e
   const a = parseSyslogAddress(t.value);
   if (a.ok) return a.value;
   errors.push(diag(file, t.line, a.message, 'SYSLOG_REMOTE'));
+  return null;
+};
+
+// Our key, as SYSLOG_REMOTE: a bad address refuses the file (file:line).
+const metricsAt = (t: { value: string; line: number } | null, file: string, errors: Diagnostic[]) => {
+  if (!t || t.value.trim() === '') return null;
+  const a = parseMetricsAddress(t.value);
+  if (a.ok) return a.value;
+  errors.push(diag(file, t.line, a.message, 'METRICS'));
   return null;
 };
 

@@ -81,6 +81,17 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (opts.daemonChild) {
     process.umask(0o077);
   }
+  // METRICS (ours): the endpoint before the sensor, so a bind failure starts nothing; its code is loaded only then.
+  const metrics = prep.conf.metrics
+    ? await (await import('./metrics.js')).startPortsentryMetrics(prep.conf.metrics)
+    : null;
+  if (typeof metrics === 'string') {
+    logger.log(L.metricsFailed(metrics));
+    if (!opts.daemonChild) err(`portsentry: not started: ${metrics}\n`);
+    notifyParent('failed', metrics);
+    return exitWith(logger, 255);
+  }
+  const run = makeCommandRunner();
   const own = new OwnAddressWatch(systemClock);
   const gateways = new OwnAddressWatch(systemClock, { read: defaultGateways });
   const ignore = new IgnoreGate(prep.ignoreFile, own.get, gateways.get);
@@ -92,7 +103,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     engine: new StateEngine(prep.conf.scanTrigger ?? 0),
     store: new BlockedStore(prep.blockedFile, prep.historyFile),
     hostsDeny: opts.hostsDeny,
-    run: makeCommandRunner(),
+    run: metrics ? metrics.timed(run) : run,
     resolve: reverseName(),
     now: () => new Date(),
     echo: logger.echo,
@@ -100,6 +111,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
       fast?.ready();
     },
   });
+  metrics?.watch(pipeline);
   // The sensor's start-up lines say which ports could not be bound; after start-up nothing more is looked at.
   let binds: BindFailures | null = new BindFailures();
   const sensor = entry.sensor(prep.conf, {
@@ -122,6 +134,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     if (!opts.daemonChild) err(`portsentry: not started: ${why}\n`);
     notifyParent('failed', why);
     await sensor.stop();
+    await metrics?.server.close();
     own.stop();
     gateways.stop();
     return exitWith(logger, 255);
@@ -129,6 +142,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   // -tcp on the native trap ports: the attackalert line may leave from C (fast-alert.ts says when).
   if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
     fast = FastAlert.open(nativeAlert, prep.conf, ignore, logger);
+  if (metrics) logger.log(L.metricsListening(metrics.server.address.text));
   logger.log(L.active());
   const partly = seen.explain(opts.config, true);
   if (partly && !opts.daemonChild) err(`portsentry: ${partly}\n`);
@@ -137,6 +151,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   fast?.close();
   await sensor.stop();
   pipeline.stop();
+  await metrics?.server.close();
   own.stop();
   gateways.stop();
   return exitWith(logger, signal);
