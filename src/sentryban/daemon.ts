@@ -160,7 +160,7 @@ const serve = async (
   );
   const timed = metrics ? { timed: metrics.timed } : {};
   const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts, writer, ...timed });
-  metrics?.watch({ status: () => manager.status(), dbfile: main.dbfile });
+  metrics?.watch({ counters: () => manager.counters(), dbfile: main.dbfile });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();

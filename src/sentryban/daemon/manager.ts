@@ -54,16 +54,17 @@ export type ManagerDeps = {
   timed?: ActionTimer; // each backend call as it ends (metrics)
 };
 
-// A jail's counters since the daemon started (a reload keeps them), and its bans in force now.
-export type JailStatus = {
+// A jail's counters since the daemon started (a reload keeps them) and its bans in force now: the metrics
+// endpoint's view (daemon/metrics.ts); the control socket's `status` (schemas/sentryban/status.v1.json) is status().
+export type JailCounters = {
   jail: string;
   filter: string;
   lines: number;
   matched: number;
   failures: number;
   counting: number;
-  bansTotal: number;
-  unbansTotal: number;
+  bans: number;
+  unbans: number;
   banned: number;
 };
 
@@ -425,7 +426,17 @@ export class BanManager {
   list(jail: string | null): Ban[] {
     return this.#bans.list(jail);
   }
-  status(): JailStatus[] {
+  status(): { jail: string; lines: number; failures: number; counting: number; bansTotal: number; banned: number }[] {
+    return [...this.#jails.entries()].map(([name, j]) => ({
+      jail: name,
+      lines: j.lines,
+      failures: j.failures,
+      counting: j.state.tickets.size,
+      bansTotal: j.bans,
+      banned: this.#bans.count(name),
+    }));
+  }
+  counters(): JailCounters[] {
     return [...this.#jails.entries()].map(([name, j]) => ({
       jail: name,
       filter: j.loaded.filter.name,
@@ -433,8 +444,8 @@ export class BanManager {
       matched: j.matched,
       failures: j.failures,
       counting: j.state.tickets.size,
-      bansTotal: j.bans,
-      unbansTotal: j.unbans,
+      bans: j.bans,
+      unbans: j.unbans,
       banned: this.#bans.count(name),
     }));
   }

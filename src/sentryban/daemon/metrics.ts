@@ -1,13 +1,13 @@
 import { statSync } from 'node:fs';
 import type { MetricsAddress } from '../../core/metrics-address.js';
 import { COMMAND_BUCKETS, Metrics, serveMetrics, type MetricsServer } from '../../core/metrics.js';
-import type { JailStatus } from './manager.js';
+import type { JailCounters } from './manager.js';
 import type { ActionTimer } from './repair.js';
 
 // sentryban's series (docs/metrics.md). Loaded (with prom-client) only when sentryban.yaml has `metrics:`.
 // The per-line counts are the manager's own integers, read at scrape time; only action calls, which run a command
 // or a write, are observed as they end.
-export type Watched = { status(): JailStatus[]; dbfile: string };
+export type Watched = { counters(): JailCounters[]; dbfile: string };
 export type SentrybanMetrics = {
   readonly metrics: Metrics;
   readonly server: MetricsServer;
@@ -30,9 +30,9 @@ const fileBytes = (path: string): number => {
 export const startSentrybanMetrics = async (at: MetricsAddress): Promise<SentrybanMetrics | string> => {
   const m = new Metrics();
   let watched: Watched | null = null;
-  const jails = (): JailStatus[] => watched?.status() ?? [];
-  const perJail = (v: (j: JailStatus) => number) => () => jails().map((j) => [{ jail: j.jail }, v(j)] as const);
-  const perFilter = (v: (j: JailStatus) => number) => () =>
+  const jails = (): JailCounters[] => watched?.counters() ?? [];
+  const perJail = (v: (j: JailCounters) => number) => () => jails().map((j) => [{ jail: j.jail }, v(j)] as const);
+  const perFilter = (v: (j: JailCounters) => number) => () =>
     jails().map((j) => [{ jail: j.jail, filter: j.filter }, v(j)] as const);
   m.counter(
     'sentryban_lines_read_total',
@@ -56,13 +56,13 @@ export const startSentrybanMetrics = async (at: MetricsAddress): Promise<Sentryb
     'sentryban_bans_total',
     'Bans decided (a manual ban included)',
     ['jail'],
-    perJail((j) => j.bansTotal),
+    perJail((j) => j.bans),
   );
   m.counter(
     'sentryban_unbans_total',
     'Bans lifted (expired or manual)',
     ['jail'],
-    perJail((j) => j.unbansTotal),
+    perJail((j) => j.unbans),
   );
   m.gauge(
     'sentryban_bans_in_force',
