@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsAddress } from './metrics-address.js';
 
 // The opt-in Prometheus endpoint of both daemons: GET /metrics on one address, the text exposition of a registry
@@ -51,10 +52,50 @@ export class Metrics {
   histogram(name: string, help: string, labelNames: readonly string[], buckets: number[]): Histogram {
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
-  // prom-client's process metrics: process_resident_memory_bytes, nodejs_eventloop_lag_seconds (and its
-  // percentiles), heap, GC, open file descriptors.
+  // The process's own series, under prom-client's default names, all read at scrape time. Not prom-client's
+  // collectDefaultMetrics(): its GC histogram is a PerformanceObserver that runs JavaScript and a labelled observe()
+  // on every garbage collection (hundreds a second while lines pour in), which cost the daemon's line throughput
+  // (docs/metrics.md has the figures). The event-loop delay comes from Node's own histogram (sampled in C++).
   processMetrics(): void {
-    collectDefaultMetrics({ register: this.registry });
+    const delay = monitorEventLoopDelay({ resolution: 20 });
+    delay.enable();
+    const started = Date.now() / 1000 - process.uptime();
+    const mem = (): NodeJS.MemoryUsage => process.memoryUsage();
+    this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes', [], () => [[{}, mem().rss]]);
+    this.gauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes', [], () => [
+      [{}, mem().heapUsed],
+    ]);
+    this.gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds', [], () => [
+      [{}, Math.round(started)],
+    ]);
+    this.counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds', [], () => {
+      const c = process.cpuUsage();
+      return [[{}, (c.user + c.system) / 1e6]];
+    });
+    // prom-client's definition: how late a setImmediate scheduled at scrape time runs.
+    new Gauge({
+      name: 'nodejs_eventloop_lag_seconds',
+      help: 'Lag of event loop in seconds (measured at scrape time)',
+      registers: [this.registry],
+      async collect(this: Gauge) {
+        const t0 = process.hrtime.bigint();
+        await new Promise((r) => setImmediate(r));
+        this.set(Number(process.hrtime.bigint() - t0) / 1e9);
+      },
+    });
+    const ns = (v: number): number => (Number.isFinite(v) ? v / 1e9 : 0);
+    this.gauge('nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the event loop delay', [], () => [
+      [{}, ns(delay.percentile(50))],
+    ]);
+    this.gauge('nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the event loop delay', [], () => [
+      [{}, ns(delay.percentile(99))],
+    ]);
+    // Registered last, so read last at a scrape: the percentiles then cover the time since the previous scrape.
+    this.gauge('nodejs_eventloop_lag_max_seconds', 'The maximum event loop delay', [], () => {
+      const max = ns(delay.max);
+      delay.reset();
+      return [[{}, max]];
+    });
   }
 }
 

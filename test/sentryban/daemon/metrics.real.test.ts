@@ -52,6 +52,8 @@ describe('sentryban metrics: on', () => {
     expect(valueOf(f0, 'sentryban_store_bytes')).toBeGreaterThan(0);
     expect(valueOf(f0, 'process_resident_memory_bytes')).toBeGreaterThan(10e6);
     expect(valueOf(f0, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(valueOf(f0, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+    expect(valueOf(f0, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     const types = new Map(f0.map((f) => [f.name, f.type]));
     expect(types.get('sentryban_lines_read')).toBe('counter'); // the parser names a counter family without _total
     expect(types.get('sentryban_bans_in_force')).toBe('gauge');
