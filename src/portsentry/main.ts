@@ -82,13 +82,16 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     process.umask(0o077);
   }
   // METRICS (ours): the endpoint before the sensor, so a bind failure starts nothing; its code is loaded only then.
-  const metrics = prep.conf.metrics
-    ? await (await import('./metrics.js')).startPortsentryMetrics(prep.conf.metrics)
-    : null;
+  const metricsAt = prep.conf.metricsByMode[mode] ?? prep.conf.metrics;
+  const metrics = metricsAt ? await (await import('./metrics.js')).startPortsentryMetrics(metricsAt) : null;
   if (typeof metrics === 'string') {
-    logger.log(L.metricsFailed(metrics));
-    if (!opts.daemonChild) err(`portsentry: not started: ${metrics}\n`);
-    notifyParent('failed', metrics);
+    const key = `METRICS_${mode.toUpperCase()}`;
+    const why = metrics.endsWith('EADDRINUSE')
+      ? `${metrics} (each running mode needs a port of its own: ${key})`
+      : metrics;
+    logger.log(L.metricsFailed(why));
+    if (!opts.daemonChild) err(`portsentry: not started: ${why}\n`);
+    notifyParent('failed', why);
     return exitWith(logger, 255);
   }
   const run = makeCommandRunner();

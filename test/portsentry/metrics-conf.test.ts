@@ -60,8 +60,23 @@ describe('portsentry.conf METRICS', () => {
     expect(parseConf(withLast, 'p.conf').conf.metrics?.text).toBe('[::1]:9102');
     expect(parseConf(`${base}METRICS=""\n`, 'p.conf').conf.metrics).toBeNull();
   });
+  it('METRICS_<MODE> is read per mode; 1.2 keys read the same beside it', () => {
+    const text = `${base}METRICS="127.0.0.1:9102"\nMETRICS_UDP="127.0.0.1:9103"\nMETRICS_ATCP = "[::1]:9104"\n`;
+    const r = parseConf(text, 'p.conf');
+    expect(r.errors).toEqual([]);
+    expect(r.conf.metrics?.text).toBe('127.0.0.1:9102');
+    expect(Object.fromEntries(Object.entries(r.conf.metricsByMode).map(([m, a]) => [m, a.text]))).toEqual({
+      udp: '127.0.0.1:9103',
+      atcp: '[::1]:9104',
+    });
+    for (const k of KEYS_1_2) expect(retrieveToken(splitChunks(text), k)).toEqual(retrieveToken(splitChunks(base), k));
+    expect(parseConf(base, 'p.conf').conf.metricsByMode).toEqual({});
+  });
   it('a bad value refuses the file with file:line', () => {
-    const r = parseConf(`TCP_PORTS="1"\n\nMETRICS="0.0.0.0:9102"\n`, '/etc/portsentry/portsentry.conf');
+    const r = parseConf(
+      `TCP_PORTS="1"\n\nMETRICS="0.0.0.0:9102"\nMETRICS_UDP="localhost:1"\n`,
+      '/etc/portsentry/portsentry.conf',
+    );
     expect(r.errors).toEqual([
       {
         file: '/etc/portsentry/portsentry.conf',
@@ -69,6 +84,13 @@ describe('portsentry.conf METRICS', () => {
         col: 0,
         path: 'METRICS',
         message: '0.0.0.0 listens on every interface; name one address (e.g. 127.0.0.1)',
+      },
+      {
+        file: '/etc/portsentry/portsentry.conf',
+        line: 4,
+        col: 0,
+        path: 'METRICS_UDP',
+        message: '"localhost" is not an IP address (write 127.0.0.1:PORT; IPv6 as [::1]:PORT)',
       },
     ]);
   });

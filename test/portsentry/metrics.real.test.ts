@@ -26,7 +26,8 @@ const confText = (metrics: string | null): string =>
     'SCAN_TRIGGER="0"',
     'KILL_HOSTS_DENY="ALL: $TARGET$"',
     'KILL_RUN_CMD="/bin/true $TARGET$"',
-    ...(metrics === null ? [] : [`METRICS="${metrics}"`]),
+    // METRICS_TCP wins over METRICS for -tcp (each mode's process needs a port of its own)
+    ...(metrics === null ? [] : ['METRICS="127.0.0.1:9999"', `METRICS_TCP="${metrics}"`]),
     '',
   ].join('\n');
 
