@@ -134,4 +134,35 @@ describe('portsentry METRICS', () => {
       await lab.destroy();
     }
   });
+
+  real('a METRICS port in use: nothing starts, and the key to set is named', async () => {
+    const lab = await createLab();
+    const c = new Collector(join(dir, 'log-busy.sock'));
+    const holder = lab.run(lab.victim, ['nc', '-l', '127.0.0.1', '9102'], { reject: false, timeout: 30_000 });
+    try {
+      await waitFor(
+        async () => String((await lab.run(lab.victim, ['ss', '-Hltn', 'sport = :9102'])).stdout).includes('9102'),
+        { what: 'nc listening' },
+      );
+      writeFileSync(join(dir, 'portsentry.conf'), confText('127.0.0.1:9102'));
+      const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /dev/log && exec "$@"'];
+      const r = await lab.run(
+        lab.victim,
+        [...wrap, c.path, process.execPath, BIN, '-tcp', '--foreground', '--config', join(dir, 'portsentry.conf')],
+        { reject: false, timeout: 30_000 },
+      );
+      const why = 'metrics 127.0.0.1:9102: EADDRINUSE (each running mode needs a port of its own: METRICS_TCP)';
+      expect(r.exitCode).toBe(255);
+      expect(String(r.stderr)).toContain(`portsentry: not started: ${why}`);
+      await c.settle();
+      const lines = c.datagrams.map((x) => x.message);
+      expect(lines).toContain(`adminalert: ERROR: could not open the METRICS endpoint: ${why}. Shutting down.`);
+      expect(lines.some((l) => l.includes('now active') || l.includes('Going into listen mode'))).toBe(false);
+    } finally {
+      holder.kill();
+      await holder;
+      c.close();
+      await lab.destroy();
+    }
+  });
 });
