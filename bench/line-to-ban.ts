@@ -106,11 +106,15 @@ const startOurs = async (dir: string): Promise<Peer> => {
     await sleep(10);
   }
   let scrapes = 0;
+  const failed: string[] = [];
   const scraper = METRICS
     ? setInterval(() => {
         void fetch(`http://127.0.0.1:${port}/metrics`)
           .then((r) => r.text())
-          .then(() => scrapes++);
+          .then(
+            () => scrapes++,
+            (e: unknown) => failed.push(String((e as Error).cause ?? e)),
+          );
       }, 1000)
     : null;
   return {
@@ -127,6 +131,8 @@ const startOurs = async (dir: string): Promise<Peer> => {
     stop: async () => {
       if (scraper) {
         clearInterval(scraper);
+        await sleep(500); // a scrape in flight ends before the daemon does
+        if (failed.length) throw new Error(`BENCH_METRICS: scrapes failed: ${failed.join('; ')}`);
         if (scrapes === 0) throw new Error('BENCH_METRICS: no scrape succeeded');
       }
       proc.kill('SIGTERM');

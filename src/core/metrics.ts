@@ -54,7 +54,7 @@ export class Metrics {
   }
   // The process's own series, under prom-client's default names, all read at scrape time. Not prom-client's
   // collectDefaultMetrics(): its GC histogram is a PerformanceObserver that runs JavaScript and a labelled observe()
-  // on every garbage collection (hundreds a second while lines pour in), which cost the daemon's line throughput
+  // on every garbage collection, which cost the daemon CPU on a burst of lines
   // (docs/metrics.md has the figures). The event-loop delay comes from Node's own histogram (sampled in C++).
   processMetrics(): void {
     const delay = monitorEventLoopDelay({ resolution: 20 });
