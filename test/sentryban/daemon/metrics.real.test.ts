@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { execa } from 'execa';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../helpers/ports.js';
@@ -103,6 +103,39 @@ describe('sentryban metrics: on', () => {
 
   real('the metrics port is the only TCP port the daemon listens on', () => {
     expect(listeningPorts(d.pid)).toEqual([Number(new URL(url).port)]);
+  });
+});
+
+describe('sentryban metrics: a failing action', () => {
+  real('a backend call that fails is counted and timed under its backend and verb', async () => {
+    const port = await freePort();
+    // (the first line goes on writeConfig's `actions:` mapping)
+    const dir = configDir(
+      `  missing: {backend: command, action: missing}\nmetrics: 127.0.0.1:${port}\ncheckinterval: 0\n`,
+    );
+    mkdirSync(join(dir, 'actions'));
+    writeFileSync(
+      join(dir, 'actions', 'missing.yaml'),
+      'ban: /nonexistent/fw add $ADDRESS$\nunban: /nonexistent/fw del $ADDRESS$\n',
+    );
+    writeFileSync(join(dir, 'jails', 'app.yaml'), JAIL.replace('actions: [deny]', 'actions: [missing]'));
+    const d = await startDaemon(dir);
+    started.push(d);
+    const r = await execa('node', [bin, 'ban', 'app', '192.0.2.9', '--config', dir], {
+      reject: false,
+      timeout: 20_000,
+    });
+    expect(r.exitCode).toBe(0);
+    const l = { jail: 'app', backend: 'command:missing', verb: 'ban' };
+    const f = await waitFor(
+      async () => {
+        const p = (await scrape(`http://127.0.0.1:${port}/metrics`)).families;
+        return valueOf(p, 'sentryban_action_failures_total', l) === 1 ? p : null;
+      },
+      { what: 'the failed ban counted' },
+    );
+    expect(valueOf(f, 'sentryban_action_seconds_count', l)).toBe(1);
+    expect(valueOf(f, 'sentryban_bans_in_force', { jail: 'app' })).toBe(1); // the ban stands; the repairer retries
   });
 });
 
