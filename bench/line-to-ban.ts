@@ -9,6 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,9 @@ const bin = join(here, '..', '..', 'bin', 'sentryban');
 const N = Number(process.env.BENCH_ADDRS ?? 200);
 const MEM_N = Number(process.env.BENCH_MEM_ADDRS ?? 100_000);
 const DEADLINE_MS = 20_000;
+// BENCH_METRICS=1: ours with its Prometheus endpoint on (`metrics:` in sentryban.yaml), scraped every second while
+// it runs (a real Prometheus scrapes every 15-60 s), to compare with it off in the same run.
+const METRICS = process.env.BENCH_METRICS === '1';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const stamp = (d = new Date()): string => d.toISOString().replace('T', ' ').slice(0, 19); // UTC, fail2ban parses it
@@ -65,11 +69,22 @@ type Peer = {
   stop: () => Promise<void>;
 };
 
+const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+
 const startOurs = async (dir: string): Promise<Peer> => {
   mkdirSync(join(dir, 'jails'), { recursive: true });
+  const port = METRICS ? await freePort() : 0;
   writeFileSync(
     join(dir, 'sentryban.yaml'),
-    'state: state\nlogfile: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n',
+    'state: state\nlogfile: sentryban.log\nactions:\n  deny:\n    backend: hostsdeny\n    file: hosts.deny\n' +
+      (METRICS ? `metrics: 127.0.0.1:${port}\n` : ''),
   );
   const jail = (name: string, maxretry: number): string =>
     `${name}:\n  logpath: ${name}.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: ${maxretry}\n  findtime: 1d\n  bantime: 1h\n  ignoreself: false\n  actions: [deny]\n`;
@@ -90,6 +105,18 @@ const startOurs = async (dir: string): Promise<Peer> => {
     if (t > 2000 || proc.exitCode !== null) throw new Error('sentryban did not start');
     await sleep(10);
   }
+  let scrapes = 0;
+  const failed: string[] = [];
+  const scraper = METRICS
+    ? setInterval(() => {
+        void fetch(`http://127.0.0.1:${port}/metrics`)
+          .then((r) => r.text())
+          .then(
+            () => scrapes++,
+            (e: unknown) => failed.push(String((e as Error).cause ?? e)),
+          );
+      }, 1000)
+    : null;
   return {
     name: 'sentryban',
     pid: proc.pid ?? -1,
@@ -102,6 +129,12 @@ const startOurs = async (dir: string): Promise<Peer> => {
         : -1;
     },
     stop: async () => {
+      if (scraper) {
+        clearInterval(scraper);
+        await sleep(500); // a scrape in flight ends before the daemon does
+        if (failed.length) throw new Error(`BENCH_METRICS: scrapes failed: ${failed.join('; ')}`);
+        if (scrapes === 0) throw new Error('BENCH_METRICS: no scrape succeeded');
+      }
       proc.kill('SIGTERM');
       await proc;
     },
@@ -216,7 +249,13 @@ export async function main(): Promise<void> {
         Object.fromEntries(
           Object.entries(results).map(([k, v]) => [
             k,
-            { p50: pct(v.lat, 0.5), rssMiB: v.rss.rss / 1024, anonMiB: v.rss.anon / 1024, fileMiB: v.rss.file / 1024 },
+            {
+              p50: pct(v.lat, 0.5),
+              p90: pct(v.lat, 0.9),
+              rssMiB: v.rss.rss / 1024,
+              anonMiB: v.rss.anon / 1024,
+              fileMiB: v.rss.file / 1024,
+            },
           ]),
         ),
       ),

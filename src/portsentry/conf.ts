@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { splitCommandTemplate } from '../core/argv-template.js';
 import { diag, type Diagnostic } from '../core/diagnostics.js';
 import { parseSyslogAddress, type SyslogAddress } from '../core/syslog-remote.js';
+import { parseMetricsAddress, type MetricsAddress } from '../core/metrics-address.js';
 import { atoi, isCleanInt, retrieveToken, splitChunks, type Chunk } from './conf-scan.js';
+import type { DetectionMode } from './event.js';
 import * as L from './lines.js';
 
 // A KILL_* command: the template text (for log lines) and its argv split once at load.
@@ -35,6 +37,10 @@ export type PortsentryConf = {
   blockRateMax: number;
   // SYSLOG_REMOTE (ours): every syslog line also sent to this server; null (absent or "") = off, as 1.2.
   syslogRemote: SyslogAddress | null;
+  // METRICS (ours): the Prometheus endpoint, e.g. "127.0.0.1:9102" (docs/metrics.md); null (absent or "") = off.
+  // METRICS_TCP, METRICS_UDP, ... (one per mode) take precedence for that mode: each process needs its own port.
+  metrics: MetricsAddress | null;
+  metricsByMode: Partial<Record<DetectionMode, MetricsAddress>>;
 };
 
 // What loading produced besides the values: syslog lines 1.2 would write, warnings for silent misreads, and
@@ -146,6 +152,8 @@ export const parseConf = (text: string, file: string): ConfLoad => {
     portBanner: get('PORT_BANNER', true)?.value ?? null,
     blockRateMax: blockRate(num('BLOCK_RATE_MAX', true), retrieveToken(chunks, 'BLOCK_RATE_MAX'), file, warnings),
     syslogRemote: syslogRemote(get('SYSLOG_REMOTE', true), file, errors),
+    metrics: metricsAt(get('METRICS', true), 'METRICS', file, errors),
+    metricsByMode: metricsByMode((key) => metricsAt(get(key, true), key, file, errors)),
   };
   return { conf, syslog, warnings, errors };
 };
@@ -173,6 +181,26 @@ const syslogRemote = (t: { value: string; line: number } | null, file: string, e
   if (a.ok) return a.value;
   errors.push(diag(file, t.line, a.message, 'SYSLOG_REMOTE'));
   return null;
+};
+
+// Our keys, as SYSLOG_REMOTE: a bad address refuses the file (file:line).
+const metricsAt = (t: { value: string; line: number } | null, key: string, file: string, errors: Diagnostic[]) => {
+  if (!t || t.value.trim() === '') return null;
+  const a = parseMetricsAddress(t.value);
+  if (a.ok) return a.value;
+  errors.push(diag(file, t.line, a.message, key));
+  return null;
+};
+const MODES_WITH_METRICS: readonly DetectionMode[] = ['tcp', 'udp', 'stcp', 'sudp', 'atcp', 'audp'];
+const metricsByMode = (
+  read: (key: string) => MetricsAddress | null,
+): Partial<Record<DetectionMode, MetricsAddress>> => {
+  const out: Partial<Record<DetectionMode, MetricsAddress>> = {};
+  for (const m of MODES_WITH_METRICS) {
+    const a = read(`METRICS_${m.toUpperCase()}`);
+    if (a) out[m] = a;
+  }
+  return out;
 };
 
 const nullIfQuoteless = (p: PortList | 'no-quotes'): PortList => (p === 'no-quotes' ? null : p);

@@ -193,3 +193,8 @@ const NO_FLAGS: TcpFlags = { syn: false, fin: false, ack: false, psh: false, rst
 
 // SYSLOG_REMOTE (ours): lines stopped reaching the remote server, or reach it again (written locally only).
 export const remoteSyslogTrouble = (text: string): string => `adminalert: ${text}`;
+
+// METRICS (ours): the endpoint is up, or its address could not be bound (the daemon does not start).
+export const metricsListening = (at: string): string => `adminalert: Metrics at http://${at}/metrics`;
+export const metricsFailed = (why: string): string =>
+  `adminalert: ERROR: could not open the METRICS endpoint: ${why}. Shutting down.`;

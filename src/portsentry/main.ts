@@ -83,6 +83,20 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (opts.daemonChild) {
     process.umask(0o077);
   }
+  // METRICS (ours): the endpoint before the sensor, so a bind failure starts nothing; its code is loaded only then.
+  const metricsAt = prep.conf.metricsByMode[mode] ?? prep.conf.metrics;
+  const metrics = metricsAt ? await (await import('./metrics.js')).startPortsentryMetrics(metricsAt) : null;
+  if (typeof metrics === 'string') {
+    const key = `METRICS_${mode.toUpperCase()}`;
+    const why = metrics.endsWith('EADDRINUSE')
+      ? `${metrics} (each running mode needs a port of its own: ${key})`
+      : metrics;
+    logger.log(L.metricsFailed(why));
+    if (!opts.daemonChild) err(`portsentry: not started: ${why}\n`);
+    notifyParent('failed', why);
+    return exitWith(logger, 255);
+  }
+  const run = makeCommandRunner();
   const own = new OwnAddressWatch(systemClock);
   const gateways = new OwnAddressWatch(systemClock, { read: defaultGateways });
   const ignore = new IgnoreGate(prep.ignoreFile, own.get, gateways.get);
@@ -94,7 +108,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     engine: new StateEngine(prep.conf.scanTrigger ?? 0),
     store: new BlockedStore(prep.blockedFile, prep.historyFile),
     hostsDeny: opts.hostsDeny,
-    run: makeCommandRunner(),
+    run: metrics ? metrics.timed(run) : run,
     resolve: reverseName(),
     now: () => new Date(),
     echo: logger.echo,
@@ -102,6 +116,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
       fast?.ready();
     },
   });
+  metrics?.watch(pipeline);
   // The sensor's start-up lines say which ports could not be bound; after start-up nothing more is looked at.
   let binds: BindFailures | null = new BindFailures();
   const sensor = entry.sensor(prep.conf, {
@@ -124,6 +139,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
     if (!opts.daemonChild) err(`portsentry: not started: ${why}\n`);
     notifyParent('failed', why);
     await sensor.stop();
+    await metrics?.server.close();
     own.stop();
     gateways.stop();
     return exitWith(logger, 255);
@@ -131,6 +147,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   // -tcp on the native trap ports: the attackalert line may leave from C (fast-alert.ts says when).
   if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
     fast = FastAlert.open(nativeAlert, prep.conf, ignore, logger);
+  if (metrics) logger.log(L.metricsListening(metrics.server.address.text));
   logger.log(L.active());
   const partly = seen.explain(opts.config, true);
   if (partly && !opts.daemonChild) err(`portsentry: ${partly}\n`);
@@ -139,6 +156,7 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   fast?.close();
   await sensor.stop();
   pipeline.stop();
+  await metrics?.server.close();
   own.stop();
   gateways.stop();
   return exitWith(logger, signal);

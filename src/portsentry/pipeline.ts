@@ -8,6 +8,7 @@ import type { BlockedStore } from './blocked.js';
 import type { IgnoreGate } from './ignore-gate.js';
 import * as L from './lines.js';
 import { dispose } from './respond.js';
+import { ProbeCounts } from './counts.js';
 import type { CommandRunner } from './run-command.js';
 import type { StateEngine } from './trigger.js';
 
@@ -52,6 +53,8 @@ export class Pipeline {
   readonly #clock: Clock;
   #timer: (() => void) | null = null;
   #stopped = false;
+  // What it has seen (the metrics endpoint reads these when scraped).
+  readonly counts = new ProbeCounts();
 
   constructor(deps: PipelineDeps) {
     this.#d = deps;
@@ -67,6 +70,7 @@ export class Pipeline {
   }
 
   submit(ev: ProbeEvent, hooks: ProbeHooks = {}): Promise<void> {
+    this.counts.probe(ev.mode, ev.dstPort);
     return this.#enqueue(() => this.#handle(ev, hooks), hooks.onDone);
   }
 
@@ -91,20 +95,26 @@ export class Pipeline {
     const ip = ev.src.text;
     if (!hooks.alerted) {
       const ig = d.ignore.check(ev.src);
-      if (ig.verdict === 'ignored') return;
+      if (ig.verdict === 'ignored') {
+        this.counts.ignored++;
+        return;
+      }
       ig.syslog.forEach(d.log);
     }
     const trig = d.engine.hit(ev.src);
     trig.syslog.forEach(d.log);
     if (!trig.alarm && !hooks.alerted) return;
     hooks.onAlarm?.(d.conf.portBanner);
+    this.counts.alerts++;
     const host = d.conf.resolveHost ? await d.resolve(ev.src) : ip;
     L.detectionLines(ev, host, ip).forEach(hooks.alerted ? (d.echo ?? (() => {})) : d.log);
     if (d.ignore.isOwn(ev.src)) {
+      this.counts.ignored++;
       d.log(L.localAddress(ip));
       return;
     }
     if (d.ignore.isGateway(ev.src)) {
+      this.counts.ignored++;
       d.log(L.gatewayAddress(ip));
       return;
     }
@@ -112,6 +122,7 @@ export class Pipeline {
     check.syslog.forEach(d.log);
     // A host whose block is queued counts as blocked for its later probes, with the same line.
     if (check.blocked || this.#pending.has(ip)) {
+      this.counts.alreadyBlocked++;
       d.log(L.alreadyBlockedLine(ev.mode, host, ip));
       return;
     }
@@ -191,9 +202,11 @@ export class Pipeline {
       { addr: ev.src, port: ev.dstPort, mode: ev.mode, proto: ev.proto },
     );
     if (!ok) {
+      this.counts.blockFailures++;
       d.log(L.couldNotBlockLine(ev.mode, host, ip));
       return;
     }
+    this.counts.blocks++;
     const proto = ev.proto === 'tcp' ? 'TCP' : 'UDP';
     (await d.store.record(L.blockedLine(d.now(), host, ip, ev.dstPort, proto))).forEach(d.log);
   }

@@ -115,9 +115,17 @@ const serve = async (
   const sd = openNotifier((m) => log.line('server', 'WARNING', m));
   const readyAgain = (): void => sd.notify({ READY: 1, STATUS: 'running' });
   mkdirSync(main.stateDir, { recursive: true, mode: 0o700 });
+  // The metrics endpoint first: when its address cannot be bound nothing else has started. Its code (and
+  // prom-client) is loaded only when sentryban.yaml asks for it.
+  const metrics = main.metrics ? await (await import('./daemon/metrics.js')).startSentrybanMetrics(main.metrics) : null;
+  if (typeof metrics === 'string') {
+    process.stderr.write(`sentryban: ${metrics}\n`);
+    return 1;
+  }
   const opened = openStoreChecked(main.dbfile, clock.now());
   if (!opened.ok) {
     process.stderr.write(`sentryban: ${opened.message}\n`);
+    await metrics?.server.close();
     return 1;
   }
   for (const n of opened.notes) log.line('database', n.level, n.text);
@@ -143,6 +151,7 @@ const serve = async (
       if (!r.ok) {
         for (const e of r.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
         store.close();
+        await metrics?.server.close();
         return EX_CONFIG;
       }
       list.push(r.value);
@@ -154,7 +163,9 @@ const serve = async (
   const hosts = new HostFailures(new HostResolver({ clock, ...main.dns }), (level, text) =>
     log.line('ipdns', level, text),
   );
-  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts, writer });
+  const timed = metrics ? { timed: metrics.timed } : {};
+  const manager = new BanManager(cfg.jails, { store, clock, log, backends, hosts, writer, ...timed });
+  metrics?.watch({ counters: () => manager.counters(), dbfile: main.dbfile });
   const refreshSelf = (): void => manager.setSelf({ kind: 'self', addrs: ownAddrs() });
   refreshSelf();
   const started = await manager.start();
@@ -262,6 +273,7 @@ const serve = async (
     await manager.stop();
     writer.stop();
     writer.store.close();
+    await metrics?.server.close();
     return 1;
   }
   const pidfile = join(main.stateDir, 'sentryban.pid');
@@ -283,6 +295,7 @@ const serve = async (
   purge();
   const purgeTimer = setInterval(purge, 3_600_000);
   purgeTimer.unref();
+  if (metrics) log.line('server', 'INFO', `Metrics at http://${metrics.server.address.text}/metrics`);
   log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
   process.stdout.write(`sentryban: ready\n`);
   sd.notify({ READY: 1, MAINPID: process.pid, STATUS: 'running' });
@@ -306,6 +319,7 @@ const serve = async (
   idleGc.stop();
   for (const name of [...sources.keys()]) await stopSources(name);
   await server.close(); // open client connections too: an idle one would hold the shutdown
+  await metrics?.server.close();
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   writer.stop(); // a last try to write what is queued; what cannot be is said

@@ -4,12 +4,15 @@ import type { Fields } from './fields.js';
 import { FAULTS_KEYS, readLogTargets, type LogTargets } from './log-target.js';
 import type { Pos, YNode } from './yaml-tree.js';
 import { readDns, type DnsConfig } from './dns-settings.js';
+import { readMetricsKey } from './metrics-setting.js';
+import type { MetricsAddress } from '../../core/metrics-address.js';
 
 // sentryban.yaml: where state lives, where decisions are logged, named actions, defaults for every jail.
 export type NamedAction = { name: string; backend: string; options: Record<string, string>; pos: Pos };
 export type MainConfig = {
   stateDir: string;
   socket: string;
+  metrics: MetricsAddress | null; // the Prometheus endpoint (docs/metrics.md); null: off
   logfile: string | null; // fail2ban-format log lines; null: none
   log: LogTargets; // every place log lines go (logfile is one of log.files)
   checkIntervalSec: number; // periodic check of every action against the store; 0: never
@@ -24,6 +27,7 @@ export type MainConfig = {
 export const MAIN_KEYS = [
   'state',
   'socket',
+  'metrics',
   'logfile',
   'dbfile',
   'dbpurgeage',
@@ -76,6 +80,7 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
   return {
     stateDir,
     socket: rel(stateDir, f.string(m.get('socket'), 'socket', 'sentryban.sock')),
+    metrics: readMetricsKey(f, m.get('metrics')),
     logfile,
     log: readLogTargets(f, m, stateDir, logfile),
     checkIntervalSec: f.duration(m.get('checkinterval'), 'checkinterval', 300),

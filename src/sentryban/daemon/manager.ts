@@ -12,7 +12,7 @@ import type { JailConfig } from '../jails/config.js';
 import { runIgnoreCommand } from './ignore-command.js';
 import { newLineMatcher, type LineMatcher } from './line-matcher.js';
 import type { DecisionLog } from './log.js';
-import { Repairer } from './repair.js';
+import { Repairer, type ActionTimer } from './repair.js';
 import { StoreWriter } from './store-writer.js';
 
 // The lines behind a ban, each once, in the order read (a multi-line failure brings several).
@@ -28,8 +28,10 @@ type Jail = {
   backends: ActionBackend[];
   matchers: Map<string, LineMatcher>;
   lines: number;
+  matched: number; // failures the filter found (before findtime and ignore)
   failures: number;
   bans: number;
+  unbans: number;
   held: Serial; // batches held back behind a host name lookup, in line order
   forgotUpTo: Instant; // tickets last forgotten for failures before this (see #forget)
 };
@@ -49,6 +51,21 @@ export type ManagerDeps = {
   backends: Map<string, ActionBackend[]>;
   hosts?: HostFailures;
   writer?: StoreWriter;
+  timed?: ActionTimer; // each backend call as it ends (metrics)
+};
+
+// A jail's counters since the daemon started (a reload keeps them) and its bans in force now: the metrics
+// endpoint's view (daemon/metrics.ts); the control socket's `status` (schemas/sentryban/status.v1.json) is status().
+export type JailCounters = {
+  jail: string;
+  filter: string;
+  lines: number;
+  matched: number;
+  failures: number;
+  counting: number;
+  bans: number;
+  unbans: number;
+  banned: number;
 };
 
 export class BanManager {
@@ -82,6 +99,7 @@ export class BanManager {
       log: (level, text) => deps.log.line('actions', level, text),
       // The bans in force as this manager holds them: the store's, plus those it could not write yet.
       bansOf: (jail) => this.#bans.inForce(jail, deps.clock.now()),
+      ...(deps.timed ? { timed: deps.timed } : {}),
     });
     this.#writer.checkAgainst(() => this.#bans.inForce(null, deps.clock.now()));
     this.#expiry = new Expiry(deps.clock, (keys) => {
@@ -154,8 +172,10 @@ export class BanManager {
       backends,
       matchers: new Map(),
       lines: 0,
+      matched: 0,
       failures: 0,
       bans: 0,
+      unbans: 0,
       held: new Serial(),
       forgotUpTo: -Infinity,
     };
@@ -230,6 +250,7 @@ export class BanManager {
       }
       for (const f of matcher.match(line)) found.push(f);
     }
+    j.matched += found.length;
     const last = new Map<string, FilePosition>();
     for (const l of lines) if (l.position) last.set(l.position.path, l.position);
     const positions = [...last.values()].map((pos) => ({ jail, pos }));
@@ -356,6 +377,7 @@ export class BanManager {
       this.#deps.log.decision(d);
       const j = this.#jails.get(d.jail);
       if (!j) continue;
+      j.unbans++;
       for (const be of j.backends) await this.#repair.act(d.jail, be, 'unban', d.ban);
     }
   }
@@ -411,6 +433,19 @@ export class BanManager {
       failures: j.failures,
       counting: j.state.tickets.size,
       bansTotal: j.bans,
+      banned: this.#bans.count(name),
+    }));
+  }
+  counters(): JailCounters[] {
+    return [...this.#jails.entries()].map(([name, j]) => ({
+      jail: name,
+      filter: j.loaded.filter.name,
+      lines: j.lines,
+      matched: j.matched,
+      failures: j.failures,
+      counting: j.state.tickets.size,
+      bans: j.bans,
+      unbans: j.unbans,
       banned: this.#bans.count(name),
     }));
   }

@@ -34,6 +34,7 @@ const specKey = (spec: unknown): string => JSON.stringify(spec);
 const MAIN_RESTART: readonly (keyof DaemonConfig['main'])[] = [
   'stateDir',
   'socket',
+  'metrics',
   'dbfile',
   'logfile',
   'log',

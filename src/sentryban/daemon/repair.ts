@@ -35,7 +35,11 @@ export type RepairDeps = {
   audit: (row: AuditRow) => void;
   log: (level: 'ERROR' | 'WARNING' | 'NOTICE', text: string) => void;
   policy?: RetryPolicy;
+  // Each backend call as it ends (the metrics' latency histogram): seconds taken, and whether it succeeded.
+  timed?: ActionTimer;
 };
+export type ActionVerb = 'ban' | 'unban' | 'start' | 'check';
+export type ActionTimer = (jail: string, backend: string, verb: ActionVerb, seconds: number, ok: boolean) => void;
 
 export const REPAIR_POLICY: RetryPolicy = { baseMs: 1000, maxMs: 60_000, factor: 2 };
 
@@ -127,7 +131,9 @@ export class Repairer {
     }
     if (verb === 'ban' && target !== null) s.marks.set(target, 'pending');
     if (verb === 'start') for (const b of arg as readonly Ban[]) s.marks.set(b.target.text, 'pending');
-    const r = await guarded(() => (verb === 'start' ? be.start(arg as readonly Ban[]) : be[verb](arg as Ban)), be.name);
+    const r = await this.#call(s, verb, () =>
+      verb === 'start' ? be.start(arg as readonly Ban[]) : be[verb](arg as Ban),
+    );
     if (verb === 'start') for (const b of arg as readonly Ban[]) s.marks.delete(b.target.text);
     if (r.ok) {
       if (target !== null) s.marks.delete(target);
@@ -224,6 +230,16 @@ export class Repairer {
     this.#deps.log('ERROR', `[${s.jail}] ${detail}`);
   }
 
+  // One call of a backend, a throw turned into a failure, timed when metrics are on.
+  async #call(s: Slot, verb: ActionVerb, op: () => Promise<ActionOutcome>): Promise<ActionOutcome> {
+    const timed = this.#deps.timed;
+    if (!timed) return guarded(op, s.be.name);
+    const t0 = performance.now();
+    const r = await guarded(op, s.be.name);
+    timed(s.jail, s.be.name, verb, (performance.now() - t0) / 1000, r.ok);
+    return r;
+  }
+
   #repair(s: Slot, reason: CheckReason): Promise<CheckResult> {
     if (s.running) return s.running;
     s.cancel?.();
@@ -235,7 +251,7 @@ export class Repairer {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         s.dirty = false;
         bans = this.#deps.bansOf(s.jail);
-        r = await guarded(() => s.be.check(bans), s.be.name);
+        r = await this.#call(s, 'check', () => s.be.check(bans));
         if (!r.ok || !s.dirty) break;
       }
       if (!r.ok) {
