@@ -192,6 +192,7 @@ const metricsAt = (t: { value: string; line: number } | null, key: string, file:
   return null;
 };
 const MODES_WITH_METRICS: readonly DetectionMode[] = ['tcp', 'udp', 'stcp', 'sudp', 'atcp', 'audp'];
+export const METRICS_MODE_KEYS: readonly string[] = MODES_WITH_METRICS.map((m) => `METRICS_${m.toUpperCase()}`);
 const metricsByMode = (
   read: (key: string) => MetricsAddress | null,
 ): Partial<Record<DetectionMode, MetricsAddress>> => {

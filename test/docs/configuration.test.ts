@@ -11,6 +11,7 @@ import { ESCALATE_KEYS, JAIL_KEYS } from '../../src/sentryban/config/jail-file.j
 import { FAULTS_KEYS } from '../../src/sentryban/config/log-target.js';
 import { MAIN_KEYS } from '../../src/sentryban/config/main-file.js';
 import { FILTER_KEYS } from '../../src/sentryban/filters/yaml-filter.js';
+import { METRICS_MODE_KEYS } from '../../src/portsentry/conf.js';
 
 // docs/configuration.md has a row for every key the loaders accept, in the section of its file, and no row for
 // a key they refuse (placeholder rows, marked PLACEHOLDER, excepted). The key lists are the loaders' own.
@@ -36,10 +37,13 @@ const literalKeys = (file: string, re: RegExp): string[] => [
   ...new Set([...readFileSync(join(repo, file), 'utf8').matchAll(re)].map((m) => m[1] as string)),
 ];
 // The portsentry.conf keys conf.ts reads: every get/num/ports/command('KEY') and retrieveToken(chunks, 'KEY').
-const portsentryKeys = literalKeys(
-  'src/portsentry/conf.ts',
-  /(?:\b(?:get|num|ports|command)\(|retrieveToken\(chunks, )'([A-Z][A-Z0-9_]*)'/g,
-);
+const portsentryKeys = [
+  ...literalKeys(
+    'src/portsentry/conf.ts',
+    /(?:\b(?:get|num|ports|command)\(|retrieveToken\(chunks, )'([A-Z][A-Z0-9_]*)'/g,
+  ),
+  ...METRICS_MODE_KEYS,
+];
 
 const cases: [string, readonly string[]][] = [
   ['## sentryban.yaml', [...MAIN_KEYS, ...FAULTS_KEYS, ...DNS_KEYS.map((k) => `dns.${k}`)]],
@@ -62,7 +66,7 @@ describe('docs/configuration.md', () => {
     const read = literalKeys('src/sentryban/config/fail2ban-jails.ts', /\bget\('([a-z.]+)'\)/g);
     expect(read.length).toBeGreaterThan(4);
     expect(read.filter((k) => !FAIL2BAN_JAIL_KEYS.includes(k))).toEqual([]);
-    // 1.2's eighteen keys and our three.
-    expect(portsentryKeys.length).toBe(21);
+    // 1.2's eighteen keys and our four (KILL_ROUTE6, BLOCK_RATE_MAX, SYSLOG_REMOTE, METRICS), plus METRICS_<MODE>.
+    expect(portsentryKeys.length).toBe(22 + METRICS_MODE_KEYS.length);
   });
 });
