@@ -14,10 +14,12 @@ import type { LineCursor } from './replay-input.js';
 //   per line:    time, line number, input index, k (jails with failures in the line), then when k > 0:
 //                the length of the line's text (the text, with its "\n", comes first in the strings)
 //   per jail:    jail index, n (its failures)
-//   per failure: time, shape (below), cidr (-1: none), then the lengths of its id, address and extra texts
+//   per failure: time, shape (below), cidr (-1: none), the length of its id, its address's number (-1: none),
+//                the length of the address's text (0: the number was given before), the length of its extra
 // Shapes: 0 no address (the id alone); 1 an address, the id is its text; 2 an address and a cidr, the id is
-// "text/cidr" (as the matcher makes them); 3 an address and an id of its own. Addresses go as the text ipaddr.js
-// gave the matcher and are parsed again (once per distinct text) by the reader. Extra: for a jail with an
+// "text/cidr" (as the matcher makes them); 3 an address and an id of its own. Each distinct address gets a number
+// (up to 65,536 of them, then numbered afresh): its text, as ipaddr.js gave it to the matcher, goes with its first
+// failure only, and the reader parses it once (through ipaddr.js) and finds it by number. Extra: for a jail with an
 // ignorecommand only, the failure's groups, user and lines as JSON (the command's tags); the jails themselves
 // read only id, addr, cidr and time.
 export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
@@ -36,6 +38,8 @@ const NO_ADDR = 0;
 const ADDR_ID = 1;
 const ADDR_CIDR_ID = 2;
 const ADDR_OWN_ID = 3;
+
+const ADDRS_MAX = 65536;
 
 class Nums {
   a = new Float64Array(1 << 15);
@@ -58,6 +62,7 @@ export class ReplayFeed {
   readonly #since: number | null;
   readonly #until: number | null;
   readonly #line: LogLine = { text: '', source: '' };
+  readonly #addrs = new Map<string, number>(); // address text -> its number
 
   // `startedAt`: dates without a year are read as fail2ban-regex reads them: that year, or the one before when
   // in the future.
@@ -186,7 +191,16 @@ export class ReplayFeed {
                 ? ADDR_CIDR_ID
                 : ADDR_OWN_ID;
         const id = shape === NO_ADDR || shape === ADDR_OWN_ID ? f.id : '';
-        const addr = a === null ? '' : a.text;
+        let addr = '';
+        let n = -1;
+        if (a !== null) {
+          n = this.#addrs.get(a.text) ?? -1;
+          if (n < 0) {
+            if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
+            this.#addrs.set(a.text, (n = this.#addrs.size));
+            addr = a.text;
+          }
+        }
         const extra = command
           ? JSON.stringify({ groups: f.groups, lines: f.lines, ...(f.user !== undefined ? { user: f.user } : {}) })
           : '';
@@ -194,6 +208,7 @@ export class ReplayFeed {
         nums.push(shape);
         nums.push(f.cidr ?? -1);
         nums.push(id.length);
+        nums.push(n);
         nums.push(addr.length);
         nums.push(extra.length);
         strs += id + addr + extra;
@@ -217,13 +232,12 @@ export type FedLine = { time: number; source: number; lineNo: number; text: stri
 const NONE: Failure[] = [];
 const NO_LINES: string[] = [];
 const NO_GROUPS: Readonly<Record<string, string>> = Object.freeze({});
-const ADDR_CACHE_MAX = 16384;
 
 // Reads the records of a feed's batches back, on the thread that runs the jails.
 export class FeedReader {
   readonly #sources: readonly string[];
   readonly #filters: readonly string[];
-  readonly #addrs = new Map<string, Addr | null>();
+  readonly #addrs: Array<Addr | null> = []; // by number
   readonly #line: FedLine;
 
   constructor(sources: readonly string[], filters: readonly string[]) {
@@ -264,10 +278,12 @@ export class FeedReader {
           const shape = a[i++] as number;
           const cidr = a[i++] as number;
           const idLen = a[i++] as number;
+          const addrNo = a[i++] as number;
           const addrLen = a[i++] as number;
           const extraLen = a[i++] as number;
           const idText = strs.slice(off, (off += idLen));
-          const addr = addrLen > 0 ? this.#addr(strs.slice(off, (off += addrLen))) : null;
+          if (addrLen > 0) this.#addrs[addrNo] = parseAddr(strs.slice(off, (off += addrLen)));
+          const addr = addrNo < 0 ? null : (this.#addrs[addrNo] as Addr | null);
           const extra = extraLen > 0 ? strs.slice(off, (off += extraLen)) : '';
           const id =
             shape === ADDR_ID
@@ -294,16 +310,5 @@ export class FeedReader {
       if (p) await p;
       for (let j = 0; j < found.length; j++) found[j] = NONE;
     }
-  }
-
-  // The address for a text ipaddr.js made: parsed once per distinct text (bounded, cleared when full).
-  #addr(text: string): Addr | null {
-    let a = this.#addrs.get(text);
-    if (a === undefined) {
-      a = parseAddr(text);
-      if (this.#addrs.size >= ADDR_CACHE_MAX) this.#addrs.clear();
-      this.#addrs.set(` ${text}`.slice(1), a);
-    }
-    return a;
   }
 }
