@@ -41,20 +41,27 @@ const ADDR_OWN_ID = 3;
 
 const ADDRS_MAX = 65536;
 
+// A batch's numbers, written straight into the array after room() made space for a record.
 class Nums {
   a = new Float64Array(1 << 15);
   n = 0;
-  push(x: number): void {
-    if (this.n === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
-      b.set(this.a);
+  room(k: number): Float64Array {
+    if (this.n + k > this.a.length) {
+      const b = new Float64Array(Math.max(this.a.length * 2, this.n + k));
+      b.set(this.a.subarray(0, this.n));
       this.a = b;
     }
-    this.a[this.n++] = x;
+    return this.a;
   }
 }
 
-type Source = { cursor: LineCursor; matchers: TimedLineMatcher[]; time: number | null; found: Failure[][] };
+type Source = {
+  index: number;
+  cursor: LineCursor;
+  matchers: TimedLineMatcher[];
+  time: number | null;
+  found: Failure[][];
+};
 
 export class ReplayFeed {
   readonly #sources: Source[];
@@ -75,7 +82,8 @@ export class ReplayFeed {
     this.#jails = jails;
     this.#since = window.since;
     this.#until = window.until;
-    this.#sources = cursors.map((cursor) => ({
+    this.#sources = cursors.map((cursor, index) => ({
+      index,
       cursor,
       matchers: jails.map((j) => newTimedLineMatcher(j.filter, () => startedAt)),
       time: null,
@@ -142,7 +150,7 @@ export class ReplayFeed {
         let k = 0;
         for (let i = 1; i < live.length; i++) if ((live[i] as Source).time! < (live[k] as Source).time!) k = i;
         const s = live[k] as Source;
-        strs = this.#record(s, nums, strs, this.#sources.indexOf(s));
+        strs = this.#record(s, nums, strs);
         if (++lines === BATCH_LINES) {
           lines = 0;
           yield batch(null, false);
@@ -163,57 +171,78 @@ export class ReplayFeed {
   }
 
   // One line's record (its strings appended to `strs`, returned).
-  #record(s: Source, nums: Nums, strs: string, index: number): string {
-    nums.push(s.time as number);
-    nums.push(s.cursor.lineNo);
-    nums.push(index);
+  #record(s: Source, nums: Nums, strs: string): string {
+    const found = s.found;
     let k = 0;
-    for (const f of s.found) if (f.length > 0) k++;
-    nums.push(k);
-    if (k === 0) return strs;
-    const text = s.cursor.text as string;
-    nums.push(text.length);
-    strs += text;
-    for (let j = 0; j < s.found.length; j++) {
-      const failures = s.found[j] as Failure[];
-      if (failures.length === 0) continue;
-      nums.push(j);
-      nums.push(failures.length);
-      const command = (this.#jails[j] as FeedJail).command;
-      for (const f of failures) {
-        const a = f.addr;
-        const shape =
-          a === null
-            ? NO_ADDR
-            : f.cidr === undefined && f.id === a.text
-              ? ADDR_ID
-              : f.cidr !== undefined && f.id === `${a.text}/${f.cidr}`
-                ? ADDR_CIDR_ID
-                : ADDR_OWN_ID;
-        const id = shape === NO_ADDR || shape === ADDR_OWN_ID ? f.id : '';
-        let addr = '';
-        let n = -1;
-        if (a !== null) {
-          n = this.#addrs.get(a.text) ?? -1;
-          if (n < 0) {
-            if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
-            this.#addrs.set(a.text, (n = this.#addrs.size));
-            addr = a.text;
-          }
-        }
-        const extra = command
-          ? JSON.stringify({ groups: f.groups, lines: f.lines, ...(f.user !== undefined ? { user: f.user } : {}) })
-          : '';
-        nums.push(f.time);
-        nums.push(shape);
-        nums.push(f.cidr ?? -1);
-        nums.push(id.length);
-        nums.push(n);
-        nums.push(addr.length);
-        nums.push(extra.length);
-        strs += id + addr + extra;
+    let size = 4;
+    for (let j = 0; j < found.length; j++) {
+      const n = (found[j] as Failure[]).length;
+      if (n > 0) {
+        k++;
+        size += 2 + 7 * n;
       }
     }
+    const a = nums.room(k === 0 ? 4 : size + 1);
+    let i = nums.n;
+    a[i++] = s.time as number;
+    a[i++] = s.cursor.lineNo;
+    a[i++] = s.index;
+    a[i++] = k;
+    if (k === 0) {
+      nums.n = i;
+      return strs;
+    }
+    const text = s.cursor.text as string;
+    a[i++] = text.length;
+    strs += text;
+    for (let j = 0; j < found.length; j++) {
+      const failures = found[j] as Failure[];
+      if (failures.length === 0) continue;
+      a[i++] = j;
+      a[i++] = failures.length;
+      const command = (this.#jails[j] as FeedJail).command;
+      for (const f of failures) {
+        const addr = f.addr;
+        const shape =
+          addr === null
+            ? NO_ADDR
+            : f.cidr === undefined && f.id === addr.text
+              ? ADDR_ID
+              : f.cidr !== undefined && f.id === `${addr.text}/${f.cidr}`
+                ? ADDR_CIDR_ID
+                : ADDR_OWN_ID;
+        a[i++] = f.time;
+        a[i++] = shape;
+        a[i++] = f.cidr ?? -1;
+        if (shape === NO_ADDR || shape === ADDR_OWN_ID) {
+          a[i++] = f.id.length;
+          strs += f.id;
+        } else a[i++] = 0;
+        if (addr !== null) {
+          let n = this.#addrs.get(addr.text) ?? -1;
+          if (n < 0) {
+            if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
+            this.#addrs.set(addr.text, (n = this.#addrs.size));
+            a[i++] = n;
+            a[i++] = addr.text.length;
+            strs += addr.text;
+          } else {
+            a[i++] = n;
+            a[i++] = 0;
+          }
+        } else {
+          a[i++] = -1;
+          a[i++] = 0;
+        }
+        if (command) {
+          const more = { groups: f.groups, lines: f.lines, ...(f.user !== undefined ? { user: f.user } : {}) };
+          const extra = JSON.stringify(more);
+          a[i++] = extra.length;
+          strs += extra;
+        } else a[i++] = 0;
+      }
+    }
+    nums.n = i;
     return strs;
   }
 
