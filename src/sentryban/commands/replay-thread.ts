@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { LoadedJail } from '../config/loaded.js';
 import type { Batch } from './replay-feed.js';
 
 // `sentryban replay` with its matching half (replay-feed.ts) in a worker thread: the worker reads and matches
 // while this thread runs the jails on the batches already matched. One worker for all inputs: the merge in time
 // order needs only the lines' times, so it is done there too, and this thread gets one stream in order.
 export type FeedJob = {
-  configDir: string;
-  jails: string[]; // the jails replayed, in order
+  configDir: string | null; // null: the default
+  jails: string[]; // the jails asked for (--jail), none for all
   logs: string[]; // files only (stdin is read on the main thread)
   window: { since: number | null; until: number | null };
   startedAt: number;
@@ -30,6 +31,10 @@ export const threadCpu = (who: string): void => {
     /* not Linux */
   }
 };
+
+// The jails replayed: those asked for (in the configuration's order), else all.
+export const pickJails = (all: readonly LoadedJail[], names: readonly string[]): LoadedJail[] =>
+  names.length ? all.filter((j) => names.includes(j.spec.config.name)) : [...all];
 
 export type FeedThread = { batches: AsyncIterable<Batch>; stop: () => Promise<void> };
 
@@ -59,10 +64,13 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
     ended ??= e.message;
     poke();
   });
-  w.once('exit', () => {
-    ended ??= 'the matching thread stopped';
-    poke();
-  });
+  const exited = new Promise<void>((resolve) =>
+    w.once('exit', () => {
+      ended ??= 'the matching thread stopped';
+      poke();
+      resolve();
+    }),
+  );
   async function* batches(): AsyncGenerator<Batch> {
     for (;;) {
       const b = queue.shift();
@@ -87,5 +95,21 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
       await new Promise<void>((r) => (wake = r));
     }
   }
-  return { batches: batches(), stop: async () => void (await w.terminate()) };
+  return {
+    batches: batches(),
+    // After its last batch the worker ends by itself; it is stopped when it has not (or before its last batch:
+    // woken first when it waits for room).
+    stop: async () => {
+      if (last) {
+        // Its end is waited for (its CPU time is on stderr with SENTRYBAN_REPLAY_DEBUG); 2 s at most.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
+        await Promise.race([exited, late]);
+        clearTimeout(timer);
+      }
+      Atomics.store(ahead, 0, 0);
+      Atomics.notify(ahead, 0);
+      await w.terminate();
+    },
+  };
 };

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../config/load.js';
 import { ReplayFeed, type Batch } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
-import { AHEAD, threadCpu, type FeedJob } from './replay-thread.js';
+import { AHEAD, pickJails, threadCpu, type FeedJob } from './replay-thread.js';
 
 // The matching half of `sentryban replay` in a worker thread (replay-thread.ts): loads the same configuration,
 // reads and matches the inputs, and posts the batches (their numbers transferred, not copied), at most AHEAD of
@@ -16,19 +16,19 @@ const post = (b: Batch): void => {
 const fail = (reason: string): void =>
   post({ nums: new Float64Array(0), used: 0, strs: '', bytesRead: 0, end: { kind: 'io', reason }, done: true });
 
-const loaded = await loadConfig(job.configDir);
+const loaded = await loadConfig(job.configDir ?? (await import('../daemon.js')).defaultConfigDir());
 const inputs = loaded.ok ? openInputs(job.logs, process.stdin) : null;
 if (!loaded.ok) fail('the configuration changed while replaying');
 else if (!Array.isArray(inputs)) fail(`${inputs?.reason ?? 'unreadable'}`);
 else {
-  const jails = job.jails.map((name) => loaded.value.jails.find((j) => j.spec.config.name === name));
+  const jails = pickJails(loaded.value.jails, job.jails);
   const cursors = inputs.map((i) => new LineCursor(i));
   try {
-    if (jails.some((j) => j === undefined)) fail('the configuration changed while replaying');
+    if (jails.length === 0) fail('the configuration changed while replaying');
     else {
       const feed = new ReplayFeed(
         cursors,
-        jails.map((j) => ({ filter: j!.filter, command: Boolean(j!.spec.config.ignore.command) })),
+        jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) })),
         job.window,
         job.startedAt,
       );

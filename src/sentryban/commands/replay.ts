@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -11,7 +12,7 @@ import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
 import { startProgress, type Progress } from './replay-progress.js';
-import { startFeedThread, threadCpu, type FeedThread } from './replay-thread.js';
+import { pickJails, startFeedThread, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
 // would have done on past logs, on the lines' own timestamps, with no action run and no store opened.
@@ -89,6 +90,36 @@ export const runReplay = async (
     io.err.write(USAGE);
     return EX_USAGE;
   }
+  // A one-shot batch, as `sentryban regex`: the young generation grows to its maximum at its first growth (the
+  // daemon keeps it small, young-gen.js). Measured on 1,000,000 sshd lines (one run each, loaded machine): user
+  // CPU 5.5 s -> 4.2 s, the collector's share of the CPU profile 34% -> 15%. Before the worker starts: V8's flags
+  // are the process's.
+  try {
+    setFlagsFromString('--semi-space-growth-factor=16');
+  } catch {
+    /* an unknown flag: the default growth */
+  }
+  // Dates without a year are read as fail2ban-regex reads them: this year, or last year when in the future.
+  const startedAt = Date.now();
+  // The worker loads the configuration and opens the inputs itself, at the same time as this thread checks them;
+  // it is stopped when they are refused.
+  const thread = threaded(o.logs)
+    ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
+    : null;
+  try {
+    return await checked(o, io, thread, startedAt, say);
+  } finally {
+    await thread?.stop();
+  }
+};
+
+const checked = async (
+  o: ReplayOptions,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: Readable; isTTY: boolean },
+  thread: FeedThread | null,
+  startedAt: number,
+  say: (s: string) => void,
+): Promise<number> => {
   const { defaultConfigDir, ownAddrs } = await import('../daemon.js');
   const loaded = await loadConfig(o.configDir ?? defaultConfigDir());
   if (!loaded.ok) {
@@ -104,7 +135,7 @@ export const runReplay = async (
     );
     return EX_USAGE;
   }
-  const jails = o.jails.length ? all.filter((j) => o.jails.includes(j.spec.config.name)) : all;
+  const jails = pickJails(all, o.jails);
   if (jails.length === 0) {
     say(`no enabled jail in ${loaded.value.dir}`);
     return EX_CONFIG;
@@ -114,33 +145,17 @@ export const runReplay = async (
     say(`cannot read ${inputs.path}: ${inputs.reason}`);
     return EX_NOINPUT;
   }
-  // A one-shot batch, as `sentryban regex`: the young generation grows to its maximum at its first growth (the
-  // daemon keeps it small, young-gen.js). Measured on 1,000,000 sshd lines (one run each, loaded machine): user
-  // CPU 5.5 s -> 4.2 s, the collector's share of the CPU profile 34% -> 15%.
-  try {
-    setFlagsFromString('--semi-space-growth-factor=16');
-  } catch {
-    /* an unknown flag: the default growth */
-  }
   const cursors = inputs.map((i) => new LineCursor(i));
   const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
-  // Dates without a year are read as fail2ban-regex reads them: this year, or last year when in the future.
-  const startedAt = Date.now();
-  let thread: FeedThread | null = null;
+  const read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
   let batches: AsyncIterable<Batch>;
-  let read: { size: number; bytesRead: number };
-  if (threaded(o.logs, cursors)) {
-    // The worker opens the files again; these were opened to refuse an unreadable one before anything else.
+  if (thread) {
+    // The worker reads the files; these were opened to refuse an unreadable one before anything else.
     for (const c of cursors) c.close();
-    const configDir = loaded.value.dir;
-    const names = jails.map((j) => j.spec.config.name);
-    thread = startFeedThread({ configDir, jails: names, logs: o.logs, window: o, startedAt });
     batches = thread.batches;
-    read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
   } else {
     const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
     batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
-    read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
   }
   const progress = io.isTTY ? startProgress([read], io.err) : null;
   try {
@@ -153,18 +168,25 @@ export const runReplay = async (
     progress?.stop();
     threadCpu('main');
     for (const c of cursors) c.close();
-    await thread?.stop();
   }
 };
 
 // Matching in a worker thread pays from about THREAD_MIN_BYTES of input on (measured, docs/sentryban.md); stdin
 // is read here. SENTRYBAN_REPLAY_THREAD=0 or 1 decides instead (tests).
 const THREAD_MIN_BYTES = 16 << 20;
-const threaded = (logs: readonly string[], cursors: readonly LineCursor[]): boolean => {
+const threaded = (logs: readonly string[]): boolean => {
   if (logs.includes('-')) return false;
   const env = process.env.SENTRYBAN_REPLAY_THREAD;
   if (env === '0' || env === '1') return env === '1';
-  return availableParallelism() >= 2 && cursors.reduce((n, c) => n + c.size, 0) >= THREAD_MIN_BYTES;
+  let size = 0;
+  for (const l of logs) {
+    try {
+      size += statSync(l).size;
+    } catch {
+      return false; // refused below
+    }
+  }
+  return availableParallelism() >= 2 && size >= THREAD_MIN_BYTES;
 };
 
 const replay = async (
