@@ -10,7 +10,9 @@ import { median } from './lib/measure.js';
 // log time, a timeline of every ban) against `sentryban regex` (matching only, the same filter, its default threads
 // and one thread) on the same generated auth.log, 1,000,000 lines varied as production ones (bench/lib/corpus.ts:
 // sessions, 20% IPv6, ~35,000 addresses). fail2ban has no replay: its nearest is fail2ban-regex with the stock sshd
-// filter, which only matches (no jail logic), so its time is a lower bound of what fail2ban would need.
+// filter, which only matches (no jail logic), so its time is a lower bound of what fail2ban would need. Replay
+// matches in a worker thread for a file this size; it runs once more with everything on one thread, the peer
+// that shows what the worker gains.
 // Medians of RUNS interleaved runs (REPLAY_BENCH_RUNS overrides); the wall time and the CPU time (user + system) of
 // the whole command, and its peak RSS.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,12 +21,12 @@ const RUNS = 3;
 const STOCK = '/etc/fail2ban/filter.d/sshd.conf';
 
 type Run = { sec: number; cpu: number; rssMb: number; tail: string };
-const timed = async (argv: string[]): Promise<Run> => {
+const timed = async (argv: string[], env: Record<string, string> = {}): Promise<Run> => {
   const r = await execa('/usr/bin/time', ['-f', '%e %U %S %M', ...argv], {
     cwd: ROOT,
     reject: false,
     timeout: 900_000,
-    env: { TZ: 'UTC' },
+    env: { TZ: 'UTC', ...env },
     maxBuffer: 1 << 30,
   });
   const [sec, user, sys, rss] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
@@ -67,12 +69,15 @@ export async function main(_args: string[]): Promise<void> {
       'sshd:\n  filter: sshd\n  logpath: /var/log/auth.log\n  ignoreself: false\n',
     );
     const sb = ['node', 'bin/sentryban'];
-    const cases: Array<{ name: string; argv: string[] }> = [
+    const replay = [...sb, 'replay', '--config', join(dir, 'config'), log];
+    const cases: Array<{ name: string; argv: string[]; env?: Record<string, string> }> = [
       { name: 'regex', argv: [...sb, 'regex', log, 'sshd'] },
       { name: 'regex --threads 1', argv: [...sb, 'regex', '--threads', '1', log, 'sshd'] },
-      { name: 'replay', argv: [...sb, 'replay', '--config', join(dir, 'config'), log] },
+      { name: 'replay', argv: replay },
       { name: 'replay --json', argv: [...sb, 'replay', '--json', '--config', join(dir, 'config'), log] },
       { name: 'fail2ban-regex', argv: ['fail2ban-regex', log, STOCK] },
+      // The matching on the main thread too (SENTRYBAN_REPLAY_THREAD=0): what the worker thread gains.
+      { name: 'replay, one thread', argv: replay, env: { SENTRYBAN_REPLAY_THREAD: '0' } },
     ];
     const load = loadavg()
       .map((x) => x.toFixed(1))
@@ -83,8 +88,15 @@ export async function main(_args: string[]): Promise<void> {
     );
     const out: Run[][] = cases.map(() => []);
     // Interleaved (each command once per round) so that load from other processes falls on all of them alike.
-    for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) out[k]?.push(await timed(c.argv));
-    const [regex, regex1, rep, repJson, f2b] = out.map(figure) as [Figure, Figure, Figure, Figure, Figure];
+    for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) out[k]?.push(await timed(c.argv, c.env));
+    const [regex, regex1, rep, repJson, f2b, rep1] = out.map(figure) as [
+      Figure,
+      Figure,
+      Figure,
+      Figure,
+      Figure,
+      Figure,
+    ];
     const s = (x: number): string => `${x.toFixed(2)} s`;
     const row = (name: string, f: Figure): string =>
       `  ${name.padEnd(18)} wall ${s(f.sec)} (runs ${f.all.map((x) => x.toFixed(2)).join(', ')}), CPU ${s(f.cpu)}, ` +
@@ -98,6 +110,11 @@ export async function main(_args: string[]): Promise<void> {
     console.log(
       `replay-throughput: fail2ban-regex (matching only, no replay) ${s(f2b.sec)}: replay is ` +
         `${(f2b.sec / rep.sec).toFixed(1)}x faster with the jail logic on top; --json ${s(repJson.sec)}`,
+    );
+    console.log(
+      `replay-throughput: replay with its matching on the main thread too ${s(rep1.sec)} (CPU ${s(rep1.cpu)}): ` +
+        `with the worker thread ${(100 * (rep.sec / rep1.sec - 1)).toFixed(0)}% of that time (negative: faster; the ` +
+        `worker only pays when the machine has a core to spare)`,
     );
     console.log(`  summaries: regex [${regex.tail}] replay [${rep.tail}] fail2ban-regex [${f2b.tail.slice(0, 120)}]`);
   } finally {

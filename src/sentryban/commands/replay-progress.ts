@@ -1,5 +1,4 @@
 import cliProgress from 'cli-progress';
-import type { LineCursor } from './replay-input.js';
 
 // A progress bar on stderr while replaying a long input on a terminal (the caller asks only when stderr is one):
 // bytes of the files read (compressed bytes for a .gz; stdin has no known size and shows no bar).
@@ -12,7 +11,11 @@ const minBytes = (): number => {
 };
 const EVERY = 4096; // lines between two updates (the bar redraws at most 10 times a second)
 
-export const startProgress = (cursors: readonly LineCursor[], stream: NodeJS.WritableStream): Progress | null => {
+// `inputs`: their sizes and the bytes read of them so far.
+export const startProgress = (
+  cursors: ReadonlyArray<{ size: number; bytesRead: number }>,
+  stream: NodeJS.WritableStream,
+): Progress | null => {
   const total = cursors.reduce((n, c) => n + c.size, 0);
   if (total < minBytes()) return null;
   const bar = new cliProgress.SingleBar(

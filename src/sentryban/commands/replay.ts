@@ -1,16 +1,18 @@
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import type { Addr } from '../../core/addr.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedJail } from '../config/loaded.js';
-import { newTimedLineMatcher, type TimedLineMatcher } from '../daemon/line-matcher.js';
-import type { Failure, LogLine } from '../types.js';
-import { skipped } from './regex.js';
+import type { Failure } from '../types.js';
+import { FeedReader, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
 import { startProgress, type Progress } from './replay-progress.js';
+import { pickJails, startFeedThread, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
 // would have done on past logs, on the lines' own timestamps, with no action run and no store opened.
@@ -68,8 +70,6 @@ export const parseReplayArgs = (argv: readonly string[]): ReplayOptions | string
   return o;
 };
 
-type Source = { cursor: LineCursor; matchers: TimedLineMatcher[]; time: number | null; found: Failure[][] };
-
 export const runReplay = async (
   argv: string[],
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: Readable; isTTY: boolean } = {
@@ -90,6 +90,36 @@ export const runReplay = async (
     io.err.write(USAGE);
     return EX_USAGE;
   }
+  // A one-shot batch, as `sentryban regex`: the young generation grows to its maximum at its first growth (the
+  // daemon keeps it small, young-gen.js). Measured on 1,000,000 sshd lines (one run each, loaded machine): user
+  // CPU 5.5 s -> 4.2 s, the collector's share of the CPU profile 34% -> 15%. Before the worker starts: V8's flags
+  // are the process's.
+  try {
+    setFlagsFromString('--semi-space-growth-factor=16');
+  } catch {
+    /* an unknown flag: the default growth */
+  }
+  // Dates without a year are read as fail2ban-regex reads them: this year, or last year when in the future.
+  const startedAt = Date.now();
+  // The worker loads the configuration and opens the inputs itself, at the same time as this thread checks them;
+  // it is stopped when they are refused.
+  const thread = threaded(o.logs)
+    ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
+    : null;
+  try {
+    return await checked(o, io, thread, startedAt, say);
+  } finally {
+    await thread?.stop();
+  }
+};
+
+const checked = async (
+  o: ReplayOptions,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: Readable; isTTY: boolean },
+  thread: FeedThread | null,
+  startedAt: number,
+  say: (s: string) => void,
+): Promise<number> => {
   const { defaultConfigDir, ownAddrs } = await import('../daemon.js');
   const loaded = await loadConfig(o.configDir ?? defaultConfigDir());
   if (!loaded.ok) {
@@ -105,7 +135,7 @@ export const runReplay = async (
     );
     return EX_USAGE;
   }
-  const jails = o.jails.length ? all.filter((j) => o.jails.includes(j.spec.config.name)) : all;
+  const jails = pickJails(all, o.jails);
   if (jails.length === 0) {
     say(`no enabled jail in ${loaded.value.dir}`);
     return EX_CONFIG;
@@ -115,32 +145,56 @@ export const runReplay = async (
     say(`cannot read ${inputs.path}: ${inputs.reason}`);
     return EX_NOINPUT;
   }
-  // A one-shot batch, as `sentryban regex`: the young generation grows to its maximum at its first growth (the
-  // daemon keeps it small, young-gen.js). Measured on 1,000,000 sshd lines (one run each, loaded machine): user
-  // CPU 5.5 s -> 4.2 s, the collector's share of the CPU profile 34% -> 15%.
-  try {
-    setFlagsFromString('--semi-space-growth-factor=16');
-  } catch {
-    /* an unknown flag: the default growth */
-  }
   const cursors = inputs.map((i) => new LineCursor(i));
   const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
-  const progress = io.isTTY ? startProgress(cursors, io.err) : null;
+  const read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
+  let batches: AsyncIterable<Batch>;
+  if (thread) {
+    // The worker reads the files; these were opened to refuse an unreadable one before anything else.
+    for (const c of cursors) c.close();
+    batches = thread.batches;
+  } else {
+    const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
+    batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
+  }
+  const progress = io.isTTY ? startProgress([read], io.err) : null;
   try {
-    return await replay(jails, cursors, o, printer, ownAddrs(), progress, say);
+    return await replay(jails, cursors, batches, read, o, printer, ownAddrs(), progress, say);
   } catch (e) {
     // The file went away or failed under us, or a .gz is damaged: say so; no partial summary.
     say(`reading failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e)}`);
     return EX_IOERR;
   } finally {
     progress?.stop();
+    threadCpu('main');
     for (const c of cursors) c.close();
   }
+};
+
+// Matching in a worker thread pays from about THREAD_MIN_BYTES of input on (varied sshd lines, medians of 5
+// interleaved runs: 11 MB 0.67 s with the worker vs 0.65 s without, 23 MB 0.83 s vs 0.89 s); stdin is read here.
+// SENTRYBAN_REPLAY_THREAD=0 or 1 decides instead (tests).
+const THREAD_MIN_BYTES = 16 << 20;
+const threaded = (logs: readonly string[]): boolean => {
+  if (logs.includes('-')) return false;
+  const env = process.env.SENTRYBAN_REPLAY_THREAD;
+  if (env === '0' || env === '1') return env === '1';
+  let size = 0;
+  for (const l of logs) {
+    try {
+      size += statSync(l).size;
+    } catch {
+      return false; // refused below
+    }
+  }
+  return availableParallelism() >= 2 && size >= THREAD_MIN_BYTES;
 };
 
 const replay = async (
   jails: readonly LoadedJail[],
   cursors: readonly LineCursor[],
+  batches: AsyncIterable<Batch>,
+  read: { bytesRead: number },
   o: ReplayOptions,
   printer: ReplayPrinter,
   self: Addr[],
@@ -153,73 +207,31 @@ const replay = async (
     onError: (t) => say(t),
   });
   const names = jails.map((j) => j.spec.config.name);
-  // Dates without a year are read as fail2ban-regex reads them: this year, or last year when in the future.
-  const startedAt = Date.now();
-  const sources: Source[] = cursors.map((cursor) => ({
-    cursor,
-    matchers: jails.map((j) => newTimedLineMatcher(j.filter, () => startedAt)),
-    time: null,
-    found: [],
-  }));
-  const line: LogLine = { text: '', source: '' };
-  // Each source's next dated line in the window, matched by every jail (a source's matchers see its lines in
-  // order; what they find does not depend on the jails' state, so a line is matched before its turn). True: the
-  // source has a line ready; false: it is used up; a string: a line without date. A promise only when a chunk has
-  // to be read from a stream.
-  type Pulled = boolean | string;
-  const take = (s: Source): Pulled | null => {
-    const text = s.cursor.text as string;
-    if (skipped(text)) return null;
-    line.text = text;
-    line.source = s.cursor.name;
-    let time: number | null = null;
-    for (let i = 0; i < s.matchers.length; i++) {
-      const r = (s.matchers[i] as TimedLineMatcher).match(line);
-      s.found[i] = r.failures;
-      time ??= r.time;
-    }
-    if (time === null)
-      return `${s.cursor.name}:${s.cursor.lineNo}: no date in the line: ${JSON.stringify(text.replace(/\r?\n$/, '').slice(0, 120))}`;
-    if ((o.since !== null && time < o.since) || (o.until !== null && time >= o.until)) return null;
-    s.time = time;
-    return true;
-  };
-  const pull = (s: Source): Pulled | Promise<Pulled> => {
-    while (s.cursor.step()) {
-      const r = take(s);
-      if (r !== null) return r;
-    }
-    return refill(s);
-  };
-  const refill = async (s: Source): Promise<Pulled> => {
-    if (!(await s.cursor.fill())) return false;
-    return take(s) ?? pull(s);
-  };
-  const live: Source[] = [];
-  for (const s of sources) {
-    const r = await pull(s);
-    if (typeof r === 'string') return noDate(r, printer, say);
-    if (r) live.push(s);
-  }
-  while (live.length > 0) {
-    // The source whose next line is earliest (the first given on a tie): files merged in time order.
-    let k = 0;
-    for (let i = 1; i < live.length; i++) if ((live[i] as Source).time! < (live[k] as Source).time!) k = i;
-    const s = live[k] as Source;
-    engine.advance(s.time as number);
-    let ref: LineRef | null = null;
-    for (let i = 0; i < names.length; i++) {
-      const failures = s.found[i] as Failure[];
-      if (failures.length > 0)
-        ref ??= { source: s.cursor.name, line: s.cursor.lineNo, text: copyOf(s.cursor.text as string) };
+  const reader = new FeedReader(
+    cursors.map((c) => c.name),
+    jails.map((j) => j.filter.name),
+  );
+  // The jails from the i-th on, for one line; a promise only when an ignorecommand is asked.
+  const jailsFrom = (l: FedLine, from: number, ref: LineRef | null): void | Promise<void> => {
+    for (let i = from; i < names.length; i++) {
+      const failures = l.found[i] as Failure[];
+      if (failures.length > 0) {
+        const source = cursors[l.source]?.name as string;
+        ref ??= { source, line: l.lineNo, text: copyOf(l.text as string) };
+      }
       const p = engine.line(names[i] as string, { failures, ref: ref as LineRef });
-      if (p) await p;
+      if (p) return p.then(() => jailsFrom(l, i + 1, ref));
     }
-    progress?.tick();
-    let r = pull(s);
-    if (typeof r === 'object') r = await r;
-    if (typeof r === 'string') return noDate(r, printer, say);
-    if (!r) live.splice(k, 1);
+  };
+  for await (const b of batches) {
+    await reader.read(b, (l) => {
+      engine.advance(l.time);
+      progress?.tick();
+      return jailsFrom(l, 0, null);
+    });
+    read.bytesRead = b.bytesRead;
+    if (b.end?.kind === 'nodate') return noDate(b.end.message, printer, say);
+    if (b.end?.kind === 'io') throw Object.assign(new Error(b.end.reason), { code: b.end.reason });
   }
   if (o.until !== null) engine.advance(o.until);
   printer.summary(

@@ -15,7 +15,9 @@ export const newLineMatcher = (filter: Filter, now: () => number): LineMatcher =
 // failures are dropped rather than dated by the clock, since a past line was not read "now").
 export type TimedLineMatcher = { name: string; match(line: LogLine): { failures: Failure[]; time: number | null } };
 
+// Its id cache holds 131,072 addresses (the daemon's 16,384 were cleared again and again by the 35,000 addresses of
+// 1M varied sshd lines: 7% of replay's time, 5 interleaved runs).
 export const newTimedLineMatcher = (filter: Filter, now: () => number): TimedLineMatcher => {
-  const m = new Matcher(filter, { now, noDate: 'drop' });
+  const m = new Matcher(filter, { now, noDate: 'drop', addrCache: 1 << 17 });
   return { name: filter.name, match: (line) => m.match(line, line.entryTime) };
 };

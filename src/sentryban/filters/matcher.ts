@@ -16,6 +16,9 @@ export type MatcherOptions = {
   // Results for counting only (sentryban regex's summary): `failures` always empty and hits without `groups`
   // (an empty object); which hits, their ids, addresses and times, `ignored` and `consumedBack` are the same.
   countOnly?: boolean;
+  // How many address texts the id cache holds before it is cleared (default 16,384, the daemon's bound). A one-shot
+  // batch over many addresses sets more (`sentryban replay`: 35,000 addresses in 1M varied sshd lines).
+  addrCache?: number;
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
@@ -111,13 +114,13 @@ const ADDR_CACHE_MAX = 16384;
 const withCidr = (a: Addr, cidr: number | undefined, e: Id): Id =>
   cidr === undefined || cidr >= (a.family === 4 ? 32 : 128) ? e : { id: `${a.text}/${cidr}`, addr: a, cidr };
 const cachedIdOf =
-  (cache: Map<string, Id | null>) =>
+  (cache: Map<string, Id | null>, max: number) =>
   (text: string, cidr: number | undefined): Id => {
     let e = cache.get(text);
     if (e === undefined) {
       const a = parseAddr(text);
       e = a ? { id: a.text, addr: a } : null;
-      if (cache.size >= ADDR_CACHE_MAX) cache.clear();
+      if (cache.size >= max) cache.clear();
       // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
       cache.set(` ${text}`.slice(1), e);
     }
@@ -226,7 +229,7 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#idOf = opts.countOnly ? freshIdOf : cachedIdOf(new Map());
+    this.#idOf = opts.countOnly ? freshIdOf : cachedIdOf(new Map(), opts.addrCache ?? ADDR_CACHE_MAX);
   }
 
   #now(): number {

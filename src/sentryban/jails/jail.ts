@@ -84,11 +84,12 @@ const onFailure = (
   }
   const weight = failureWeight(prev?.count ?? 0, cfg.maxretry, cfg.increment);
   const ticket = state.tickets.add(key, f.time, weight, cfg.findtimeSec * 1000);
-  const target = tk ? targetOf(cfg.prefix, f) : null;
-  const open = ticket.retry < cfg.maxretry || !target;
+  // The target's Cidr is built only for a ban (not for every failure counted).
+  const open = ticket.retry < cfg.maxretry || !tk;
   const counted = { key, ticket: open ? ticket : null };
   const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry, counted }];
   if (open) return out;
+  const target = targetOf(cfg.prefix, f) as Cidr;
   state.tickets.delete(key);
   const why = `${ticket.retry} failure${ticket.retry === 1 ? '' : 's'}${weight > 1 ? ` (known bad: each counts ${weight})` : ''} within findtime ${cfg.findtimeSec}s reached maxretry ${cfg.maxretry}`;
   const ban = decideBan(cfg, state, target, ticket.last, [f], why, env);

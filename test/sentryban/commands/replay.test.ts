@@ -28,12 +28,12 @@ const fixtureConfig = (): string => {
   cpSync(join(fixtures, 'config'), dir, { recursive: true });
   return dir;
 };
-const replay = (args: string[], opts: { cwd?: string; input?: string | Buffer } = {}) =>
+const replay = (args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}) =>
   execa('node', [bin, 'replay', ...args], {
     cwd: opts.cwd ?? fixtures,
     reject: false,
     timeout: 60_000,
-    env: { TZ: 'UTC' },
+    env: { TZ: 'UTC', ...opts.env },
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
   });
 const expectedText = (): string => readFileSync(join(fixtures, 'expected.txt'), 'utf8');
@@ -322,5 +322,76 @@ describe('sentryban replay: bad input gets one line and an exit code, never a st
     expect(readFileSync(db, 'utf8')).toBe('not a database: opening it as one would fail');
     expect(readdirSync(join(config, 'state'))).toEqual(['sentryban.sqlite3']);
     expect(existsSync(join(config, 'state', 'sentryban.sock'))).toBe(false);
+  });
+});
+
+describe('sentryban replay with its matching in a worker thread (the default for inputs of 16 MiB or more)', () => {
+  const inThread = { SENTRYBAN_REPLAY_THREAD: '1' };
+  const here = { SENTRYBAN_REPLAY_THREAD: '0' };
+
+  it('prints byte for byte what it prints with one thread: timelines, JSON, windows, jail cases, errors', async () => {
+    const dir = tmpDir();
+    const gz = gzipSync(readFileSync(join(fixtures, 'a.log')));
+    writeFileSync(join(dir, 'a.log.gz'), gz);
+    writeFileSync(join(dir, 'damaged.log.gz'), gz.subarray(0, gz.length - 12));
+    const lines = readFileSync(join(fixtures, 'a.log'), 'utf8').split('\n');
+    lines.splice(2, 0, 'sshd[9]: Failed password for root from 203.0.113.77 port 1 ssh2');
+    writeFileSync(join(dir, 'undated.log'), lines.join('\n'));
+    const a = join(fixtures, 'a.log');
+    const b = join(fixtures, 'b.log');
+    const config = fixtureConfig();
+    const broken = fixtureConfig();
+    const file = join(broken, 'jails', 'sshd.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('maxretry: 3', 'maxretry: three'));
+    const runs: string[][] = [
+      ['--config', config, a, b],
+      ['--config', config, b, a],
+      ['--json', '--config', config, a, b],
+      ['--config', config, join(dir, 'a.log.gz'), b],
+      [
+        '--config',
+        config,
+        '--jail',
+        'sshd',
+        '--since',
+        '2026-12-06T10:03:00Z',
+        '--until',
+        '2026-12-06T10:10:00Z',
+        a,
+        b,
+      ],
+      ['--config', config, join(dir, 'undated.log'), b],
+      ['--config', config, join(dir, 'damaged.log.gz')],
+      ['--config', config, a, join(dir, 'missing.log')],
+      ['--config', broken, a],
+      ['--config', config, '--jail', 'nosuch', a],
+    ];
+    for (const name of readdirSync(cases).filter((c) => c !== 'ignoreself')) {
+      const d = tmpDir();
+      mkdirSync(join(d, 'jails'));
+      writeFileSync(join(d, 'sentryban.yaml'), 'state: state\n');
+      const yaml = readFileSync(join(cases, name, 'jail.yaml'), 'utf8');
+      writeFileSync(join(d, 'jails', 'case.yaml'), `${yaml.trimEnd()}\n  logpath: /nonexistent/input.log\n`);
+      runs.push(['--json', '--config', d, join(cases, name, 'input.log')]);
+    }
+    const codes: number[] = [];
+    for (const args of runs) {
+      const [one, two] = await Promise.all([replay(args, { env: here }), replay(args, { env: inThread })]);
+      const shown = (r: typeof one) => ({ args, code: r.exitCode, out: r.stdout, err: r.stderr });
+      expect(shown(two)).toEqual(shown(one));
+      codes.push(one.exitCode ?? -1);
+    }
+    // The runs cover a full timeline, each error exit and every jail case.
+    expect(codes.slice(0, 10)).toEqual([0, 0, 0, 0, 0, 65, 74, 66, 78, 64]);
+    expect(codes.length).toBeGreaterThan(15);
+  });
+
+  it('does match in a second thread (each thread CPU time on stderr with SENTRYBAN_REPLAY_DEBUG)', async () => {
+    const debug = { SENTRYBAN_REPLAY_DEBUG: '1' };
+    const t = await replay(['--config', fixtureConfig(), 'a.log', 'b.log'], { env: { ...inThread, ...debug } });
+    expect(t.stderr).toMatch(/matching thread CPU [\d.]+ s/);
+    const h = await replay(['--config', fixtureConfig(), 'a.log', 'b.log'], { env: { ...here, ...debug } });
+    expect(h.stderr).not.toMatch(/matching thread/);
+    expect(h.stdout).toBe(t.stdout);
   });
 });

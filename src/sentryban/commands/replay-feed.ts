@@ -1,0 +1,343 @@
+import { parseAddr, type Addr } from '../../core/addr.js';
+import type { Filter } from '../filters/filter.js';
+import { newTimedLineMatcher, type TimedLineMatcher } from '../daemon/line-matcher.js';
+import type { Failure, LogLine } from '../types.js';
+import { skipped } from './regex.js';
+import type { LineCursor } from './replay-input.js';
+
+// The matching half of `sentryban replay`: its inputs read, every dated line in the window matched by every
+// jail's filter (one matcher per input and jail, in the input's order), the inputs merged in time order (the first
+// given on a tie), as batches of compact records. What a line's filters find does not depend on the jails'
+// state, so this half can run ahead of the decisions, on this thread or in a worker (replay-thread.ts); the other
+// half (replay.ts) reads the records back in order and runs the jails. A batch is numbers in one Float64Array
+// (transferable) and the texts it needs in one string:
+//   per line:    time, line number, input index, k (jails with failures in the line), then when k > 0:
+//                the length of the line's text (the text, with its "\n", comes first in the strings)
+//   per jail:    jail index, n (its failures)
+//   per failure: time, shape (below), cidr (-1: none), the length of its id, its address's number (-1: none),
+//                the length of the address's text (0: the number was given before), the length of its extra
+// Shapes: 0 no address (the id alone); 1 an address, the id is its text; 2 an address and a cidr, the id is
+// "text/cidr" (as the matcher makes them); 3 an address and an id of its own. Each distinct address gets a number
+// (up to 65,536 of them, then numbered afresh): its text, as ipaddr.js gave it to the matcher, goes with its first
+// failure only, and the reader parses it once (through ipaddr.js) and finds it by number. Extra: for a jail with an
+// ignorecommand only, the failure's groups, user and lines as JSON (the command's tags); the jails themselves
+// read only id, addr, cidr and time.
+export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
+export type Batch = {
+  nums: Float64Array; // its first `used` numbers
+  used: number;
+  strs: string;
+  bytesRead: number; // of all inputs, after this batch (for the progress bar)
+  end: FeedEnd | null; // the replay stops after this batch (else: more, or done)
+  done: boolean; // the last batch
+};
+export type FeedJail = { filter: Filter; command: boolean };
+
+const BATCH_LINES = 4096;
+const NO_ADDR = 0;
+const ADDR_ID = 1;
+const ADDR_CIDR_ID = 2;
+const ADDR_OWN_ID = 3;
+
+const ADDRS_MAX = 65536;
+
+// A batch's numbers, written straight into the array after room() made space for a record.
+class Nums {
+  a = new Float64Array(1 << 15);
+  n = 0;
+  room(k: number): Float64Array {
+    if (this.n + k > this.a.length) {
+      const b = new Float64Array(Math.max(this.a.length * 2, this.n + k));
+      b.set(this.a.subarray(0, this.n));
+      this.a = b;
+    }
+    return this.a;
+  }
+}
+
+type Source = {
+  index: number;
+  cursor: LineCursor;
+  matchers: TimedLineMatcher[];
+  time: number | null;
+  found: Failure[][];
+};
+
+export class ReplayFeed {
+  readonly #sources: Source[];
+  readonly #jails: readonly FeedJail[];
+  readonly #since: number | null;
+  readonly #until: number | null;
+  readonly #line: LogLine = { text: '', source: '' };
+  readonly #addrs = new Map<string, number>(); // address text -> its number
+
+  // `startedAt`: dates without a year are read as fail2ban-regex reads them: that year, or the one before when
+  // in the future.
+  constructor(
+    cursors: readonly LineCursor[],
+    jails: readonly FeedJail[],
+    window: { since: number | null; until: number | null },
+    startedAt: number,
+  ) {
+    this.#jails = jails;
+    this.#since = window.since;
+    this.#until = window.until;
+    this.#sources = cursors.map((cursor, index) => ({
+      index,
+      cursor,
+      matchers: jails.map((j) => newTimedLineMatcher(j.filter, () => startedAt)),
+      time: null,
+      found: [],
+    }));
+  }
+
+  // A source's next dated line in the window, matched by every jail (a source's matchers see its lines in order).
+  // True: the source has a line ready; false: it is used up; a string: a line without date. A promise only when
+  // a chunk has to be read from a stream.
+  #take(s: Source): boolean | string | null {
+    const text = s.cursor.text as string;
+    if (skipped(text)) return null;
+    const line = this.#line;
+    line.text = text;
+    line.source = s.cursor.name;
+    let time: number | null = null;
+    for (let i = 0; i < s.matchers.length; i++) {
+      const r = (s.matchers[i] as TimedLineMatcher).match(line);
+      s.found[i] = r.failures;
+      time ??= r.time;
+    }
+    if (time === null)
+      return `${s.cursor.name}:${s.cursor.lineNo}: no date in the line: ${JSON.stringify(text.replace(/\r?\n$/, '').slice(0, 120))}`;
+    if ((this.#since !== null && time < this.#since) || (this.#until !== null && time >= this.#until)) return null;
+    s.time = time;
+    return true;
+  }
+  #pull(s: Source): boolean | string | Promise<boolean | string> {
+    while (s.cursor.step()) {
+      const r = this.#take(s);
+      if (r !== null) return r;
+    }
+    return this.#refill(s);
+  }
+  async #refill(s: Source): Promise<boolean | string> {
+    if (!(await s.cursor.fill())) return false;
+    return this.#take(s) ?? this.#pull(s);
+  }
+
+  // The records in batches of up to 4,096 lines; the last one has done (and maybe end) set. A read error ends
+  // the feed with an 'io' end rather than a throw, so that a worker can hand it over as data.
+  async *batches(): AsyncGenerator<Batch> {
+    let nums = new Nums();
+    let strs = '';
+    const batch = (end: FeedEnd | null, done: boolean): Batch => {
+      const b = { nums: nums.a, used: nums.n, strs, bytesRead: this.#bytesRead(), end, done };
+      nums = new Nums();
+      strs = '';
+      return b;
+    };
+    const live: Source[] = [];
+    try {
+      for (const s of this.#sources) {
+        const r = await this.#pull(s);
+        if (typeof r === 'string') {
+          yield batch({ kind: 'nodate', message: r }, true);
+          return;
+        }
+        if (r) live.push(s);
+      }
+      let lines = 0;
+      while (live.length > 0) {
+        let k = 0;
+        for (let i = 1; i < live.length; i++) if ((live[i] as Source).time! < (live[k] as Source).time!) k = i;
+        const s = live[k] as Source;
+        strs = this.#record(s, nums, strs);
+        if (++lines === BATCH_LINES) {
+          lines = 0;
+          yield batch(null, false);
+        }
+        let r = this.#pull(s);
+        if (typeof r === 'object') r = await r;
+        if (typeof r === 'string') {
+          yield batch({ kind: 'nodate', message: r }, true);
+          return;
+        }
+        if (!r) live.splice(k, 1);
+      }
+    } catch (e) {
+      yield batch({ kind: 'io', reason: reasonOf(e) }, true);
+      return;
+    }
+    yield batch(null, true);
+  }
+
+  // One line's record (its strings appended to `strs`, returned).
+  #record(s: Source, nums: Nums, strs: string): string {
+    const found = s.found;
+    let k = 0;
+    let size = 4;
+    for (let j = 0; j < found.length; j++) {
+      const n = (found[j] as Failure[]).length;
+      if (n > 0) {
+        k++;
+        size += 2 + 7 * n;
+      }
+    }
+    const a = nums.room(k === 0 ? 4 : size + 1);
+    let i = nums.n;
+    a[i++] = s.time as number;
+    a[i++] = s.cursor.lineNo;
+    a[i++] = s.index;
+    a[i++] = k;
+    if (k === 0) {
+      nums.n = i;
+      return strs;
+    }
+    const text = s.cursor.text as string;
+    a[i++] = text.length;
+    strs += text;
+    for (let j = 0; j < found.length; j++) {
+      const failures = found[j] as Failure[];
+      if (failures.length === 0) continue;
+      a[i++] = j;
+      a[i++] = failures.length;
+      const command = (this.#jails[j] as FeedJail).command;
+      for (const f of failures) {
+        const addr = f.addr;
+        const shape =
+          addr === null
+            ? NO_ADDR
+            : f.cidr === undefined && f.id === addr.text
+              ? ADDR_ID
+              : f.cidr !== undefined && f.id === `${addr.text}/${f.cidr}`
+                ? ADDR_CIDR_ID
+                : ADDR_OWN_ID;
+        a[i++] = f.time;
+        a[i++] = shape;
+        a[i++] = f.cidr ?? -1;
+        if (shape === NO_ADDR || shape === ADDR_OWN_ID) {
+          a[i++] = f.id.length;
+          strs += f.id;
+        } else a[i++] = 0;
+        if (addr !== null) {
+          let n = this.#addrs.get(addr.text) ?? -1;
+          if (n < 0) {
+            if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
+            this.#addrs.set(addr.text, (n = this.#addrs.size));
+            a[i++] = n;
+            a[i++] = addr.text.length;
+            strs += addr.text;
+          } else {
+            a[i++] = n;
+            a[i++] = 0;
+          }
+        } else {
+          a[i++] = -1;
+          a[i++] = 0;
+        }
+        if (command) {
+          const more = { groups: f.groups, lines: f.lines, ...(f.user !== undefined ? { user: f.user } : {}) };
+          const extra = JSON.stringify(more);
+          a[i++] = extra.length;
+          strs += extra;
+        } else a[i++] = 0;
+      }
+    }
+    nums.n = i;
+    return strs;
+  }
+
+  #bytesRead(): number {
+    let n = 0;
+    for (const s of this.#sources) n += s.cursor.bytesRead;
+    return n;
+  }
+}
+
+const reasonOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e);
+
+// A line read back: where it is, its time, and each jail's failures (an empty list when none).
+export type FedLine = { time: number; source: number; lineNo: number; text: string | null; found: Failure[][] };
+
+const NONE: Failure[] = [];
+const NO_LINES: string[] = [];
+const NO_GROUPS: Readonly<Record<string, string>> = Object.freeze({});
+
+// Reads the records of a feed's batches back, on the thread that runs the jails.
+export class FeedReader {
+  readonly #sources: readonly string[];
+  readonly #filters: readonly string[];
+  readonly #addrs: Array<Addr | null> = []; // by number
+  readonly #line: FedLine;
+
+  constructor(sources: readonly string[], filters: readonly string[]) {
+    this.#sources = sources;
+    this.#filters = filters;
+    this.#line = { time: 0, source: 0, lineNo: 0, text: null, found: filters.map(() => NONE) };
+  }
+
+  // Calls `each` for every line of the batch in order (the same FedLine object, changed each time); `each` may
+  // return a promise (an ignorecommand), which is awaited before the next line.
+  async read(b: Batch, each: (l: FedLine) => void | Promise<void>): Promise<void> {
+    const a = b.nums;
+    const strs = b.strs;
+    const l = this.#line;
+    const found = l.found;
+    let off = 0;
+    for (let i = 0; i < b.used;) {
+      l.time = a[i++] as number;
+      l.lineNo = a[i++] as number;
+      l.source = a[i++] as number;
+      const k = a[i++] as number;
+      if (k === 0) {
+        l.text = null;
+        const p = each(l);
+        if (p) await p;
+        continue;
+      }
+      const len = a[i++] as number;
+      l.text = strs.slice(off, off + len);
+      off += len;
+      const source = this.#sources[l.source] as string;
+      for (let j = 0; j < k; j++) {
+        const jail = a[i++] as number;
+        const n = a[i++] as number;
+        const failures: Failure[] = [];
+        for (let x = 0; x < n; x++) {
+          const time = a[i++] as number;
+          const shape = a[i++] as number;
+          const cidr = a[i++] as number;
+          const idLen = a[i++] as number;
+          const addrNo = a[i++] as number;
+          const addrLen = a[i++] as number;
+          const extraLen = a[i++] as number;
+          const idText = strs.slice(off, (off += idLen));
+          if (addrLen > 0) this.#addrs[addrNo] = parseAddr(strs.slice(off, (off += addrLen)));
+          const addr = addrNo < 0 ? null : (this.#addrs[addrNo] as Addr | null);
+          const extra = extraLen > 0 ? strs.slice(off, (off += extraLen)) : '';
+          const id =
+            shape === ADDR_ID
+              ? (addr as Addr).text
+              : shape === ADDR_CIDR_ID
+                ? `${(addr as Addr).text}/${cidr}`
+                : ` ${idText}`.slice(1);
+          const more = extra
+            ? (JSON.parse(extra) as { groups: Record<string, string>; lines: string[]; user?: string })
+            : null;
+          const filter = this.#filters[jail] as string;
+          const lines = more?.lines ?? NO_LINES;
+          const groups = more?.groups ?? NO_GROUPS;
+          const f: Failure =
+            cidr < 0
+              ? { id, addr, time, filter, source, lines, groups }
+              : { id, addr, cidr, time, filter, source, lines, groups };
+          if (more?.user !== undefined) f.user = more.user;
+          failures.push(f);
+        }
+        found[jail] = failures;
+      }
+      const p = each(l);
+      if (p) await p;
+      for (let j = 0; j < found.length; j++) found[j] = NONE;
+    }
+  }
+}
