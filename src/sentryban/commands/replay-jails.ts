@@ -30,7 +30,13 @@ export type JailTally = {
 // Failures of one jail in one line, and the line.
 export type Found = { failures: readonly Failure[]; ref: LineRef };
 
-type Jail = { loaded: LoadedJail; state: JailState; tally: JailTally; recent: Map<string, Pending[]> };
+type Jail = {
+  loaded: LoadedJail;
+  state: JailState;
+  tally: JailTally;
+  recent: Map<string, Pending[]>;
+  forgotUpTo: Instant; // counting state last forgotten for failures before this (see #forget)
+};
 type Pending = { at: Instant; ref: LineRef };
 
 // bantime.rndtime adds random() * rndtime in the daemon; a replay adds half of it (its mean), so that the same
@@ -65,7 +71,7 @@ export class ReplayJails {
       const state = createJailState(this.#bans.of(name));
       step(loaded.spec.config, state, { kind: 'self', addrs: opts.self }, this.#env());
       const tally = { jail: name, lines: 0, failures: 0, counted: 0, ignored: 0, bans: 0, unbans: 0 };
-      this.#jails.set(name, { loaded, state, tally, recent: new Map() });
+      this.#jails.set(name, { loaded, state, tally, recent: new Map(), forgotUpTo: -Infinity });
     }
     // The expiry heap without its timer: the replay runs what is due itself (advance).
     const clock: Clock = { now: () => this.#now, at: () => () => undefined };
@@ -105,6 +111,7 @@ export class ReplayJails {
     if (found.failures.length === 0) return;
     const cfg = j.loaded.spec.config;
     const oldest = this.#now - cfg.findtimeSec * 1000;
+    this.#forget(j, oldest);
     if (cfg.ignore.command) {
       const fresh = found.failures.filter((f) => f.time >= oldest);
       j.tally.failures += fresh.length;
@@ -141,6 +148,19 @@ export class ReplayJails {
     const decisions: Decision[] = [];
     for (const input of inputs) decisions.push(...this.#step(j, input));
     this.#decided(j, decisions, ref);
+  }
+
+  // Counting state no later failure can reach is dropped, as the daemon's BanManager.#forget does (log time only
+  // grows here, and failures before `oldest` are not counted), with the timeline's kept lines of those tickets:
+  // without this a replay held every address that ever failed once, growing with the log's distinct addresses.
+  // At most once per findtime (a sweep over all tickets).
+  #forget(j: Jail, oldest: Instant): void {
+    const findtimeMs = j.loaded.spec.config.findtimeSec * 1000;
+    const before = oldest - findtimeMs;
+    if (before - j.forgotUpTo < findtimeMs) return;
+    j.forgotUpTo = before;
+    step(j.loaded.spec.config, j.state, { kind: 'forget', before }, this.#env());
+    for (const [key, kept] of j.recent) if ((kept[kept.length - 1] as Pending).at < before) j.recent.delete(key);
   }
 
   // One step; the bans it decides go into the table at once, so that the next step sees them (BanManager.#step).
@@ -220,6 +240,11 @@ export class ReplayJails {
   // The bans in force at the end of the replay (an expiry due but not yet run left out).
   inForce(): Ban[] {
     return this.#bans.inForce(null, this.#now);
+  }
+  // Addresses a jail is counting now, and those whose counted lines the timeline keeps (both bounded by #forget).
+  counting(jail: string): { tickets: number; kept: number } {
+    const j = this.#jails.get(jail);
+    return { tickets: j?.state.tickets.size ?? 0, kept: j?.recent.size ?? 0 };
   }
   tallies(): JailTally[] {
     return [...this.#jails.values()].map((j) => j.tally);
