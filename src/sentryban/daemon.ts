@@ -29,6 +29,7 @@ import { storeFaultOf } from './store/fault.js';
 import { Store } from './store/store.js';
 import { StoreWriter } from './daemon/store-writer.js';
 import type { ActionBackend, LogLine } from './types.js';
+import { startFleet } from './daemon/fleet.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
@@ -159,6 +160,7 @@ const serve = async (
     `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`,
   );
   manager.repairs.startPeriodic(main.checkIntervalSec);
+  const fleet = startFleet(cfg, manager, writer, clock, log); // null: no fleet: in sentryban.yaml
   const idleGc = new IdleCollector();
   // The journal source (and execa's ~130 modules behind it) is loaded only when a jail reads the journal.
   let journald: typeof import('./sources/journald.js') | null = null;
@@ -252,6 +254,7 @@ const serve = async (
   }
   if (typeof server === 'string') {
     process.stderr.write(`sentryban: ${server}\n`);
+    await fleet?.stop();
     for (const name of [...sources.keys()]) await stopSources(name);
     await manager.stop();
     writer.stop();
@@ -298,6 +301,7 @@ const serve = async (
   idleGc.stop();
   for (const name of [...sources.keys()]) await stopSources(name);
   await server.close(); // open client connections too: an idle one would hold the shutdown
+  await fleet?.stop(); // the outbox is kept in the store for the next start
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes
   writer.stop(); // a last try to write what is queued; what cannot be is said
