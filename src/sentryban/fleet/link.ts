@@ -124,7 +124,7 @@ export class FleetLink {
     for (const c of [this.#pub, this.#sub]) {
       c.on('ready', () => this.#changed());
       c.on('close', () => this.#changed());
-      c.on('error', () => undefined); // said once per state change (#changed), not per retry
+      c.on('error', (e: Error) => this.#error(e)); // said once per state change, not per retry
     }
     this.#pub.on('ready', () => void this.#flush());
     void this.#pub.connect().catch(() => undefined);
@@ -153,6 +153,13 @@ export class FleetLink {
     if (next === 'connected') this.#d.log('NOTICE', `fleet: connected to ${where}`);
     else this.#d.log('WARNING', `fleet: lost ${where}; local bans go on, events wait in the outbox`);
     if (next === 'connected') this.#wake?.();
+  }
+
+  // Before the first connection, why it cannot be made (refused, AUTH, TLS), once.
+  #error(e: Error): void {
+    if (this.#state !== 'connecting' || this.#stopped) return;
+    this.#state = 'lost';
+    this.#d.log('WARNING', `fleet: cannot reach ${this.#cfg.url}: ${e.message}; retrying, local bans go on`);
   }
 
   #store<T>(fn: (s: Store) => T): T | undefined {

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { itReal } from '../../helpers/real.js';
-import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { startRedis, type RedisServer } from '../../../bench/lib/redis-server.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { bin, denyLines, kill9, query, startDaemon, writeConfig, type Running } from '../daemon/run-daemon.js';
