@@ -83,12 +83,12 @@ export const decodeEntry = (fields: readonly string[], ctx: DecodeContext): Deco
     const k = fields[i] as string;
     const v = fields[i + 1] as string;
     if (typeof k !== 'string' || typeof v !== 'string') return refuse('a field is not text');
-    if (k.length > 16 || v.length > MAX_VALUE) return refuse(`field "${k.slice(0, 16)}" too long`);
-    if (m.has(k)) return refuse(`field "${k}" twice`);
+    if (k.length > 16 || v.length > MAX_VALUE) return refuse(`field ${shown(k)} too long`);
+    if (m.has(k)) return refuse(`field ${shown(k)} twice`);
     m.set(k, v);
   }
   const get = (k: string): string | undefined => m.get(k);
-  if (get('v') !== EVENT_VERSION) return refuse(`version "${(get('v') ?? '').slice(0, 16)}" not understood`);
+  if (get('v') !== EVENT_VERSION) return refuse(`version ${shown(get('v') ?? '')} not understood`);
   const kind = get('kind');
   if (kind !== 'ban' && kind !== 'unban') return refuse('kind is neither ban nor unban');
   const origin = get('origin') ?? '';
@@ -126,6 +126,8 @@ export const decodeEntry = (fields: readonly string[], ctx: DecodeContext): Deco
     event: { kind, id, origin, jail, target, bannedAt: at, expiresAt: exp, bantimeSec: bantime, reason },
   };
 };
+// Entry text quoted in a refusal (audit row, log line): short, control characters shown as escapes.
+const shown = (t: string): string => JSON.stringify(t.slice(0, 16)).replace(new RegExp(CONTROL.source, 'g'), '?');
 const int = (t: string | undefined): number | null => (t !== undefined && INT.test(t) ? Number(t) : null);
 
 // When a received ban ends here, by the fleet's policy; 'expired' when it had ended before it arrived.

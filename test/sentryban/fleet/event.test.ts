@@ -82,6 +82,8 @@ describe('fleet events: encode, then decode as hostile input', () => {
       [withField(ban, 'target', null), 'target is not an address or CIDR'],
       [withField(ban, 'kind', 'exec'), 'kind is neither ban nor unban'],
       [withField(ban, 'v', '2'), 'version "2" not understood'],
+      // text of the entry quoted in a refusal cannot forge a log line
+      [withField(ban, 'v', '2\nFake: Ban\u0085'), 'version "2\\nFake: Ban?" not understood'],
       [withField(ban, 'id', 'a b'), 'id is not a plain token'],
       [withField(ban, 'at', '1e20'), 'time not sane'],
       [withField(ban, 'at', String(NOW + 3_600_000)), 'time not sane'],
