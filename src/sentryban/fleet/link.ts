@@ -378,7 +378,8 @@ export class FleetLink {
     this.#setPosition(top[0]?.[0] ?? '0-0');
     this.#d.log(
       'NOTICE',
-      `fleet: re-synced from the snapshot (${why}): ${keep.size} ban(s) in force, ${outcomes.filter((o) => o === 'applied').length} applied, ${lifted} lifted`,
+      `fleet: re-synced from the snapshot (${why}): ${keep.size} ban(s) in force, ` +
+        `${outcomes.filter((o) => o === 'applied').length} applied, ${lifted} lifted`,
     );
   }
 
@@ -425,7 +426,9 @@ export class FleetLink {
         jail: e.jail,
         target: e.target.text,
         kind: 'fleet-expired',
-        detail: `fleet ban from ${e.origin} ended ${new Date(e.expiresAt ?? now).toISOString()}, before it arrived: not applied`,
+        detail:
+          `fleet ban from ${e.origin} ended ${new Date(e.expiresAt ?? now).toISOString()}, ` +
+          'before it arrived: not applied',
         data: JSON.stringify({ origin: e.origin, id: e.id }),
       });
       return null;

@@ -63,11 +63,35 @@ beforeAll(async () => {
     mkdirSync(join(dir, 'jails'), { recursive: true });
     writeFileSync(
       join(dir, 'sentryban.yaml'),
-      `state: state\nlogtarget: sentryban.log\nactions:\n  fw:\n    backend: nftables\nfleet:\n  url: redis://fleet@${h.hubAddr}:${port}\n  passwordfile: ../redis.pass\n  name: lab\n  host: ${h.name}\n  publish: all\n  receive: all\n  origins: [a, b, c]\n`,
+      [
+        'state: state',
+        'logtarget: sentryban.log',
+        'actions:',
+        '  fw:',
+        '    backend: nftables',
+        'fleet:',
+        `  url: redis://fleet@${h.hubAddr}:${port}`,
+        '  passwordfile: ../redis.pass',
+        '  name: lab',
+        `  host: ${h.name}`,
+        '  publish: all',
+        '  receive: all',
+        '  origins: [a, b, c]',
+        '',
+      ].join('\n'),
     );
     writeFileSync(
       join(dir, 'jails', 'app.yaml'),
-      "app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: 1h\n  ignoreself: false\n  actions: [fw]\n",
+      [
+        'app:',
+        '  logpath: app.log',
+        "  failregex: 'auth failure from <HOST>$'",
+        '  maxretry: 1',
+        '  bantime: 1h',
+        '  ignoreself: false',
+        '  actions: [fw]',
+        '',
+      ].join('\n'),
     );
     writeFileSync(join(dir, 'app.log'), '');
   }

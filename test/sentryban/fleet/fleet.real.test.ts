@@ -61,9 +61,27 @@ beforeAll(async () => {
     writeConfig(
       dirOf(h),
       {
-        app: `app:\n  logpath: app.log\n  failregex: 'auth failure from <HOST>$'\n  maxretry: 1\n  bantime: 1h\n  ignoreself: false\n  actions: [deny]\n`,
+        app: [
+          'app:',
+          '  logpath: app.log',
+          "  failregex: 'auth failure from <HOST>$'",
+          '  maxretry: 1',
+          '  bantime: 1h',
+          '  ignoreself: false',
+          '  actions: [deny]',
+          '',
+        ].join('\n'),
       },
-      `fleet:\n  url: redis://127.0.0.1:${redis.port}\n  name: t\n  host: ${h}\n  publish: all\n  receive: all\n  origins: [a, b, c]\n`,
+      [
+        'fleet:',
+        `  url: redis://127.0.0.1:${redis.port}`,
+        '  name: t',
+        `  host: ${h}`,
+        '  publish: all',
+        '  receive: all',
+        '  origins: [a, b, c]',
+        '',
+      ].join('\n'),
     );
     writeFileSync(join(dirOf(h), 'app.log'), '');
   }
@@ -173,7 +191,7 @@ describe('fleet: three daemons, one Redis stream', () => {
     }
   });
 
-  it('a host behind the trim point re-syncs from the snapshot (bans in force applied, lifted ones lifted)', async () => {
+  it('a host behind the trim point re-syncs from the snapshot (bans in force applied, others lifted)', async () => {
     await kill9(daemons.get('b')!);
     expect((await cli('a', 'unban', '198.51.100.1')).exitCode).toBe(0); // b holds it; b misses this unban
     const many = [...range('203.0.113', 151, 100), ...range('198.51.100', 151, 100)];
