@@ -405,7 +405,7 @@ export class BanManager {
         const inside = (a: Addr): boolean => b.target.contains(a);
         const ignored = b.target.isHost()
           ? matchIgnore(cfg.ignore, j.state.self, b.target.base.text, b.target.base)
-          : j.state.self.some(inside) || cfg.ignore.cidrs.some((c) => inside(c.base))
+          : (cfg.ignore.self && j.state.self.some(inside)) || cfg.ignore.cidrs.some((c) => inside(c.base))
             ? 'ignoreip/ignoreself inside the subnet'
             : null;
         if (ignored !== null) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCidr, type Cidr } from '../../../src/core/addr.js';
+import { parseAddr, parseCidr, type Cidr } from '../../../src/core/addr.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { HostsDenyBackend } from '../../../src/sentryban/actions/hostsdeny/apply.js';
 import { parseHostsFile } from '../../../src/sentryban/actions/hostsdeny/plan.js';
@@ -84,6 +84,17 @@ describe('BanManager.receive: fleet bans through the one table', () => {
       'ignored: ignoreip/ignoreself inside the subnet',
     ]);
     expect(hostsDeny()).toEqual([]);
+  });
+
+  it("keeps ignoreself: the host's own address, and a subnet holding it, are not banned", async () => {
+    const { m, hostsDeny } = await setup();
+    m.setSelf({ kind: 'self', addrs: [parseAddr('203.0.113.50')!] });
+    expect(await m.receive([fleetBan('203.0.113.50'), fleetBan('203.0.0.0/16'), fleetBan('203.0.113.51')])).toEqual([
+      'ignored: ignoreself',
+      'ignored: ignoreip/ignoreself inside the subnet',
+      'applied',
+    ]);
+    expect(hostsDeny()).toEqual(['ALL: 203.0.113.51']);
   });
 
   it('a received unban lifts a received ban, never a ban decided here', async () => {
