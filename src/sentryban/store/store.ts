@@ -45,14 +45,18 @@ export class Store {
 
   #prepare(db: Database.Database): void {
     this.#insertBan =
-      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data, origin)
-      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data, @origin)
+      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data,
+        origin)
+      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data,
+        @origin)
       ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
     // A ban decided now: the manager's table holds no ban of that jail and target, so an active row found here is
     // one whose lift never reached the file (dropped while the store could not be written); the new ban replaces it.
     this.#putBan =
-      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data, origin)
-      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data, @origin)
+      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data,
+        origin)
+      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data,
+        @origin)
       ON CONFLICT(jail, target) WHERE state = 'active' DO UPDATE SET banned_at = excluded.banned_at,
         expires_at = excluded.expires_at, bantime = excluded.bantime, ban_count = excluded.ban_count,
         port = excluded.port, protocol = excluded.protocol, data = excluded.data, origin = excluded.origin`);
@@ -225,11 +229,13 @@ export class Store {
     return lines.length > f.lines.length ? { ...d, failures: [{ ...f, lines: lines.slice(-MAX_MATCHES) }] } : d;
   }
 
-  // fail2ban's dbpurgeage: per-line rows (found, ignored) and lifted bans older than `before` are deleted;
-  // ban/unban/restored/action-failed rows and ban counts (for bantime.increment) are kept.
+  // fail2ban's dbpurgeage: per-line rows (found, ignored, fleet-refused) and lifted bans older than `before` are
+  // deleted; ban/unban/restored/action-failed rows and ban counts (for bantime.increment) are kept.
   purge(before: Instant): { audit: number; bans: number } {
     return this.#db.transaction(() => ({
-      audit: this.#db.prepare("DELETE FROM audit WHERE at < ? AND kind IN ('found', 'ignored')").run(before).changes,
+      audit: this.#db
+        .prepare("DELETE FROM audit WHERE at < ? AND kind IN ('found', 'ignored', 'fleet-refused')")
+        .run(before).changes,
       bans: this.#db.prepare("DELETE FROM bans WHERE state = 'lifted' AND lifted_at < ?").run(before).changes,
     }))();
   }
@@ -241,7 +247,8 @@ export class Store {
   activeBans(): Ban[] {
     const rows = this.#db
       .prepare(
-        `SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, origin FROM bans WHERE state = 'active' ORDER BY id`,
+        `SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, origin
+        FROM bans WHERE state = 'active' ORDER BY id`,
       )
       .all() as BanRow[];
     return rows.flatMap((r) => {

@@ -163,6 +163,11 @@ describe('Store: the fleet outbox and position', () => {
       ['v', '3'],
     ]);
     expect(s2.store.fleetState('position')).toBe('2-5');
+    // refused fleet entries are per-entry rows: dbpurgeage removes them, as it removes found/ignored rows
+    s2.store.audit({ at: 1000, jail: '-', target: null, kind: 'fleet-refused', detail: 'x', data: null });
+    s2.store.audit({ at: 1000, jail: 'app', target: null, kind: 'fleet-expired', detail: 'x', data: null });
+    expect(s2.store.purge(2000).audit).toBe(1);
+    expect(s2.store.auditRows().map((r) => r.kind)).toEqual(['fleet-expired']);
     s2.store.close();
   });
 });
