@@ -19,6 +19,7 @@ export type RedisOptions = {
   bind?: readonly string[];
   prefix?: readonly string[];
   user?: { name: string; password: string };
+  tls?: { cert: string; key: string }; // the port speaks TLS only (clients need not show a certificate)
 };
 
 const freePort = (): Promise<number> =>
@@ -36,7 +37,11 @@ export const startRedis = async (dir: string, opts: RedisOptions = {}): Promise<
   let proc: ChildProcess | null = null;
   let out = '';
   const start = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', ...(opts.bind ?? ['127.0.0.1']), '--dir', dir, '--save', ''];
+    const ports = opts.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key]
+      : ['--port', String(port)];
+    if (opts.tls) ports.push('--tls-auth-clients', 'no');
+    const args = [...ports, '--bind', ...(opts.bind ?? ['127.0.0.1']), '--dir', dir, '--save', ''];
     args.push('--appendonly', opts.aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no');
     if (opts.user) {
       args.push('--protected-mode', 'no', '--user', 'default', 'off');

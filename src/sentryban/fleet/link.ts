@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Clock, Instant } from '../../core/clock.js';
 import { listHas, type FleetConfig } from '../config/fleet-settings.js';
@@ -97,8 +98,15 @@ export class FleetLink {
       db: this.#cfg.db,
       ...(this.#cfg.username !== null ? { username: this.#cfg.username } : {}),
       ...(this.#cfg.password !== null ? { password: this.#cfg.password } : {}),
+      // rediss://: the server's certificate is checked against the system's CAs or `cafile`, for the URL's host
+      // (SNI only for a name: an address is not sent as one).
       ...(this.#cfg.tls
-        ? { tls: this.#cfg.caFile ? { ca: readFileSync(this.#cfg.caFile), servername: this.#cfg.host } : {} }
+        ? {
+            tls: {
+              ...(this.#cfg.caFile ? { ca: readFileSync(this.#cfg.caFile) } : {}),
+              ...(isIP(this.#cfg.host) ? {} : { servername: this.#cfg.host }),
+            },
+          }
         : {}),
       lazyConnect: true,
       enableOfflineQueue: false, // a command while down fails at once: the outbox keeps the events
