@@ -30,6 +30,7 @@ import { storeFaultOf } from './store/fault.js';
 import { Store } from './store/store.js';
 import { StoreWriter } from './daemon/store-writer.js';
 import type { ActionBackend, LogLine } from './types.js';
+import { startFleet } from './daemon/fleet.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
@@ -175,6 +176,8 @@ const serve = async (
     `Restored ${started.restored} ban(s) in force, lifted ${started.lifted} that ended while stopped`,
   );
   manager.repairs.startPeriodic(main.checkIntervalSec);
+  const fleet = startFleet(cfg, manager, writer, clock, log); // null: no fleet: in sentryban.yaml
+  if (fleet) metrics?.watchFleet(() => fleet.counters());
   const idleGc = new IdleCollector();
   // The journal source (and execa's ~130 modules behind it) is loaded only when a jail reads the journal.
   let journald: typeof import('./sources/journald.js') | null = null;
@@ -269,6 +272,7 @@ const serve = async (
   }
   if (typeof server === 'string') {
     process.stderr.write(`sentryban: ${server}\n`);
+    await fleet?.stop();
     for (const name of [...sources.keys()]) await stopSources(name);
     await manager.stop();
     writer.stop();
@@ -319,6 +323,7 @@ const serve = async (
   idleGc.stop();
   for (const name of [...sources.keys()]) await stopSources(name);
   await server.close(); // open client connections too: an idle one would hold the shutdown
+  await fleet?.stop(); // the outbox is kept in the store for the next start
   await metrics?.server.close();
   await manager.stop();
   await manager.repairs.stop(); // scheduled retries and the periodic check end; a running check finishes

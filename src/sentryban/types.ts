@@ -38,7 +38,8 @@ export type Decision =
   | { kind: 'found'; jail: string; failure: Failure; count: number; counted?: Counted }
   | { kind: 'ignored'; jail: string; failure: Failure; rule: string }
   | { kind: 'ban'; jail: string; ban: Ban; failures: Failure[]; reason: string }
-  | { kind: 'unban'; jail: string; ban: Ban; reason: 'expired' | 'manual' };
+  // fleet: a received ban lifted by its fleet's unban or re-sync (docs/fleet.md), never published again
+  | { kind: 'unban'; jail: string; ban: Ban; reason: 'expired' | 'manual' | 'fleet' };
 
 // A ban in force. Single addresses are host prefixes (/32, /128); prefix and subnet bans are wider.
 export type Ban = {
@@ -50,6 +51,7 @@ export type Ban = {
   banCount: number; // how many times this target was banned (bantime.increment)
   port?: string; // fail2ban's `port` (e.g. "ssh", "22,80", "0:65535")
   protocol?: 'tcp' | 'udp' | 'sctp' | 'all';
+  origin?: string; // the fleet host that decided it (a received ban); absent: decided here
 };
 
 export type ActionFailed = {

@@ -11,6 +11,7 @@ import { Fields } from './fields.js';
 import { JAIL_KEYS, readJail, type JailSpec } from './jail-file.js';
 import type { DaemonConfig, LoadedJail } from './loaded.js';
 import { readMain, type MainConfig } from './main-file.js';
+import { checkFleetJails } from './fleet-settings.js';
 import { parseYamlTree } from './yaml-tree.js';
 
 // The whole configuration, validated: nothing starts unless every file is right. Filters come from the filters
@@ -77,6 +78,12 @@ export const loadConfig = async (dirIn: string, opts: LoadOptions = {}): Promise
         else jails.push(j);
       }
   }
+  errors.push(
+    ...checkFleetJails(
+      main.fleet,
+      jails.map((j) => j.spec.config.name),
+    ),
+  );
   errors.push(...f.errors, ...(await resolveNames(jails, opts.lookup ?? ((n) => lookup(n, { all: true })))));
   if (errors.length > 0)
     return fail(errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));

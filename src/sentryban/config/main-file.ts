@@ -6,6 +6,7 @@ import type { Pos, YNode } from './yaml-tree.js';
 import { readDns, type DnsConfig } from './dns-settings.js';
 import { readMetricsKey } from './metrics-setting.js';
 import type { MetricsAddress } from '../../core/metrics-address.js';
+import { readFleet, type FleetConfig } from './fleet-settings.js';
 
 // sentryban.yaml: where state lives, where decisions are logged, named actions, defaults for every jail.
 export type NamedAction = { name: string; backend: string; options: Record<string, string>; pos: Pos };
@@ -22,6 +23,7 @@ export type MainConfig = {
   selfRefreshSec: number;
   purgeAgeSec: number;
   dns: DnsConfig;
+  fleet: FleetConfig | null; // shared bans through Redis (fleet-settings.ts); null: none
 };
 
 export const MAIN_KEYS = [
@@ -35,6 +37,7 @@ export const MAIN_KEYS = [
   'defaults',
   'ignoreself_refresh',
   'dns',
+  'fleet',
 ] as const;
 
 // Default state folder: /var/lib/sentryban as root, else a folder of its own inside the config folder
@@ -90,5 +93,6 @@ export const readMain = (f: Fields, node: YNode | null, configDir: string, jailK
     selfRefreshSec: f.duration(m.get('ignoreself_refresh'), 'ignoreself_refresh', 60),
     purgeAgeSec: f.duration(m.get('dbpurgeage'), 'dbpurgeage', 86400),
     dns: readDns(f, m.get('dns')),
+    fleet: readFleet(f, m.get('fleet'), configDir),
   };
 };

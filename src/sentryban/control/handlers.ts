@@ -43,6 +43,7 @@ export const banView = (b: Ban, backends: Record<string, Applied> = {}) => ({
   expiresAt: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
   bantime: formatDurationSec(b.bantimeSec),
   banCount: b.banCount,
+  ...(b.origin !== undefined ? { origin: b.origin } : {}),
   applied: overall(backends),
   backends,
 });

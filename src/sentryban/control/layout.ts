@@ -34,8 +34,10 @@ const appliedCell = (b: BanView): Cell => {
 
 const formatBans = (bans: BanView[], env: LayoutEnv, jail: string | undefined): string => {
   if (bans.length === 0) return jail === undefined ? 'no bans in force\n' : `no bans in force in ${jail}\n`;
+  // ORIGIN (docs/fleet.md) only when a fleet host's ban is among them: a single host's table stays as it was.
+  const fleet = bans.some((b) => b.origin !== undefined);
   return formatTable(
-    ['JAIL', 'ADDRESS', 'BANNED', 'EXPIRES', 'LEFT', 'BANTIME', 'BANS', 'APPLIED'],
+    ['JAIL', 'ADDRESS', 'BANNED', 'EXPIRES', 'LEFT', 'BANTIME', 'BANS', 'APPLIED', ...(fleet ? ['ORIGIN'] : [])],
     bans.map((b) => {
       const end = b.expiresAt === null ? null : Date.parse(b.expiresAt);
       return [
@@ -47,6 +49,7 @@ const formatBans = (bans: BanView[], env: LayoutEnv, jail: string | undefined): 
         b.bantime,
         { text: String(b.banCount), right: true },
         appliedCell(b),
+        ...(fleet ? [visible(b.origin ?? '-')] : []),
       ];
     }),
     env.paint,

@@ -1,8 +1,10 @@
 import { Serial } from '../../core/serial.js';
-import type { Cidr } from '../../core/addr.js';
+import type { Addr, Cidr } from '../../core/addr.js';
+import type { Received, ReceivedOutcome } from '../fleet/received.js';
 import type { Clock, Instant } from '../../core/clock.js';
 import type { LoadedJail } from '../config/loaded.js';
 import { Expiry } from '../expire.js';
+import { matchIgnore } from '../jails/ignore.js';
 import { ActiveBans, banKey } from '../jails/active-bans.js';
 import { createJailState, step, type JailInput, type JailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
@@ -79,6 +81,7 @@ export class BanManager {
   readonly #hosts: HostFailures | null;
   readonly #writer: StoreWriter;
   #self: (JailInput & { kind: 'self' }) | null = null; // the host's addresses, for jails added by a reload
+  #decided: ((ds: readonly Decision[]) => void) | null = null; // the fleet's publisher (fleet/link.ts)
 
   constructor(jails: readonly LoadedJail[], deps: ManagerDeps) {
     this.#deps = deps;
@@ -328,6 +331,7 @@ export class BanManager {
   async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
     if (decisions.length === 0 && positions.length === 0) return [];
     this.#writer.commit(this.#deps.clock.now(), decisions, positions);
+    this.#decided?.(decisions);
     this.#deps.log.decisions(decisions);
     const banned: Ban[] = [];
     for (const d of decisions) {
@@ -371,6 +375,7 @@ export class BanManager {
 
   async #lift(ds: Decision[]): Promise<void> {
     this.#writer.commit(this.#deps.clock.now(), ds);
+    this.#decided?.(ds);
     for (const d of ds) {
       if (d.kind !== 'unban') continue;
       this.#release(d.jail, d.ban.target.text);
@@ -380,6 +385,75 @@ export class BanManager {
       j.unbans++;
       for (const be of j.backends) await this.#repair.act(d.jail, be, 'unban', d.ban);
     }
+  }
+
+  // Every ban and unban committed from here on (after the commit, before the actions), in decision order.
+  onDecided(fn: ((ds: readonly Decision[]) => void) | null): void {
+    this.#decided = fn;
+  }
+
+  // Bans and unbans received from fleet hosts (fleet/link.ts, after fleet/event.ts checked them), in the queue
+  // like any decision, in the order given: stored with their origin, audited, applied by the jail's own actions.
+  // A jail's ignoreip/ignoreself hold for received bans too. An unban lifts only a received ban (of any origin),
+  // never one decided here.
+  receive(rs: readonly Received[]): Promise<ReceivedOutcome[]> {
+    return this.#enqueue(async () => {
+      const out: ReceivedOutcome[] = [];
+      let bans: Decision[] = [];
+      for (const r of rs) {
+        const j = this.#jails.get(r.jail);
+        if (!j) {
+          out.push('no-jail');
+          continue;
+        }
+        if (r.kind === 'unban') {
+          const held = this.#bans.of(r.jail).get(r.target.text);
+          if (!held || held.origin === undefined) {
+            out.push(held ? 'local' : 'not-held');
+            continue;
+          }
+          await this.#apply(bans, []); // the bans before it first, in order
+          bans = [];
+          await this.#lift([{ kind: 'unban', jail: r.jail, ban: held, reason: 'fleet' }]);
+          out.push('applied');
+          continue;
+        }
+        const b = r.ban;
+        if (this.#bans.of(r.jail).get(b.target.text)) {
+          out.push('already');
+          continue;
+        }
+        const cfg = j.loaded.spec.config;
+        const inside = (a: Addr): boolean => b.target.contains(a);
+        const ignored = b.target.isHost()
+          ? matchIgnore(cfg.ignore, j.state.self, b.target.base.text, b.target.base)
+          : (cfg.ignore.self && j.state.self.some(inside)) || cfg.ignore.cidrs.some((c) => inside(c.base))
+            ? 'ignoreip/ignoreself inside the subnet'
+            : null;
+        if (ignored !== null) {
+          out.push(`ignored: ${ignored}`);
+          continue;
+        }
+        this.#hold(b);
+        bans.push({ kind: 'ban', jail: r.jail, ban: b, failures: [], reason: r.reason });
+        out.push('applied');
+      }
+      await this.#apply(bans, []);
+      return out;
+    });
+  }
+
+  // After a re-sync from the fleet's snapshot: received bans no longer in it were lifted while this host could not
+  // read the stream (behind its trim point), and are lifted here. `keep`: banKey()s. Returns how many.
+  liftReceivedExcept(keep: ReadonlySet<string>): Promise<number> {
+    return this.#enqueue(async () => {
+      const ds: Decision[] = this.#bans
+        .list(null)
+        .filter((b) => b.origin !== undefined && !keep.has(banKey(b.jail, b.target.text)))
+        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'fleet' }));
+      await this.#lift(ds);
+      return ds.length;
+    });
   }
 
   ban(jail: string, target: Cidr): Promise<{ ok: boolean; message: string; ban?: Ban }> {

@@ -3,6 +3,7 @@ import type { MetricsAddress } from '../../core/metrics-address.js';
 import { COMMAND_BUCKETS, Metrics, serveMetrics, type MetricsServer } from '../../core/metrics.js';
 import type { JailCounters } from './manager.js';
 import type { ActionTimer } from './repair.js';
+import type { FleetCounters } from '../fleet/link.js';
 
 // sentryban's series (docs/metrics.md). Loaded (with prom-client) only when sentryban.yaml has `metrics:`.
 // The per-line counts are the manager's own integers, read at scrape time; only action calls, which run a command
@@ -13,6 +14,7 @@ export type SentrybanMetrics = {
   readonly server: MetricsServer;
   readonly timed: ActionTimer;
   watch(w: Watched): void;
+  watchFleet(counters: () => FleetCounters): void;
 };
 
 // A backend's name ends with its jail (`ipset:sshd`, `command:mail:sshd`): the label is the rest.
@@ -80,6 +82,31 @@ export const startSentrybanMetrics = async (at: MetricsAddress): Promise<Sentryb
     const db = watched?.dbfile;
     return db ? [[{}, fileBytes(db) + fileBytes(`${db}-wal`)]] : [];
   });
+  // The fleet (docs/fleet.md): its link's own integers, read at scrape time; no series without a `fleet:`.
+  let fleet: (() => FleetCounters) | null = null;
+  const ofFleet = (v: (c: FleetCounters) => number) => () => (fleet ? [[{}, v(fleet())] as const] : []);
+  const fleetCounters: [string, string, (c: FleetCounters) => number][] = [
+    ['published', 'Ban and unban events this host published to the fleet', (c) => c.published],
+    ['received', "Fleet entries received (this host's own excluded)", (c) => c.received],
+    ['applied', 'Received bans and unbans that changed this host', (c) => c.applied],
+    ['refused', 'Received entries refused by their checks (audited)', (c) => c.refused],
+    ['expired', 'Received bans already over on arrival (audited, not applied)', (c) => c.expired],
+    ['duplicate', 'Received events already taken, or bans already in force', (c) => c.duplicate],
+    ['resyncs', 'Re-syncs from the snapshot after falling behind the trim point', (c) => c.resyncs],
+  ];
+  for (const [name, help, v] of fleetCounters) m.counter(`sentryban_fleet_${name}_total`, help, [], ofFleet(v));
+  m.gauge(
+    'sentryban_fleet_outbox',
+    'Events waiting to be published',
+    [],
+    ofFleet((c) => c.outbox),
+  );
+  m.gauge(
+    'sentryban_fleet_lag_seconds',
+    'Publish time to arrival of the last ban received',
+    [],
+    ofFleet((c) => c.lagMs / 1000),
+  );
   const labels = ['jail', 'backend', 'verb'];
   const seconds = m.histogram('sentryban_action_seconds', 'Backend calls: time taken (its _count: calls)', labels, [
     ...COMMAND_BUCKETS,
@@ -98,6 +125,9 @@ export const startSentrybanMetrics = async (at: MetricsAddress): Promise<Sentryb
     },
     watch: (w) => {
       watched = w;
+    },
+    watchFleet: (counters) => {
+      fleet = counters;
     },
   };
 };

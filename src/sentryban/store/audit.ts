@@ -3,7 +3,18 @@ import { formatDurationSec } from '../../core/duration.js';
 import type { Decision } from '../types.js';
 
 // One audit row per decision: time, jail, target, kind and the reason in words (plus data for machines).
-export type AuditKind = 'found' | 'ignored' | 'ban' | 'unban' | 'action-failed' | 'action-repaired' | 'restored';
+// fleet-refused: a stream entry that failed its checks (fleet/event.ts); fleet-expired: a received ban that had
+// ended before it arrived (recorded, not applied).
+export type AuditKind =
+  | 'found'
+  | 'ignored'
+  | 'ban'
+  | 'unban'
+  | 'action-failed'
+  | 'action-repaired'
+  | 'restored'
+  | 'fleet-refused'
+  | 'fleet-expired';
 export type AuditRow = {
   at: Instant;
   jail: string;
@@ -51,6 +62,7 @@ export const auditRowOf = (at: Instant, d: Decision): AuditRow => {
           lines: d.failures.flatMap((f) => f.lines).slice(-10),
           banCount: d.ban.banCount,
           bantime: d.ban.bantimeSec,
+          ...(d.ban.origin !== undefined ? { origin: d.ban.origin } : {}),
         }),
       };
     case 'unban':

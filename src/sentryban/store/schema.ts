@@ -32,6 +32,14 @@ export const MIGRATIONS: readonly Migration[] = [
       SELECT jail, target, COUNT(*), MAX(banned_at) FROM bans GROUP BY jail, target;
     CREATE INDEX audit_jail_target ON audit(jail, target);
   `),
+  // v3: the fleet (docs/fleet.md): each ban's origin host; events waiting to be published, in order; the stream
+  // position read up to.
+  (db) =>
+    db.exec(`
+    ALTER TABLE bans ADD COLUMN origin TEXT;
+    CREATE TABLE fleet_outbox(id INTEGER PRIMARY KEY, fields TEXT NOT NULL);
+    CREATE TABLE fleet_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -22,6 +22,7 @@ type BanRow = {
   ban_count: number;
   port: string | null;
   protocol: string | null;
+  origin: string | null;
 };
 
 export class Store {
@@ -44,17 +45,21 @@ export class Store {
 
   #prepare(db: Database.Database): void {
     this.#insertBan =
-      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
-      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
+      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data,
+        origin)
+      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data,
+        @origin)
       ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
     // A ban decided now: the manager's table holds no ban of that jail and target, so an active row found here is
     // one whose lift never reached the file (dropped while the store could not be written); the new ban replaces it.
     this.#putBan =
-      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data)
-      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data)
+      db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data,
+        origin)
+      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data,
+        @origin)
       ON CONFLICT(jail, target) WHERE state = 'active' DO UPDATE SET banned_at = excluded.banned_at,
         expires_at = excluded.expires_at, bantime = excluded.bantime, ban_count = excluded.ban_count,
-        port = excluded.port, protocol = excluded.protocol, data = excluded.data`);
+        port = excluded.port, protocol = excluded.protocol, data = excluded.data, origin = excluded.origin`);
     this.#liftBan = db.prepare(
       `UPDATE bans SET state = 'lifted', lifted_at = ?, lift_reason = ? WHERE jail = ? AND target = ? AND state = 'active'`,
     );
@@ -165,6 +170,7 @@ export class Store {
             ban_count: b.banCount,
             port: b.port ?? null,
             protocol: b.protocol ?? null,
+            origin: b.origin ?? null,
             data: JSON.stringify({ lines: d.failures.flatMap((f) => f.lines).slice(-10), reason: d.reason }),
           });
           if (r.changes > 0) {
@@ -198,6 +204,7 @@ export class Store {
           ban_count: b.banCount,
           port: b.port ?? null,
           protocol: b.protocol ?? null,
+          origin: b.origin ?? null,
           data: null,
         });
         this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt);
@@ -222,11 +229,13 @@ export class Store {
     return lines.length > f.lines.length ? { ...d, failures: [{ ...f, lines: lines.slice(-MAX_MATCHES) }] } : d;
   }
 
-  // fail2ban's dbpurgeage: per-line rows (found, ignored) and lifted bans older than `before` are deleted;
-  // ban/unban/restored/action-failed rows and ban counts (for bantime.increment) are kept.
+  // fail2ban's dbpurgeage: per-line rows (found, ignored, fleet-refused) and lifted bans older than `before` are
+  // deleted; ban/unban/restored/action-failed rows and ban counts (for bantime.increment) are kept.
   purge(before: Instant): { audit: number; bans: number } {
     return this.#db.transaction(() => ({
-      audit: this.#db.prepare("DELETE FROM audit WHERE at < ? AND kind IN ('found', 'ignored')").run(before).changes,
+      audit: this.#db
+        .prepare("DELETE FROM audit WHERE at < ? AND kind IN ('found', 'ignored', 'fleet-refused')")
+        .run(before).changes,
       bans: this.#db.prepare("DELETE FROM bans WHERE state = 'lifted' AND lifted_at < ?").run(before).changes,
     }))();
   }
@@ -238,13 +247,41 @@ export class Store {
   activeBans(): Ban[] {
     const rows = this.#db
       .prepare(
-        `SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol FROM bans WHERE state = 'active' ORDER BY id`,
+        `SELECT jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, origin
+        FROM bans WHERE state = 'active' ORDER BY id`,
       )
       .all() as BanRow[];
     return rows.flatMap((r) => {
       const b = banOf(r);
       return b ? [b] : [];
     });
+  }
+
+  // The fleet's outbox (fleet/link.ts): events decided here, kept until Redis has taken them, in order.
+  outboxAdd(entries: readonly (readonly string[])[]): number[] {
+    const put = this.#db.prepare('INSERT INTO fleet_outbox(fields) VALUES (?)');
+    return this.#db.transaction(() => entries.map((e) => Number(put.run(JSON.stringify(e)).lastInsertRowid)))();
+  }
+  outboxPeek(limit: number): { id: number; fields: string[] }[] {
+    const rows = this.#db.prepare('SELECT id, fields FROM fleet_outbox ORDER BY id LIMIT ?').all(limit) as {
+      id: number;
+      fields: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, fields: JSON.parse(r.fields) as string[] }));
+  }
+  outboxDone(upToId: number): void {
+    this.#db.prepare('DELETE FROM fleet_outbox WHERE id <= ?').run(upToId);
+  }
+  fleetState(key: string): string | null {
+    const r = this.#db.prepare('SELECT value FROM fleet_state WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value ?? null;
+  }
+  setFleetState(key: string, value: string): void {
+    this.#db
+      .prepare(
+        'INSERT INTO fleet_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
   }
 
   countActive(): number {
@@ -324,5 +361,6 @@ const banOf = (r: BanRow): Ban | null => {
     banCount: r.ban_count,
     ...(r.port !== null ? { port: r.port } : {}),
     ...(r.protocol !== null ? { protocol: r.protocol as NonNullable<Ban['protocol']> } : {}),
+    ...(r.origin !== null ? { origin: r.origin } : {}),
   };
 };

@@ -1,0 +1,486 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Redis } from 'ioredis';
+import type { Clock, Instant } from '../../core/clock.js';
+import { listHas, type FleetConfig } from '../config/fleet-settings.js';
+import { banKey } from '../jails/active-bans.js';
+import type { AuditRow } from '../store/audit.js';
+import type { Store } from '../store/store.js';
+import type { Decision } from '../types.js';
+import { decodeEntry, encodeEvent, receivedExpiry, type DecodeContext, type FleetEvent } from './event.js';
+import type { FleetManager, Received } from './received.js';
+
+// The fleet's Redis side (docs/fleet.md). One stream `<name>` holds every ban and unban in order; a hash
+// `<name>:snapshot` holds the bans in force (one field per jail and target, kept by publishers in the same MULTI
+// as their XADD) for hosts that fell behind the stream's trim point.
+// - Publishing: each committed local ban and manual unban of a publishing jail goes to an outbox (in the store,
+//   so it outlives a restart) and is sent in order, in batches, when Redis is reachable.
+// - Receiving: a connection of its own blocks on XREAD from the last position (kept in the store). On every
+//   (re)connect it checks whether entries after that position were trimmed (or the stream was reset) and then
+//   re-syncs from the snapshot instead.
+// BLOCK has a timeout (BLOCK_MS) only as a heartbeat: an entry is returned the moment it is added; a link that
+// went silent (a cut cable sends no reset) shows as a socket with no reply within SOCKET_TIMEOUT_MS.
+export type FleetCounters = {
+  published: number; // events Redis took
+  received: number; // entries read (own events excluded)
+  applied: number; // bans and unbans that changed this host
+  refused: number; // entries that failed their checks (audited)
+  expired: number; // bans that had ended before they arrived (audited)
+  duplicate: number; // repeats of an event already taken, and bans already in force
+  outbox: number; // events waiting to be published
+  lagMs: number; // publish time to arrival, of the last ban received
+  resyncs: number;
+};
+export type FleetDeps = {
+  config: FleetConfig;
+  manager: FleetManager;
+  store: () => Store; // the writer's current handle
+  audit: (row: AuditRow) => void;
+  clock: Clock;
+  log: (level: 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR', text: string) => void;
+  receives: (jail: string) => boolean; // a jail of this host in `receive:`
+  longestBantimeSec: number; // of the publishing jails; -1: one is permanent (the stream is trimmed by count only)
+  retryMaxMs?: number;
+};
+const BLOCK_MS = 2000;
+const SOCKET_TIMEOUT_MS = BLOCK_MS + 3000;
+const BATCH = 500;
+const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
+const POSITION = 'position';
+// Deletes a snapshot field only when this origin wrote it (a later ban of another host stays).
+const PRUNE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+type Op = { rowId: number | null; fields: string[] }; // an event, or ['#prune', key] after a ban's expiry
+type State = 'connecting' | 'connected' | 'lost';
+
+const compareIds = (a: string, b: string): number => {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? Math.sign(am - bm) : Math.sign(as - bs);
+};
+
+export class FleetLink {
+  readonly #d: FleetDeps;
+  readonly #cfg: FleetConfig;
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #snapshot: string;
+  readonly #queue: Op[] = [];
+  readonly #seen = new Set<string>();
+  readonly #counters: FleetCounters = {
+    published: 0,
+    received: 0,
+    applied: 0,
+    refused: 0,
+    expired: 0,
+    duplicate: 0,
+    outbox: 0,
+    lagMs: 0,
+    resyncs: 0,
+  };
+  #position: string | null;
+  #flushing = false;
+  #stopped = false;
+  #state: State = 'connecting';
+  #reader: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(deps: FleetDeps) {
+    this.#d = deps;
+    this.#cfg = deps.config;
+    this.#snapshot = `${this.#cfg.name}:snapshot`;
+    const retryMax = deps.retryMaxMs ?? 2000;
+    const options = {
+      host: this.#cfg.host,
+      port: this.#cfg.port,
+      db: this.#cfg.db,
+      ...(this.#cfg.username !== null ? { username: this.#cfg.username } : {}),
+      ...(this.#cfg.password !== null ? { password: this.#cfg.password } : {}),
+      // rediss://: the server's certificate is checked against the system's CAs or `cafile`, for the URL's host
+      // (SNI only for a name: an address is not sent as one).
+      ...(this.#cfg.tls
+        ? {
+            tls: {
+              ...(this.#cfg.caFile ? { ca: readFileSync(this.#cfg.caFile) } : {}),
+              ...(isIP(this.#cfg.host) ? {} : { servername: this.#cfg.host }),
+            },
+          }
+        : {}),
+      lazyConnect: true,
+      enableOfflineQueue: false, // a command while down fails at once: the outbox keeps the events
+      autoResendUnfulfilledCommands: false, // a read lost with the link is started again after the catch-up check
+      maxRetriesPerRequest: 0,
+      connectTimeout: 5000,
+      socketTimeout: SOCKET_TIMEOUT_MS,
+      retryStrategy: (times: number): number => Math.min(retryMax, 50 * 2 ** Math.min(times, 10)),
+    };
+    this.#pub = new Redis({ ...options, connectionName: `sentryban-pub-${this.#cfg.origin}` });
+    this.#sub = new Redis({ ...options, connectionName: `sentryban-sub-${this.#cfg.origin}` });
+    this.#position = this.#store((s) => s.fleetState(POSITION)) ?? null;
+  }
+
+  counters(): FleetCounters {
+    return { ...this.#counters, outbox: this.#queue.length };
+  }
+
+  start(): void {
+    for (const r of this.#store((s) => s.outboxPeek(1_000_000)) ?? [])
+      this.#queue.push({ rowId: r.id, fields: r.fields });
+    this.#d.manager.onDecided((ds) => this.#decided(ds));
+    for (const c of [this.#pub, this.#sub]) {
+      c.on('ready', () => this.#changed());
+      c.on('close', () => this.#changed());
+      c.on('error', (e: Error) => this.#error(e)); // said once per state change, not per retry
+    }
+    this.#pub.on('ready', () => void this.#flush());
+    void this.#pub.connect().catch(() => undefined);
+    void this.#sub.connect().catch(() => undefined);
+    this.#reader = this.#read();
+    void this.#flush();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#d.manager.onDecided(null);
+    this.#wake?.();
+    this.#sub.disconnect();
+    await this.#reader;
+    if (this.#pub.status === 'ready') await this.#flush();
+    this.#pub.disconnect();
+  }
+
+  // One log line per state change of the pair of connections.
+  #changed(): void {
+    const up = this.#pub.status === 'ready' && this.#sub.status === 'ready';
+    const next: State = up ? 'connected' : this.#state === 'connecting' ? 'connecting' : 'lost';
+    if (next === this.#state || this.#stopped) return;
+    this.#state = next;
+    const where = `${this.#cfg.url} (stream ${this.#cfg.name}, host ${this.#cfg.origin})`;
+    if (next === 'connected') this.#d.log('NOTICE', `fleet: connected to ${where}`);
+    else this.#d.log('WARNING', `fleet: lost ${where}; local bans go on, events wait in the outbox`);
+    if (next === 'connected') this.#wake?.();
+  }
+
+  // Before the first connection, why it cannot be made (refused, AUTH, TLS), once.
+  #error(e: Error): void {
+    if (this.#state !== 'connecting' || this.#stopped) return;
+    this.#state = 'lost';
+    this.#d.log('WARNING', `fleet: cannot reach ${this.#cfg.url}: ${e.message}; retrying, local bans go on`);
+  }
+
+  #store<T>(fn: (s: Store) => T): T | undefined {
+    try {
+      return fn(this.#d.store());
+    } catch {
+      return undefined; // the store writer says when the store is down; the outbox is kept in memory meanwhile
+    }
+  }
+
+  // --- publishing ---
+
+  #decided(ds: readonly Decision[]): void {
+    const ops: string[][] = [];
+    const now = this.#d.clock.now();
+    for (const d of ds) {
+      if (d.kind !== 'ban' && d.kind !== 'unban') continue;
+      if (!listHas(this.#cfg.publish, d.jail)) continue;
+      // A received ban is never sent again (no echo), nor its lift by the fleet or at its end here; an operator's
+      // unban here is sent whatever the ban's origin.
+      if (d.kind === 'ban' && d.ban.origin !== undefined) continue;
+      if (d.kind === 'unban' && d.reason !== 'manual') {
+        if (d.reason === 'expired' && d.ban.origin === undefined)
+          ops.push(['#prune', `${d.jail} ${d.ban.target.text}`]);
+        continue;
+      }
+      const e: FleetEvent = {
+        kind: d.kind,
+        id: `${this.#cfg.origin}-${randomBytes(8).toString('hex')}`,
+        origin: this.#cfg.origin,
+        jail: d.jail,
+        target: d.ban.target,
+        bannedAt: d.kind === 'ban' ? d.ban.bannedAt : now,
+        expiresAt: d.kind === 'ban' ? d.ban.expiresAt : null,
+        bantimeSec: d.kind === 'ban' ? d.ban.bantimeSec : -1,
+        reason: d.kind === 'ban' ? d.reason : 'manual unban',
+      };
+      ops.push(encodeEvent(e));
+    }
+    if (ops.length === 0) return;
+    const ids = this.#store((s) => s.outboxAdd(ops));
+    ops.forEach((fields, i) => this.#queue.push({ rowId: ids?.[i] ?? null, fields }));
+    void this.#flush();
+  }
+
+  // The outbox, in order, in batches of one MULTI each (XADD and the snapshot change of each event together).
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0 && this.#pub.status === 'ready') {
+        const batch = this.#queue.slice(0, BATCH);
+        const cmds: (string | number)[][] = [];
+        const longest = this.#d.longestBantimeSec;
+        const trim = longest >= 0 ? ['MINID', '~', `${this.#d.clock.now() - longest * 1000}-0`] : [];
+        for (const op of batch) {
+          if (op.fields[0] === '#prune') {
+            cmds.push(['eval', PRUNE, 1, this.#snapshot, op.fields[1] ?? '', `${this.#cfg.origin}\n`]);
+            continue;
+          }
+          const f = op.fields;
+          const key = `${f[f.indexOf('jail') + 1] ?? ''} ${f[f.indexOf('target') + 1] ?? ''}`;
+          cmds.push(['xadd', this.#cfg.name, ...trim, '*', ...f]);
+          if (f[f.indexOf('kind') + 1] === 'ban')
+            cmds.push(['hset', this.#snapshot, key, `${this.#cfg.origin}\n${JSON.stringify(f)}`]);
+          else cmds.push(['hdel', this.#snapshot, key]);
+        }
+        cmds.push(['xtrim', this.#cfg.name, 'MAXLEN', '~', this.#cfg.maxlen]);
+        let ok = false;
+        try {
+          const r = await this.#pub.multi(cmds).exec();
+          const err = r?.find(([e]) => e !== null)?.[0];
+          if (r === null || err) this.#d.log('ERROR', `fleet: publishing failed: ${err?.message ?? 'aborted'}`);
+          else ok = true;
+        } catch {
+          // the link went down: the batch stays, sent again on the next 'ready'
+        }
+        if (!ok) return;
+        this.#queue.splice(0, batch.length);
+        this.#counters.published += batch.filter((o) => o.fields[0] !== '#prune').length;
+        const last = batch.reduce((m, o) => (o.rowId !== null && o.rowId > m ? o.rowId : m), 0);
+        if (last > 0) this.#store((s) => s.outboxDone(last));
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  // --- receiving ---
+
+  #ctx(): DecodeContext {
+    return { now: this.#d.clock.now(), self: this.#cfg.origin, jails: this.#d.receives, origins: this.#cfg.origins };
+  }
+
+  // Each turn reads what follows the position together with the stream's trim state, in one MULTI (so that no
+  // trim can fall between the check and the read); when nothing follows, a blocking XREAD waits for the next entry
+  // (it only wakes the loop: the entries are then read by the MULTI, which sees a trim done in the same MULTI as
+  // the XADD that woke it).
+  async #read(): Promise<void> {
+    let idle = false;
+    while (!this.#stopped) {
+      if (this.#sub.status !== 'ready') {
+        idle = false;
+        await new Promise<void>((res) => {
+          this.#wake = res;
+          const t = setTimeout(res, 1000); // the state may have changed before #wake was set
+          t.unref();
+        });
+        this.#wake = null;
+        continue;
+      }
+      try {
+        if (idle)
+          await this.#sub.call('xread', [
+            'COUNT',
+            1,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            this.#cfg.name,
+            this.#position ?? '$',
+          ]);
+        idle = (await this.#turn()) === 0;
+      } catch (e) {
+        idle = false;
+        if (!this.#stopped && this.#sub.status === 'ready') {
+          this.#d.log('ERROR', `fleet: reading the stream failed: ${(e as Error).message}`);
+          await new Promise((res) => setTimeout(res, 1000).unref());
+        }
+      }
+    }
+  }
+
+  // One read from the position; how many entries it took. Entries after the position that were trimmed before
+  // they were read, or a stream that is not the one read before (Redis lost it): re-sync from the snapshot.
+  async #turn(): Promise<number> {
+    const pos = this.#position;
+    const r = await this.#sub
+      .multi([
+        ['xinfo', 'STREAM', this.#cfg.name],
+        ['xread', 'COUNT', BATCH, 'STREAMS', this.#cfg.name, pos ?? '0-0'],
+      ])
+      .exec();
+    if (!r) throw new Error('read aborted');
+    const [infoErr, flat] = r[0] ?? [null, null];
+    if (infoErr && !/no such key/i.test(infoErr.message)) throw infoErr;
+    const info = new Map<string, unknown>();
+    if (!infoErr && Array.isArray(flat))
+      for (let i = 0; i + 1 < flat.length; i += 2) info.set(String(flat[i]), flat[i + 1]);
+    const idOf = (k: string): string => (typeof info.get(k) === 'string' ? (info.get(k) as string) : '0-0');
+    const first = info.get('first-entry');
+    const firstId = Array.isArray(first) && typeof first[0] === 'string' ? first[0] : null;
+    const last = idOf('last-generated-id');
+    // Trimming (MAXLEN/MINID) does not move max-deleted-entry-id (only XDEL does): entries after the position were
+    // lost when the stream's first entry is past it (or the stream is empty and ends past it). When exactly the
+    // entries up to the position were trimmed this re-syncs needlessly, which is harmless.
+    const gone = firstId ?? last;
+    const deleted = idOf('max-deleted-entry-id');
+    const everTrimmed = Number(info.get('entries-added')) > Number(info.get('length'));
+    if (pos === null) return (await this.#resync('first start', false), 0);
+    if (compareIds(pos, last) > 0)
+      return (await this.#resync(`the stream was reset (at ${pos}, stream at ${last})`, false), 0);
+    if (everTrimmed && (compareIds(pos, gone) < 0 || compareIds(pos, deleted) < 0))
+      return (await this.#resync(`behind the trim point (at ${pos}, stream from ${firstId ?? 'empty'})`, true), 0);
+    const [readErr, read] = r[1] ?? [null, null];
+    if (readErr) throw readErr;
+    const entries = (read as [string, [string, string[]][]][] | null)?.[0]?.[1] ?? [];
+    if (entries.length > 0) await this.#take(entries);
+    return entries.length;
+  }
+
+  // Only when entries were trimmed is the snapshot known to be whole: a stream that is gone or reset (Redis lost
+  // its data) says nothing of the bans held here, which then end at their own time.
+  async #resync(why: string, liftMissing: boolean): Promise<void> {
+    const r = await this.#sub
+      .multi([
+        ['hgetall', this.#snapshot],
+        ['xrevrange', this.#cfg.name, '+', '-', 'COUNT', 1],
+      ])
+      .exec();
+    if (!r || r.some(([e]) => e !== null)) throw new Error('snapshot read failed');
+    const snap = (r[0]?.[1] ?? {}) as Record<string, string>;
+    const top = (r[1]?.[1] ?? []) as [string, string[]][];
+    const received: Received[] = [];
+    const keep = new Set<string>();
+    const ctx = this.#ctx();
+    for (const value of Object.values(snap)) {
+      const nl = value.indexOf('\n');
+      let fields: unknown;
+      try {
+        fields = JSON.parse(value.slice(nl + 1));
+      } catch {
+        fields = null;
+      }
+      if (!Array.isArray(fields) || !fields.every((x) => typeof x === 'string')) {
+        this.#refuse('snapshot entry is not a list of strings', null, null, 'snapshot');
+        continue;
+      }
+      const d = decodeEntry(fields, ctx);
+      if (!d.ok) {
+        if ('reason' in d) this.#refuse(d.reason, d.jail, d.target, 'snapshot');
+        continue;
+      }
+      const e = d.event;
+      if (e.kind !== 'ban') continue;
+      const rec = this.#toReceived(e, ctx.now);
+      if (rec) {
+        received.push(rec);
+        keep.add(banKey(e.jail, e.target.text));
+      }
+    }
+    const outcomes = await this.#d.manager.receive(received);
+    const lifted = liftMissing ? await this.#d.manager.liftReceivedExcept(keep) : 0;
+    this.#counters.applied += outcomes.filter((o) => o === 'applied').length + lifted;
+    this.#counters.resyncs++;
+    this.#setPosition(top[0]?.[0] ?? '0-0');
+    this.#d.log(
+      'NOTICE',
+      `fleet: re-synced from the snapshot (${why}): ${keep.size} ban(s) in force, ` +
+        `${outcomes.filter((o) => o === 'applied').length} applied, ${lifted} lifted`,
+    );
+  }
+
+  async #take(entries: [string, string[]][]): Promise<void> {
+    const ctx = this.#ctx();
+    const received: Received[] = [];
+    for (const [, fields] of entries) {
+      const d = decodeEntry(fields, ctx);
+      if (!d.ok) {
+        if ('reason' in d) this.#refuse(d.reason, d.jail, d.target, 'stream');
+        continue;
+      }
+      const e = d.event;
+      this.#counters.received++;
+      if (this.#seen.has(e.id)) {
+        this.#counters.duplicate++;
+        continue;
+      }
+      this.#remember(e.id);
+      if (e.kind === 'unban') {
+        received.push({ kind: 'unban', jail: e.jail, target: e.target });
+        continue;
+      }
+      this.#counters.lagMs = Math.max(0, ctx.now - e.bannedAt);
+      const rec = this.#toReceived(e, ctx.now);
+      if (rec) received.push(rec);
+    }
+    const outcomes = received.length > 0 ? await this.#d.manager.receive(received) : [];
+    for (const o of outcomes) {
+      if (o === 'applied') this.#counters.applied++;
+      else if (o === 'already') this.#counters.duplicate++;
+    }
+    const last = entries[entries.length - 1];
+    if (last) this.#setPosition(last[0]);
+  }
+
+  // A checked ban with its end here; null (audited) when it had ended before it arrived.
+  #toReceived(e: FleetEvent, now: Instant): Received | null {
+    const end = receivedExpiry(e, this.#cfg.policy, now);
+    if (end === 'expired') {
+      this.#counters.expired++;
+      this.#d.audit({
+        at: now,
+        jail: e.jail,
+        target: e.target.text,
+        kind: 'fleet-expired',
+        detail:
+          `fleet ban from ${e.origin} ended ${new Date(e.expiresAt ?? now).toISOString()}, ` +
+          'before it arrived: not applied',
+        data: JSON.stringify({ origin: e.origin, id: e.id }),
+      });
+      return null;
+    }
+    return {
+      kind: 'ban',
+      jail: e.jail,
+      reason: `fleet ban from ${e.origin}: ${e.reason}`,
+      ban: {
+        jail: e.jail,
+        target: e.target,
+        bannedAt: now,
+        expiresAt: end,
+        bantimeSec: end === null ? -1 : Math.max(1, Math.ceil((end - now) / 1000)),
+        banCount: 1,
+        origin: e.origin,
+      },
+    };
+  }
+
+  #refuse(reason: string, jail: string | null, target: string | null, from: 'stream' | 'snapshot'): void {
+    this.#counters.refused++;
+    this.#d.audit({
+      at: this.#d.clock.now(),
+      jail: jail ?? '-',
+      target,
+      kind: 'fleet-refused',
+      detail: `fleet ${from} entry refused: ${reason}`,
+      data: null,
+    });
+    this.#d.log('WARNING', `fleet: ${from} entry refused: ${reason}`);
+  }
+
+  #remember(id: string): void {
+    this.#seen.add(id);
+    if (this.#seen.size > SEEN)
+      for (const old of this.#seen) {
+        this.#seen.delete(old);
+        break;
+      }
+  }
+
+  #setPosition(id: string): void {
+    this.#position = id;
+    this.#store((s) => s.setFleetState(POSITION, id));
+  }
+}
