@@ -11,6 +11,7 @@ import { ESCALATE_KEYS, JAIL_KEYS } from '../../src/sentryban/config/jail-file.j
 import { FAULTS_KEYS } from '../../src/sentryban/config/log-target.js';
 import { MAIN_KEYS } from '../../src/sentryban/config/main-file.js';
 import { FILTER_KEYS } from '../../src/sentryban/filters/yaml-filter.js';
+import { FLEET_KEYS } from '../../src/sentryban/config/fleet-settings.js';
 import { METRICS_MODE_KEYS } from '../../src/portsentry/conf.js';
 
 // docs/configuration.md has a row for every key the loaders accept, in the section of its file, and no row for
@@ -46,7 +47,10 @@ const portsentryKeys = [
 ];
 
 const cases: [string, readonly string[]][] = [
-  ['## sentryban.yaml', [...MAIN_KEYS, ...FAULTS_KEYS, ...DNS_KEYS.map((k) => `dns.${k}`)]],
+  [
+    '## sentryban.yaml',
+    [...MAIN_KEYS, ...FAULTS_KEYS, ...DNS_KEYS.map((k) => `dns.${k}`), ...FLEET_KEYS.map((k) => `fleet.${k}`)],
+  ],
   ['## Jail keys (jails/*.yaml and `defaults:`)', [...JAIL_KEYS, ...ESCALATE_KEYS.map((k) => `escalate.${k}`)]],
   ['## fail2ban jail.conf keys (`--fail2ban-config DIR`)', FAIL2BAN_JAIL_KEYS],
   ...BACKEND_KINDS.map((k): [string, readonly string[]] => [`### \`${k}\``, ACTION_OPTION_KEYS[k]]),

@@ -27,7 +27,7 @@ export type FleetConfig = {
   maxlen: number; // stream bound when the longest bantime is permanent (else trimmed by age)
   pos: Pos;
 };
-const FLEET_KEYS = [
+export const FLEET_KEYS = [
   'url',
   'passwordfile',
   'cafile',
