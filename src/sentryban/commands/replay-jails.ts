@@ -4,7 +4,7 @@ import type { LoadedJail } from '../config/loaded.js';
 import { runIgnoreCommand } from '../daemon/ignore-command.js';
 import { Expiry } from '../expire.js';
 import { ActiveBans, banKey } from '../jails/active-bans.js';
-import { createJailState, step, type JailInput, type JailState } from '../jails/jail.js';
+import { createJailState, forgetDue, step, type JailInput, type JailState } from '../jails/jail.js';
 import type { Ban, Decision, Failure } from '../types.js';
 
 // `sentryban replay`'s jails: the daemon's decisions on a past log, with no store and no action. Each jail steps
@@ -150,14 +150,11 @@ export class ReplayJails {
     this.#decided(j, decisions, ref);
   }
 
-  // Counting state no later failure can reach is dropped, as the daemon's BanManager.#forget does (log time only
-  // grows here, and failures before `oldest` are not counted), with the timeline's kept lines of those tickets:
-  // without this a replay held every address that ever failed once, growing with the log's distinct addresses.
-  // At most once per findtime (a sweep over all tickets).
+  // Counting state no later failure can reach is dropped (jails' forgetDue; log time only grows here), with the
+  // timeline's kept lines of those tickets: without this a replay held every address that ever failed once.
   #forget(j: Jail, oldest: Instant): void {
-    const findtimeMs = j.loaded.spec.config.findtimeSec * 1000;
-    const before = oldest - findtimeMs;
-    if (before - j.forgotUpTo < findtimeMs) return;
+    const before = forgetDue(j.loaded.spec.config, j.forgotUpTo, oldest);
+    if (before === null) return;
     j.forgotUpTo = before;
     step(j.loaded.spec.config, j.state, { kind: 'forget', before }, this.#env());
     for (const [key, kept] of j.recent) if ((kept[kept.length - 1] as Pending).at < before) j.recent.delete(key);

@@ -6,7 +6,7 @@ import type { LoadedJail } from '../config/loaded.js';
 import { Expiry } from '../expire.js';
 import { matchIgnore } from '../jails/ignore.js';
 import { ActiveBans, banKey } from '../jails/active-bans.js';
-import { createJailState, step, type JailInput, type JailState } from '../jails/jail.js';
+import { createJailState, forgetDue, step, type JailInput, type JailState } from '../jails/jail.js';
 import type { Store } from '../store/store.js';
 import type { ActionBackend, Ban, Decision, Failure, FilePosition, LogLine } from '../types.js';
 import type { HostFailures, UseDns } from '../dns/host-failures.js';
@@ -297,20 +297,16 @@ export class BanManager {
     );
   }
 
-  // One step of a jail; the bans it decides go into the table at once, so that its next step sees them.
-  // Counting state no later failure can reach is dropped, as fail2ban's cleanup drops it: without this, every
-  // address that failed once stayed in the table for the daemon's life (~110 bytes each). Batches are decided in
-  // line order and `oldest` (failures before it are not counted) only grows, so no failure of this batch or a later
-  // one is before `oldest`; a ticket whose last failure is a findtime before that would start afresh anyway.
-  // At most once per findtime (a sweep over all tickets).
+  // Counting state no later failure can reach is dropped (jails' forgetDue): without this, every address that
+  // failed once stayed in the table for the daemon's life (~110 bytes each).
   #forget(j: Jail, oldest: Instant): void {
-    const findtimeMs = j.loaded.spec.config.findtimeSec * 1000;
-    const before = oldest - findtimeMs;
-    if (before - j.forgotUpTo < findtimeMs) return;
+    const before = forgetDue(j.loaded.spec.config, j.forgotUpTo, oldest);
+    if (before === null) return;
     j.forgotUpTo = before;
     step(j.loaded.spec.config, j.state, { kind: 'forget', before }, this.#env());
   }
 
+  // One step of a jail; the bans it decides go into the table at once, so that its next step sees them.
   #step(j: Jail, input: JailInput): Decision[] {
     const ds = step(j.loaded.spec.config, j.state, input, this.#env());
     for (const d of ds) if (d.kind === 'ban') this.#hold(d.ban);

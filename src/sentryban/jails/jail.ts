@@ -37,6 +37,17 @@ export const createJailState = (bans: BansInForce = NO_BANS): JailState => ({
   self: [],
 });
 
+// When counting state no later failure can reach may be dropped, as fail2ban's cleanup drops it: failures before
+// `oldest` (now - findtime) are not counted and `oldest` only grows, so a ticket whose last failure is a findtime
+// before that would start afresh anyway. At most once per findtime (each forget is a sweep over all tickets).
+// Returns the `before` to forget (feed it to step as { kind: 'forget', before } and keep it as the new
+// `forgotUpTo`), or null when no forget is due yet.
+export const forgetDue = (cfg: JailConfig, forgotUpTo: Instant, oldest: Instant): Instant | null => {
+  const findtimeMs = cfg.findtimeSec * 1000;
+  const before = oldest - findtimeMs;
+  return before - forgotUpTo < findtimeMs ? null : before;
+};
+
 export const step = (cfg: JailConfig, state: JailState, input: JailInput, env: JailEnv): Decision[] => {
   switch (input.kind) {
     case 'failure':
