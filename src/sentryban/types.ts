@@ -71,6 +71,9 @@ export interface ActionBackend {
   readonly name: string;
   start(bans: readonly Ban[]): Promise<ActionOutcome>;
   ban(ban: Ban): Promise<ActionOutcome>;
+  // Several bans in one step (one transaction where the backend has one), in order; one outcome for all of them.
+  // Optional: without it the daemon calls ban() for each.
+  banMany?(bans: readonly Ban[]): Promise<ActionOutcome>;
   unban(ban: Ban): Promise<ActionOutcome>;
   // Re-assert the rules from the store's view (repairs rules removed by hand, lapsed kernel timeouts).
   check(bans: readonly Ban[]): Promise<ActionOutcome>;

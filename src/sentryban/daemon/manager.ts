@@ -330,6 +330,7 @@ export class BanManager {
     this.#decided?.(decisions);
     this.#deps.log.decisions(decisions);
     const banned: Ban[] = [];
+    const toApply = new Map<Jail, Ban[]>(); // per jail, in decision order
     for (const d of decisions) {
       if (d.kind !== 'ban') continue;
       const b = d.ban;
@@ -348,8 +349,14 @@ export class BanManager {
       j.bans++;
       const lines = j.backends.some((be) => be.note) ? linesOf(d.failures) : [];
       for (const be of j.backends) be.note?.(b, lines);
-      for (const be of j.backends) await this.#repair.act(b.jail, be, 'ban', b); // a failure is retried by the Repairer, off this queue
+      const mine = toApply.get(j);
+      if (mine) mine.push(b);
+      else toApply.set(j, [b]);
     }
+    // Each backend takes its jail's bans of this batch at once (one nft transaction for a burst); a failure is
+    // retried by the Repairer, off this queue.
+    for (const [j, bans] of toApply)
+      for (const be of j.backends) await this.#repair.banMany(j.loaded.spec.config.name, be, bans);
     return banned;
   }
 

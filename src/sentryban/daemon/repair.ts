@@ -111,6 +111,28 @@ export class Repairer {
     return Promise.resolve();
   }
 
+  // Several bans of one jail for one backend, in order: one call when the backend takes a batch (banMany), else
+  // one act per ban. The marks and the retry are act's: a failed batch marks each of its bans failed, and the
+  // scheduled repair applies the store's view.
+  async banMany(jail: string, be: ActionBackend, bans: readonly Ban[]): Promise<void> {
+    const s = this.#slotOf(jail, be);
+    if (!s || bans.length === 0) return;
+    if (bans.length === 1 || !be.banMany || be.detached || s.failures > 0) {
+      for (const b of bans) await this.act(jail, be, 'ban', b);
+      return;
+    }
+    for (const b of bans) s.marks.set(b.target.text, 'pending');
+    const many = be.banMany.bind(be);
+    const r = await this.#call(s, 'ban', () => many(bans));
+    if (r.ok) {
+      for (const b of bans) s.marks.delete(b.target.text);
+      return;
+    }
+    for (const b of bans) s.marks.set(b.target.text, 'failed');
+    const first = (bans[0] as Ban).target.text;
+    this.#failed(s, `ban of ${bans.length} targets (${first} first)`, null, r.failure);
+  }
+
   async #attempt(
     jail: string,
     be: ActionBackend,

@@ -65,6 +65,30 @@ export const describeBackendReal = (c: BackendCase): void => {
       }
     }, 60000);
 
+    it('banMany (where the backend has it): a batch blocks each banned source, both families, in one command', async () => {
+      const f = fw!;
+      const calls: string[][] = [];
+      const counting: Runner = (argv, opts) => {
+        calls.push([...argv]);
+        return f.runner(argv, opts);
+      };
+      const b = make(counting);
+      if (!b.banMany) return; // one ban at a time for this backend (the daemon calls ban() for each)
+      expectOk(await b.start([]));
+      calls.length = 0;
+      const batch = [...bansFor(f), banOf('198.51.100.77', { now: NOW }), banOf('2001:db8:77::1', { now: NOW })];
+      expectOk(await b.banMany(batch));
+      expect(calls).toHaveLength(1);
+      for (const fam of ['v4', 'v6'] as const) {
+        expect(await f.canConnect(f.banned[fam])).toBe(false);
+        expect(await f.canConnect(f.other[fam])).toBe(true);
+      }
+      expectOk(await b.banMany(batch)); // idempotent, as ban()
+      for (const ban of bansFor(f)) expect(await c.count(f, ban.target.text.replace(/\/(32|128)$/, ''))).toBe(1);
+      for (const ban of batch) expectOk(await b.unban(ban));
+      for (const fam of ['v4', 'v6'] as const) expect(await f.canConnect(f.banned[fam])).toBe(true);
+    }, 60000);
+
     it('a prefix ban blocks every address in it and nothing outside, both families', async () => {
       const f = fw!;
       const b = make();

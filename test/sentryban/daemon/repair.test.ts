@@ -22,7 +22,7 @@ const FAIL: ActionOutcome = {
 };
 
 class Scripted implements ActionBackend {
-  readonly name = 'fake:app';
+  readonly name: string = 'fake:app';
   healthy = false;
   repairedText: string | null = null;
   calls: { verb: string; targets: string[] }[] = [];
@@ -302,5 +302,63 @@ describe('Repairer: detached backends (notifiers)', () => {
     await stopping;
     expect(r.stateOf('app', '192.0.2.5/32')).toEqual({ 'hook:app': 'failed' });
     expect(audit.map((a) => a.kind)).toEqual(['action-failed']);
+  });
+});
+
+// A backend that takes a batch (nftables: one transaction): the Repairer hands it the batch in one call, and a
+// failed batch is treated as each of its bans failing.
+class Batched extends Scripted {
+  override readonly name = 'batch:app';
+  banMany(bs: readonly Ban[]) {
+    this.calls.push({ verb: 'banMany', targets: bs.map((b) => b.target.text) });
+    return Promise.resolve(this.healthy ? { ok: true as const } : FAIL);
+  }
+}
+
+describe('Repairer.banMany', () => {
+  const batched = () => {
+    const clock = new ManualClock(T0);
+    const be = new Batched();
+    const plain = new Scripted();
+    const store: Ban[] = [];
+    const audit: AuditRow[] = [];
+    const r = new Repairer(new Map([['app', [be, plain]]]), {
+      clock,
+      bansOf: (j) => store.filter((b) => b.jail === j),
+      audit: (row) => audit.push(row),
+      log: () => undefined,
+    });
+    return { clock, be, plain, store, audit, r };
+  };
+  const three = ['192.0.2.1', '192.0.2.2', '2001:db8::3'].map((t) => ban(t));
+
+  it('one call for a batch where the backend has banMany, one ban() each where it has not, in order', async () => {
+    const { be, plain, r } = batched();
+    be.healthy = plain.healthy = true;
+    await r.banMany('app', be, three);
+    await r.banMany('app', plain, three);
+    expect(be.calls).toEqual([{ verb: 'banMany', targets: ['192.0.2.1/32', '192.0.2.2/32', '2001:db8::3/128'] }]);
+    expect(plain.calls.map((c) => [c.verb, ...c.targets])).toEqual([
+      ['ban', '192.0.2.1/32'],
+      ['ban', '192.0.2.2/32'],
+      ['ban', '2001:db8::3/128'],
+    ]);
+    for (const b of three)
+      expect(r.stateOf('app', b.target.text)).toEqual({ 'batch:app': 'applied', 'fake:app': 'applied' });
+  });
+
+  it('a failed batch marks each of its bans failed, is audited once, and the repair from the store puts them in', async () => {
+    const { clock, be, store, audit, r } = batched();
+    store.push(...three);
+    await r.banMany('app', be, three);
+    for (const b of three) expect(r.stateOf('app', b.target.text)['batch:app']).toBe('failed');
+    const failed = audit.filter((a) => a.kind === 'action-failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.detail).toMatch(/^batch:app ban of 3 targets \(192\.0\.2\.1\/32 first\) failed \(attempt 1;/);
+    be.healthy = true;
+    clock.advance(1000);
+    await settle();
+    expect(be.calls.at(-1)).toEqual({ verb: 'check', targets: ['192.0.2.1/32', '192.0.2.2/32', '2001:db8::3/128'] });
+    for (const b of three) expect(r.stateOf('app', b.target.text)['batch:app']).toBe('applied');
   });
 });

@@ -37,6 +37,13 @@ export class NftablesBackend implements ActionBackend {
     return this.#batch(planBan(this.#spec.table, w));
   }
 
+  // A burst of bans (a log batch, a fleet batch) in one `nft -f -` transaction instead of one process each.
+  banMany(bans: readonly Ban[]): Promise<ActionOutcome> {
+    const ws = wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT);
+    if (ws.length === 0) return Promise.resolve(OK); // all already over
+    return this.#batch(ws.map((w) => planBan(this.#spec.table, w)).join(''));
+  }
+
   unban(ban: Ban): Promise<ActionOutcome> {
     return this.#batch(planUnban(this.#spec.table, setKeyOf(ban.target), elementText(ban.target)));
   }
