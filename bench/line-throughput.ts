@@ -1,11 +1,11 @@
 import { execa } from 'execa';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../src/sentryban/control/client.js';
 import { corpusLines } from './lib/corpus.js';
+import { freePort, median, sleep } from './lib/measure.js';
 
 // line-throughput: the daemon's own line path (follower, splitter, matcher, the manager's counting) on a burst of
 // varied sshd lines (bench/lib/corpus.ts: sessions, IPv6, ~35,000 addresses per million) appended at once to a
@@ -20,19 +20,6 @@ const RUNS = Number(process.env.LINE_BENCH_RUNS ?? 5);
 const DEADLINE_MS = 180_000;
 const TICK_S = 0.01; // USER_HZ on Linux
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[s.length >> 1] ?? NaN) : ((s[s.length / 2 - 1] ?? NaN) + (s[s.length / 2] ?? NaN)) / 2;
-};
-const freePort = (): Promise<number> =>
-  new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
 const cpuSeconds = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) * TICK_S;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './measure.js';
 
 // A redis-server of a test's or bench's own (Debian's redis-server), state in its own folder, ended by its pid.
 // `aof`: every write fsynced to an append-only file, so that a restart loses nothing it acknowledged. `prefix`
@@ -21,16 +21,6 @@ export type RedisOptions = {
   user?: { name: string; password: string };
   tls?: { cert: string; key: string }; // the port speaks TLS only (clients need not show a certificate)
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 export const startRedis = async (dir: string, opts: RedisOptions = {}): Promise<RedisServer> => {
   const port = opts.port ?? (await freePort());
