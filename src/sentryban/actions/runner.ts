@@ -1,10 +1,10 @@
 import type { ActionFailed, ActionOutcome } from '../types.js';
 
 // How backends run external commands: an argv array (never a shell), optional stdin, a timeout. Input given as
-// pieces is written as they are produced (a large batch is built while the tool reads it); a piece that cannot
-// be produced (a throw) fails the run and closes stdin early.
+// pieces (sync or async) is written as they are produced (a large batch is built while the tool reads it); a piece
+// that cannot be produced (a throw) fails the run and closes stdin early.
 export type RunResult = { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean };
-export type RunOptions = { input?: string | Iterable<string>; timeoutMs?: number };
+export type RunOptions = { input?: string | Iterable<string> | AsyncIterable<string>; timeoutMs?: number };
 export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
 
 export const DEFAULT_TIMEOUT_MS = 30000;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { IpsetSpec } from '../../../src/sentryban/actions/spec.js';
-import { planSwapRestore, planSetRules, kernelTimeout } from '../../../src/sentryban/actions/ipset/plan.js';
+import {
+  kernelTimeout,
+  planCreates,
+  planFillChunks,
+  planSetRules,
+  planSwapRestore,
+  planSwaps,
+} from '../../../src/sentryban/actions/ipset/plan.js';
 import { parseIpsetSave, planIpsetRepair } from '../../../src/sentryban/actions/ipset/check.js';
 import { wantedElements } from '../../../src/sentryban/actions/targets.js';
 import { banOf } from './bans.js';
@@ -14,40 +21,53 @@ const spec = (o: Record<string, string>): IpsetSpec => {
 };
 
 describe('ipset plans (golden)', () => {
-  it('restore fills temporary sets and swaps them in; creates the live set only when absent', () => {
-    const w = wantedElements(
-      [
-        banOf('192.0.2.1', { now: NOW, sec: 600 }),
-        banOf('2001:db8::1', { now: NOW, sec: null }),
-        banOf('198.51.100.0/24', { now: NOW, sec: 3e7 }),
-      ],
-      NOW,
-    );
-    expect(planSwapRestore(spec({ maxelem: '1000' }), w, new Set(['sb-sshd-h4'])))
+  it('restore fills temporary sets in one pass over the bans and swaps them all in at the end', () => {
+    const bans = [
+      banOf('192.0.2.1', { now: NOW, sec: 600 }),
+      banOf('2001:db8::1', { now: NOW, sec: null }),
+      banOf('198.51.100.0/24', { now: NOW, sec: 3e7 }),
+      banOf('198.51.100.0/25', { now: NOW, sec: 60 }),
+      banOf('192.0.2.1', { now: NOW, sec: 300 }),
+      banOf('192.0.2.2', { now: NOW, sec: 0 }),
+      banOf('192.0.2.3', { now: NOW, sec: 30 }),
+      banOf('192.0.2.3', { now: NOW, sec: 90 }),
+    ];
+    expect(planSwapRestore(spec({ maxelem: '1000' }), bans, NOW))
       .toBe(`create sb-sshd-h4.t hash:ip family inet timeout 0 maxelem 1000
 flush sb-sshd-h4.t
-add sb-sshd-h4.t 192.0.2.1 timeout 600
-swap sb-sshd-h4.t sb-sshd-h4
-destroy sb-sshd-h4.t
-create sb-sshd-h6 hash:ip family inet6 timeout 0 maxelem 1000
 create sb-sshd-h6.t hash:ip family inet6 timeout 0 maxelem 1000
 flush sb-sshd-h6.t
-add sb-sshd-h6.t 2001:db8::1 timeout 0
-swap sb-sshd-h6.t sb-sshd-h6
-destroy sb-sshd-h6.t
-create sb-sshd-n4 hash:net family inet timeout 0 maxelem 1000
 create sb-sshd-n4.t hash:net family inet timeout 0 maxelem 1000
 flush sb-sshd-n4.t
-add sb-sshd-n4.t 198.51.100.0/24 timeout 0
-swap sb-sshd-n4.t sb-sshd-n4
-destroy sb-sshd-n4.t
-create sb-sshd-n6 hash:net family inet6 timeout 0 maxelem 1000
 create sb-sshd-n6.t hash:net family inet6 timeout 0 maxelem 1000
 flush sb-sshd-n6.t
+add sb-sshd-h4.t 192.0.2.1 timeout 600
+add sb-sshd-h6.t 2001:db8::1 timeout 0
+add sb-sshd-h4.t 192.0.2.3 timeout 30
+add sb-sshd-h4.t 192.0.2.3 timeout 90
+add sb-sshd-n4.t 198.51.100.0/24 timeout 0
+swap sb-sshd-h4.t sb-sshd-h4
+destroy sb-sshd-h4.t
+swap sb-sshd-h6.t sb-sshd-h6
+destroy sb-sshd-h6.t
+swap sb-sshd-n4.t sb-sshd-n4
+destroy sb-sshd-n4.t
 swap sb-sshd-n6.t sb-sshd-n6
 destroy sb-sshd-n6.t
 `);
+    expect(planCreates(spec({ maxelem: '1000' }), ['h6', 'n4'])).toBe(
+      'create sb-sshd-h6 hash:ip family inet6 timeout 0 maxelem 1000\n' +
+        'create sb-sshd-n4 hash:net family inet timeout 0 maxelem 1000\n',
+    );
     expect(kernelTimeout(2147484)).toBe(0);
+  });
+
+  it('restore pieces: a piece per 5,000 hosts, the same text as the whole', () => {
+    const bans = Array.from({ length: 12000 }, (_, i) => banOf(`10.1.${i >> 8}.${i & 255}`, { now: NOW, sec: 900 }));
+    const pieces = [...planFillChunks(spec({}), bans, NOW)];
+    expect(pieces).toHaveLength(4);
+    expect(pieces.join('') + planSwaps(spec({}))).toBe(planSwapRestore(spec({}), bans, NOW));
+    expect(pieces[1]!.split('\n')).toHaveLength(5001);
   });
 
   it('one rule per set and protocol in the hook chains', () => {

@@ -10,7 +10,7 @@ import { banOf } from './bans.js';
 
 // A restore is fed to nft / ipset piece by piece while it is built. Input that stops short (a piece that cannot be
 // built; the daemon killed while writing) must leave the bans that were in force, whatever the point of the cut:
-// nft refuses the unfinished table block, ipset never reaches the swap of the set being filled.
+// nft refuses the unfinished table block, ipset never reaches the swaps (they come after every set is filled).
 const NOW = 1_700_000_000_000;
 const MORE = 12000; // three pieces of elements in h4
 
@@ -20,9 +20,9 @@ const cutAfter =
   (argv, o) => {
     const input = o?.input;
     if (input === undefined || typeof input === 'string') return run(argv, o);
-    function* cut(): Generator<string, void, void> {
+    async function* cut(): AsyncGenerator<string, void, void> {
       let n = 0;
-      for (const piece of input as Iterable<string>) {
+      for await (const piece of input as Iterable<string> | AsyncIterable<string>) {
         if (n++ === keep) throw new Error(`input cut after ${keep} pieces`);
         yield piece;
       }
@@ -64,7 +64,7 @@ for (const kind of ['nftables', 'ipset'] as const) {
       const f = fw!;
       const b = make(f.runner);
       expect(await b.start(old(f))).toEqual({ ok: true });
-      const pieces = kind === 'nftables' ? [1, 2, 4, 9] : [1, 2, 4];
+      const pieces = kind === 'nftables' ? [1, 2, 4, 9] : [1, 2, 3, 4];
       for (const keep of pieces) {
         const o = await make(cutAfter(f.runner, keep)).start([...old(f), ...more]);
         expect(o.ok).toBe(false);

@@ -32,6 +32,24 @@ describe('execaRunner input', () => {
     expect(o.ok).toBe(false);
   });
 
+  it('async pieces: each written once produced; a throw after an await fails the run', async () => {
+    async function* pieces(fail: boolean): AsyncGenerator<string, void, void> {
+      yield 'a\n';
+      await new Promise((r) => setTimeout(r, 20));
+      if (fail) throw new Error('not ready');
+      yield 'b\n';
+    }
+    expect(await run(['cat'], { input: pieces(false) })).toEqual({
+      exitCode: 0,
+      stdout: 'a\nb\n',
+      stderr: '',
+      timedOut: false,
+    });
+    const r = await run(['cat'], { input: pieces(true) });
+    expect(r.exitCode).toBeNull();
+    expect(r.stderr).toContain('not ready');
+  });
+
   it('a string input is written whole; no input means stdin closed', async () => {
     expect((await run(['cat'], { input: 'a\nb\n' })).stdout).toBe('a\nb\n');
     expect(await run(['cat'])).toEqual({ exitCode: 0, stdout: '', stderr: '', timedOut: false });

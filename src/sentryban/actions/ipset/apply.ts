@@ -6,7 +6,7 @@ import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { parseSave } from '../iptables/check.js';
-import { kernelTimeout, planCreate, planSetRules, planSwapRestoreChunks, setName } from './plan.js';
+import { kernelTimeout, planCreates, planFillChunks, planSetRules, planSwaps, setName } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
 
@@ -81,41 +81,51 @@ export class IpsetBackend implements ActionBackend {
     });
   }
 
-  // Our sets filled and swapped in whole, and the rules matching them, per family. The reads (which of our sets
-  // exist, each family's rules) run at once, and a set that is missing is created empty meanwhile (a rule cannot
-  // name a missing set), while the batch is built. Then the batch is fed to `ipset restore` as it is built and both
-  // families' rules are written alongside (a swap keeps the names the rules use).
+  // Our sets filled and swapped in whole, and the rules matching them, per family. `ipset restore` starts first and
+  // reads the batch as it is built from the bans; meanwhile the live sets are made to exist (a rule cannot name a
+  // missing set, a swap needs both sets) and both families' rules are read, then written alongside (a swap keeps
+  // the names the rules use). The swaps come last, once the live sets exist: a batch cut short swaps nothing.
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
-    const reads = Promise.all([this.#ensureSets(), this.#iptState(4), this.#iptState(6)]);
-    const wanted = wantedElements(bans, this.#clock.now());
-    const [existing, s4, s6] = await reads;
-    if (!(existing instanceof Set)) return existing;
-    const input = planSwapRestoreChunks(this.#spec, wanted, existing);
-    const sets = runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input });
+    const spec = this.#spec;
+    const now = this.#clock.now();
+    // Set just below, in this turn: the input is first read once ipset has been started, a promise hop later.
+    let ensured!: Promise<ActionOutcome>;
+    async function* input(): AsyncGenerator<string, void, void> {
+      yield* planFillChunks(spec, bans, now);
+      if (!(await ensured).ok) throw new Error(`sets ${spec.set}-* could not be created`);
+      yield planSwaps(spec);
+    }
+    const sets = runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: input() });
+    ensured = this.#ensureSets();
+    const [s4, s6] = [this.#iptState(4), this.#iptState(6)];
     // Both families at once: iptables-nft retries a commit that raced another; legacy waits on the lock (-w).
     const rules = async (): Promise<ActionOutcome> => {
-      if (!('hookLines' in s4)) return s4;
-      if (!('hookLines' in s6)) return s6;
+      const [e, f4, f6] = await Promise.all([ensured, s4, s6]);
+      if (!e.ok) return e;
+      if (!('hookLines' in f4)) return f4;
+      if (!('hookLines' in f6)) return f6;
       const done = await Promise.all([
-        this.#iptRestore(4, s4.hookLines, planSetRules(this.#spec, 4)),
-        this.#iptRestore(6, s6.hookLines, planSetRules(this.#spec, 6)),
+        this.#iptRestore(4, f4.hookLines, planSetRules(spec, 4)),
+        this.#iptRestore(6, f6.hookLines, planSetRules(spec, 6)),
       ]);
       return done.find((o) => !o.ok) ?? OK;
     };
     const [r, o] = await Promise.all([sets, rules()]);
-    return r.outcome.ok ? o : r.outcome;
+    return r.outcome.ok || !o.ok ? o : r.outcome;
   }
 
-  // Names of our sets in the kernel after creating (empty) those that were missing.
-  async #ensureSets(): Promise<Set<string> | ActionOutcome> {
+  // The live sets made to exist: one `ipset -exist restore` creates each unless it is there as we would create it.
+  // One there with other settings (maxelem changed since) fails that; then only the missing ones are created (the
+  // swap replaces the others with sets of the new settings).
+  async #ensureSets(): Promise<ActionOutcome> {
+    const argv = ['ipset', '-exist', 'restore'];
+    const all = await runChecked(this.#run, this.name, argv, { input: planCreates(this.#spec) });
+    if (all.outcome.ok) return OK;
     const existing = await this.#existing();
     if (!(existing instanceof Set)) return existing;
     const missing = SET_KEYS.filter((k) => !existing.has(setName(this.#spec.set, k)));
-    if (missing.length === 0) return existing;
-    const text = missing.map((k) => `${planCreate(setName(this.#spec.set, k), k, this.#spec.maxelem)}\n`).join('');
-    const r = await runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: text });
-    if (!r.outcome.ok) return r.outcome;
-    return new Set(this.#names.keys());
+    if (missing.length === 0) return OK;
+    return (await runChecked(this.#run, this.name, argv, { input: planCreates(this.#spec, missing) })).outcome;
   }
 
   // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).
