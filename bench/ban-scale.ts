@@ -203,11 +203,13 @@ const cpuMs = async (): Promise<number> => {
 
 // Restore 100k bans as the daemon does at start (a fresh backend's start(bans), Node-side work included), against
 // the bare tool given the same work in the same run, alternating which goes first. "after a flush": nothing of
-// ours in the kernel (a reboot); "over 100k in force": a daemon restart, our sets already full.
+// ours in the kernel (a reboot); "over 100k in force": a daemon restart, our sets already full. RESTORE_KINDS
+// (e.g. `ipset`) limits the backends.
 const restoreFigures = async (lab: BenchLab, dir: string, n: number): Promise<void> => {
   const bans = variedBans(n);
   const nsx = (argv: string[]) => execa('ip', ['netns', 'exec', lab.victim, ...argv], { timeout: LIMIT_MS });
-  for (const kind of ['nftables', 'ipset'] as const) {
+  const kinds = (['nftables', 'ipset'] as const).filter((k) => (process.env.RESTORE_KINDS ?? k).split(',').includes(k));
+  for (const kind of kinds) {
     for (const over of [false, true]) {
       const ours: number[] = [];
       const bare: number[] = [];

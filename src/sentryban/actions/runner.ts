@@ -4,7 +4,8 @@ import type { ActionFailed, ActionOutcome } from '../types.js';
 // pieces (sync or async) is written as they are produced (a large batch is built while the tool reads it); a piece
 // that cannot be produced (a throw) fails the run and closes stdin early.
 export type RunResult = { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean };
-export type RunOptions = { input?: string | Iterable<string> | AsyncIterable<string>; timeoutMs?: number };
+export type Piece = string | Uint8Array;
+export type RunOptions = { input?: string | Iterable<Piece> | AsyncIterable<Piece>; timeoutMs?: number };
 export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
 
 export const DEFAULT_TIMEOUT_MS = 30000;

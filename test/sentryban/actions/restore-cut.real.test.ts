@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { ManualClock } from '../../../src/core/clock.js';
 import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
-import type { Runner } from '../../../src/sentryban/actions/runner.js';
+import type { Piece, Runner } from '../../../src/sentryban/actions/runner.js';
 import type { ActionBackend, Ban } from '../../../src/sentryban/types.js';
 import { itReal, missing } from '../../helpers/real.js';
 import { openFwLab, type FwLab } from './fw-lab.js';
@@ -20,9 +20,10 @@ const cutAfter =
   (argv, o) => {
     const input = o?.input;
     if (input === undefined || typeof input === 'string') return run(argv, o);
-    async function* cut(): AsyncGenerator<string, void, void> {
+    const pieces = input;
+    async function* cut(): AsyncGenerator<Piece, void, void> {
       let n = 0;
-      for await (const piece of input as Iterable<string> | AsyncIterable<string>) {
+      for await (const piece of pieces) {
         if (n++ === keep) throw new Error(`input cut after ${keep} pieces`);
         yield piece;
       }

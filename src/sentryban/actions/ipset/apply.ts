@@ -1,7 +1,7 @@
 import type { Clock } from '../../../core/clock.js';
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { IpsetSpec } from '../spec.js';
-import { OK, failed, runChecked, type Runner } from '../runner.js';
+import { OK, failed, runChecked, type Piece, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
@@ -90,7 +90,7 @@ export class IpsetBackend implements ActionBackend {
     const now = this.#clock.now();
     // Set just below, in this turn: the input is first read once ipset has been started, a promise hop later.
     let ensured!: Promise<ActionOutcome>;
-    async function* input(): AsyncGenerator<string, void, void> {
+    async function* input(): AsyncGenerator<Piece, void, void> {
       yield* planFillChunks(spec, bans, now);
       if (!(await ensured).ok) throw new Error(`sets ${spec.set}-* could not be created`);
       yield planSwaps(spec);

@@ -3,6 +3,8 @@ import { iptablesTarget } from '../blocktype.js';
 import { planHookRules, type Family } from '../iptables/plan.js';
 import { SET_KEYS, wantedElements, type SetKey, type Wanted } from '../targets.js';
 import type { Ban } from '../../types.js';
+import { putAscii, putUint } from '../ascii.js';
+import { LongestTimeouts } from '../longest.js';
 
 // ipset plans (`ipset -exist restore` input). Hosts go to hash:ip sets, prefixes to hash:net sets, one pair per
 // family; each set has one matching rule per protocol in the hook chains. A restore fills temporary sets and
@@ -32,40 +34,77 @@ export const planAddLine = (name: string, w: Wanted): string =>
 
 // Replace the contents of every set at once, in one pass over the store's bans (no list of elements built first).
 // Every set is filled as a temporary one; the swaps come last (`planSwaps`), so input cut short anywhere before
-// them leaves every live set as it was. Pieces of CHUNK lines, for `ipset restore` to read while the rest is built.
-// A host seen again with a longer timeout gets a second line (-exist updates the timeout: the longest wins);
-// prefixes (few) are kept for the end, where those covered by a wider banned prefix are dropped.
-export function* planFillChunks(spec: IpsetSpec, bans: readonly Ban[], now: number): Generator<string, void, void> {
+// them leaves every live set as it was. Pieces of CHUNK lines, written as bytes, for `ipset restore` to read while
+// the rest is built. A host seen again with a longer timeout gets a second line (-exist updates the timeout: the
+// longest wins); prefixes (few) are kept for the end, where those covered by a wider banned prefix are dropped.
+export function* planFillChunks(spec: IpsetSpec, bans: readonly Ban[], now: number): Generator<Uint8Array, void, void> {
   const tmp = (k: SetKey): string => `${setName(spec.set, k)}.t`;
-  yield SET_KEYS.map((k) => `${planCreate(tmp(k), k, spec.maxelem)}\nflush ${tmp(k)}\n`).join('');
-  const h4 = tmp('h4');
-  const h6 = tmp('h6');
-  const best = new Map<string, number>();
-  const nets: Ban[] = [];
-  let text = '';
-  let lines = 0;
-  for (const b of bans) {
-    const r = remainingSec(b.expiresAt, now);
-    if (r === 0) continue;
-    const t = b.target;
-    if (!t.isHost()) {
-      nets.push(b);
-      continue;
-    }
-    const k = kernelTimeout(r);
-    const elem = t.base.text;
-    const prev = best.get(elem);
-    if (prev !== undefined && (prev === 0 || (k !== 0 && k <= prev))) continue;
-    best.set(elem, k);
-    text += `add ${t.base.family === 4 ? h4 : h6} ${elem} timeout ${k}\n`;
-    if (++lines === CHUNK) {
-      yield text;
-      text = '';
-      lines = 0;
-    }
+  yield Buffer.from(SET_KEYS.map((k) => `${planCreate(tmp(k), k, spec.maxelem)}\nflush ${tmp(k)}\n`).join(''));
+  const hosts = new HostLines(`add ${tmp('h4')} `, `add ${tmp('h6')} `, bans.length, now);
+  for (let i = 0; i < bans.length;) {
+    i = hosts.fill(bans, i);
+    if (i < bans.length) yield hosts.take();
   }
-  for (const w of wantedElements(nets, now)) text += `${planAddLine(tmp(w.key), w)}\n`;
-  if (text) yield text;
+  const rest = wantedElements(hosts.nets, now).map((w) => `${planAddLine(tmp(w.key), w)}\n`);
+  yield Buffer.concat([hosts.take(), Buffer.from(rest.join(''))]);
+}
+
+// The hosts' lines of a restore, a piece of CHUNK lines at a time (a plain loop: inside the generator it ran slower),
+// and the prefixes met on the way.
+class HostLines {
+  readonly nets: Ban[] = [];
+  readonly #add4: string;
+  readonly #add6: string;
+  readonly #now: number;
+  readonly #best: LongestTimeouts;
+  readonly #size: number;
+  #buf: Buffer;
+  #p = 0;
+
+  constructor(add4: string, add6: string, bans: number, now: number) {
+    this.#add4 = add4;
+    this.#add6 = add6;
+    this.#now = now;
+    this.#best = new LongestTimeouts(bans);
+    // "add <set> <IPv6 text, 39 at most> timeout <7 digits>\n"
+    this.#size = CHUNK * (Math.max(add4.length, add6.length) + 39 + 9 + 7 + 1);
+    this.#buf = Buffer.allocUnsafe(this.#size);
+  }
+
+  // Lines for bans[from...] until CHUNK lines are written; the index of the first ban not read.
+  fill(bans: readonly Ban[], from: number): number {
+    const buf = this.#buf;
+    let p = this.#p;
+    let lines = 0;
+    let i = from;
+    while (i < bans.length && lines < CHUNK) {
+      const b = bans[i++]!;
+      const r = remainingSec(b.expiresAt, this.#now);
+      if (r === 0) continue;
+      const t = b.target;
+      if (!t.isHost()) {
+        this.nets.push(b);
+        continue;
+      }
+      const k = kernelTimeout(r);
+      if (!this.#best.longer(t.base, k)) continue;
+      p = putAscii(buf, p, t.base.family === 4 ? this.#add4 : this.#add6);
+      p = putAscii(buf, p, t.base.text);
+      p = putUint(buf, putAscii(buf, p, ' timeout '), k);
+      buf[p++] = 10;
+      lines++;
+    }
+    this.#p = p;
+    return i;
+  }
+
+  // The lines written since the last take.
+  take(): Buffer {
+    const out = this.#buf.subarray(0, this.#p);
+    this.#buf = Buffer.allocUnsafe(this.#size);
+    this.#p = 0;
+    return out;
+  }
 }
 
 // The filled temporary sets swapped in (the live sets must exist) and dropped.
@@ -77,7 +116,7 @@ export const planSwaps = (spec: IpsetSpec): string =>
 
 // The whole restore text (tests).
 export const planSwapRestore = (spec: IpsetSpec, bans: readonly Ban[], now: number): string =>
-  [...planFillChunks(spec, bans, now), planSwaps(spec)].join('');
+  Buffer.concat([...planFillChunks(spec, bans, now)]).toString('latin1') + planSwaps(spec);
 
 // The live sets, each created unless it is there as we would create it (`ipset -exist restore`).
 export const planCreates = (spec: IpsetSpec, keys: readonly SetKey[] = SET_KEYS): string =>
