@@ -1,5 +1,11 @@
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { ManualClock } from '../../../src/core/clock.js';
+import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import { describeBackendReal } from './conformance.js';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
+import { itReal, missing } from '../../helpers/real.js';
+import { openFwLab, type FwLab } from './fw-lab.js';
+import { banOf } from './bans.js';
 
 const spec = specFromOptions('ipset', 'sshd', { port: '0:65535', protocol: 'tcp', blocktype: 'REJECT' });
 if (!spec.ok) throw new Error('bad spec');
@@ -19,4 +25,53 @@ describeBackendReal({
     for (const t of ['iptables', 'ip6tables']) await fw.victim([t, '-w', '-F']);
     await fw.victim(['ipset', 'destroy']);
   },
+});
+
+// start() in the three states a restore meets: nothing of ours (a reboot: the rules are written without reading
+// them, no rule can name a missing set), sets without their rules (iptables flushed by hand), and sets made with
+// another maxelem (the config changed since: the swap brings the new one). Each ends with every rule once.
+describe('ipset start: fresh, rules gone, maxelem changed', () => {
+  const it = itReal({ root: true, commands: ['ip', 'nc', 'ipset', 'iptables-restore', 'ip6tables-restore'] });
+  let fw: FwLab | undefined;
+  const NOW = 1_700_000_000_000;
+  const make = (maxelem: string) => {
+    const s = specFromOptions('ipset', 'st', { port: '0:65535', protocol: 'tcp', maxelem });
+    if (!s.ok) throw new Error('spec');
+    const b = createBackend(s.value, { clock: new ManualClock(NOW), runner: fw!.runner });
+    if (!b.ok) throw new Error('backend');
+    return b.value;
+  };
+  const ruleCount = async (): Promise<number[]> =>
+    Promise.all(
+      ['iptables-save', 'ip6tables-save'].map(
+        async (t) =>
+          (await fw!.victim([t, '-t', 'filter'])).split('\n').filter((l) => l.includes('--match-set sb-st-')).length,
+      ),
+    );
+  beforeAll(async () => {
+    if (!missing({ root: true, commands: ['ip', 'nc', 'ipset'] })) fw = await openFwLab();
+  }, 60000);
+  afterAll(async () => {
+    await fw?.close();
+  }, 60000);
+
+  it('blocks both families and leaves each rule once, whatever was there', async () => {
+    const f = fw!;
+    const bans = [banOf(f.banned.v4, { now: NOW }), banOf(f.banned.v6, { now: NOW })];
+    const blocked = async (): Promise<void> => {
+      expect(await f.canConnect(f.banned.v4)).toBe(false);
+      expect(await f.canConnect(f.banned.v6)).toBe(false);
+      expect(await f.canConnect(f.other.v4)).toBe(true);
+      expect(await ruleCount()).toEqual([2, 2]);
+    };
+    expect(await make('1000').start(bans)).toEqual({ ok: true });
+    await blocked();
+    for (const t of ['iptables', 'ip6tables']) await f.victim([t, '-w', '-F']);
+    expect(await make('1000').start(bans)).toEqual({ ok: true });
+    await blocked();
+    expect(await make('5000').start(bans)).toEqual({ ok: true });
+    await blocked();
+    expect(await f.victim(['ipset', 'list', '-t', 'sb-st-h4'])).toContain('maxelem 5000');
+    expect(await f.victim(['ipset', 'list', '-n'])).not.toContain('.t');
+  }, 120000);
 });

@@ -12,6 +12,10 @@ import { parseIpsetSave, planIpsetRepair } from './check.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
+// What a restore found of its sets: `fresh` when none existed.
+type Fresh = { fresh: boolean };
+const isFresh = (x: Fresh | ActionOutcome): x is Fresh => 'fresh' in x;
+
 // ipset: hash sets with kernel-side timeouts (a safety net: the store decides), matched by one rule per set
 // and protocol in the hook chains of iptables/ip6tables.
 export class IpsetBackend implements ActionBackend {
@@ -83,49 +87,50 @@ export class IpsetBackend implements ActionBackend {
 
   // Our sets filled and swapped in whole, and the rules matching them, per family. `ipset restore` starts first and
   // reads the batch as it is built from the bans; meanwhile the live sets are made to exist (a rule cannot name a
-  // missing set, a swap needs both sets) and both families' rules are read, then written alongside (a swap keeps
-  // the names the rules use). The swaps come last, once the live sets exist: a batch cut short swaps nothing.
+  // missing set, a swap needs both sets) and the rules are written alongside (a swap keeps the names the rules
+  // use). The swaps come last, once the live sets exist: a batch cut short swaps nothing.
   async #restore(bans: readonly Ban[]): Promise<ActionOutcome> {
     const spec = this.#spec;
     const now = this.#clock.now();
     // Set just below, in this turn: the input is first read once ipset has been started, a promise hop later.
-    let ensured!: Promise<ActionOutcome>;
+    let ensured!: Promise<Fresh | ActionOutcome>;
     async function* input(): AsyncGenerator<Piece, void, void> {
       yield* planFillChunks(spec, bans, now);
-      if (!(await ensured).ok) throw new Error(`sets ${spec.set}-* could not be created`);
+      if (!isFresh(await ensured)) throw new Error(`sets ${spec.set}-* could not be created`);
       yield planSwaps(spec);
     }
     const sets = runChecked(this.#run, this.name, ['ipset', '-exist', 'restore'], { input: input() });
     ensured = this.#ensureSets();
-    const [s4, s6] = [this.#iptState(4), this.#iptState(6)];
-    // Both families at once: iptables-nft retries a commit that raced another; legacy waits on the lock (-w).
-    const rules = async (): Promise<ActionOutcome> => {
-      const [e, f4, f6] = await Promise.all([ensured, s4, s6]);
-      if (!e.ok) return e;
-      if (!('hookLines' in f4)) return f4;
-      if (!('hookLines' in f6)) return f6;
-      const done = await Promise.all([
-        this.#iptRestore(4, f4.hookLines, planSetRules(spec, 4)),
-        this.#iptRestore(6, f6.hookLines, planSetRules(spec, 6)),
-      ]);
-      return done.find((o) => !o.ok) ?? OK;
-    };
-    const [r, o] = await Promise.all([sets, rules()]);
+    const [r, o] = await Promise.all([sets, this.#rules(ensured)]);
     return r.outcome.ok || !o.ok ? o : r.outcome;
   }
 
-  // The live sets made to exist: one `ipset -exist restore` creates each unless it is there as we would create it.
-  // One there with other settings (maxelem changed since) fails that; then only the missing ones are created (the
-  // swap replaces the others with sets of the new settings).
-  async #ensureSets(): Promise<ActionOutcome> {
-    const argv = ['ipset', '-exist', 'restore'];
-    const all = await runChecked(this.#run, this.name, argv, { input: planCreates(this.#spec) });
-    if (all.outcome.ok) return OK;
+  // Both families' rules, once the sets exist: the ones there deleted, ours inserted. None of our sets before:
+  // no rule can name them, so there is nothing to read. Both families at once: iptables-nft retries a commit that
+  // raced another; legacy waits on the lock (-w).
+  async #rules(ensured: Promise<Fresh | ActionOutcome>): Promise<ActionOutcome> {
+    const e = await ensured;
+    if (!isFresh(e)) return e;
+    const none = { hookLines: [] };
+    const [f4, f6] = e.fresh ? [none, none] : await Promise.all([this.#iptState(4), this.#iptState(6)]);
+    if (!('hookLines' in f4)) return f4;
+    if (!('hookLines' in f6)) return f6;
+    const done = await Promise.all([
+      this.#iptRestore(4, f4.hookLines, planSetRules(this.#spec, 4)),
+      this.#iptRestore(6, f6.hookLines, planSetRules(this.#spec, 6)),
+    ]);
+    return done.find((o) => !o.ok) ?? OK;
+  }
+
+  // The live sets made to exist: those missing created empty. `fresh`: none of them existed.
+  async #ensureSets(): Promise<Fresh | ActionOutcome> {
     const existing = await this.#existing();
     if (!(existing instanceof Set)) return existing;
     const missing = SET_KEYS.filter((k) => !existing.has(setName(this.#spec.set, k)));
-    if (missing.length === 0) return OK;
-    return (await runChecked(this.#run, this.name, argv, { input: planCreates(this.#spec, missing) })).outcome;
+    if (missing.length === 0) return { fresh: false };
+    const argv = ['ipset', '-exist', 'restore'];
+    const r = await runChecked(this.#run, this.name, argv, { input: planCreates(this.#spec, missing) });
+    return r.outcome.ok ? { fresh: existing.size === 0 } : r.outcome;
   }
 
   // Names of our sets in the kernel (`ipset list -n`: names only, however many elements they hold).

@@ -118,8 +118,8 @@ export const planSwaps = (spec: IpsetSpec): string =>
 export const planSwapRestore = (spec: IpsetSpec, bans: readonly Ban[], now: number): string =>
   Buffer.concat([...planFillChunks(spec, bans, now)]).toString('latin1') + planSwaps(spec);
 
-// The live sets, each created unless it is there as we would create it (`ipset -exist restore`).
-export const planCreates = (spec: IpsetSpec, keys: readonly SetKey[] = SET_KEYS): string =>
+// The live sets of `keys`, created empty.
+export const planCreates = (spec: IpsetSpec, keys: readonly SetKey[]): string =>
   keys.map((k) => `${planCreate(setName(spec.set, k), k, spec.maxelem)}\n`).join('');
 
 // The rules matching our sets in the hook chains of one family.
