@@ -188,7 +188,8 @@ describe('nftables check (diff against nft -j)', () => {
       { key: 'h4', elem: '192.0.2.50' },
     ]);
     expect(planRepair('t', d.add, d.remove)).toBe(
-      'delete element inet t h4 { 192.0.2.1, 192.0.2.50 }\nadd element inet t h4 { 192.0.2.1 timeout 600s, 192.0.2.3 timeout 600s }\n',
+      'add element inet t h4 { 192.0.2.1, 192.0.2.50 }\ndelete element inet t h4 { 192.0.2.1, 192.0.2.50 }\n' +
+        'add element inet t h4 { 192.0.2.1 timeout 600s, 192.0.2.3 timeout 600s }\n',
     );
   });
 

@@ -101,6 +101,8 @@ export const planUnban = (table: string, key: SetKey, e: string): string =>
   `add element inet ${table} ${key} { ${e} }\ndelete element inet ${table} ${key} { ${e} }\n`;
 
 // Repair without a rebuild: delete strays and early-lapsing elements, then add what is missing (one transaction).
+// Each delete follows an add of the same elements: one whose kernel timeout lapsed since the listing would
+// otherwise fail the delete, and with it the whole transaction (seen on a loaded machine).
 export const planRepair = (
   table: string,
   add: readonly Wanted[],
@@ -109,8 +111,10 @@ export const planRepair = (
   const lines: string[] = [];
   for (const key of SET_KEYS) {
     const mine = remove.filter((r) => r.key === key).map((r) => r.elem);
-    for (let i = 0; i < mine.length; i += CHUNK)
-      lines.push(`delete element inet ${table} ${key} { ${mine.slice(i, i + CHUNK).join(', ')} }`);
+    for (let i = 0; i < mine.length; i += CHUNK) {
+      const part = `inet ${table} ${key} { ${mine.slice(i, i + CHUNK).join(', ')} }`;
+      lines.push(`add element ${part}`, `delete element ${part}`);
+    }
   }
   lines.push(...planAdd(table, add));
   return lines.length ? `${lines.join('\n')}\n` : '';
