@@ -373,7 +373,9 @@ export class Matcher {
     if (pt !== null && !s.multi) {
       // The content as slices of the line's buffer; the prefregex's groups are taken only at a hit.
       pt.lastIndex = 0;
-      if (!pt.test(s.lineBuf)) return false;
+      const m = pt.exec(s.lineBuf);
+      if (m === null) return false;
+      s.preMatch = m; // its groups are the prefregex's but content (see contentTestOf), for #failData at a hit
       const cs = pt.lastIndex;
       s.contentOnly = s.lineBuf.slice(cs, s.lineBuf.length - 1);
       s.contentBuf = s.lineBuf.slice(cs);
