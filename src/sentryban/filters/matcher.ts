@@ -1,10 +1,10 @@
-import { parseAddr, type Addr } from '../../core/addr.js';
 import type { Failure, LogLine } from '../types.js';
 import { contentTestOf, groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
 import { MlfidCache, mergeFailure, type FailData } from './mlfid.js';
+import { ADDR_CACHE_MAX, cachedIdOf, type Id, type IdOf } from './addr-ids.js';
 
 type Tuple = [string, string, string]; // text before the date, the date, text after it
 
@@ -106,27 +106,6 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// The daemon: attackers repeat, and a jail keeps what a failure carries; each address text is parsed once
-// (bounded cache, cleared when full) and its failures share one id and one Addr. The cache holds the id itself
-// (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
-type Id = { id: string; addr: Failure['addr']; cidr?: number };
-const ADDR_CACHE_MAX = 16384;
-const withCidr = (a: Addr, cidr: number | undefined, e: Id): Id =>
-  cidr === undefined || cidr >= (a.family === 4 ? 32 : 128) ? e : { id: `${a.text}/${cidr}`, addr: a, cidr };
-const cachedIdOf =
-  (cache: Map<string, Id | null>, max: number) =>
-  (text: string, cidr: number | undefined): Id => {
-    let e = cache.get(text);
-    if (e === undefined) {
-      const a = parseAddr(text);
-      e = a ? { id: a.text, addr: a } : null;
-      if (cache.size >= max) cache.clear();
-      // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
-      cache.set(` ${text}`.slice(1), e);
-    }
-    if (e === null) return { id: text, addr: null };
-    return withCidr(e.addr as Addr, cidr, e);
-  };
 // Counting only (`sentryban regex`): nothing is kept past the line, but the same cache, larger: a file has tens of
 // thousands of addresses (varied corpus: 35,000 in 1M sshd lines, 60,000 in 1M nginx error lines), each parsed by
 // ipaddr.js once instead of at every hit (measured 2026-12-07 session 10, see docs/filters.md "Throughput").
@@ -203,7 +182,7 @@ export class Matcher {
   #lastDateE = 0;
   #mlfid = new MlfidCache();
   #seq = 0;
-  #idOf: (text: string, cidr: number | undefined) => Id;
+  #idOf: IdOf;
   #seqOf = new WeakMap<Tuple, number>();
   #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
@@ -225,7 +204,7 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#idOf = cachedIdOf(new Map(), opts.addrCache ?? (opts.countOnly ? COUNT_CACHE_MAX : ADDR_CACHE_MAX));
+    this.#idOf = cachedIdOf(opts.addrCache ?? (opts.countOnly ? COUNT_CACHE_MAX : ADDR_CACHE_MAX));
   }
 
   #now(): number {
