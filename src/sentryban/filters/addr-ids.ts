@@ -14,9 +14,11 @@ const withCidr = (a: Addr, cidr: number | undefined, e: Id): Id =>
 // Each address text is parsed (by ipaddr.js, core/addr.ts) once; its failures share one id and one Addr. The cache
 // holds the id itself (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
 // Bounded: cleared when full.
-export const cachedIdOf = (max: number): IdOf => {
+// onlyV6: only texts with a colon are cached, the others parsed each time (see COUNT_CACHE_MAX in matcher.ts).
+export const cachedIdOf = (max: number, onlyV6 = false): IdOf => {
   const cache = new Map<string, Id | null>();
   return (text: string, cidr: number | undefined): Id => {
+    if (onlyV6 && !text.includes(':')) return freshIdOf(text, cidr);
     let e = cache.get(text);
     if (e === undefined) {
       const a = parseAddr(text);
@@ -28,4 +30,11 @@ export const cachedIdOf = (max: number): IdOf => {
     if (e === null) return { id: text, addr: null };
     return withCidr(e.addr as Addr, cidr, e);
   };
+};
+
+// Without cache: the address parsed (by ipaddr.js) at each hit.
+export const freshIdOf = (text: string, cidr: number | undefined): Id => {
+  const a = parseAddr(text);
+  if (a === null) return { id: text, addr: null };
+  return withCidr(a, cidr, { id: a.text, addr: a });
 };

@@ -204,7 +204,9 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#idOf = cachedIdOf(opts.addrCache ?? (opts.countOnly ? COUNT_CACHE_MAX : ADDR_CACHE_MAX));
+    this.#idOf = opts.countOnly
+      ? cachedIdOf(opts.addrCache ?? COUNT_CACHE_MAX, true)
+      : cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
   }
 
   #now(): number {
