@@ -106,9 +106,10 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// Counting only (`sentryban regex`): nothing is kept past the line, but the same cache, larger: a file has tens of
-// thousands of addresses (varied corpus: 35,000 in 1M sshd lines, 60,000 in 1M nginx error lines), each parsed by
-// ipaddr.js once instead of at every hit (measured 2026-12-07 session 10, see docs/filters.md "Throughput").
+// Counting only (`sentryban regex`): nothing is kept past the line; only IPv6 texts are cached (a file has tens of
+// thousands of addresses: 35,000 in 1M varied sshd lines, 60,000 in 1M nginx error lines). An IPv6 text's parse by
+// ipaddr.js costs several lookups; an IPv4 one about one, and caching those too grew the old generation (peak RSS
+// 171 MB vs 98 MB, one thread, 1M sshd lines) for no less CPU (docs/filters.md, "Throughput", session 10).
 const COUNT_CACHE_MAX = 1 << 17;
 
 // One line's matching state, shared by the steps of Matcher.#find: one object per matcher, reset per line (no
