@@ -65,10 +65,14 @@ export const parseAddr = (text: string): Addr | null => {
     return Addr.fromIp(ip);
   }
   if (!DOTTED_QUAD.test(bare)) return null;
-  const parts = bare.split('.');
-  if (parts.some((p) => Number(p) > 255 || (p.length > 1 && p.startsWith('0')))) return null;
+  const octets: number[] = [];
+  for (const p of bare.split('.')) {
+    const n = Number(p);
+    if (n > 255 || (p.length > 1 && p.charCodeAt(0) === 48)) return null; // (a leading "0")
+    octets.push(n);
+  }
   // Already checked to be a strict dotted quad: build it from the octets, not through ipaddr's general parser.
-  return Addr.fromIp(new ipaddr.IPv4(parts.map(Number)));
+  return Addr.fromIp(new ipaddr.IPv4(octets));
 };
 
 export class Cidr {
