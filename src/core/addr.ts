@@ -45,19 +45,34 @@ export const parseAddr = (text: string): Addr | null => {
   const bare = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
   // Fast path for what a dual-stack socket reports for every IPv4 peer: "::ffff:a.b.c.d" is exactly a.b.c.d.
   // Anything the IPv4 parser refuses takes the general path below, as before.
-  if (bare.length > 7 && bare.slice(0, 7).toLowerCase() === '::ffff:' && DOTTED_QUAD.test(bare.slice(7))) {
+  if (
+    bare.charCodeAt(0) === 58 &&
+    bare.length > 7 &&
+    bare.slice(0, 7).toLowerCase() === '::ffff:' &&
+    DOTTED_QUAD.test(bare.slice(7))
+  ) {
     const v4 = parseAddr(bare.slice(7));
     if (v4) return v4;
   }
   if (bare.includes(':')) {
-    if (!ipaddr.IPv6.isValid(bare)) return null;
-    return Addr.fromIp(ipaddr.IPv6.parse(bare));
+    // ipaddr.IPv6.isValid(bare) then parse(bare) would run the same parser twice: parse throws where isValid is false.
+    let ip: ipaddr.IPv6;
+    try {
+      ip = ipaddr.IPv6.parse(bare);
+    } catch {
+      return null;
+    }
+    return Addr.fromIp(ip);
   }
   if (!DOTTED_QUAD.test(bare)) return null;
-  const parts = bare.split('.');
-  if (parts.some((p) => Number(p) > 255 || (p.length > 1 && p.startsWith('0')))) return null;
+  const octets: number[] = [];
+  for (const p of bare.split('.')) {
+    const n = Number(p);
+    if (n > 255 || (p.length > 1 && p.charCodeAt(0) === 48)) return null; // (a leading "0")
+    octets.push(n);
+  }
   // Already checked to be a strict dotted quad: build it from the octets, not through ipaddr's general parser.
-  return Addr.fromIp(new ipaddr.IPv4(parts.map(Number)));
+  return Addr.fromIp(new ipaddr.IPv4(octets));
 };
 
 export class Cidr {

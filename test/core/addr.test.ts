@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { parseAddr, parseCidr } from '../../src/core/addr.js';
 
 describe('parseAddr', () => {
@@ -37,6 +38,38 @@ describe('parseAddr', () => {
         return p !== null && parseAddr(p.text)?.text === p.text;
       }),
     );
+  });
+});
+
+// parseAddr takes an IPv6 text exactly when ipaddr.js's isValid does (it calls parse in a try, once), with
+// ipaddr.js's RFC 5952 text (IPv4-mapped ones as IPv4), on texts near addresses: random runs of hex digits,
+// colons, dots and brackets, and real addresses with one character changed.
+describe('parseAddr on IPv6 near-misses', () => {
+  const expected = (t: string): string | null => {
+    if (!ipaddr.IPv6.isValid(t)) return null;
+    const ip = ipaddr.IPv6.parse(t);
+    return ip.isIPv4MappedAddress() ? ip.toIPv4Address().toString() : ip.toRFC5952String();
+  };
+  const near = fc.oneof(
+    fc
+      .array(fc.constantFrom('0', '1', 'f', 'F', 'db8', 'ffff', ':', ':', '::', '.', '1.2', 'g'), { maxLength: 14 })
+      .map((p) => `:${p.join('')}`),
+    fc
+      .tuple(fc.ipV6(), fc.nat(), fc.constantFrom(':', '.', '0', 'x', ''))
+      .map(([a, i, c]) => a.slice(0, i % (a.length + 1)) + c + a.slice((i % (a.length + 1)) + 1)),
+  );
+  it('agrees with ipaddr.IPv6.isValid and parse', () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(near, (t) => {
+        const want = t.includes('%') || t.trim() !== t || t.length > 45 ? undefined : expected(t);
+        if (want === undefined) return;
+        if (want !== null) valid++;
+        expect(parseAddr(t)?.text ?? null).toBe(want);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(valid).toBeGreaterThan(100);
   });
 });
 

@@ -1,10 +1,10 @@
-import { parseAddr, type Addr } from '../../core/addr.js';
 import type { Failure, LogLine } from '../types.js';
 import { contentTestOf, groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
 import { MlfidCache, mergeFailure, type FailData } from './mlfid.js';
+import { ADDR_CACHE_MAX, cachedIdOf, type Id, type IdOf } from './addr-ids.js';
 
 type Tuple = [string, string, string]; // text before the date, the date, text after it
 
@@ -106,35 +106,11 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// The daemon: attackers repeat, and a jail keeps what a failure carries; each address text is parsed once
-// (bounded cache, cleared when full) and its failures share one id and one Addr. The cache holds the id itself
-// (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
-type Id = { id: string; addr: Failure['addr']; cidr?: number };
-const ADDR_CACHE_MAX = 16384;
-const withCidr = (a: Addr, cidr: number | undefined, e: Id): Id =>
-  cidr === undefined || cidr >= (a.family === 4 ? 32 : 128) ? e : { id: `${a.text}/${cidr}`, addr: a, cidr };
-const cachedIdOf =
-  (cache: Map<string, Id | null>, max: number) =>
-  (text: string, cidr: number | undefined): Id => {
-    let e = cache.get(text);
-    if (e === undefined) {
-      const a = parseAddr(text);
-      e = a ? { id: a.text, addr: a } : null;
-      if (cache.size >= max) cache.clear();
-      // A copy as key: the text may be a slice of a large chunk (sentryban regex), which the key would keep alive.
-      cache.set(` ${text}`.slice(1), e);
-    }
-    if (e === null) return { id: text, addr: null };
-    return withCidr(e.addr as Addr, cidr, e);
-  };
-// Counting only (`sentryban regex`): nothing is kept past the line, so no cache. Measured with every address
-// parsed by ipaddr.js, 1M-line varied corpus, 3 interleaved runs (2026-12-07): nginx-http-auth 1.50 s without a
-// cache vs 1.74 s with it, stock sshd 1.92 s vs 1.73 s, peak RSS 146 MB vs 205-221 MB.
-const freshIdOf = (text: string, cidr: number | undefined): Id => {
-  const a = parseAddr(text);
-  if (a === null) return { id: text, addr: null };
-  return withCidr(a, cidr, { id: a.text, addr: a });
-};
+// Counting only (`sentryban regex`): nothing is kept past the line; only IPv6 texts are cached (a file has tens of
+// thousands of addresses: 35,000 in 1M varied sshd lines, 60,000 in 1M nginx error lines). An IPv6 text's parse by
+// ipaddr.js costs several lookups; an IPv4 one about one, and caching those too grew the old generation (peak RSS
+// 171 MB vs 98 MB, one thread, 1M sshd lines) for no less CPU (docs/filters.md, "Throughput", session 10).
+const COUNT_CACHE_MAX = 1 << 17;
 
 // One line's matching state, shared by the steps of Matcher.#find: one object per matcher, reset per line (no
 // allocation per line).
@@ -207,7 +183,7 @@ export class Matcher {
   #lastDateE = 0;
   #mlfid = new MlfidCache();
   #seq = 0;
-  #idOf: (text: string, cidr: number | undefined) => Id;
+  #idOf: IdOf;
   #seqOf = new WeakMap<Tuple, number>();
   #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
@@ -229,7 +205,9 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#idOf = opts.countOnly ? freshIdOf : cachedIdOf(new Map(), opts.addrCache ?? ADDR_CACHE_MAX);
+    this.#idOf = opts.countOnly
+      ? cachedIdOf(opts.addrCache ?? COUNT_CACHE_MAX, true)
+      : cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
   }
 
   #now(): number {
@@ -377,7 +355,9 @@ export class Matcher {
     if (pt !== null && !s.multi) {
       // The content as slices of the line's buffer; the prefregex's groups are taken only at a hit.
       pt.lastIndex = 0;
-      if (!pt.test(s.lineBuf)) return false;
+      const m = pt.exec(s.lineBuf);
+      if (m === null) return false;
+      s.preMatch = m; // its groups are the prefregex's but content (see contentTestOf), for #failData at a hit
       const cs = pt.lastIndex;
       s.contentOnly = s.lineBuf.slice(cs, s.lineBuf.length - 1);
       s.contentBuf = s.lineBuf.slice(cs);

@@ -3,6 +3,23 @@ import { epochToWallMs, parseZoneOffset, wallToEpochMs, type TimeZone } from './
 
 const DAY_MS = 86400000;
 
+// The clock's wall-clock reading in a zone for the last (clock, zone) converted with: conversions come in runs
+// with the same clock (sentryban regex reads it once per chunk of lines), and the zone's offset is costly to find.
+type NowIn = { nowMs: number; tz: TimeZone | null; wall: number; year: number; month: number; day: number };
+const lastNow: NowIn = { nowMs: NaN, tz: null, wall: 0, year: 0, month: 0, day: 0 };
+const nowIn = (nowMs: number, tz: TimeZone): NowIn => {
+  if (lastNow.nowMs === nowMs && lastNow.tz === tz) return lastNow;
+  const wall = epochToWallMs(nowMs, tz);
+  const d = new Date(wall);
+  lastNow.nowMs = nowMs;
+  lastNow.tz = tz;
+  lastNow.wall = wall;
+  lastNow.year = d.getUTCFullYear();
+  lastNow.month = d.getUTCMonth() + 1;
+  lastNow.day = d.getUTCDate();
+  return lastNow;
+};
+
 // Date fields captured by a template -> epoch seconds, resolving a missing year/day like fail2ban:
 // no year: this year, or last year when that would be more than a day in the future; no day: today or yesterday.
 export const groupsToEpoch = (
@@ -43,10 +60,10 @@ export const groupsToEpoch = (
     tzOff = z === 'Z' || z === 'UTC' || z === 'GMT' ? 0 : parseZoneOffset(z);
     if (tzOff === null) return null;
   }
-  const nowWall = epochToWallMs(nowMs, defaultTz);
-  const nowD = new Date(nowWall);
+  const now = nowIn(nowMs, defaultTz);
+  const nowWall = now.wall;
   const assumeYear = year === undefined;
-  year ??= nowD.getUTCFullYear();
+  year ??= now.year;
   if ((month === undefined || day === undefined) && julian !== undefined) {
     const d = new Date(Date.UTC(year, 0, 1) + (julian - 1) * DAY_MS);
     year = d.getUTCFullYear();
@@ -55,8 +72,8 @@ export const groupsToEpoch = (
   }
   let assumeToday = false;
   if (month === undefined && day === undefined) {
-    month = nowD.getUTCMonth() + 1;
-    day = nowD.getUTCDate();
+    month = now.month;
+    day = now.day;
     assumeToday = true;
   }
   if (month === undefined || day === undefined || month < 1 || (second > 59 && second > 61)) return null;

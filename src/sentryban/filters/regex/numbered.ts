@@ -48,22 +48,66 @@ export const numberGroups = (source: string): { source: string; index: Map<strin
   return { source: out, index };
 };
 
-// The same regex with only the groups in `keep` capturing (a match then allocates fewer strings); the kept
-// groups' new numbers, in order. null when the source has backreferences (numbers would change their meaning).
-export const keepGroups = (
-  source: string,
-  keep: ReadonlySet<number>,
-): { source: string; numbers: Map<number, number> } | null => {
-  const numbers = new Map<number, number>();
-  let out = '';
-  let n = 0;
-  let kept = 0;
+// Capturing groups and numbered backreferences (`\N`, outside classes) of a numbered source; null when it has
+// named groups or `\k` (numberGroups turns those into numbers).
+const groupsAndRefs = (source: string): { groups: number; refs: number[] } | null => {
+  let groups = 0;
+  const refs: number[] = [];
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
     const c = source[i] as string;
     if (c === '\\') {
       const next = source[i + 1] ?? '';
-      if (!inClass && (/[1-9]/.test(next) || next === 'k')) return null;
+      if (!inClass && next === 'k') return null;
+      if (!inClass && /[1-9]/.test(next)) {
+        const digits = /^\d+/.exec(source.slice(i + 1))?.[0] ?? '';
+        refs.push(Number(digits));
+        i += digits.length;
+        continue;
+      }
+      i++;
+    } else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (
+      c === '(' &&
+      source[i + 1] === '?' &&
+      source[i + 2] === '<' &&
+      source[i + 3] !== '=' &&
+      source[i + 3] !== '!'
+    )
+      return null; // named
+    else if (c === '(' && source[i + 1] !== '?') groups++;
+  }
+  return { groups, refs };
+};
+
+// The same regex with only the groups in `keep` capturing (a match then allocates fewer strings); the kept
+// groups' new numbers, in order. A group a backreference names is kept too, and the backreference renumbered.
+// null when the source has named groups, or a backreference to a group it does not have (an octal escape in
+// JavaScript: its meaning would change with the count).
+export const keepGroups = (
+  source: string,
+  keep0: ReadonlySet<number>,
+): { source: string; numbers: Map<number, number> } | null => {
+  const scan = groupsAndRefs(source);
+  if (scan === null || scan.refs.some((r) => r > scan.groups)) return null;
+  const keep = new Set([...keep0, ...scan.refs]);
+  const numbers = new Map<number, number>();
+  let kept = 0;
+  for (let g = 1; g <= scan.groups; g++) if (keep.has(g)) numbers.set(g, ++kept);
+  let out = '';
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      if (!inClass && /[1-9]/.test(next)) {
+        const digits = /^\d+/.exec(source.slice(i + 1))?.[0] ?? '';
+        out += `\\${numbers.get(Number(digits)) as number}`;
+        i += digits.length;
+        continue;
+      }
       out += c + next;
       i++;
       continue;
@@ -78,14 +122,9 @@ export const keepGroups = (
       out += c;
       continue;
     }
-    if (c === '(' && source[i + 1] === '?' && source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!')
-      return null; // named
     if (c === '(' && source[i + 1] !== '?') {
       n++;
-      if (keep.has(n)) {
-        numbers.set(n, ++kept);
-        out += c;
-      } else out += '(?:';
+      out += keep.has(n) ? c : '(?:';
       continue;
     }
     out += c;
