@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Batch } from './replay-feed.js';
+import type { PieceHelper, PiecePlan } from './replay-pieces.js';
 
 // `sentryban replay` with its matching half (replay-feed.ts) in a worker thread: the worker reads and matches
 // while this thread runs the jails on the batches already matched. One worker for all inputs: the merge in time
@@ -13,8 +14,11 @@ export type FeedJob = {
   window: { since: number | null; until: number | null };
   startedAt: number;
   ahead: Int32Array; // batches posted and not yet read (shared)
+  pieces: Omit<PiecePlan, 'warmFrom'> | null; // one plain file: the worker takes its pieces from the first on
 };
-export const AHEAD = 16; // at most this many batches (of 4,096 lines) ahead of the jails
+// At most this many batches (of 4,096 lines) ahead of the jails: room for what the worker matches while this
+// thread matches a piece (replay-pieces.ts).
+export const AHEAD = 32;
 
 // SENTRYBAN_REPLAY_DEBUG: each thread's CPU time on stderr at its end (Linux).
 export const threadCpu = (who: string): void => {
@@ -36,7 +40,9 @@ export const threadCpu = (who: string): void => {
 export const pickJails = (all: readonly LoadedJail[], names: readonly string[]): LoadedJail[] =>
   names.length ? all.filter((j) => names.includes(j.spec.config.name)) : [...all];
 
-export type FeedThread = { batches: AsyncIterable<Batch>; stop: () => Promise<void> };
+// batches(helper): the worker's batches; with a helper (a file cut into pieces), this thread matches the last
+// pieces whenever it waits for the worker, and their batches follow the worker's.
+export type FeedThread = { batches: (helper: PieceHelper | null) => AsyncIterable<Batch>; stop: () => Promise<void> };
 
 export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
   const ahead = new Int32Array(new SharedArrayBuffer(4));
@@ -71,14 +77,22 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
       resolve();
     }),
   );
-  async function* batches(): AsyncGenerator<Batch> {
+  async function* batches(helper: PieceHelper | null): AsyncGenerator<Batch> {
+    let help = helper !== null;
     for (;;) {
       const b = queue.shift();
       if (b !== undefined) {
         Atomics.sub(ahead, 0, 1);
         Atomics.notify(ahead, 0);
         yield b;
+        if (b.done && b.tail && !b.end && helper) yield* helper.rest(b.tail);
         if (b.done) return;
+        continue;
+      }
+      if (help && ended === null && !last) {
+        help = await (helper as PieceHelper).steal();
+        // The worker's messages are read in the event loop's poll phase, after which this goes on.
+        await new Promise((r) => setImmediate(r));
         continue;
       }
       if (ended !== null && !last) {
@@ -96,7 +110,7 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
     }
   }
   return {
-    batches: batches(),
+    batches,
     // After its last batch the worker ends by itself; it is stopped when it has not (or before its last batch:
     // woken first when it waits for room).
     stop: async () => {

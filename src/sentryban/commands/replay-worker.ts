@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../config/load.js';
 import { ReplayFeed, type Batch } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
+import { workerRange } from './replay-pieces.js';
 import { AHEAD, pickJails, threadCpu, type FeedJob } from './replay-thread.js';
 
 // The matching half of `sentryban replay` in a worker thread (replay-thread.ts): loads the same configuration,
@@ -16,13 +17,15 @@ const post = (b: Batch): void => {
 const fail = (reason: string): void =>
   post({ nums: new Float64Array(0), used: 0, strs: '', bytesRead: 0, end: { kind: 'io', reason }, done: true });
 
-const loaded = await loadConfig(job.configDir ?? (await import('../daemon.js')).defaultConfigDir());
+const loaded = await loadConfig(job.configDir ?? (await import('../this-host.js')).defaultConfigDir());
 const inputs = loaded.ok ? openInputs(job.logs, process.stdin) : null;
 if (!loaded.ok) fail('the configuration changed while replaying');
 else if (!Array.isArray(inputs)) fail(`${inputs?.reason ?? 'unreadable'}`);
 else {
   const jails = pickJails(loaded.value.jails, job.jails);
-  const cursors = inputs.map((i) => new LineCursor(i));
+  // One file cut into pieces: this worker's part grows one piece at a time (replay-pieces.ts).
+  const range = job.pieces ? workerRange(job.pieces) : null;
+  const cursors = inputs.map((i) => new LineCursor(i, range));
   try {
     if (jails.length === 0) fail('the configuration changed while replaying');
     else {
@@ -32,7 +35,11 @@ else {
         job.window,
         job.startedAt,
       );
-      for await (const b of feed.batches()) post(b);
+      for await (const b of feed.batches()) {
+        const c = cursors[0] as LineCursor;
+        if (b.done && range) b.tail = { pieces: range.claimed(), lines: c.lineNo, key: feed.stateKey() };
+        post(b);
+      }
     }
   } finally {
     for (const c of cursors) c.close();

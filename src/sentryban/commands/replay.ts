@@ -7,11 +7,12 @@ import type { Addr } from '../../core/addr.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Failure } from '../types.js';
-import { FeedReader, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
+import { FeedReader, noDateMessage, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
 import { startProgress, type Progress } from './replay-progress.js';
+import { PieceHelper, planPieces, type PiecePlan } from './replay-pieces.js';
 import { pickJails, startFeedThread, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
@@ -103,11 +104,19 @@ export const runReplay = async (
   const startedAt = Date.now();
   // The worker loads the configuration and opens the inputs itself, at the same time as this thread checks them;
   // it is stopped when they are refused.
-  const thread = threaded(o.logs)
-    ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
+  const pieces = threaded(o.logs) ? { plan: planPieces(o.logs) } : null;
+  const thread = pieces
+    ? startFeedThread({
+        configDir: o.configDir,
+        jails: o.jails,
+        logs: o.logs,
+        window: o,
+        startedAt,
+        pieces: pieces.plan,
+      })
     : null;
   try {
-    return await checked(o, io, thread, startedAt, say);
+    return await checked(o, io, thread ? { thread, plan: pieces?.plan ?? null } : null, startedAt, say);
   } finally {
     await thread?.stop();
   }
@@ -116,11 +125,11 @@ export const runReplay = async (
 const checked = async (
   o: ReplayOptions,
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: Readable; isTTY: boolean },
-  thread: FeedThread | null,
+  threaded: { thread: FeedThread; plan: PiecePlan | null } | null,
   startedAt: number,
   say: (s: string) => void,
 ): Promise<number> => {
-  const { defaultConfigDir, ownAddrs } = await import('../daemon.js');
+  const { defaultConfigDir, ownAddrs } = await import('../this-host.js');
   const loaded = await loadConfig(o.configDir ?? defaultConfigDir());
   if (!loaded.ok) {
     for (const e of loaded.errors) io.err.write(`${formatDiagnostic(e)}\n`);
@@ -149,14 +158,13 @@ const checked = async (
   const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
   const read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
   let batches: AsyncIterable<Batch>;
-  if (thread) {
+  const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
+  if (threaded) {
     // The worker reads the files; these were opened to refuse an unreadable one before anything else.
     for (const c of cursors) c.close();
-    batches = thread.batches;
-  } else {
-    const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
-    batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
-  }
+    const { thread, plan } = threaded;
+    batches = thread.batches(plan ? new PieceHelper(plan, feedJails, o, startedAt) : null);
+  } else batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
   const progress = io.isTTY ? startProgress([read], io.err) : null;
   try {
     return await replay(jails, cursors, batches, read, o, printer, ownAddrs(), progress, say);
@@ -230,7 +238,7 @@ const replay = async (
       return jailsFrom(l, 0, null);
     });
     read.bytesRead = b.bytesRead;
-    if (b.end?.kind === 'nodate') return noDate(b.end.message, printer, say);
+    if (b.end?.kind === 'nodate') return noDate(noDateMessage(b.end), printer, say);
     if (b.end?.kind === 'io') throw Object.assign(new Error(b.end.reason), { code: b.end.reason });
   }
   if (o.until !== null) engine.advance(o.until);
