@@ -23,6 +23,16 @@ const GZIP = [0x1f, 0x8b];
 export const CLAIMED_BY_WORKER = 1;
 const CLAIMED_HERE = 2;
 
+import { readFileSync } from 'node:fs';
+const tcpu = (): number => {
+  const f = readFileSync('/proc/thread-self/stat', 'utf8');
+  const [u, sy] = f
+    .slice(f.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 13)
+    .map(Number);
+  return ((u ?? 0) + (sy ?? 0)) * 10;
+};
 const bytesOf = (name: string, fallback: number): number => {
   const v = process.env[name];
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : fallback;
@@ -147,7 +157,13 @@ export class PieceHelper {
     };
     const out: Partial<Piece> = {};
     const batches: Batch[] = [];
+    const t0 = performance.now();
+    const c0 = tcpu();
     for await (const b of this.#feed(range, out)) batches.push(b);
+    if (process.env.SENTRYBAN_REPLAY_DEBUG)
+      process.stderr.write(
+        `steal ${i}: ${(performance.now() - t0).toFixed(1)} ms, cpu ${tcpu() - c0} ms, ${out.lines} lines\n`,
+      );
     this.#taken.set(i, { batches, startKey: '', endKey: '', reorders: 0, lines: 0, ...out });
     return true;
   }

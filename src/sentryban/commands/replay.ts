@@ -225,7 +225,7 @@ const replay = async (
       const failures = l.found[i] as Failure[];
       if (failures.length > 0) {
         const source = cursors[l.source]?.name as string;
-        ref ??= { source, line: l.lineNo, text: copyOf(l.text as string) };
+        ref ??= { source, line: l.lineNo, text: l.text as string };
       }
       const p = engine.line(names[i] as string, { failures, ref: ref as LineRef });
       if (p) return p.then(() => jailsFrom(l, i + 1, ref));
@@ -248,9 +248,6 @@ const replay = async (
   printer.flush();
   return 0;
 };
-
-// A copy of a line kept for the timeline: a slice would keep its whole 64 KiB chunk alive.
-const copyOf = (text: string): string => ` ${text}`.slice(1);
 
 const noDate = (message: string, printer: ReplayPrinter, say: (s: string) => void): number => {
   printer.flush();
