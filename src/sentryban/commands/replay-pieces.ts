@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { lineStartFrom } from './regex-parallel.js';
 import { ReplayFeed, type Batch, type FeedJail } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
+import { threadCpuMs } from './replay-thread.js';
 
 // `sentryban replay` of one big plain file, its matching shared by the two threads: the file is cut at line starts
 // into pieces. The worker matches them from the first on, in order, with one feed, as it would the whole file; this
@@ -23,17 +24,7 @@ const GZIP = [0x1f, 0x8b];
 export const CLAIMED_BY_WORKER = 1;
 const CLAIMED_HERE = 2;
 
-import { readFileSync } from 'node:fs';
-const tcpu = (): number => {
-  const f = readFileSync('/proc/thread-self/stat', 'utf8');
-  const [u, sy] = f
-    .slice(f.lastIndexOf(')') + 2)
-    .split(' ')
-    .slice(11, 13)
-    .map(Number);
-  return ((u ?? 0) + (sy ?? 0)) * 10;
-};
-const bytesOf = (name: string, fallback: number): number => {
+const envNumber = (name: string, fallback: number): number => {
   const v = process.env[name];
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : fallback;
 };
@@ -43,8 +34,8 @@ const bytesOf = (name: string, fallback: number): number => {
 export const planPieces = (logs: readonly string[]): PiecePlan | null => {
   const log = logs[0];
   if (logs.length !== 1 || log === undefined || log === '-') return null;
-  const piece = Math.max(1, bytesOf('SENTRYBAN_REPLAY_PIECE', PIECE_BYTES));
-  const warm = bytesOf('SENTRYBAN_REPLAY_WARMUP', WARM_BYTES);
+  const piece = Math.max(1, envNumber('SENTRYBAN_REPLAY_PIECE', PIECE_BYTES));
+  const warm = envNumber('SENTRYBAN_REPLAY_WARMUP', WARM_BYTES);
   let fd: number;
   let size: number;
   try {
@@ -87,11 +78,14 @@ export const workerRange = (
   p: Pick<PiecePlan, 'starts' | 'size' | 'claims'>,
 ): { from: number; to: number; more: () => number | null; claimed: () => number } => {
   let next = 1;
+  // SENTRYBAN_REPLAY_WORKER_PIECES=k: the worker takes k pieces at most, the rest are matched here (tests).
+  const cap = envNumber('SENTRYBAN_REPLAY_WORKER_PIECES', p.starts.length);
   return {
     from: 0,
     to: pieceEnd(p, 0),
     more: () => {
-      if (next >= p.starts.length || Atomics.compareExchange(p.claims, next, 0, CLAIMED_BY_WORKER) !== 0) return null;
+      if (next >= Math.min(cap, p.starts.length)) return null;
+      if (Atomics.compareExchange(p.claims, next, 0, CLAIMED_BY_WORKER) !== 0) return null;
       return pieceEnd(p, next++);
     },
     claimed: () => next,
@@ -157,13 +151,10 @@ export class PieceHelper {
     };
     const out: Partial<Piece> = {};
     const batches: Batch[] = [];
-    const t0 = performance.now();
-    const c0 = tcpu();
+    const debug = process.env.SENTRYBAN_REPLAY_DEBUG ? threadCpuMs() : null;
     for await (const b of this.#feed(range, out)) batches.push(b);
-    if (process.env.SENTRYBAN_REPLAY_DEBUG)
-      process.stderr.write(
-        `steal ${i}: ${(performance.now() - t0).toFixed(1)} ms, cpu ${tcpu() - c0} ms, ${out.lines} lines\n`,
-      );
+    if (debug !== null)
+      process.stderr.write(`sentryban replay: piece ${i} here: ${out.lines} lines, ${threadCpuMs() - debug} ms CPU\n`);
     this.#taken.set(i, { batches, startKey: '', endKey: '', reorders: 0, lines: 0, ...out });
     return true;
   }
@@ -172,6 +163,8 @@ export class PieceHelper {
   // then (from the first that does not) the rest matched again from the file's first line.
   async *rest(tail: WorkerTail): AsyncGenerator<Batch> {
     const n = this.#plan.starts.length;
+    // The pieces nobody took yet (the worker stopped at SENTRYBAN_REPLAY_WORKER_PIECES) are taken now.
+    while (await this.steal());
     let key = tail.key;
     let lineBase = tail.lines;
     let i = tail.pieces;
