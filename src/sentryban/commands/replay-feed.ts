@@ -22,10 +22,7 @@ import type { LineCursor } from './replay-input.js';
 // failure only, and the reader parses it once (through ipaddr.js) and finds it by number. Extra: for a jail with an
 // ignorecommand only, the failure's groups, user and lines as JSON (the command's tags); the jails themselves
 // read only id, addr, cidr and time.
-// nodate: the line (its number in the input) and its text, for noDateMessage.
-export type FeedEnd = { kind: 'nodate'; source: string; line: number; text: string } | { kind: 'io'; reason: string };
-export const noDateMessage = (e: { source: string; line: number; text: string }): string =>
-  `${e.source}:${e.line}: no date in the line: ${JSON.stringify(e.text.replace(/\r?\n$/, '').slice(0, 120))}`;
+export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
 export type Batch = {
   nums: Float64Array; // its first `used` numbers
   used: number;
@@ -33,9 +30,6 @@ export type Batch = {
   bytesRead: number; // of all inputs, after this batch (for the progress bar)
   end: FeedEnd | null; // the replay stops after this batch (else: more, or done)
   done: boolean; // the last batch
-  lineBase?: number; // added to its line numbers (a piece of a file, replay-pieces.ts)
-  // On the worker's last batch when it matched only the first pieces of a file (replay-pieces.ts).
-  tail?: { pieces: number; lines: number; key: string };
 };
 export type FeedJail = { filter: Filter; command: boolean };
 
@@ -100,7 +94,7 @@ export class ReplayFeed {
   // A source's next dated line in the window, matched by every jail (a source's matchers see its lines in order).
   // True: the source has a line ready; false: it is used up; a string: a line without date. A promise only when
   // a chunk has to be read from a stream.
-  #take(s: Source): boolean | FeedEnd | null {
+  #take(s: Source): boolean | string | null {
     const text = s.cursor.text as string;
     if (skipped(text)) return null;
     const line = this.#line;
@@ -112,19 +106,20 @@ export class ReplayFeed {
       s.found[i] = r.failures;
       time ??= r.time;
     }
-    if (time === null) return { kind: 'nodate', source: s.cursor.name, line: s.cursor.lineNo, text };
+    if (time === null)
+      return `${s.cursor.name}:${s.cursor.lineNo}: no date in the line: ${JSON.stringify(text.replace(/\r?\n$/, '').slice(0, 120))}`;
     if ((this.#since !== null && time < this.#since) || (this.#until !== null && time >= this.#until)) return null;
     s.time = time;
     return true;
   }
-  #pull(s: Source): boolean | FeedEnd | Promise<boolean | FeedEnd> {
+  #pull(s: Source): boolean | string | Promise<boolean | string> {
     while (s.cursor.step()) {
       const r = this.#take(s);
       if (r !== null) return r;
     }
     return this.#refill(s);
   }
-  async #refill(s: Source): Promise<boolean | FeedEnd> {
+  async #refill(s: Source): Promise<boolean | string> {
     if (!(await s.cursor.fill())) return false;
     return this.#take(s) ?? this.#pull(s);
   }
@@ -144,8 +139,8 @@ export class ReplayFeed {
     try {
       for (const s of this.#sources) {
         const r = await this.#pull(s);
-        if (typeof r === 'object') {
-          yield batch(r, true);
+        if (typeof r === 'string') {
+          yield batch({ kind: 'nodate', message: r }, true);
           return;
         }
         if (r) live.push(s);
@@ -161,9 +156,9 @@ export class ReplayFeed {
           yield batch(null, false);
         }
         let r = this.#pull(s);
-        if (r instanceof Promise) r = await r;
-        if (typeof r === 'object') {
-          yield batch(r, true);
+        if (typeof r === 'object') r = await r;
+        if (typeof r === 'string') {
+          yield batch({ kind: 'nodate', message: r }, true);
           return;
         }
         if (!r) live.splice(k, 1);
@@ -251,28 +246,6 @@ export class ReplayFeed {
     return strs;
   }
 
-  // Matches every line of `cursor` (the part of the first input just before this feed's) and records nothing:
-  // the matchers' state is then what it would be after those lines (replay-pieces.ts).
-  async warm(cursor: LineCursor): Promise<void> {
-    const s = this.#sources[0] as Source;
-    const line = this.#line;
-    line.source = s.cursor.name;
-    while (await cursor.fill())
-      do {
-        const text = cursor.text as string;
-        if (skipped(text)) continue;
-        line.text = text;
-        for (const m of s.matchers) m.match(line);
-      } while (cursor.step());
-  }
-  // The first input's matchers' state (Matcher.stateKey), and how often their date templates were reordered.
-  stateKey(): string {
-    return JSON.stringify((this.#sources[0] as Source).matchers.map((m) => m.stateKey()));
-  }
-  get dateReorders(): number {
-    return (this.#sources[0] as Source).matchers.reduce((n, m) => n + m.dateReorders, 0);
-  }
-
   #bytesRead(): number {
     let n = 0;
     for (const s of this.#sources) n += s.cursor.bytesRead;
@@ -309,11 +282,10 @@ export class FeedReader {
     const strs = b.strs;
     const l = this.#line;
     const found = l.found;
-    const lineBase = b.lineBase ?? 0;
     let off = 0;
     for (let i = 0; i < b.used;) {
       l.time = a[i++] as number;
-      l.lineNo = (a[i++] as number) + lineBase;
+      l.lineNo = a[i++] as number;
       l.source = a[i++] as number;
       const k = a[i++] as number;
       if (k === 0) {

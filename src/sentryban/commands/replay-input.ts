@@ -55,10 +55,6 @@ export const openInputs = (paths: readonly string[], stdin: Readable): Opened[] 
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-// A part of a plain file, from a line start `from` to a line start `to`; `more()` extends it to a later line start
-// when the part is used up (null: it ends there). replay-pieces.ts cuts a file so.
-export type ByteRange = { from: number; to: number; more?: () => number | null };
-
 export class LineCursor {
   readonly name: string;
   readonly #input: Opened;
@@ -71,15 +67,11 @@ export class LineCursor {
   #fd: number | null;
   #buf = Buffer.allocUnsafe(CHUNK);
   #bytes = 0;
-  #pos: number; // the next byte to read (plain files)
-  readonly #range: ByteRange | null;
 
-  constructor(input: Opened, range: ByteRange | null = null) {
+  constructor(input: Opened) {
     this.name = input.name;
     this.#input = input;
     this.#fd = input.fd;
-    this.#range = range;
-    this.#pos = range?.from ?? 0;
     this.#chunks = input.stream ? (input.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]() : null;
   }
 
@@ -118,14 +110,7 @@ export class LineCursor {
 
   // A plain file is read with readSync, as `sentryban regex` reads it: no promise per chunk either.
   #readSync(): IteratorResult<Buffer> {
-    const range = this.#range;
-    let want = CHUNK;
-    if (range) {
-      if (this.#pos >= range.to) range.to = Math.max(range.to, range.more?.() ?? range.to);
-      want = Math.min(CHUNK, range.to - this.#pos);
-    }
-    const r = want > 0 ? readSync(this.#fd as number, this.#buf, 0, want, this.#pos) : 0;
-    this.#pos += r;
+    const r = readSync(this.#fd as number, this.#buf, 0, CHUNK, null);
     this.#bytes += r;
     return r > 0 ? { done: false, value: this.#buf.subarray(0, r) } : { done: true, value: undefined };
   }

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Batch } from './replay-feed.js';
-import type { PieceHelper, PiecePlan } from './replay-pieces.js';
 
 // `sentryban replay` with its matching half (replay-feed.ts) in a worker thread: the worker reads and matches
 // while this thread runs the jails on the batches already matched. One worker for all inputs: the merge in time
@@ -14,14 +13,12 @@ export type FeedJob = {
   window: { since: number | null; until: number | null };
   startedAt: number;
   ahead: Int32Array; // batches posted and not yet read (shared)
-  pieces: Omit<PiecePlan, 'warmFrom'> | null; // one plain file: the worker takes its pieces from the first on
 };
-// At most this many batches (of 4,096 lines) ahead of the jails: room for what the worker matches while this
-// thread matches a piece (replay-pieces.ts).
-export const AHEAD = 32;
+export const AHEAD = 16; // at most this many batches (of 4,096 lines) ahead of the jails
 
-// This thread's CPU time in ms (Linux; 0 elsewhere).
-export const threadCpuMs = (): number => {
+// SENTRYBAN_REPLAY_DEBUG: each thread's CPU time on stderr at its end (Linux).
+export const threadCpu = (who: string): void => {
+  if (!process.env.SENTRYBAN_REPLAY_DEBUG) return;
   try {
     const f = readFileSync('/proc/thread-self/stat', 'utf8');
     const [user, sys] = f
@@ -29,24 +26,17 @@ export const threadCpuMs = (): number => {
       .split(' ')
       .slice(11, 13)
       .map(Number);
-    return ((user ?? 0) + (sys ?? 0)) * 10;
+    process.stderr.write(`sentryban replay: ${who} thread CPU ${(((user ?? 0) + (sys ?? 0)) / 100).toFixed(2)} s\n`);
   } catch {
-    return 0; // not Linux
+    /* not Linux */
   }
-};
-// SENTRYBAN_REPLAY_DEBUG: each thread's CPU time on stderr at its end.
-export const threadCpu = (who: string): void => {
-  if (!process.env.SENTRYBAN_REPLAY_DEBUG) return;
-  process.stderr.write(`sentryban replay: ${who} thread CPU ${(threadCpuMs() / 1000).toFixed(2)} s\n`);
 };
 
 // The jails replayed: those asked for (in the configuration's order), else all.
 export const pickJails = (all: readonly LoadedJail[], names: readonly string[]): LoadedJail[] =>
   names.length ? all.filter((j) => names.includes(j.spec.config.name)) : [...all];
 
-// batches(helper): the worker's batches; with a helper (a file cut into pieces), this thread matches the last
-// pieces whenever it waits for the worker, and their batches follow the worker's.
-export type FeedThread = { batches: (helper: PieceHelper | null) => AsyncIterable<Batch>; stop: () => Promise<void> };
+export type FeedThread = { batches: AsyncIterable<Batch>; stop: () => Promise<void> };
 
 export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
   const ahead = new Int32Array(new SharedArrayBuffer(4));
@@ -81,22 +71,14 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
       resolve();
     }),
   );
-  async function* batches(helper: PieceHelper | null): AsyncGenerator<Batch> {
-    let help = helper !== null;
+  async function* batches(): AsyncGenerator<Batch> {
     for (;;) {
       const b = queue.shift();
       if (b !== undefined) {
         Atomics.sub(ahead, 0, 1);
         Atomics.notify(ahead, 0);
         yield b;
-        if (b.done && b.tail && !b.end && helper) yield* helper.rest(b.tail);
         if (b.done) return;
-        continue;
-      }
-      if (help && ended === null && !last) {
-        help = await (helper as PieceHelper).steal();
-        // The worker's messages are read in the event loop's poll phase, after which this goes on.
-        await new Promise((r) => setImmediate(r));
         continue;
       }
       if (ended !== null && !last) {
@@ -114,7 +96,7 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
     }
   }
   return {
-    batches,
+    batches: batches(),
     // After its last batch the worker ends by itself; it is stopped when it has not (or before its last batch:
     // woken first when it waits for room).
     stop: async () => {

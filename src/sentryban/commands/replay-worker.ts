@@ -2,7 +2,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../config/load.js';
 import { ReplayFeed, type Batch } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
-import { workerRange } from './replay-pieces.js';
 import { AHEAD, pickJails, threadCpu, type FeedJob } from './replay-thread.js';
 
 // The matching half of `sentryban replay` in a worker thread (replay-thread.ts): loads the same configuration,
@@ -23,9 +22,7 @@ if (!loaded.ok) fail('the configuration changed while replaying');
 else if (!Array.isArray(inputs)) fail(`${inputs?.reason ?? 'unreadable'}`);
 else {
   const jails = pickJails(loaded.value.jails, job.jails);
-  // One file cut into pieces: this worker's part grows one piece at a time (replay-pieces.ts).
-  const range = job.pieces ? workerRange(job.pieces) : null;
-  const cursors = inputs.map((i) => new LineCursor(i, range));
+  const cursors = inputs.map((i) => new LineCursor(i));
   try {
     if (jails.length === 0) fail('the configuration changed while replaying');
     else {
@@ -35,11 +32,7 @@ else {
         job.window,
         job.startedAt,
       );
-      for await (const b of feed.batches()) {
-        const c = cursors[0] as LineCursor;
-        if (b.done && range) b.tail = { pieces: range.claimed(), lines: c.lineNo, key: feed.stateKey() };
-        post(b);
-      }
+      for await (const b of feed.batches()) post(b);
     }
   } finally {
     for (const c of cursors) c.close();

@@ -3,16 +3,16 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
+import { releaseOptimizer } from '../../core/start-up-jit.js';
 import type { Addr } from '../../core/addr.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Failure } from '../types.js';
-import { FeedReader, noDateMessage, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
+import { FeedReader, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
 import { startProgress, type Progress } from './replay-progress.js';
-import { PieceHelper, planPieces, type PiecePlan } from './replay-pieces.js';
 import { pickJails, startFeedThread, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
@@ -104,19 +104,11 @@ export const runReplay = async (
   const startedAt = Date.now();
   // The worker loads the configuration and opens the inputs itself, at the same time as this thread checks them;
   // it is stopped when they are refused.
-  const pieces = threaded(o.logs) ? { plan: planPieces(o.logs) } : null;
-  const thread = pieces
-    ? startFeedThread({
-        configDir: o.configDir,
-        jails: o.jails,
-        logs: o.logs,
-        window: o,
-        startedAt,
-        pieces: pieces.plan,
-      })
+  const thread = threaded(o.logs)
+    ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
     : null;
   try {
-    return await checked(o, io, thread ? { thread, plan: pieces?.plan ?? null } : null, startedAt, say);
+    return await checked(o, io, thread, startedAt, say);
   } finally {
     await thread?.stop();
   }
@@ -125,12 +117,13 @@ export const runReplay = async (
 const checked = async (
   o: ReplayOptions,
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: Readable; isTTY: boolean },
-  threaded: { thread: FeedThread; plan: PiecePlan | null } | null,
+  thread: FeedThread | null,
   startedAt: number,
   say: (s: string) => void,
 ): Promise<number> => {
   const { defaultConfigDir, ownAddrs } = await import('../this-host.js');
   const loaded = await loadConfig(o.configDir ?? defaultConfigDir());
+  releaseOptimizer(); // held by bin/sentryban until now (main.ts): what runs from here is optimized as usual
   if (!loaded.ok) {
     for (const e of loaded.errors) io.err.write(`${formatDiagnostic(e)}\n`);
     say(`configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'})`);
@@ -158,13 +151,14 @@ const checked = async (
   const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
   const read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
   let batches: AsyncIterable<Batch>;
-  const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
-  if (threaded) {
+  if (thread) {
     // The worker reads the files; these were opened to refuse an unreadable one before anything else.
     for (const c of cursors) c.close();
-    const { thread, plan } = threaded;
-    batches = thread.batches(plan ? new PieceHelper(plan, feedJails, o, startedAt) : null);
-  } else batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
+    batches = thread.batches;
+  } else {
+    const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
+    batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
+  }
   const progress = io.isTTY ? startProgress([read], io.err) : null;
   try {
     return await replay(jails, cursors, batches, read, o, printer, ownAddrs(), progress, say);
@@ -238,7 +232,7 @@ const replay = async (
       return jailsFrom(l, 0, null);
     });
     read.bytesRead = b.bytesRead;
-    if (b.end?.kind === 'nodate') return noDate(noDateMessage(b.end), printer, say);
+    if (b.end?.kind === 'nodate') return noDate(b.end.message, printer, say);
     if (b.end?.kind === 'io') throw Object.assign(new Error(b.end.reason), { code: b.end.reason });
   }
   if (o.until !== null) engine.advance(o.until);

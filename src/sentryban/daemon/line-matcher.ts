@@ -13,25 +13,11 @@ export const newLineMatcher = (filter: Filter, now: () => number): LineMatcher =
 
 // The same matcher for `sentryban replay`, which also needs each line's own time (null: the line has none; its
 // failures are dropped rather than dated by the clock, since a past line was not read "now").
-// stateKey and dateReorders: as Matcher's (a replay cut into pieces checks that a piece starts where the one before
-// it ended, commands/replay-pieces.ts).
-export type TimedLineMatcher = {
-  name: string;
-  match(line: LogLine): { failures: Failure[]; time: number | null };
-  stateKey(): string;
-  readonly dateReorders: number;
-};
+export type TimedLineMatcher = { name: string; match(line: LogLine): { failures: Failure[]; time: number | null } };
 
 // Its id cache holds 131,072 addresses (the daemon's 16,384 were cleared again and again by the 35,000 addresses of
 // 1M varied sshd lines: 7% of replay's time, 5 interleaved runs).
 export const newTimedLineMatcher = (filter: Filter, now: () => number): TimedLineMatcher => {
   const m = new Matcher(filter, { now, noDate: 'drop', addrCache: 1 << 17 });
-  return {
-    name: filter.name,
-    match: (line) => m.match(line, line.entryTime),
-    stateKey: () => m.stateKey(),
-    get dateReorders() {
-      return m.dateReorders;
-    },
-  };
+  return { name: filter.name, match: (line) => m.match(line, line.entryTime) };
 };

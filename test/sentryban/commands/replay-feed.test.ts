@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  FeedReader,
-  noDateMessage,
-  ReplayFeed,
-  type Batch,
-  type FeedJail,
-} from '../../../src/sentryban/commands/replay-feed.js';
+import { FeedReader, ReplayFeed, type Batch, type FeedJail } from '../../../src/sentryban/commands/replay-feed.js';
 import { LineCursor, openInputs } from '../../../src/sentryban/commands/replay-input.js';
 import { newTimedLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { loadYamlFilter } from '../../../src/sentryban/filters/yaml-filter.js';
@@ -150,10 +144,7 @@ describe('replay feed', () => {
     const { seen, end } = await readBack(feed.batches(), [a], ['shapes']);
     for (const c of cursors) c.close();
     expect(seen.map((l) => l.lineNo)).toEqual([2, 3, 4]);
-    expect(end).toMatchObject({ kind: 'nodate', source: a, line: 6 });
-    expect(noDateMessage(end as { source: string; line: number; text: string })).toBe(
-      `${a}:6: no date in the line: "no date here"`,
-    );
+    expect(end).toEqual({ kind: 'nodate', message: `${a}:6: no date in the line: "no date here"` });
   });
 
   it('cuts batches of 4,096 lines and numbers the lines across them', async () => {

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { makeTmpDir } from '../../helpers/tmp.js';
-import { generateCorpus } from '../../../bench/lib/corpus.js';
 
 // `sentryban replay` end to end through the real binary (bin/sentryban on dist/; `npm run build` first).
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -385,61 +384,6 @@ describe('sentryban replay with its matching in a worker thread (the default for
     // The runs cover a full timeline, each error exit and every jail case.
     expect(codes.slice(0, 10)).toEqual([0, 0, 0, 0, 0, 65, 74, 66, 78, 64]);
     expect(codes.length).toBeGreaterThan(15);
-  });
-
-  // One plain file of 16 MiB or more is cut into pieces (replay-pieces.ts); here 64 KiB pieces of 6,000 varied sshd
-  // lines, the worker stopped after its first 3 so that this thread matches the others whatever the timing.
-  it('cuts one file into pieces, this thread matching the last ones: the same output, line numbers included', async () => {
-    const dir = tmpDir();
-    const log = join(dir, 'auth.log');
-    const text = generateCorpus('sshd', 6000, 3);
-    writeFileSync(log, text);
-    const lines = text.split('\n');
-    lines.splice(5000, 0, 'sshd[9]: Failed password for root from 203.0.113.77 port 1 ssh2');
-    const undated = join(dir, 'undated.log');
-    writeFileSync(undated, lines.join('\n'));
-    const config = fixtureConfig();
-    const pieces = {
-      ...inThread,
-      SENTRYBAN_REPLAY_PIECE: String(64 << 10),
-      SENTRYBAN_REPLAY_WORKER_PIECES: '3',
-      SENTRYBAN_REPLAY_DEBUG: '1',
-    };
-    const debugLine = /^sentryban replay: (.* thread CPU|piece \d+ here|\d+ pieces,)/;
-    const shown = (r: Awaited<ReturnType<typeof replay>>) => ({
-      code: r.exitCode,
-      out: r.stdout,
-      err: r.stderr
-        .split('\n')
-        .filter((l) => !debugLine.test(l))
-        .join('\n'),
-    });
-    const runs = [
-      ['--config', config, log],
-      ['--json', '--config', config, log],
-      ['--config', config, '--since', '2026-12-06T00:20:00Z', '--until', '2026-12-06T00:50:00Z', log],
-      ['--config', config, undated],
-    ];
-    const notes: string[] = [];
-    for (const args of runs) {
-      const one = await replay(args, { env: here });
-      // A warm-up of 16 KiB rebuilds the state each piece starts with; none leaves another state: the rest is
-      // matched again on this thread from the first line. The same output either way.
-      for (const warm of ['16384', '0']) {
-        const r = await replay(args, { env: { ...pieces, SENTRYBAN_REPLAY_WARMUP: warm } });
-        expect({ args, warm, ...shown(r) }).toEqual({ args, warm, ...shown(one) });
-        notes.push(r.stderr.split('\n').find((l) => / pieces, /.test(l)) ?? '');
-      }
-    }
-    expect(shown(await replay(runs[3] as string[], { env: here })).err).toContain(`${undated}:5001: no date`);
-    // 10 pieces; the worker took 1 to 3 of them (this thread takes the last ones whenever it waits for it).
-    // (the undated log's run ends in a piece, before the note)
-    for (const note of notes.slice(0, 6).filter((_, i) => i % 2 === 0))
-      expect(note).toMatch(/^sentryban replay: 10 pieces, [123] matched by the worker, (9|8|7) here$/);
-    for (const note of notes.slice(0, 6).filter((_, i) => i % 2 === 1))
-      expect(note).toMatch(
-        /^sentryban replay: 10 pieces, [123] matched by the worker, 0 here, the rest \(\d\) again here: another start state$/,
-      );
   });
 
   it('does match in a second thread (each thread CPU time on stderr with SENTRYBAN_REPLAY_DEBUG)', async () => {
