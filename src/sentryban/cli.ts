@@ -6,7 +6,7 @@ import { isColourWanted, paintFor } from './control/layout-style.js';
 import { schemaCheckOn, schemaFile, schemaProblem } from './control/schema-check.js';
 import type { Verb } from './control/protocol.js';
 import { EXIT, explainUnreachable } from './control/unreachable.js';
-import { defaultConfigDir } from './daemon.js';
+import { defaultConfigDir } from './this-host.js';
 
 // The client verbs: `sentryban status|ban|unban|list|audit|test ...` over the control socket.
 export const CLIENT_USAGE = `  status [jail]                   jails, counters, next expiry (one jail: with its bans)

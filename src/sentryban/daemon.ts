@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseAddr, type Addr } from '../core/addr.js';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { buildBackends, commandActionsOf } from './daemon/backends.js';
 import { EX_CONFIG, formatDiagnostic, type Diagnostic, type Result } from '../core/diagnostics.js';
@@ -31,15 +28,10 @@ import { Store } from './store/store.js';
 import { StoreWriter } from './daemon/store-writer.js';
 import type { ActionBackend, LogLine } from './types.js';
 import { startFleet } from './daemon/fleet.js';
+import { defaultConfigDir, ownAddrs } from './this-host.js';
 
 // `sentryban daemon [--config DIR] [--foreground]`: load and check everything, then run until SIGINT/SIGTERM.
 export type DaemonOptions = { configDir: string; foreground: boolean; clock?: Clock; fail2banConfig?: string };
-
-// The bundled config (sentryban.yaml + jails/ at the package root) unless root has /etc/sentryban.
-export const defaultConfigDir = (): string => {
-  if (process.getuid?.() === 0 && existsSync('/etc/sentryban/sentryban.yaml')) return '/etc/sentryban';
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-};
 
 export const parseDaemonArgs = (argv: string[]): DaemonOptions | string => {
   const o: DaemonOptions = { configDir: '', foreground: false };
@@ -366,15 +358,4 @@ const followJail = (
   });
   f.start();
   return f;
-};
-
-// Every address of this host's interfaces (for ignoreself), re-read periodically so it stays current.
-export const ownAddrs = (): Addr[] => {
-  const out: Addr[] = [];
-  for (const list of Object.values(networkInterfaces()))
-    for (const i of list ?? []) {
-      const a = parseAddr(i.address);
-      if (a) out.push(a);
-    }
-  return out;
 };

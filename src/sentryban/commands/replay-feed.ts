@@ -295,6 +295,8 @@ export class FeedReader {
         continue;
       }
       const len = a[i++] as number;
+      // A slice of the batch's strings (not a copy): a line the timeline keeps holds its batch's strings (the
+      // failures' lines and ids of 4,096 lines, ~100 KB) no longer than the jails keep the line.
       l.text = strs.slice(off, off + len);
       off += len;
       const source = this.#sources[l.source] as string;

@@ -7,7 +7,24 @@ import type { JailTally, LineRef, ReplayEvent } from './replay-jails.js';
 export type Summary = { tally: JailTally; inForce: Ban[] };
 
 // UTC, with milliseconds only when there are some.
-export const formatTime = (t: Instant): string => new Date(t).toISOString().replace('.000Z', 'Z');
+// The minute's text is kept (events come in log time: most fall in the minute of the one before), the seconds
+// written here; what Date gives for the rest (a fraction of a millisecond, a year past 9999).
+let minute = NaN;
+let head = '';
+const slowTime = (t: Instant): string => new Date(t).toISOString().replace('.000Z', 'Z');
+export const formatTime = (t: Instant): string => {
+  const m = Math.floor(t / 60000);
+  if (m !== minute) {
+    const iso = new Date(m * 60000).toISOString();
+    if (iso.length !== 24 || !Number.isInteger(t)) return slowTime(t);
+    minute = m;
+    head = iso.slice(0, 17);
+  }
+  const ms = t - m * 60000;
+  const sec = Math.floor(ms / 1000);
+  const frac = ms - sec * 1000;
+  return `${head}${sec < 10 ? '0' : ''}${sec}${frac === 0 ? '' : `.${String(frac).padStart(3, '0')}`}Z`;
+};
 const untilOf = (b: Ban): string | null => (b.expiresAt === null ? null : formatTime(b.expiresAt));
 const lineText = (r: LineRef): string => r.text.replace(/\r?\n$/, '');
 const refJson = (r: LineRef): { source: string; line: number; text: string } => ({

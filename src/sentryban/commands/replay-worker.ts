@@ -16,7 +16,7 @@ const post = (b: Batch): void => {
 const fail = (reason: string): void =>
   post({ nums: new Float64Array(0), used: 0, strs: '', bytesRead: 0, end: { kind: 'io', reason }, done: true });
 
-const loaded = await loadConfig(job.configDir ?? (await import('../daemon.js')).defaultConfigDir());
+const loaded = await loadConfig(job.configDir ?? (await import('../this-host.js')).defaultConfigDir());
 const inputs = loaded.ok ? openInputs(job.logs, process.stdin) : null;
 if (!loaded.ok) fail('the configuration changed while replaying');
 else if (!Array.isArray(inputs)) fail(`${inputs?.reason ?? 'unreadable'}`);

@@ -2,20 +2,12 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
-import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
-import type { Addr } from '../../core/addr.js';
-import { loadConfig } from '../config/load.js';
-import type { LoadedJail } from '../config/loaded.js';
-import type { Failure } from '../types.js';
-import { FeedReader, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
-import { LineCursor, openInputs } from './replay-input.js';
-import { ReplayJails, type LineRef } from './replay-jails.js';
-import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
-import { startProgress, type Progress } from './replay-progress.js';
-import { pickJails, startFeedThread, threadCpu, type FeedThread } from './replay-thread.js';
+import { startFeedThread } from './replay-thread.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
-// would have done on past logs, on the lines' own timestamps, with no action run and no store opened.
+// would have done on past logs, on the lines' own timestamps, with no action run and no store opened. This module
+// is the light front (the options, the worker started); the rest (replay-run.ts) is loaded after the worker is
+// started, so that the worker's start-up (its modules, the configuration) runs while this thread loads its own.
 const USAGE = 'usage: sentryban replay [--config DIR] [--jail J]... [--json] [--since T] [--until T] LOG...\n';
 
 // Exit codes (docs/sentryban.md): sysexits, as the other verbs.
@@ -107,67 +99,10 @@ export const runReplay = async (
     ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
     : null;
   try {
+    const { checked } = await import('./replay-run.js');
     return await checked(o, io, thread, startedAt, say);
   } finally {
     await thread?.stop();
-  }
-};
-
-const checked = async (
-  o: ReplayOptions,
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; stdin: Readable; isTTY: boolean },
-  thread: FeedThread | null,
-  startedAt: number,
-  say: (s: string) => void,
-): Promise<number> => {
-  const { defaultConfigDir, ownAddrs } = await import('../daemon.js');
-  const loaded = await loadConfig(o.configDir ?? defaultConfigDir());
-  if (!loaded.ok) {
-    for (const e of loaded.errors) io.err.write(`${formatDiagnostic(e)}\n`);
-    say(`configuration refused (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'})`);
-    return EX_CONFIG;
-  }
-  const all = loaded.value.jails;
-  const unknown = o.jails.find((n) => !all.some((j) => j.spec.config.name === n));
-  if (unknown !== undefined) {
-    say(
-      `no enabled jail "${unknown}" in ${loaded.value.dir} (jails: ${all.map((j) => j.spec.config.name).join(', ')})`,
-    );
-    return EX_USAGE;
-  }
-  const jails = pickJails(all, o.jails);
-  if (jails.length === 0) {
-    say(`no enabled jail in ${loaded.value.dir}`);
-    return EX_CONFIG;
-  }
-  const inputs = openInputs(o.logs, io.stdin);
-  if (!Array.isArray(inputs)) {
-    say(`cannot read ${inputs.path}: ${inputs.reason}`);
-    return EX_NOINPUT;
-  }
-  const cursors = inputs.map((i) => new LineCursor(i));
-  const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
-  const read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
-  let batches: AsyncIterable<Batch>;
-  if (thread) {
-    // The worker reads the files; these were opened to refuse an unreadable one before anything else.
-    for (const c of cursors) c.close();
-    batches = thread.batches;
-  } else {
-    const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
-    batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
-  }
-  const progress = io.isTTY ? startProgress([read], io.err) : null;
-  try {
-    return await replay(jails, cursors, batches, read, o, printer, ownAddrs(), progress, say);
-  } catch (e) {
-    // The file went away or failed under us, or a .gz is damaged: say so; no partial summary.
-    say(`reading failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e)}`);
-    return EX_IOERR;
-  } finally {
-    progress?.stop();
-    threadCpu('main');
-    for (const c of cursors) c.close();
   }
 };
 
@@ -188,64 +123,4 @@ const threaded = (logs: readonly string[]): boolean => {
     }
   }
   return availableParallelism() >= 2 && size >= THREAD_MIN_BYTES;
-};
-
-const replay = async (
-  jails: readonly LoadedJail[],
-  cursors: readonly LineCursor[],
-  batches: AsyncIterable<Batch>,
-  read: { bytesRead: number },
-  o: ReplayOptions,
-  printer: ReplayPrinter,
-  self: Addr[],
-  progress: Progress | null,
-  say: (s: string) => void,
-): Promise<number> => {
-  const engine = new ReplayJails(jails, {
-    emit: (e) => printer.event(e),
-    self,
-    onError: (t) => say(t),
-  });
-  const names = jails.map((j) => j.spec.config.name);
-  const reader = new FeedReader(
-    cursors.map((c) => c.name),
-    jails.map((j) => j.filter.name),
-  );
-  // The jails from the i-th on, for one line; a promise only when an ignorecommand is asked.
-  const jailsFrom = (l: FedLine, from: number, ref: LineRef | null): void | Promise<void> => {
-    for (let i = from; i < names.length; i++) {
-      const failures = l.found[i] as Failure[];
-      if (failures.length > 0) {
-        const source = cursors[l.source]?.name as string;
-        ref ??= { source, line: l.lineNo, text: copyOf(l.text as string) };
-      }
-      const p = engine.line(names[i] as string, { failures, ref: ref as LineRef });
-      if (p) return p.then(() => jailsFrom(l, i + 1, ref));
-    }
-  };
-  for await (const b of batches) {
-    await reader.read(b, (l) => {
-      engine.advance(l.time);
-      progress?.tick();
-      return jailsFrom(l, 0, null);
-    });
-    read.bytesRead = b.bytesRead;
-    if (b.end?.kind === 'nodate') return noDate(b.end.message, printer, say);
-    if (b.end?.kind === 'io') throw Object.assign(new Error(b.end.reason), { code: b.end.reason });
-  }
-  if (o.until !== null) engine.advance(o.until);
-  printer.summary(
-    engine.tallies().map((tally) => ({ tally, inForce: engine.inForce().filter((b) => b.jail === tally.jail) })),
-  );
-  printer.flush();
-  return 0;
-};
-
-// A copy of a line kept for the timeline: a slice would keep its whole 64 KiB chunk alive.
-const copyOf = (text: string): string => ` ${text}`.slice(1);
-
-const noDate = (message: string, printer: ReplayPrinter, say: (s: string) => void): number => {
-  printer.flush();
-  say(message);
-  return EX_DATAERR;
 };
