@@ -25,8 +25,10 @@ const DRAIN_MS = 20_000;
 
 // Seeded, varied targets: IPv4 from 192.0.2.0/24 and 203.0.113.0/24 (198.51.100.0/24 is the lab's links) and
 // IPv6 spread over 2001:db8::/32, shuffled, as a scan from many sources looks.
+// (Math.imul: the plain product loses its low bits past 2^53, and the sequence fell into a cycle shorter than the
+// 15,000 distinct targets of the 5,000/s step, which then never ended.)
 const rng = (seed: number) => () => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
   return seed / 0x7fffffff;
 };
 const targets = (n: number, seed: number, v4: boolean): string[] => {
@@ -38,7 +40,8 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
       )
     : [];
   for (const a of v4s) if (out.size < n / 2) out.add(a);
-  while (out.size < n) {
+  for (let tries = 0; out.size < n; tries++) {
+    if (tries > 10 * n) throw new Error(`targets: ${out.size} distinct of ${n} after ${tries} draws`);
     const h = (k: number): string => Math.floor(r() * k).toString(16);
     // The canonical text (as nft prints it): `...::0` is `...::`, `2001:db8:0:0::5` is `2001:db8::5`. Written
     // raw, the few such addresses were never "seen" and a run read as bans lost.
