@@ -173,7 +173,8 @@ describe('applier: actions off the decision queue, per backend, in decision orde
     const bans = [m.ban('app', cidr('192.0.2.30'))];
     await held;
     bans.push(m.ban('app', cidr('192.0.2.31')), m.ban('app', cidr('2001:db8::32')));
-    expect(m.actionsWaiting).toBe(2);
+    await new Promise((r) => setImmediate(r)); // the second decision's turn in the queue
+    expect(m.actionsWaiting).toBe(2); // both in one lane item, behind the running call
     let stopped = false;
     const stopping = m.stop().then(() => (stopped = true));
     await new Promise((r) => setTimeout(r, 200));
