@@ -22,6 +22,10 @@ const RATES = (process.env.BENCH_FLEET_RATES ?? '25,50,100,1000,5000').split(','
 const STEP_MS = 3000;
 const GAP_MS = Number(process.env.BENCH_FLEET_GAP_MS ?? 50); // between latency bans: below what nft per ban sustains
 const DRAIN_MS = 20_000;
+// BENCH_FLEET_CPU_PROF=<folder>: each daemon writes a V8 CPU profile there (<host>-*.cpuprofile) when it stops.
+const PROF_DIR = process.env.BENCH_FLEET_CPU_PROF ?? '';
+const profFlags = (host: string): string[] =>
+  PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${host}-${process.pid}.cpuprofile`] : [];
 
 // Seeded, varied targets: IPv4 from 192.0.2.0/24 and 203.0.113.0/24 (198.51.100.0/24 is the lab's links) and
 // IPv6 spread over 2001:db8::/32, shuffled, as a scan from many sources looks.
@@ -129,7 +133,18 @@ export const main = async (): Promise<void> => {
     for (const h of lab.hosts) {
       const p = execa(
         'ip',
-        ['netns', 'exec', h.ns, 'node', bin, 'daemon', '--foreground', '--config', join(root, h.name)],
+        [
+          'netns',
+          'exec',
+          h.ns,
+          'node',
+          ...profFlags(h.name),
+          bin,
+          'daemon',
+          '--foreground',
+          '--config',
+          join(root, h.name),
+        ],
         {
           buffer: false,
           reject: false,
@@ -234,6 +249,10 @@ export const main = async (): Promise<void> => {
         'banned at (its nftables action: one nft transaction per batch of log lines); goal >= 5,000',
     );
   } finally {
+    // The daemons first get a SIGTERM (a clean stop writes their profiles), then whatever is left a SIGKILL.
+    const term = procs.filter((p) => p.pid && p.exitCode === null && p.spawnargs.includes('daemon'));
+    for (const p of term) process.kill(p.pid!, 'SIGTERM');
+    await Promise.race([Promise.all(term.map((p) => p.catch(() => undefined))), sleep(10_000)]);
     for (const p of procs)
       if (p.pid && p.exitCode === null) {
         try {

@@ -32,7 +32,7 @@ export class Applier {
     const lane = this.#lane(jail, be);
     this.#repair.queued(jail, be, bans);
     const waits: Promise<void>[] = [];
-    for (let i = 0; i < bans.length; ) {
+    for (let i = 0; i < bans.length;) {
       const last = lane.items.at(-1); // never the running one: it left the list when it started
       if (last?.op.verb === 'ban' && last.op.bans.length < MAX_BATCH) {
         const room = MAX_BATCH - last.op.bans.length;
@@ -63,6 +63,14 @@ export class Applier {
       if (lanes.length === 0) return;
       await Promise.all(lanes.map((l) => l.tail));
     }
+  }
+
+  // Settles once every action queued so far (in any lane) has ended: a lane runs in order, so its last item.
+  barrier(): Promise<void> {
+    const tails = this.#select(null, null)
+      .filter((l) => l.busy || l.items.length > 0)
+      .map((l) => l.tail);
+    return tails.length === 0 ? Promise.resolve() : Promise.all(tails).then(() => undefined);
   }
 
   // A reload dropped these backends: their lanes go (drained first by the caller).

@@ -27,8 +27,6 @@ const linesOf = (failures: readonly Failure[]): string[] => [...new Set(failures
 // for the firewall: a caller (lines, ban, unban, receive) does, outside the queue.
 // What is banned now is one table (#bans, jails/active-bans.ts) that only this class writes: loaded from the
 // store at start, a ban added as its jail decides it, a lift removed, each committed to the store in the same turn.
-// What a queued job decided, and its actions (settled once they ran; a failure is the Repairer's).
-type Applied<T> = { value: T; applied: Promise<void> };
 const allDone = (ps: readonly Promise<void>[]): Promise<void> =>
   ps.length === 0 ? Promise.resolve() : Promise.all(ps).then(() => undefined);
 
@@ -123,9 +121,14 @@ export class BanManager {
   #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
     return this.#serial.run(fn);
   }
-  // A job that decides in the queue; its caller then waits for the actions, outside the queue.
-  async #enqueueActing<T>(fn: () => Promise<Applied<T>> | Applied<T>): Promise<T> {
-    const { value, applied } = await this.#serial.run(fn);
+  // A job that decides in the queue; its caller then waits, outside the queue, for the actions of every decision
+  // up to its own (as when they ran in the queue: once lines() or ban() resolves, what was decided before is
+  // applied too, an expiry's unban included).
+  async #enqueueActing<T>(fn: () => Promise<T> | T): Promise<T> {
+    const { value, applied } = await this.#serial.run(async () => ({
+      value: await fn(),
+      applied: this.#applier.barrier(),
+    }));
     await applied;
     return value;
   }
@@ -286,7 +289,11 @@ export class BanManager {
     return j.held
       .run(async () => {
         const failures = await ready;
-        ({ applied } = await this.#enqueue(() => this.#decide(j, failures, oldest, positions)));
+        // (in an object: a promise returned from the job would hold the queue until it settles)
+        ({ applied } = await this.#enqueue(async () => {
+          await this.#decide(j, failures, oldest, positions);
+          return { applied: this.#applier.barrier() };
+        }));
       })
       .then(() => applied);
   }
@@ -296,10 +303,10 @@ export class BanManager {
     found: readonly Failure[],
     oldest: Instant,
     positions: { jail: string; pos: FilePosition }[],
-  ): Promise<Applied<undefined>> {
+  ): Promise<void> {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
-    if (this.#jails.get(jail) !== j) return { value: undefined, applied: this.#apply([], positions).applied }; // removed by a reload
+    if (this.#jails.get(jail) !== j) return void this.#apply([], positions); // removed by a reload
     this.#forget(j, oldest);
     // The ignorecommand's verdicts first (they await), then the steps and the commit in one turn: a ban is in the
     // table from the turn it is committed in.
@@ -315,11 +322,10 @@ export class BanManager {
       }
       inputs.push({ kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) });
     }
-    const { applied } = this.#apply(
+    this.#apply(
       inputs.flatMap((input) => this.#step(j, input)),
       positions,
     );
-    return { value: undefined, applied };
   }
 
   // Counting state no later failure can reach is dropped (jails' forgetDue): without this, every address that
@@ -349,8 +355,8 @@ export class BanManager {
 
   // Commit first, then log, then act (the bans are in the table already: #step). Bans another jail made feed
   // overalljails counting. While the store cannot be written the commit is queued and the bans go on from memory.
-  #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Applied<Ban[]> {
-    if (decisions.length === 0 && positions.length === 0) return { value: [], applied: Promise.resolve() };
+  #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Ban[] {
+    if (decisions.length === 0 && positions.length === 0) return [];
     this.#writer.commit(this.#deps.clock.now(), decisions, positions);
     this.#decided?.(decisions);
     this.#deps.log.decisions(decisions);
@@ -380,10 +386,9 @@ export class BanManager {
     }
     // Each backend takes its jail's bans of this batch at once, joined with those queued behind its running call
     // (one nft transaction for a burst); a failure is retried by the Repairer, off this queue.
-    const acts: Promise<void>[] = [];
     for (const [j, bans] of toApply)
-      for (const be of j.backends) acts.push(this.#applier.ban(j.loaded.spec.config.name, be, bans));
-    return { value: banned, applied: allDone(acts) };
+      for (const be of j.backends) void this.#applier.ban(j.loaded.spec.config.name, be, bans);
+    return banned;
   }
 
   get repairs(): Repairer {
@@ -393,21 +398,20 @@ export class BanManager {
     return this.#writer;
   }
 
-  // Expiries: nobody waits for their actions but stop() (the applier's drain).
+  // Expiries: their actions are waited for by the next caller (#enqueueActing) and by stop() (the drain).
   #expire(keys: string[]): void {
     const ds: Decision[] = [];
     for (const k of keys) {
       const ban = this.#bans.byKey(k);
       if (ban) ds.push({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' });
     }
-    void this.#lift(ds);
+    this.#lift(ds);
   }
 
   // Commit, then each unban to its backends' lanes (behind the ban's own call, if that has not ended yet).
-  #lift(ds: Decision[]): Promise<void> {
+  #lift(ds: Decision[]): void {
     this.#writer.commit(this.#deps.clock.now(), ds);
     this.#decided?.(ds);
-    const acts: Promise<void>[] = [];
     for (const d of ds) {
       if (d.kind !== 'unban') continue;
       this.#release(d.jail, d.ban.target.text);
@@ -415,9 +419,8 @@ export class BanManager {
       const j = this.#jails.get(d.jail);
       if (!j) continue;
       j.unbans++;
-      for (const be of j.backends) acts.push(this.#applier.unban(d.jail, be, d.ban));
+      for (const be of j.backends) void this.#applier.unban(d.jail, be, d.ban);
     }
-    return allDone(acts);
   }
 
   // Every ban and unban committed from here on (after the commit, before the actions), in decision order.
@@ -432,7 +435,6 @@ export class BanManager {
   receive(rs: readonly Received[]): Promise<ReceivedOutcome[]> {
     return this.#enqueueActing(() => {
       const out: ReceivedOutcome[] = [];
-      const acts: Promise<void>[] = [];
       let bans: Decision[] = [];
       for (const r of rs) {
         const j = this.#jails.get(r.jail);
@@ -446,9 +448,9 @@ export class BanManager {
             out.push(held ? 'local' : 'not-held');
             continue;
           }
-          acts.push(this.#apply(bans, []).applied); // the bans before it first, in order
+          this.#apply(bans, []); // the bans before it first, in order
           bans = [];
-          acts.push(this.#lift([{ kind: 'unban', jail: r.jail, ban: held, reason: 'fleet' }]));
+          this.#lift([{ kind: 'unban', jail: r.jail, ban: held, reason: 'fleet' }]);
           out.push('applied');
           continue;
         }
@@ -472,8 +474,8 @@ export class BanManager {
         bans.push({ kind: 'ban', jail: r.jail, ban: b, failures: [], reason: r.reason });
         out.push('applied');
       }
-      acts.push(this.#apply(bans, []).applied);
-      return { value: out, applied: allDone(acts) };
+      this.#apply(bans, []);
+      return out;
     });
   }
 
@@ -486,13 +488,11 @@ export class BanManager {
   ban(jail: string, target: Cidr): Promise<{ ok: boolean; message: string; ban?: Ban }> {
     return this.#enqueueActing(() => {
       const j = this.#jails.get(jail);
-      if (!j) return { value: { ok: false, message: `no jail "${jail}"` }, applied: Promise.resolve() };
-      const a = this.#apply(this.#step(j, { kind: 'manual', target, at: this.#deps.clock.now() }), []);
-      const [b] = a.value;
-      const value = b
+      if (!j) return { ok: false, message: `no jail "${jail}"` };
+      const [b] = this.#apply(this.#step(j, { kind: 'manual', target, at: this.#deps.clock.now() }), []);
+      return b
         ? { ok: true, message: `banned ${b.target.text} in ${jail}`, ban: b }
         : { ok: false, message: `${target.text} is already banned in ${jail}` };
-      return { value, applied: a.applied };
     });
   }
 
@@ -512,7 +512,8 @@ export class BanManager {
         .list(jail)
         .filter(which)
         .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason }));
-      return { value: ds.length, applied: this.#lift(ds) };
+      this.#lift(ds);
+      return ds.length;
     });
   }
   // The jails banning a target: its own ban, or a prefix/subnet ban holding its address (the jails' own lookup).

@@ -120,19 +120,28 @@ describe('applier: actions off the decision queue, per backend, in decision orde
     const held = g.hold();
     const first = m.ban('app', cidr('192.0.2.10'));
     await held; // the first ban's nft call is running (held)
-    const later = [m.ban('app', cidr('192.0.2.11')), m.ban('app', cidr('2001:db8::12')), m.unban(cidr('192.0.2.11'), 'app')];
+    const later = [
+      m.ban('app', cidr('192.0.2.11')),
+      m.ban('app', cidr('2001:db8::12')),
+      m.unban(cidr('192.0.2.11'), 'app'),
+    ];
     // The decisions did not wait for the firewall: all committed while the first call is still running.
     await new Promise((r) => setTimeout(r, 100));
-    expect(store.activeBans().map((b) => b.target.text).sort()).toEqual(['192.0.2.10/32', '2001:db8::12/128']);
+    expect(
+      store
+        .activeBans()
+        .map((b) => b.target.text)
+        .sort(),
+    ).toEqual(['192.0.2.10/32', '2001:db8::12/128']);
     expect(g.calls).toHaveLength(1);
     g.release();
     expect((await first).ok).toBe(true);
-    expect(await Promise.all(later)).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true }), 1]);
-    expect(batches()).toEqual([
-      ['add 192.0.2.10'],
-      ['add 192.0.2.11', 'add 2001:db8::12'],
-      ['delete 192.0.2.11'],
+    expect(await Promise.all(later)).toEqual([
+      expect.objectContaining({ ok: true }),
+      expect.objectContaining({ ok: true }),
+      1,
     ]);
+    expect(batches()).toEqual([['add 192.0.2.10'], ['add 192.0.2.11', 'add 2001:db8::12'], ['delete 192.0.2.11']]);
     expect(await kernel()).toEqual(['192.0.2.10', '2001:db8::12']);
   }, 60_000);
 
