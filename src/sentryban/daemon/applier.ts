@@ -96,7 +96,7 @@ export class Applier {
 
   #lane(jail: string, be: ActionBackend): Lane {
     let m = this.#lanes.get(jail);
-    if (!m) this.#lanes.set(jail, (m = new Map()));
+    if (!m) this.#lanes.set(jail, (m = new Map<ActionBackend, Lane>()));
     let l = m.get(be);
     if (!l) m.set(be, (l = { jail, be, items: [], busy: false, tail: Promise.resolve() }));
     return l;
