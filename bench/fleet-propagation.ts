@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,8 +24,13 @@ const GAP_MS = Number(process.env.BENCH_FLEET_GAP_MS ?? 50); // between latency 
 const DRAIN_MS = 20_000;
 // BENCH_FLEET_CPU_PROF=<folder>: each daemon writes a V8 CPU profile there (<host>-*.cpuprofile) when it stops.
 const PROF_DIR = process.env.BENCH_FLEET_CPU_PROF ?? '';
-const profFlags = (host: string): string[] =>
-  PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${host}-${process.pid}.cpuprofile`] : [];
+// BENCH_FLEET_NODE_FLAGS: more node flags for the daemons (space-separated), for experiments.
+const profFlags = (host: string): string[] => [
+  ...(process.env.BENCH_FLEET_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  ...(PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${host}-${process.pid}.cpuprofile`]
+    : []),
+];
 
 // Seeded, varied targets: IPv4 from 192.0.2.0/24 and 203.0.113.0/24 (198.51.100.0/24 is the lab's links) and
 // IPv6 spread over 2001:db8::/32, shuffled, as a scan from many sources looks.
@@ -53,6 +58,15 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
     if (a) out.add(a.text);
   }
   return [...out].sort(() => r() - 0.5);
+};
+// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc.
+const cpuMs = (pid: number): number => {
+  try {
+    const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []).map(Number);
+    return ((f[11]! + f[12]! + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
 };
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -129,6 +143,7 @@ export const main = async (): Promise<void> => {
       writeFileSync(join(dir, 'app.log'), '');
     }
     const mons = lab.hosts.map((h) => monitor(h));
+    const daemons: number[] = []; // pids (ip netns exec execs node: the same pid)
     for (const m of mons) procs.push(m.proc);
     for (const h of lab.hosts) {
       const p = execa(
@@ -152,6 +167,7 @@ export const main = async (): Promise<void> => {
         },
       );
       procs.push(p);
+      if (p.pid) daemons.push(p.pid);
       let out = '';
       p.stdout?.on('data', (b: Buffer) => (out += b.toString()));
       const t0 = now();
@@ -201,6 +217,7 @@ export const main = async (): Promise<void> => {
     for (const [k, rate] of RATES.entries()) {
       const n = Math.round((rate * STEP_MS) / 1000);
       const addrs = targets(n, 100 + k, false);
+      const cpu0 = daemons.map(cpuMs);
       const t0 = now();
       let sent = 0;
       while (sent < n) {
@@ -228,6 +245,7 @@ export const main = async (): Promise<void> => {
       };
       const allLocal = await banned();
       const ok = allLocal && (await drain(addrs));
+      const cpu = daemons.map((pid, i) => (cpuMs(pid) - (cpu0[i] ?? 0)) / n);
       const ts = addrs.flatMap((a) => (A.seen.has(a) ? [A.seen.get(a)!] : []));
       const localRate = ts.length / ((Math.max(...ts) - t0) / 1000);
       const lags = lagOf(addrs, C.seen);
@@ -240,7 +258,8 @@ export const main = async (): Promise<void> => {
         `fleet-propagation sustained ${rate} bans/s offered for ${STEP_MS / 1000}s: ` +
           `${ok ? 'all arrived' : 'NOT all arrived'}, A banned locally at ${localRate.toFixed(0)}/s, ` +
           `lag to C p50 ${f(pct(lags, 0.5))} p99 ${f(pct(lags, 0.99))} ms (first third p50 ${f(pct(early, 0.5))}, ` +
-          `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}`,
+          `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}; ` +
+          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms`,
       );
       if (!keeps || localRate < rate / 2) break; // past what A itself bans: higher offers measure A, not the fleet
     }
