@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,11 +22,22 @@ const RATES = (process.env.BENCH_FLEET_RATES ?? '25,50,100,1000,5000').split(','
 const STEP_MS = 3000;
 const GAP_MS = Number(process.env.BENCH_FLEET_GAP_MS ?? 50); // between latency bans: below what nft per ban sustains
 const DRAIN_MS = 20_000;
+// BENCH_FLEET_CPU_PROF=<folder>: each daemon writes a V8 CPU profile there (<host>-*.cpuprofile) when it stops.
+const PROF_DIR = process.env.BENCH_FLEET_CPU_PROF ?? '';
+// BENCH_FLEET_NODE_FLAGS: more node flags for the daemons (space-separated), for experiments.
+const profFlags = (host: string): string[] => [
+  ...(process.env.BENCH_FLEET_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  ...(PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${host}-${process.pid}.cpuprofile`]
+    : []),
+];
 
 // Seeded, varied targets: IPv4 from 192.0.2.0/24 and 203.0.113.0/24 (198.51.100.0/24 is the lab's links) and
 // IPv6 spread over 2001:db8::/32, shuffled, as a scan from many sources looks.
+// (Math.imul: the plain product loses its low bits past 2^53, and the sequence fell into a cycle shorter than the
+// 15,000 distinct targets of the 5,000/s step, which then never ended.)
 const rng = (seed: number) => () => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
   return seed / 0x7fffffff;
 };
 const targets = (n: number, seed: number, v4: boolean): string[] => {
@@ -38,7 +49,8 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
       )
     : [];
   for (const a of v4s) if (out.size < n / 2) out.add(a);
-  while (out.size < n) {
+  for (let tries = 0; out.size < n; tries++) {
+    if (tries > 10 * n) throw new Error(`targets: ${out.size} distinct of ${n} after ${tries} draws`);
     const h = (k: number): string => Math.floor(r() * k).toString(16);
     // The canonical text (as nft prints it): `...::0` is `...::`, `2001:db8:0:0::5` is `2001:db8::5`. Written
     // raw, the few such addresses were never "seen" and a run read as bans lost.
@@ -46,6 +58,15 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
     if (a) out.add(a.text);
   }
   return [...out].sort(() => r() - 0.5);
+};
+// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc.
+const cpuMs = (pid: number): number => {
+  try {
+    const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []).map(Number);
+    return ((f[11]! + f[12]! + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
 };
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -122,11 +143,23 @@ export const main = async (): Promise<void> => {
       writeFileSync(join(dir, 'app.log'), '');
     }
     const mons = lab.hosts.map((h) => monitor(h));
+    const daemons: number[] = []; // pids (ip netns exec execs node: the same pid)
     for (const m of mons) procs.push(m.proc);
     for (const h of lab.hosts) {
       const p = execa(
         'ip',
-        ['netns', 'exec', h.ns, 'node', bin, 'daemon', '--foreground', '--config', join(root, h.name)],
+        [
+          'netns',
+          'exec',
+          h.ns,
+          'node',
+          ...profFlags(h.name),
+          bin,
+          'daemon',
+          '--foreground',
+          '--config',
+          join(root, h.name),
+        ],
         {
           buffer: false,
           reject: false,
@@ -134,6 +167,7 @@ export const main = async (): Promise<void> => {
         },
       );
       procs.push(p);
+      if (p.pid) daemons.push(p.pid);
       let out = '';
       p.stdout?.on('data', (b: Buffer) => (out += b.toString()));
       const t0 = now();
@@ -183,6 +217,7 @@ export const main = async (): Promise<void> => {
     for (const [k, rate] of RATES.entries()) {
       const n = Math.round((rate * STEP_MS) / 1000);
       const addrs = targets(n, 100 + k, false);
+      const cpu0 = daemons.map(cpuMs);
       const t0 = now();
       let sent = 0;
       while (sent < n) {
@@ -210,6 +245,7 @@ export const main = async (): Promise<void> => {
       };
       const allLocal = await banned();
       const ok = allLocal && (await drain(addrs));
+      const cpu = daemons.map((pid, i) => (cpuMs(pid) - (cpu0[i] ?? 0)) / n);
       const ts = addrs.flatMap((a) => (A.seen.has(a) ? [A.seen.get(a)!] : []));
       const localRate = ts.length / ((Math.max(...ts) - t0) / 1000);
       const lags = lagOf(addrs, C.seen);
@@ -222,7 +258,8 @@ export const main = async (): Promise<void> => {
         `fleet-propagation sustained ${rate} bans/s offered for ${STEP_MS / 1000}s: ` +
           `${ok ? 'all arrived' : 'NOT all arrived'}, A banned locally at ${localRate.toFixed(0)}/s, ` +
           `lag to C p50 ${f(pct(lags, 0.5))} p99 ${f(pct(lags, 0.99))} ms (first third p50 ${f(pct(early, 0.5))}, ` +
-          `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}`,
+          `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}; ` +
+          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms`,
       );
       if (!keeps || localRate < rate / 2) break; // past what A itself bans: higher offers measure A, not the fleet
     }
@@ -231,6 +268,10 @@ export const main = async (): Promise<void> => {
         'banned at (its nftables action: one nft transaction per batch of log lines); goal >= 5,000',
     );
   } finally {
+    // The daemons first get a SIGTERM (a clean stop writes their profiles), then whatever is left a SIGKILL.
+    const term = procs.filter((p) => p.pid && p.exitCode === null && p.spawnargs.includes('daemon'));
+    for (const p of term) process.kill(p.pid!, 'SIGTERM');
+    await Promise.race([Promise.all(term.map((p) => p.catch(() => undefined))), sleep(10_000)]);
     for (const p of procs)
       if (p.pid && p.exitCode === null) {
         try {

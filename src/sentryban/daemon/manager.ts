@@ -14,16 +14,22 @@ import type { JailConfig } from '../jails/config.js';
 import { runIgnoreCommand } from './ignore-command.js';
 import { newLineMatcher, type LineMatcher } from './line-matcher.js';
 import type { DecisionLog } from './log.js';
+import { Applier } from './applier.js';
 import { Repairer, type ActionTimer } from './repair.js';
 import { StoreWriter } from './store-writer.js';
 
 // The lines behind a ban, each once, in the order read (a multi-line failure brings several).
 const linesOf = (failures: readonly Failure[]): string[] => [...new Set(failures.flatMap((f) => f.lines))];
 
-// Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every change goes
-// through one queue, so a decision is committed before its actions run and actions run in decision order.
+// Where the stages meet: lines -> match -> step -> store.commit -> actions; expiry -> unban. Every decision goes
+// through one queue and is committed there; its actions are handed to the applier (applier.ts), which runs them
+// per backend in decision order, joining the bans that queue up behind a running call. The queue does not wait
+// for the firewall: a caller (lines, ban, unban, receive) does, outside the queue.
 // What is banned now is one table (#bans, jails/active-bans.ts) that only this class writes: loaded from the
 // store at start, a ban added as its jail decides it, a lift removed, each committed to the store in the same turn.
+const allDone = (ps: readonly Promise<void>[]): Promise<void> =>
+  ps.length === 0 ? Promise.resolve() : Promise.all(ps).then(() => undefined);
+
 type Jail = {
   loaded: LoadedJail;
   state: JailState;
@@ -76,6 +82,7 @@ export class BanManager {
   readonly #bans = new ActiveBans();
   readonly #expiry: Expiry;
   readonly #repair: Repairer;
+  readonly #applier: Applier;
   // Decisions, expiries and control commands, one at a time, in order.
   readonly #serial = new Serial();
   readonly #hosts: HostFailures | null;
@@ -104,6 +111,7 @@ export class BanManager {
       bansOf: (jail) => this.#bans.inForce(jail, deps.clock.now()),
       ...(deps.timed ? { timed: deps.timed } : {}),
     });
+    this.#applier = new Applier(this.#repair);
     this.#writer.checkAgainst(() => this.#bans.inForce(null, deps.clock.now()));
     this.#expiry = new Expiry(deps.clock, (keys) => {
       void this.#enqueue(() => this.#expire(keys));
@@ -112,6 +120,17 @@ export class BanManager {
 
   #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
     return this.#serial.run(fn);
+  }
+  // A job that decides in the queue; its caller then waits, outside the queue, for the actions of every decision
+  // up to its own (as when they ran in the queue: once lines() or ban() resolves, what was decided before is
+  // applied too, an expiry's unban included).
+  async #enqueueActing<T>(fn: () => Promise<T> | T): Promise<T> {
+    const { value, applied } = await this.#serial.run(async () => ({
+      value: await fn(),
+      applied: this.#applier.barrier(),
+    }));
+    await applied;
+    return value;
   }
   #env(): { now: Instant; random: () => number } {
     return { now: this.#deps.clock.now(), random: this.#deps.random ?? Math.random };
@@ -147,12 +166,14 @@ export class BanManager {
         });
         this.#deps.log.decision({ kind: 'restored', jail: b.jail, target: b.target.text });
       }
+      const acts: Promise<void>[] = [];
       for (const [name, j] of this.#jails) {
         const mine = inForce.filter((b) => b.jail === name);
-        for (const be of j.backends) await this.#repair.act(name, be, 'start', mine);
+        for (const be of j.backends) acts.push(this.#applier.start(name, be, mine));
         for (const b of ended.filter((x) => x.jail === name))
-          for (const be of j.backends) await this.#repair.act(name, be, 'unban', b);
+          for (const be of j.backends) acts.push(this.#applier.unban(name, be, b));
       }
+      await allDone(acts);
       return { restored: inForce.length, lifted: ended.length };
     });
   }
@@ -192,15 +213,18 @@ export class BanManager {
   //   the table until they end, and a jail of that name added back (reload or restart) restores those in force.
   // - added: starts as at a daemon start (history and counting from the store, its bans in force restored).
   reconfigure(r: Reconfigure): Promise<void> {
+    // A dropped backend's lane runs out (its bans' calls end) before the unbans, and goes with its slot.
     const lift = async (name: string, list: readonly ActionBackend[]): Promise<void> => {
       const bans = this.#bans.inForce(name, this.#deps.clock.now());
-      for (const be of list) for (const b of bans) await this.#repair.act(name, be, 'unban', b);
+      await allDone(list.flatMap((be) => bans.map((b) => this.#applier.unban(name, be, b))));
+      await this.#applier.drain(name, list);
+      this.#applier.drop(name, list);
       this.#repair.dropSlots(name, list);
     };
     const begin = async (name: string, list: readonly ActionBackend[]): Promise<void> => {
       this.#repair.addSlots(name, list);
       const bans = this.#bans.inForce(name, this.#deps.clock.now());
-      for (const be of list) await this.#repair.act(name, be, 'start', bans);
+      await allDone(list.map((be) => this.#applier.start(name, be, bans)));
     };
     return this.#enqueue(async () => {
       const now = this.#deps.clock.now();
@@ -259,12 +283,19 @@ export class BanManager {
     const positions = [...last.values()].map((pos) => ({ jail, pos }));
     const ready = this.#hosts ? this.#hosts.expand(j.loaded.filter.usedns as UseDns, found) : found;
     if (!(ready instanceof Promise) && j.held.idle)
-      return this.#enqueue(() => this.#decide(j, ready, oldest, positions));
-    // The lookup has started; the batch waits for it and for the jail's earlier held batches.
-    return j.held.run(async () => {
-      const failures = await ready;
-      await this.#enqueue(() => this.#decide(j, failures, oldest, positions));
-    });
+      return this.#enqueueActing(() => this.#decide(j, ready, oldest, positions));
+    // The lookup has started; the batch waits for it and for the jail's earlier held batches (not their actions).
+    let applied: Promise<void> = Promise.resolve();
+    return j.held
+      .run(async () => {
+        const failures = await ready;
+        // (in an object: a promise returned from the job would hold the queue until it settles)
+        ({ applied } = await this.#enqueue(async () => {
+          await this.#decide(j, failures, oldest, positions);
+          return { applied: this.#applier.barrier() };
+        }));
+      })
+      .then(() => applied);
   }
 
   async #decide(
@@ -275,7 +306,7 @@ export class BanManager {
   ): Promise<void> {
     const cfg = j.loaded.spec.config;
     const jail = cfg.name;
-    if (this.#jails.get(jail) !== j) return void (await this.#apply([], positions)); // removed by a reload
+    if (this.#jails.get(jail) !== j) return void this.#apply([], positions); // removed by a reload
     this.#forget(j, oldest);
     // The ignorecommand's verdicts first (they await), then the steps and the commit in one turn: a ban is in the
     // table from the turn it is committed in.
@@ -291,7 +322,7 @@ export class BanManager {
       }
       inputs.push({ kind: 'failure', failure: f, ...(ignoredBy ? { ignoredBy } : {}) });
     }
-    await this.#apply(
+    this.#apply(
       inputs.flatMap((input) => this.#step(j, input)),
       positions,
     );
@@ -324,7 +355,7 @@ export class BanManager {
 
   // Commit first, then log, then act (the bans are in the table already: #step). Bans another jail made feed
   // overalljails counting. While the store cannot be written the commit is queued and the bans go on from memory.
-  async #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Promise<Ban[]> {
+  #apply(decisions: Decision[], positions: { jail: string; pos: FilePosition }[]): Ban[] {
     if (decisions.length === 0 && positions.length === 0) return [];
     this.#writer.commit(this.#deps.clock.now(), decisions, positions);
     this.#decided?.(decisions);
@@ -353,10 +384,10 @@ export class BanManager {
       if (mine) mine.push(b);
       else toApply.set(j, [b]);
     }
-    // Each backend takes its jail's bans of this batch at once (one nft transaction for a burst); a failure is
-    // retried by the Repairer, off this queue.
+    // Each backend takes its jail's bans of this batch at once, joined with those queued behind its running call
+    // (one nft transaction for a burst); a failure is retried by the Repairer, off this queue.
     for (const [j, bans] of toApply)
-      for (const be of j.backends) await this.#repair.banMany(j.loaded.spec.config.name, be, bans);
+      for (const be of j.backends) void this.#applier.ban(j.loaded.spec.config.name, be, bans);
     return banned;
   }
 
@@ -367,16 +398,18 @@ export class BanManager {
     return this.#writer;
   }
 
-  async #expire(keys: string[]): Promise<void> {
+  // Expiries: their actions are waited for by the next caller (#enqueueActing) and by stop() (the drain).
+  #expire(keys: string[]): void {
     const ds: Decision[] = [];
     for (const k of keys) {
       const ban = this.#bans.byKey(k);
       if (ban) ds.push({ kind: 'unban', jail: ban.jail, ban, reason: 'expired' });
     }
-    await this.#lift(ds);
+    this.#lift(ds);
   }
 
-  async #lift(ds: Decision[]): Promise<void> {
+  // Commit, then each unban to its backends' lanes (behind the ban's own call, if that has not ended yet).
+  #lift(ds: Decision[]): void {
     this.#writer.commit(this.#deps.clock.now(), ds);
     this.#decided?.(ds);
     for (const d of ds) {
@@ -386,7 +419,7 @@ export class BanManager {
       const j = this.#jails.get(d.jail);
       if (!j) continue;
       j.unbans++;
-      for (const be of j.backends) await this.#repair.act(d.jail, be, 'unban', d.ban);
+      for (const be of j.backends) void this.#applier.unban(d.jail, be, d.ban);
     }
   }
 
@@ -400,7 +433,7 @@ export class BanManager {
   // A jail's ignoreip/ignoreself hold for received bans too. An unban lifts only a received ban (of any origin),
   // never one decided here.
   receive(rs: readonly Received[]): Promise<ReceivedOutcome[]> {
-    return this.#enqueue(async () => {
+    return this.#enqueueActing(() => {
       const out: ReceivedOutcome[] = [];
       let bans: Decision[] = [];
       for (const r of rs) {
@@ -415,9 +448,9 @@ export class BanManager {
             out.push(held ? 'local' : 'not-held');
             continue;
           }
-          await this.#apply(bans, []); // the bans before it first, in order
+          this.#apply(bans, []); // the bans before it first, in order
           bans = [];
-          await this.#lift([{ kind: 'unban', jail: r.jail, ban: held, reason: 'fleet' }]);
+          this.#lift([{ kind: 'unban', jail: r.jail, ban: held, reason: 'fleet' }]);
           out.push('applied');
           continue;
         }
@@ -441,7 +474,7 @@ export class BanManager {
         bans.push({ kind: 'ban', jail: r.jail, ban: b, failures: [], reason: r.reason });
         out.push('applied');
       }
-      await this.#apply(bans, []);
+      this.#apply(bans, []);
       return out;
     });
   }
@@ -449,21 +482,14 @@ export class BanManager {
   // After a re-sync from the fleet's snapshot: received bans no longer in it were lifted while this host could not
   // read the stream (behind its trim point), and are lifted here. `keep`: banKey()s. Returns how many.
   liftReceivedExcept(keep: ReadonlySet<string>): Promise<number> {
-    return this.#enqueue(async () => {
-      const ds: Decision[] = this.#bans
-        .list(null)
-        .filter((b) => b.origin !== undefined && !keep.has(banKey(b.jail, b.target.text)))
-        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'fleet' }));
-      await this.#lift(ds);
-      return ds.length;
-    });
+    return this.#liftWhere(null, (b) => b.origin !== undefined && !keep.has(banKey(b.jail, b.target.text)), 'fleet');
   }
 
   ban(jail: string, target: Cidr): Promise<{ ok: boolean; message: string; ban?: Ban }> {
-    return this.#enqueue(async () => {
+    return this.#enqueueActing(() => {
       const j = this.#jails.get(jail);
       if (!j) return { ok: false, message: `no jail "${jail}"` };
-      const [b] = await this.#apply(this.#step(j, { kind: 'manual', target, at: this.#deps.clock.now() }), []);
+      const [b] = this.#apply(this.#step(j, { kind: 'manual', target, at: this.#deps.clock.now() }), []);
       return b
         ? { ok: true, message: `banned ${b.target.text} in ${jail}`, ban: b }
         : { ok: false, message: `${target.text} is already banned in ${jail}` };
@@ -471,23 +497,22 @@ export class BanManager {
   }
 
   unban(target: Cidr, jail: string | null): Promise<number> {
-    return this.#enqueue(async () => {
-      const ds: Decision[] = this.#bans
-        .list(jail)
-        .filter((b) => b.target.text === target.text)
-        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'manual' }));
-      await this.#lift(ds);
-      return ds.length;
-    });
+    return this.#liftWhere(jail, (b) => b.target.text === target.text, 'manual');
   }
 
   // Every ban of one jail (`flush`) or of all jails (`unban --all`), lifted as manual unbans.
   unbanAll(jail: string | null): Promise<number> {
-    return this.#enqueue(async () => {
+    return this.#liftWhere(jail, () => true, 'manual');
+  }
+
+  // The bans in force of a jail (all: null) that `which` picks, lifted; how many. Resolves once their actions ran.
+  #liftWhere(jail: string | null, which: (b: Ban) => boolean, reason: 'manual' | 'fleet'): Promise<number> {
+    return this.#enqueueActing(() => {
       const ds: Decision[] = this.#bans
         .list(jail)
-        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason: 'manual' }));
-      await this.#lift(ds);
+        .filter(which)
+        .map((ban) => ({ kind: 'unban', jail: ban.jail, ban, reason }));
+      this.#lift(ds);
       return ds.length;
     });
   }
@@ -538,10 +563,16 @@ export class BanManager {
   nextExpiry(): Instant | null {
     return this.#expiry.next();
   }
-  // Wait for queued work, then stop the timer. Rules stay in place; the next start re-asserts them.
+  // Wait for queued work and its actions, then stop the timer. Rules stay in place; the next start re-asserts them.
   async stop(): Promise<void> {
     await Promise.all([...this.#jails.values()].map((j) => j.held.run(() => undefined)));
     await this.#enqueue(() => undefined);
+    await this.#applier.drain();
     this.#expiry.stop();
+  }
+
+  // Bans waiting in the applier's lanes for their backend call (metrics, tests).
+  get actionsWaiting(): number {
+    return this.#applier.waiting();
   }
 }

@@ -111,6 +111,12 @@ export class Repairer {
     return Promise.resolve();
   }
 
+  // Bans handed to the applier (applier.ts), not yet to the backend: pending until their call ends.
+  queued(jail: string, be: ActionBackend, bans: readonly Ban[]): void {
+    const s = this.#slotOf(jail, be);
+    if (s) for (const b of bans) s.marks.set(b.target.text, 'pending');
+  }
+
   // Several bans of one jail for one backend, in order: one call when the backend takes a batch (banMany), else
   // one act per ban. The marks and the retry are act's: a failed batch marks each of its bans failed, and the
   // scheduled repair applies the store's view.

@@ -169,6 +169,8 @@ describe('sentryban reload', () => {
     }
     expect(reloads).toBe(6);
     await waitFor(() => probe(dir).bans.length === N, { timeoutMs: 60_000, what: `${N} bans` });
+    // committed first, applied after (the applier runs behind the decisions): hosts.deny catches up
+    await waitFor(() => denyLines(dir).length >= N, { timeoutMs: 60_000, what: `${N} hosts.deny lines` });
     const status = JSON.parse((await cli(dir, 'status', 'burst', '--json')).stdout) as {
       lines: number;
       failures: number;
