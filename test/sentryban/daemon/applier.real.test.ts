@@ -30,8 +30,15 @@ afterEach(() => {
 });
 
 type Call = { argv: string[]; input: string };
-const textOf = (input: RunOptions['input']): string =>
-  input === undefined ? '' : typeof input === 'string' ? input : [...input].join('');
+// The runner's input as text (pieces may be strings or bytes, given sync or async).
+const textOf = async (input: RunOptions['input']): Promise<string> => {
+  if (input === undefined) return '';
+  if (typeof input === 'string') return input;
+  const dec = new TextDecoder();
+  let out = '';
+  for await (const p of input) out += typeof p === 'string' ? p : dec.decode(p, { stream: true });
+  return out + dec.decode();
+};
 
 // The real runner in the namespace, recording each call; hold() makes the next calls wait until release().
 const gated = (inner: Runner) => {
@@ -41,7 +48,7 @@ const gated = (inner: Runner) => {
   let entered = (): void => {};
   let waiting: Promise<void> = Promise.resolve();
   const runner: Runner = async (argv, o = {}) => {
-    const input = textOf(o.input);
+    const input = await textOf(o.input);
     calls.push({ argv: [...argv], input });
     entered();
     if (gate) await gate;
