@@ -42,9 +42,9 @@ flush sb-sshd-n4.t
 create sb-sshd-n6.t hash:net family inet6 timeout 0 maxelem 1000
 flush sb-sshd-n6.t
 add sb-sshd-h4.t 192.0.2.1 timeout 600
-add sb-sshd-h6.t 2001:db8::1 timeout 0
 add sb-sshd-h4.t 192.0.2.3 timeout 30
 add sb-sshd-h4.t 192.0.2.3 timeout 90
+add sb-sshd-h6.t 2001:db8::1 timeout 0
 add sb-sshd-n4.t 198.51.100.0/24 timeout 0
 swap sb-sshd-h4.t sb-sshd-h4
 destroy sb-sshd-h4.t
@@ -62,12 +62,20 @@ destroy sb-sshd-n6.t
     expect(kernelTimeout(2147484)).toBe(0);
   });
 
-  it('restore pieces: a piece per 5,000 hosts, the same text as the whole', () => {
-    const bans = Array.from({ length: 12000 }, (_, i) => banOf(`10.1.${i >> 8}.${i & 255}`, { now: NOW, sec: 900 }));
+  it('restore pieces: 5,000 lines of one set each (ipset sends them in one message), the same text as the whole', () => {
+    const bans = Array.from({ length: 12000 }, (_, i) =>
+      banOf(i % 4 === 0 ? `2001:db8::${i.toString(16)}` : `10.1.${i >> 8}.${i & 255}`, { now: NOW, sec: 900 }),
+    );
     const pieces = [...planFillChunks(spec({}), bans, NOW)];
-    expect(pieces).toHaveLength(4);
     expect(Buffer.concat(pieces).toString('latin1') + planSwaps(spec({}))).toBe(planSwapRestore(spec({}), bans, NOW));
-    expect(Buffer.from(pieces[1]!).toString('latin1').split('\n')).toHaveLength(5001);
+    const sets = pieces.slice(1, -1).map((p) => {
+      const lines = Buffer.from(p).toString('latin1').trimEnd().split('\n');
+      return { n: lines.length, sets: [...new Set(lines.map((l) => l.split(' ')[1]))] };
+    });
+    expect(sets).toEqual([{ n: 5000, sets: ['sb-sshd-h4.t'] }]);
+    const last = Buffer.from(pieces.at(-1)!).toString('latin1').trimEnd().split('\n');
+    expect(last).toHaveLength(4000 + 3000);
+    expect(last.findIndex((l) => l.startsWith('add sb-sshd-h6.t'))).toBe(4000);
   });
 
   it('one rule per set and protocol in the hook chains', () => {

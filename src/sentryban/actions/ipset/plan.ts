@@ -34,50 +34,50 @@ export const planAddLine = (name: string, w: Wanted): string =>
 
 // Replace the contents of every set at once, in one pass over the store's bans (no list of elements built first).
 // Every set is filled as a temporary one; the swaps come last (`planSwaps`), so input cut short anywhere before
-// them leaves every live set as it was. Pieces of CHUNK lines, written as bytes, for `ipset restore` to read while
-// the rest is built. A host seen again with a longer timeout gets a second line (-exist updates the timeout: the
-// longest wins); prefixes (few) are kept for the end, where those covered by a wider banned prefix are dropped.
+// them leaves every live set as it was. Pieces of CHUNK lines of one set, written as bytes, for `ipset restore` to
+// read while the rest is built. A host seen again with a longer timeout gets a second line (-exist updates the
+// timeout: the longest wins); prefixes (few) are kept for the end, where those covered by a wider banned prefix
+// are dropped.
 export function* planFillChunks(spec: IpsetSpec, bans: readonly Ban[], now: number): Generator<Uint8Array, void, void> {
   const tmp = (k: SetKey): string => `${setName(spec.set, k)}.t`;
   yield Buffer.from(SET_KEYS.map((k) => `${planCreate(tmp(k), k, spec.maxelem)}\nflush ${tmp(k)}\n`).join(''));
   const hosts = new HostLines(`add ${tmp('h4')} `, `add ${tmp('h6')} `, bans.length, now);
   for (let i = 0; i < bans.length;) {
     i = hosts.fill(bans, i);
-    if (i < bans.length) yield hosts.take();
+    yield* hosts.full();
   }
   const rest = wantedElements(hosts.nets, now).map((w) => `${planAddLine(tmp(w.key), w)}\n`);
-  yield Buffer.concat([hosts.take(), Buffer.from(rest.join(''))]);
+  yield Buffer.concat([...hosts.rest(), Buffer.from(rest.join(''))]);
 }
 
-// The hosts' lines of a restore, a piece of CHUNK lines at a time (a plain loop: inside the generator it ran slower),
-// and the prefixes met on the way.
+// A piece of lines for one set (ipset restore sends consecutive lines of one set in one netlink message: lines
+// of two sets interleaved took 2,029 round trips for 100,000 bans instead of 881, 20% more wall time).
+type Lines = { prefix: string; buf: Buffer; p: number; n: number };
+
+// The hosts' lines of a restore, per set, a piece of CHUNK lines at a time (a plain loop: inside the generator it
+// ran slower), and the prefixes met on the way.
 class HostLines {
   readonly nets: Ban[] = [];
-  readonly #add4: string;
-  readonly #add6: string;
   readonly #now: number;
   readonly #best: LongestTimeouts;
   readonly #size: number;
-  #buf: Buffer;
-  #p = 0;
+  readonly #v4: Lines;
+  readonly #v6: Lines;
+  readonly #full: Buffer[] = [];
 
   constructor(add4: string, add6: string, bans: number, now: number) {
-    this.#add4 = add4;
-    this.#add6 = add6;
     this.#now = now;
     this.#best = new LongestTimeouts(bans);
     // "add <set> <IPv6 text, 39 at most> timeout <7 digits>\n"
     this.#size = CHUNK * (Math.max(add4.length, add6.length) + 39 + 9 + 7 + 1);
-    this.#buf = Buffer.allocUnsafe(this.#size);
+    this.#v4 = { prefix: add4, buf: Buffer.allocUnsafe(this.#size), p: 0, n: 0 };
+    this.#v6 = { prefix: add6, buf: Buffer.allocUnsafe(this.#size), p: 0, n: 0 };
   }
 
-  // Lines for bans[from...] until CHUNK lines are written; the index of the first ban not read.
+  // Lines for bans[from...] until a piece is full; the index of the first ban not read.
   fill(bans: readonly Ban[], from: number): number {
-    const buf = this.#buf;
-    let p = this.#p;
-    let lines = 0;
     let i = from;
-    while (i < bans.length && lines < CHUNK) {
+    while (i < bans.length) {
       const b = bans[i++]!;
       const r = remainingSec(b.expiresAt, this.#now);
       if (r === 0) continue;
@@ -88,21 +88,35 @@ class HostLines {
       }
       const k = kernelTimeout(r);
       if (!this.#best.longer(t.base, k)) continue;
-      p = putAscii(buf, p, t.base.family === 4 ? this.#add4 : this.#add6);
-      p = putAscii(buf, p, t.base.text);
+      const l = t.base.family === 4 ? this.#v4 : this.#v6;
+      const buf = l.buf;
+      let p = putAscii(buf, putAscii(buf, l.p, l.prefix), t.base.text);
       p = putUint(buf, putAscii(buf, p, ' timeout '), k);
       buf[p++] = 10;
-      lines++;
+      l.p = p;
+      if (++l.n === CHUNK) {
+        this.#full.push(this.#take(l));
+        break;
+      }
     }
-    this.#p = p;
     return i;
   }
 
-  // The lines written since the last take.
-  take(): Buffer {
-    const out = this.#buf.subarray(0, this.#p);
-    this.#buf = Buffer.allocUnsafe(this.#size);
-    this.#p = 0;
+  // The pieces filled since the last call.
+  full(): Buffer[] {
+    return this.#full.splice(0);
+  }
+
+  // What is left in the pieces not full.
+  rest(): Buffer[] {
+    return [this.#take(this.#v4), this.#take(this.#v6)];
+  }
+
+  #take(l: Lines): Buffer {
+    const out = l.buf.subarray(0, l.p);
+    l.buf = Buffer.allocUnsafe(this.#size);
+    l.p = 0;
+    l.n = 0;
     return out;
   }
 }
