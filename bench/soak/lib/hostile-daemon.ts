@@ -125,8 +125,12 @@ export const runDaemon = async (es: readonly HostileEntry[], timeoutMs = 120_000
     await until(() => p.exitCode !== null || done(), timeoutMs - 10_000, 'every sentinel banned');
     const alive = p.exitCode === null;
     const bans = bansOf(dir);
-    const deny = readFileSync(join(dir, 'state', 'hosts.deny'), 'utf8');
-    if (!deny.includes(`ALL: ${SENTINEL}`)) throw new Error('the sentinel is banned in the store, not in hosts.deny');
+    // A ban is committed to the store before its action runs (daemon/applier.ts): the sentinel reaches hosts.deny
+    // right after, or the action failed.
+    const denyFile = join(dir, 'state', 'hosts.deny');
+    const denied = (): boolean => existsSync(denyFile) && readFileSync(denyFile, 'utf8').includes(`ALL: ${SENTINEL}`);
+    if (alive) await until(() => denied() || p.exitCode !== null, 10_000, 'the sentinel in hosts.deny').catch(() => {});
+    if (!denied()) throw new Error('the sentinel is banned in the store, not in hosts.deny');
     if (alive) p.kill('SIGTERM');
     const r = await p;
     const logFile = join(dir, 'state', 'sentryban.log');

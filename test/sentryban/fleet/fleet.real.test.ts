@@ -223,6 +223,10 @@ describe('fleet: three daemons, one Redis stream', () => {
     }
     await start('b');
     await waitFor(() => hasAll('b', many) && !denied('b').has('198.51.100.1'), { what: 'b re-synced' });
+    // (the re-sync is logged once its bans and lifts are applied, a moment after hosts.deny shows them)
+    await waitFor(() => logOf('b').includes('fleet: re-synced from the snapshot (behind'), {
+      what: 'the re-sync logged',
+    });
     expect(logOf('b')).toMatch(/fleet: re-synced from the snapshot \(behind the trim point/);
     const rows = banRows('b', 'a');
     expect(many.filter((t) => rows.get(t) !== 1)).toEqual([]);
