@@ -11,8 +11,10 @@ import type { LineCursor } from './replay-input.js';
 // state, so this half can run ahead of the decisions, on this thread or in a worker (replay-thread.ts); the other
 // half (replay.ts) reads the records back in order and runs the jails. A batch is numbers in one Float64Array
 // (transferable) and the texts it needs in one string:
-//   per line:    time, line number, input index, k (jails with failures in the line), then when k > 0:
-//                the length of the line's text (the text, with its "\n", comes first in the strings)
+//   per line with failures: time, line number, input index, k (jails with failures in the line), the length of
+//                the line's text (the text, with its "\n", comes first in the strings)
+//   per run of lines without failures (between two lines with failures, or at a batch's end): the latest of their
+//                times, minus their count (the jails only count them and move their clock)
 //   per jail:    jail index, n (its failures)
 //   per failure: time, shape (below), cidr (-1: none), the length of its id, its address's number (-1: none),
 //                the length of the address's text (0: the number was given before), the length of its extra
@@ -70,6 +72,9 @@ export class ReplayFeed {
   readonly #until: number | null;
   readonly #line: LogLine = { text: '', source: '' };
   readonly #addrs = new Map<string, number>(); // address text -> its number
+  // Lines without failures since the last record: how many, and the latest time among them.
+  #quiet = 0;
+  #quietTime = -Infinity;
 
   // `startedAt`: dates without a year are read as fail2ban-regex reads them: that year, or the one before when
   // in the future.
@@ -130,6 +135,7 @@ export class ReplayFeed {
     let nums = new Nums();
     let strs = '';
     const batch = (end: FeedEnd | null, done: boolean): Batch => {
+      this.#flushQuiet(nums);
       const b = { nums: nums.a, used: nums.n, strs, bytesRead: this.#bytesRead(), end, done };
       nums = new Nums();
       strs = '';
@@ -182,16 +188,18 @@ export class ReplayFeed {
         size += 2 + 7 * n;
       }
     }
-    const a = nums.room(k === 0 ? 4 : size + 1);
+    if (k === 0) {
+      this.#quiet++;
+      if ((s.time as number) > this.#quietTime) this.#quietTime = s.time as number;
+      return strs;
+    }
+    this.#flushQuiet(nums);
+    const a = nums.room(size + 1);
     let i = nums.n;
     a[i++] = s.time as number;
     a[i++] = s.cursor.lineNo;
     a[i++] = s.index;
     a[i++] = k;
-    if (k === 0) {
-      nums.n = i;
-      return strs;
-    }
     const text = s.cursor.text as string;
     a[i++] = text.length;
     strs += text;
@@ -246,6 +254,16 @@ export class ReplayFeed {
     return strs;
   }
 
+  // The lines without failures since the last record, as one record: their latest time and minus their count.
+  #flushQuiet(nums: Nums): void {
+    if (this.#quiet === 0) return;
+    const a = nums.room(2);
+    a[nums.n++] = this.#quietTime;
+    a[nums.n++] = -this.#quiet;
+    this.#quiet = 0;
+    this.#quietTime = -Infinity;
+  }
+
   #bytesRead(): number {
     let n = 0;
     for (const s of this.#sources) n += s.cursor.bytesRead;
@@ -275,25 +293,30 @@ export class FeedReader {
     this.#line = { time: 0, source: 0, lineNo: 0, text: null, found: filters.map(() => NONE) };
   }
 
-  // Calls `each` for every line of the batch in order (the same FedLine object, changed each time); `each` may
-  // return a promise (an ignorecommand), which is awaited before the next line.
-  async read(b: Batch, each: (l: FedLine) => void | Promise<void>): Promise<void> {
+  // Calls `each` for every line with failures, in order (the same FedLine object, changed each time), and `quiet`
+  // for each run of lines without any between them (how many, the latest of their times); `each` may return a
+  // promise (an ignorecommand), which is awaited before the next line.
+  async read(
+    b: Batch,
+    each: (l: FedLine) => void | Promise<void>,
+    quiet: (lines: number, time: number) => void,
+  ): Promise<void> {
     const a = b.nums;
     const strs = b.strs;
     const l = this.#line;
     const found = l.found;
     let off = 0;
     for (let i = 0; i < b.used;) {
-      l.time = a[i++] as number;
-      l.lineNo = a[i++] as number;
-      l.source = a[i++] as number;
-      const k = a[i++] as number;
-      if (k === 0) {
-        l.text = null;
-        const p = each(l);
-        if (p) await p;
+      const time = a[i++] as number;
+      const lineNo = a[i++] as number;
+      if (lineNo < 0) {
+        quiet(-lineNo, time);
         continue;
       }
+      l.time = time;
+      l.lineNo = lineNo;
+      l.source = a[i++] as number;
+      const k = a[i++] as number;
       const len = a[i++] as number;
       // A slice of the batch's strings (not a copy): a line the timeline keeps holds its batch's strings (the
       // failures' lines and ids of 4,096 lines, ~100 KB) no longer than the jails keep the line.

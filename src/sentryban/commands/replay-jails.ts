@@ -102,6 +102,11 @@ export class ReplayJails {
     this.#emit({ type: 'unban', at: this.#now, ban, reason: 'expired' });
   }
 
+  // Lines without failures, read by every jail (the clock already moved by advance()).
+  quiet(lines: number): void {
+    for (const j of this.#jails.values()) j.tally.lines += lines;
+  }
+
   // One line read by one jail; `found` its failures (the line's clock already set by advance()).
   // Returns a promise only when an ignorecommand has to be asked.
   line(jail: string, found: Found): void | Promise<void> {

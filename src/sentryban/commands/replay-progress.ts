@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 
 // A progress bar on stderr while replaying a long input on a terminal (the caller asks only when stderr is one):
 // bytes of the files read (compressed bytes for a .gz; stdin has no known size and shows no bar).
-export type Progress = { tick(): void; stop(): void };
+export type Progress = { tick(lines: number): void; stop(): void };
 
 // Below this a replay takes a second or two: no bar. SENTRYBAN_REPLAY_PROGRESS_MIN (bytes) changes it (tests).
 const minBytes = (): number => {
@@ -32,8 +32,11 @@ export const startProgress = (
   bar.start(mib(total), 0);
   let n = 0;
   return {
-    tick: () => {
-      if (++n % EVERY === 0) bar.update(mib(cursors.reduce((b, c) => b + c.bytesRead, 0)));
+    tick: (lines) => {
+      const before = n;
+      n += lines;
+      if (Math.floor(n / EVERY) !== Math.floor(before / EVERY))
+        bar.update(mib(cursors.reduce((b, c) => b + c.bytesRead, 0)));
     },
     stop: () => bar.stop(),
   };

@@ -108,11 +108,21 @@ const replay = async (
     }
   };
   for await (const b of batches) {
-    await reader.read(b, (l) => {
-      engine.advance(l.time);
-      progress?.tick();
-      return jailsFrom(l, 0, null);
-    });
+    await reader.read(
+      b,
+      (l) => {
+        engine.advance(l.time);
+        progress?.tick(1);
+        return jailsFrom(l, 0, null);
+      },
+      // Lines without failures: each jail counts them; the clock moves to the latest (advance lifts each ban due
+      // by then at its own time, as it would line by line).
+      (lines, time) => {
+        engine.advance(time);
+        progress?.tick(lines);
+        engine.quiet(lines);
+      },
+    );
     read.bytesRead = b.bytesRead;
     if (b.end?.kind === 'nodate') return noDate(b.end.message, printer, say);
     if (b.end?.kind === 'io') throw Object.assign(new Error(b.end.reason), { code: b.end.reason });

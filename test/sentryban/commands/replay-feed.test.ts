@@ -63,14 +63,20 @@ type Seen = { time: number; source: number; lineNo: number; text: string | null;
 const readBack = async (batches: AsyncIterable<Batch> | Iterable<Batch>, names: string[], filters: string[]) => {
   const reader = new FeedReader(names, filters);
   const seen: Seen[] = [];
+  // Runs of lines without failures: how many, and the latest of their times.
+  const quiet: Array<[number, number]> = [];
   let end: Batch['end'] = null;
   for await (const b of batches) {
-    await reader.read(b, (l) => {
-      seen.push({ ...l, found: l.found.map((f) => [...f]) });
-    });
+    await reader.read(
+      b,
+      (l) => {
+        seen.push({ ...l, found: l.found.map((f) => [...f]) });
+      },
+      (lines, time) => quiet.push([lines, time]),
+    );
     end = b.end;
   }
-  return { seen, end };
+  return { seen, end, quiet };
 };
 // What a failure carries for the jails (and, with an ignorecommand, for its tags).
 const core = (f: Failure) => ({ id: f.id, addr: f.addr?.text ?? null, cidr: f.cidr, time: f.time, source: f.source });
@@ -104,14 +110,25 @@ describe('replay feed', () => {
       ];
       const cursors = cursorsOf([a, b]);
       const feed = new ReplayFeed(cursors, jails, { since: null, until: null }, NOW);
-      const { seen, end } = await readBack(feed.batches(), [a, b], ['shapes', 'shapes']);
+      const { seen, end, quiet } = await readBack(feed.batches(), [a, b], ['shapes', 'shapes']);
       for (const c of cursors) c.close();
       expect(end).toBeNull();
-      expect(seen.map((l) => [l.time, l.source, l.lineNo])).toEqual(want.map((w) => [w.time, w.source, w.lineNo]));
+      // The lines with failures one by one; those without as runs between them (count, latest time).
+      const failed = want.filter((w) => w.failures.length > 0);
+      expect(seen.map((l) => [l.time, l.source, l.lineNo])).toEqual(failed.map((w) => [w.time, w.source, w.lineNo]));
+      const runs: Array<[number, number]> = [];
+      want.forEach((w, i) => {
+        if (w.failures.length > 0) return;
+        const last = runs.at(-1);
+        if (i > 0 && want[i - 1]!.failures.length === 0 && last)
+          runs[runs.length - 1] = [last[0] + 1, Math.max(last[1], w.time)];
+        else runs.push([1, w.time]);
+      });
+      expect(quiet).toEqual(runs);
+      expect(quiet).toHaveLength(1); // "nothing here" (comments and empty lines are not lines of the log)
       seen.forEach((l, i) => {
-        const w = want[i]!;
-        expect(l.text === null).toBe(w.failures.length === 0);
-        if (l.text !== null) expect(l.text.replace(/\n$/, '')).toBe((w.source === 0 ? LOG_A : LOG_B)[w.lineNo - 1]);
+        const w = failed[i]!;
+        expect(l.text!.replace(/\n$/, '')).toBe((w.source === 0 ? LOG_A : LOG_B)[w.lineNo - 1]);
         // Jail 0 carries the tags when it has the ignorecommand, jail 1 when jail 0 has none.
         expect(l.found[0]!.map(command ? tags : core)).toEqual(w.failures.map(command ? tags : core));
         expect(l.found[1]!.map(command ? core : tags)).toEqual(w.failures.map(command ? core : tags));
@@ -141,9 +158,10 @@ describe('replay feed', () => {
     const until = Date.UTC(2026, 11, 6, 10, 0, 9);
     const cursors = cursorsOf([a]);
     const feed = new ReplayFeed(cursors, [{ filter, command: false }], { since, until }, NOW);
-    const { seen, end } = await readBack(feed.batches(), [a], ['shapes']);
+    const { seen, end, quiet } = await readBack(feed.batches(), [a], ['shapes']);
     for (const c of cursors) c.close();
-    expect(seen.map((l) => l.lineNo)).toEqual([2, 3, 4]);
+    expect(seen.map((l) => l.lineNo)).toEqual([2, 4]);
+    expect(quiet).toEqual([[1, Date.UTC(2026, 11, 6, 10, 0, 5)]]); // line 3, "nothing here"
     expect(end).toEqual({ kind: 'nodate', message: `${a}:6: no date in the line: "no date here"` });
   });
 
