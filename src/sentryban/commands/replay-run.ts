@@ -5,7 +5,7 @@ import type { Addr } from '../../core/addr.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Failure } from '../types.js';
-import { EX_DATAERR, EX_IOERR, EX_NOINPUT, EX_USAGE, type ReplayOptions } from './replay.js';
+import { EX_DATAERR, EX_IOERR, EX_NOINPUT, EX_USAGE, type ReplayOptions } from './replay-options.js';
 import { FeedReader, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';

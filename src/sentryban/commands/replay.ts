@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
+import { EX_USAGE, type ReplayOptions } from './replay-options.js';
 import { startFeedThread } from './replay-thread.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
@@ -9,21 +10,6 @@ import { startFeedThread } from './replay-thread.js';
 // is the light front (the options, the worker started); the rest (replay-run.ts) is loaded after the worker is
 // started, so that the worker's start-up (its modules, the configuration) runs while this thread loads its own.
 const USAGE = 'usage: sentryban replay [--config DIR] [--jail J]... [--json] [--since T] [--until T] LOG...\n';
-
-// Exit codes (docs/sentryban.md): sysexits, as the other verbs.
-export const EX_USAGE = 64;
-export const EX_DATAERR = 65; // a line with no date
-export const EX_NOINPUT = 66; // a LOG that cannot be read
-export const EX_IOERR = 74; // reading failed part way (a damaged .gz, a disk error)
-
-export type ReplayOptions = {
-  configDir: string | null;
-  jails: string[];
-  json: boolean;
-  since: number | null;
-  until: number | null;
-  logs: string[];
-};
 
 // A time for --since/--until: an ISO 8601 date or date and time (without a zone: local time, as Date.parse), or
 // epoch seconds.
