@@ -148,11 +148,14 @@ const runMode = async (opts: CliOptions, mode: DetectionMode, entry: ModeEntry, 
   if (mode === 'tcp' && entry.sensor === tcpSensor && defaultTrapKind === 'native')
     fast = FastAlert.open(nativeAlert, prep.conf, ignore, logger);
   if (metrics) logger.log(L.metricsListening(metrics.server.address.text));
+  // The handlers first: whoever reads "active" may send SIGTERM at once, and a SIGTERM that arrives before
+  // process.on() is called takes the default action (killed by the signal, no exit status 15).
+  const signalled = waitForSignal();
   logger.log(L.active());
   const partly = seen.explain(opts.config, true);
   if (partly && !opts.daemonChild) err(`portsentry: ${partly}\n`);
   notifyParent('ok', partly);
-  const signal = await waitForSignal();
+  const signal = await signalled;
   fast?.close();
   await sensor.stop();
   pipeline.stop();

@@ -291,22 +291,25 @@ const serve = async (
   purge();
   const purgeTimer = setInterval(purge, 3_600_000);
   purgeTimer.unref();
-  if (metrics) log.line('server', 'INFO', `Metrics at http://${metrics.server.address.text}/metrics`);
-  log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
-  process.stdout.write(`sentryban: ready\n`);
-  sd.notify({ READY: 1, MAINPID: process.pid, STATUS: 'running' });
   // The handlers stay installed until exit (`on`, not `once`): execa's signal-exit also listens while a command
   // runs, and when it finds itself the last listener it re-sends the signal, killing the daemon mid-shutdown.
   // A second signal during shutdown is ignored: the store and the running actions finish cleanly.
+  // They are installed before "ready" is said: whoever reads it may signal at once, and a signal that arrives
+  // before process.on() takes the default action (SIGTERM kills, SIGHUP too).
   const onHup = (): void => {
     log.line('server', 'INFO', 'SIGHUP: reloading the configuration');
     void reload(null);
   };
   process.on('SIGHUP', onHup);
-  await new Promise<void>((res) => {
+  const stopped = new Promise<void>((res) => {
     process.on('SIGINT', () => res());
     process.on('SIGTERM', () => res());
   });
+  if (metrics) log.line('server', 'INFO', `Metrics at http://${metrics.server.address.text}/metrics`);
+  log.line('server', 'INFO', `Server ready (pid ${process.pid}, socket ${main.socket})`);
+  process.stdout.write(`sentryban: ready\n`);
+  sd.notify({ READY: 1, MAINPID: process.pid, STATUS: 'running' });
+  await stopped;
   process.off('SIGHUP', onHup);
   sd.notify({ STOPPING: 1, STATUS: 'stopping' });
   await reloads.run(() => undefined); // a reload under way finishes first
