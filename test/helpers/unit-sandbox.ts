@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { all, one, words, type Unit } from './unit-file.js';
 
 // The sandbox a [Service] section asks systemd for, rebuilt from the unit's own keys with tools that run
@@ -17,6 +18,9 @@ export type Sandbox = {
   enforced: string[];
   notEnforced: string[];
 };
+
+// This checkout (its bin/ is what the tests run for /usr/local/bin/X).
+const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
 // Set up in order, inside a fresh mount namespace; then `exec "$@"` (the setpriv line). A constant script:
 // every path reaches it as an argument.
@@ -36,6 +40,8 @@ while [ "$1" != -- ]; do
       case "$mp" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) ;; *) mount -o remount,bind,ro "$mp" ;; esac
     done < /proc/self/mountinfo ;;
   tmpfs:*) mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$arg" ;;
+  keep:*) mount --bind "\${arg#*:}" "\${arg%%:*}" ;;
+  back:*) dst=\${arg#*:}; mkdir -p "$dst"; mount --bind "\${arg%%:*}" "$dst"; mount -o remount,bind,ro "$dst" ;;
   hide:*) if [ -e "$arg" ]; then mount -t tmpfs -o ro,mode=000 tmpfs "$arg"; fi ;;
   rw:*) mount --bind "$arg" "$arg"; mount -o remount,bind,rw "$arg" ;;
   rw-opt:*) if [ -e "$arg" ]; then mount --bind "$arg" "$arg"; mount -o remount,bind,rw "$arg"; fi ;;
@@ -186,7 +192,16 @@ export const sandboxFor = (u: Unit, o: { root: string; devLog: string }): Sandbo
   const protect = one(u, S, 'ProtectSystem');
   if (protect !== null && protect !== 'strict') throw new Error(`ProtectSystem=${protect}: only strict is rebuilt`);
   if (protect === 'strict') steps.push('ro-all');
-  if (yes('PrivateTmp')) steps.push('tmpfs:/tmp', 'tmpfs:/var/tmp');
+  if (yes('PrivateTmp')) {
+    // The checkout stands in for /usr/local (the Exec lines run its bin/): a clone under /tmp or /var/tmp would
+    // vanish under the private /tmp, where an installed program never lives. It is kept there, read-only.
+    const stage = join(o.root, '.checkout');
+    const under = ['/tmp/', '/var/tmp/'].some((t) => CHECKOUT.startsWith(t));
+    if (under) mkdirSync(stage, { recursive: true });
+    if (under) steps.push(`keep:${stage}:${CHECKOUT}`);
+    steps.push('tmpfs:/tmp', 'tmpfs:/var/tmp');
+    if (under) steps.push(`back:${stage}:${CHECKOUT}`);
+  }
   if (yes('ProtectHome')) steps.push('hide:/home', 'hide:/root', 'hide:/run/user');
   const mode = parseInt(one(u, S, 'StateDirectoryMode') ?? '0755', 8);
   for (const d of words(u, S, 'StateDirectory')) {
