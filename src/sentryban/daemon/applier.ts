@@ -58,19 +58,21 @@ export class Applier {
 
   // Every lane of the jail (of all jails: null), or only those of `list`, empty and idle.
   async drain(jail: string | null = null, list: readonly ActionBackend[] | null = null): Promise<void> {
-    for (;;) {
-      const lanes = this.#select(jail, list).filter((l) => l.busy || l.items.length > 0);
-      if (lanes.length === 0) return;
-      await Promise.all(lanes.map((l) => l.tail));
-    }
+    for (let tails = this.#tails(jail, list); tails.length > 0; tails = this.#tails(jail, list))
+      await Promise.all(tails);
   }
 
-  // Settles once every action queued so far (in any lane) has ended: a lane runs in order, so its last item.
+  // Settles once every action queued so far (in any lane) has ended.
   barrier(): Promise<void> {
-    const tails = this.#select(null, null)
+    const tails = this.#tails(null, null);
+    return tails.length === 0 ? Promise.resolve() : Promise.all(tails).then(() => undefined);
+  }
+
+  // The last item of each selected lane that has work: a lane runs in order, so its end is the lane's.
+  #tails(jail: string | null, list: readonly ActionBackend[] | null): Promise<void>[] {
+    return this.#select(jail, list)
       .filter((l) => l.busy || l.items.length > 0)
       .map((l) => l.tail);
-    return tails.length === 0 ? Promise.resolve() : Promise.all(tails).then(() => undefined);
   }
 
   // A reload dropped these backends: their lanes go (drained first by the caller).

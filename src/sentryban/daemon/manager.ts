@@ -125,12 +125,14 @@ export class BanManager {
   // up to its own (as when they ran in the queue: once lines() or ban() resolves, what was decided before is
   // applied too, an expiry's unban included).
   async #enqueueActing<T>(fn: () => Promise<T> | T): Promise<T> {
-    const { value, applied } = await this.#serial.run(async () => ({
-      value: await fn(),
-      applied: this.#applier.barrier(),
-    }));
+    const { value, applied } = await this.#decideQueued(fn);
     await applied;
     return value;
+  }
+  // The job in the queue, and the barrier of the actions decided up to it (in an object: a promise returned from
+  // the job would hold the queue until it settles).
+  #decideQueued<T>(fn: () => Promise<T> | T): Promise<{ value: T; applied: Promise<void> }> {
+    return this.#serial.run(async () => ({ value: await fn(), applied: this.#applier.barrier() }));
   }
   #env(): { now: Instant; random: () => number } {
     return { now: this.#deps.clock.now(), random: this.#deps.random ?? Math.random };
@@ -289,11 +291,7 @@ export class BanManager {
     return j.held
       .run(async () => {
         const failures = await ready;
-        // (in an object: a promise returned from the job would hold the queue until it settles)
-        ({ applied } = await this.#enqueue(async () => {
-          await this.#decide(j, failures, oldest, positions);
-          return { applied: this.#applier.barrier() };
-        }));
+        ({ applied } = await this.#decideQueued(() => this.#decide(j, failures, oldest, positions)));
       })
       .then(() => applied);
   }
