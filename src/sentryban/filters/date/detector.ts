@@ -16,6 +16,10 @@ type Slot = {
   cFields: (string | undefined)[] | null;
   cTime: number | null;
   cNow: number;
+  // Where cText's fraction digits are ([cFa, cFb), from its start; -1 when none or the template has no
+  // DateTemplate.fraction): a text differing from cText only there has cTime.
+  cFa: number;
+  cFb: number;
 };
 export type DateFound = { start: number; end: number; time: number | null; empty: boolean };
 
@@ -76,6 +80,17 @@ const sameAt = (line: string, at: number, s: string): boolean => {
   return true;
 };
 
+// sameAt, but for [a, b) of s (its fraction of a second), where the line may have any ASCII digits.
+const sameButDigits = (line: string, at: number, s: string, a: number, b: number): boolean => {
+  for (let i = s.length - 1; i >= b; i--) if (line.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  for (let i = b - 1; i >= a; i--) {
+    const c = line.charCodeAt(at + i);
+    if (c < 48 || c > 57) return false;
+  }
+  for (let i = a - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
+};
+
 // A one-character string (or '') as a number: its UTF-16 code, -1 for ''.
 const codeAt = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
 // JavaScript's \w (without the u flag).
@@ -126,6 +141,8 @@ export class DateDetector {
       cFields: null,
       cTime: null,
       cNow: -Infinity,
+      cFa: -1,
+      cFb: -1,
     }));
     this.#tz = tz;
   }
@@ -358,8 +375,14 @@ export class DateDetector {
     }
     this.empty = false;
     // Lines of one format usually carry the date text its last line had: reuse that conversion.
+    // Lines with fractions of a second (ISO dates with microseconds) differ in them only, within a second.
     const ct = slot.cText;
-    if (end - start === ct.length && sameAt(line, start, ct) && nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow) {
+    if (
+      end - start === ct.length &&
+      nowMs - slot.cNow <= REUSE_MS &&
+      nowMs >= slot.cNow &&
+      (slot.cFa < 0 ? sameAt(line, start, ct) : sameButDigits(line, start, ct, slot.cFa, slot.cFb))
+    ) {
       this.time = slot.cTime;
       return true;
     }
@@ -371,8 +394,13 @@ export class DateDetector {
   #convert(slot: Slot, line: string, start: number, end: number, nowMs: number): number | null {
     const t = slot.t;
     let m = this.#m as RegExpExecArray;
-    // The full regex, at the same place, for the date fields (same pattern, so the same match).
-    if (t.fast) m = exec(t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
+    // The full regex, at the same place, for the date fields (same pattern, so the same match); with indices where
+    // the fraction of a second is to be found (DateTemplate.fraction).
+    const fr = t.fraction;
+    if (t.fast) m = exec(fr ? fr.re : t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
+    const span = fr ? m.indices?.[fr.num] : undefined;
+    slot.cFa = span ? span[0] - start : -1;
+    slot.cFb = span ? span[1] - start : -1;
     const fresh = nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow;
     let time: number | null;
     if (t.kind === 'pattern') {
