@@ -113,7 +113,6 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-
 // One line's matching state, shared by the steps of Matcher.#find: one object per matcher, reset per line (no
 // allocation per line).
 class LineScan {
