@@ -240,12 +240,23 @@ export class DateDetector {
         }
       }
     }
+    let placed = -1; // the end of a date placed by test() in the list (lines alternating between formats)
     if (!match) {
       to = line.length;
+      const word0 = isWordCode(line.charCodeAt(0));
       for (i = 0; i < slots.length; i++) {
         if (i === ignoreBySearch) continue;
         const s = slots[i] as Slot;
-        match = exec(s.t.fast ?? s.t.re, line);
+        const t = s.t;
+        if (t.lineBegin && (t.spanTest === 2 || (t.spanTest === 1 && word0))) {
+          // A line-anchored template takes the line where it matches (the break below), placed as above.
+          const re = t.fast as RegExp;
+          re.lastIndex = 0;
+          if (!re.test(line)) continue;
+          placed = re.lastIndex;
+          break;
+        }
+        match = exec(t.fast ?? t.re, line);
         if (!match) continue;
         const distance = match.index;
         if (i + 1 >= slots.length || s.t.lineBegin) break;
@@ -262,7 +273,7 @@ export class DateDetector {
         }
         break;
       }
-      if (match && i < this.#group) {
+      if ((match || placed >= 0) && i < this.#group) {
         // A group template took the line: had the list put another one that matches before it, that one would.
         for (let k = i + 1; k < this.#group; k++) {
           if (k === ignoreBySearch) continue;
@@ -274,12 +285,13 @@ export class DateDetector {
           }
         }
       }
-      if (!match && found) {
+      if (!match && placed < 0 && found) {
         match = found;
         i = foundIdx;
         to = foundTo;
       }
     }
+    if (placed >= 0) return this.#took(i, line, nowSec, 0, placed, null, line.length);
     if (!match) return false;
     return this.#took(i, line, nowSec, match.index, match.index + match[0].length, match, to);
   }
