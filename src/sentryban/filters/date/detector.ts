@@ -12,6 +12,7 @@ type Slot = {
   distance: number;
   at: number;
   sig: (readonly number[])[]; // group numbers of the SIG_NAMES the template has
+  sigNames: string[]; // their names
   cText: string;
   cFields: (string | undefined)[] | null;
   cTime: number | null;
@@ -62,15 +63,6 @@ const dateSpan = (m: RegExpExecArray, t: DateTemplate): [number, number] => {
     return [s, s + (groupValue(m, t.groups.get('__d'))?.length ?? 0)];
   }
   return firstIndex(m, t.groups.get('__d')) ?? [m.index, m.index + m[0].length];
-};
-
-const foldGroups = (m: RegExpExecArray, t: DateTemplate): Record<string, string | undefined> => {
-  const out: Record<string, string | undefined> = {};
-  for (const [name, nums] of t.groups) {
-    const v = groupValue(m, nums);
-    if (v !== undefined) out[name] = v;
-  }
-  return out;
 };
 
 // line.startsWith(s, at), compared from the end (dates differ in their last digits first); V8's startsWith with
@@ -137,6 +129,7 @@ export class DateDetector {
         const nums = t.groups.get(n);
         return nums ? [nums] : [];
       }),
+      sigNames: SIG_NAMES.filter((n) => t.groups.has(n)),
       cText: '',
       cFields: null,
       cTime: null,
@@ -419,14 +412,18 @@ export class DateDetector {
       // Text differing only in fields the time does not read (a fraction of a second): the same time.
       const sig = slot.sig;
       const f = slot.cFields;
+      const fields = sig.map((nums) => groupValue(m, nums));
       let same = fresh && f !== null;
-      for (let k = 0; same && k < sig.length; k++) same = groupValue(m, sig[k]) === (f as (string | undefined)[])[k];
+      for (let k = 0; same && k < sig.length; k++) same = fields[k] === (f as (string | undefined)[])[k];
       if (same) {
         slot.cText = line.slice(start, end);
         return slot.cTime;
       }
-      time = groupsToEpoch(foldGroups(m, t), nowMs, this.#tz);
-      slot.cFields = sig.map((nums) => groupValue(m, nums));
+      // groupsToEpoch reads these fields only (SIG_NAMES): the other groups' values are not gathered.
+      const g: Record<string, string | undefined> = {};
+      for (let k = 0; k < fields.length; k++) if (fields[k] !== undefined) g[slot.sigNames[k] as string] = fields[k];
+      time = groupsToEpoch(g, nowMs, this.#tz);
+      slot.cFields = fields;
     } else if (t.kind === 'tai64n') time = parseInt(line.slice(start + 2, start + 17), 16);
     else {
       const v = groupValue(m, t.groups.get('__epoch')) ?? line.slice(start, end);
