@@ -1,4 +1,4 @@
-import type { Hit, MatchResult } from '../filters/matcher.js';
+import { hitId, type Hit, type MatchResult } from '../filters/matcher.js';
 import type { Resolution } from '../dns/resolver.js';
 
 const MATCHED = 1;
@@ -60,9 +60,11 @@ export class Tally {
     if (hit) {
       this.matched++;
       recent[(t - 1) & 63] = MATCHED;
-      for (const id of res ? res.addrs.map((a) => a.text) : [hit.id])
-        if (this.found.length <= 50)
-          this.found.push(`    ${id}  (${r.time === null ? 'no time' : fmtTime(Math.floor(r.time / 1000))})`);
+      if (this.found.length <= 50) {
+        const at = r.time === null ? 'no time' : fmtTime(Math.floor(r.time / 1000));
+        for (const id of res ? res.addrs.map((a) => a.text) : [hitId(hit)])
+          if (this.found.length <= 50) this.found.push(`    ${id}  (${at})`);
+      }
     } else if (r.ignored) {
       this.ignored++;
       recent[(t - 1) & 63] = IGNORED;

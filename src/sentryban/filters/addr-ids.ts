@@ -14,11 +14,9 @@ const withCidr = (a: Addr, cidr: number | undefined, e: Id): Id =>
 // Each address text is parsed (by ipaddr.js, core/addr.ts) once; its failures share one id and one Addr. The cache
 // holds the id itself (read, never kept, by the caller): a repeated address costs one lookup and no allocation.
 // Bounded: cleared when full.
-// onlyV6: only texts with a colon are cached, the others parsed each time (see COUNT_CACHE_MAX in matcher.ts).
-export const cachedIdOf = (max: number, onlyV6 = false): IdOf => {
+export const cachedIdOf = (max: number): IdOf => {
   const cache = new Map<string, Id | null>();
   return (text: string, cidr: number | undefined): Id => {
-    if (onlyV6 && !text.includes(':')) return freshIdOf(text, cidr);
     let e = cache.get(text);
     if (e === undefined) {
       const a = parseAddr(text);

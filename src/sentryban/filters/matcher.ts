@@ -4,7 +4,7 @@ import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
 import { MlfidCache, mergeFailure, type FailData } from './mlfid.js';
-import { ADDR_CACHE_MAX, cachedIdOf, type Id, type IdOf } from './addr-ids.js';
+import { ADDR_CACHE_MAX, cachedIdOf, freshIdOf, type Id, type IdOf } from './addr-ids.js';
 
 type Tuple = [string, string, string]; // text before the date, the date, text after it
 
@@ -14,7 +14,8 @@ export type MatcherOptions = {
   now?: () => number; // epoch ms, the injected clock
   noDate?: 'now' | 'drop'; // a line without date: use the time it was read (followed logs) or drop its failure (replay)
   // Results for counting only (sentryban regex's summary): `failures` always empty and hits without `groups`
-  // (an empty object); which hits, their ids, addresses and times, `ignored` and `consumedBack` are the same.
+  // (an empty object) nor `addr` (null), their ids as captured (`rawId`: hitId() gives the id the other mode
+  // has); which hits, their times, `ignored` and `consumedBack` are the same.
   countOnly?: boolean;
   // How many address texts the id cache holds before it is cleared (default 16,384, the daemon's bound). A one-shot
   // batch over many addresses sets more (`sentryban replay`: 35,000 addresses in 1M varied sshd lines).
@@ -31,7 +32,13 @@ export type Hit = {
   groups: Record<string, string>;
   nofail: boolean;
   lines?: string[];
+  // Counting only: `id` is the captured address text as written (not parsed: nothing but the first 50 ids of a
+  // summary is ever shown), made canonical by hitId() where shown; `cidr` the captured one.
+  rawId?: boolean;
 };
+
+// A hit's id as the daemon's matcher makes it (the address canonical, through ipaddr.js), in either mode.
+export const hitId = (h: Hit): string | null => (h.rawId && h.id !== null ? freshIdOf(h.id, h.cidr).id : h.id);
 
 export type MatchResult = {
   failures: Failure[]; // what the jail counts
@@ -106,12 +113,6 @@ const startsWithAny = (s: string, list: readonly string[]): boolean => {
   return false;
 };
 
-// Counting only (`sentryban regex`): nothing is kept past the line; only IPv6 texts are cached (a file has tens of
-// thousands of addresses: 35,000 in 1M varied sshd lines, 60,000 in 1M nginx error lines). An IPv6 text's parse by
-// ipaddr.js costs several lookups; an IPv4 one about one, and caching those too grew the old generation (peak RSS
-// 171 MB vs 98 MB, one thread, 1M sshd lines) for no less CPU (docs/filters.md, "Throughput", session 10).
-const COUNT_CACHE_MAX = 1 << 17;
-
 // One line's matching state, shared by the steps of Matcher.#find: one object per matcher, reset per line (no
 // allocation per line).
 class LineScan {
@@ -184,6 +185,11 @@ export class Matcher {
   #mlfid = new MlfidCache();
   #seq = 0;
   #idOf: IdOf;
+  // Counting only (`sentryban regex`'s summary): addresses are not parsed at each hit but only where an id is
+  // shown (hitId, the summary's first 50). A file has tens of thousands of addresses (35,000 in 1M varied sshd
+  // lines, 60,000 in 1M nginx error lines): their parse by ipaddr.js was 16-24% of the command's time, and a cache
+  // of them grew the old generation (docs/filters.md, "Throughput", sessions 10 and 11).
+  #rawIds: boolean;
   #seqOf = new WeakMap<Tuple, number>();
   #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
@@ -205,9 +211,8 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#idOf = opts.countOnly
-      ? cachedIdOf(opts.addrCache ?? COUNT_CACHE_MAX, true)
-      : cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
+    this.#rawIds = opts.countOnly === true;
+    this.#idOf = cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
   }
 
   #now(): number {
@@ -476,7 +481,20 @@ export class Matcher {
     }
     let id: Id | null = null;
     if (ip === undefined) g.mlfpending = 1;
-    else if (fid === undefined || fid === ip) id = this.#idOf(ip, cidr);
+    else if (this.#rawIds) {
+      const raw = fid === undefined || fid === ip;
+      const h: Hit = {
+        regex: i,
+        id: raw ? ip : fid,
+        addr: null,
+        cidr: raw ? cidr : undefined,
+        time: s.timeMs,
+        groups: NO_GROUPS,
+        nofail: Boolean(g.nofail),
+        rawId: raw,
+      };
+      return h;
+    } else if (fid === undefined || fid === ip) id = this.#idOf(ip, cidr);
     else {
       const a = this.#idOf(ip, cidr);
       id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };

@@ -56,3 +56,35 @@ describe('date detection (fail2ban default templates)', () => {
     expect(d.templateNames[0]).toMatch(/^\{\^LN-BEG\}\(\?:%a \)\?%b %d %k/);
   });
 });
+
+describe('dates differing only in their fraction of a second (DateTemplate.fraction)', () => {
+  const UTC = { kind: 'fixed' as const, offsetMin: 0 };
+  it('is known for the default patterns that write `[.,]%f` or `\\.%f`, not for a fraction without separator', () => {
+    const withF = templatesFor([], 2026).filter((t) => t.name.includes('%f'));
+    expect(withF.length).toBeGreaterThan(4);
+    for (const t of withF) expect([t.name, t.fraction !== null]).toEqual([t.name, t.fast !== null]);
+    expect(templatesFor(['%H:%M:%S%f'], 2026).every((t) => t.fraction === null)).toBe(true);
+  });
+
+  it('a date of one length that differs in anything but the fraction digits is converted again', () => {
+    const d = new DateDetector(templatesFor([], 2026), UTC);
+    const at = (line: string) => (d.locate(line, NOW) ? [line.slice(d.start, d.end), d.time] : null);
+    const t0 = Date.UTC(2026, 10, 25, 4, 27, 41) / 1000;
+    expect(at('2026-11-25T04:27:41.465322+00:00 vm x')).toEqual(['2026-11-25T04:27:41.465322+00:00', t0]);
+    expect(at('2026-11-25T04:27:41.999999+00:00 vm x')).toEqual(['2026-11-25T04:27:41.999999+00:00', t0]);
+    // the seconds, the zone, the digit before the separator (same length each time): a new time
+    expect(at('2026-11-25T04:27:42.999999+00:00 vm x')?.[1]).toBe(t0 + 1);
+    expect(at('2026-11-25T04:27:42.465322+00:00 vm x')?.[1]).toBe(t0 + 1);
+    expect(at('2026-11-25T04:27:42.465322+01:00 vm x')?.[1]).toBe(t0 + 1 - 3600);
+    expect(at('2026-11-25T04:27:42,465322+01:00 vm x')?.[1]).toBe(t0 + 1 - 3600);
+    expect(at('2026-11-25T04:27:43.000001+01:00 vm x')?.[1]).toBe(t0 + 2 - 3600);
+    // a shorter fraction and a space before the zone keep the length: not the fraction's digits any more
+    expect(at('2026-11-25T04:27:43.00001 +01:00 vm x')).toEqual(['2026-11-25T04:27:43.00001 +01:00', t0 + 2 - 3600]);
+    expect(at('2026-11-25T04:27:43.00001 +01:30 vm x')).toEqual(['2026-11-25T04:27:43.00001 +01:30', t0 + 2 - 5400]);
+    // BSD with milliseconds
+    const b0 = Date.UTC(2026, 10, 25, 4, 5, 19) / 1000;
+    expect(at('Nov 25 04:05:19.123 vm x')).toEqual(['Nov 25 04:05:19.123', b0]);
+    expect(at('Nov 25 04:05:19.456 vm x')).toEqual(['Nov 25 04:05:19.456', b0]);
+    expect(at('Nov 25 04:05:20.456 vm x')).toEqual(['Nov 25 04:05:20.456', b0 + 1]);
+  });
+});

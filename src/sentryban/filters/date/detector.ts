@@ -12,10 +12,15 @@ type Slot = {
   distance: number;
   at: number;
   sig: (readonly number[])[]; // group numbers of the SIG_NAMES the template has
+  sigNames: string[]; // their names
   cText: string;
   cFields: (string | undefined)[] | null;
   cTime: number | null;
   cNow: number;
+  // Where cText's fraction digits are ([cFa, cFb), from its start; -1 when none or the template has no
+  // DateTemplate.fraction): a text differing from cText only there has cTime.
+  cFa: number;
+  cFb: number;
 };
 export type DateFound = { start: number; end: number; time: number | null; empty: boolean };
 
@@ -60,19 +65,21 @@ const dateSpan = (m: RegExpExecArray, t: DateTemplate): [number, number] => {
   return firstIndex(m, t.groups.get('__d')) ?? [m.index, m.index + m[0].length];
 };
 
-const foldGroups = (m: RegExpExecArray, t: DateTemplate): Record<string, string | undefined> => {
-  const out: Record<string, string | undefined> = {};
-  for (const [name, nums] of t.groups) {
-    const v = groupValue(m, nums);
-    if (v !== undefined) out[name] = v;
-  }
-  return out;
-};
-
 // line.startsWith(s, at), compared from the end (dates differ in their last digits first); V8's startsWith with
 // a position is much slower on sliced strings.
 const sameAt = (line: string, at: number, s: string): boolean => {
   for (let i = s.length - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
+};
+
+// sameAt, but for [a, b) of s (its fraction of a second), where the line may have any ASCII digits.
+const sameButDigits = (line: string, at: number, s: string, a: number, b: number): boolean => {
+  for (let i = s.length - 1; i >= b; i--) if (line.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  for (let i = b - 1; i >= a; i--) {
+    const c = line.charCodeAt(at + i);
+    if (c < 48 || c > 57) return false;
+  }
+  for (let i = a - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
   return true;
 };
 
@@ -122,10 +129,13 @@ export class DateDetector {
         const nums = t.groups.get(n);
         return nums ? [nums] : [];
       }),
+      sigNames: SIG_NAMES.filter((n) => t.groups.has(n)),
       cText: '',
       cFields: null,
       cTime: null,
       cNow: -Infinity,
+      cFa: -1,
+      cFb: -1,
     }));
     this.#tz = tz;
   }
@@ -223,12 +233,23 @@ export class DateDetector {
         }
       }
     }
+    let placed = -1; // the end of a date placed by test() in the list (lines alternating between formats)
     if (!match) {
       to = line.length;
+      const word0 = isWordCode(line.charCodeAt(0));
       for (i = 0; i < slots.length; i++) {
         if (i === ignoreBySearch) continue;
         const s = slots[i] as Slot;
-        match = exec(s.t.fast ?? s.t.re, line);
+        const t = s.t;
+        if (t.lineBegin && (t.spanTest === 2 || (t.spanTest === 1 && word0))) {
+          // A line-anchored template takes the line where it matches (the break below), placed as above.
+          const re = t.fast as RegExp;
+          re.lastIndex = 0;
+          if (!re.test(line)) continue;
+          placed = re.lastIndex;
+          break;
+        }
+        match = exec(t.fast ?? t.re, line);
         if (!match) continue;
         const distance = match.index;
         if (i + 1 >= slots.length || s.t.lineBegin) break;
@@ -245,7 +266,7 @@ export class DateDetector {
         }
         break;
       }
-      if (match && i < this.#group) {
+      if ((match || placed >= 0) && i < this.#group) {
         // A group template took the line: had the list put another one that matches before it, that one would.
         for (let k = i + 1; k < this.#group; k++) {
           if (k === ignoreBySearch) continue;
@@ -257,12 +278,13 @@ export class DateDetector {
           }
         }
       }
-      if (!match && found) {
+      if (!match && placed < 0 && found) {
         match = found;
         i = foundIdx;
         to = foundTo;
       }
     }
+    if (placed >= 0) return this.#took(i, line, nowSec, 0, placed, null, line.length);
     if (!match) return false;
     return this.#took(i, line, nowSec, match.index, match.index + match[0].length, match, to);
   }
@@ -358,8 +380,14 @@ export class DateDetector {
     }
     this.empty = false;
     // Lines of one format usually carry the date text its last line had: reuse that conversion.
+    // Lines with fractions of a second (ISO dates with microseconds) differ in them only, within a second.
     const ct = slot.cText;
-    if (end - start === ct.length && sameAt(line, start, ct) && nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow) {
+    if (
+      end - start === ct.length &&
+      nowMs - slot.cNow <= REUSE_MS &&
+      nowMs >= slot.cNow &&
+      (slot.cFa < 0 ? sameAt(line, start, ct) : sameButDigits(line, start, ct, slot.cFa, slot.cFb))
+    ) {
       this.time = slot.cTime;
       return true;
     }
@@ -371,22 +399,31 @@ export class DateDetector {
   #convert(slot: Slot, line: string, start: number, end: number, nowMs: number): number | null {
     const t = slot.t;
     let m = this.#m as RegExpExecArray;
-    // The full regex, at the same place, for the date fields (same pattern, so the same match).
-    if (t.fast) m = exec(t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
+    // The full regex, at the same place, for the date fields (same pattern, so the same match); with indices where
+    // the fraction of a second is to be found (DateTemplate.fraction).
+    const fr = t.fraction;
+    if (t.fast) m = exec(fr ? fr.re : t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
+    const span = fr ? m.indices?.[fr.num] : undefined;
+    slot.cFa = span ? span[0] - start : -1;
+    slot.cFb = span ? span[1] - start : -1;
     const fresh = nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow;
     let time: number | null;
     if (t.kind === 'pattern') {
       // Text differing only in fields the time does not read (a fraction of a second): the same time.
       const sig = slot.sig;
       const f = slot.cFields;
+      const fields = sig.map((nums) => groupValue(m, nums));
       let same = fresh && f !== null;
-      for (let k = 0; same && k < sig.length; k++) same = groupValue(m, sig[k]) === (f as (string | undefined)[])[k];
+      for (let k = 0; same && k < sig.length; k++) same = fields[k] === (f as (string | undefined)[])[k];
       if (same) {
         slot.cText = line.slice(start, end);
         return slot.cTime;
       }
-      time = groupsToEpoch(foldGroups(m, t), nowMs, this.#tz);
-      slot.cFields = sig.map((nums) => groupValue(m, nums));
+      // groupsToEpoch reads these fields only (SIG_NAMES): the other groups' values are not gathered.
+      const g: Record<string, string | undefined> = {};
+      for (let k = 0; k < fields.length; k++) if (fields[k] !== undefined) g[slot.sigNames[k] as string] = fields[k];
+      time = groupsToEpoch(g, nowMs, this.#tz);
+      slot.cFields = fields;
     } else if (t.kind === 'tai64n') time = parseInt(line.slice(start + 2, start + 17), 16);
     else {
       const v = groupValue(m, t.groups.get('__epoch')) ?? line.slice(start, end);

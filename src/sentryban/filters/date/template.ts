@@ -26,7 +26,20 @@ export type DateTemplate = {
   // lookahead only, without the m flag: the match is at 0, the date ends where the match does (lastIndex), and
   // starts at 0 (\W cannot take a word character).
   spanTest: 0 | 1 | 2;
+  // Templates with `fast` whose fraction of a second comes as `(?:[.,]%f)?` or `(?:\.%f)?` (the defaults'): the full
+  // regex with indices (`d`), and the group number of `%f`. No other part of such a pattern can read the fraction's
+  // digits (the separator before them is the only `.`/`,` the pattern takes after the seconds), and `[0-9]{1,6}`
+  // takes any digits alike: a date text of the same length that differs from a converted one only in those
+  // digits matches the same way, with the same fields but `%f`, so it has the same time (date/detector.ts).
+  fraction: { re: RegExp; num: number } | null;
 };
+
+// `%f` as the defaults write it, expanded (tokens.ts): once, after its separator, the group optional.
+const FRACTION = /(?:\[.,\]|\\\.)\(\?P<f>\[0-9\]\{1,6\}\)\)\?/;
+const fractionOf = (pyRegex: string, fast: RegExp | null, src: string, flags: string, f: number[] | undefined) =>
+  fast !== null && f?.length === 1 && pyRegex.split('(?P<f>').length === 2 && FRACTION.test(pyRegex)
+    ? { re: new RegExp(src, `${flags}dg`), num: f[0] as number }
+    : null;
 
 // The index just after the group opened at `open` (source[open] === '('), or -1.
 const groupEnd = (src: string, open: number): number => {
@@ -237,6 +250,7 @@ const compile = (
     dateNums,
     fast,
     spanTest: spanTestOf(fast),
+    fraction: fractionOf(pyRegex, fast, num.source, t.value.flags, groups.get('f')),
   };
 };
 
