@@ -48,6 +48,7 @@ const SOCKET_TIMEOUT_MS = BLOCK_MS + 3000;
 const BATCH = 500;
 const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
 const POSITION = 'position';
+const SAVE_MS = 1000; // the longest a position moved only past entries that changed nothing waits to be written
 // Deletes a snapshot field only when this origin wrote it (a later ban of another host stays).
 const PRUNE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
@@ -59,6 +60,16 @@ const compareIds = (a: string, b: string): number => {
   const [am = 0, as = 0] = a.split('-').map(Number);
   const [bm = 0, bs = 0] = b.split('-').map(Number);
   return am !== bm ? Math.sign(am - bm) : Math.sign(as - bs);
+};
+
+// The stream id just before `id` (XREAD returns what follows it); null for 0-0 or text that is not an id.
+export const idBefore = (id: string): string | null => {
+  const m = /^(\d{1,20})-(\d{1,20})$/.exec(id);
+  if (!m) return null;
+  const ms = BigInt(m[1] ?? '0');
+  const seq = BigInt(m[2] ?? '0');
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-18446744073709551615` : null;
 };
 
 export class FleetLink {
@@ -81,6 +92,8 @@ export class FleetLink {
     resyncs: 0,
   };
   #position: string | null;
+  #unsaved = false; // the position moved past entries that changed nothing here, not yet written
+  #savedAt = -Infinity;
   #flushing = false;
   #stopped = false;
   #state: State = 'connecting';
@@ -147,6 +160,7 @@ export class FleetLink {
     this.#wake?.();
     this.#sub.disconnect();
     await this.#reader;
+    if (this.#unsaved) this.#savePosition();
     if (this.#pub.status === 'ready') await this.#flush();
     this.#pub.disconnect();
   }
@@ -291,6 +305,7 @@ export class FleetLink {
             this.#position ?? '$',
           ]);
         idle = (await this.#turn()) === 0;
+        if (idle && this.#unsaved) this.#savePosition();
       } catch (e) {
         idle = false;
         if (!this.#stopped && this.#sub.status === 'ready') {
@@ -301,9 +316,28 @@ export class FleetLink {
     }
   }
 
-  // One read from the position; how many entries it took. Entries after the position that were trimmed before
-  // they were read, or a stream that is not the one read before (Redis lost it): re-sync from the snapshot.
+  // One read from the position; how many entries it took. The read starts just before the position: when the
+  // position's own entry comes back first, nothing after it was trimmed (trimming, MAXLEN or MINID, takes the
+  // oldest entries first) and the rest is read, in one command. Otherwise (trimmed up to or past the position, a
+  // stream reset or gone, no position yet) the turn checks the stream's trim state (#checkedTurn).
   async #turn(): Promise<number> {
+    const pos = this.#position;
+    const from = pos === null ? null : idBefore(pos);
+    if (from === null) return this.#checkedTurn();
+    const r = (await this.#sub.call('xread', ['COUNT', BATCH + 1, 'STREAMS', this.#cfg.name, from])) as
+      | [string, [string, string[]][]][]
+      | null;
+    const entries = r?.[0]?.[1] ?? [];
+    if (entries[0]?.[0] !== pos) return this.#checkedTurn();
+    entries.shift();
+    if (entries.length > 0) await this.#take(entries);
+    return entries.length;
+  }
+
+  // The turn with the trim state: XINFO STREAM and the read in one MULTI (so that no trim can fall between the check
+  // and the read). Entries after the position that were trimmed before they were read, or a stream that is not the
+  // one read before (Redis lost it): re-sync from the snapshot.
+  async #checkedTurn(): Promise<number> {
     const pos = this.#position;
     const r = await this.#sub
       .multi([
@@ -394,6 +428,7 @@ export class FleetLink {
   async #take(entries: [string, string[]][]): Promise<void> {
     const ctx = this.#ctx();
     const received: Received[] = [];
+    const audited = this.#counters.refused + this.#counters.expired;
     for (const [, fields] of entries) {
       const d = decodeEntry(fields, ctx);
       if (!d.ok) {
@@ -421,7 +456,11 @@ export class FleetLink {
       else if (o === 'already') this.#counters.duplicate++;
     }
     const last = entries[entries.length - 1];
-    if (last) this.#setPosition(last[0]);
+    // A turn of our own entries only (or of repeats) moves the position in memory and writes it at most once a
+    // second, and before the reader waits or stops: read again after a crash, those entries change nothing. A turn
+    // that handed bans or unbans to the manager, or audited an entry, writes it now.
+    const changed = received.length > 0 || this.#counters.refused + this.#counters.expired > audited;
+    if (last) this.#setPosition(last[0], changed || ctx.now - this.#savedAt >= SAVE_MS);
   }
 
   // A checked ban with its end here; null (audited) when it had ended before it arrived.
@@ -479,8 +518,15 @@ export class FleetLink {
       }
   }
 
-  #setPosition(id: string): void {
+  #setPosition(id: string, save = true): void {
     this.#position = id;
-    this.#store((s) => s.setFleetState(POSITION, id));
+    this.#unsaved = !save;
+    if (save) this.#savePosition();
+  }
+  #savePosition(): void {
+    this.#unsaved = false;
+    this.#savedAt = this.#d.clock.now();
+    const id = this.#position;
+    if (id !== null) this.#store((s) => s.setFleetState(POSITION, id));
   }
 }
