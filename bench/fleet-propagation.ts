@@ -59,11 +59,13 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
   }
   return [...out].sort(() => r() - 0.5);
 };
-// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc.
-const cpuMs = (pid: number): number => {
+// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc; `kids`:
+// the children's part only.
+const cpuMs = (pid: number, kids = false): number => {
   try {
     const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []).map(Number);
-    return ((f[11]! + f[12]! + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
+    const own = kids ? 0 : f[11]! + f[12]!;
+    return ((own + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
   } catch {
     return NaN;
   }
@@ -217,7 +219,8 @@ export const main = async (): Promise<void> => {
     for (const [k, rate] of RATES.entries()) {
       const n = Math.round((rate * STEP_MS) / 1000);
       const addrs = targets(n, 100 + k, false);
-      const cpu0 = daemons.map(cpuMs);
+      const cpu0 = daemons.map((pid) => cpuMs(pid));
+      const kids0 = daemons.map((pid) => cpuMs(pid, true));
       const t0 = now();
       let sent = 0;
       while (sent < n) {
@@ -246,6 +249,7 @@ export const main = async (): Promise<void> => {
       const allLocal = await banned();
       const ok = allLocal && (await drain(addrs));
       const cpu = daemons.map((pid, i) => (cpuMs(pid) - (cpu0[i] ?? 0)) / n);
+      const kids = daemons.map((pid, i) => (cpuMs(pid, true) - (kids0[i] ?? 0)) / n);
       const ts = addrs.flatMap((a) => (A.seen.has(a) ? [A.seen.get(a)!] : []));
       const localRate = ts.length / ((Math.max(...ts) - t0) / 1000);
       const lags = lagOf(addrs, C.seen);
@@ -259,7 +263,8 @@ export const main = async (): Promise<void> => {
           `${ok ? 'all arrived' : 'NOT all arrived'}, A banned locally at ${localRate.toFixed(0)}/s, ` +
           `lag to C p50 ${f(pct(lags, 0.5))} p99 ${f(pct(lags, 0.99))} ms (first third p50 ${f(pct(early, 0.5))}, ` +
           `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}; ` +
-          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms`,
+          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms ` +
+          `(their nft runs ${kids.map((c) => c.toFixed(2)).join('/')})`,
       );
       if (!keeps || localRate < rate / 2) break; // past what A itself bans: higher offers measure A, not the fleet
     }
