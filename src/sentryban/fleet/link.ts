@@ -49,10 +49,32 @@ const BATCH = 500;
 const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
 const POSITION = 'position';
 const SAVE_MS = 1000; // the longest a position moved only past entries that changed nothing waits to be written
-// Deletes a snapshot field only when this origin wrote it (a later ban of another host stays).
-const PRUNE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 0`;
+// One outbox batch. KEYS: the stream, the snapshot. ARGV: origin, MINID ('' for none), maxlen, then per op either
+// 'b' (ban) or 'u' (unban), the snapshot key, the number of fields and the fields; or 'p' (a ban of ours ended)
+// and the key. A ban sets its snapshot field to `origin\n<the fields as JSON>` (made here, so that the fields
+// travel once), an unban deletes it, a ban's end deletes it only when this origin wrote it (a later ban of
+// another host stays). Then the stream is trimmed to about maxlen entries. Returns the entries added.
+const PUBLISH = `local stream, snap, origin, minid = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local mine, i, n = origin .. '\\n', 4, 0
+while i <= #ARGV do
+  local op, key = ARGV[i], ARGV[i + 1]
+  if op == 'p' then
+    local v = redis.call('HGET', snap, key)
+    if v and string.sub(v, 1, #mine) == mine then redis.call('HDEL', snap, key) end
+    i = i + 2
+  else
+    local nf, f = tonumber(ARGV[i + 2]), {}
+    for k = 1, nf do f[k] = ARGV[i + 2 + k] end
+    if minid ~= '' then redis.call('XADD', stream, 'MINID', '~', minid, '*', unpack(f))
+    else redis.call('XADD', stream, '*', unpack(f)) end
+    if op == 'b' then redis.call('HSET', snap, key, mine .. cjson.encode(f)) else redis.call('HDEL', snap, key) end
+    n = n + 1
+    i = i + 3 + nf
+  end
+end
+redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
+return n`;
+type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<number> };
 type Op = { rowId: number | null; fields: string[] }; // an event, or ['#prune', key] after a ban's expiry
 type State = 'connecting' | 'connected' | 'lost';
 
@@ -131,6 +153,7 @@ export class FleetLink {
     };
     this.#pub = new Redis({ ...options, connectionName: `sentryban-pub-${this.#cfg.origin}` });
     this.#sub = new Redis({ ...options, connectionName: `sentryban-sub-${this.#cfg.origin}` });
+    this.#pub.defineCommand('sentrybanPublish', { numberOfKeys: 2, lua: PUBLISH }); // EVALSHA, EVAL when unknown
     this.#position = this.#store((s) => s.fleetState(POSITION)) ?? null;
   }
 
@@ -197,7 +220,8 @@ export class FleetLink {
   #decided(ds: readonly Decision[]): void {
     const ops: string[][] = [];
     const now = this.#d.clock.now();
-    for (const d of ds) {
+    const random = randomBytes(8 * ds.length).toString('hex'); // 16 hex digits of it per event id
+    for (const [k, d] of ds.entries()) {
       if (d.kind !== 'ban' && d.kind !== 'unban') continue;
       if (!listHas(this.#cfg.publish, d.jail)) continue;
       // A received ban is never sent again (no echo), nor its lift by the fleet or at its end here; an operator's
@@ -210,7 +234,7 @@ export class FleetLink {
       }
       const e: FleetEvent = {
         kind: d.kind,
-        id: `${this.#cfg.origin}-${randomBytes(8).toString('hex')}`,
+        id: `${this.#cfg.origin}-${random.slice(16 * k, 16 * k + 16)}`,
         origin: this.#cfg.origin,
         jail: d.jail,
         target: d.ban.target,
@@ -227,41 +251,42 @@ export class FleetLink {
     void this.#flush();
   }
 
-  // The outbox, in order, in batches of one MULTI each (XADD and the snapshot change of each event together).
+  // The outbox, in order, in batches of one script each (PUBLISH: each event's XADD and its snapshot change, in
+  // one atomic step as a MULTI was, for one command and one small reply a batch).
   async #flush(): Promise<void> {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
       while (this.#queue.length > 0 && this.#pub.status === 'ready') {
         const batch = this.#queue.slice(0, BATCH);
-        const cmds: (string | number)[][] = [];
         const longest = this.#d.longestBantimeSec;
-        const trim = longest >= 0 ? ['MINID', '~', `${this.#d.clock.now() - longest * 1000}-0`] : [];
+        const args: (string | number)[] = [
+          this.#cfg.name,
+          this.#snapshot,
+          this.#cfg.origin,
+          longest >= 0 ? `${this.#d.clock.now() - longest * 1000}-0` : '',
+          this.#cfg.maxlen,
+        ];
+        let events = 0;
         for (const op of batch) {
-          if (op.fields[0] === '#prune') {
-            cmds.push(['eval', PRUNE, 1, this.#snapshot, op.fields[1] ?? '', `${this.#cfg.origin}\n`]);
+          const f = op.fields;
+          if (f[0] === '#prune') {
+            args.push('p', f[1] ?? '');
             continue;
           }
-          const f = op.fields;
+          events++;
           const key = `${f[f.indexOf('jail') + 1] ?? ''} ${f[f.indexOf('target') + 1] ?? ''}`;
-          cmds.push(['xadd', this.#cfg.name, ...trim, '*', ...f]);
-          if (f[f.indexOf('kind') + 1] === 'ban')
-            cmds.push(['hset', this.#snapshot, key, `${this.#cfg.origin}\n${JSON.stringify(f)}`]);
-          else cmds.push(['hdel', this.#snapshot, key]);
+          args.push(f[f.indexOf('kind') + 1] === 'ban' ? 'b' : 'u', key, f.length, ...f);
         }
-        cmds.push(['xtrim', this.#cfg.name, 'MAXLEN', '~', this.#cfg.maxlen]);
-        let ok = false;
         try {
-          const r = await this.#pub.multi(cmds).exec();
-          const err = r?.find(([e]) => e !== null)?.[0];
-          if (r === null || err) this.#d.log('ERROR', `fleet: publishing failed: ${err?.message ?? 'aborted'}`);
-          else ok = true;
-        } catch {
-          // the link went down: the batch stays, sent again on the next 'ready'
+          await (this.#pub as unknown as Publisher).sentrybanPublish(...args);
+        } catch (e) {
+          // the link went down (the batch stays, sent again on the next 'ready'), or Redis refused it
+          if (this.#pub.status === 'ready') this.#d.log('ERROR', `fleet: publishing failed: ${(e as Error).message}`);
+          return;
         }
-        if (!ok) return;
         this.#queue.splice(0, batch.length);
-        this.#counters.published += batch.filter((o) => o.fields[0] !== '#prune').length;
+        this.#counters.published += events;
         const last = batch.reduce((m, o) => (o.rowId !== null && o.rowId > m ? o.rowId : m), 0);
         if (last > 0) this.#store((s) => s.outboxDone(last));
       }
