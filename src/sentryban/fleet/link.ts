@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import type { Decision } from '../types.js';
 import { decodeEntry, encodeEvent, receivedExpiry, type DecodeContext, type FleetEvent } from './event.js';
 import type { FleetManager, Received } from './received.js';
+import { compareIds, idBefore } from './stream-id.js';
 
 // The fleet's Redis side (docs/fleet.md). One stream `<name>` holds every ban and unban in order; a hash
 // `<name>:snapshot` holds the bans in force (one field per jail and target, kept by publishers in the same MULTI
@@ -78,21 +79,6 @@ type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<numbe
 type Op = { rowId: number | null; fields: string[] }; // an event, or ['#prune', key] after a ban's expiry
 type State = 'connecting' | 'connected' | 'lost';
 
-const compareIds = (a: string, b: string): number => {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? Math.sign(am - bm) : Math.sign(as - bs);
-};
-
-// The stream id just before `id` (XREAD returns what follows it); null for 0-0 or text that is not an id.
-export const idBefore = (id: string): string | null => {
-  const m = /^(\d{1,20})-(\d{1,20})$/.exec(id);
-  if (!m) return null;
-  const ms = BigInt(m[1] ?? '0');
-  const seq = BigInt(m[2] ?? '0');
-  if (seq > 0n) return `${ms}-${seq - 1n}`;
-  return ms > 0n ? `${ms - 1n}-18446744073709551615` : null;
-};
 
 export class FleetLink {
   readonly #d: FleetDeps;
