@@ -79,7 +79,6 @@ type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<numbe
 type Op = { rowId: number | null; fields: string[] }; // an event, or ['#prune', key] after a ban's expiry
 type State = 'connecting' | 'connected' | 'lost';
 
-
 export class FleetLink {
   readonly #d: FleetDeps;
   readonly #cfg: FleetConfig;
@@ -336,8 +335,7 @@ export class FleetLink {
     const from = pos === null ? null : idBefore(pos);
     if (from === null) return this.#checkedTurn();
     const r = (await this.#sub.call('xread', ['COUNT', BATCH + 1, 'STREAMS', this.#cfg.name, from])) as
-      | [string, [string, string[]][]][]
-      | null;
+      [string, [string, string[]][]][] | null;
     const entries = r?.[0]?.[1] ?? [];
     if (entries[0]?.[0] !== pos) return this.#checkedTurn();
     entries.shift();
