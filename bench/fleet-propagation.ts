@@ -59,11 +59,13 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
   }
   return [...out].sort(() => r() - 0.5);
 };
-// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc.
-const cpuMs = (pid: number): number => {
+// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc; `kids`:
+// the children's part only.
+const cpuMs = (pid: number, kids = false): number => {
   try {
     const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []).map(Number);
-    return ((f[11]! + f[12]! + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
+    const own = kids ? 0 : f[11]! + f[12]!;
+    return ((own + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
   } catch {
     return NaN;
   }
@@ -187,15 +189,20 @@ export const main = async (): Promise<void> => {
         const t1 = to.get(a);
         return t0 !== undefined && t1 !== undefined ? [t1 - t0] : [];
       });
-    const arrived = (addrs: readonly string[]): boolean => addrs.every((a) => B.seen.has(a) && C.seen.has(a));
-    const drain = async (addrs: readonly string[]): Promise<boolean> => {
+    // Until every address is in each of `sets` (or DRAIN_MS pass). A seen address stays seen: each poll goes on from
+    // the first one still missing (scanning the whole list every 20 ms cost this process more CPU than host B at
+    // 5,000/s, on the cores the fleet runs on).
+    const seenAll = async (addrs: readonly string[], sets: readonly Map<string, number>[]): Promise<boolean> => {
       const t0 = now();
-      while (!arrived(addrs)) {
+      let i = 0;
+      for (;;) {
+        while (i < addrs.length && sets.every((m) => m.has(addrs[i]!))) i++;
+        if (i === addrs.length) return true;
         if (now() - t0 > DRAIN_MS) return false;
         await sleep(20);
       }
-      return true;
     };
+    const drain = (addrs: readonly string[]): Promise<boolean> => seenAll(addrs, [B.seen, C.seen]);
 
     // 1. latency, one ban every GAP_MS
     const lat = targets(N, 16, true);
@@ -217,7 +224,15 @@ export const main = async (): Promise<void> => {
     for (const [k, rate] of RATES.entries()) {
       const n = Math.round((rate * STEP_MS) / 1000);
       const addrs = targets(n, 100 + k, false);
-      const cpu0 = daemons.map(cpuMs);
+      // The rest of the machine's share: Redis, the three `nft monitor`s and this process (which parses their lines).
+      const others = (): number[] => [
+        cpuMs(redis?.pid() ?? -1),
+        mons.reduce((sum, m) => sum + cpuMs(m.proc.pid ?? -1), 0),
+        (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      ];
+      const others0 = others();
+      const cpu0 = daemons.map((pid) => cpuMs(pid));
+      const kids0 = daemons.map((pid) => cpuMs(pid, true));
       const t0 = now();
       let sent = 0;
       while (sent < n) {
@@ -235,17 +250,11 @@ export const main = async (): Promise<void> => {
         await sleep(10);
       }
       // A may ban slower than offered (its own action: one `nft -f` per batch of lines): wait for A, then B and C.
-      const banned = async (): Promise<boolean> => {
-        const t1 = now();
-        while (!addrs.every((a) => A.seen.has(a))) {
-          if (now() - t1 > DRAIN_MS) return false;
-          await sleep(20);
-        }
-        return true;
-      };
-      const allLocal = await banned();
+      const allLocal = await seenAll(addrs, [A.seen]);
       const ok = allLocal && (await drain(addrs));
       const cpu = daemons.map((pid, i) => (cpuMs(pid) - (cpu0[i] ?? 0)) / n);
+      const kids = daemons.map((pid, i) => (cpuMs(pid, true) - (kids0[i] ?? 0)) / n);
+      const rest = others().map((c, i) => (c - (others0[i] ?? 0)) / n);
       const ts = addrs.flatMap((a) => (A.seen.has(a) ? [A.seen.get(a)!] : []));
       const localRate = ts.length / ((Math.max(...ts) - t0) / 1000);
       const lags = lagOf(addrs, C.seen);
@@ -259,7 +268,9 @@ export const main = async (): Promise<void> => {
           `${ok ? 'all arrived' : 'NOT all arrived'}, A banned locally at ${localRate.toFixed(0)}/s, ` +
           `lag to C p50 ${f(pct(lags, 0.5))} p99 ${f(pct(lags, 0.99))} ms (first third p50 ${f(pct(early, 0.5))}, ` +
           `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}; ` +
-          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms`,
+          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms ` +
+          `(their nft runs ${kids.map((c) => c.toFixed(2)).join('/')}); Redis/monitors/bench ` +
+          `${rest.map((c) => c.toFixed(2)).join('/')} ms`,
       );
       if (!keeps || localRate < rate / 2) break; // past what A itself bans: higher offers measure A, not the fleet
     }

@@ -66,7 +66,23 @@ export type Decoded =
   | { ok: false; skip: 'own' } // our own event
   | { ok: false; reason: string; jail: string | null; target: string | null };
 
+// Field names of an entry as encodeEvent lays them out.
+const LAYOUT = ['v', 'kind', 'id', 'origin', 'jail', 'target', 'at', 'exp', 'bantime', 'reason'] as const;
+// Our own event in our own layout (version, kind, every value text within MAX_VALUE, origin us): what the checks
+// below would skip as 'own' anyway, found without building the entry's map. A host reads each of its own events
+// back from the stream (its position moves past them), so this is its hot path; any other shape takes the checks.
+const isOwnEntry = (fields: readonly string[], self: string): boolean => {
+  if (fields.length !== 2 * LAYOUT.length || fields[7] !== self || fields[1] !== EVENT_VERSION) return false;
+  if (fields[3] !== 'ban' && fields[3] !== 'unban') return false;
+  for (let i = 0; i < LAYOUT.length; i++) {
+    const v = fields[2 * i + 1];
+    if (fields[2 * i] !== LAYOUT[i] || typeof v !== 'string' || v.length > MAX_VALUE) return false;
+  }
+  return true;
+};
+
 export const decodeEntry = (fields: readonly string[], ctx: DecodeContext): Decoded => {
+  if (isOwnEntry(fields, ctx.self)) return { ok: false, skip: 'own' };
   const m = new Map<string, string>();
   const refuse = (reason: string): Decoded => {
     const jail = m.get('jail');

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import type { Decision } from '../types.js';
 import { decodeEntry, encodeEvent, receivedExpiry, type DecodeContext, type FleetEvent } from './event.js';
 import type { FleetManager, Received } from './received.js';
+import { compareIds, idBefore } from './stream-id.js';
 
 // The fleet's Redis side (docs/fleet.md). One stream `<name>` holds every ban and unban in order; a hash
 // `<name>:snapshot` holds the bans in force (one field per jail and target, kept by publishers in the same MULTI
@@ -48,18 +49,35 @@ const SOCKET_TIMEOUT_MS = BLOCK_MS + 3000;
 const BATCH = 500;
 const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
 const POSITION = 'position';
-// Deletes a snapshot field only when this origin wrote it (a later ban of another host stays).
-const PRUNE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 0`;
+const SAVE_MS = 1000; // the longest a position moved only past entries that changed nothing waits to be written
+// One outbox batch. KEYS: the stream, the snapshot. ARGV: origin, MINID ('' for none), maxlen, then per op either
+// 'b' (ban) or 'u' (unban), the snapshot key, the number of fields and the fields; or 'p' (a ban of ours ended)
+// and the key. A ban sets its snapshot field to `origin\n<the fields as JSON>` (made here, so that the fields
+// travel once), an unban deletes it, a ban's end deletes it only when this origin wrote it (a later ban of
+// another host stays). Then the stream is trimmed to about maxlen entries. Returns the entries added.
+const PUBLISH = `local stream, snap, origin, minid = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local mine, i, n = origin .. '\\n', 4, 0
+while i <= #ARGV do
+  local op, key = ARGV[i], ARGV[i + 1]
+  if op == 'p' then
+    local v = redis.call('HGET', snap, key)
+    if v and string.sub(v, 1, #mine) == mine then redis.call('HDEL', snap, key) end
+    i = i + 2
+  else
+    local nf, f = tonumber(ARGV[i + 2]), {}
+    for k = 1, nf do f[k] = ARGV[i + 2 + k] end
+    if minid ~= '' then redis.call('XADD', stream, 'MINID', '~', minid, '*', unpack(f))
+    else redis.call('XADD', stream, '*', unpack(f)) end
+    if op == 'b' then redis.call('HSET', snap, key, mine .. cjson.encode(f)) else redis.call('HDEL', snap, key) end
+    n = n + 1
+    i = i + 3 + nf
+  end
+end
+redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
+return n`;
+type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<number> };
 type Op = { rowId: number | null; fields: string[] }; // an event, or ['#prune', key] after a ban's expiry
 type State = 'connecting' | 'connected' | 'lost';
-
-const compareIds = (a: string, b: string): number => {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? Math.sign(am - bm) : Math.sign(as - bs);
-};
 
 export class FleetLink {
   readonly #d: FleetDeps;
@@ -81,6 +99,8 @@ export class FleetLink {
     resyncs: 0,
   };
   #position: string | null;
+  #unsaved = false; // the position moved past entries that changed nothing here, not yet written
+  #savedAt = -Infinity;
   #flushing = false;
   #stopped = false;
   #state: State = 'connecting';
@@ -118,6 +138,7 @@ export class FleetLink {
     };
     this.#pub = new Redis({ ...options, connectionName: `sentryban-pub-${this.#cfg.origin}` });
     this.#sub = new Redis({ ...options, connectionName: `sentryban-sub-${this.#cfg.origin}` });
+    this.#pub.defineCommand('sentrybanPublish', { numberOfKeys: 2, lua: PUBLISH }); // EVALSHA, EVAL when unknown
     this.#position = this.#store((s) => s.fleetState(POSITION)) ?? null;
   }
 
@@ -147,6 +168,7 @@ export class FleetLink {
     this.#wake?.();
     this.#sub.disconnect();
     await this.#reader;
+    if (this.#unsaved) this.#savePosition();
     if (this.#pub.status === 'ready') await this.#flush();
     this.#pub.disconnect();
   }
@@ -183,7 +205,8 @@ export class FleetLink {
   #decided(ds: readonly Decision[]): void {
     const ops: string[][] = [];
     const now = this.#d.clock.now();
-    for (const d of ds) {
+    const random = randomBytes(8 * ds.length).toString('hex'); // 16 hex digits of it per event id
+    for (const [k, d] of ds.entries()) {
       if (d.kind !== 'ban' && d.kind !== 'unban') continue;
       if (!listHas(this.#cfg.publish, d.jail)) continue;
       // A received ban is never sent again (no echo), nor its lift by the fleet or at its end here; an operator's
@@ -196,7 +219,7 @@ export class FleetLink {
       }
       const e: FleetEvent = {
         kind: d.kind,
-        id: `${this.#cfg.origin}-${randomBytes(8).toString('hex')}`,
+        id: `${this.#cfg.origin}-${random.slice(16 * k, 16 * k + 16)}`,
         origin: this.#cfg.origin,
         jail: d.jail,
         target: d.ban.target,
@@ -213,41 +236,42 @@ export class FleetLink {
     void this.#flush();
   }
 
-  // The outbox, in order, in batches of one MULTI each (XADD and the snapshot change of each event together).
+  // The outbox, in order, in batches of one script each (PUBLISH: each event's XADD and its snapshot change, in
+  // one atomic step as a MULTI was, for one command and one small reply a batch).
   async #flush(): Promise<void> {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
       while (this.#queue.length > 0 && this.#pub.status === 'ready') {
         const batch = this.#queue.slice(0, BATCH);
-        const cmds: (string | number)[][] = [];
         const longest = this.#d.longestBantimeSec;
-        const trim = longest >= 0 ? ['MINID', '~', `${this.#d.clock.now() - longest * 1000}-0`] : [];
+        const args: (string | number)[] = [
+          this.#cfg.name,
+          this.#snapshot,
+          this.#cfg.origin,
+          longest >= 0 ? `${this.#d.clock.now() - longest * 1000}-0` : '',
+          this.#cfg.maxlen,
+        ];
+        let events = 0;
         for (const op of batch) {
-          if (op.fields[0] === '#prune') {
-            cmds.push(['eval', PRUNE, 1, this.#snapshot, op.fields[1] ?? '', `${this.#cfg.origin}\n`]);
+          const f = op.fields;
+          if (f[0] === '#prune') {
+            args.push('p', f[1] ?? '');
             continue;
           }
-          const f = op.fields;
+          events++;
           const key = `${f[f.indexOf('jail') + 1] ?? ''} ${f[f.indexOf('target') + 1] ?? ''}`;
-          cmds.push(['xadd', this.#cfg.name, ...trim, '*', ...f]);
-          if (f[f.indexOf('kind') + 1] === 'ban')
-            cmds.push(['hset', this.#snapshot, key, `${this.#cfg.origin}\n${JSON.stringify(f)}`]);
-          else cmds.push(['hdel', this.#snapshot, key]);
+          args.push(f[f.indexOf('kind') + 1] === 'ban' ? 'b' : 'u', key, f.length, ...f);
         }
-        cmds.push(['xtrim', this.#cfg.name, 'MAXLEN', '~', this.#cfg.maxlen]);
-        let ok = false;
         try {
-          const r = await this.#pub.multi(cmds).exec();
-          const err = r?.find(([e]) => e !== null)?.[0];
-          if (r === null || err) this.#d.log('ERROR', `fleet: publishing failed: ${err?.message ?? 'aborted'}`);
-          else ok = true;
-        } catch {
-          // the link went down: the batch stays, sent again on the next 'ready'
+          await (this.#pub as unknown as Publisher).sentrybanPublish(...args);
+        } catch (e) {
+          // the link went down (the batch stays, sent again on the next 'ready'), or Redis refused it
+          if (this.#pub.status === 'ready') this.#d.log('ERROR', `fleet: publishing failed: ${(e as Error).message}`);
+          return;
         }
-        if (!ok) return;
         this.#queue.splice(0, batch.length);
-        this.#counters.published += batch.filter((o) => o.fields[0] !== '#prune').length;
+        this.#counters.published += events;
         const last = batch.reduce((m, o) => (o.rowId !== null && o.rowId > m ? o.rowId : m), 0);
         if (last > 0) this.#store((s) => s.outboxDone(last));
       }
@@ -291,6 +315,7 @@ export class FleetLink {
             this.#position ?? '$',
           ]);
         idle = (await this.#turn()) === 0;
+        if (idle && this.#unsaved) this.#savePosition();
       } catch (e) {
         idle = false;
         if (!this.#stopped && this.#sub.status === 'ready') {
@@ -301,9 +326,27 @@ export class FleetLink {
     }
   }
 
-  // One read from the position; how many entries it took. Entries after the position that were trimmed before
-  // they were read, or a stream that is not the one read before (Redis lost it): re-sync from the snapshot.
+  // One read from the position; how many entries it took. The read starts just before the position: when the
+  // position's own entry comes back first, nothing after it was trimmed (trimming, MAXLEN or MINID, takes the
+  // oldest entries first) and the rest is read, in one command. Otherwise (trimmed up to or past the position, a
+  // stream reset or gone, no position yet) the turn checks the stream's trim state (#checkedTurn).
   async #turn(): Promise<number> {
+    const pos = this.#position;
+    const from = pos === null ? null : idBefore(pos);
+    if (from === null) return this.#checkedTurn();
+    const r = (await this.#sub.call('xread', ['COUNT', BATCH + 1, 'STREAMS', this.#cfg.name, from])) as
+      [string, [string, string[]][]][] | null;
+    const entries = r?.[0]?.[1] ?? [];
+    if (entries[0]?.[0] !== pos) return this.#checkedTurn();
+    entries.shift();
+    if (entries.length > 0) await this.#take(entries);
+    return entries.length;
+  }
+
+  // The turn with the trim state: XINFO STREAM and the read in one MULTI (so that no trim can fall between the check
+  // and the read). Entries after the position that were trimmed before they were read, or a stream that is not the
+  // one read before (Redis lost it): re-sync from the snapshot.
+  async #checkedTurn(): Promise<number> {
     const pos = this.#position;
     const r = await this.#sub
       .multi([
@@ -394,6 +437,7 @@ export class FleetLink {
   async #take(entries: [string, string[]][]): Promise<void> {
     const ctx = this.#ctx();
     const received: Received[] = [];
+    const audited = this.#counters.refused + this.#counters.expired;
     for (const [, fields] of entries) {
       const d = decodeEntry(fields, ctx);
       if (!d.ok) {
@@ -421,7 +465,11 @@ export class FleetLink {
       else if (o === 'already') this.#counters.duplicate++;
     }
     const last = entries[entries.length - 1];
-    if (last) this.#setPosition(last[0]);
+    // A turn of our own entries only (or of repeats) moves the position in memory and writes it at most once a
+    // second, and before the reader waits or stops: read again after a crash, those entries change nothing. A turn
+    // that handed bans or unbans to the manager, or audited an entry, writes it now.
+    const changed = received.length > 0 || this.#counters.refused + this.#counters.expired > audited;
+    if (last) this.#setPosition(last[0], changed || ctx.now - this.#savedAt >= SAVE_MS);
   }
 
   // A checked ban with its end here; null (audited) when it had ended before it arrived.
@@ -479,8 +527,15 @@ export class FleetLink {
       }
   }
 
-  #setPosition(id: string): void {
+  #setPosition(id: string, save = true): void {
     this.#position = id;
-    this.#store((s) => s.setFleetState(POSITION, id));
+    this.#unsaved = !save;
+    if (save) this.#savePosition();
+  }
+  #savePosition(): void {
+    this.#unsaved = false;
+    this.#savedAt = this.#d.clock.now();
+    const id = this.#position;
+    if (id !== null) this.#store((s) => s.setFleetState(POSITION, id));
   }
 }

@@ -34,6 +34,10 @@ export class Store {
   #insertAudit!: Database.Statement;
   #upsertPosition!: Database.Statement;
   #recentLines!: Database.Statement;
+  #outboxPut!: Database.Statement;
+  #outboxDel!: Database.Statement;
+  #stateGet!: Database.Statement;
+  #statePut!: Database.Statement;
   // A copy in memory of a file that could not be opened for writing (openCopy): reads only, never the file.
   readonly isCopy: boolean;
 
@@ -70,6 +74,12 @@ export class Store {
     );
     this.#recentLines = db.prepare(
       `SELECT data FROM audit WHERE jail = ? AND target = ? AND kind = 'found' ORDER BY id DESC LIMIT ${MAX_MATCHES}`,
+    );
+    this.#outboxPut = db.prepare('INSERT INTO fleet_outbox(fields) VALUES (?)');
+    this.#outboxDel = db.prepare('DELETE FROM fleet_outbox WHERE id <= ?');
+    this.#stateGet = db.prepare('SELECT value FROM fleet_state WHERE key = ?');
+    this.#statePut = db.prepare(
+      'INSERT INTO fleet_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     );
     this.#upsertPosition =
       db.prepare(`INSERT INTO positions(jail, path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
@@ -259,7 +269,7 @@ export class Store {
 
   // The fleet's outbox (fleet/link.ts): events decided here, kept until Redis has taken them, in order.
   outboxAdd(entries: readonly (readonly string[])[]): number[] {
-    const put = this.#db.prepare('INSERT INTO fleet_outbox(fields) VALUES (?)');
+    const put = this.#outboxPut;
     return this.#db.transaction(() => entries.map((e) => Number(put.run(JSON.stringify(e)).lastInsertRowid)))();
   }
   outboxPeek(limit: number): { id: number; fields: string[] }[] {
@@ -270,18 +280,14 @@ export class Store {
     return rows.map((r) => ({ id: r.id, fields: JSON.parse(r.fields) as string[] }));
   }
   outboxDone(upToId: number): void {
-    this.#db.prepare('DELETE FROM fleet_outbox WHERE id <= ?').run(upToId);
+    this.#outboxDel.run(upToId);
   }
   fleetState(key: string): string | null {
-    const r = this.#db.prepare('SELECT value FROM fleet_state WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.#stateGet.get(key) as { value: string } | undefined;
     return r?.value ?? null;
   }
   setFleetState(key: string, value: string): void {
-    this.#db
-      .prepare(
-        'INSERT INTO fleet_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.#statePut.run(key, value);
   }
 
   countActive(): number {

@@ -64,6 +64,18 @@ describe('fleet events: encode, then decode as hostile input', () => {
     });
   });
 
+  it('an entry with our origin but not our layout still takes every check', () => {
+    const own = { ...ban, origin: 'web1' };
+    const extra = [...encodeEvent(own), 'x', 'y'];
+    expect(reasonOf(extra)).toBe('own'); // valid as far as the checks go before the origin
+    expect(reasonOf(withField(own, 'v', '2'))).toBe('version "2" not understood');
+    expect(reasonOf(withField(own, 'reason', 'r'.repeat(300)))).toBe('field "reason" too long');
+    expect(reasonOf(withField(own, 'kind', 'nuke'))).toBe('kind is neither ban nor unban');
+    const twice = encodeEvent(own);
+    twice[4] = 'origin'; // the id's name: origin given twice
+    expect(reasonOf(twice)).toBe('field "origin" twice');
+  });
+
   it('refuses forged and malformed entries, each with its reason', () => {
     const table: [string[], string][] = [
       [withField(ban, 'origin', 'evil'), 'origin "evil" is not allowed'],

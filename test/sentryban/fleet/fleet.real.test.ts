@@ -3,6 +3,8 @@ import { execa } from 'execa';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { parseCidr } from '../../../src/core/addr.js';
+import { encodeEvent } from '../../../src/sentryban/fleet/event.js';
 import { itReal } from '../../helpers/real.js';
 import { startRedis, type RedisServer } from '../../../bench/lib/redis-server.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
@@ -230,5 +232,49 @@ describe('fleet: three daemons, one Redis stream', () => {
     expect(logOf('b')).toMatch(/fleet: re-synced from the snapshot \(behind the trim point/);
     const rows = banRows('b', 'a');
     expect(many.filter((t) => rows.get(t) !== 1)).toEqual([]);
+  }, 60_000);
+
+  // A reader checks the trim state (XINFO) only when its position's entry is not read back first; here the stream
+  // is trimmed past every position while the hosts run and read, in the same MULTI as the entries that wake them.
+  it('a running host whose position is trimmed away re-syncs; own entries move a host position', async () => {
+    const r = new Redis({ host: '127.0.0.1', port: redis!.port, lazyConnect: true });
+    await r.connect();
+    try {
+      const stored = (h: Host): string | undefined =>
+        query<{ value: string }>(dirOf(h), "SELECT value FROM fleet_state WHERE key = 'position'")[0]?.value;
+      // a's own entries, read back and skipped, still move its stored position to the stream's end
+      fail('a', ['192.0.2.201']);
+      await waitFor(() => hasAll('b', ['192.0.2.201']), { what: 'ban on b' });
+      const [top] = (await r.xrevrange('t', '+', '-', 'COUNT', 1)) as [string, string[]][];
+      await waitFor(() => stored('a') === top?.[0], { what: "a's position at the stream's end" });
+      const resyncs = (h: Host): number => logOf(h).split('re-synced from the snapshot (behind').length - 1;
+      const before = { b: resyncs('b'), c: resyncs('c') };
+      const now = Date.now();
+      const targets = range('203.0.113', 31, 20);
+      const m = r.multi();
+      for (const [i, t] of targets.entries()) {
+        const fields = encodeEvent({
+          kind: 'ban',
+          id: `a-trim${i}`,
+          origin: 'a',
+          jail: 'app',
+          target: parseCidr(t)!,
+          bannedAt: now,
+          expiresAt: now + 3_600_000,
+          bantimeSec: 3600,
+          reason: 'trimmed away',
+        });
+        m.xadd('t', '*', ...fields);
+        m.hset('t:snapshot', `app ${t}`, `a\n${JSON.stringify(fields)}`);
+      }
+      m.xtrim('t', 'MAXLEN', 2);
+      await m.exec();
+      await waitFor(() => hasAll('b', targets) && hasAll('c', targets), { what: 'b and c re-synced' });
+      await waitFor(() => resyncs('b') > before.b && resyncs('c') > before.c, { what: 'the re-syncs logged' });
+      const rows = banRows('b', 'a');
+      expect(targets.filter((t) => rows.get(t) !== 1)).toEqual([]);
+    } finally {
+      r.disconnect();
+    }
   }, 60_000);
 });
