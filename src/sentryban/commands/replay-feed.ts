@@ -11,8 +11,9 @@ import type { LineCursor } from './replay-input.js';
 // state, so this half can run ahead of the decisions, on this thread or in a worker (replay-thread.ts); the other
 // half (replay.ts) reads the records back in order and runs the jails. A batch is numbers in one Float64Array
 // (transferable) and the texts it needs in one string:
-//   per line with failures: time, line number, input index, k (jails with failures in the line), the length of
-//                the line's text (the text, with its "\n", comes first in the strings)
+//   per line with failures: time, line number, input index, k (jails with failures in the line), the length in
+//                bytes of the line's text (with its "\n"; the text itself is in `bytes`, as UTF-8: the jails'
+//                thread decodes it only when the timeline prints it, see LazyLine)
 //   per run of lines without failures (between two lines with failures, or at a batch's end): the latest of their
 //                times, minus their count (the jails only count them and move their clock)
 //   per jail:    jail index, n (its failures)
@@ -29,6 +30,7 @@ export type Batch = {
   nums: Float64Array; // its first `used` numbers
   used: number;
   strs: string;
+  bytes: Uint8Array; // the texts of its lines with failures, UTF-8, one after the other (transferred)
   bytesRead: number; // of all inputs, after this batch (for the progress bar)
   end: FeedEnd | null; // the replay stops after this batch (else: more, or done)
   done: boolean; // the last batch
@@ -42,6 +44,23 @@ const ADDR_CIDR_ID = 2;
 const ADDR_OWN_ID = 3;
 
 const ADDRS_MAX = 65536;
+
+// A batch's line texts as UTF-8 bytes: no string built per batch nor copied by postMessage (the buffer is
+// transferred), no string cut per line on the jails' thread (most lines are only counted, never printed).
+class Bytes {
+  a = Buffer.from(new ArrayBuffer(1 << 18));
+  n = 0;
+  put(text: string): number {
+    if (this.n + 3 * text.length > this.a.length) {
+      const b = Buffer.from(new ArrayBuffer(Math.max(this.a.length * 2, this.n + 3 * text.length)));
+      this.a.copy(b, 0, 0, this.n);
+      this.a = b;
+    }
+    const k = this.a.write(text, this.n, 'utf8');
+    this.n += k;
+    return k;
+  }
+}
 
 // A batch's numbers, written straight into the array after room() made space for a record.
 class Nums {
@@ -71,7 +90,7 @@ export class ReplayFeed {
   readonly #since: number | null;
   readonly #until: number | null;
   readonly #line: LogLine = { text: '', source: '' };
-  readonly #addrs = new Map<string, number>(); // address text -> its number
+  readonly #addrs = new Map<Addr, number>(); // address -> its number (the matcher's id cache shares one per text)
   // Lines without failures since the last record: how many, and the latest time among them.
   #quiet = 0;
   #quietTime = -Infinity;
@@ -134,11 +153,13 @@ export class ReplayFeed {
   async *batches(): AsyncGenerator<Batch> {
     let nums = new Nums();
     let strs = '';
+    let bytes = new Bytes();
     const batch = (end: FeedEnd | null, done: boolean): Batch => {
       this.#flushQuiet(nums);
-      const b = { nums: nums.a, used: nums.n, strs, bytesRead: this.#bytesRead(), end, done };
+      const b = { nums: nums.a, used: nums.n, strs, bytes: bytes.a, bytesRead: this.#bytesRead(), end, done };
       nums = new Nums();
       strs = '';
+      bytes = new Bytes();
       return b;
     };
     const live: Source[] = [];
@@ -156,7 +177,7 @@ export class ReplayFeed {
         let k = 0;
         for (let i = 1; i < live.length; i++) if ((live[i] as Source).time! < (live[k] as Source).time!) k = i;
         const s = live[k] as Source;
-        strs = this.#record(s, nums, strs);
+        strs = this.#record(s, nums, strs, bytes);
         if (++lines === BATCH_LINES) {
           lines = 0;
           yield batch(null, false);
@@ -176,8 +197,8 @@ export class ReplayFeed {
     yield batch(null, true);
   }
 
-  // One line's record (its strings appended to `strs`, returned).
-  #record(s: Source, nums: Nums, strs: string): string {
+  // One line's record (its text into `bytes`, its strings appended to `strs`, returned).
+  #record(s: Source, nums: Nums, strs: string, bytes: Bytes): string {
     const found = s.found;
     let k = 0;
     let size = 4;
@@ -200,9 +221,7 @@ export class ReplayFeed {
     a[i++] = s.cursor.lineNo;
     a[i++] = s.index;
     a[i++] = k;
-    const text = s.cursor.text as string;
-    a[i++] = text.length;
-    strs += text;
+    a[i++] = bytes.put(s.cursor.text as string);
     for (let j = 0; j < found.length; j++) {
       const failures = found[j] as Failure[];
       if (failures.length === 0) continue;
@@ -227,10 +246,10 @@ export class ReplayFeed {
           strs += f.id;
         } else a[i++] = 0;
         if (addr !== null) {
-          let n = this.#addrs.get(addr.text) ?? -1;
+          let n = this.#addrs.get(addr) ?? -1;
           if (n < 0) {
             if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
-            this.#addrs.set(addr.text, (n = this.#addrs.size));
+            this.#addrs.set(addr, (n = this.#addrs.size));
             a[i++] = n;
             a[i++] = addr.text.length;
             strs += addr.text;
@@ -273,8 +292,39 @@ export class ReplayFeed {
 
 const reasonOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e);
 
-// A line read back: where it is, its time, and each jail's failures (an empty list when none).
-export type FedLine = { time: number; source: number; lineNo: number; text: string | null; found: Failure[][] };
+// A line read back: where it is, its time, each jail's failures (an empty list when none), and where its text is
+// (its batch's bytes, [start, end)): see lineRef.
+export type FedLine = {
+  time: number;
+  source: number;
+  lineNo: number;
+  found: Failure[][];
+  bytes: Buffer;
+  start: number;
+  end: number;
+};
+
+// A line the timeline may show: its text decoded from its batch's bytes only when read (a ban or an ignored
+// failure printed); most lines with failures are only counted. It holds its batch's bytes (the texts of the
+// lines with failures among 4,096, ~100 KB) no longer than the jails keep the line.
+export class LazyLine {
+  readonly source: string;
+  readonly line: number;
+  readonly #bytes: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+  constructor(source: string, line: number, bytes: Buffer, start: number, end: number) {
+    this.source = source;
+    this.line = line;
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+  }
+  get text(): string {
+    return this.#bytes.toString('utf8', this.#start, this.#end);
+  }
+}
+export const lineRef = (l: FedLine, source: string): LazyLine => new LazyLine(source, l.lineNo, l.bytes, l.start, l.end);
 
 const NONE: Failure[] = [];
 const NO_LINES: string[] = [];
@@ -290,7 +340,8 @@ export class FeedReader {
   constructor(sources: readonly string[], filters: readonly string[]) {
     this.#sources = sources;
     this.#filters = filters;
-    this.#line = { time: 0, source: 0, lineNo: 0, text: null, found: filters.map(() => NONE) };
+    const bytes = Buffer.alloc(0);
+    this.#line = { time: 0, source: 0, lineNo: 0, found: filters.map(() => NONE), bytes, start: 0, end: 0 };
   }
 
   // Calls `each` for every line with failures, in order (the same FedLine object, changed each time), and `quiet`
@@ -305,7 +356,9 @@ export class FeedReader {
     const strs = b.strs;
     const l = this.#line;
     const found = l.found;
+    l.bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
     let off = 0;
+    let at = 0; // in the bytes
     for (let i = 0; i < b.used;) {
       const time = a[i++] as number;
       const lineNo = a[i++] as number;
@@ -318,10 +371,8 @@ export class FeedReader {
       l.source = a[i++] as number;
       const k = a[i++] as number;
       const len = a[i++] as number;
-      // A slice of the batch's strings (not a copy): a line the timeline keeps holds its batch's strings (the
-      // failures' lines and ids of 4,096 lines, ~100 KB) no longer than the jails keep the line.
-      l.text = strs.slice(off, off + len);
-      off += len;
+      l.start = at;
+      l.end = at += len;
       const source = this.#sources[l.source] as string;
       for (let j = 0; j < k; j++) {
         const jail = a[i++] as number;

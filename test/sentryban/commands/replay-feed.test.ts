@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FeedReader, ReplayFeed, type Batch, type FeedJail } from '../../../src/sentryban/commands/replay-feed.js';
+import { FeedReader, ReplayFeed, lineRef, type Batch, type FeedJail } from '../../../src/sentryban/commands/replay-feed.js';
 import { LineCursor, openInputs } from '../../../src/sentryban/commands/replay-input.js';
 import { newTimedLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { loadYamlFilter } from '../../../src/sentryban/filters/yaml-filter.js';
@@ -70,7 +70,8 @@ const readBack = async (batches: AsyncIterable<Batch> | Iterable<Batch>, names: 
     await reader.read(
       b,
       (l) => {
-        seen.push({ ...l, found: l.found.map((f) => [...f]) });
+        const { time, source, lineNo } = l;
+        seen.push({ time, source, lineNo, text: lineRef(l, '').text, found: l.found.map((f) => [...f]) });
       },
       (lines, time) => quiet.push([lines, time]),
     );
