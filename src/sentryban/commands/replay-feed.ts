@@ -1,4 +1,5 @@
-import { parseAddr, type Addr } from '../../core/addr.js';
+import { parseAddr } from '../../core/addr.js';
+import { idOfParsed, type Id, type IdOf } from '../filters/addr-ids.js';
 import type { Filter } from '../filters/filter.js';
 import { newTimedLineMatcher, type TimedLineMatcher } from '../daemon/line-matcher.js';
 import type { Failure, LogLine } from '../types.js';
@@ -17,14 +18,14 @@ import type { LineCursor } from './replay-input.js';
 //   per run of lines without failures (between two lines with failures, or at a batch's end): the latest of their
 //                times, minus their count (the jails only count them and move their clock)
 //   per jail:    jail index, n (its failures)
-//   per failure: time, shape (below), cidr (-1: none), the length of its id, its address's number (-1: none),
-//                the length of the address's text (0: the number was given before), the length of its extra
-// Shapes: 0 no address (the id alone); 1 an address, the id is its text; 2 an address and a cidr, the id is
-// "text/cidr" (as the matcher makes them); 3 an address and an id of its own. Each distinct address gets a number
-// (up to 65,536 of them, then numbered afresh): its text, as ipaddr.js gave it to the matcher, goes with its first
-// failure only, and the reader parses it once (through ipaddr.js) and finds it by number. Extra: for a jail with an
-// ignorecommand only, the failure's groups, user and lines as JSON (the command's tags); the jails themselves
-// read only id, addr, cidr and time.
+//   per failure: time, cidr (-1: none), the length of its own id (-1: none, the id is its address's), its address
+//                text's number, the length of that text (0: the number was given before), the length of its extra
+// The address texts are as the filter captured them, not parsed here: each distinct text gets a number (up to
+// 65,536 of them, then numbered afresh), goes with its first failure only, and the reader parses it once (through
+// ipaddr.js) and makes the ids from it as the daemon's matcher does (idOfParsed). Parsing and the id cache cost the
+// matching thread, which the wall time waits for, ~0.4 s of CPU on 1M varied sshd lines (35,000 addresses).
+// Extra: for a jail with an ignorecommand only, the failure's groups, user and lines as JSON (the command's tags);
+// the jails themselves read only id, addr, cidr and time.
 export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
 export type Batch = {
   nums: Float64Array; // its first `used` numbers
@@ -38,10 +39,6 @@ export type Batch = {
 export type FeedJail = { filter: Filter; command: boolean };
 
 const BATCH_LINES = 4096;
-const NO_ADDR = 0;
-const ADDR_ID = 1;
-const ADDR_CIDR_ID = 2;
-const ADDR_OWN_ID = 3;
 
 const ADDRS_MAX = 65536;
 
@@ -76,10 +73,32 @@ class Nums {
   }
 }
 
+// A matcher's ids on the matching thread: the address text itself (or the failure's own id), not parsed; the
+// texts given on the line just matched, by the id made of each, for the record.
+class RawIds {
+  readonly #texts: string[] = [];
+  readonly #ids: string[] = [];
+  readonly idOf: IdOf = (text, cidr, fid) => {
+    const id = fid ?? text;
+    this.#texts.push(text);
+    this.#ids.push(id);
+    return cidr === undefined ? { id, addr: null } : { id, addr: null, cidr };
+  };
+  clear(): void {
+    this.#texts.length = 0;
+    this.#ids.length = 0;
+  }
+  // The address text of the failure with this id (the matcher makes the ids of a line's failures here).
+  textOf(id: string): string {
+    return this.#texts[this.#ids.lastIndexOf(id)] as string;
+  }
+}
+
 type Source = {
   index: number;
   cursor: LineCursor;
   matchers: TimedLineMatcher[];
+  ids: RawIds[]; // by jail, each its matcher's
   time: number | null;
   found: Failure[][];
 };
@@ -90,7 +109,7 @@ export class ReplayFeed {
   readonly #since: number | null;
   readonly #until: number | null;
   readonly #line: LogLine = { text: '', source: '' };
-  readonly #addrs = new Map<Addr, number>(); // address -> its number (the matcher's id cache shares one per text)
+  readonly #addrs = new Map<string, number>(); // address text -> its number
   // Lines without failures since the last record: how many, and the latest time among them.
   #quiet = 0;
   #quietTime = -Infinity;
@@ -106,13 +125,11 @@ export class ReplayFeed {
     this.#jails = jails;
     this.#since = window.since;
     this.#until = window.until;
-    this.#sources = cursors.map((cursor, index) => ({
-      index,
-      cursor,
-      matchers: jails.map((j) => newTimedLineMatcher(j.filter, () => startedAt)),
-      time: null,
-      found: [],
-    }));
+    this.#sources = cursors.map((cursor, index) => {
+      const ids = jails.map(() => new RawIds());
+      const matchers = jails.map((j, k) => newTimedLineMatcher(j.filter, () => startedAt, (ids[k] as RawIds).idOf));
+      return { index, cursor, matchers, ids, time: null, found: [] };
+    });
   }
 
   // A source's next dated line in the window, matched by every jail (a source's matchers see its lines in order).
@@ -126,6 +143,7 @@ export class ReplayFeed {
     line.source = s.cursor.name;
     let time: number | null = null;
     for (let i = 0; i < s.matchers.length; i++) {
+      (s.ids[i] as RawIds).clear();
       const r = (s.matchers[i] as TimedLineMatcher).match(line);
       s.found[i] = r.failures;
       time ??= r.time;
@@ -206,7 +224,7 @@ export class ReplayFeed {
       const n = (found[j] as Failure[]).length;
       if (n > 0) {
         k++;
-        size += 2 + 7 * n;
+        size += 2 + 6 * n;
       }
     }
     if (k === 0) {
@@ -228,37 +246,25 @@ export class ReplayFeed {
       a[i++] = j;
       a[i++] = failures.length;
       const command = (this.#jails[j] as FeedJail).command;
+      const ids = s.ids[j] as RawIds;
       for (const f of failures) {
-        const addr = f.addr;
-        const shape =
-          addr === null
-            ? NO_ADDR
-            : f.cidr === undefined && f.id === addr.text
-              ? ADDR_ID
-              : f.cidr !== undefined && f.id === `${addr.text}/${f.cidr}`
-                ? ADDR_CIDR_ID
-                : ADDR_OWN_ID;
+        const text = ids.textOf(f.id);
         a[i++] = f.time;
-        a[i++] = shape;
         a[i++] = f.cidr ?? -1;
-        if (shape === NO_ADDR || shape === ADDR_OWN_ID) {
+        if (f.id !== text) {
           a[i++] = f.id.length;
           strs += f.id;
-        } else a[i++] = 0;
-        if (addr !== null) {
-          let n = this.#addrs.get(addr) ?? -1;
-          if (n < 0) {
-            if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
-            this.#addrs.set(addr, (n = this.#addrs.size));
-            a[i++] = n;
-            a[i++] = addr.text.length;
-            strs += addr.text;
-          } else {
-            a[i++] = n;
-            a[i++] = 0;
-          }
+        } else a[i++] = -1;
+        let n = this.#addrs.get(text) ?? -1;
+        if (n < 0) {
+          if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
+          // A copy as key: the text is a slice of a chunk of the input, which the key would keep alive.
+          this.#addrs.set(` ${text}`.slice(1), (n = this.#addrs.size));
+          a[i++] = n;
+          a[i++] = text.length;
+          strs += text;
         } else {
-          a[i++] = -1;
+          a[i++] = n;
           a[i++] = 0;
         }
         if (command) {
@@ -334,7 +340,7 @@ const NO_GROUPS: Readonly<Record<string, string>> = Object.freeze({});
 export class FeedReader {
   readonly #sources: readonly string[];
   readonly #filters: readonly string[];
-  readonly #addrs: Array<Addr | null> = []; // by number
+  readonly #ids: Id[] = []; // by number: the id of the address text alone (no cidr, no id of its own)
   readonly #line: FedLine;
 
   constructor(sources: readonly string[], filters: readonly string[]) {
@@ -380,22 +386,24 @@ export class FeedReader {
         const failures: Failure[] = [];
         for (let x = 0; x < n; x++) {
           const time = a[i++] as number;
-          const shape = a[i++] as number;
           const cidr = a[i++] as number;
-          const idLen = a[i++] as number;
+          const fidLen = a[i++] as number;
           const addrNo = a[i++] as number;
           const addrLen = a[i++] as number;
           const extraLen = a[i++] as number;
-          const idText = strs.slice(off, (off += idLen));
-          if (addrLen > 0) this.#addrs[addrNo] = parseAddr(strs.slice(off, (off += addrLen)));
-          const addr = addrNo < 0 ? null : (this.#addrs[addrNo] as Addr | null);
+          // The failure's own id, copied (not a slice keeping the batch's strings alive as long as the jails
+          // keep the id).
+          const fid = fidLen < 0 ? undefined : ` ${strs.slice(off, (off += fidLen))}`.slice(1);
+          if (addrLen > 0) {
+            const text = ` ${strs.slice(off, (off += addrLen))}`.slice(1);
+            this.#ids[addrNo] = idOfParsed(parseAddr(text), text, undefined);
+          }
+          const plain = this.#ids[addrNo] as Id;
+          const { id, addr, cidr: bits } =
+            cidr < 0 && fid === undefined
+              ? plain
+              : idOfParsed(plain.addr, plain.id, cidr < 0 ? undefined : cidr, fid);
           const extra = extraLen > 0 ? strs.slice(off, (off += extraLen)) : '';
-          const id =
-            shape === ADDR_ID
-              ? (addr as Addr).text
-              : shape === ADDR_CIDR_ID
-                ? `${(addr as Addr).text}/${cidr}`
-                : ` ${idText}`.slice(1);
           const more = extra
             ? (JSON.parse(extra) as { groups: Record<string, string>; lines: string[]; user?: string })
             : null;
@@ -403,9 +411,9 @@ export class FeedReader {
           const lines = more?.lines ?? NO_LINES;
           const groups = more?.groups ?? NO_GROUPS;
           const f: Failure =
-            cidr < 0
+            bits === undefined
               ? { id, addr, time, filter, source, lines, groups }
-              : { id, addr, cidr, time, filter, source, lines, groups };
+              : { id, addr, cidr: bits, time, filter, source, lines, groups };
           if (more?.user !== undefined) f.user = more.user;
           failures.push(f);
         }

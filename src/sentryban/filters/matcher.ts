@@ -19,6 +19,9 @@ export type MatcherOptions = {
   // How many address texts the id cache holds before it is cleared (default 16,384, the daemon's bound). A one-shot
   // batch over many addresses sets more (`sentryban replay`: 35,000 addresses in 1M varied sshd lines).
   addrCache?: number;
+  // Makes the failures' ids instead of the cache above (`sentryban replay`'s matching thread: ids made from the
+  // address texts on the other thread, see commands/replay-feed.ts).
+  idOf?: IdOf;
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
@@ -205,9 +208,11 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#idOf = opts.countOnly
-      ? cachedIdOf(opts.addrCache ?? COUNT_CACHE_MAX, true)
-      : cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
+    this.#idOf =
+      opts.idOf ??
+      (opts.countOnly
+        ? cachedIdOf(opts.addrCache ?? COUNT_CACHE_MAX, true)
+        : cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX));
   }
 
   #now(): number {
@@ -476,11 +481,7 @@ export class Matcher {
     }
     let id: Id | null = null;
     if (ip === undefined) g.mlfpending = 1;
-    else if (fid === undefined || fid === ip) id = this.#idOf(ip, cidr);
-    else {
-      const a = this.#idOf(ip, cidr);
-      id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };
-    }
+    else id = this.#idOf(ip, cidr, fid === undefined || fid === ip ? undefined : fid);
     const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, s.timeMs, fail, Boolean(g.nofail));
     const split = s.split;
     if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
