@@ -2,6 +2,7 @@ import { parseAddr } from '../../core/addr.js';
 import { idOfParsed, type Id, type IdOf } from '../filters/addr-ids.js';
 import type { Filter } from '../filters/filter.js';
 import { newTimedLineMatcher, type TimedLineMatcher } from '../daemon/line-matcher.js';
+import { countedHit, type Hit } from '../filters/matcher.js';
 import type { Failure, LogLine } from '../types.js';
 import { skipped } from './regex.js';
 import type { LineCursor } from './replay-input.js';
@@ -102,13 +103,20 @@ class RawIds {
   }
 }
 
+// A failure as the record reads it: a Failure, or the hit it is made of (Matcher's countOnly).
+type Counted = { id: string; cidr?: number; time: number };
+const countedHits = (hits: Hit[]): readonly Counted[] => {
+  for (const h of hits) if (!countedHit(h)) return hits.filter(countedHit);
+  return hits as Counted[];
+};
+
 type Source = {
   index: number;
   cursor: LineCursor;
   matchers: TimedLineMatcher[];
   ids: RawIds[]; // by jail, each its matcher's
   time: number | null;
-  found: Failure[][];
+  found: Array<readonly Counted[]>; // by jail: the line's failures (Failure objects for a jail with a command)
 };
 
 export class ReplayFeed {
@@ -135,7 +143,9 @@ export class ReplayFeed {
     this.#until = window.until;
     this.#sources = cursors.map((cursor, index) => {
       const ids = jails.map(() => new RawIds());
-      const matchers = jails.map((j, k) => newTimedLineMatcher(j.filter, () => startedAt, (ids[k] as RawIds).idOf));
+      const matchers = jails.map((j, k) =>
+        newTimedLineMatcher(j.filter, () => startedAt, { idOf: (ids[k] as RawIds).idOf, countOnly: !j.command }),
+      );
       return { index, cursor, matchers, ids, time: null, found: [] };
     });
   }
@@ -153,7 +163,7 @@ export class ReplayFeed {
     for (let i = 0; i < s.matchers.length; i++) {
       (s.ids[i] as RawIds).clear();
       const r = (s.matchers[i] as TimedLineMatcher).match(line);
-      s.found[i] = r.failures;
+      s.found[i] = (this.#jails[i] as FeedJail).command ? r.failures : countedHits(r.hits);
       time ??= r.time;
     }
     if (time === null)
@@ -231,7 +241,7 @@ export class ReplayFeed {
     let k = 0;
     let size = 4;
     for (let j = 0; j < found.length; j++) {
-      const n = (found[j] as Failure[]).length;
+      const n = (found[j] as Counted[]).length;
       if (n > 0) {
         k++;
         size += 2 + 6 * n;
@@ -251,7 +261,7 @@ export class ReplayFeed {
     a[i++] = k;
     a[i++] = bytes.put(s.cursor.text as string);
     for (let j = 0; j < found.length; j++) {
-      const failures = found[j] as Failure[];
+      const failures = found[j] as Counted[];
       if (failures.length === 0) continue;
       a[i++] = j;
       a[i++] = failures.length;
@@ -278,7 +288,8 @@ export class ReplayFeed {
           a[i++] = 0;
         }
         if (command) {
-          const more = { groups: f.groups, lines: f.lines, ...(f.user !== undefined ? { user: f.user } : {}) };
+          const { groups, lines, user } = f as Failure;
+          const more = { groups, lines, ...(user !== undefined ? { user } : {}) };
           const extra = JSON.stringify(more);
           a[i++] = extra.length;
           strs += extra;

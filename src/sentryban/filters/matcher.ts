@@ -36,6 +36,10 @@ export type Hit = {
   lines?: string[];
 };
 
+// A hit the jail counts, of which #reportFailures makes a Failure: not nofail, with an id and a time.
+export const countedHit = (h: Hit): h is Hit & { id: string; time: number } =>
+  !h.nofail && h.id !== null && h.time !== null;
+
 export type MatchResult = {
   failures: Failure[]; // what the jail counts
   hits: Hit[];
@@ -505,7 +509,7 @@ export class Matcher {
         ignored = true;
         continue;
       }
-      if (h.id === null || h.time === null) continue;
+      if (!countedHit(h)) continue;
       const lines = h.lines ?? [lineText];
       const { id, addr, time, groups } = h;
       const fo: Failure =
