@@ -351,7 +351,8 @@ export class LazyLine {
     return this.#bytes.toString('utf8', this.#start, this.#end);
   }
 }
-export const lineRef = (l: FedLine, source: string): LazyLine => new LazyLine(source, l.lineNo, l.bytes, l.start, l.end);
+export const lineRef = (l: FedLine, source: string): LazyLine =>
+  new LazyLine(source, l.lineNo, l.bytes, l.start, l.end);
 
 const NONE: Failure[] = [];
 const NO_LINES: string[] = [];
@@ -420,10 +421,13 @@ export class FeedReader {
             this.#ids[addrNo] = idOfParsed(parseAddr(text), text, undefined);
           }
           const plain = this.#ids[addrNo] as Id;
-          const { id, addr, cidr: bits } =
-            cidr < 0 && fid === undefined
-              ? plain
-              : idOfParsed(plain.addr, plain.id, cidr < 0 ? undefined : cidr, fid);
+          const {
+            id,
+            addr,
+            cidr: bits,
+          } = cidr < 0 && fid === undefined
+            ? plain
+            : idOfParsed(plain.addr, plain.id, cidr < 0 ? undefined : cidr, fid);
           const extra = extraLen > 0 ? strs.slice(off, (off += extraLen)) : '';
           const more = extra
             ? (JSON.parse(extra) as { groups: Record<string, string>; lines: string[]; user?: string })

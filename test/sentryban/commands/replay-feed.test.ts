@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FeedReader, ReplayFeed, lineRef, type Batch, type FeedJail } from '../../../src/sentryban/commands/replay-feed.js';
+import {
+  FeedReader,
+  ReplayFeed,
+  lineRef,
+  type Batch,
+  type FeedJail,
+} from '../../../src/sentryban/commands/replay-feed.js';
 import { LineCursor, openInputs } from '../../../src/sentryban/commands/replay-input.js';
 import { newTimedLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { loadYamlFilter } from '../../../src/sentryban/filters/yaml-filter.js';
