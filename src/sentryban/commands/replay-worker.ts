@@ -14,7 +14,15 @@ const post = (b: Batch): void => {
   for (let n = Atomics.load(job.ahead, 0); n >= AHEAD; n = Atomics.load(job.ahead, 0)) Atomics.wait(job.ahead, 0, n);
 };
 const fail = (reason: string): void =>
-  post({ nums: new Float64Array(0), used: 0, strs: '', bytes: new Uint8Array(0), bytesRead: 0, end: { kind: 'io', reason }, done: true });
+  post({
+    nums: new Float64Array(0),
+    used: 0,
+    strs: '',
+    bytes: new Uint8Array(0),
+    bytesRead: 0,
+    end: { kind: 'io', reason },
+    done: true,
+  });
 
 const loaded = await loadConfig(job.configDir ?? (await import('../this-host.js')).defaultConfigDir());
 const inputs = loaded.ok ? openInputs(job.logs, process.stdin) : null;
