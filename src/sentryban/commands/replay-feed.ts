@@ -19,12 +19,14 @@ import type { LineCursor } from './replay-input.js';
 //   per run of lines without failures (between two lines with failures, or at a batch's end): the latest of their
 //                times, minus their count (the jails only count them and move their clock)
 //   per jail:    jail index, n (its failures)
-//   per failure: time, cidr (-1: none), the length of its own id (-1: none, the id is its address's), its address
-//                text's number, the length of that text (0: the number was given before), the length of its extra
-// The address texts are as the filter captured them, not parsed here: each distinct text gets a number (up to
-// 65,536 of them, then numbered afresh), goes with its first failure only, and the reader parses it once (through
-// ipaddr.js) and makes the ids from it as the daemon's matcher does (idOfParsed). Parsing and the id cache cost the
-// matching thread, which the wall time waits for, ~0.4 s of CPU on 1M varied sshd lines (35,000 addresses).
+//   per failure: time, cidr (-1: none), the length of its own id (-1: none, the id is its address's), the length
+//                in bytes of its address text (in `bytes`, after the line's text; minus its length in characters
+//                when it is in the strings instead: a text that UTF-8 cannot carry as is), the length of its extra
+// The address texts are as the filter captured them, not parsed nor looked up here: the reader parses each
+// distinct text once (through ipaddr.js) and makes the ids from it as the daemon's matcher does (idOfParsed).
+// Parsing, the id cache, then numbering the texts in a Map (a text cut from its line compares slowly) cost the
+// matching thread, which the wall time waits for, ~0.6 s of CPU on 1M varied sshd lines (35,000 addresses);
+// the reader's lookups are of flat texts.
 // Extra: for a jail with an ignorecommand only, the failure's groups, user and lines as JSON (the command's tags);
 // the jails themselves read only id, addr, cidr and time.
 export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
@@ -41,7 +43,9 @@ export type FeedJail = { filter: Filter; command: boolean };
 
 const BATCH_LINES = 4096;
 
-const ADDRS_MAX = 65536;
+// A text with surrogates goes as a string: a lone one would not come back from UTF-8 as it was.
+const SURROGATE = /[\uD800-\uDFFF]/;
+const IDS_MAX = 1 << 17; // address texts whose ids the reader keeps (then cleared)
 
 // A batch's line texts as UTF-8 bytes: no string built per batch nor copied by postMessage (the buffer is
 // transferred), no string cut per line on the jails' thread (most lines are only counted, never printed).
@@ -125,7 +129,6 @@ export class ReplayFeed {
   readonly #since: number | null;
   readonly #until: number | null;
   readonly #line: LogLine = { text: '', source: '' };
-  readonly #addrs = new Map<string, number>(); // address text -> its number
   // Lines without failures since the last record: how many, and the latest time among them.
   #quiet = 0;
   #quietTime = -Infinity;
@@ -275,17 +278,10 @@ export class ReplayFeed {
           a[i++] = f.id.length;
           strs += f.id;
         } else a[i++] = -1;
-        let n = this.#addrs.get(text) ?? -1;
-        if (n < 0) {
-          if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
-          // A copy as key: the text is a slice of a chunk of the input, which the key would keep alive.
-          this.#addrs.set(` ${text}`.slice(1), (n = this.#addrs.size));
-          a[i++] = n;
-          a[i++] = text.length;
+        if (!SURROGATE.test(text)) a[i++] = bytes.put(text);
+        else {
+          a[i++] = -text.length;
           strs += text;
-        } else {
-          a[i++] = n;
-          a[i++] = 0;
         }
         if (command) {
           const { groups, lines, user } = f as Failure;
@@ -362,7 +358,7 @@ const NO_GROUPS: Readonly<Record<string, string>> = Object.freeze({});
 export class FeedReader {
   readonly #sources: readonly string[];
   readonly #filters: readonly string[];
-  readonly #ids: Id[] = []; // by number: the id of the address text alone (no cidr, no id of its own)
+  readonly #ids = new Map<string, Id>(); // by address text: the id of the text alone (no cidr, no id of its own)
   readonly #line: FedLine;
 
   constructor(sources: readonly string[], filters: readonly string[]) {
@@ -384,7 +380,8 @@ export class FeedReader {
     const strs = b.strs;
     const l = this.#line;
     const found = l.found;
-    l.bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+    const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+    l.bytes = bytes;
     let off = 0;
     let at = 0; // in the bytes
     for (let i = 0; i < b.used;) {
@@ -410,17 +407,20 @@ export class FeedReader {
           const time = a[i++] as number;
           const cidr = a[i++] as number;
           const fidLen = a[i++] as number;
-          const addrNo = a[i++] as number;
           const addrLen = a[i++] as number;
           const extraLen = a[i++] as number;
           // The failure's own id, copied (not a slice keeping the batch's strings alive as long as the jails
           // keep the id).
           const fid = fidLen < 0 ? undefined : ` ${strs.slice(off, (off += fidLen))}`.slice(1);
-          if (addrLen > 0) {
-            const text = ` ${strs.slice(off, (off += addrLen))}`.slice(1);
-            this.#ids[addrNo] = idOfParsed(parseAddr(text), text, undefined);
+          const text =
+            addrLen >= 0
+              ? bytes.toString('utf8', at, (at += addrLen))
+              : ` ${strs.slice(off, (off -= addrLen))}`.slice(1);
+          let plain = this.#ids.get(text);
+          if (plain === undefined) {
+            if (this.#ids.size >= IDS_MAX) this.#ids.clear();
+            this.#ids.set(text, (plain = idOfParsed(parseAddr(text), text, undefined)));
           }
-          const plain = this.#ids[addrNo] as Id;
           const {
             id,
             addr,
