@@ -26,7 +26,15 @@ export const formatTime = (t: Instant): string => {
   return `${head}${sec < 10 ? '0' : ''}${sec}${frac === 0 ? '' : `.${String(frac).padStart(3, '0')}`}Z`;
 };
 const untilOf = (b: Ban): string | null => (b.expiresAt === null ? null : formatTime(b.expiresAt));
-const lineText = (r: LineRef): string => r.text.replace(/\r?\n$/, '');
+// The line without its "\n" or "\r\n" (/\r?\n$/, by its last characters).
+const lineText = (r: LineRef): string => {
+  const t = r.text;
+  let n = t.length;
+  if (t.charCodeAt(n - 1) !== 10) return t;
+  n--;
+  if (t.charCodeAt(n - 1) === 13) n--;
+  return t.slice(0, n);
+};
 const refJson = (r: LineRef): { source: string; line: number; text: string } => ({
   source: r.source,
   line: r.line,
