@@ -12,7 +12,7 @@ import type { LineCursor } from './replay-input.js';
 // given on a tie), as batches of compact records. What a line's filters find does not depend on the jails'
 // state, so this half can run ahead of the decisions, on this thread or in a worker (replay-thread.ts); the other
 // half (replay.ts) reads the records back in order and runs the jails. A batch is numbers in one Float64Array
-// (transferable) and the texts it needs in one string:
+// and texts in one UTF-8 buffer (both transferable), and a small string (own ids, extras):
 //   per line with failures: time, line number, input index, k (jails with failures in the line), the length in
 //                bytes of the line's text (with its "\n"; the text itself is in `bytes`, as UTF-8: the jails'
 //                thread decodes it only when the timeline prints it, see LazyLine)
@@ -34,7 +34,7 @@ export type Batch = {
   nums: Float64Array; // its first `used` numbers
   used: number;
   strs: string;
-  bytes: Uint8Array; // the texts of its lines with failures, UTF-8, one after the other (transferred)
+  bytes: Uint8Array; // the texts of its lines with failures and of their addresses, UTF-8 (transferred)
   bytesRead: number; // of all inputs, after this batch (for the progress bar)
   end: FeedEnd | null; // the replay stops after this batch (else: more, or done)
   done: boolean; // the last batch
