@@ -5,6 +5,7 @@ export class Addr {
   readonly family: 4 | 6;
   readonly text: string;
   readonly #ip: ipaddr.IPv4 | ipaddr.IPv6;
+  #hostText: string | undefined;
 
   private constructor(ip: ipaddr.IPv4 | ipaddr.IPv6) {
     this.#ip = ip;
@@ -21,6 +22,11 @@ export class Addr {
 
   get ip(): ipaddr.IPv4 | ipaddr.IPv6 {
     return this.#ip;
+  }
+  // The text of the host's own prefix ("192.0.2.7/32", "2001:db8::1/128"), made once: a jail looks each
+  // failure's target up by it (jails/prefix.ts targetKey), and a new string per failure was hashed per lookup.
+  get hostText(): string {
+    return (this.#hostText ??= `${this.text}/${this.family === 4 ? 32 : 128}`);
   }
   get bytes(): number[] {
     return this.#ip.toByteArray();

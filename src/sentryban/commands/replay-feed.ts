@@ -1,6 +1,8 @@
-import { parseAddr, type Addr } from '../../core/addr.js';
+import { parseAddr } from '../../core/addr.js';
+import { idOfParsed, type Id, type IdOf } from '../filters/addr-ids.js';
 import type { Filter } from '../filters/filter.js';
 import { newTimedLineMatcher, type TimedLineMatcher } from '../daemon/line-matcher.js';
+import { countedHit, type Hit } from '../filters/matcher.js';
 import type { Failure, LogLine } from '../types.js';
 import { skipped } from './regex.js';
 import type { LineCursor } from './replay-input.js';
@@ -10,25 +12,29 @@ import type { LineCursor } from './replay-input.js';
 // given on a tie), as batches of compact records. What a line's filters find does not depend on the jails'
 // state, so this half can run ahead of the decisions, on this thread or in a worker (replay-thread.ts); the other
 // half (replay.ts) reads the records back in order and runs the jails. A batch is numbers in one Float64Array
-// (transferable) and the texts it needs in one string:
-//   per line with failures: time, line number, input index, k (jails with failures in the line), the length of
-//                the line's text (the text, with its "\n", comes first in the strings)
+// and texts in one UTF-8 buffer (both transferable), and a small string (own ids, extras):
+//   per line with failures: time, line number, input index, k (jails with failures in the line), the length in
+//                bytes of the line's text (with its "\n"; the text itself is in `bytes`, as UTF-8: the jails'
+//                thread decodes it only when the timeline prints it, see LazyLine)
 //   per run of lines without failures (between two lines with failures, or at a batch's end): the latest of their
 //                times, minus their count (the jails only count them and move their clock)
 //   per jail:    jail index, n (its failures)
-//   per failure: time, shape (below), cidr (-1: none), the length of its id, its address's number (-1: none),
-//                the length of the address's text (0: the number was given before), the length of its extra
-// Shapes: 0 no address (the id alone); 1 an address, the id is its text; 2 an address and a cidr, the id is
-// "text/cidr" (as the matcher makes them); 3 an address and an id of its own. Each distinct address gets a number
-// (up to 65,536 of them, then numbered afresh): its text, as ipaddr.js gave it to the matcher, goes with its first
-// failure only, and the reader parses it once (through ipaddr.js) and finds it by number. Extra: for a jail with an
-// ignorecommand only, the failure's groups, user and lines as JSON (the command's tags); the jails themselves
-// read only id, addr, cidr and time.
+//   per failure: time, cidr (-1: none), the length of its own id (-1: none, the id is its address's), the length
+//                in bytes of its address text (in `bytes`, after the line's text; minus its length in characters
+//                when it is in the strings instead: a text that UTF-8 cannot carry as is), the length of its extra
+// The address texts are as the filter captured them, not parsed nor looked up here: the reader parses each
+// distinct text once (through ipaddr.js) and makes the ids from it as the daemon's matcher does (idOfParsed).
+// Parsing, the id cache, then numbering the texts in a Map (a text cut from its line compares slowly) cost the
+// matching thread, which the wall time waits for, ~0.6 s of CPU on 1M varied sshd lines (35,000 addresses);
+// the reader's lookups are of flat texts.
+// Extra: for a jail with an ignorecommand only, the failure's groups, user and lines as JSON (the command's tags);
+// the jails themselves read only id, addr, cidr and time.
 export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
 export type Batch = {
   nums: Float64Array; // its first `used` numbers
   used: number;
   strs: string;
+  bytes: Uint8Array; // the texts of its lines with failures and of their addresses, UTF-8 (transferred)
   bytesRead: number; // of all inputs, after this batch (for the progress bar)
   end: FeedEnd | null; // the replay stops after this batch (else: more, or done)
   done: boolean; // the last batch
@@ -36,17 +42,38 @@ export type Batch = {
 export type FeedJail = { filter: Filter; command: boolean };
 
 const BATCH_LINES = 4096;
-const NO_ADDR = 0;
-const ADDR_ID = 1;
-const ADDR_CIDR_ID = 2;
-const ADDR_OWN_ID = 3;
 
-const ADDRS_MAX = 65536;
+// A text with surrogates goes as a string: a lone one would not come back from UTF-8 as it was.
+const SURROGATE = /[\uD800-\uDFFF]/;
+const IDS_MAX = 1 << 17; // address texts whose ids the reader keeps (then cleared)
+
+// A batch's line texts as UTF-8 bytes: no string built per batch nor copied by postMessage (the buffer is
+// transferred), no string cut per line on the jails' thread (most lines are only counted, never printed).
+class Bytes {
+  a: Buffer;
+  n = 0;
+  constructor(size: number) {
+    this.a = Buffer.from(new ArrayBuffer(size));
+  }
+  put(text: string): number {
+    if (this.n + 3 * text.length > this.a.length) {
+      const b = Buffer.from(new ArrayBuffer(Math.max(this.a.length * 2, this.n + 3 * text.length)));
+      this.a.copy(b, 0, 0, this.n);
+      this.a = b;
+    }
+    const k = this.a.write(text, this.n, 'utf8');
+    this.n += k;
+    return k;
+  }
+}
 
 // A batch's numbers, written straight into the array after room() made space for a record.
 class Nums {
-  a = new Float64Array(1 << 15);
+  a: Float64Array;
   n = 0;
+  constructor(size: number) {
+    this.a = new Float64Array(size);
+  }
   room(k: number): Float64Array {
     if (this.n + k > this.a.length) {
       const b = new Float64Array(Math.max(this.a.length * 2, this.n + k));
@@ -57,12 +84,43 @@ class Nums {
   }
 }
 
+// A matcher's ids on the matching thread: the address text itself (or the failure's own id), not parsed; the
+// texts given on the line just matched, by the id made of each, for the record.
+class RawIds {
+  readonly #texts: string[] = [];
+  readonly #ids: string[] = [];
+  #n = 0; // given on this line (a count, not the arrays' length: setting that is a call per line)
+  readonly idOf: IdOf = (text, cidr, fid) => {
+    const id = fid ?? text;
+    this.#texts[this.#n] = text;
+    this.#ids[this.#n++] = id;
+    return cidr === undefined ? { id, addr: null } : { id, addr: null, cidr };
+  };
+  clear(): void {
+    this.#n = 0;
+  }
+  // The address text of the failure with this id (the matcher makes the ids of a line's failures here).
+  textOf(id: string): string {
+    let i = this.#n - 1;
+    while (i > 0 && this.#ids[i] !== id) i--;
+    return this.#texts[i] as string;
+  }
+}
+
+// A failure as the record reads it: a Failure, or the hit it is made of (Matcher's countOnly).
+type Counted = { id: string; cidr?: number; time: number };
+const countedHits = (hits: Hit[]): readonly Counted[] => {
+  for (const h of hits) if (!countedHit(h)) return hits.filter(countedHit);
+  return hits as Counted[];
+};
+
 type Source = {
   index: number;
   cursor: LineCursor;
   matchers: TimedLineMatcher[];
+  ids: RawIds[]; // by jail, each its matcher's
   time: number | null;
-  found: Failure[][];
+  found: Array<readonly Counted[]>; // by jail: the line's failures (Failure objects for a jail with a command)
 };
 
 export class ReplayFeed {
@@ -71,7 +129,6 @@ export class ReplayFeed {
   readonly #since: number | null;
   readonly #until: number | null;
   readonly #line: LogLine = { text: '', source: '' };
-  readonly #addrs = new Map<string, number>(); // address text -> its number
   // Lines without failures since the last record: how many, and the latest time among them.
   #quiet = 0;
   #quietTime = -Infinity;
@@ -87,13 +144,13 @@ export class ReplayFeed {
     this.#jails = jails;
     this.#since = window.since;
     this.#until = window.until;
-    this.#sources = cursors.map((cursor, index) => ({
-      index,
-      cursor,
-      matchers: jails.map((j) => newTimedLineMatcher(j.filter, () => startedAt)),
-      time: null,
-      found: [],
-    }));
+    this.#sources = cursors.map((cursor, index) => {
+      const ids = jails.map(() => new RawIds());
+      const matchers = jails.map((j, k) =>
+        newTimedLineMatcher(j.filter, () => startedAt, { idOf: (ids[k] as RawIds).idOf, countOnly: !j.command }),
+      );
+      return { index, cursor, matchers, ids, time: null, found: [] };
+    });
   }
 
   // A source's next dated line in the window, matched by every jail (a source's matchers see its lines in order).
@@ -107,8 +164,9 @@ export class ReplayFeed {
     line.source = s.cursor.name;
     let time: number | null = null;
     for (let i = 0; i < s.matchers.length; i++) {
+      (s.ids[i] as RawIds).clear();
       const r = (s.matchers[i] as TimedLineMatcher).match(line);
-      s.found[i] = r.failures;
+      s.found[i] = (this.#jails[i] as FeedJail).command ? r.failures : countedHits(r.hits);
       time ??= r.time;
     }
     if (time === null)
@@ -132,13 +190,17 @@ export class ReplayFeed {
   // The records in batches of up to 4,096 lines; the last one has done (and maybe end) set. A read error ends
   // the feed with an 'io' end rather than a throw, so that a worker can hand it over as data.
   async *batches(): AsyncGenerator<Batch> {
-    let nums = new Nums();
+    // Each batch's arrays sized from the last one's use (zeroed memory costs its pages: ~30 ms of 1M lines at a
+    // fixed 512 KB a batch); they grow when a batch needs more.
+    let nums = new Nums(1 << 14);
     let strs = '';
+    let bytes = new Bytes(1 << 17);
     const batch = (end: FeedEnd | null, done: boolean): Batch => {
       this.#flushQuiet(nums);
-      const b = { nums: nums.a, used: nums.n, strs, bytesRead: this.#bytesRead(), end, done };
-      nums = new Nums();
+      const b = { nums: nums.a, used: nums.n, strs, bytes: bytes.a, bytesRead: this.#bytesRead(), end, done };
+      nums = new Nums(Math.max(1024, Math.ceil(nums.n * 1.25)));
       strs = '';
+      bytes = new Bytes(Math.max(4096, Math.ceil(bytes.n * 1.25)));
       return b;
     };
     const live: Source[] = [];
@@ -156,7 +218,7 @@ export class ReplayFeed {
         let k = 0;
         for (let i = 1; i < live.length; i++) if ((live[i] as Source).time! < (live[k] as Source).time!) k = i;
         const s = live[k] as Source;
-        strs = this.#record(s, nums, strs);
+        strs = this.#record(s, nums, strs, bytes);
         if (++lines === BATCH_LINES) {
           lines = 0;
           yield batch(null, false);
@@ -176,16 +238,16 @@ export class ReplayFeed {
     yield batch(null, true);
   }
 
-  // One line's record (its strings appended to `strs`, returned).
-  #record(s: Source, nums: Nums, strs: string): string {
+  // One line's record (its text into `bytes`, its strings appended to `strs`, returned).
+  #record(s: Source, nums: Nums, strs: string, bytes: Bytes): string {
     const found = s.found;
     let k = 0;
     let size = 4;
     for (let j = 0; j < found.length; j++) {
-      const n = (found[j] as Failure[]).length;
+      const n = (found[j] as Counted[]).length;
       if (n > 0) {
         k++;
-        size += 2 + 7 * n;
+        size += 2 + 6 * n;
       }
     }
     if (k === 0) {
@@ -200,50 +262,30 @@ export class ReplayFeed {
     a[i++] = s.cursor.lineNo;
     a[i++] = s.index;
     a[i++] = k;
-    const text = s.cursor.text as string;
-    a[i++] = text.length;
-    strs += text;
+    a[i++] = bytes.put(s.cursor.text as string);
     for (let j = 0; j < found.length; j++) {
-      const failures = found[j] as Failure[];
+      const failures = found[j] as Counted[];
       if (failures.length === 0) continue;
       a[i++] = j;
       a[i++] = failures.length;
       const command = (this.#jails[j] as FeedJail).command;
+      const ids = s.ids[j] as RawIds;
       for (const f of failures) {
-        const addr = f.addr;
-        const shape =
-          addr === null
-            ? NO_ADDR
-            : f.cidr === undefined && f.id === addr.text
-              ? ADDR_ID
-              : f.cidr !== undefined && f.id === `${addr.text}/${f.cidr}`
-                ? ADDR_CIDR_ID
-                : ADDR_OWN_ID;
+        const text = ids.textOf(f.id);
         a[i++] = f.time;
-        a[i++] = shape;
         a[i++] = f.cidr ?? -1;
-        if (shape === NO_ADDR || shape === ADDR_OWN_ID) {
+        if (f.id !== text) {
           a[i++] = f.id.length;
           strs += f.id;
-        } else a[i++] = 0;
-        if (addr !== null) {
-          let n = this.#addrs.get(addr.text) ?? -1;
-          if (n < 0) {
-            if (this.#addrs.size >= ADDRS_MAX) this.#addrs.clear();
-            this.#addrs.set(addr.text, (n = this.#addrs.size));
-            a[i++] = n;
-            a[i++] = addr.text.length;
-            strs += addr.text;
-          } else {
-            a[i++] = n;
-            a[i++] = 0;
-          }
-        } else {
-          a[i++] = -1;
-          a[i++] = 0;
+        } else a[i++] = -1;
+        if (!SURROGATE.test(text)) a[i++] = bytes.put(text);
+        else {
+          a[i++] = -text.length;
+          strs += text;
         }
         if (command) {
-          const more = { groups: f.groups, lines: f.lines, ...(f.user !== undefined ? { user: f.user } : {}) };
+          const { groups, lines, user } = f as Failure;
+          const more = { groups, lines, ...(user !== undefined ? { user } : {}) };
           const extra = JSON.stringify(more);
           a[i++] = extra.length;
           strs += extra;
@@ -273,8 +315,40 @@ export class ReplayFeed {
 
 const reasonOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e);
 
-// A line read back: where it is, its time, and each jail's failures (an empty list when none).
-export type FedLine = { time: number; source: number; lineNo: number; text: string | null; found: Failure[][] };
+// A line read back: where it is, its time, each jail's failures (an empty list when none), and where its text is
+// (its batch's bytes, [start, end)): see lineRef.
+export type FedLine = {
+  time: number;
+  source: number;
+  lineNo: number;
+  found: Failure[][];
+  bytes: Buffer;
+  start: number;
+  end: number;
+};
+
+// A line the timeline may show: its text decoded from its batch's bytes only when read (a ban or an ignored
+// failure printed); most lines with failures are only counted. It holds its batch's bytes (the texts of the
+// lines with failures among 4,096, ~100 KB) no longer than the jails keep the line.
+export class LazyLine {
+  readonly source: string;
+  readonly line: number;
+  readonly #bytes: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+  constructor(source: string, line: number, bytes: Buffer, start: number, end: number) {
+    this.source = source;
+    this.line = line;
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+  }
+  get text(): string {
+    return this.#bytes.toString('utf8', this.#start, this.#end);
+  }
+}
+export const lineRef = (l: FedLine, source: string): LazyLine =>
+  new LazyLine(source, l.lineNo, l.bytes, l.start, l.end);
 
 const NONE: Failure[] = [];
 const NO_LINES: string[] = [];
@@ -284,13 +358,14 @@ const NO_GROUPS: Readonly<Record<string, string>> = Object.freeze({});
 export class FeedReader {
   readonly #sources: readonly string[];
   readonly #filters: readonly string[];
-  readonly #addrs: Array<Addr | null> = []; // by number
+  readonly #ids = new Map<string, Id>(); // by address text: the id of the text alone (no cidr, no id of its own)
   readonly #line: FedLine;
 
   constructor(sources: readonly string[], filters: readonly string[]) {
     this.#sources = sources;
     this.#filters = filters;
-    this.#line = { time: 0, source: 0, lineNo: 0, text: null, found: filters.map(() => NONE) };
+    const bytes = Buffer.alloc(0);
+    this.#line = { time: 0, source: 0, lineNo: 0, found: filters.map(() => NONE), bytes, start: 0, end: 0 };
   }
 
   // Calls `each` for every line with failures, in order (the same FedLine object, changed each time), and `quiet`
@@ -305,7 +380,10 @@ export class FeedReader {
     const strs = b.strs;
     const l = this.#line;
     const found = l.found;
+    const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+    l.bytes = bytes;
     let off = 0;
+    let at = 0; // in the bytes
     for (let i = 0; i < b.used;) {
       const time = a[i++] as number;
       const lineNo = a[i++] as number;
@@ -318,10 +396,8 @@ export class FeedReader {
       l.source = a[i++] as number;
       const k = a[i++] as number;
       const len = a[i++] as number;
-      // A slice of the batch's strings (not a copy): a line the timeline keeps holds its batch's strings (the
-      // failures' lines and ids of 4,096 lines, ~100 KB) no longer than the jails keep the line.
-      l.text = strs.slice(off, off + len);
-      off += len;
+      l.start = at;
+      l.end = at += len;
       const source = this.#sources[l.source] as string;
       for (let j = 0; j < k; j++) {
         const jail = a[i++] as number;
@@ -329,22 +405,30 @@ export class FeedReader {
         const failures: Failure[] = [];
         for (let x = 0; x < n; x++) {
           const time = a[i++] as number;
-          const shape = a[i++] as number;
           const cidr = a[i++] as number;
-          const idLen = a[i++] as number;
-          const addrNo = a[i++] as number;
+          const fidLen = a[i++] as number;
           const addrLen = a[i++] as number;
           const extraLen = a[i++] as number;
-          const idText = strs.slice(off, (off += idLen));
-          if (addrLen > 0) this.#addrs[addrNo] = parseAddr(strs.slice(off, (off += addrLen)));
-          const addr = addrNo < 0 ? null : (this.#addrs[addrNo] as Addr | null);
+          // The failure's own id, copied (not a slice keeping the batch's strings alive as long as the jails
+          // keep the id).
+          const fid = fidLen < 0 ? undefined : ` ${strs.slice(off, (off += fidLen))}`.slice(1);
+          const text =
+            addrLen >= 0
+              ? bytes.toString('utf8', at, (at += addrLen))
+              : ` ${strs.slice(off, (off -= addrLen))}`.slice(1);
+          let plain = this.#ids.get(text);
+          if (plain === undefined) {
+            if (this.#ids.size >= IDS_MAX) this.#ids.clear();
+            this.#ids.set(text, (plain = idOfParsed(parseAddr(text), text, undefined)));
+          }
+          const {
+            id,
+            addr,
+            cidr: bits,
+          } = cidr < 0 && fid === undefined
+            ? plain
+            : idOfParsed(plain.addr, plain.id, cidr < 0 ? undefined : cidr, fid);
           const extra = extraLen > 0 ? strs.slice(off, (off += extraLen)) : '';
-          const id =
-            shape === ADDR_ID
-              ? (addr as Addr).text
-              : shape === ADDR_CIDR_ID
-                ? `${(addr as Addr).text}/${cidr}`
-                : ` ${idText}`.slice(1);
           const more = extra
             ? (JSON.parse(extra) as { groups: Record<string, string>; lines: string[]; user?: string })
             : null;
@@ -352,9 +436,9 @@ export class FeedReader {
           const lines = more?.lines ?? NO_LINES;
           const groups = more?.groups ?? NO_GROUPS;
           const f: Failure =
-            cidr < 0
+            bits === undefined
               ? { id, addr, time, filter, source, lines, groups }
-              : { id, addr, cidr, time, filter, source, lines, groups };
+              : { id, addr, cidr: bits, time, filter, source, lines, groups };
           if (more?.user !== undefined) f.user = more.user;
           failures.push(f);
         }

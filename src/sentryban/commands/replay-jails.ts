@@ -205,12 +205,14 @@ export class ReplayJails {
         const key = d.counted?.key ?? d.failure.id;
         const ticket = d.counted?.ticket;
         const from = ticket ? ticket.first : d.failure.time - cfg.findtimeSec * 1000;
-        const kept = j.recent.get(key) ?? [];
+        const had = j.recent.get(key);
+        const kept = had ?? [];
         while (kept.length > 0 && (kept[0] as Pending).at < from) kept.shift();
         kept.push({ at: d.failure.time, ref });
         if (kept.length > Math.max(1, cfg.maxmatches)) kept.shift();
-        if (ticket) j.recent.set(key, kept);
-        else {
+        if (ticket) {
+          if (!had) j.recent.set(key, kept); // (an address already kept: its list changed in place)
+        } else {
           j.recent.delete(key);
           closed = kept.map((p) => p.ref);
         }

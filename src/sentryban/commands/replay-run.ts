@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Failure } from '../types.js';
 import { EX_DATAERR, EX_IOERR, EX_NOINPUT, EX_USAGE, type ReplayOptions } from './replay-options.js';
-import { FeedReader, ReplayFeed, type Batch, type FedLine } from './replay-feed.js';
+import { FeedReader, ReplayFeed, lineRef, type Batch, type FedLine } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
@@ -100,8 +100,7 @@ const replay = async (
     for (let i = from; i < names.length; i++) {
       const failures = l.found[i] as Failure[];
       if (failures.length > 0) {
-        const source = cursors[l.source]?.name as string;
-        ref ??= { source, line: l.lineNo, text: l.text as string };
+        ref ??= lineRef(l, cursors[l.source]?.name as string);
       }
       const p = engine.line(names[i] as string, { failures, ref: ref as LineRef });
       if (p) return p.then(() => jailsFrom(l, i + 1, ref));

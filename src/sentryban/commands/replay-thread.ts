@@ -86,6 +86,7 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
           nums: new Float64Array(0),
           used: 0,
           strs: '',
+          bytes: new Uint8Array(0),
           bytesRead: 0,
           end: { kind: 'io', reason: ended },
           done: true,

@@ -10,11 +10,19 @@ import { AHEAD, pickJails, threadCpu, type FeedJob } from './replay-thread.js';
 const job = workerData as FeedJob;
 const post = (b: Batch): void => {
   Atomics.add(job.ahead, 0, 1);
-  parentPort?.postMessage(b, [b.nums.buffer as ArrayBuffer]);
+  parentPort?.postMessage(b, [b.nums.buffer as ArrayBuffer, b.bytes.buffer as ArrayBuffer]);
   for (let n = Atomics.load(job.ahead, 0); n >= AHEAD; n = Atomics.load(job.ahead, 0)) Atomics.wait(job.ahead, 0, n);
 };
 const fail = (reason: string): void =>
-  post({ nums: new Float64Array(0), used: 0, strs: '', bytesRead: 0, end: { kind: 'io', reason }, done: true });
+  post({
+    nums: new Float64Array(0),
+    used: 0,
+    strs: '',
+    bytes: new Uint8Array(0),
+    bytesRead: 0,
+    end: { kind: 'io', reason },
+    done: true,
+  });
 
 const loaded = await loadConfig(job.configDir ?? (await import('../this-host.js')).defaultConfigDir());
 const inputs = loaded.ok ? openInputs(job.logs, process.stdin) : null;

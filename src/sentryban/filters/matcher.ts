@@ -15,11 +15,15 @@ export type MatcherOptions = {
   noDate?: 'now' | 'drop'; // a line without date: use the time it was read (followed logs) or drop its failure (replay)
   // Results for counting only (sentryban regex's summary): `failures` always empty and hits without `groups`
   // (an empty object) nor `addr` (null), their ids as captured (`rawId`: hitId() gives the id the other mode
-  // has); which hits, their times, `ignored` and `consumedBack` are the same.
+  // has); which hits, their times, `ignored` and `consumedBack` are the same. With `idOf` given, the hits carry
+  // the ids it makes, as in the other mode (`sentryban replay`'s matching thread).
   countOnly?: boolean;
   // How many address texts the id cache holds before it is cleared (default 16,384, the daemon's bound). A one-shot
   // batch over many addresses sets more (`sentryban replay`: 35,000 addresses in 1M varied sshd lines).
   addrCache?: number;
+  // Makes the failures' ids instead of the cache above (`sentryban replay`'s matching thread: ids made from the
+  // address texts on the other thread, see commands/replay-feed.ts).
+  idOf?: IdOf;
 };
 
 // One failregex hit, including those fail2ban does not count (nofail, pending session without address).
@@ -39,6 +43,10 @@ export type Hit = {
 
 // A hit's id as the daemon's matcher makes it (the address canonical, through ipaddr.js), in either mode.
 export const hitId = (h: Hit): string | null => (h.rawId && h.id !== null ? freshIdOf(h.id, h.cidr).id : h.id);
+
+// A hit the jail counts, of which #reportFailures makes a Failure: not nofail, with an id and a time.
+export const countedHit = (h: Hit): h is Hit & { id: string; time: number } =>
+  !h.nofail && h.id !== null && h.time !== null;
 
 export type MatchResult = {
   failures: Failure[]; // what the jail counts
@@ -211,8 +219,8 @@ export class Matcher {
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
     this.#groups = opts.countOnly ? noGroups : copyGroups;
-    this.#rawIds = opts.countOnly === true;
-    this.#idOf = cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
+    this.#rawIds = opts.countOnly === true && opts.idOf === undefined;
+    this.#idOf = opts.idOf ?? cachedIdOf(opts.addrCache ?? ADDR_CACHE_MAX);
   }
 
   #now(): number {
@@ -494,11 +502,7 @@ export class Matcher {
         rawId: raw,
       };
       return h;
-    } else if (fid === undefined || fid === ip) id = this.#idOf(ip, cidr);
-    else {
-      const a = this.#idOf(ip, cidr);
-      id = { id: fid, addr: a.addr, ...(a.cidr !== undefined ? { cidr: a.cidr } : {}) };
-    }
+    } else id = this.#idOf(ip, cidr, fid === undefined || fid === ip ? undefined : fid);
     const hit = this.#hit(i, id?.id ?? null, id?.addr ?? null, id?.cidr, s.timeMs, fail, Boolean(g.nofail));
     const split = s.split;
     if (split && split.matched.length > 1) hit.lines = split.matched.map((t) => t.join(''));
@@ -522,7 +526,7 @@ export class Matcher {
         ignored = true;
         continue;
       }
-      if (h.id === null || h.time === null) continue;
+      if (!countedHit(h)) continue;
       const lines = h.lines ?? [lineText];
       const { id, addr, time, groups } = h;
       const fo: Failure =

@@ -19,7 +19,7 @@ export const targetKey = (prefix: PrefixConfig, f: Failure): { key: string; text
   if (!f.addr) return null;
   const full = f.addr.family === 4 ? 32 : 128;
   const bits = f.cidr ?? (f.addr.family === 6 ? prefix.v6Bits : prefix.v4Bits) ?? full;
-  if (bits >= full) return { key: f.addr.text, text: `${f.addr.text}/${full}` };
+  if (bits >= full) return { key: f.addr.text, text: f.addr.hostText };
   const t = Cidr.of(f.addr, bits).text;
   return { key: t, text: t };
 };

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FeedReader, ReplayFeed, type Batch, type FeedJail } from '../../../src/sentryban/commands/replay-feed.js';
+import {
+  FeedReader,
+  ReplayFeed,
+  lineRef,
+  type Batch,
+  type FeedJail,
+} from '../../../src/sentryban/commands/replay-feed.js';
 import { LineCursor, openInputs } from '../../../src/sentryban/commands/replay-input.js';
 import { newTimedLineMatcher } from '../../../src/sentryban/daemon/line-matcher.js';
 import { loadYamlFilter } from '../../../src/sentryban/filters/yaml-filter.js';
@@ -27,6 +33,7 @@ failregex:
   - '^\\s*failure from <ADDR> user <F-USER>\\S+</F-USER>$'
   - '^\\s*subnet failure from <SUBNET>$'
   - '^\\s*session <F-ID>s\\d+</F-ID> failed from <ADDR>$'
+  - '^\\s*odd failure of <F-ID>\\S+</F-ID>$'
 datepattern: '{^LN-BEG}'
 `;
 const LOG_A = [
@@ -44,6 +51,7 @@ const LOG_B = [
   'Dec  6 10:00:02 failure from 2001:db8::1 user eve',
   'Dec  6 10:00:05 subnet failure from 2001:db8:1::/48',
   'Dec  6 10:00:10 failure from 192.0.2.8 user root',
+  'Dec  6 10:00:12 odd failure of m\u{1F600}x',
 ];
 const NOW = Date.UTC(2026, 11, 7);
 
@@ -70,7 +78,8 @@ const readBack = async (batches: AsyncIterable<Batch> | Iterable<Batch>, names: 
     await reader.read(
       b,
       (l) => {
-        seen.push({ ...l, found: l.found.map((f) => [...f]) });
+        const { time, source, lineNo } = l;
+        seen.push({ time, source, lineNo, text: lineRef(l, '').text, found: l.found.map((f) => [...f]) });
       },
       (lines, time) => quiet.push([lines, time]),
     );
@@ -101,7 +110,7 @@ describe('replay feed', () => {
       });
     });
     want.sort((x, y) => x.time - y.time || x.source - y.source);
-    expect(want.filter((w) => w.failures.length > 0)).toHaveLength(9);
+    expect(want.filter((w) => w.failures.length > 0)).toHaveLength(10);
 
     for (const command of [false, true]) {
       const jails: FeedJail[] = [
@@ -145,6 +154,7 @@ describe('replay feed', () => {
         ['s42', '203.0.113.9', null],
         ['192.0.2.8', '192.0.2.8', null],
         ['192.0.2.7', '192.0.2.7', null],
+        ['m\u{1F600}x', null, null], // a text with surrogates: handed over as a string, not as UTF-8
       ]);
     }
   });
