@@ -354,18 +354,85 @@ const NONE: Failure[] = [];
 const NO_LINES: string[] = [];
 const NO_GROUPS: Readonly<Record<string, string>> = Object.freeze({});
 
+// A failure of a jail without an ignorecommand, as the reader hands it over: one object per jail and place in
+// its line, reused line after line. The jails read it only within the line's step (the decisions hold it until
+// the timeline has printed them, before the next line: ban events carry the ban and the lines, not it).
+const reused = (filter: string): Failure => ({
+  id: '',
+  addr: null,
+  cidr: undefined,
+  time: 0,
+  filter,
+  source: '',
+  lines: NO_LINES,
+  groups: NO_GROUPS,
+});
+
+// The ids of recent address texts by their UTF-8 bytes, direct-mapped: an address seen before (attackers repeat)
+// costs a hash and a compare of its bytes, no string decoded nor hashed (a Map lookup of a new string).
+const SLOTS = 1 << 15;
+const WIDTH = 48; // bytes kept per slot (the longest IPv6 text, with an IPv4 tail, is 45)
+class RecentIds {
+  readonly #text = new Uint8Array(SLOTS * WIDTH);
+  readonly #len = new Int32Array(SLOTS); // 0: empty
+  readonly #ids: Array<Id | undefined> = new Array<Id | undefined>(SLOTS).fill(undefined);
+  #slot = 0;
+
+  // The id kept for these bytes, or undefined (then put() keeps it in their slot).
+  get(b: Buffer, at: number, len: number): Id | undefined {
+    let h = len;
+    for (let i = at; i < at + len; i++) h = Math.imul(h ^ (b[i] as number), 16777619);
+    const slot = (this.#slot = (h ^ (h >>> 15)) & (SLOTS - 1));
+    if (this.#len[slot] !== len) return undefined;
+    const t = this.#text;
+    for (let i = 0, o = slot * WIDTH; i < len; i++) if (t[o + i] !== b[at + i]) return undefined;
+    return this.#ids[slot];
+  }
+  put(b: Buffer, at: number, len: number, id: Id): void {
+    const slot = this.#slot;
+    this.#text.set(b.subarray(at, at + len), slot * WIDTH);
+    this.#len[slot] = len;
+    this.#ids[slot] = id;
+  }
+}
+
 // Reads the records of a feed's batches back, on the thread that runs the jails.
 export class FeedReader {
   readonly #sources: readonly string[];
   readonly #filters: readonly string[];
   readonly #ids = new Map<string, Id>(); // by address text: the id of the text alone (no cidr, no id of its own)
+  readonly #recent = new RecentIds();
   readonly #line: FedLine;
+  // By jail, then by how many failures in the line: the reused failures (see reused) in their reused array.
+  readonly #pool: Failure[][][];
 
   constructor(sources: readonly string[], filters: readonly string[]) {
     this.#sources = sources;
     this.#filters = filters;
     const bytes = Buffer.alloc(0);
     this.#line = { time: 0, source: 0, lineNo: 0, found: filters.map(() => NONE), bytes, start: 0, end: 0 };
+    this.#pool = filters.map(() => []);
+  }
+
+  #failures(jail: number, n: number): Failure[] {
+    const byN = this.#pool[jail] as Failure[][];
+    let a = byN[n];
+    if (a === undefined) {
+      a = [];
+      for (let x = 0; x < n; x++) a.push(reused(this.#filters[jail] as string));
+      byN[n] = a;
+    }
+    return a;
+  }
+
+  // The id of an address text (no cidr, no id of its own): parsed once.
+  #plain(text: string): Id {
+    let plain = this.#ids.get(text);
+    if (plain === undefined) {
+      if (this.#ids.size >= IDS_MAX) this.#ids.clear();
+      this.#ids.set(text, (plain = idOfParsed(parseAddr(text), text, undefined)));
+    }
+    return plain;
   }
 
   // Calls `each` for every line with failures, in order (the same FedLine object, changed each time), and `quiet`
@@ -380,6 +447,7 @@ export class FeedReader {
     const strs = b.strs;
     const l = this.#line;
     const found = l.found;
+    const recent = this.#recent;
     const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
     l.bytes = bytes;
     let off = 0;
@@ -402,7 +470,8 @@ export class FeedReader {
       for (let j = 0; j < k; j++) {
         const jail = a[i++] as number;
         const n = a[i++] as number;
-        const failures: Failure[] = [];
+        // A jail's failures come all with their extra (an ignorecommand) or all without.
+        const failures: Failure[] = a[i + 4] === 0 ? this.#failures(jail, n) : [];
         for (let x = 0; x < n; x++) {
           const time = a[i++] as number;
           const cidr = a[i++] as number;
@@ -412,14 +481,14 @@ export class FeedReader {
           // The failure's own id, copied (not a slice keeping the batch's strings alive as long as the jails
           // keep the id).
           const fid = fidLen < 0 ? undefined : ` ${strs.slice(off, (off += fidLen))}`.slice(1);
-          const text =
-            addrLen >= 0
-              ? bytes.toString('utf8', at, (at += addrLen))
-              : ` ${strs.slice(off, (off -= addrLen))}`.slice(1);
-          let plain = this.#ids.get(text);
-          if (plain === undefined) {
-            if (this.#ids.size >= IDS_MAX) this.#ids.clear();
-            this.#ids.set(text, (plain = idOfParsed(parseAddr(text), text, undefined)));
+          let plain: Id;
+          if (addrLen < 0) plain = this.#plain(` ${strs.slice(off, (off -= addrLen))}`.slice(1));
+          else if (addrLen >= WIDTH) plain = this.#plain(bytes.toString('utf8', at, (at += addrLen)));
+          else {
+            const kept = recent.get(bytes, at, addrLen);
+            if (kept !== undefined) plain = kept;
+            else recent.put(bytes, at, addrLen, (plain = this.#plain(bytes.toString('utf8', at, at + addrLen))));
+            at += addrLen;
           }
           const {
             id,
@@ -428,18 +497,24 @@ export class FeedReader {
           } = cidr < 0 && fid === undefined
             ? plain
             : idOfParsed(plain.addr, plain.id, cidr < 0 ? undefined : cidr, fid);
-          const extra = extraLen > 0 ? strs.slice(off, (off += extraLen)) : '';
-          const more = extra
-            ? (JSON.parse(extra) as { groups: Record<string, string>; lines: string[]; user?: string })
-            : null;
+          if (extraLen === 0) {
+            const f = failures[x] as Failure;
+            f.id = id;
+            f.addr = addr;
+            f.cidr = bits;
+            f.time = time;
+            f.source = source;
+            continue;
+          }
+          const extra = strs.slice(off, (off += extraLen));
+          const more = JSON.parse(extra) as { groups: Record<string, string>; lines: string[]; user?: string };
           const filter = this.#filters[jail] as string;
-          const lines = more?.lines ?? NO_LINES;
-          const groups = more?.groups ?? NO_GROUPS;
+          const { lines, groups } = more;
           const f: Failure =
             bits === undefined
               ? { id, addr, time, filter, source, lines, groups }
               : { id, addr, cidr: bits, time, filter, source, lines, groups };
-          if (more?.user !== undefined) f.user = more.user;
+          if (more.user !== undefined) f.user = more.user;
           failures.push(f);
         }
         found[jail] = failures;
