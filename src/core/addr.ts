@@ -93,8 +93,9 @@ export class Cidr {
   static of(addr: Addr, bits: number): Cidr {
     const max = addr.family === 4 ? 32 : 128;
     const b = Math.max(0, Math.min(max, bits));
-    const net = networkOf(addr, b);
-    return new Cidr(net, b);
+    // A host prefix's network is the address itself (an Addr is already unwrapped and in its canonical text): no
+    // bytes masked and parsed back, no text made again (one per ban decided).
+    return new Cidr(b === max ? addr : networkOf(addr, b), b);
   }
   contains(addr: Addr): boolean {
     if (addr.family !== this.base.family) return false;

@@ -54,8 +54,11 @@ export class ReplayJails {
   readonly #random: () => number;
   readonly #onError: (text: string) => void;
   #now: Instant = -Infinity;
+  #due: Instant = Infinity; // no expiry is due before this (none held earlier: the heap's earliest, at most)
   readonly #envNow: { now: Instant; random: () => number };
   readonly #overall: boolean; // some jail counts bans of every jail (bantime.increment.overalljails)
+  // The step input of a failure, reused (the jail reads it within the step only).
+  readonly #input: { kind: 'failure'; failure: Failure } = { kind: 'failure', failure: null as unknown as Failure };
 
   constructor(
     jails: readonly LoadedJail[],
@@ -85,11 +88,19 @@ export class ReplayJails {
   }
 
   // Lifts every ban that ends at or before `t`, each at its own time, then moves the clock to `t` (never back).
+  // Called per line with failures and per run of lines without: most times nothing is due before the earliest
+  // expiry known (#due), and the heap is not looked at.
   advance(t: Instant): void {
-    for (let next = this.#expiry.next(); next !== null && next <= t; next = this.#expiry.next()) {
+    if (t < this.#due) {
+      if (t > this.#now) this.#now = t;
+      return;
+    }
+    let next = this.#expiry.next();
+    for (; next !== null && next <= t; next = this.#expiry.next()) {
       this.#now = Math.max(this.#now, next);
       this.#expiry.runDue();
     }
+    this.#due = next ?? Infinity;
     if (t > this.#now) this.#now = t;
   }
 
@@ -127,7 +138,8 @@ export class ReplayJails {
     for (const failure of found.failures) {
       if (failure.time < oldest) continue;
       j.tally.failures++;
-      const ds = this.#step(j, { kind: 'failure', failure });
+      this.#input.failure = failure;
+      const ds = this.#step(j, this.#input);
       decisions = decisions ? decisions.concat(ds) : ds;
     }
     if (decisions) this.#decided(j, decisions, found.ref);
@@ -190,6 +202,7 @@ export class ReplayJails {
   }
 
   #hold(b: Ban): void {
+    if (b.expiresAt !== null && b.expiresAt < this.#due) this.#due = b.expiresAt;
     this.#expiry.set(banKey(b.jail, b.target.text), b.expiresAt);
   }
 
