@@ -7,18 +7,32 @@ import type { JailTally, LineRef, ReplayEvent } from './replay-jails.js';
 export type Summary = { tally: JailTally; inForce: Ban[] };
 
 // UTC, with milliseconds only when there are some.
-// The minute's text is kept (events come in log time: most fall in the minute of the one before), the seconds
-// written here; what Date gives for the rest (a fraction of a millisecond, a year past 9999).
+// The texts of two minutes are kept (events come in log time: most fall in the minute of the one before, and a
+// ban's end is its bantime later, so a timeline of bans alternates between two minutes), the seconds written
+// here; what Date gives for the rest (a fraction of a millisecond, a year past 9999).
 let minute = NaN;
 let head = '';
+let minute2 = NaN; // the other minute kept
+let head2 = '';
 const slowTime = (t: Instant): string => new Date(t).toISOString().replace('.000Z', 'Z');
 export const formatTime = (t: Instant): string => {
+  if (!Number.isInteger(t)) return slowTime(t);
   const m = Math.floor(t / 60000);
   if (m !== minute) {
-    const iso = new Date(m * 60000).toISOString();
-    if (iso.length !== 24 || !Number.isInteger(t)) return slowTime(t);
-    minute = m;
-    head = iso.slice(0, 17);
+    if (m === minute2) {
+      minute2 = minute;
+      minute = m;
+      const h = head;
+      head = head2;
+      head2 = h;
+    } else {
+      const iso = new Date(m * 60000).toISOString();
+      if (iso.length !== 24) return slowTime(t);
+      minute2 = minute;
+      head2 = head;
+      minute = m;
+      head = iso.slice(0, 17);
+    }
   }
   const ms = t - m * 60000;
   const sec = Math.floor(ms / 1000);
