@@ -48,6 +48,7 @@ const SHOWN = /^(ignoreip|ignoreself|ignorecommand|bantime already over)/;
 
 export class ReplayJails {
   readonly #jails = new Map<string, Jail>();
+  readonly #list: Jail[]; // the same, in order (run through per run of lines without failures)
   readonly #bans = new ActiveBans();
   readonly #expiry: Expiry;
   readonly #emit: (e: ReplayEvent) => void;
@@ -76,6 +77,7 @@ export class ReplayJails {
       const tally = { jail: name, lines: 0, failures: 0, counted: 0, ignored: 0, bans: 0, unbans: 0 };
       this.#jails.set(name, { loaded, state, tally, recent: new Map(), forgotUpTo: -Infinity });
     }
+    this.#list = [...this.#jails.values()];
     // The expiry heap without its timer: the replay runs what is due itself (advance).
     const clock: Clock = { now: () => this.#now, at: () => () => undefined };
     this.#expiry = new Expiry(clock, (keys) => {
@@ -115,7 +117,7 @@ export class ReplayJails {
 
   // Lines without failures, read by every jail (the clock already moved by advance()).
   quiet(lines: number): void {
-    for (const j of this.#jails.values()) j.tally.lines += lines;
+    for (const j of this.#list) j.tally.lines += lines;
   }
 
   // One line read by one jail; `found` its failures (the line's clock already set by advance()).
