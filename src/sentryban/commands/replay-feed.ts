@@ -316,7 +316,8 @@ export class ReplayFeed {
 const reasonOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e);
 
 // A line read back: where it is, its time, each jail's failures (an empty list when none), and where its text is
-// (its batch's bytes, [start, end)): see lineRef.
+// (its batch's bytes, [start, end)): see lineRef. The failures of a jail without an ignorecommand, and their
+// list, are the reader's own, reused at a later line: read them, keep what they hold (id, addr), not them.
 export type FedLine = {
   time: number;
   source: number;

@@ -79,7 +79,14 @@ const readBack = async (batches: AsyncIterable<Batch> | Iterable<Batch>, names: 
       b,
       (l) => {
         const { time, source, lineNo } = l;
-        seen.push({ time, source, lineNo, text: lineRef(l, '').text, found: l.found.map((f) => [...f]) });
+        // The failures of a jail without an ignorecommand are the reader's, reused at its next line: copied.
+        seen.push({
+          time,
+          source,
+          lineNo,
+          text: lineRef(l, '').text,
+          found: l.found.map((f) => f.map((x) => ({ ...x }))),
+        });
       },
       (lines, time) => quiet.push([lines, time]),
     );
