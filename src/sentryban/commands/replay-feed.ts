@@ -19,9 +19,11 @@ import type { LineCursor } from './replay-input.js';
 //   per run of lines without failures (between two lines with failures, or at a batch's end): the latest of their
 //                times, minus their count (the jails only count them and move their clock)
 //   per jail:    jail index, n (its failures)
-//   per failure: time, cidr (-1: none), the length of its own id (-1: none, the id is its address's), the length
-//                in bytes of its address text (in `bytes`, after the line's text; minus its length in characters
-//                when it is in the strings instead: a text that UTF-8 cannot carry as is), the length of its extra
+//   per failure: time, cidr (-1: none), the length of its own id (-1: none, the id is its address's), where its
+//                address text is: its offset in the line's text when the line is ASCII and holds it (the
+//                common case: no bytes written twice), else -1; then its length in bytes (within the line, or
+//                in `bytes` after the line's text; minus its length in characters when it is in the strings
+//                instead: a text that UTF-8 cannot carry as is), the length of its extra
 // The address texts are as the filter captured them, not parsed nor looked up here: the reader parses each
 // distinct text once (through ipaddr.js) and makes the ids from it as the daemon's matcher does (idOfParsed).
 // Parsing, the id cache, then numbering the texts in a Map (a text cut from its line compares slowly) cost the
@@ -262,7 +264,10 @@ export class ReplayFeed {
     a[i++] = s.cursor.lineNo;
     a[i++] = s.index;
     a[i++] = k;
-    a[i++] = bytes.put(s.cursor.text as string);
+    const line = s.cursor.text as string;
+    const lineBytes = bytes.put(line);
+    a[i++] = lineBytes;
+    const ascii = lineBytes === line.length; // a character is a byte: offsets in the text are offsets in the bytes
     for (let j = 0; j < found.length; j++) {
       const failures = found[j] as Counted[];
       if (failures.length === 0) continue;
@@ -278,7 +283,10 @@ export class ReplayFeed {
           a[i++] = f.id.length;
           strs += f.id;
         } else a[i++] = -1;
-        if (!SURROGATE.test(text)) a[i++] = bytes.put(text);
+        const within = ascii ? line.indexOf(text) : -1;
+        a[i++] = within;
+        if (within >= 0) a[i++] = text.length;
+        else if (!SURROGATE.test(text)) a[i++] = bytes.put(text);
         else {
           a[i++] = -text.length;
           strs += text;
@@ -472,11 +480,12 @@ export class FeedReader {
         const jail = a[i++] as number;
         const n = a[i++] as number;
         // A jail's failures come all with their extra (an ignorecommand) or all without.
-        const failures: Failure[] = a[i + 4] === 0 ? this.#failures(jail, n) : [];
+        const failures: Failure[] = a[i + 5] === 0 ? this.#failures(jail, n) : [];
         for (let x = 0; x < n; x++) {
           const time = a[i++] as number;
           const cidr = a[i++] as number;
           const fidLen = a[i++] as number;
+          const within = a[i++] as number;
           const addrLen = a[i++] as number;
           const extraLen = a[i++] as number;
           // The failure's own id, copied (not a slice keeping the batch's strings alive as long as the jails
@@ -484,12 +493,17 @@ export class FeedReader {
           const fid = fidLen < 0 ? undefined : ` ${strs.slice(off, (off += fidLen))}`.slice(1);
           let plain: Id;
           if (addrLen < 0) plain = this.#plain(` ${strs.slice(off, (off -= addrLen))}`.slice(1));
-          else if (addrLen >= WIDTH) plain = this.#plain(bytes.toString('utf8', at, (at += addrLen)));
           else {
-            const kept = recent.get(bytes, at, addrLen);
-            if (kept !== undefined) plain = kept;
-            else recent.put(bytes, at, addrLen, (plain = this.#plain(bytes.toString('utf8', at, at + addrLen))));
-            at += addrLen;
+            // In the line's text, or after it.
+            const from = within >= 0 ? l.start + within : at;
+            if (within < 0) at += addrLen;
+            if (addrLen >= WIDTH) plain = this.#plain(bytes.toString('utf8', from, from + addrLen));
+            else {
+              const kept = recent.get(bytes, from, addrLen);
+              if (kept !== undefined) plain = kept;
+              else
+                recent.put(bytes, from, addrLen, (plain = this.#plain(bytes.toString('utf8', from, from + addrLen))));
+            }
           }
           const {
             id,
