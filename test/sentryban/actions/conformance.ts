@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { ActionBackend, ActionOutcome, Ban } from '../../../src/sentryban/types.js';
 import type { ActionSpec } from '../../../src/sentryban/actions/spec.js';
 import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import type { Runner } from '../../../src/sentryban/actions/runner.js';
 import { itReal } from '../../helpers/real.js';
-import { openFwLab, missingToolRunner, type FwLab } from './fw-lab.js';
+import { useFwLab, missingToolRunner, type FwLab } from './fw-lab.js';
 import { banOf } from './bans.js';
 
 // The same real checks for every firewall backend, both families, inside a lab the suite creates and deletes.
@@ -29,25 +29,16 @@ const expectOk = (o: ActionOutcome): void => {
 export const describeBackendReal = (c: BackendCase): void => {
   describe(`${c.title} on a real firewall in a namespace`, () => {
     const it = itReal({ root: true, commands: ['ip', 'nc', ...c.commands] });
-    let fw: FwLab | undefined;
+    const fw = useFwLab(c.commands);
     const clock = new ManualClock(NOW);
     const make = (runner?: Runner): ActionBackend => {
-      const r = createBackend(c.spec, { clock, runner: runner ?? fw!.runner });
+      const r = createBackend(c.spec, { clock, runner: runner ?? fw().runner });
       if (!r.ok) throw new Error(JSON.stringify(r.errors));
       return r.value;
     };
     const bansFor = (f: FwLab): Ban[] => [banOf(f.banned.v4, { now: NOW }), banOf(f.banned.v6, { now: NOW })];
-
-    beforeAll(async () => {
-      if (!(await import('../../helpers/real.js')).missing({ root: true, commands: c.commands }))
-        fw = await openFwLab();
-    }, 60000);
-    afterAll(async () => {
-      await fw?.close();
-    }, 60000);
-
     it('ban blocks the banned source and not the other, both families; unban lets both through', async () => {
-      const f = fw!;
+      const f = fw();
       const b = make();
       expectOk(await b.start([]));
       for (const ban of bansFor(f)) expectOk(await b.ban(ban));
@@ -66,7 +57,7 @@ export const describeBackendReal = (c: BackendCase): void => {
     }, 60000);
 
     it('banMany (where the backend has it): a batch blocks each banned source, both families, in one command', async () => {
-      const f = fw!;
+      const f = fw();
       const calls: string[][] = [];
       const counting: Runner = (argv, opts) => {
         calls.push([...argv]);
@@ -90,7 +81,7 @@ export const describeBackendReal = (c: BackendCase): void => {
     }, 60000);
 
     it('a prefix ban blocks every address in it and nothing outside, both families', async () => {
-      const f = fw!;
+      const f = fw();
       const b = make();
       const nets = [banOf(`${f.banned.v4}/31`, { now: NOW }), banOf(`${f.banned.v6}/127`, { now: NOW })];
       expectOk(await b.start([]));
@@ -105,7 +96,7 @@ export const describeBackendReal = (c: BackendCase): void => {
     }, 60000);
 
     it('banning twice leaves one rule or element per address', async () => {
-      const f = fw!;
+      const f = fw();
       const b = make();
       expectOk(await b.start([]));
       for (const ban of [...bansFor(f), ...bansFor(f)]) expectOk(await b.ban(ban));
@@ -119,7 +110,7 @@ export const describeBackendReal = (c: BackendCase): void => {
     }, 60000);
 
     it('a wiped ruleset comes back on start (restart), in force for both families', async () => {
-      const f = fw!;
+      const f = fw();
       expectOk(await make().start(bansFor(f)));
       await c.wipe(f);
       expect(await f.canConnect(f.banned.v4)).toBe(true);
@@ -131,7 +122,7 @@ export const describeBackendReal = (c: BackendCase): void => {
     }, 60000);
 
     it('check repairs a rule removed by hand and drops one the store no longer has', async () => {
-      const f = fw!;
+      const f = fw();
       const b = make();
       const stale = banOf('198.51.100.77', { now: NOW });
       expectOk(await b.start([...bansFor(f), stale]));
@@ -151,7 +142,7 @@ export const describeBackendReal = (c: BackendCase): void => {
     }, 60000);
 
     it('a missing tool gives an ActionFailed value for every verb, never a throw', async () => {
-      const f = fw!;
+      const f = fw();
       const b = make(missingToolRunner(f.lab));
       const ban = bansFor(f)[0]!;
       for (const out of [await b.start([ban]), await b.ban(ban), await b.unban(ban), await b.check([ban])]) {

@@ -1,5 +1,7 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { execa, type ResultPromise } from 'execa';
 import { createLab, type Lab } from '../../helpers/netns.js';
+import { missing } from '../../helpers/real.js';
 import { waitFor } from '../../helpers/wait.js';
 import { execaRunner, type Runner } from '../../../src/sentryban/actions/runner.js';
 
@@ -74,3 +76,16 @@ export const missingToolRunner = (lab: Lab): Runner =>
 
 export const hasNetns = async (): Promise<boolean> =>
   (await execa('ip', ['netns', 'list'], { reject: false })).exitCode === 0;
+
+// One lab for a describe block: opened before its tests when root and these commands are there (else its itReal
+// cases fail in CI or skip with the reason outside), closed after them. The getter is for the tests' bodies.
+export const useFwLab = (commands: string[]): (() => FwLab) => {
+  let fw: FwLab | undefined;
+  beforeAll(async () => {
+    if (!missing({ root: true, commands })) fw = await openFwLab();
+  }, 60000);
+  afterAll(async () => {
+    await fw?.close();
+  }, 60000);
+  return () => fw!;
+};

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { ManualClock } from '../../../src/core/clock.js';
 import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import { describeBackendReal } from './conformance.js';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
-import { itReal, missing } from '../../helpers/real.js';
-import { openFwLab, type FwLab } from './fw-lab.js';
+import { itReal } from '../../helpers/real.js';
+import { useFwLab } from './fw-lab.js';
 import { banOf } from './bans.js';
 
 const spec = specFromOptions('ipset', 'sshd', { port: '0:65535', protocol: 'tcp', blocktype: 'REJECT' });
@@ -32,12 +32,12 @@ describeBackendReal({
 // another maxelem (the config changed since: the swap brings the new one). Each ends with every rule once.
 describe('ipset start: fresh, rules gone, maxelem changed', () => {
   const it = itReal({ root: true, commands: ['ip', 'nc', 'ipset', 'iptables-restore', 'ip6tables-restore'] });
-  let fw: FwLab | undefined;
+  const fw = useFwLab(['ip', 'nc', 'ipset']);
   const NOW = 1_700_000_000_000;
   const make = (maxelem: string) => {
     const s = specFromOptions('ipset', 'st', { port: '0:65535', protocol: 'tcp', maxelem });
     if (!s.ok) throw new Error('spec');
-    const b = createBackend(s.value, { clock: new ManualClock(NOW), runner: fw!.runner });
+    const b = createBackend(s.value, { clock: new ManualClock(NOW), runner: fw().runner });
     if (!b.ok) throw new Error('backend');
     return b.value;
   };
@@ -45,18 +45,11 @@ describe('ipset start: fresh, rules gone, maxelem changed', () => {
     Promise.all(
       ['iptables-save', 'ip6tables-save'].map(
         async (t) =>
-          (await fw!.victim([t, '-t', 'filter'])).split('\n').filter((l) => l.includes('--match-set sb-st-')).length,
+          (await fw().victim([t, '-t', 'filter'])).split('\n').filter((l) => l.includes('--match-set sb-st-')).length,
       ),
     );
-  beforeAll(async () => {
-    if (!missing({ root: true, commands: ['ip', 'nc', 'ipset'] })) fw = await openFwLab();
-  }, 60000);
-  afterAll(async () => {
-    await fw?.close();
-  }, 60000);
-
   it('blocks both families and leaves each rule once, whatever was there', async () => {
-    const f = fw!;
+    const f = fw();
     const bans = [banOf(f.banned.v4, { now: NOW }), banOf(f.banned.v6, { now: NOW })];
     const blocked = async (): Promise<void> => {
       expect(await f.canConnect(f.banned.v4)).toBe(false);

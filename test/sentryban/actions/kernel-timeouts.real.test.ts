@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { ManualClock } from '../../../src/core/clock.js';
 import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { ActionBackend, Ban } from '../../../src/sentryban/types.js';
 import type { Runner } from '../../../src/sentryban/actions/runner.js';
-import { itReal, missing } from '../../helpers/real.js';
+import { itReal } from '../../helpers/real.js';
 import { waitFor } from '../../helpers/wait.js';
-import { openFwLab, type FwLab } from './fw-lab.js';
+import { useFwLab, type FwLab } from './fw-lab.js';
 import { banOf } from './bans.js';
 
 // Kernel timeouts are a safety net, the store is the truth. A backend whose clock runs 598 s ahead of the store
@@ -18,14 +18,14 @@ const N = 300;
 for (const kind of ['nftables', 'ipset'] as const) {
   describe(`${kind}: mass kernel expiry leaves no hole`, () => {
     const it = itReal({ root: true, commands: ['nc', kind === 'nftables' ? 'nft' : 'ipset'] });
-    let fw: FwLab | undefined;
+    const fw = useFwLab(['nc', kind === 'nftables' ? 'nft' : 'ipset']);
     const specOf = () => {
       const s = specFromOptions(kind, 'kt', { port: '0:65535', protocol: 'tcp' });
       if (!s.ok) throw new Error('spec');
       return s.value;
     };
     const make = (clock: ManualClock): ActionBackend => {
-      const b = createBackend(specOf(), { clock, runner: fw!.runner });
+      const b = createBackend(specOf(), { clock, runner: fw().runner });
       if (!b.ok) throw new Error('backend');
       return b.value;
     };
@@ -35,16 +35,8 @@ for (const kind of ['nftables', 'ipset'] as const) {
       ...Array.from({ length: N }, (_, i) => banOf(`198.51.100.${i % 250}`, { now: NOW + i, jail: 'kt' })),
       ...Array.from({ length: N }, (_, i) => banOf(`2001:db8:99::${(i + 1).toString(16)}`, { now: NOW, jail: 'kt' })),
     ];
-
-    beforeAll(async () => {
-      if (!missing({ root: true, commands: ['nc', kind === 'nftables' ? 'nft' : 'ipset'] })) fw = await openFwLab();
-    }, 60000);
-    afterAll(async () => {
-      await fw?.close();
-    }, 60000);
-
     it('all kernel timeouts lapse at once; check from the store puts every ban back', async () => {
-      const f = fw!;
+      const f = fw();
       const bans = storeBans(f);
       expect(await make(new ManualClock(NOW + 598_000)).start(bans)).toEqual({ ok: true });
       expect(await f.canConnect(f.banned.v4)).toBe(false);
@@ -60,7 +52,7 @@ for (const kind of ['nftables', 'ipset'] as const) {
     }, 60000);
 
     it('check before the lapse refreshes timeouts that would end before the store says', async () => {
-      const f = fw!;
+      const f = fw();
       const bans = storeBans(f);
       expect(await make(new ManualClock(NOW + 597_000)).start(bans)).toEqual({ ok: true });
       expect(await make(new ManualClock(NOW)).check(bans)).toMatchObject({ ok: true, repaired: expect.any(String) });
@@ -72,7 +64,7 @@ for (const kind of ['nftables', 'ipset'] as const) {
     // The race behind a failure seen on a loaded machine: check lists an element about to lapse, the element
     // lapses, then the repair removes it to refresh its timeout. The repair is held 3 s to make the lapse certain.
     it('an element lapsing between the listing and the repair: the repair still succeeds', async () => {
-      const f = fw!;
+      const f = fw();
       const bans = [banOf(f.banned.v4, { now: NOW, jail: 'kt' }), banOf(f.banned.v6, { now: NOW, jail: 'kt' })];
       expect(await make(new ManualClock(NOW + 598_000)).start(bans)).toEqual({ ok: true });
       const slowRepair: Runner = async (argv, o) => {
@@ -88,7 +80,7 @@ for (const kind of ['nftables', 'ipset'] as const) {
     }, 60000);
 
     it('over 20,000 bans, check rebuilds in one batch and repairs a removed element', async () => {
-      const f = fw!;
+      const f = fw();
       const clock = new ManualClock(NOW);
       const bans = [
         ...storeBans(f),

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { describe, expect } from '@jest/globals';
 import { ManualClock } from '../../../src/core/clock.js';
 import { createBackend } from '../../../src/sentryban/actions/factory.js';
 import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { Piece, Runner } from '../../../src/sentryban/actions/runner.js';
 import type { ActionBackend, Ban } from '../../../src/sentryban/types.js';
-import { itReal, missing } from '../../helpers/real.js';
-import { openFwLab, type FwLab } from './fw-lab.js';
+import { itReal } from '../../helpers/real.js';
+import { useFwLab, type FwLab } from './fw-lab.js';
 import { banOf } from './bans.js';
 
 // A restore is fed to nft / ipset piece by piece while it is built. Input that stops short (a piece that cannot be
@@ -35,7 +35,7 @@ for (const kind of ['nftables', 'ipset'] as const) {
   const tools = kind === 'nftables' ? ['nft'] : ['ipset', 'iptables-restore', 'ip6tables-restore'];
   describe(`${kind}: a restore cut short leaves the old bans in force`, () => {
     const it = itReal({ root: true, commands: ['nc', ...tools] });
-    let fw: FwLab | undefined;
+    const fw = useFwLab(['nc', ...tools]);
     const make = (runner: Runner): ActionBackend => {
       const s = specFromOptions(kind, 'cut', { port: '0:65535', protocol: 'tcp' });
       if (!s.ok) throw new Error('spec');
@@ -53,16 +53,8 @@ for (const kind of ['nftables', 'ipset'] as const) {
           : await f.victim(['ipset', 'list', 'sb-cut-h4']);
       return [...text.matchAll(/\b(\d+\.\d+\.\d+\.\d+)\b/g)].map((m) => m[1]!);
     };
-
-    beforeAll(async () => {
-      if (!missing({ root: true, commands: ['nc', ...tools] })) fw = await openFwLab();
-    }, 60000);
-    afterAll(async () => {
-      await fw?.close();
-    }, 60000);
-
     it('cut after the first piece, inside the elements, and just before the end: refused, nothing changed', async () => {
-      const f = fw!;
+      const f = fw();
       const b = make(f.runner);
       expect(await b.start(old(f))).toEqual({ ok: true });
       const pieces = kind === 'nftables' ? [1, 2, 4, 9] : [1, 2, 3, 4];
