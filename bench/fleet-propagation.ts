@@ -22,7 +22,8 @@ const RATES = (process.env.BENCH_FLEET_RATES ?? '25,50,100,1000,5000').split(','
 const STEP_MS = 3000;
 const GAP_MS = Number(process.env.BENCH_FLEET_GAP_MS ?? 50); // between latency bans: below what nft per ban sustains
 const DRAIN_MS = 20_000;
-// BENCH_FLEET_CPU_PROF=<folder>: each daemon writes a V8 CPU profile there (<host>-*.cpuprofile) when it stops.
+// BENCH_FLEET_CPU_PROF=<folder>: each daemon writes a V8 CPU profile there (<host>-*.cpuprofile) when it stops,
+// and its standard output (<host>-*.out: --trace-gc's lines, with BENCH_FLEET_NODE_FLAGS).
 const PROF_DIR = process.env.BENCH_FLEET_CPU_PROF ?? '';
 // BENCH_FLEET_NODE_FLAGS: more node flags for the daemons (space-separated), for experiments.
 const profFlags = (host: string): string[] => [
@@ -171,7 +172,10 @@ export const main = async (): Promise<void> => {
       procs.push(p);
       if (p.pid) daemons.push(p.pid);
       let out = '';
-      p.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+      p.stdout?.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (PROF_DIR) appendFileSync(join(PROF_DIR, `${h.name}-${process.pid}.out`), b);
+      });
       const t0 = now();
       while (!out.includes('sentryban: ready')) {
         if (now() - t0 > 30_000) throw new Error(`daemon ${h.name} did not start: ${out}`);

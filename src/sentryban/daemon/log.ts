@@ -5,7 +5,7 @@ import { stdoutOpen } from '../../core/stdout.js';
 import { FACILITY, SEVERITY, openSyslog, type SyslogSink } from '../../core/syslog.js';
 import { openRemoteSyslog, type RemoteSyslog } from '../../core/syslog-remote.js';
 import type { LogLevel, LogTargets } from '../config/log-target.js';
-import { fail2banLogLine, fail2banMessage } from '../store/audit.js';
+import { fail2banLogLine, fail2banMessage, fail2banStamp } from '../store/audit.js';
 import type { Decision } from '../types.js';
 
 // Decisions as fail2ban would log them ("NOTICE  [sshd] Ban 203.0.113.5"), to the log file(s), in the
@@ -72,8 +72,9 @@ export class DecisionLog {
 
   #write(entries: readonly Entry[], localOnly = false): void {
     if (entries.length === 0) return;
-    const now = this.#clock.now();
-    const text = entries.map((e) => `${fail2banLogLine(now, e.logger, process.pid, e.level, e.text)}\n`).join('');
+    const stamp = fail2banStamp(this.#clock.now()); // once for the batch's lines
+    let text = '';
+    for (const e of entries) text += `${fail2banLogLine(stamp, e.logger, process.pid, e.level, e.text)}\n`;
     for (const f of this.#files) {
       try {
         appendFileSync(f, text);

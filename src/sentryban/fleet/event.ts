@@ -51,8 +51,17 @@ export const encodeEvent = (e: FleetEvent): string[] => [
   'bantime',
   String(e.bantimeSec),
   'reason',
-  e.reason.replace(CONTROL, ' ').slice(0, MAX_REASON),
+  reasonText(e.reason),
 ];
+// The reason as it may travel: every control character a space (receivers refuse an entry with one), at most
+// MAX_REASON characters, and a lone surrogate (a pair cut there) as U+FFFD, as UTF-8 on the wire always had it
+// (Redis's cjson, which reads a publishing batch, refuses one).
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+const reasonText = (r: string): string =>
+  r
+    .replace(CONTROLS, ' ')
+    .slice(0, MAX_REASON)
+    .replace(/\p{Cs}/gu, '\ufffd');
 
 // What the receiver knows when it checks an entry.
 export type DecodeContext = {

@@ -50,33 +50,44 @@ const BATCH = 500;
 const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
 const POSITION = 'position';
 const SAVE_MS = 1000; // the longest a position moved only past entries that changed nothing waits to be written
-// One outbox batch. KEYS: the stream, the snapshot. ARGV: origin, MINID ('' for none), maxlen, then per op either
-// 'b' (ban) or 'u' (unban), the snapshot key, the number of fields and the fields; or 'p' (a ban of ours ended)
-// and the key. A ban sets its snapshot field to `origin\n<the fields as JSON>` (made here, so that the fields
-// travel once), an unban deletes it, a ban's end deletes it only when this origin wrote it (a later ban of
-// another host stays). Then the stream is trimmed to about maxlen entries. Returns the entries added.
+// One outbox batch. KEYS: the stream, the snapshot. ARGV: origin, MINID ('' for none), maxlen, and the batch as
+// one text, a line per op: `b<TAB>key<TAB>fields` (a ban) or `u<TAB>key<TAB>fields` (an unban), the fields as the
+// JSON list the outbox row holds, or `p<TAB>key` (a ban of ours ended). One argument a batch rather than a dozen
+// an event: each argument was a few strings made by the client (its RESP framing), the most of what a ban here
+// allocated. A ban sets its snapshot field to `origin\n<the fields as JSON>` (the text as sent), an unban deletes
+// it, a ban's end deletes it only when this origin wrote it (a later ban of another host stays). Then the stream
+// is trimmed to about maxlen entries. Returns the entries added.
 const PUBLISH = `local stream, snap, origin, minid = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
-local mine, i, n = origin .. '\\n', 4, 0
-while i <= #ARGV do
-  local op, key = ARGV[i], ARGV[i + 1]
+local mine, n = origin .. '\\n', 0
+for line in string.gmatch(ARGV[4], '[^\\n]+') do
+  local op, key, json = string.match(line, '^(%a)\\t([^\\t]*)\\t?(.*)$')
   if op == 'p' then
     local v = redis.call('HGET', snap, key)
     if v and string.sub(v, 1, #mine) == mine then redis.call('HDEL', snap, key) end
-    i = i + 2
-  else
-    local nf, f = tonumber(ARGV[i + 2]), {}
-    for k = 1, nf do f[k] = ARGV[i + 2 + k] end
+  elseif op == 'b' or op == 'u' then
+    local f = cjson.decode(json)
     if minid ~= '' then redis.call('XADD', stream, 'MINID', '~', minid, '*', unpack(f))
     else redis.call('XADD', stream, '*', unpack(f)) end
-    if op == 'b' then redis.call('HSET', snap, key, mine .. cjson.encode(f)) else redis.call('HDEL', snap, key) end
+    if op == 'b' then redis.call('HSET', snap, key, mine .. json) else redis.call('HDEL', snap, key) end
     n = n + 1
-    i = i + 3 + nf
   end
 end
 redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
 return n`;
 type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<number> };
-type Op = { rowId: number | null; fields: string[] }; // an event, or ['#prune', key] after a ban's expiry
+// An event (its line in a PUBLISH batch) or a ban's end here (['#prune', key] in the outbox, `p` in a batch).
+type Op = { rowId: number | null; line: string; isEvent: boolean };
+const PRUNE = '#prune';
+// The op of an outbox row's fields (`text`: their JSON, as stored and as sent).
+const opOf = (rowId: number | null, fields: readonly string[], text: string): Op => {
+  if (fields[0] === PRUNE) return newOp(rowId, 'p', fields[1] ?? '', text);
+  const at = (k: string): string => fields[fields.indexOf(k) + 1] ?? '';
+  return newOp(rowId, at('kind') === 'ban' ? 'b' : 'u', `${at('jail')} ${at('target')}`, text);
+};
+const newOp = (rowId: number | null, kind: 'b' | 'u' | 'p', key: string, text: string): Op =>
+  kind === 'p'
+    ? { rowId, line: `p\t${key}`, isEvent: false }
+    : { rowId, line: `${kind}\t${key}\t${text}`, isEvent: true };
 type State = 'connecting' | 'connected' | 'lost';
 
 export class FleetLink {
@@ -148,7 +159,7 @@ export class FleetLink {
 
   start(): void {
     for (const r of this.#store((s) => s.outboxPeek(1_000_000)) ?? [])
-      this.#queue.push({ rowId: r.id, fields: r.fields });
+      this.#queue.push(opOf(r.id, JSON.parse(r.text) as string[], r.text));
     this.#d.manager.onDecided((ds) => this.#decided(ds));
     for (const c of [this.#pub, this.#sub]) {
       c.on('ready', () => this.#changed());
@@ -203,7 +214,7 @@ export class FleetLink {
   // --- publishing ---
 
   #decided(ds: readonly Decision[]): void {
-    const ops: string[][] = [];
+    const ops: { fields: string[]; key: string; kind: 'b' | 'u' | 'p' }[] = [];
     const now = this.#d.clock.now();
     const random = randomBytes(8 * ds.length).toString('hex'); // 16 hex digits of it per event id
     for (const [k, d] of ds.entries()) {
@@ -213,8 +224,10 @@ export class FleetLink {
       // unban here is sent whatever the ban's origin.
       if (d.kind === 'ban' && d.ban.origin !== undefined) continue;
       if (d.kind === 'unban' && d.reason !== 'manual') {
-        if (d.reason === 'expired' && d.ban.origin === undefined)
-          ops.push(['#prune', `${d.jail} ${d.ban.target.text}`]);
+        if (d.reason === 'expired' && d.ban.origin === undefined) {
+          const key = `${d.jail} ${d.ban.target.text}`;
+          ops.push({ fields: [PRUNE, key], key, kind: 'p' });
+        }
         continue;
       }
       const e: FleetEvent = {
@@ -228,11 +241,12 @@ export class FleetLink {
         bantimeSec: d.kind === 'ban' ? d.ban.bantimeSec : -1,
         reason: d.kind === 'ban' ? d.reason : 'manual unban',
       };
-      ops.push(encodeEvent(e));
+      ops.push({ fields: encodeEvent(e), key: `${d.jail} ${d.ban.target.text}`, kind: d.kind === 'ban' ? 'b' : 'u' });
     }
     if (ops.length === 0) return;
-    const ids = this.#store((s) => s.outboxAdd(ops));
-    ops.forEach((fields, i) => this.#queue.push({ rowId: ids?.[i] ?? null, fields }));
+    const texts = ops.map((o) => JSON.stringify(o.fields));
+    const ids = this.#store((s) => s.outboxAdd(texts));
+    ops.forEach((o, i) => this.#queue.push(newOp(ids?.[i] ?? null, o.kind, o.key, texts[i] as string)));
     void this.#flush();
   }
 
@@ -245,24 +259,16 @@ export class FleetLink {
       while (this.#queue.length > 0 && this.#pub.status === 'ready') {
         const batch = this.#queue.slice(0, BATCH);
         const longest = this.#d.longestBantimeSec;
+        let events = 0;
+        for (const op of batch) if (op.isEvent) events++;
         const args: (string | number)[] = [
           this.#cfg.name,
           this.#snapshot,
           this.#cfg.origin,
           longest >= 0 ? `${this.#d.clock.now() - longest * 1000}-0` : '',
           this.#cfg.maxlen,
+          batch.map((op) => op.line).join('\n'),
         ];
-        let events = 0;
-        for (const op of batch) {
-          const f = op.fields;
-          if (f[0] === '#prune') {
-            args.push('p', f[1] ?? '');
-            continue;
-          }
-          events++;
-          const key = `${f[f.indexOf('jail') + 1] ?? ''} ${f[f.indexOf('target') + 1] ?? ''}`;
-          args.push(f[f.indexOf('kind') + 1] === 'ban' ? 'b' : 'u', key, f.length, ...f);
-        }
         try {
           await (this.#pub as unknown as Publisher).sentrybanPublish(...args);
         } catch (e) {

@@ -71,11 +71,21 @@ export const auditRowOf = (at: Instant, d: Decision): AuditRow => {
 };
 
 // fail2ban's log line format (helpers.py): "%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s".
-export const fail2banLogLine = (at: Instant, logger: string, pid: number, level: string, message: string): string => {
+// `at`: the time, or its stamp (fail2banStamp) when several lines share it.
+export const fail2banLogLine = (
+  at: Instant | string,
+  logger: string,
+  pid: number,
+  level: string,
+  message: string,
+): string => {
+  const stamp = typeof at === 'string' ? at : fail2banStamp(at);
+  return `${stamp} ${`fail2ban.${logger}`.padEnd(24)}[${pid}]: ${level.padEnd(7)} ${message}`;
+};
+export const fail2banStamp = (at: Instant): string => {
   const d = new Date(at);
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const stamp = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
-  return `${stamp} ${`fail2ban.${logger}`.padEnd(24)}[${pid}]: ${level.padEnd(7)} ${message}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
 };
 
 // The message fail2ban would log for a decision (null: none at INFO and above).

@@ -267,17 +267,18 @@ export class Store {
     });
   }
 
-  // The fleet's outbox (fleet/link.ts): events decided here, kept until Redis has taken them, in order.
-  outboxAdd(entries: readonly (readonly string[])[]): number[] {
+  // The fleet's outbox (fleet/link.ts): events decided here, kept until Redis has taken them, in order. Each is
+  // the JSON text of its fields (the link encodes it once, for this row and for Redis).
+  outboxAdd(texts: readonly string[]): number[] {
     const put = this.#outboxPut;
-    return this.#db.transaction(() => entries.map((e) => Number(put.run(JSON.stringify(e)).lastInsertRowid)))();
+    return this.#db.transaction(() => texts.map((t) => Number(put.run(t).lastInsertRowid)))();
   }
-  outboxPeek(limit: number): { id: number; fields: string[] }[] {
+  outboxPeek(limit: number): { id: number; text: string }[] {
     const rows = this.#db.prepare('SELECT id, fields FROM fleet_outbox ORDER BY id LIMIT ?').all(limit) as {
       id: number;
       fields: string;
     }[];
-    return rows.map((r) => ({ id: r.id, fields: JSON.parse(r.fields) as string[] }));
+    return rows.map((r) => ({ id: r.id, text: r.fields }));
   }
   outboxDone(upToId: number): void {
     this.#outboxDel.run(upToId);

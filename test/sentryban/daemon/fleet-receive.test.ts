@@ -147,21 +147,14 @@ describe('Store: the fleet outbox and position', () => {
     const path = join(t.dir, 's.sqlite3');
     const s1 = Store.open(path);
     if (!s1.ok) throw new Error(s1.message);
-    const ids = s1.store.outboxAdd([
-      ['v', '1'],
-      ['v', '2'],
-      ['v', '3'],
-    ]);
+    const ids = s1.store.outboxAdd(['["v","1"]', '["v","2"]', '["v","3"]']);
     s1.store.outboxDone(ids[0]!);
     s1.store.setFleetState('position', '1-0');
     s1.store.setFleetState('position', '2-5');
     s1.store.close();
     const s2 = Store.open(path);
     if (!s2.ok) throw new Error(s2.message);
-    expect(s2.store.outboxPeek(10).map((r) => r.fields)).toEqual([
-      ['v', '2'],
-      ['v', '3'],
-    ]);
+    expect(s2.store.outboxPeek(10).map((r) => r.text)).toEqual(['["v","2"]', '["v","3"]']);
     expect(s2.store.fleetState('position')).toBe('2-5');
     // refused fleet entries are per-entry rows: dbpurgeage removes them, as it removes found/ignored rows
     s2.store.audit({ at: 1000, jail: '-', target: null, kind: 'fleet-refused', detail: 'x', data: null });

@@ -57,6 +57,16 @@ describe('fleet events: encode, then decode as hostile input', () => {
     }
   });
 
+  it('sends a reason receivers accept: every control character a space, no pair of surrogates cut in two', () => {
+    const sent = (reason: string): string => encodeEvent({ ...ban, reason }).at(-1) ?? '';
+    expect(sent('a\nb\tc\u0000d')).toBe('a b c d');
+    const cut = sent(`${'x'.repeat(199)}\u{1f600}`); // the slice at 200 falls inside the pair
+    expect(cut).toBe(`${'x'.repeat(199)}\ufffd`);
+    expect(JSON.stringify(cut)).not.toMatch(/\\ud/); // Redis's cjson refuses a lone surrogate's escape
+    const d = decodeEntry(encodeEvent({ ...ban, reason: 'a\nb\nc' }), ctx);
+    expect(d.ok && d.event.reason).toBe('a b c');
+  });
+
   it('skips our own events (no echo) before any other check', () => {
     expect(decodeEntry(encodeEvent({ ...ban, origin: 'web1', jail: 'nosuch' }), ctx)).toEqual({
       ok: false,
