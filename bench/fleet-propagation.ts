@@ -272,9 +272,9 @@ export const main = async (): Promise<void> => {
           `${ok ? 'all arrived' : 'NOT all arrived'}, A banned locally at ${localRate.toFixed(0)}/s, ` +
           `lag to C p50 ${f(pct(lags, 0.5))} p99 ${f(pct(lags, 0.99))} ms (first third p50 ${f(pct(early, 0.5))}, ` +
           `last third p50 ${f(pct(late, 0.5))}): ${keeps ? 'the fleet keeps up' : 'lag grows'}; ` +
-          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(2)).join('/')} ms ` +
-          `(their nft runs ${kids.map((c) => c.toFixed(2)).join('/')}); Redis/monitors/bench ` +
-          `${rest.map((c) => c.toFixed(2)).join('/')} ms`,
+          `CPU per ban A/B/C ${cpu.map((c) => c.toFixed(3)).join('/')} ms ` +
+          `(their nft runs ${kids.map((c) => c.toFixed(3)).join('/')}); Redis/monitors/bench ` +
+          `${rest.map((c) => c.toFixed(3)).join('/')} ms`,
       );
       if (!keeps || localRate < rate / 2) break; // past what A itself bans: higher offers measure A, not the fleet
     }

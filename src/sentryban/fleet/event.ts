@@ -83,6 +83,11 @@ const LAYOUT = ['v', 'kind', 'id', 'origin', 'jail', 'target', 'at', 'exp', 'ban
 const isOwnEntry = (fields: readonly string[], self: string): boolean => {
   if (fields.length !== 2 * LAYOUT.length || fields[7] !== self || fields[1] !== EVENT_VERSION) return false;
   if (fields[3] !== 'ban' && fields[3] !== 'unban') return false;
+  return isLayout(fields);
+};
+// Names in encodeEvent's order, every value text within MAX_VALUE.
+const isLayout = (fields: readonly string[]): boolean => {
+  if (fields.length !== 2 * LAYOUT.length) return false;
   for (let i = 0; i < LAYOUT.length; i++) {
     const v = fields[2 * i + 1];
     if (fields[2 * i] !== LAYOUT[i] || typeof v !== 'string' || v.length > MAX_VALUE) return false;
@@ -90,12 +95,31 @@ const isOwnEntry = (fields: readonly string[], self: string): boolean => {
   return true;
 };
 
+// An entry's fields by name. In encodeEvent's layout (names in that order, every value text within MAX_VALUE: what
+// every host sends) they are read in place; any other shape is read into a map, refused when malformed.
+type Fields = { get(k: string): string | undefined };
+const inLayout = (fields: readonly string[]): Fields | null =>
+  isLayout(fields) ? { get: (k) => fields[2 * (LAYOUT as readonly string[]).indexOf(k) + 1] } : null;
+const mapped = (fields: readonly string[]): { m: Map<string, string>; error: string | null } => {
+  const m = new Map<string, string>();
+  if (fields.length % 2 !== 0 || fields.length > MAX_FIELDS) return { m, error: `${fields.length} field strings` };
+  for (let i = 0; i < fields.length; i += 2) {
+    const k = fields[i] as string;
+    const v = fields[i + 1] as string;
+    if (typeof k !== 'string' || typeof v !== 'string') return { m, error: 'a field is not text' };
+    if (k.length > 16 || v.length > MAX_VALUE) return { m, error: `field ${shown(k)} too long` };
+    if (m.has(k)) return { m, error: `field ${shown(k)} twice` };
+    m.set(k, v);
+  }
+  return { m, error: null };
+};
+
 export const decodeEntry = (fields: readonly string[], ctx: DecodeContext): Decoded => {
   if (isOwnEntry(fields, ctx.self)) return { ok: false, skip: 'own' };
-  const m = new Map<string, string>();
+  let m: Fields | null = inLayout(fields);
   const refuse = (reason: string): Decoded => {
-    const jail = m.get('jail');
-    const target = m.get('target');
+    const jail = m?.get('jail');
+    const target = m?.get('target');
     return {
       ok: false,
       reason,
@@ -103,14 +127,10 @@ export const decodeEntry = (fields: readonly string[], ctx: DecodeContext): Deco
       target: target !== undefined && parseCidr(target) ? target : null,
     };
   };
-  if (fields.length % 2 !== 0 || fields.length > MAX_FIELDS) return refuse(`${fields.length} field strings`);
-  for (let i = 0; i < fields.length; i += 2) {
-    const k = fields[i] as string;
-    const v = fields[i + 1] as string;
-    if (typeof k !== 'string' || typeof v !== 'string') return refuse('a field is not text');
-    if (k.length > 16 || v.length > MAX_VALUE) return refuse(`field ${shown(k)} too long`);
-    if (m.has(k)) return refuse(`field ${shown(k)} twice`);
-    m.set(k, v);
+  if (m === null) {
+    const r = mapped(fields);
+    m = r.m;
+    if (r.error !== null) return refuse(r.error);
   }
   const get = (k: string): string | undefined => m.get(k);
   if (get('v') !== EVENT_VERSION) return refuse(`version ${shown(get('v') ?? '')} not understood`);

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import type { Decision } from '../types.js';
 import { decodeEntry, encodeEvent, receivedExpiry, type DecodeContext, type FleetEvent } from './event.js';
 import type { FleetManager, Received } from './received.js';
+import { OwnBatches } from './own-batches.js';
 import { compareIds, idBefore } from './stream-id.js';
 
 // The fleet's Redis side (docs/fleet.md). One stream `<name>` holds every ban and unban in order; a hash
@@ -56,9 +57,12 @@ const SAVE_MS = 1000; // the longest a position moved only past entries that cha
 // an event: each argument was a few strings made by the client (its RESP framing), the most of what a ban here
 // allocated. A ban sets its snapshot field to `origin\n<the fields as JSON>` (the text as sent), an unban deletes
 // it, a ban's end deletes it only when this origin wrote it (a later ban of another host stays). Then the stream
-// is trimmed to about maxlen entries. Returns the entries added.
+// is trimmed to about maxlen entries. Returns the entries added, the id of the entry before them ('' for none) and
+// the last one's (own-batches.ts).
 const PUBLISH = `local stream, snap, origin, minid = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
-local mine, n = origin .. '\\n', 0
+local mine, n, last = origin .. '\\n', 0, ''
+local top = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+local before = top[1] and top[1][1] or ''
 for line in string.gmatch(ARGV[4], '[^\\n]+') do
   local op, key, json = string.match(line, '^(%a)\\t([^\\t]*)\\t?(.*)$')
   if op == 'p' then
@@ -66,15 +70,16 @@ for line in string.gmatch(ARGV[4], '[^\\n]+') do
     if v and string.sub(v, 1, #mine) == mine then redis.call('HDEL', snap, key) end
   elseif op == 'b' or op == 'u' then
     local f = cjson.decode(json)
-    if minid ~= '' then redis.call('XADD', stream, 'MINID', '~', minid, '*', unpack(f))
-    else redis.call('XADD', stream, '*', unpack(f)) end
+    if minid ~= '' then last = redis.call('XADD', stream, 'MINID', '~', minid, '*', unpack(f))
+    else last = redis.call('XADD', stream, '*', unpack(f)) end
     if op == 'b' then redis.call('HSET', snap, key, mine .. json) else redis.call('HDEL', snap, key) end
     n = n + 1
   end
 end
 redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
-return n`;
-type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<number> };
+return {n, before, last}`;
+type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<[number, string, string]> };
+const OWN_WAIT_MS = 50; // the longest the reader waits for a batch's reply before it reads
 // An event (its line in a PUBLISH batch) or a ban's end here (['#prune', key] in the outbox, `p` in a batch).
 type Op = { rowId: number | null; line: string; isEvent: boolean };
 const PRUNE = '#prune';
@@ -98,6 +103,7 @@ export class FleetLink {
   readonly #snapshot: string;
   readonly #queue: Op[] = [];
   readonly #seen = new Set<string>();
+  readonly #own = new OwnBatches();
   readonly #counters: FleetCounters = {
     published: 0,
     received: 0,
@@ -270,7 +276,10 @@ export class FleetLink {
           batch.map((op) => op.line).join('\n'),
         ];
         try {
-          await (this.#pub as unknown as Publisher).sentrybanPublish(...args);
+          const [, before, last] = await this.#own.sending(
+            (this.#pub as unknown as Publisher).sentrybanPublish(...args),
+          );
+          this.#own.sent(String(before), String(last));
         } catch (e) {
           // the link went down (the batch stays, sent again on the next 'ready'), or Redis refused it
           if (this.#pub.status === 'ready') this.#d.log('ERROR', `fleet: publishing failed: ${(e as Error).message}`);
@@ -337,6 +346,11 @@ export class FleetLink {
   // oldest entries first) and the rest is read, in one command. Otherwise (trimmed up to or past the position, a
   // stream reset or gone, no position yet) the turn checks the stream's trim state (#checkedTurn).
   async #turn(): Promise<number> {
+    await this.#own.settled(OWN_WAIT_MS);
+    if (this.#position !== null) {
+      const past = this.#own.skip(this.#position);
+      if (past !== this.#position) this.#setPosition(past, this.#d.clock.now() - this.#savedAt >= SAVE_MS);
+    }
     const pos = this.#position;
     const from = pos === null ? null : idBefore(pos);
     if (from === null) return this.#checkedTurn();
