@@ -51,16 +51,14 @@ export class Store {
     this.#insertBan =
       db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data,
         origin)
-      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data,
-        @origin)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(jail, target) WHERE state = 'active' DO NOTHING`);
     // A ban decided now: the manager's table holds no ban of that jail and target, so an active row found here is
     // one whose lift never reached the file (dropped while the store could not be written); the new ban replaces it.
     this.#putBan =
       db.prepare(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, ban_count, port, protocol, data,
         origin)
-      VALUES (@jail, @target, @banned_at, @expires_at, @bantime, @ban_count, @port, @protocol, @data,
-        @origin)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(jail, target) WHERE state = 'active' DO UPDATE SET banned_at = excluded.banned_at,
         expires_at = excluded.expires_at, bantime = excluded.bantime, ban_count = excluded.ban_count,
         port = excluded.port, protocol = excluded.protocol, data = excluded.data, origin = excluded.origin`);
@@ -69,9 +67,8 @@ export class Store {
     );
     this.#upsertOffender = db.prepare(`INSERT INTO offenders(jail, target, ban_count, last_at) VALUES (?, ?, ?, ?)
       ON CONFLICT(jail, target) DO UPDATE SET ban_count = MAX(ban_count, excluded.ban_count), last_at = MAX(last_at, excluded.last_at)`);
-    this.#insertAudit = db.prepare(
-      `INSERT INTO audit(at, jail, target, kind, detail, data) VALUES (@at, @jail, @target, @kind, @detail, @data)`,
-    );
+    // Positional parameters throughout the hot statements: named ones are looked up on an object per value.
+    this.#insertAudit = db.prepare(`INSERT INTO audit(at, jail, target, kind, detail, data) VALUES (?, ?, ?, ?, ?, ?)`);
     this.#recentLines = db.prepare(
       `SELECT data FROM audit WHERE jail = ? AND target = ? AND kind = 'found' ORDER BY id DESC LIMIT ${MAX_MATCHES}`,
     );
@@ -171,18 +168,8 @@ export class Store {
         const d = d0.kind === 'ban' ? this.#withLines(d0) : d0;
         if (d.kind === 'ban') {
           const b = d.ban;
-          const r = this.#putBan.run({
-            jail: b.jail,
-            target: b.target.text,
-            banned_at: b.bannedAt,
-            expires_at: b.expiresAt,
-            bantime: b.bantimeSec,
-            ban_count: b.banCount,
-            port: b.port ?? null,
-            protocol: b.protocol ?? null,
-            origin: b.origin ?? null,
-            data: JSON.stringify({ lines: d.failures.flatMap((f) => f.lines).slice(-10), reason: d.reason }),
-          });
+          const data = JSON.stringify({ lines: d.failures.flatMap((f) => f.lines).slice(-10), reason: d.reason });
+          const r = this.#putBan.run(...banValues(b, data));
           if (r.changes > 0) {
             inserted.push(b);
             this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt);
@@ -192,9 +179,9 @@ export class Store {
           if (d.reason === 'manual')
             this.#db.prepare('DELETE FROM offenders WHERE jail = ? AND target = ?').run(d.jail, d.ban.target.text);
         }
-        this.#insertAudit.run(auditRowOf(at, d));
+        this.audit(auditRowOf(at, d));
       }
-      for (const x of extra) this.#insertAudit.run(x);
+      for (const x of extra) this.audit(x);
       for (const p of positions)
         this.#upsertPosition.run(p.jail, p.pos.path, p.pos.inode, p.pos.offset, p.pos.firstLineHash);
     })();
@@ -205,20 +192,9 @@ export class Store {
   importBans(at: Instant, bans: readonly Ban[], detail: string): void {
     this.#db.transaction(() => {
       for (const b of bans) {
-        this.#insertBan.run({
-          jail: b.jail,
-          target: b.target.text,
-          banned_at: b.bannedAt,
-          expires_at: b.expiresAt,
-          bantime: b.bantimeSec,
-          ban_count: b.banCount,
-          port: b.port ?? null,
-          protocol: b.protocol ?? null,
-          origin: b.origin ?? null,
-          data: null,
-        });
+        this.#insertBan.run(...banValues(b, null));
         this.#upsertOffender.run(b.jail, b.target.text, b.banCount, b.bannedAt);
-        this.#insertAudit.run({ at, jail: b.jail, target: b.target.text, kind: 'restored', detail, data: null });
+        this.audit({ at, jail: b.jail, target: b.target.text, kind: 'restored', detail, data: null });
       }
     })();
   }
@@ -251,7 +227,7 @@ export class Store {
   }
 
   audit(row: AuditRow): void {
-    this.#insertAudit.run(row);
+    this.#insertAudit.run(row.at, row.jail, row.target, row.kind, row.detail, row.data);
   }
 
   activeBans(): Ban[] {
@@ -355,6 +331,20 @@ export class Store {
     return this.#db.prepare(sql).all(...args, q.limit ?? 100) as (AuditRow & { id: number })[];
   }
 }
+
+// A ban's row values, in the order of #insertBan's and #putBan's columns.
+const banValues = (b: Ban, data: string | null): (string | number | null)[] => [
+  b.jail,
+  b.target.text,
+  b.bannedAt,
+  b.expiresAt,
+  b.bantimeSec,
+  b.banCount,
+  b.port ?? null,
+  b.protocol ?? null,
+  data,
+  b.origin ?? null,
+];
 
 const banOf = (r: BanRow): Ban | null => {
   const target = parseCidr(r.target);
