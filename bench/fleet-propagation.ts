@@ -76,14 +76,15 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
 };
 
-// First `add element` of each address in a host's kernel sets, with the time it was seen.
+// First `add element` or `create element` (a batch of new bans: nftables' banMany) of each address in a host's
+// kernel sets, with the time it was seen.
 const monitor = (h: FleetHost): { seen: Map<string, number>; proc: ResultPromise } => {
   const seen = new Map<string, number>();
   const proc = execa('ip', ['netns', 'exec', h.ns, 'nft', 'monitor', 'elements'], { buffer: false, reject: false });
   const rl = createInterface({ input: proc.stdout });
   rl.on('line', (line) => {
     const t = now();
-    if (!line.startsWith('add element')) return;
+    if (!line.startsWith('add element') && !line.startsWith('create element')) return;
     const inner = /\{ (.*) \}/.exec(line)?.[1] ?? '';
     for (const part of inner.split(', ')) {
       const a = part.split(' ')[0] ?? '';

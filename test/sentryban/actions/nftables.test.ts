@@ -3,6 +3,7 @@ import { specFromOptions } from '../../../src/sentryban/actions/options.js';
 import type { NftablesSpec } from '../../../src/sentryban/actions/spec.js';
 import {
   planBan,
+  planCreate,
   planRestore,
   planRestoreChunks,
   planUnban,
@@ -72,6 +73,23 @@ table inet sentryban-sshd {
     );
     expect(planUnban('t', 'h4', '192.0.2.1')).toBe(
       'add element inet t h4 { 192.0.2.1 }\ndelete element inet t h4 { 192.0.2.1 }\n',
+    );
+  });
+
+  it('a batch of new elements: one create per set, with timeouts', () => {
+    const ws = wantedElements(
+      [
+        banOf('192.0.2.1', { now: NOW, sec: 30 }),
+        banOf('2001:db8::5', { now: NOW, sec: 30 }),
+        banOf('192.0.2.2', { now: NOW, sec: null }),
+        banOf('198.51.100.0/24', { now: NOW, sec: 30 }),
+      ],
+      NOW,
+    );
+    expect(planCreate('t', ws)).toBe(
+      'create element inet t h4 { 192.0.2.1 timeout 30s, 192.0.2.2 }\n' +
+        'create element inet t h6 { 2001:db8::5 timeout 30s }\n' +
+        'create element inet t n4 { 198.51.100.0/24 timeout 30s }\n',
     );
   });
 

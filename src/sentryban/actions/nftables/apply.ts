@@ -4,7 +4,7 @@ import type { NftablesSpec } from '../spec.js';
 import { OK, failed, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
-import { planBan, planRepair, planRestoreChunks, planUnban } from './plan.js';
+import { planBan, planCreate, planRepair, planRestoreChunks, planUnban } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { diffElements, needsRebuild, parseNftState } from './check.js';
 
@@ -37,11 +37,20 @@ export class NftablesBackend implements ActionBackend {
     return this.#batch(planBan(this.#spec.table, w));
   }
 
-  // A burst of bans (a log batch, a fleet batch) in one `nft -f -` transaction instead of one process each.
+  // A burst of bans (a log batch, a fleet batch) in one `nft -f -` transaction instead of one process each. Bans
+  // are of new elements almost always: those go in as one `create` per set, one kernel change (and one event for
+  // `nft monitor` listeners) per ban instead of planBan's three. When one is there already (a re-ban, a leftover
+  // the store no longer holds) the create fails as a whole, changing nothing, and the batch goes again as
+  // planBan's, which replaces each element and its timeout.
   banMany(bans: readonly Ban[]): Promise<ActionOutcome> {
     const ws = wantedElements(bans, this.#clock.now(), NFT_MAX_TIMEOUT);
     if (ws.length === 0) return Promise.resolve(OK); // all already over
-    return this.#batch(ws.map((w) => planBan(this.#spec.table, w)).join(''));
+    const table = this.#spec.table;
+    return this.#serial.run(async () => {
+      const created = await this.#send(planCreate(table, ws));
+      if (created.ok || created.failure.exitCode !== 1) return created; // 1: nft refused it (not killed, not absent)
+      return this.#send(ws.map((w) => planBan(table, w)).join(''));
+    });
   }
 
   unban(ban: Ban): Promise<ActionOutcome> {

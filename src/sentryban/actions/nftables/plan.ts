@@ -38,15 +38,16 @@ const bySet = (wanted: readonly Wanted[]): Record<SetKey, Wanted[]> => {
   return by;
 };
 
-// Add elements in chunks, all inside the caller's transaction.
-export const planAdd = (table: string, wanted: readonly Wanted[]): string[] => {
+// Add elements in chunks, all inside the caller's transaction. `create` refuses an element already there (and
+// with it the whole transaction).
+export const planAdd = (table: string, wanted: readonly Wanted[], verb: 'add' | 'create' = 'add'): string[] => {
   const by = bySet(wanted);
   const out: string[] = [];
   for (const key of SET_KEYS) {
     const mine = by[key];
     for (let i = 0; i < mine.length; i += CHUNK)
       out.push(
-        `add element inet ${table} ${key} { ${mine
+        `${verb} element inet ${table} ${key} { ${mine
           .slice(i, i + CHUNK)
           .map(elem)
           .join(', ')} }`,
@@ -95,6 +96,11 @@ export const planBan = (table: string, w: Wanted): string =>
     `delete element inet ${table} ${w.key} { ${w.elem} }`,
     `add element inet ${table} ${w.key} { ${elem(w)} }`,
   ].join('\n') + '\n';
+
+// New elements with their timeouts, one command per set: one kernel change each (planBan makes three, so that it
+// succeeds whatever is there). Fails as a whole when one of them is there already.
+export const planCreate = (table: string, wanted: readonly Wanted[]): string =>
+  `${planAdd(table, wanted, 'create').join('\n')}\n`;
 
 // Unban one element; succeeds whether or not it was there.
 export const planUnban = (table: string, key: SetKey, e: string): string =>
