@@ -1,5 +1,8 @@
 import ipaddr from 'ipaddr.js';
 
+// ::ffff:0:0/96 (ipaddr.js's own isIPv4MappedAddress() walks its whole table of special ranges to say so).
+const V4_MAPPED = ipaddr.IPv6.parse('::ffff:0:0');
+
 // An address parsed once at the edge. IPv4-mapped IPv6 is unwrapped to IPv4, so equal hosts have equal `text`.
 export class Addr {
   readonly family: 4 | 6;
@@ -14,7 +17,7 @@ export class Addr {
   }
 
   static fromIp(ip: ipaddr.IPv4 | ipaddr.IPv6): Addr {
-    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) {
+    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).match(V4_MAPPED, 96)) {
       return new Addr((ip as ipaddr.IPv6).toIPv4Address());
     }
     return new Addr(ip);
