@@ -150,9 +150,6 @@ export const main = async (): Promise<void> => {
     const daemons: number[] = []; // pids (ip netns exec execs node: the same pid)
     for (const m of mons) procs.push(m.proc);
     for (const h of lab.hosts) {
-      // A daemon in the foreground writes each decision's log line to stderr as well as to its log file: ignored
-      // here, not a pipe this process drains (about 2.5 MB/s from the three at 5,000 bans/s, read on the cores the
-      // fleet runs on). What it says is in <root>/<host>/sentryban.log.
       const p = execa(
         'ip',
         [
@@ -171,7 +168,6 @@ export const main = async (): Promise<void> => {
           buffer: false,
           reject: false,
           timeout: 900_000,
-          stderr: 'ignore',
         },
       );
       procs.push(p);
@@ -183,8 +179,7 @@ export const main = async (): Promise<void> => {
       });
       const t0 = now();
       while (!out.includes('sentryban: ready')) {
-        if (now() - t0 > 30_000)
-          throw new Error(`daemon ${h.name} did not start (its stderr is not kept; run it by hand to see why): ${out}`);
+        if (now() - t0 > 30_000) throw new Error(`daemon ${h.name} did not start: ${out}`);
         await sleep(50);
       }
     }
