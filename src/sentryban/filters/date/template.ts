@@ -32,6 +32,12 @@ export type DateTemplate = {
   // takes any digits alike: a date text of the same length that differs from a converted one only in those
   // digits matches the same way, with the same fields but `%f`, so it has the same time (date/detector.ts).
   fraction: { re: RegExp; num: number } | null;
+  // Default templates whose seconds come as `:%S` followed by nothing that can take a digit (SECONDS_PATTERNS): the
+  // full regex with indices and the group number of `%S`. A date text of the same length that differs from a
+  // converted one only in the two digits of the seconds (00-59) and the fraction matches the same way, the
+  // colon before and the fixed text after pinning every other group, so its fields are the same but `%S`
+  // (date/detector.ts: the time then follows from the minute's, when the minute converts linearly).
+  seconds: { re: RegExp; num: number } | null;
 };
 
 // `%f` as the defaults write it, expanded (tokens.ts): once, after its separator, the group optional.
@@ -39,6 +45,36 @@ const FRACTION = /(?:\[.,\]|\\\.)\(\?P<f>\[0-9\]\{1,6\}\)\)\?/;
 const fractionOf = (pyRegex: string, fast: RegExp | null, src: string, flags: string, f: number[] | undefined) =>
   fast !== null && f?.length === 1 && pyRegex.split('(?P<f>').length === 2 && FRACTION.test(pyRegex)
     ? { re: new RegExp(src, `${flags}dg`), num: f[0] as number }
+    : null;
+
+// The default patterns (DEFAULT_PATTERNS, each also line-anchored) checked by hand for DateTemplate.seconds: `%S`
+// once, after `%M:`, then only an optional fraction, year, zone or AM/PM after a non-digit, or the pattern's end.
+const SECONDS_PATTERNS = new Set([
+  '%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\\s*%z)?',
+  '(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?',
+  '(?:%a )?%b %d %ExY %k:%M:%S(?:\\.%f)?',
+  '%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S',
+  '%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\\.%f)?(?: %z)?',
+  '%m/%d/%ExY:%H:%M:%S',
+  '%m-%d-%ExY %k:%M:%S(?:\\.%f)?',
+  '%H:%M:%S',
+  '^<%m/%d/%Exy@%H:%M:%S>',
+  '%Exy%Exm%Exd  ?%H:%M:%S',
+  '%b %d, %ExY %I:%M:%S %p',
+  '^%b-%d-%Exy %k:%M:%S',
+  '(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?',
+  '(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?',
+]);
+const secondsOf = (
+  pattern: string,
+  fast: RegExp | null,
+  fraction: DateTemplate['fraction'],
+  src: string,
+  flags: string,
+  s: number[] | undefined,
+): DateTemplate['seconds'] =>
+  fast !== null && s?.length === 1 && SECONDS_PATTERNS.has(pattern.replace(/^\{\^LN-BEG\}/, ''))
+    ? { re: fraction?.re ?? new RegExp(src, `${flags}dg`), num: s[0] as number }
     : null;
 
 // The index just after the group opened at `open` (source[open] === '('), or -1.
@@ -211,6 +247,7 @@ const compile = (
   kind: DateTemplate['kind'],
   longEpoch: boolean,
   lineBegin: boolean,
+  pattern = '',
 ): DateTemplate => {
   const named = nameFirstGroup(pyRegex);
   const wrapped = wrapPrefix(named);
@@ -236,6 +273,7 @@ const compile = (
     kept && kept.numbers.get(prefixNums[0] as number) === 1 && kept.numbers.get(dateNums[0] as number) === 2
       ? new RegExp(kept.source, `${t.value.flags}g`)
       : null;
+  const fraction = fractionOf(pyRegex, fast, num.source, t.value.flags, groups.get('f'));
   return {
     name,
     re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`),
@@ -250,7 +288,8 @@ const compile = (
     dateNums,
     fast,
     spanTest: spanTestOf(fast),
-    fraction: fractionOf(pyRegex, fast, num.source, t.value.flags, groups.get('f')),
+    fraction,
+    seconds: kind === 'pattern' ? secondsOf(pattern, fast, fraction, num.source, t.value.flags, groups.get('S')) : null,
   };
 };
 
@@ -273,7 +312,7 @@ const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {
   if (ALPHA_TOKEN.test(p)) regex = `(?iu)${regex}`;
   const b = buildRegex(regex, wordBegin, wordEnd);
   const name = b.anchoredName && !pattern.startsWith('{^LN-BEG}') ? `{^LN-BEG}${pattern}` : pattern;
-  return compile(name, b.regex, 'pattern', false, b.lineBegin || b.lineEnd);
+  return compile(name, b.regex, 'pattern', false, b.lineBegin || b.lineEnd, wordEnd ? p : '');
 };
 
 const epochTemplate = (key: string, pattern: string | null, lineBeginOnly: boolean, long: boolean): DateTemplate => {
