@@ -7,6 +7,7 @@ import type { Filter } from '../filters/filter.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
 import type { LogLine } from '../types.js';
 import { systemClock } from '../../core/clock.js';
+import { releaseOptimizer } from '../../core/start-up-jit.js';
 import { Tally } from './regex-tally.js';
 import { matchInRanges, planRanges, startCrew } from './regex-parallel.js';
 import type { RegexSetup } from './regex-setup.js';
@@ -156,6 +157,9 @@ export const runRegex = async (
     return EX_CONFIG;
   }
   crew?.share(made.filter);
+  // Held by bin/sentryban until now (main.ts): the modules and the filter's translation ran once; the lines'
+  // path is optimized as usual (flags are the process's: the workers' start-up, under way, is held too).
+  releaseOptimizer();
   const { m, tick } = made;
   const tally = new Tally();
   let buffer = '';
