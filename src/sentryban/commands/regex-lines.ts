@@ -2,7 +2,6 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Matcher } from '../filters/matcher.js';
 import type { Filter } from '../filters/filter.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
-import { LineSplitter } from '../sources/file/line-splitter.js';
 import type { RegexSetup } from './regex-setup.js';
 
 // What both threads of `sentryban regex` need to count a file's lines: its lines, and a matcher for a filter
@@ -24,21 +23,32 @@ export const forEachLine = async (
   to = Infinity,
 ): Promise<void> => {
   const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(CHUNK);
-  // fail2ban-regex reads every line whole.
-  const splitter = new LineSplitter(Infinity);
+  // buf[0, keep): the start of a line whose newline is not read yet, moved to the front after each block (not
+  // joined to the next read by a copy of it all); the buffer doubles for a line longer than it (fail2ban-regex
+  // reads every line whole).
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let keep = 0;
   let pos = from;
-  const want = (): number => Math.min(buf.length, to - pos);
   try {
-    for (
-      let r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0;
-      r > 0;
-      r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0
-    ) {
+    for (;;) {
+      if (keep === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, keep);
+        buf = bigger;
+      }
+      const want = Math.min(buf.length - keep, to - pos);
+      const r = want > 0 ? readSync(fd, buf, keep, want, pos) : 0;
+      if (r <= 0) break;
       pos += r;
-      const block = splitter.pushBlock(buf.subarray(0, r));
-      if (!block) continue;
-      const text = decoder.decode(block); // before the next read reuses `buf`, which `block` may share
+      const n = keep + r;
+      const last = buf.lastIndexOf(10, n - 1);
+      if (last < 0) {
+        keep = n;
+        continue;
+      }
+      const text = decoder.decode(buf.subarray(0, last + 1)); // before the next read reuses `buf`
+      keep = n - last - 1;
+      if (keep > 0) buf.copyWithin(0, last + 1, n);
       onChunk();
       for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
         const p =
