@@ -1,4 +1,5 @@
 import type { CompiledRegex } from './compiled-regex.js';
+import { scanSyntax } from './regex/syntax-scan.js';
 
 // What the matcher does with a compiled regex's matches (apart from compiled-regex.ts, which translates and
 // compiles: the worker threads of `sentryban regex` get their filter compiled and load only this part).
@@ -52,22 +53,11 @@ export const contentTestOf = (r: CompiledRegex): RegExp | null => {
   const total = (new RegExp(`${src}|`, r.re.flags).exec('') as RegExpExecArray).length - 1;
   if (nums?.length !== 1 || nums[0] !== total) return null;
   const head = src.slice(0, -CONTENT_TAIL.length);
-  let depth = 0;
-  let inClass = false;
-  for (let i = 0; i < head.length; i++) {
-    const c = head[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) return null;
-  }
+  let depth = 0; // after the last syntax character
+  const bar = scanSyntax(head, 0, (c, d) => {
+    depth = c === '(' ? d + 1 : c === ')' ? d - 1 : d;
+    return c === '|' && d === 0;
+  });
+  if (bar >= 0) return null;
   return depth === 0 ? new RegExp(`${head}(?=[^\\n]+(?=\\n?$))`, `${r.re.flags}g`) : null;
 };

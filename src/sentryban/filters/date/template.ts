@@ -1,5 +1,6 @@
 import { translatePyRegex } from '../regex/to-js.js';
 import { keepGroups, numberGroups } from '../regex/numbered.js';
+import { scanSyntax } from '../regex/syntax-scan.js';
 import { expandTokens, tokenTable } from './tokens.js';
 
 // One date template: a compiled regex whose first capturing group (renamed __d) is the date text.
@@ -32,7 +33,7 @@ export type DateTemplate = {
   // takes any digits alike: a date text of the same length that differs from a converted one only in those
   // digits matches the same way, with the same fields but `%f`, so it has the same time (date/detector.ts).
   fraction: { re: RegExp; num: number } | null;
-  // Default templates whose seconds come as `:%S` followed by nothing that can take a digit (SECONDS_PATTERNS): the
+  // Default templates whose seconds come as `%M:%S` followed by nothing that can take a digit (defaults.ts): the
   // full regex with indices and the group number of `%S`. A date text of the same length that differs from a
   // converted one only in the two digits of the seconds (00-59) and the fraction matches the same way, the
   // colon before and the fixed text after pinning every other group, so its fields are the same but `%S`
@@ -47,55 +48,19 @@ const fractionOf = (pyRegex: string, fast: RegExp | null, src: string, flags: st
     ? { re: new RegExp(src, `${flags}dg`), num: f[0] as number }
     : null;
 
-// The default patterns (DEFAULT_PATTERNS, each also line-anchored) checked by hand for DateTemplate.seconds: `%S`
-// once, after `%M:`, then only an optional fraction, year, zone or AM/PM after a non-digit, or the pattern's end.
-const SECONDS_PATTERNS = new Set([
-  '%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\\s*%z)?',
-  '(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?',
-  '(?:%a )?%b %d %ExY %k:%M:%S(?:\\.%f)?',
-  '%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S',
-  '%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\\.%f)?(?: %z)?',
-  '%m/%d/%ExY:%H:%M:%S',
-  '%m-%d-%ExY %k:%M:%S(?:\\.%f)?',
-  '%H:%M:%S',
-  '^<%m/%d/%Exy@%H:%M:%S>',
-  '%Exy%Exm%Exd  ?%H:%M:%S',
-  '%b %d, %ExY %I:%M:%S %p',
-  '^%b-%d-%Exy %k:%M:%S',
-  '(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?',
-  '(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?',
-]);
-const secondsOf = (
-  pattern: string,
-  fast: RegExp | null,
-  fraction: DateTemplate['fraction'],
-  src: string,
-  flags: string,
-  s: number[] | undefined,
-): DateTemplate['seconds'] =>
-  fast !== null && s?.length === 1 && SECONDS_PATTERNS.has(pattern.replace(/^\{\^LN-BEG\}/, ''))
-    ? { re: fraction?.re ?? new RegExp(src, `${flags}dg`), num: s[0] as number }
-    : null;
+// The template with DateTemplate.seconds, for the default patterns that write `%M:%S` (defaults.ts): the full
+// regex with indices (the fraction's when it has one) and the group number of `%S`.
+export const withSeconds = (t: DateTemplate): DateTemplate => {
+  const s = t.groups.get('S');
+  if (t.kind !== 'pattern' || t.fast === null || s?.length !== 1) return t;
+  const flags = t.re.flags.includes('d') ? t.re.flags : `${t.re.flags}d`;
+  return { ...t, seconds: { re: t.fraction?.re ?? new RegExp(t.re.source, flags), num: s[0] as number } };
+};
 
 // The index just after the group opened at `open` (source[open] === '('), or -1.
 const groupEnd = (src: string, open: number): number => {
-  let depth = 0;
-  let inClass = false;
-  for (let i = open; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i + 1;
-  }
-  return -1;
+  const close = scanSyntax(src, open, (c, depth) => c === ')' && depth === 1);
+  return close < 0 ? -1 : close + 1;
 };
 const SPAN_TAILS = new Set(['', String.raw`(?=\b|\W|(?=\n?$))`, String.raw`(?=\b|\W|$)`]);
 export const spanTestOf = (fast: RegExp | null): 0 | 1 | 2 => {
@@ -247,7 +212,6 @@ const compile = (
   kind: DateTemplate['kind'],
   longEpoch: boolean,
   lineBegin: boolean,
-  pattern = '',
 ): DateTemplate => {
   const named = nameFirstGroup(pyRegex);
   const wrapped = wrapPrefix(named);
@@ -273,7 +237,6 @@ const compile = (
     kept && kept.numbers.get(prefixNums[0] as number) === 1 && kept.numbers.get(dateNums[0] as number) === 2
       ? new RegExp(kept.source, `${t.value.flags}g`)
       : null;
-  const fraction = fractionOf(pyRegex, fast, num.source, t.value.flags, groups.get('f'));
   return {
     name,
     re: new RegExp(num.source, `${t.value.flags}${byPrefix ? '' : 'd'}g`),
@@ -288,8 +251,8 @@ const compile = (
     dateNums,
     fast,
     spanTest: spanTestOf(fast),
-    fraction,
-    seconds: kind === 'pattern' ? secondsOf(pattern, fast, fraction, num.source, t.value.flags, groups.get('S')) : null,
+    fraction: fractionOf(pyRegex, fast, num.source, t.value.flags, groups.get('f')),
+    seconds: null,
   };
 };
 
@@ -312,7 +275,7 @@ const patternTemplate = (pattern: string, nowYear: number): DateTemplate => {
   if (ALPHA_TOKEN.test(p)) regex = `(?iu)${regex}`;
   const b = buildRegex(regex, wordBegin, wordEnd);
   const name = b.anchoredName && !pattern.startsWith('{^LN-BEG}') ? `{^LN-BEG}${pattern}` : pattern;
-  return compile(name, b.regex, 'pattern', false, b.lineBegin || b.lineEnd, wordEnd ? p : '');
+  return compile(name, b.regex, 'pattern', false, b.lineBegin || b.lineEnd);
 };
 
 const epochTemplate = (key: string, pattern: string | null, lineBeginOnly: boolean, long: boolean): DateTemplate => {
