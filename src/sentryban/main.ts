@@ -46,9 +46,9 @@ export const main = async (argv: string[]): Promise<number> => {
   }
   const cmd = COMMANDS[argv[0] as string];
   handleBrokenStdout(argv[0] === 'daemon' ? 'drop' : 'exit');
-  // The daemon and replay release it once their config is loaded (replay's modules and config, loaded in both of
-  // its threads, are start-up code too).
-  if (argv[0] !== 'daemon' && argv[0] !== 'replay') releaseOptimizer();
+  // The daemon, replay and regex release it once their config or filter is loaded (their modules and the filter's
+  // translation, loaded in each of their threads, are start-up code too).
+  if (argv[0] !== 'daemon' && argv[0] !== 'replay' && argv[0] !== 'regex') releaseOptimizer();
   if (cmd) return cmd(argv.slice(1));
   process.stderr.write(`sentryban: unknown command "${argv[0]}"\n${await usage()}`);
   return 64;

@@ -2,12 +2,15 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Matcher } from '../filters/matcher.js';
+import type { Filter } from '../filters/filter.js';
 import type { RegexSetup } from './regex-setup.js';
 import type { Tally, TallyPart } from './regex-tally.js';
 
 // `sentryban regex` on a big file: the file is cut at line starts into pieces. This thread matches them from the
 // first on, with one matcher, as with one thread; worker threads take pieces from the last backward (each claim
 // an atomic compare-and-swap, so that a piece is matched once and the two sides meet wherever the load puts them).
+// The workers get the filter this thread loaded (posted once loaded: a Filter is plain data, its RegExps cloned
+// from their source and flags), so that they load only the modules that match and read lines.
 // A worker matches a piece with a fresh matcher after replaying the bytes before it (the warm-up), to rebuild the
 // state the earlier lines leave (fail2ban's session cache, the multi-line buffer, the date template order). The
 // workers' pieces are taken only when each one's start state is exactly the state the piece before it ended with
@@ -113,12 +116,14 @@ const runWorker = (job: RangeJob, results: Map<number, RangeResult>, all: Worker
     w.once('exit', () => resolve(false));
   });
 
-// The workers of a plan, started as early as possible (they load the filter themselves, while this thread does).
+// The workers of a plan, started as early as possible (they start while this thread loads the filter, then
+// wait for it: share()).
 export type Crew = {
   plan: RangePlan;
   claims: Int32Array;
   results: Map<number, RangeResult>;
   done: Array<Promise<boolean>>;
+  share: (filter: Filter) => void;
   stop: () => Promise<void>;
 };
 export const startCrew = (plan: RangePlan, setup: RegexSetup): Crew => {
@@ -136,6 +141,9 @@ export const startCrew = (plan: RangePlan, setup: RegexSetup): Crew => {
     claims,
     results,
     done,
+    share: (filter) => {
+      for (const w of all) w.postMessage(filter);
+    },
     stop: async () => {
       await Promise.all(all.map((w) => w.terminate()));
     },

@@ -1,7 +1,8 @@
+import { once } from 'node:events';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogLine } from '../types.js';
 import type { Filter } from '../filters/filter.js';
-import { forEachLine, makeMatcher, skipped } from './regex.js';
+import { forEachLine, matcherFor, skipped } from './regex-lines.js';
 import { CLAIMED_BY_WORKER, type RangeJob, type RangeResult } from './regex-parallel.js';
 import { Tally } from './regex-tally.js';
 
@@ -9,17 +10,15 @@ import { Tally } from './regex-tally.js';
 // while the main thread has not reached them; for each, a fresh matcher replays the warm-up lines (not counted),
 // then counts the piece's lines; posts the matcher's state keys at the piece's start and end. A warm-up from the
 // file's first line rebuilds the whole state, hit counts included: date template moves then need no check.
+// The filter is the main thread's, posted once it has loaded it (the first message).
 const job = workerData as RangeJob;
 const { claims, starts } = job;
 const n = starts.length;
-let filter: Filter | undefined;
+const [filter] = (await once(parentPort as NonNullable<typeof parentPort>, 'message')) as [Filter];
 for (;;) {
   const i = Atomics.sub(claims, n, 1) - 1;
   if (i < 1 || Atomics.compareExchange(claims, i, 0, CLAIMED_BY_WORKER) !== 0) break;
-  const made = makeMatcher(job.setup, filter);
-  if (Array.isArray(made)) break;
-  const { m, tick } = made;
-  filter = made.filter;
+  const { m, tick } = matcherFor(job.setup, filter);
   const line: LogLine = { text: '', source: job.log };
   const tally = new Tally(true);
   let counting = false;

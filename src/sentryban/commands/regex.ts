@@ -1,18 +1,19 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { EX_CONFIG, formatDiagnostic } from '../../core/diagnostics.js';
 import { loadFilter } from '../filters/load.js';
-import { Matcher, type MatchResult } from '../filters/matcher.js';
+import type { Matcher, MatchResult } from '../filters/matcher.js';
 import type { Filter } from '../filters/filter.js';
 import { parseTimeZone } from '../filters/date/time-zone.js';
 import type { LogLine } from '../types.js';
 import { systemClock } from '../../core/clock.js';
+import { releaseOptimizer } from '../../core/start-up-jit.js';
 import { Tally } from './regex-tally.js';
 import { matchInRanges, planRanges, startCrew } from './regex-parallel.js';
 import type { RegexSetup } from './regex-setup.js';
 import { USEDNS_VALUES } from '../dns/host-failures.js';
-import { HostResolver, type Resolution } from '../dns/resolver.js';
-import { LineSplitter } from '../sources/file/line-splitter.js';
+import type { HostResolver, Resolution } from '../dns/resolver.js';
+import { forEachLine, matcherFor, skipped } from './regex-lines.js';
 
 const USAGE =
   'usage: sentryban regex [--json] [--timezone TZ] [--first] [--usedns yes|warn|no|raw] [-r|--raw] [--threads N] LOG FILTER\n';
@@ -53,80 +54,13 @@ const isRegularFile = (path: string): boolean => {
   }
 };
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-// Small enough that strings sliced from a chunk and kept a while (address cache keys, sessions) pin little.
-const CHUNK = 1 << 16;
-
-// Streams the lines of a file's byte range [from, to) (from at a line start; bounded memory, invalid UTF-8 as
-// U+FFFD, a last line without newline skipped, as fail2ban-regex does). Each line is a slice of one decoded
-// chunk WITH its "\n" (no copy; the matcher cuts its regex buffer from it); a line ending in "\r\n" comes
-// without both.
-export const forEachLine = async (
-  path: string,
-  fn: (text: string) => void | Promise<void>,
-  onChunk: () => void,
-  from = 0,
-  to = Infinity,
-): Promise<void> => {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(CHUNK);
-  // fail2ban-regex reads every line whole.
-  const splitter = new LineSplitter(Infinity);
-  let pos = from;
-  const want = (): number => Math.min(buf.length, to - pos);
-  try {
-    for (
-      let r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0;
-      r > 0;
-      r = want() > 0 ? readSync(fd, buf, 0, want(), pos) : 0
-    ) {
-      pos += r;
-      const block = splitter.pushBlock(buf.subarray(0, r));
-      if (!block) continue;
-      const text = decoder.decode(block); // before the next read reuses `buf`, which `block` may share
-      onChunk();
-      for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
-        const p =
-          nl > start && text.charCodeAt(nl - 1) === 13 ? fn(text.slice(start, nl - 1)) : fn(text.slice(start, nl + 1));
-        if (p) await p; // only a line with a host name to look up (--usedns yes|warn) waits
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-};
-
-// fail2ban-regex skips comment and empty lines of a file (they are not tested).
-export const skipped = (text: string): boolean =>
-  (text.length <= 1 && (text === '' || text === '\n')) || text.charCodeAt(0) === 35;
-
-// The matcher for a setup, and a clock read once per chunk of lines (~600), not per line: a line's "now" is at
-// most a chunk old. `loaded`: the filter loaded for an earlier matcher (a fresh matcher shares it: a Filter is
-// never changed).
+// The matcher for a setup, its filter loaded (see matcherFor).
 export const makeMatcher = (
   s: RegexSetup,
-  loaded?: Filter,
 ): { m: Matcher; tick: () => void; failregexes: number; name: string; filter: Filter } | string[] => {
-  const zone = parseTimeZone(s.tz);
-  const f = loaded ? { ok: true as const, value: loaded } : loadFilter(s.ref, s.usedns ? { usedns: s.usedns } : {});
+  const f = loadFilter(s.ref, s.usedns ? { usedns: s.usedns } : {});
   if (!f.ok) return f.errors.map((d) => formatDiagnostic(d));
-  let nowMs = s.now ?? Date.now();
-  const m = new Matcher(f.value, {
-    checkAll: s.checkAll,
-    noDate: 'now',
-    timezone: zone ?? { kind: 'local' },
-    now: () => nowMs,
-    countOnly: s.countOnly === true,
-  });
-  return {
-    m,
-    tick: () => {
-      nowMs = s.now ?? Date.now();
-    },
-    failregexes: f.value.failregex.length,
-    name: f.value.name,
-    filter: f.value,
-  };
+  return { ...matcherFor(s, f.value), failregexes: f.value.failregex.length, name: f.value.name, filter: f.value };
 };
 
 // The host name of the line's first counted hit, when it is a name rather than an address (usedns yes/warn).
@@ -222,13 +156,18 @@ export const runRegex = async (
     for (const e of made) err.write(`${e}\n`);
     return EX_CONFIG;
   }
+  crew?.share(made.filter);
+  // Held by bin/sentryban until now (main.ts): the modules and the filter's translation ran once; the lines'
+  // path is optimized as usual (flags are the process's: the workers' start-up, under way, is held too).
+  releaseOptimizer();
   const { m, tick } = made;
   const tally = new Tally();
   let buffer = '';
   let n = 0;
   const source = isFile ? log : 'argv';
   const line: LogLine = { text: '', source };
-  const hosts = resolving ? new HostResolver({ clock: systemClock }) : null;
+  // (its module, and node:dns with it, only loaded when names are looked up)
+  const hosts = resolving ? new (await import('../dns/resolver.js')).HostResolver({ clock: systemClock }) : null;
   const one = (text: string): void | Promise<void> => {
     n++;
     if (isFile && skipped(text)) return;

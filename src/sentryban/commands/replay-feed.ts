@@ -4,7 +4,7 @@ import type { Filter } from '../filters/filter.js';
 import { newTimedLineMatcher, type TimedLineMatcher } from '../daemon/line-matcher.js';
 import { countedHit, type Hit } from '../filters/matcher.js';
 import type { Failure, LogLine } from '../types.js';
-import { skipped } from './regex.js';
+import { skipped } from './regex-lines.js';
 import type { LineCursor } from './replay-input.js';
 
 // The matching half of `sentryban replay`: its inputs read, every dated line in the window matched by every

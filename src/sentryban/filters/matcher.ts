@@ -1,5 +1,6 @@
 import type { Failure, LogLine } from '../types.js';
-import { contentTestOf, groupOf, groupsOf, type CompiledRegex } from './compiled-regex.js';
+import type { CompiledRegex } from './compiled-regex.js';
+import { contentTestOf, groupOf, groupsOf } from './regex-groups.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';

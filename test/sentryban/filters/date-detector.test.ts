@@ -88,3 +88,45 @@ describe('dates differing only in their fraction of a second (DateTemplate.fract
     expect(at('Nov 25 04:05:20.456 vm x')).toEqual(['Nov 25 04:05:20.456', b0 + 1]);
   });
 });
+
+describe('dates differing only in their seconds (DateTemplate.seconds)', () => {
+  const UTC = { kind: 'fixed' as const, offsetMin: 0 };
+  it('is known for the default patterns that write `%M:%S` (checked by hand), not for custom ones', () => {
+    const all = templatesFor([], 2026);
+    const withS = all.filter((t) => t.seconds !== null).map((t) => t.name.replace(/^\{\^LN-BEG\}/, ''));
+    expect(new Set(withS).size).toBe(14); // the 17 defaults but %ExS, EPOCH and TAI64N
+    for (const n of withS) expect(all.some((t) => t.name === n || t.name === `{^LN-BEG}${n}`)).toBe(true);
+    for (const p of ['%H:%M:%S', '%H:%M:%S%f', '{^LN-BEG}%Y/%m/%d %H:%M:%S', '%H:%M:%S\\d', '{UNB}%H:%M:%S'])
+      expect(templatesFor([p], 2026).every((t) => t.seconds === null)).toBe(true);
+  });
+
+  it('a new second of a converted minute takes its time from the minute; anything else is converted again', () => {
+    const d = new DateDetector(templatesFor([], 2026), UTC);
+    const at = (line: string) => (d.locate(line, NOW) ? [line.slice(d.start, d.end), d.time] : null);
+    const b0 = Date.UTC(2026, 10, 25, 4, 5, 19) / 1000;
+    expect(at('Nov 25 04:05:19 vm x')).toEqual(['Nov 25 04:05:19', b0]);
+    expect(at('Nov 25 04:05:59 vm x')?.[1]).toBe(b0 + 40);
+    expect(at('Nov 25 04:05:07 vm x')?.[1]).toBe(b0 - 12);
+    expect(at('Nov 25 04:05:60 vm x')?.[1]).toBeNull(); // as fail2ban: no second 60
+    expect(at('Nov 25 04:05:08 vm x')?.[1]).toBe(b0 - 11);
+    expect(at('Nov 25 04:06:08 vm x')?.[1]).toBe(b0 + 49);
+    expect(at('Nov 25 05:06:08 vm x')?.[1]).toBe(b0 + 3649);
+    expect(at('Nov 24 05:06:09 vm x')?.[1]).toBe(b0 - 86400 + 3650);
+    expect(at('Nov 24 05:06:9 vm x')?.[1]).toBe(b0 - 86400 + 3650); // one digit: converted again
+    // ISO with microseconds and a zone: seconds and fraction differ, the zone too
+    const i0 = Date.UTC(2026, 10, 25, 4, 27, 41) / 1000;
+    expect(at('2026-11-25T04:27:41.465322+00:00 vm x')?.[1]).toBe(i0);
+    expect(at('2026-11-25T04:27:05.000001+00:00 vm x')?.[1]).toBe(i0 - 36);
+    expect(at('2026-11-25T04:27:05.000001+01:00 vm x')?.[1]).toBe(i0 - 36 - 3600);
+    expect(at('2026-11-25T04:27:59.999999+01:00 vm x')?.[1]).toBe(i0 + 18 - 3600);
+  });
+
+  it('a minute in which the assumed day changes is converted second by second', () => {
+    // A time of day alone is today, or yesterday when it is ahead of the clock (05:00:30): 05:00:50 is yesterday.
+    const now = Date.UTC(2026, 10, 25, 5, 0, 30);
+    const d = new DateDetector(templatesFor([], 2026), UTC);
+    expect(d.find('05:00:10 x', now)?.time).toBe(Date.UTC(2026, 10, 25, 5, 0, 10) / 1000);
+    expect(d.find('05:00:50 x', now)?.time).toBe(Date.UTC(2026, 10, 24, 5, 0, 50) / 1000);
+    expect(d.find('05:00:20 x', now)?.time).toBe(Date.UTC(2026, 10, 25, 5, 0, 20) / 1000);
+  });
+});

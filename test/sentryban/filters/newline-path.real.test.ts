@@ -7,7 +7,7 @@ import { loadFilter } from '../../../src/sentryban/filters/load.js';
 import { Matcher, type MatchResult } from '../../../src/sentryban/filters/matcher.js';
 import { LOGS } from './fail-json.js';
 import { DateDetector } from '../../../src/sentryban/filters/date/detector.js';
-import { contentTestOf, groupOf } from '../../../src/sentryban/filters/compiled-regex.js';
+import { contentTestOf, groupOf } from '../../../src/sentryban/filters/regex-groups.js';
 
 // `sentryban regex` hands the matcher each line WITH its "\n", as a slice of one decoded chunk, so that the regex
 // buffer is cut from it instead of copied (the fast path). The conformance tests match lines without it; this

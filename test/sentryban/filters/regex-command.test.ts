@@ -32,6 +32,23 @@ describe('sentryban regex', () => {
     expect(new Date(o.time * 1000).toISOString().slice(5, 19)).toBe('11-25T04:05:19');
   });
 
+  it('reads lines longer than its 64 KiB reads, CRLF, and characters cut by a read, whole and in order', async () => {
+    // Each line a failure from its own address; some 70-200 kB long, some ending in \r\n, some with multi-byte
+    // characters; a last line without newline is not read (fail2ban-regex).
+    const lines = Array.from({ length: 400 }, (_, i) => {
+      const l = `Nov 25 04:05:19 vm sshd[${i}]: Failed password for root from 198.51.100.${i % 250} port ${1000 + i} ssh2`;
+      return i % 9 === 0 ? `${l} ${'é中😀'.repeat(i * 20)}${'x'.repeat(i * 500)}` : i % 7 === 0 ? `${l}\r` : l;
+    });
+    const log = join(tmp.dir, 'long.log');
+    writeFileSync(log, `${lines.join('\n')}\nNov 25 04:05:19 vm sshd[1]: Failed password for root from 192.0.2.1`);
+    const r = await run(['--json', log, '/etc/fail2ban/filter.d/sshd.conf']);
+    expect(r.exitCode).toBe(0);
+    const out = r.stdout.split('\n').map((l) => JSON.parse(l) as { line: number; address: string | null });
+    expect(out.map((o) => [o.line, o.address])).toEqual(lines.map((_, i) => [i + 1, `198.51.100.${i % 250}`]));
+    const summary = await run(['--threads', '3', log, '/etc/fail2ban/filter.d/sshd.conf']);
+    expect(summary.stdout).toMatch(/Lines: 400 lines, 0 ignored, 400 matched, 0 missed/);
+  });
+
   it("prints fail2ban-regex's summary for a file, skipping comments and empty lines", async () => {
     const log = join(tmp.dir, 'auth.log');
     writeFileSync(

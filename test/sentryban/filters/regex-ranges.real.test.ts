@@ -235,7 +235,9 @@ describe('sentryban regex in ranges (worker threads) prints the one-thread summa
         const note = noteOf(o);
         expect(note?.ranges).toBe(pieces(j.threads));
         expect(note?.rerun).toBe(false);
-        if (j.here === 2) expect(note?.of).toBe(pieces(j.threads) - 2);
+        // At most 2 pieces here (piece 0 always): the workers, which get the main thread's filter, can claim
+        // piece 1 before the main thread is done with piece 0.
+        if (j.here === 2) expect([pieces(j.threads) - 2, pieces(j.threads) - 1]).toContain(note?.of);
       }
     },
     240_000,

@@ -1,4 +1,4 @@
-import { makeTemplate, type DateTemplate } from './template.js';
+import { makeTemplate, withSeconds, type DateTemplate } from './template.js';
 
 // fail2ban's default date templates, in its order (datedetector DEFAULT_TEMPLATES).
 export const DEFAULT_PATTERNS: readonly string[] = [
@@ -26,13 +26,21 @@ const sourceOf = (p: string): string => (p === 'EPOCH' ? 'Epoch' : p);
 export type DefaultSet = { all: DateTemplate[]; originals: DateTemplate[] };
 
 // The 31 live defaults: a line-anchored copy (weight 100) of each template not anchored already, then the 17.
+// Each default that writes `%M:%S` was checked by hand for DateTemplate.seconds: `%S` once, after `%M:`, then
+// only an optional fraction, year, zone or AM/PM, each after a non-digit, or the pattern's end; every field before
+// it has a bounded width and a separator (not custom datepatterns: a `.*` before the time could read the seconds).
+const makeDefault = (p: string, nowYear: number): DateTemplate => {
+  const t = makeTemplate(p, nowYear);
+  return p.includes('%M:%S') ? withSeconds(t) : t;
+};
+
 export const buildDefaults = (nowYear: number): DefaultSet => {
-  const originals = DEFAULT_PATTERNS.map((p) => makeTemplate(p, nowYear));
+  const originals = DEFAULT_PATTERNS.map((p) => makeDefault(p, nowYear));
   const copies: DateTemplate[] = [];
   DEFAULT_PATTERNS.forEach((p, i) => {
     const t = originals[i] as DateTemplate;
     if (t.name.startsWith('{^LN-BEG}') || t.name.startsWith('^')) return;
-    const c = makeTemplate(`{^LN-BEG}${sourceOf(p)}`, nowYear);
+    const c = makeDefault(`{^LN-BEG}${sourceOf(p)}`, nowYear);
     if (c.name !== t.name) copies.push({ ...c, weight: 100, isAnchoredCopy: true });
   });
   return { all: [...copies, ...originals], originals };

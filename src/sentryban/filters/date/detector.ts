@@ -21,6 +21,11 @@ type Slot = {
   // DateTemplate.fraction): a text differing from cText only there has cTime.
   cFa: number;
   cFb: number;
+  // Where cText's seconds digits are (cSa, two of them; -1 when the template has no DateTemplate.seconds or its
+  // minute does not convert linearly) and the time of second 0 of its minute: a text differing from cText only
+  // there (00-59) and in the fraction digits has time cMin + its seconds.
+  cSa: number;
+  cMin: number;
 };
 export type DateFound = { start: number; end: number; time: number | null; empty: boolean };
 
@@ -83,6 +88,27 @@ const sameButDigits = (line: string, at: number, s: string, a: number, b: number
   return true;
 };
 
+// The seconds (00-59) of the line's date when it differs from the slot's cText only in its seconds digits and its
+// fraction digits (same length: the caller checks), else -1.
+const secondsIfSameMinute = (line: string, at: number, slot: Slot): number => {
+  const s = slot.cText;
+  const a = slot.cSa;
+  const d1 = line.charCodeAt(at + a) - 48;
+  const d2 = line.charCodeAt(at + a + 1) - 48;
+  if (d1 < 0 || d1 > 5 || d2 < 0 || d2 > 9) return -1;
+  const fa = slot.cFa;
+  const fb = fa < 0 ? -1 : slot.cFb;
+  for (let i = s.length - 1; i >= 0; i--) {
+    if (i === a + 1) {
+      i = a;
+      continue;
+    }
+    const c = line.charCodeAt(at + i);
+    if (i >= fa && i < fb ? c < 48 || c > 57 : c !== s.charCodeAt(i)) return -1;
+  }
+  return d1 * 10 + d2;
+};
+
 // A one-character string (or '') as a number: its UTF-16 code, -1 for ''.
 const codeAt = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : -1);
 // JavaScript's \w (without the u flag).
@@ -136,6 +162,8 @@ export class DateDetector {
       cNow: -Infinity,
       cFa: -1,
       cFb: -1,
+      cSa: -1,
+      cMin: 0,
     }));
     this.#tz = tz;
   }
@@ -391,6 +419,17 @@ export class DateDetector {
       this.time = slot.cTime;
       return true;
     }
+    // A new second of the same minute (the other fields as cText's): no regex, no conversion.
+    if (slot.cSa >= 0 && end - start === ct.length && nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow) {
+      const sec = secondsIfSameMinute(line, start, slot);
+      if (sec >= 0) {
+        slot.cText = line.slice(start, end);
+        slot.cTime = slot.cMin + sec;
+        slot.cFields = null; // (its %S is another second's now)
+        this.time = slot.cTime;
+        return true;
+      }
+    }
     this.time = this.#convert(slot, line, start, end, nowMs);
     return true;
   }
@@ -402,10 +441,14 @@ export class DateDetector {
     // The full regex, at the same place, for the date fields (same pattern, so the same match); with indices where
     // the fraction of a second is to be found (DateTemplate.fraction).
     const fr = t.fraction;
-    if (t.fast) m = exec(fr ? fr.re : t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
+    const sr = t.seconds;
+    const indexed = fr?.re ?? sr?.re;
+    if (t.fast) m = exec(indexed ?? t.re, line, this.#m === null ? 0 : m.index, this.#to) as RegExpExecArray;
     const span = fr ? m.indices?.[fr.num] : undefined;
     slot.cFa = span ? span[0] - start : -1;
     slot.cFb = span ? span[1] - start : -1;
+    const sSpan = sr ? m.indices?.[sr.num] : undefined;
+    const sAt = sSpan && sSpan[1] - sSpan[0] === 2 ? sSpan[0] - start : -1;
     const fresh = nowMs - slot.cNow <= REUSE_MS && nowMs >= slot.cNow;
     let time: number | null;
     if (t.kind === 'pattern') {
@@ -417,6 +460,7 @@ export class DateDetector {
       for (let k = 0; same && k < sig.length; k++) same = fields[k] === (f as (string | undefined)[])[k];
       if (same) {
         slot.cText = line.slice(start, end);
+        if (slot.cSa >= 0) slot.cSa = sAt; // (the same minute, converted linearly)
         return slot.cTime;
       }
       // groupsToEpoch reads these fields only (SIG_NAMES): the other groups' values are not gathered.
@@ -424,6 +468,7 @@ export class DateDetector {
       for (let k = 0; k < fields.length; k++) if (fields[k] !== undefined) g[slot.sigNames[k] as string] = fields[k];
       time = groupsToEpoch(g, nowMs, this.#tz);
       slot.cFields = fields;
+      slot.cSa = sAt >= 0 && time !== null ? this.#minuteOf(slot, g, time, nowMs, sAt) : -1;
     } else if (t.kind === 'tai64n') time = parseInt(line.slice(start + 2, start + 17), 16);
     else {
       const v = groupValue(m, t.groups.get('__epoch')) ?? line.slice(start, end);
@@ -435,6 +480,17 @@ export class DateDetector {
     slot.cTime = time;
     slot.cNow = nowMs;
     return time;
+  }
+
+  // Sets slot.cMin, the time of second 0 of the minute of fields g (converted to `time`), and returns sAt (where
+  // the seconds are), or -1 when the minute does not convert linearly (second 59's time is not second 0's + 59: a
+  // day or a year assumed differently within it, or a zone's offset changing in it).
+  #minuteOf(slot: Slot, g: Record<string, string | undefined>, time: number, nowMs: number, sAt: number): number {
+    const t0 = groupsToEpoch({ ...g, S: '00' }, nowMs, this.#tz);
+    if (t0 === null || time !== t0 + Number(g.S)) return -1;
+    if (groupsToEpoch({ ...g, S: '59' }, nowMs, this.#tz) !== t0 + 59) return -1;
+    slot.cMin = t0;
+    return sAt;
   }
 
   find(line: string, nowMs: number): DateFound | null {

@@ -1,5 +1,6 @@
 import { translatePyRegex } from '../regex/to-js.js';
 import { keepGroups, numberGroups } from '../regex/numbered.js';
+import { scanSyntax } from '../regex/syntax-scan.js';
 import { expandTokens, tokenTable } from './tokens.js';
 
 // One date template: a compiled regex whose first capturing group (renamed __d) is the date text.
@@ -32,6 +33,12 @@ export type DateTemplate = {
   // takes any digits alike: a date text of the same length that differs from a converted one only in those
   // digits matches the same way, with the same fields but `%f`, so it has the same time (date/detector.ts).
   fraction: { re: RegExp; num: number } | null;
+  // Default templates whose seconds come as `%M:%S` followed by nothing that can take a digit (defaults.ts): the
+  // full regex with indices and the group number of `%S`. A date text of the same length that differs from a
+  // converted one only in the two digits of the seconds (00-59) and the fraction matches the same way, the
+  // colon before and the fixed text after pinning every other group, so its fields are the same but `%S`
+  // (date/detector.ts: the time then follows from the minute's, when the minute converts linearly).
+  seconds: { re: RegExp; num: number } | null;
 };
 
 // `%f` as the defaults write it, expanded (tokens.ts): once, after its separator, the group optional.
@@ -41,25 +48,19 @@ const fractionOf = (pyRegex: string, fast: RegExp | null, src: string, flags: st
     ? { re: new RegExp(src, `${flags}dg`), num: f[0] as number }
     : null;
 
+// The template with DateTemplate.seconds, for the default patterns that write `%M:%S` (defaults.ts): the full
+// regex with indices (the fraction's when it has one) and the group number of `%S`.
+export const withSeconds = (t: DateTemplate): DateTemplate => {
+  const s = t.groups.get('S');
+  if (t.kind !== 'pattern' || t.fast === null || s?.length !== 1) return t;
+  const flags = t.re.flags.includes('d') ? t.re.flags : `${t.re.flags}d`;
+  return { ...t, seconds: { re: t.fraction?.re ?? new RegExp(t.re.source, flags), num: s[0] as number } };
+};
+
 // The index just after the group opened at `open` (source[open] === '('), or -1.
 const groupEnd = (src: string, open: number): number => {
-  let depth = 0;
-  let inClass = false;
-  for (let i = open; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i + 1;
-  }
-  return -1;
+  const close = scanSyntax(src, open, (c, depth) => c === ')' && depth === 1);
+  return close < 0 ? -1 : close + 1;
 };
 const SPAN_TAILS = new Set(['', String.raw`(?=\b|\W|(?=\n?$))`, String.raw`(?=\b|\W|$)`]);
 export const spanTestOf = (fast: RegExp | null): 0 | 1 | 2 => {
@@ -251,6 +252,7 @@ const compile = (
     fast,
     spanTest: spanTestOf(fast),
     fraction: fractionOf(pyRegex, fast, num.source, t.value.flags, groups.get('f')),
+    seconds: null,
   };
 };
 

@@ -87,23 +87,43 @@ const forcePresent = (n: Node, g: string): Node | null => {
   }
 };
 
+// The tree with f's replacements (f returns undefined to go on into a node); a node none of whose parts changed is
+// returned as is (nodes are never changed in place), so that a pass over a large regex allocates only what it
+// replaces.
 const map = (n: Node, f: (n: Node) => Node | undefined): Node => {
   const r = f(n);
   if (r) return r;
   switch (n.t) {
-    case 'seq':
-      return { t: 'seq', items: n.items.map((i) => map(i, f)) };
-    case 'alt':
-      return { t: 'alt', alts: n.alts.map((i) => map(i, f)) };
+    case 'seq': {
+      const items = mapAll(n.items, f);
+      return items === n.items ? n : { t: 'seq', items };
+    }
+    case 'alt': {
+      const alts = mapAll(n.alts, f);
+      return alts === n.alts ? n : { t: 'alt', alts };
+    }
     case 'group':
-      return { ...n, body: map(n.body, f) };
-    case 'quant':
-      return { ...n, body: map(n.body, f) };
-    case 'cond':
-      return { ...n, yes: map(n.yes, f), no: map(n.no, f) };
+    case 'quant': {
+      const body = map(n.body, f);
+      return body === n.body ? n : { ...n, body };
+    }
+    case 'cond': {
+      const yes = map(n.yes, f);
+      const no = map(n.no, f);
+      return yes === n.yes && no === n.no ? n : { ...n, yes, no };
+    }
     default:
       return n;
   }
+};
+const mapAll = (ns: Node[], f: (n: Node) => Node | undefined): Node[] => {
+  let out: Node[] | null = null;
+  for (let i = 0; i < ns.length; i++) {
+    const m = map(ns[i] as Node, f);
+    if (out === null && m !== ns[i]) out = ns.slice(0, i);
+    out?.push(m);
+  }
+  return out ?? ns;
 };
 
 const resolve = (n: Node, g: string, present: boolean): Node =>

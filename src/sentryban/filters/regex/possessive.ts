@@ -14,11 +14,26 @@ type Wide = 'none' | 'some' | 'all';
 type CharSet = { ascii: boolean[]; wide: Wide };
 type First = { set: CharSet; nullable: boolean }; // chars a non-empty match may start with; can it match empty
 
-const make = (pred: (c: number) => boolean, wide: Wide): CharSet => ({
-  ascii: Array.from({ length: 128 }, (_, c) => pred(c)),
-  wide,
-});
+// (a plain loop: Array.from({ length: 128 }, ...) made filter loading several times slower, run for every node)
+const make = (pred: (c: number) => boolean, wide: Wide): CharSet => {
+  const ascii = new Array<boolean>(128);
+  for (let c = 0; c < 128; c++) ascii[c] = pred(c);
+  return { ascii, wide };
+};
+// One character's set, made once per character (sets are never changed).
+const charSets = new Map<string, CharSet>();
+const charSet = (ch: string): CharSet => {
+  let s = charSets.get(ch);
+  if (s === undefined) {
+    const code = ch.charCodeAt(0);
+    s = make((c) => c === code, code > 127 ? 'some' : 'none');
+    charSets.set(ch, s);
+  }
+  return s;
+};
 const EMPTY = make(() => false, 'none');
+const ANY = make(() => true, 'all');
+const ANY_BUT_NEWLINE = make((c) => c !== 10, 'all');
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isWord = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isSpace = (c: number): boolean => (c >= 9 && c <= 13) || c === 32;
@@ -70,13 +85,11 @@ type Flags = { dotAll: boolean; serial: number }; // serial: the last possessive
 const oneChar = (n: Node, f: Flags): CharSet | null => {
   switch (n.t) {
     case 'char':
-      return n.ch.length === 1
-        ? make((c) => c === n.ch.charCodeAt(0), n.ch.charCodeAt(0) > 127 ? 'some' : 'none')
-        : null;
+      return n.ch.length === 1 ? charSet(n.ch) : null;
     case 'class':
       return classSet(n.negate, n.items);
     case 'dot':
-      return f.dotAll ? make(() => true, 'all') : make((c) => c !== 10, 'all');
+      return f.dotAll ? ANY : ANY_BUT_NEWLINE;
     case 'raw':
       return escapeSet(n.text);
     default:
