@@ -11,7 +11,7 @@ import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
 import { startProgress, type Progress } from './replay-progress.js';
-import { pickJails, threadCpu, type FeedThread } from './replay-thread.js';
+import { feedStartOf, pickJails, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay` once its options are read and its worker started (replay.ts): the configuration checked, the
 // inputs opened, the batches of matched lines through the jails, the timeline and summary printed.
@@ -55,6 +55,7 @@ export const checked = async (
   if (thread) {
     // The worker reads the files; these were opened to refuse an unreadable one before anything else.
     for (const c of cursors) c.close();
+    thread.start(feedStartOf(jails));
     batches = thread.batches;
   } else {
     const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));

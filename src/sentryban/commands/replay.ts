@@ -79,11 +79,9 @@ export const runReplay = async (
   }
   // Dates without a year are read as fail2ban-regex reads them: this year, or last year when in the future.
   const startedAt = Date.now();
-  // The worker loads the configuration and opens the inputs itself, at the same time as this thread checks them;
-  // it is stopped when they are refused.
-  const thread = threaded(o.logs)
-    ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
-    : null;
+  // The worker starts up and opens the inputs while this thread loads the configuration and checks them; it is
+  // handed the jails once they are checked (replay-run.ts), and stopped when they are refused.
+  const thread = threaded(o.logs) ? startFeedThread({ logs: o.logs, window: o, startedAt }) : null;
   try {
     const { checked } = await import('./replay-run.js');
     return await checked(o, io, thread, startedAt, say);
