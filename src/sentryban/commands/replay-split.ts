@@ -4,7 +4,8 @@ import { ReplayFeed, type Batch, type FeedJail } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import type { FeedThread } from './replay-thread.js';
 
-// `sentryban replay` of one big plain file, its matching shared by both threads: the matching thread matches the
+// `sentryban replay` of one big plain file, its matching shared by both threads (when asked: SHARE below): the
+// matching thread matches the
 // file up to a line start near its end (the split), while this thread, between the batches it runs through the
 // jails, matches the rest (the piece) whenever it would otherwise wait for the next batch. A piece's matchers first
 // read the lines just before it (the warm-up, nothing recorded), to rebuild the state the earlier lines leave
@@ -15,18 +16,22 @@ import type { FeedThread } from './replay-thread.js';
 // thread's. The jails run in the lines' order, as always: only the matching is split.
 export type SplitPlan = { log: string; size: number; at: number; warmFrom: number };
 
-// The piece's share of the file: about what this thread matches while it would wait (measured: its jails take
-// ~0.8x the matching thread's time per line, and its first batch waits for the matching thread's start-up).
-const SHARE = 0.12;
+// The piece's share of the file: none by default. Measured on the bench's 1M sshd lines (2 cores shared with
+// other sessions, load 4-12, 2026-12-07 18:20-18:35 UTC): the main thread's piece costs it ~0.13 s of CPU more
+// than its share of the matching thread's time (its own isolate's matcher starts cold: compiled and optimized
+// again, the warm-up), so that the whole command took 0.15-0.3 s more CPU with a share of 0.12-0.45 and was not
+// faster in wall time. It may pay on an idle machine (the main thread waits ~20% of the time for the matching
+// thread there): SENTRYBAN_REPLAY_SPLIT=0.2 to measure it.
+const SHARE = 0;
 const WARM_BYTES = 1 << 19; // ~5,000 log lines (as `sentryban regex`)
 
-// The split for these inputs (one plain file), or null. SENTRYBAN_REPLAY_SPLIT changes the share (0 to 0.9; 0:
-// no split) or, as `@N`, puts the split at the first line start at or after byte N (tests); SENTRYBAN_REPLAY_WARMUP
-// the warm-up (bytes).
+// The split for these inputs (one plain file), or null. SENTRYBAN_REPLAY_SPLIT sets the piece's share (0 to 0.9;
+// 0: no split) or, as `@N`, puts the split at the first line start at or after byte N (tests);
+// SENTRYBAN_REPLAY_WARMUP the warm-up (bytes).
 export const planSplit = (logs: readonly string[]): SplitPlan | null => {
   const env = process.env.SENTRYBAN_REPLAY_SPLIT ?? '';
   const byte = /^@\d+$/.test(env) ? Number(env.slice(1)) : null;
-  const asked = env === '' || byte !== null ? SHARE : Number(env);
+  const asked = byte !== null ? 1 : env === '' ? SHARE : Number(env);
   const share = Number.isFinite(asked) ? Math.min(0.9, Math.max(0, asked)) : SHARE;
   const warmEnv = Number(process.env.SENTRYBAN_REPLAY_WARMUP ?? WARM_BYTES);
   const warm = Number.isFinite(warmEnv) && warmEnv >= 0 ? warmEnv : WARM_BYTES;

@@ -82,7 +82,7 @@ export const runReplay = async (
   const startedAt = Date.now();
   // The worker starts up and opens the inputs while this thread loads the configuration and checks them; it is
   // handed the jails once they are checked (replay-run.ts), and stopped when they are refused.
-  // One big plain file: its last part is matched on this thread (replay-split.ts).
+  // One big plain file: its last part matched on this thread when asked (replay-split.ts).
   const thread = threaded(o.logs)
     ? startFeedThread({ logs: o.logs, window: o, startedAt, split: planSplit(o.logs) })
     : null;
