@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { EX_USAGE, type ReplayOptions } from './replay-options.js';
 import { startFeedThread } from './replay-thread.js';
+import { planSplit } from './replay-split.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
 // would have done on past logs, on the lines' own timestamps, with no action run and no store opened. This module
@@ -79,10 +80,11 @@ export const runReplay = async (
   }
   // Dates without a year are read as fail2ban-regex reads them: this year, or last year when in the future.
   const startedAt = Date.now();
-  // The worker loads the configuration and opens the inputs itself, at the same time as this thread checks them;
-  // it is stopped when they are refused.
+  // The worker starts up and opens the inputs while this thread loads the configuration and checks them; it is
+  // handed the jails once they are checked (replay-run.ts), and stopped when they are refused.
+  // One big plain file: its last part matched on this thread when asked (replay-split.ts).
   const thread = threaded(o.logs)
-    ? startFeedThread({ configDir: o.configDir, jails: o.jails, logs: o.logs, window: o, startedAt })
+    ? startFeedThread({ logs: o.logs, window: o, startedAt, split: planSplit(o.logs) })
     : null;
   try {
     const { checked } = await import('./replay-run.js');
