@@ -26,7 +26,7 @@ const WARM_BYTES = 1 << 19; // replayed before a piece (~5,000 log lines; ~8 ms)
 export type RangePlan = { log: string; size: number; starts: number[]; warmFrom: number[]; workers: number };
 
 // The first line start at or after byte `at` (the file's size when none).
-export const lineStartFrom = (fd: number, at: number, size: number): number => {
+const lineStartFrom = (fd: number, at: number, size: number): number => {
   if (at <= 0) return 0;
   const buf = Buffer.allocUnsafe(1 << 16);
   for (let pos = at - 1; pos < size;) {

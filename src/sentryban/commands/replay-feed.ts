@@ -31,13 +31,7 @@ import type { LineCursor } from './replay-input.js';
 // the reader's lookups are of flat texts.
 // Extra: for a jail with an ignorecommand only, the failure's groups, user and lines as JSON (the command's tags);
 // the jails themselves read only id, addr, cidr and time.
-// A line without date: where (its line number counted from the cursor's first line) and its text.
-export type FeedEnd = { kind: 'nodate'; source: string; lineNo: number; text: string } | { kind: 'io'; reason: string };
-export const noDateMessage = (e: { source: string; lineNo: number; text: string }, lineBase = 0): string =>
-  `${e.source}:${e.lineNo + lineBase}: no date in the line: ${JSON.stringify(e.text.replace(/\r?\n$/, '').slice(0, 120))}`;
-// Where the matching thread stopped, at the split of one file (replay-split.ts): its matchers' state keys (one
-// per jail), how many lines it read.
-export type SplitPoint = { keys: string[]; lines: number };
+export type FeedEnd = { kind: 'nodate'; message: string } | { kind: 'io'; reason: string };
 export type Batch = {
   nums: Float64Array; // its first `used` numbers
   used: number;
@@ -46,8 +40,6 @@ export type Batch = {
   bytesRead: number; // of all inputs, after this batch (for the progress bar)
   end: FeedEnd | null; // the replay stops after this batch (else: more, or done)
   done: boolean; // the last batch
-  split?: SplitPoint; // the matching thread's last batch before the split (replay-split.ts)
-  lineBase?: number; // its line numbers count on from this one (a piece matched after a split)
 };
 export type FeedJail = { filter: Filter; command: boolean };
 
@@ -163,40 +155,10 @@ export class ReplayFeed {
     });
   }
 
-  // The first source's matchers run over the lines of `warm` (the lines before its range), nothing recorded: the
-  // state they leave is that of a matcher that read the file from its start (checked with stateKeys).
-  async warm(warm: LineCursor): Promise<void> {
-    const s = this.#sources[0] as Source;
-    const line = this.#line;
-    line.source = s.cursor.name;
-    while (await warm.fill())
-      do {
-        const text = warm.text as string;
-        if (skipped(text)) continue;
-        line.text = text;
-        for (let i = 0; i < s.matchers.length; i++) {
-          (s.ids[i] as RawIds).clear();
-          (s.matchers[i] as TimedLineMatcher).match(line);
-        }
-      } while (warm.step());
-  }
-  // The first source's matchers' states and how often their dates were reordered (see Matcher.stateKey).
-  stateKeys(): string[] {
-    return (this.#sources[0] as Source).matchers.map((m) => m.stateKey());
-  }
-  get reorders(): number {
-    let n = 0;
-    for (const m of (this.#sources[0] as Source).matchers) n += m.dateReorders;
-    return n;
-  }
-  get lines(): number {
-    return (this.#sources[0] as Source).cursor.lineNo;
-  }
-
   // A source's next dated line in the window, matched by every jail (a source's matchers see its lines in order).
-  // True: the source has a line ready; false: it is used up; a FeedEnd: a line without date. A promise only when
+  // True: the source has a line ready; false: it is used up; a string: a line without date. A promise only when
   // a chunk has to be read from a stream.
-  #take(s: Source): boolean | FeedEnd | null {
+  #take(s: Source): boolean | string | null {
     const text = s.cursor.text as string;
     if (skipped(text)) return null;
     const line = this.#line;
@@ -209,19 +171,20 @@ export class ReplayFeed {
       s.found[i] = (this.#jails[i] as FeedJail).command ? r.failures : countedHits(r.hits);
       time ??= r.time;
     }
-    if (time === null) return { kind: 'nodate', source: s.cursor.name, lineNo: s.cursor.lineNo, text };
+    if (time === null)
+      return `${s.cursor.name}:${s.cursor.lineNo}: no date in the line: ${JSON.stringify(text.replace(/\r?\n$/, '').slice(0, 120))}`;
     if ((this.#since !== null && time < this.#since) || (this.#until !== null && time >= this.#until)) return null;
     s.time = time;
     return true;
   }
-  #pull(s: Source): boolean | FeedEnd | Promise<boolean | FeedEnd> {
+  #pull(s: Source): boolean | string | Promise<boolean | string> {
     while (s.cursor.step()) {
       const r = this.#take(s);
       if (r !== null) return r;
     }
     return this.#refill(s);
   }
-  async #refill(s: Source): Promise<boolean | FeedEnd> {
+  async #refill(s: Source): Promise<boolean | string> {
     if (!(await s.cursor.fill())) return false;
     return this.#take(s) ?? this.#pull(s);
   }
@@ -246,8 +209,8 @@ export class ReplayFeed {
     try {
       for (const s of this.#sources) {
         const r = await this.#pull(s);
-        if (typeof r === 'object') {
-          yield batch(r, true);
+        if (typeof r === 'string') {
+          yield batch({ kind: 'nodate', message: r }, true);
           return;
         }
         if (r) live.push(s);
@@ -263,9 +226,9 @@ export class ReplayFeed {
           yield batch(null, false);
         }
         let r = this.#pull(s);
-        if (r instanceof Promise) r = await r;
-        if (typeof r === 'object') {
-          yield batch(r, true);
+        if (typeof r === 'object') r = await r;
+        if (typeof r === 'string') {
+          yield batch({ kind: 'nodate', message: r }, true);
           return;
         }
         if (!r) live.splice(k, 1);
@@ -494,7 +457,6 @@ export class FeedReader {
     const l = this.#line;
     const found = l.found;
     const recent = this.#recent;
-    const lineBase = b.lineBase ?? 0;
     const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
     l.bytes = bytes;
     let off = 0;
@@ -507,7 +469,7 @@ export class FeedReader {
         continue;
       }
       l.time = time;
-      l.lineNo = lineNo + lineBase;
+      l.lineNo = lineNo;
       l.source = a[i++] as number;
       const k = a[i++] as number;
       const len = a[i++] as number;

@@ -67,17 +67,12 @@ export class LineCursor {
   #fd: number | null;
   #buf = Buffer.allocUnsafe(CHUNK);
   #bytes = 0;
-  // A plain file's byte range [#pos, #to) still to read (both at line starts: see replay-split.ts).
-  #pos: number;
-  #to: number;
 
-  constructor(input: Opened, range: { from: number; to: number } = { from: 0, to: Infinity }) {
+  constructor(input: Opened) {
     this.name = input.name;
     this.#input = input;
     this.#fd = input.fd;
     this.#chunks = input.stream ? (input.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]() : null;
-    this.#pos = range.from;
-    this.#to = range.to;
   }
 
   // The current line (with its "\n", the last line of the input maybe without), or null at the end.
@@ -113,16 +108,9 @@ export class LineCursor {
     return true;
   }
 
-  // A plain file's range read on to `to` (a line start) after it ended at the one given before.
-  extendTo(to: number): void {
-    this.#to = to;
-    this.#ended = false;
-  }
-
   // A plain file is read with readSync, as `sentryban regex` reads it: no promise per chunk either.
   #readSync(): IteratorResult<Buffer> {
-    const r = readSync(this.#fd as number, this.#buf, 0, Math.min(CHUNK, this.#to - this.#pos), this.#pos);
-    this.#pos += r;
+    const r = readSync(this.#fd as number, this.#buf, 0, CHUNK, null);
     this.#bytes += r;
     return r > 0 ? { done: false, value: this.#buf.subarray(0, r) } : { done: true, value: undefined };
   }

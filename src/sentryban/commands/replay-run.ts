@@ -6,12 +6,11 @@ import { loadConfig } from '../config/load.js';
 import type { LoadedJail } from '../config/loaded.js';
 import type { Failure } from '../types.js';
 import { EX_DATAERR, EX_IOERR, EX_NOINPUT, EX_USAGE, type ReplayOptions } from './replay-options.js';
-import { FeedReader, ReplayFeed, lineRef, noDateMessage, type Batch, type FedLine } from './replay-feed.js';
+import { FeedReader, ReplayFeed, lineRef, type Batch, type FedLine } from './replay-feed.js';
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
 import { startProgress, type Progress } from './replay-progress.js';
-import { HerePiece, splitBatches } from './replay-split.js';
 import { feedStartOf, pickJails, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay` once its options are read and its worker started (replay.ts): the configuration checked, the
@@ -53,15 +52,15 @@ export const checked = async (
   const printer: ReplayPrinter = o.json ? new JsonPrinter(io.out) : new TextPrinter(io.out);
   const read = { size: cursors.reduce((n, c) => n + c.size, 0), bytesRead: 0 };
   let batches: AsyncIterable<Batch>;
-  const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
   if (thread) {
     // The worker reads the files; these were opened to refuse an unreadable one before anything else.
     for (const c of cursors) c.close();
     thread.start(feedStartOf(jails));
-    batches = thread.split
-      ? splitBatches(thread, new HerePiece(thread.split, feedJails, o, startedAt))
-      : thread.batches();
-  } else batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
+    batches = thread.batches;
+  } else {
+    const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
+    batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
+  }
   const progress = io.isTTY ? startProgress([read], io.err) : null;
   try {
     return await replay(jails, cursors, batches, read, o, printer, ownAddrs(), progress, say);
@@ -125,7 +124,7 @@ const replay = async (
       },
     );
     read.bytesRead = b.bytesRead;
-    if (b.end?.kind === 'nodate') return noDate(noDateMessage(b.end, b.lineBase), printer, say);
+    if (b.end?.kind === 'nodate') return noDate(b.end.message, printer, say);
     if (b.end?.kind === 'io') throw Object.assign(new Error(b.end.reason), { code: b.end.reason });
   }
   if (o.until !== null) engine.advance(o.until);

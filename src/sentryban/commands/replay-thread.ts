@@ -1,26 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { LoadedJail } from '../config/loaded.js';
-import type { FilterRecipe } from '../filters/filter.js';
+import type { Filter } from '../filters/filter.js';
 import type { Batch } from './replay-feed.js';
-import type { SplitPlan } from './replay-split.js';
 
 // `sentryban replay` with its matching half (replay-feed.ts) in a worker thread: the worker reads and matches
 // while this thread runs the jails on the batches already matched. One worker for all inputs: the merge in time
 // order needs only the lines' times, so it is done there too, and this thread gets one stream in order.
 // The worker starts first (its start-up runs while this thread loads the configuration) and waits for the jails'
-// filters as this thread compiled them (their recipes, FeedStart): it loads no configuration of its own, only the
+// filters as this thread compiled them (FeedStart: a Filter is plain data, its RegExps cloned from their source
+// and flags, as `sentryban regex` posts it to its workers): it loads no configuration of its own, only the
 // matching's modules (~45 instead of ~110: the config loader brings every action backend).
 export type FeedJob = {
   logs: string[]; // files only (stdin is read on the main thread)
   window: { since: number | null; until: number | null };
   startedAt: number;
-  split: SplitPlan | null; // the one file's matching shared with the main thread (replay-split.ts)
   ahead: Int32Array; // batches posted and not yet read (shared)
 };
 // The jails replayed, in order: each one's filter and whether it has an ignorecommand (its failures then carry
 // their groups and lines).
-export type FeedStart = { jails: Array<{ recipe: FilterRecipe; command: boolean }> };
+export type FeedStart = { jails: Array<{ filter: Filter; command: boolean }> };
 export const AHEAD = 16; // at most this many batches (of 4,096 lines) ahead of the jails
 
 // SENTRYBAN_REPLAY_DEBUG: each thread's CPU time on stderr at its end (Linux).
@@ -44,21 +43,11 @@ export const pickJails = (all: readonly LoadedJail[], names: readonly string[]):
   names.length ? all.filter((j) => names.includes(j.spec.config.name)) : [...all];
 
 export const feedStartOf = (jails: readonly LoadedJail[]): FeedStart => ({
-  jails: jails.map((j) => ({ recipe: j.filter.recipe, command: Boolean(j.spec.config.ignore.command) })),
+  jails: jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) })),
 });
 
-// start: hands the worker its jails (once the configuration is checked); batches: the worker's, in order (`idle`
-// is called while none is there, until it returns false); goOn: after a split batch, whether the worker matches
-// on past the split (replay-split.ts); stop: ends it, started or not.
-export type FeedThread = {
-  split: SplitPlan | null;
-  start: (s: FeedStart) => void;
-  batches: (idle?: () => Promise<boolean>) => AsyncGenerator<Batch>;
-  goOn: (go: boolean) => void;
-  stop: () => Promise<void>;
-};
-// What the main thread posts after a split batch.
-export type FeedGoOn = { go: boolean };
+// start: hands the worker its jails (once the configuration is checked); stop: ends it, started or not.
+export type FeedThread = { batches: AsyncIterable<Batch>; start: (s: FeedStart) => void; stop: () => Promise<void> };
 
 export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
   const ahead = new Int32Array(new SharedArrayBuffer(4));
@@ -93,8 +82,7 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
       resolve();
     }),
   );
-  async function* batches(idle?: () => Promise<boolean>): AsyncGenerator<Batch> {
-    let idling = idle !== undefined;
+  async function* batches(): AsyncGenerator<Batch> {
     for (;;) {
       const b = queue.shift();
       if (b !== undefined) {
@@ -116,19 +104,12 @@ export const startFeedThread = (job: Omit<FeedJob, 'ahead'>): FeedThread => {
         };
         return;
       }
-      if (idling && idle) idling = await idle();
-      else await new Promise<void>((r) => (wake = r));
+      await new Promise<void>((r) => (wake = r));
     }
   }
   return {
-    split: job.split,
+    batches: batches(),
     start: (s) => w.postMessage(s),
-    batches,
-    goOn: (go) => {
-      // Told to stop there, the worker leaves by itself (its last batch was the split's).
-      if (!go) last = true;
-      w.postMessage({ go } satisfies FeedGoOn);
-    },
     // After its last batch the worker ends by itself; it is stopped when it has not (or before its last batch:
     // woken first when it waits for room).
     stop: async () => {

@@ -4,7 +4,6 @@ import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { EX_USAGE, type ReplayOptions } from './replay-options.js';
 import { startFeedThread } from './replay-thread.js';
-import { planSplit } from './replay-split.js';
 
 // `sentryban replay LOG... [--config DIR] [--jail J] [--json] [--since T] [--until T]`: what the configured jails
 // would have done on past logs, on the lines' own timestamps, with no action run and no store opened. This module
@@ -82,10 +81,7 @@ export const runReplay = async (
   const startedAt = Date.now();
   // The worker starts up and opens the inputs while this thread loads the configuration and checks them; it is
   // handed the jails once they are checked (replay-run.ts), and stopped when they are refused.
-  // One big plain file: its last part matched on this thread when asked (replay-split.ts).
-  const thread = threaded(o.logs)
-    ? startFeedThread({ logs: o.logs, window: o, startedAt, split: planSplit(o.logs) })
-    : null;
+  const thread = threaded(o.logs) ? startFeedThread({ logs: o.logs, window: o, startedAt }) : null;
   try {
     const { checked } = await import('./replay-run.js');
     return await checked(o, io, thread, startedAt, say);

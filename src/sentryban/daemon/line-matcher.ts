@@ -14,13 +14,9 @@ export const newLineMatcher = (filter: Filter, now: () => number): LineMatcher =
 
 // The same matcher for `sentryban replay`, which also needs each line's own time (null: the line has none; its
 // failures are dropped rather than dated by the clock, since a past line was not read "now").
-// stateKey and dateReorders as the Matcher's: replay checks with them that a range matched in another thread
-// started from the state the lines before it left (commands/replay-split.ts).
 export type TimedLineMatcher = {
   name: string;
   match(line: LogLine): { failures: Failure[]; hits: Hit[]; time: number | null };
-  stateKey(): string;
-  readonly dateReorders: number;
 };
 
 // Its id cache holds 131,072 addresses (the daemon's 16,384 were cleared again and again by the 35,000 addresses of
@@ -34,12 +30,5 @@ export const newTimedLineMatcher = (
 ): TimedLineMatcher => {
   const ids = opts.idOf ? { idOf: opts.idOf } : { addrCache: 1 << 17 };
   const m = new Matcher(filter, { now, noDate: 'drop', ...ids, countOnly: opts.countOnly === true });
-  return {
-    name: filter.name,
-    match: (line) => m.match(line, line.entryTime),
-    stateKey: () => m.stateKey(),
-    get dateReorders() {
-      return m.dateReorders;
-    },
-  };
+  return { name: filter.name, match: (line) => m.match(line, line.entryTime) };
 };

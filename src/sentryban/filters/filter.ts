@@ -20,11 +20,7 @@ export type Filter = {
   // `wild` holds those that can start with anything.
   dispatch: Map<string, number[]>;
   wild: number[];
-  // What it was compiled from (plain data): compileFilter(recipe.spec, recipe.opts) makes the same filter again,
-  // as a worker thread needs (a compiled filter holds RegExp objects and functions: it cannot be posted).
-  recipe: FilterRecipe;
 };
-export type FilterRecipe = { spec: FilterSpec; opts: CompileOptions };
 
 const buildDispatch = (res: readonly CompiledRegex[]): { dispatch: Map<string, number[]>; wild: number[] } => {
   const wild: number[] = [];
@@ -86,9 +82,8 @@ export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Resu
     .map((s) => s.trim())
     .filter(Boolean);
   let dateTemplates: DateTemplate[] = [];
-  const nowYear = opts.nowYear ?? new Date().getFullYear();
   try {
-    dateTemplates = templatesFor(datepattern, nowYear);
+    dateTemplates = templatesFor(datepattern, opts.nowYear ?? new Date().getFullYear());
   } catch (e) {
     const dp = spec.datepatternAt ?? at;
     errors.push(diag(dp.file, dp.line, (e as Error).message, 'datepattern'));
@@ -106,6 +101,5 @@ export const compileFilter = (spec: FilterSpec, opts: CompileOptions = {}): Resu
     journalmatch: spec.journalmatch,
     usedns,
     ...buildDispatch(failres),
-    recipe: { spec, opts: { ...opts, nowYear } },
   });
 };

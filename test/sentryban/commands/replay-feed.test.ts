@@ -5,7 +5,6 @@ import {
   FeedReader,
   ReplayFeed,
   lineRef,
-  noDateMessage,
   type Batch,
   type FeedJail,
 } from '../../../src/sentryban/commands/replay-feed.js';
@@ -180,7 +179,7 @@ describe('replay feed', () => {
     for (const c of cursors) c.close();
     expect(seen.map((l) => l.lineNo)).toEqual([2, 4]);
     expect(quiet).toEqual([[1, Date.UTC(2026, 11, 6, 10, 0, 5)]]); // line 3, "nothing here"
-    expect(end?.kind === 'nodate' ? noDateMessage(end) : end).toBe(`${a}:6: no date in the line: "no date here"`);
+    expect(end).toEqual({ kind: 'nodate', message: `${a}:6: no date in the line: "no date here"` });
   });
 
   it('cuts batches of 4,096 lines and numbers the lines across them', async () => {
