@@ -266,7 +266,12 @@ export const main = async (): Promise<void> => {
       const third = Math.floor(addrs.length / 3);
       const early = lagOf(addrs.slice(0, third), C.seen);
       const late = lagOf(addrs.slice(-third), C.seen);
-      const keeps = ok && pct(late, 0.5) < Math.max(250, 2 * pct(early, 0.5));
+      // Keeping up: every ban arrived, and the last third's median lag is the first third's, give or take noise
+      // (50 ms or a quarter of it). A lag that climbs (B or C behind and falling further) is growing, whatever its
+      // size: the rule used to pass anything under 250 ms or under twice the first third's, and so counted a step
+      // whose lag went from 550 to 977 ms as kept up.
+      const e50 = pct(early, 0.5);
+      const keeps = ok && pct(late, 0.5) <= e50 + Math.max(50, e50 / 4);
       if (keeps) absorbed = Math.max(absorbed, localRate);
       console.log(
         `fleet-propagation sustained ${rate} bans/s offered for ${STEP_MS / 1000}s: ` +
