@@ -85,7 +85,9 @@ describe('sentryban reload', () => {
     const dir = setup({ app: jail('app'), old: jail('old') });
     const d = await start(dir);
     writeFileSync(join(dir, 'neu.log'), '');
+    // One after the other: two files' lines have no order between them (the audit's order is checked below).
     fail(dir, 'app.log', '192.0.2.5');
+    await waitFor(() => denyLines(dir).length === 1, { what: "app's ban" });
     fail(dir, 'old.log', '192.0.2.9');
     await waitFor(() => denyLines(dir).length === 2 && probe(dir).bans.length === 2, { what: 'two bans' });
     expect(probe(dir).starts).toBe(2); // one start per jail
