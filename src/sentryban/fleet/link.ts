@@ -47,7 +47,11 @@ export type FleetDeps = {
 };
 const BLOCK_MS = 2000;
 const SOCKET_TIMEOUT_MS = BLOCK_MS + 3000;
-const BATCH = 500;
+const BATCH = 500; // outbox events a PUBLISH
+// Entries a turn reads at most. A host that fell behind (a burst) takes them in turns this large, each one store
+// transaction and one firewall call: a transaction's cost is mostly the index pages it touches (targets are
+// random, so a few hundred bans touch most leaves of the ban and audit indexes), the same for 500 bans or 2,000.
+const READ = 2000;
 const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
 const POSITION = 'position';
 const SAVE_MS = 1000; // the longest a position moved only past entries that changed nothing waits to be written
@@ -79,6 +83,7 @@ end
 redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
 return {n, before, last}`;
 type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<[number, string, string]> };
+const TURN_MS = 25; // the shortest time between two turns that took entries (#pace)
 const OWN_WAIT_MS = 50; // the longest the reader waits for a batch's reply before it reads
 // An event (its line in a PUBLISH batch) or a ban's end here (['#prune', key] in the outbox, `p` in a batch).
 type Op = { rowId: number | null; line: string; isEvent: boolean };
@@ -329,8 +334,10 @@ export class FleetLink {
             this.#cfg.name,
             this.#position ?? '$',
           ]);
+        const began = this.#d.clock.now();
         idle = (await this.#turn()) === 0;
         if (idle && this.#unsaved) this.#savePosition();
+        else if (!idle) await this.#pace(began);
       } catch (e) {
         idle = false;
         if (!this.#stopped && this.#sub.status === 'ready') {
@@ -339,6 +346,20 @@ export class FleetLink {
         }
       }
     }
+  }
+
+  // After a turn that took entries, the next one starts TURN_MS after it began (at once when the turn took that
+  // long): while entries arrive faster than a turn, each turn then takes what TURN_MS brought, applied as one store
+  // transaction and one firewall call, instead of a turn (and an `nft` fork) per few entries. A ban arriving after
+  // a quiet spell is read at once (the blocking XREAD wakes the reader); stop() cuts the wait short.
+  async #pace(began: Instant): Promise<void> {
+    const left = TURN_MS - (this.#d.clock.now() - began);
+    if (left <= 0 || this.#stopped) return;
+    await new Promise<void>((res) => {
+      this.#wake = res;
+      setTimeout(res, left).unref();
+    });
+    this.#wake = null;
   }
 
   // One read from the position; how many entries it took. The read starts just before the position: when the
@@ -354,7 +375,7 @@ export class FleetLink {
     const pos = this.#position;
     const from = pos === null ? null : idBefore(pos);
     if (from === null) return this.#checkedTurn();
-    const r = (await this.#sub.call('xread', ['COUNT', BATCH + 1, 'STREAMS', this.#cfg.name, from])) as
+    const r = (await this.#sub.call('xread', ['COUNT', READ + 1, 'STREAMS', this.#cfg.name, from])) as
       [string, [string, string[]][]][] | null;
     const entries = r?.[0]?.[1] ?? [];
     if (entries[0]?.[0] !== pos) return this.#checkedTurn();
@@ -371,7 +392,7 @@ export class FleetLink {
     const r = await this.#sub
       .multi([
         ['xinfo', 'STREAM', this.#cfg.name],
-        ['xread', 'COUNT', BATCH, 'STREAMS', this.#cfg.name, pos ?? '0-0'],
+        ['xread', 'COUNT', READ, 'STREAMS', this.#cfg.name, pos ?? '0-0'],
       ])
       .exec();
     if (!r) throw new Error('read aborted');
