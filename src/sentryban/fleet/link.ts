@@ -83,7 +83,6 @@ end
 redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[3])
 return {n, before, last}`;
 type Publisher = { sentrybanPublish(...args: (string | number)[]): Promise<[number, string, string]> };
-const TURN_MS = 25; // the shortest time between two turns that took entries (#pace)
 const OWN_WAIT_MS = 50; // the longest the reader waits for a batch's reply before it reads
 // An event (its line in a PUBLISH batch) or a ban's end here (['#prune', key] in the outbox, `p` in a batch).
 type Op = { rowId: number | null; line: string; isEvent: boolean };
@@ -334,10 +333,8 @@ export class FleetLink {
             this.#cfg.name,
             this.#position ?? '$',
           ]);
-        const began = this.#d.clock.now();
         idle = (await this.#turn()) === 0;
         if (idle && this.#unsaved) this.#savePosition();
-        else if (!idle) await this.#pace(began);
       } catch (e) {
         idle = false;
         if (!this.#stopped && this.#sub.status === 'ready') {
@@ -346,20 +343,6 @@ export class FleetLink {
         }
       }
     }
-  }
-
-  // After a turn that took entries, the next one starts TURN_MS after it began (at once when the turn took that
-  // long): while entries arrive faster than a turn, each turn then takes what TURN_MS brought, applied as one store
-  // transaction and one firewall call, instead of a turn (and an `nft` fork) per few entries. A ban arriving after
-  // a quiet spell is read at once (the blocking XREAD wakes the reader); stop() cuts the wait short.
-  async #pace(began: Instant): Promise<void> {
-    const left = TURN_MS - (this.#d.clock.now() - began);
-    if (left <= 0 || this.#stopped) return;
-    await new Promise<void>((res) => {
-      this.#wake = res;
-      setTimeout(res, left).unref();
-    });
-    this.#wake = null;
   }
 
   // One read from the position; how many entries it took. The read starts just before the position: when the

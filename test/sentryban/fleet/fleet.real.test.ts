@@ -277,4 +277,51 @@ describe('fleet: three daemons, one Redis stream', () => {
       r.disconnect();
     }
   }, 60_000);
+
+  // A reader takes what arrived since its last turn, up to 2,000 entries a turn: a burst is applied in few store
+  // transactions and firewall calls. A received ban's banned_at is the time of the turn that applied it, so the
+  // distinct values count the turns.
+  const burstEvents = (n: number, now: number): string[][] =>
+    Array.from({ length: n }, (_, k) =>
+      encodeEvent({
+        kind: 'ban',
+        id: `a-catch${k}`,
+        origin: 'a',
+        jail: 'app',
+        target: parseCidr(`2001:db8:2::${(k + 1).toString(16)}`)!,
+        bannedAt: now,
+        expiresAt: now + 3_600_000,
+        bantimeSec: 3600,
+        reason: 'burst',
+      }),
+    );
+  const turnsOf = (h: Host): { n: number; turns: number } =>
+    query<{ n: number; turns: number }>(
+      dirOf(h),
+      'SELECT COUNT(*) AS n, COUNT(DISTINCT banned_at) AS turns FROM bans WHERE origin = ? AND target LIKE ?',
+      'a',
+      '2001:db8:2:%',
+    )[0]!;
+
+  it('a host catching up takes up to 2,000 entries in one turn', async () => {
+    const r = new Redis({ host: '127.0.0.1', port: redis!.port, lazyConnect: true });
+    await r.connect();
+    try {
+      // b's position stored at the stream's end first: killed between a turn's commit and its position, b would
+      // read that turn's entries again with the burst
+      const [top] = (await r.xrevrange('t', '+', '-', 'COUNT', 1)) as [string, string[]][];
+      const stored = (): string | undefined =>
+        query<{ value: string }>(dirOf('b'), "SELECT value FROM fleet_state WHERE key = 'position'")[0]?.value;
+      await waitFor(() => stored() === top?.[0], { what: "b's position at the stream's end" });
+      await kill9(daemons.get('b')!);
+      const m = r.multi();
+      for (const fields of burstEvents(1800, Date.now())) m.xadd('t', '*', ...fields);
+      await m.exec();
+    } finally {
+      r.disconnect();
+    }
+    await start('b');
+    await waitFor(() => turnsOf('b').n === 1800, { what: 'the 1,800 bans on b' });
+    expect(turnsOf('b').turns).toBe(1); // 4 turns of 500 before
+  }, 60_000);
 });
