@@ -47,11 +47,7 @@ export type FleetDeps = {
 };
 const BLOCK_MS = 2000;
 const SOCKET_TIMEOUT_MS = BLOCK_MS + 3000;
-const BATCH = 500; // outbox events a PUBLISH
-// Entries a turn reads at most. A host that fell behind (a burst) takes them in turns this large, each one store
-// transaction and one firewall call: a transaction's cost is mostly the index pages it touches (targets are
-// random, so a few hundred bans touch most leaves of the ban and audit indexes), the same for 500 bans or 2,000.
-const READ = 2000;
+const BATCH = 500;
 const SEEN = 100_000; // event ids remembered, to drop a repeat (an outbox entry sent again after a crash)
 const POSITION = 'position';
 const SAVE_MS = 1000; // the longest a position moved only past entries that changed nothing waits to be written
@@ -358,7 +354,7 @@ export class FleetLink {
     const pos = this.#position;
     const from = pos === null ? null : idBefore(pos);
     if (from === null) return this.#checkedTurn();
-    const r = (await this.#sub.call('xread', ['COUNT', READ + 1, 'STREAMS', this.#cfg.name, from])) as
+    const r = (await this.#sub.call('xread', ['COUNT', BATCH + 1, 'STREAMS', this.#cfg.name, from])) as
       [string, [string, string[]][]][] | null;
     const entries = r?.[0]?.[1] ?? [];
     if (entries[0]?.[0] !== pos) return this.#checkedTurn();
@@ -375,7 +371,7 @@ export class FleetLink {
     const r = await this.#sub
       .multi([
         ['xinfo', 'STREAM', this.#cfg.name],
-        ['xread', 'COUNT', READ, 'STREAMS', this.#cfg.name, pos ?? '0-0'],
+        ['xread', 'COUNT', BATCH, 'STREAMS', this.#cfg.name, pos ?? '0-0'],
       ])
       .exec();
     if (!r) throw new Error('read aborted');
