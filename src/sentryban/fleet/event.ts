@@ -81,7 +81,7 @@ const LAYOUT = ['v', 'kind', 'id', 'origin', 'jail', 'target', 'at', 'exp', 'ban
 // below would skip as 'own' anyway, found without building the entry's map. A host reads each of its own events
 // back from the stream (its position moves past them), so this is its hot path; any other shape takes the checks.
 const isOwnEntry = (fields: readonly string[], self: string): boolean => {
-  if (fields.length !== 2 * LAYOUT.length || fields[7] !== self || fields[1] !== EVENT_VERSION) return false;
+  if (fields[7] !== self || fields[1] !== EVENT_VERSION) return false;
   if (fields[3] !== 'ban' && fields[3] !== 'unban') return false;
   return isLayout(fields);
 };

@@ -348,7 +348,7 @@ export class FleetLink {
   async #turn(): Promise<number> {
     await this.#own.settled(OWN_WAIT_MS);
     if (this.#position !== null) {
-      const past = this.#own.skip(this.#position);
+      const past = this.#own.positionPast(this.#position);
       if (past !== this.#position) this.#setPosition(past, this.#d.clock.now() - this.#savedAt >= SAVE_MS);
     }
     const pos = this.#position;

@@ -40,7 +40,7 @@ export class OwnBatches {
   }
   // The position past the own batches that follow `pos` directly (`pos` itself when none does); ranges the
   // position has passed are dropped.
-  skip(pos: string): string {
+  positionPast(pos: string): string {
     let p = pos;
     while (this.#ranges.length > 0) {
       const r = this.#ranges[0] as { before: string; last: string };

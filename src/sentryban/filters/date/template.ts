@@ -91,85 +91,30 @@ export class DateTemplateError extends Error {}
 
 // Name the first capturing group __d (the date text to cut), whatever its original name.
 const nameFirstGroup = (re: string): string => {
-  let inClass = false;
-  for (let i = 0; i < re.length; i++) {
-    const c = re[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      if (re[i + 1] === ']') i++;
-      else if (re[i + 1] === '^' && re[i + 2] === ']') i += 2;
-      continue;
-    }
-    if (c !== '(') continue;
+  for (let i = scanSyntax(re, 0, isOpen, true); i >= 0; i = scanSyntax(re, i + 1, isOpen, true)) {
     if (re[i + 1] !== '?') return `${re.slice(0, i)}(?P<__d>${re.slice(i + 1)}`;
     const m = /^\(\?P<(\w+)>/.exec(re.slice(i));
     if (m) return closeExtra(re, i, m[0].length, m[1] ?? '');
   }
   return re;
 };
+const isOpen = (c: string): boolean => c === '(';
 // A named first group keeps its name inside a new __d group: find its end and add one ")".
 const closeExtra = (re: string, start: number, headLen: number, name: string): string => {
-  let depth = 0;
-  let inClass = false;
-  for (let i = start; i < re.length; i++) {
-    const c = re[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      continue;
-    }
-    if (c === '(') depth++;
-    if (c === ')' && --depth === 0)
-      return `${re.slice(0, start)}(?P<__d>(?P<${name}>${re.slice(start + headLen, i)}))${re.slice(i + 1)}`;
-  }
-  return re;
+  const i = scanSyntax(re, start, (c, depth) => c === ')' && depth === 1, true);
+  return i < 0 ? re : `${re.slice(0, start)}(?P<__d>(?P<${name}>${re.slice(start + headLen, i)}))${re.slice(i + 1)}`;
 };
 
 // When the date group sits at the top level (no top-level "|"), wrap what precedes it as __p so the date's
 // start is m.index + __p.length: no need for match indices on the hot path.
 const wrapPrefix = (re: string): string | null => {
   const flags = /^(?:\(\?[a-zA-Z]+\))*/.exec(re)?.[0] ?? '';
-  let depth = 0;
-  let inClass = false;
   let first = -1;
-  for (let i = flags.length; i < re.length; i++) {
-    const c = re[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      if (re[i + 1] === '^') i++;
-      if (re[i + 1] === ']') i++;
-      continue;
-    }
-    if (c === '(') {
-      if (first < 0 && depth === 0 && re.startsWith('(?P<__d>', i)) first = i;
-      depth++;
-    } else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) return null;
-  }
-  if (first < 0) return null;
+  const topBar = (c: string, depth: number, at: number): boolean => {
+    if (c === '(' && first < 0 && depth === 0 && re.startsWith('(?P<__d>', at)) first = at;
+    return c === '|' && depth === 0;
+  };
+  if (scanSyntax(re, flags.length, topBar, true) >= 0 || first < 0) return null;
   return `${flags}(?P<__p>${re.slice(flags.length, first)})${re.slice(first)}`;
 };
 
