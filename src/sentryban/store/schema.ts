@@ -40,6 +40,20 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE TABLE fleet_outbox(id INTEGER PRIMARY KEY, fields TEXT NOT NULL);
     CREATE TABLE fleet_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `),
+  // v4: fewer b-trees written per ban (issue 16). bans_expires (state, expires_at) served no query: the bans in
+  // force are read through bans_active (the same WHERE), and the purge of lifted bans gets a partial index of its
+  // own, written when a ban is lifted rather than when it is decided. offenders, keyed by (jail, target), is kept
+  // without a rowid: one b-tree instead of a table and its primary-key index.
+  (db) =>
+    db.exec(`
+    DROP INDEX bans_expires;
+    CREATE INDEX bans_lifted ON bans(lifted_at) WHERE state = 'lifted';
+    CREATE TABLE offenders_v4(jail TEXT NOT NULL, target TEXT NOT NULL, ban_count INTEGER NOT NULL,
+      last_at INTEGER NOT NULL, PRIMARY KEY(jail, target)) WITHOUT ROWID;
+    INSERT INTO offenders_v4(jail, target, ban_count, last_at) SELECT jail, target, ban_count, last_at FROM offenders;
+    DROP TABLE offenders;
+    ALTER TABLE offenders_v4 RENAME TO offenders;
+  `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

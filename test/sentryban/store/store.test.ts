@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { parseAddr, parseCidr } from '../../../src/core/addr.js';
-import { SCHEMA_VERSION } from '../../../src/sentryban/store/schema.js';
+import { migrate, SCHEMA_VERSION } from '../../../src/sentryban/store/schema.js';
 import { Store } from '../../../src/sentryban/store/store.js';
 import type { Ban, Decision, Failure } from '../../../src/sentryban/types.js';
 import { makeTmpDir } from '../../helpers/tmp.js';
@@ -114,6 +114,52 @@ describe('store', () => {
     expect(s.auditRows({ jail: 'sshd' })).toHaveLength(1);
     s.commit(1, [banDecision(ban('192.0.2.9', { port: '22' }))]);
     expect(s.activeBans()).toHaveLength(4);
+  });
+  // v4 (issue 16): bans_expires dropped, a partial index for the purge of lifted bans, offenders without a rowid.
+  it('migrates a version 3 file to 4: offenders, bans and lifted history kept, the queries on their indexes', () => {
+    const t = makeTmpDir('sentryban-store-');
+    tmps.push(t.cleanup);
+    const path = join(t.dir, 'v3.sqlite3');
+    const old = new Database(path);
+    migrate(old, 3);
+    old.exec(`INSERT INTO bans(jail, target, banned_at, expires_at, bantime, state, lifted_at, ban_count, origin)
+      VALUES ('sshd', '192.0.2.1/32', 1000, 601000, 600, 'lifted', 2000, 1, NULL),
+             ('sshd', '192.0.2.2/32', 3000, 603000, 600, 'active', NULL, 2, 'a');
+      INSERT INTO offenders(jail, target, ban_count, last_at) VALUES ('sshd', '192.0.2.1/32', 1, 1000),
+        ('sshd', '192.0.2.2/32', 2, 3000), ('recidive', '192.0.2.2/32', 1, 2500);`);
+    old.close();
+    const r = Store.open(path);
+    if (!r.ok) throw new Error(r.message);
+    tmps.push(() => r.store.close());
+    expect(r.migratedFrom).toBe(3);
+    const s = r.store;
+    expect(s.activeBans().map((b) => [b.target.text, b.banCount, b.origin])).toEqual([['192.0.2.2/32', 2, 'a']]);
+    expect([...s.history('sshd')]).toEqual([
+      ['192.0.2.1/32', { count: 1, lastAt: 1000 }],
+      ['192.0.2.2/32', { count: 2, lastAt: 3000 }],
+    ]);
+    expect(s.history(null).get('192.0.2.2/32')).toEqual({ count: 3, lastAt: 3000 });
+    s.commit(4000, [banDecision(ban('192.0.2.2', { jail: 'recidive', bannedAt: 4000, banCount: 2 }))]);
+    expect(s.history('recidive').get('192.0.2.2/32')).toEqual({ count: 2, lastAt: 4000 });
+    expect(s.purge(2500)).toEqual({ audit: 0, bans: 1 });
+    s.close();
+    tmps.pop();
+    const db = new Database(path, { readonly: true });
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
+    expect(names.all()).toEqual([
+      { name: 'audit_at' },
+      { name: 'audit_jail_target' },
+      { name: 'bans_active' },
+      { name: 'bans_lifted' },
+    ]);
+    const plan = (sql: string): string =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((p) => p.detail).join('; ');
+    expect(plan("SELECT id FROM bans WHERE state = 'lifted' AND lifted_at < 5")).toContain('bans_lifted');
+    expect(plan("SELECT COUNT(*) FROM bans WHERE state = 'active'")).toContain('bans_active');
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'offenders'").pluck().get()).toContain(
+      'WITHOUT ROWID',
+    );
+    db.close();
   });
   it('purges per-line rows and lifted bans older than dbpurgeage, keeps ban history', () => {
     const { store } = tmpStore();
