@@ -118,7 +118,7 @@ const endAll = async (): Promise<void> => {
   running.clear();
 };
 
-// A tmpfs for `bans` bans: the -wal grows by about 40 KiB per ban until a checkpoint (1000 pages).
+// A tmpfs for `bans` bans: the -wal grows by about 40 KiB per ban until a checkpoint (10,000 pages).
 const tmpfsSize = (bans: number): string => `${1024 + bans * 64}k`;
 
 const start = async (dir: string, mode: Mode, size = '1m'): Promise<Daemon> => {
