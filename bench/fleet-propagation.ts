@@ -2,7 +2,6 @@ import { execa, type ResultPromise } from 'execa';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseAddr } from '../src/core/addr.js';
 import { createFleetLab, type FleetHost, type FleetLab } from './lib/fleet-lab.js';
@@ -77,19 +76,33 @@ const pct = (xs: number[], p: number): number => {
 };
 
 // First `add element` or `create element` (a batch of new bans: nftables' banMany) of each address in a host's
-// kernel sets, with the time it was seen.
+// kernel sets, with the time it was seen. `nft monitor` prints a line per element, three a ban for the three hosts:
+// the lines are cut from each chunk by hand, not through readline, and only the address of each element is made a
+// string (this process runs on the cores it measures). Each line is still stamped as it is read.
 const monitor = (h: FleetHost): { seen: Map<string, number>; proc: ResultPromise } => {
   const seen = new Map<string, number>();
   const proc = execa('ip', ['netns', 'exec', h.ns, 'nft', 'monitor', 'elements'], { buffer: false, reject: false });
-  const rl = createInterface({ input: proc.stdout });
-  rl.on('line', (line) => {
-    const t = now();
-    if (!line.startsWith('add element') && !line.startsWith('create element')) return;
-    const inner = /\{ (.*) \}/.exec(line)?.[1] ?? '';
-    for (const part of inner.split(', ')) {
-      const a = part.split(' ')[0] ?? '';
-      if (a && !seen.has(a)) seen.set(a, t);
+  let rest = '';
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    const text = rest + chunk.toString('latin1'); // addresses and nft's words are ASCII
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
+      const t = now();
+      if (!text.startsWith('add element', start) && !text.startsWith('create element', start)) continue;
+      const open = text.indexOf('{ ', start);
+      if (open < 0 || open > nl) continue;
+      // "a timeout 1h expires 59m, b ... }": each element's address runs to its first space
+      const inner = text.slice(open + 2, nl);
+      for (let i = 0; ;) {
+        const sp = inner.indexOf(' ', i);
+        const a = inner.slice(i, sp < 0 ? inner.length : sp);
+        if (a && a !== '}' && !seen.has(a)) seen.set(a, t);
+        const comma = inner.indexOf(', ', i);
+        if (comma < 0) break;
+        i = comma + 2;
+      }
     }
+    rest = text.slice(start);
   });
   return { seen, proc };
 };
