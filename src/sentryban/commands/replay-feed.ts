@@ -67,18 +67,6 @@ class Bytes {
     this.n += k;
     return k;
   }
-  // `len` bytes of `from` at `start`: a line's bytes as read (a loop: a call to copy costs more for ~100 bytes).
-  copy(from: Buffer, start: number, len: number): number {
-    if (this.n + len > this.a.length) {
-      const b = Buffer.from(new ArrayBuffer(Math.max(this.a.length * 2, this.n + len)));
-      this.a.copy(b, 0, 0, this.n);
-      this.a = b;
-    }
-    const a = this.a;
-    for (let i = 0, n = this.n; i < len; i++) a[n + i] = from[start + i] as number;
-    this.n += len;
-    return len;
-  }
 }
 
 // A batch's numbers, written straight into the array after room() made space for a record.
@@ -277,8 +265,7 @@ export class ReplayFeed {
     a[i++] = s.index;
     a[i++] = k;
     const line = s.cursor.text as string;
-    const raw = s.cursor.raw; // the line's bytes as read (ASCII), copied: not encoded again
-    const lineBytes = raw !== null ? bytes.copy(raw, s.cursor.rawStart, line.length) : bytes.put(line);
+    const lineBytes = bytes.put(line);
     a[i++] = lineBytes;
     const ascii = lineBytes === line.length; // a character is a byte: offsets in the text are offsets in the bytes
     for (let j = 0; j < found.length; j++) {

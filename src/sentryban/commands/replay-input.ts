@@ -66,15 +66,8 @@ export class LineCursor {
   #lineNo = 0;
   #ended = false;
   #fd: number | null;
-  // A plain file: read into #buf after the start of a line whose newline was not read yet (#keep bytes), which
-  // is copied to the front of #next for the read after: the bytes of the lines handed out stay as read until then.
   #buf = Buffer.allocUnsafe(CHUNK);
-  #next = Buffer.allocUnsafe(CHUNK);
-  #keep = 0;
-  // The bytes of the lines read, when they are ASCII (a character a byte), and where each line starts in them:
-  // the matching thread copies a line's bytes rather than encoding its text again (replay-feed.ts).
-  #raw: Buffer | null = null;
-  #starts: number[] = [];
+  #keep = 0; // bytes at the front of #buf: the start of a line whose newline is not read yet (a plain file)
   #bytes = 0;
 
   constructor(input: Opened) {
@@ -87,13 +80,6 @@ export class LineCursor {
   // The current line (with its "\n", the last line of the input maybe without), or null at the end.
   get text(): string | null {
     return this.#i < this.#lines.length ? (this.#lines[this.#i] as string) : null;
-  }
-  // The current line's bytes (as many as its text has characters) in `raw` from `rawStart`, or raw null.
-  get raw(): Buffer | null {
-    return this.#raw;
-  }
-  get rawStart(): number {
-    return this.#starts[this.#i] as number;
   }
   get lineNo(): number {
     return this.#lineNo;
@@ -125,8 +111,8 @@ export class LineCursor {
   }
 
   // A plain file is read with readSync, as `sentryban regex` reads it (forEachLine): no promise per chunk, and
-  // the start of a line whose newline is not read yet carried over to the next read (not joined to the next chunk
-  // by a copy of it all: ~3% of the matching thread on 1M lines).
+  // the start of a line whose newline is not read yet moved to the front of the buffer, the next read after it
+  // (not joined to the next chunk by a copy of the whole chunk, as the line splitter does).
   #readSync(): void {
     let buf = this.#buf;
     const keep = this.#keep;
@@ -138,7 +124,6 @@ export class LineCursor {
     const r = readSync(this.#fd as number, buf, keep, buf.length - keep, null);
     this.#bytes += r;
     this.#lines = [];
-    this.#raw = null;
     this.#i = 0;
     if (r <= 0) {
       this.#ended = true;
@@ -152,19 +137,14 @@ export class LineCursor {
       this.#keep = n;
       return;
     }
-    const text = decoder.decode(buf.subarray(0, last + 1));
-    // The rest goes to the other buffer: this one holds the lines' bytes until the next read.
+    const text = decoder.decode(buf.subarray(0, last + 1)); // before the next read reuses the buffer
     this.#keep = n - last - 1;
-    if (this.#next.length < buf.length) this.#next = Buffer.allocUnsafe(buf.length);
-    buf.copy(this.#next, 0, last + 1, n);
-    this.#buf = this.#next;
-    this.#next = buf;
-    this.#split(text, text.length === last + 1 ? buf : null);
+    if (this.#keep > 0) buf.copyWithin(0, last + 1, n);
+    this.#split(text);
   }
 
   #take(r: IteratorResult<Buffer>): void {
     this.#lines = [];
-    this.#raw = null;
     this.#i = 0;
     if (r.done) {
       this.#ended = true;
@@ -175,19 +155,14 @@ export class LineCursor {
     }
     const block = this.#splitter.pushBlock(r.value);
     if (!block) return;
-    this.#split(decoder.decode(block), null); // before the next read reuses the buffer, which `block` may share
+    this.#split(decoder.decode(block)); // before the next read reuses the buffer, which `block` may share
   }
-  // Whole lines, each with its "\n" ("\r\n": without both); `raw`: the bytes of an ASCII `text`.
-  #split(text: string, raw: Buffer | null): void {
-    this.#raw = raw;
-    const starts: number[] | null = raw ? [] : null;
-    if (starts) this.#starts = starts;
-    for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
+  // Whole lines, each with its "\n" ("\r\n": without both).
+  #split(text: string): void {
+    for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start))
       this.#lines.push(
         nl > start && text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl + 1),
       );
-      starts?.push(start);
-    }
   }
 
   close(): void {
