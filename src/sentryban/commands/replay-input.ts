@@ -11,7 +11,6 @@ export type InputError = { path: string; reason: string };
 type Opened = { name: string; fd: number | null; stream: Readable | null; file: ReadStream | null; size: number };
 
 const GZIP = [0x1f, 0x8b];
-const NEWLINE = Buffer.from('\n');
 const CHUNK = 1 << 16;
 const reasonOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
@@ -67,7 +66,6 @@ export class LineCursor {
   #ended = false;
   #fd: number | null;
   #buf = Buffer.allocUnsafe(CHUNK);
-  #keep = 0; // bytes at the front of #buf: the start of a line whose newline is not read yet (a plain file)
   #bytes = 0;
 
   constructor(input: Opened) {
@@ -103,44 +101,18 @@ export class LineCursor {
   async fill(): Promise<boolean> {
     while (this.#i >= this.#lines.length) {
       if (this.#ended) return false;
-      if (this.#chunks) this.#take(await this.#chunks.next());
-      else this.#readSync();
+      const chunk = this.#chunks ? await this.#chunks.next() : this.#readSync();
+      this.#take(chunk);
     }
     this.#lineNo++;
     return true;
   }
 
-  // A plain file is read with readSync, as `sentryban regex` reads it (forEachLine): no promise per chunk, and
-  // the start of a line whose newline is not read yet moved to the front of the buffer, the next read after it
-  // (not joined to the next chunk by a copy of the whole chunk, as the line splitter does).
-  #readSync(): void {
-    let buf = this.#buf;
-    const keep = this.#keep;
-    if (keep === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, keep);
-      this.#buf = buf = bigger;
-    }
-    const r = readSync(this.#fd as number, buf, keep, buf.length - keep, null);
+  // A plain file is read with readSync, as `sentryban regex` reads it: no promise per chunk either.
+  #readSync(): IteratorResult<Buffer> {
+    const r = readSync(this.#fd as number, this.#buf, 0, CHUNK, null);
     this.#bytes += r;
-    this.#lines = [];
-    this.#i = 0;
-    if (r <= 0) {
-      this.#ended = true;
-      // The last line without its newline is still a line of the log (given one).
-      if (keep > 0) this.#lines.push(decoder.decode(Buffer.concat([buf.subarray(0, keep), NEWLINE])));
-      return;
-    }
-    const n = keep + r;
-    const last = buf.lastIndexOf(10, n - 1);
-    if (last < 0) {
-      this.#keep = n;
-      return;
-    }
-    const text = decoder.decode(buf.subarray(0, last + 1)); // before the next read reuses the buffer
-    this.#keep = n - last - 1;
-    if (this.#keep > 0) buf.copyWithin(0, last + 1, n);
-    this.#split(text);
+    return r > 0 ? { done: false, value: this.#buf.subarray(0, r) } : { done: true, value: undefined };
   }
 
   #take(r: IteratorResult<Buffer>): void {
@@ -155,10 +127,7 @@ export class LineCursor {
     }
     const block = this.#splitter.pushBlock(r.value);
     if (!block) return;
-    this.#split(decoder.decode(block)); // before the next read reuses the buffer, which `block` may share
-  }
-  // Whole lines, each with its "\n" ("\r\n": without both).
-  #split(text: string): void {
+    const text = decoder.decode(block); // before the next read reuses the buffer, which `block` may share
     for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start))
       this.#lines.push(
         nl > start && text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl + 1),
