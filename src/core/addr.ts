@@ -27,7 +27,7 @@ export class Addr {
     return this.#ip;
   }
   // The text of the host's own prefix ("192.0.2.7/32", "2001:db8::1/128"), made once: a jail looks each
-  // failure's target up by it (jails/prefix.ts targetKey), and a new string per failure was hashed per lookup.
+  // failure's target up by it (jails/jail.ts onFailure), and a new string per failure was hashed per lookup.
   get hostText(): string {
     return (this.#hostText ??= `${this.text}/${this.family === 4 ? 32 : 128}`);
   }

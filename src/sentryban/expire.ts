@@ -108,7 +108,9 @@ export class Expiry {
       if (l < h.length && (h[l] as typeof last).at < (h[m] as typeof last).at) m = l;
       if (r < h.length && (h[r] as typeof last).at < (h[m] as typeof last).at) m = r;
       if (m === i) break;
-      [h[i], h[m]] = [h[m] as typeof last, h[i] as typeof last];
+      const t = h[i] as typeof last; // (not a destructuring swap: an array per step)
+      h[i] = h[m] as typeof last;
+      h[m] = t;
       i = m;
     }
   }

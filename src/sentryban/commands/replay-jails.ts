@@ -176,7 +176,9 @@ export class ReplayJails {
     if (before === null) return;
     j.forgotUpTo = before;
     step(j.loaded.spec.config, j.state, { kind: 'forget', before }, this.#env());
-    for (const [key, kept] of j.recent) if ((kept[kept.length - 1] as Pending).at < before) j.recent.delete(key);
+    j.recent.forEach((kept, key) => {
+      if ((kept[kept.length - 1] as Pending).at < before) j.recent.delete(key);
+    });
   }
 
   // One step; the bans it decides go into the table at once, so that the next step sees them (BanManager.#step).

@@ -10,7 +10,7 @@ import { FeedReader, ReplayFeed, lineRef, type Batch, type FedLine } from './rep
 import { LineCursor, openInputs } from './replay-input.js';
 import { ReplayJails, type LineRef } from './replay-jails.js';
 import { JsonPrinter, TextPrinter, type ReplayPrinter } from './replay-output.js';
-import { startProgress, type Progress } from './replay-progress.js';
+import type { Progress } from './replay-progress.js';
 import { feedStartOf, pickJails, threadCpu, type FeedThread } from './replay-thread.js';
 
 // `sentryban replay` once its options are read and its worker started (replay.ts): the configuration checked, the
@@ -61,7 +61,8 @@ export const checked = async (
     const feedJails = jails.map((j) => ({ filter: j.filter, command: Boolean(j.spec.config.ignore.command) }));
     batches = new ReplayFeed(cursors, feedJails, o, startedAt).batches();
   }
-  const progress = io.isTTY ? startProgress([read], io.err) : null;
+  // The bar's modules (cli-progress and its own) are loaded only on a terminal.
+  const progress = io.isTTY ? (await import('./replay-progress.js')).startProgress([read], io.err) : null;
   try {
     return await replay(jails, cursors, batches, read, o, printer, ownAddrs(), progress, say);
   } catch (e) {

@@ -5,7 +5,12 @@ import type { IgnoreConfig } from './config.js';
 // in the daemon, since it is I/O). `self` is the host's own addresses, kept current by the daemon.
 export const matchIgnore = (cfg: IgnoreConfig, self: readonly Addr[], id: string, addr: Addr | null): string | null => {
   if (!addr) return cfg.raw.includes(id) ? `ignoreip ${id}` : null;
-  if (cfg.self && self.some((a) => a.equals(addr))) return 'ignoreself';
-  const hit = cfg.cidrs.find((c: Cidr) => c.contains(addr));
-  return hit ? `ignoreip ${hit.isHost() ? hit.base.text : hit.text}` : null;
+  // Loops, not some()/find() with a closure: this runs per failure (a closure allocated each time).
+  if (cfg.self) for (let i = 0; i < self.length; i++) if ((self[i] as Addr).equals(addr)) return 'ignoreself';
+  const cidrs: readonly Cidr[] = cfg.cidrs;
+  for (let i = 0; i < cidrs.length; i++) {
+    const c = cidrs[i] as Cidr;
+    if (c.contains(addr)) return `ignoreip ${c.isHost() ? c.base.text : c.text}`;
+  }
+  return null;
 };

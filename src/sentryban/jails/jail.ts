@@ -6,7 +6,7 @@ import { computeBantime, failureWeight } from './bantime.js';
 import type { JailConfig } from './config.js';
 import { matchIgnore } from './ignore.js';
 import { TicketTable, type Ticket } from './ticket.js';
-import { escalationFor, targetKey, targetOf } from './prefix.js';
+import { escalationFor, subnetText, targetOf } from './prefix.js';
 
 // A jail is a state machine: failures in, decisions out, no I/O. Time comes from the failures themselves (the
 // line's own timestamp) and from `env.now` (to drop bans whose end is already past, as fail2ban does).
@@ -84,9 +84,11 @@ const onFailure = (
   const rule = ignoredBy ?? matchIgnore(cfg.ignore, state.self, f.id, f.addr);
   if (rule) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule }];
   // Host targets count under the address text itself; the Cidr is only built for a ban.
-  const tk = targetKey(cfg.prefix, f);
-  const key = tk?.key ?? f.id;
-  const targetText = tk?.text ?? f.id;
+  // Hosts count under their address text; no object per failure for the key and the target's text.
+  const addr = f.addr;
+  const subnet = addr ? subnetText(cfg.prefix, f) : null;
+  const key = addr ? (subnet ?? addr.text) : f.id;
+  const targetText = addr ? (subnet ?? addr.hostText) : f.id;
   const banned = state.bans.covering(f.addr, targetText);
   if (banned) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule: `already banned (${banned.target.text})` }];
   const prev = state.history.get(targetText);
@@ -96,7 +98,7 @@ const onFailure = (
   const weight = failureWeight(prev?.count ?? 0, cfg.maxretry, cfg.increment);
   const ticket = state.tickets.add(key, f.time, weight, cfg.findtimeSec * 1000);
   // The target's Cidr is built only for a ban (not for every failure counted).
-  const open = ticket.retry < cfg.maxretry || !tk;
+  const open = ticket.retry < cfg.maxretry || !addr;
   const counted = { key, ticket: open ? ticket : null };
   const out: Decision[] = [{ kind: 'found', jail: cfg.name, failure: f, count: ticket.retry, counted }];
   if (open) return out;

@@ -14,12 +14,11 @@ export const targetOf = (prefix: PrefixConfig, f: Failure): Cidr | null => {
 export const escalationFor = (esc: EscalateConfig | null, addr: Addr): Cidr | null =>
   esc ? Cidr.of(addr, addr.family === 4 ? esc.v4Bits : esc.v6Bits) : null;
 
-// The counting key and the target's text without building a Cidr: hosts count under their address text.
-export const targetKey = (prefix: PrefixConfig, f: Failure): { key: string; text: string } | null => {
+// A failure's target when it is wider than its address (captured subnet, prefix counting), as text, without building
+// a Cidr for a host: null for a host (it counts under its address text) or an id that is not an address.
+export const subnetText = (prefix: PrefixConfig, f: Failure): string | null => {
   if (!f.addr) return null;
   const full = f.addr.family === 4 ? 32 : 128;
   const bits = f.cidr ?? (f.addr.family === 6 ? prefix.v6Bits : prefix.v4Bits) ?? full;
-  if (bits >= full) return { key: f.addr.text, text: f.addr.hostText };
-  const t = Cidr.of(f.addr, bits).text;
-  return { key: t, text: t };
+  return bits >= full ? null : Cidr.of(f.addr, bits).text;
 };

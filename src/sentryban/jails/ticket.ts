@@ -72,12 +72,13 @@ export class TicketTable {
   // Forgets every ticket whose last failure is before `before`; returns how many. Each slot is checked once.
   forget(before: Instant): number {
     let n = 0;
-    for (const [key, i] of this.#index) {
-      if ((this.#last[i] ?? 0) >= before) continue;
+    // forEach, not for-of: no [key, value] array per entry (a Map may lose entries while it is walked).
+    this.#index.forEach((i, key) => {
+      if ((this.#last[i] ?? 0) >= before) return;
       this.#index.delete(key);
       this.#free.push(i);
       n++;
-    }
+    });
     return n;
   }
 
