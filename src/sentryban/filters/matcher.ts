@@ -1,6 +1,6 @@
 import type { Failure, LogLine } from '../types.js';
 import type { CompiledRegex } from './compiled-regex.js';
-import { contentPrefixOf, groupOf, groupsOf, type ContentPrefix } from './regex-groups.js';
+import { contentTestOf, groupOf, groupsOf } from './regex-groups.js';
 import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
@@ -204,7 +204,7 @@ export class Matcher {
   #ascii: Array<number[] | undefined>; // filter.dispatch for ASCII first characters, by code
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
   #lastMiss: MatchResult = EMPTY;
-  #prefTest: ContentPrefix | null; // see contentTestOf
+  #prefTest: RegExp | null; // see contentTestOf
   #picks: Array<AltPick | null>; // by failregex: the copy without the alternatives that cannot match (alt-pick.ts)
   #line = new LineScan();
   // The modes, resolved here so that the daemon's path has no branch for `sentryban regex`'s: the first hit or
@@ -217,7 +217,7 @@ export class Matcher {
     this.filter = filter;
     this.#opts = { checkAll: false, noDate: 'now', ...opts };
     this.#dates = new DateDetector(filter.dateTemplates, opts.timezone ?? { kind: 'local' });
-    this.#prefTest = filter.prefregex ? contentPrefixOf(filter.prefregex) : null;
+    this.#prefTest = filter.prefregex ? contentTestOf(filter.prefregex) : null;
     this.#picks = filter.failregex.map((r) => AltPick.of(r.re));
     this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
@@ -371,10 +371,11 @@ export class Matcher {
     const pt = this.#prefTest;
     if (pt !== null && !s.multi) {
       // The content as slices of the line's buffer; the prefregex's groups are taken only at a hit.
+      pt.lastIndex = 0;
       const m = pt.exec(s.lineBuf);
       if (m === null) return false;
       s.preMatch = m; // its groups are the prefregex's but content (see contentTestOf), for #failData at a hit
-      const cs = pt.end;
+      const cs = pt.lastIndex;
       s.contentOnly = s.lineBuf.slice(cs, s.lineBuf.length - 1);
       s.contentBuf = s.lineBuf.slice(cs);
       s.buf = null;

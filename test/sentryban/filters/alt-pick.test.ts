@@ -2,14 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { corpusLines } from '../../../bench/lib/corpus.js';
 import { AltPick, mandatoryTexts } from '../../../src/sentryban/filters/alt-pick.js';
-import { ContentPrefix } from '../../../src/sentryban/filters/regex-groups.js';
 import { loadFilter } from '../../../src/sentryban/filters/load.js';
 import { itReal } from '../../helpers/real.js';
 
-// Two ways the matcher runs a regex cheaper with the same result: a failregex's top-level alternatives that lack a
-// text of theirs are turned off (alt-pick.ts), and a prefregex's content lookahead is cut to one character when
-// the line has no newline but its last (regex-groups.ts ContentPrefix). Both must give exactly the match (index,
-// every group) the regex gives, on any text.
+// A failregex's top-level alternatives that lack a text of theirs are turned off (alt-pick.ts): the copy run must
+// give exactly the match (index, every group) the regex gives, on any text.
 const view = (m: RegExpExecArray | null) => (m === null ? null : { index: m.index, groups: [...m] });
 const picked = (p: AltPick, text: string) => {
   const re = p.pick(text);
@@ -94,26 +91,5 @@ describe('AltPick', () => {
       }
     }
     expect(n).toBeGreaterThan(0);
-  });
-});
-
-describe('ContentPrefix', () => {
-  const full = /^((?:\S+\s+)?(?:[a-z]+(?:\[\d+\])?:\s+)?)(?:(?:error|fatal): )?(?=[^\n]+(?=\n?$))/g;
-  it('finds the prefix and content start the full lookahead finds, with or without inner newlines', () => {
-    const cp = new ContentPrefix(full);
-    const texts = fc
-      .array(fc.constantFrom('h ', 'sshd', '[1]', ': ', 'error: ', 'x', ' ', '\n', '\r'), { maxLength: 10 })
-      .map((parts) => parts.join(''));
-    fc.assert(
-      fc.property(texts, fc.boolean(), (t, nl) => {
-        const text = nl ? `${t}\n` : t;
-        full.lastIndex = 0;
-        const want = full.exec(text);
-        const end = full.lastIndex;
-        const got = cp.exec(text);
-        expect({ text, m: view(got), end: got ? cp.end : 0 }).toEqual({ text, m: view(want), end: want ? end : 0 });
-      }),
-      { numRuns: 3000 },
-    );
   });
 });
