@@ -5,7 +5,6 @@ import { DateDetector } from './date/detector.js';
 import type { TimeZone } from './date/time-zone.js';
 import type { Filter } from './filter.js';
 import { MlfidCache, mergeFailure, type FailData } from './mlfid.js';
-import { AltPick } from './alt-pick.js';
 import { ADDR_CACHE_MAX, cachedIdOf, freshIdOf, type Id, type IdOf } from './addr-ids.js';
 
 type Tuple = [string, string, string]; // text before the date, the date, text after it
@@ -205,7 +204,6 @@ export class Matcher {
   #two: Array<number[] | undefined> = new Array<number[] | undefined>(128 * 128); // by the first two (see #candidates)
   #lastMiss: MatchResult = EMPTY;
   #prefTest: RegExp | null; // see contentTestOf
-  #picks: Array<AltPick | null>; // by failregex: the copy without the alternatives that cannot match (alt-pick.ts)
   #line = new LineScan();
   // The modes, resolved here so that the daemon's path has no branch for `sentryban regex`'s: the first hit or
   // every failregex (checkAll), failures with their groups or counting only (countOnly).
@@ -218,7 +216,6 @@ export class Matcher {
     this.#opts = { checkAll: false, noDate: 'now', ...opts };
     this.#dates = new DateDetector(filter.dateTemplates, opts.timezone ?? { kind: 'local' });
     this.#prefTest = filter.prefregex ? contentTestOf(filter.prefregex) : null;
-    this.#picks = filter.failregex.map((r) => AltPick.of(r.re));
     this.#ascii = Array.from({ length: 128 }, (_, c) => filter.dispatch.get(String.fromCharCode(c)));
     this.#scan = (this.#opts.checkAll ? this.#scanAll : this.#scanFirst).bind(this);
     this.#report = (opts.countOnly ? this.#reportCounts : this.#reportFailures).bind(this);
@@ -407,10 +404,7 @@ export class Matcher {
       const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
-      const buf = this.#bufOf(s);
-      const pick = this.#picks[i] as AltPick | null;
-      const re = pick === null ? r.re : pick.pick(buf);
-      const m = re === null ? null : re.exec(buf);
+      const m = r.re.exec(this.#bufOf(s));
       if (!m) continue;
       const fail = this.#failData(s, r, m);
       if (fail === null) return null;
@@ -432,10 +426,7 @@ export class Matcher {
       const i = cands ? (cands[c] as number) : c;
       const r = f.failregex[i] as CompiledRegex;
       if (head !== null && r.prefixes !== null && !startsWithAny(head, r.prefixes)) continue;
-      const buf = this.#bufOf(s);
-      const pick = this.#picks[i] as AltPick | null;
-      const re = pick === null ? r.re : pick.pick(buf);
-      const m = re === null ? null : re.exec(buf);
+      const m = r.re.exec(this.#bufOf(s));
       if (!m) continue;
       const fail = this.#failData(s, r, m);
       if (fail !== null) (hits ??= []).push(this.#hitOf(s, i, fail));
