@@ -83,8 +83,8 @@ const onFailure = (
 ): Decision[] => {
   const rule = ignoredBy ?? matchIgnore(cfg.ignore, state.self, f.id, f.addr);
   if (rule) return [{ kind: 'ignored', jail: cfg.name, failure: f, rule }];
-  // Host targets count under the address text itself; the Cidr is only built for a ban.
-  // Hosts count under their address text; no object per failure for the key and the target's text.
+  // Hosts count under their address text, a subnet target under its text: no object per failure for the key and
+  // the target's text, and the Cidr is only built for a ban.
   const addr = f.addr;
   const subnet = addr ? subnetText(cfg.prefix, f) : null;
   const key = addr ? (subnet ?? addr.text) : f.id;
