@@ -86,7 +86,7 @@ const onFailure = (
   // Hosts count under their address text, a subnet target under its text: no object per failure for the key and
   // the target's text, and the Cidr is only built for a ban.
   const addr = f.addr;
-  const subnet = addr ? subnetText(cfg.prefix, f) : null;
+  const subnet = subnetText(cfg.prefix, f);
   const key = addr ? (subnet ?? addr.text) : f.id;
   const targetText = addr ? (subnet ?? addr.hostText) : f.id;
   const banned = state.bans.covering(f.addr, targetText);
