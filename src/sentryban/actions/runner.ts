@@ -6,14 +6,36 @@ import type { ActionFailed, ActionOutcome } from '../types.js';
 export type RunResult = { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean };
 export type Piece = string | Uint8Array;
 export type RunOptions = { input?: string | Iterable<Piece> | AsyncIterable<Piece>; timeoutMs?: number };
-export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+export type Runner = ((argv: readonly string[], opts?: RunOptions) => Promise<RunResult>) & {
+  // Where the runner can keep a tool running (a real one can; a test's wrapper function cannot): see Resident.
+  readonly resident?: Resident;
+};
+
+// A tool started once and fed commands on stdin (`nft -i`), for backends whose every ban would otherwise pay a
+// process start. `key` names the runner's target (its namespace prefix): runners with one key share a process.
+export type Resident = {
+  readonly key: string;
+  readonly timeoutMs: number;
+  start(argv: readonly string[], env: Readonly<Record<string, string>>): Promise<ResidentProcess>;
+};
+
+// A resident tool's process: stdin in, stderr out (its stdout is discarded), its end once.
+export type ResidentProcess = {
+  readonly pid: number | undefined;
+  write(text: string): void;
+  end(): void;
+  kill(): void;
+  onStderr(f: (text: string) => void): void;
+  // Once: the exit code (null when killed or never started) and why, in words.
+  onEnd(f: (exitCode: number | null, why: string) => void): void;
+};
 
 export const DEFAULT_TIMEOUT_MS = 30000;
 
 // Runs through execa. `prefix` (e.g. ['ip', 'netns', 'exec', ns]) lets tests and benches aim at a namespace.
 export const execaRunner = (opts: { prefix?: readonly string[]; timeoutMs?: number } = {}): Runner => {
   const prefix = opts.prefix ?? [];
-  return async (argv, o = {}) => {
+  const run = async (argv: readonly string[], o: RunOptions = {}): Promise<RunResult> => {
     const full = [...prefix, ...argv];
     const [cmd, ...args] = full;
     if (!cmd) return { exitCode: null, stdout: '', stderr: 'empty argv', timedOut: false };
@@ -37,6 +59,50 @@ export const execaRunner = (opts: { prefix?: readonly string[]; timeoutMs?: numb
     const why = String(r.shortMessage ?? r.message ?? '');
     const stderr = unwritten ? why : String(r.stderr ?? '') || (exitCode === null ? why : '');
     return { exitCode, stdout: String(r.stdout ?? ''), stderr, timedOut: Boolean(r.timedOut) };
+  };
+  const resident: Resident = {
+    key: JSON.stringify(prefix),
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    start: async (argv, env) => startResident([...prefix, ...argv], env),
+  };
+  return Object.assign(run, { resident });
+};
+
+// The process never holds the daemon open: it is unreferenced (the caller's timeout timer keeps the daemon alive
+// while it waits for a reply), and it ends when the daemon does (its stdin closes; execa's cleanup kills it).
+const startResident = async (
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<ResidentProcess> => {
+  const [cmd, ...args] = argv;
+  const { execa } = await import('execa');
+  const p = execa(cmd ?? '', args, {
+    reject: false,
+    buffer: false,
+    stdin: 'pipe',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env,
+    cleanup: true,
+  });
+  p.unref();
+  p.stdin?.on('error', () => undefined); // EPIPE when it has ended: the end is reported by onEnd
+  (p.stdin as { unref?: () => void } | null)?.unref?.();
+  (p.stderr as { unref?: () => void } | null)?.unref?.();
+  p.stderr?.setEncoding('utf8');
+  return {
+    pid: p.pid,
+    write: (text) => void p.stdin?.write(text),
+    end: () => void p.stdin?.end(),
+    kill: () => void p.kill('SIGKILL'),
+    onStderr: (f) => void p.stderr?.on('data', (d: string) => f(d)),
+    onEnd: (f) =>
+      void p.then((r) =>
+        f(
+          typeof r.exitCode === 'number' ? r.exitCode : null,
+          r.signal ? `killed by ${r.signal}` : String(r.shortMessage ?? `exited ${String(r.exitCode)}`),
+        ),
+      ),
   };
 };
 

@@ -1,22 +1,28 @@
 import type { Clock } from '../../../core/clock.js';
 import type { ActionBackend, ActionOutcome, Ban } from '../../types.js';
 import type { NftablesSpec } from '../spec.js';
-import { OK, failed, runChecked, type Runner } from '../runner.js';
+import { OK, failed, outcomeOf, runChecked, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, elementText, setKeyOf, wantedElements } from '../targets.js';
 import { planBan, planCreate, planRepair, planRestoreChunks, planUnban } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { diffElements, needsRebuild, parseNftState } from './check.js';
+import { nftSession, type NftSession } from './session.js';
 
 const NFT_BATCH = ['nft', '-f', '-'];
+const NFT_SESSION = ['nft', '-i'];
+// Above this, a change goes as its own `nft -f -`: one line of nft -i input stays small.
+const SESSION_MAX_CHARS = 256 * 1024;
 // nft 1.0.6 refuses element timeouts somewhere past a year (100,000,000 s fails, 365 d works).
 export const NFT_MAX_TIMEOUT = 31536000;
 
-// nftables: every change is one `nft -f -` transaction on our own table.
+// nftables: every change is one transaction on our own table: a ban's through the running `nft -i` (session.ts)
+// where the runner keeps one, a restore's (and any other large change) through its own `nft -f -`.
 export class NftablesBackend implements ActionBackend {
   readonly name: string;
   readonly #spec: NftablesSpec;
   readonly #run: Runner;
+  readonly #session: NftSession | null;
   readonly #clock: Clock;
   readonly #serial = new Serial();
 
@@ -24,6 +30,7 @@ export class NftablesBackend implements ActionBackend {
     this.#spec = spec;
     this.#run = run;
     this.#clock = clock;
+    this.#session = nftSession(run);
     this.name = `nftables:${spec.jail}`;
   }
 
@@ -117,6 +124,8 @@ export class NftablesBackend implements ActionBackend {
   }
 
   async #send(text: string | Iterable<string>): Promise<ActionOutcome> {
+    if (this.#session && typeof text === 'string' && text.length <= SESSION_MAX_CHARS)
+      return outcomeOf(this.name, NFT_SESSION, await this.#session.send(text));
     const { outcome } = await runChecked(this.#run, this.name, NFT_BATCH, { input: text });
     return outcome;
   }
