@@ -29,7 +29,7 @@ describe('nft -i session in a namespace', () => {
     await execa('ip', ['netns', 'del', ns], { reject: false });
   });
 
-  it('one transaction a request; an error is the failing request\'s alone; the quota replaces the process', async () => {
+  it("one transaction a request; an error is the failing request's alone; the quota replaces the process", async () => {
     const s = new NftSession(run.resident!, 4);
     expect(await s.send('add element inet st s { 192.0.2.1 timeout 60s }\n')).toEqual({
       exitCode: 0,
