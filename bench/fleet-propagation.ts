@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,13 +59,28 @@ const targets = (n: number, seed: number, v4: boolean): string[] => {
   }
   return [...out].sort(() => r() - 0.5);
 };
-// A process's CPU time (user + system), its ended children's (its `nft` runs) included, ms, from /proc; `kids`:
-// the children's part only.
+// A process's CPU time (user + system), its children's (its `nft` runs) included, ms, from /proc; `kids`: the
+// children's part only. Children are the ended ones (cutime, cstime) and the live ones (a resident `nft -i`),
+// whose time moves into cutime when they end: a difference of two readings counts each child's time once.
+const ticks = (pid: number | string, self: boolean): number => {
+  const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []).map(Number);
+  return (self ? f[11]! + f[12]! : 0) + f[13]! + f[14]!; // utime stime cutime cstime (USER_HZ 100)
+};
+const liveChildren = (pid: number): string[] =>
+  readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+    readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean),
+  );
 const cpuMs = (pid: number, kids = false): number => {
   try {
-    const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []).map(Number);
-    const own = kids ? 0 : f[11]! + f[12]!;
-    return ((own + f[13]! + f[14]!) * 1000) / 100; // utime stime cutime cstime, ticks (USER_HZ 100)
+    let t = ticks(pid, !kids);
+    for (const c of liveChildren(pid)) {
+      try {
+        t += ticks(c, true);
+      } catch {
+        /* ended between the two reads: its time is in cutime at the next reading */
+      }
+    }
+    return (t * 1000) / 100;
   } catch {
     return NaN;
   }
