@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { execaRunner, type Runner } from '../../../src/sentryban/actions/runner.js';
+import { execaRunner, type ResidentProcess, type Runner } from '../../../src/sentryban/actions/runner.js';
 import { NftSession, nftSession } from '../../../src/sentryban/actions/nftables/session.js';
 import { itReal } from '../../helpers/real.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -109,5 +109,58 @@ describe('nft -i session in a namespace', () => {
     expect(out.exitCode).toBe(0);
     await waitFor(() => !existsSync(`/proc/${out.pid}`), { timeoutMs: 5000, what: 'its nft -i to end' });
     expect(await elements()).toContain('192.0.2.8');
+  });
+});
+
+// The session's own faults, with a stand-in process: one that cannot start, one that never answers.
+describe('nft -i session faults', () => {
+  const silent = (): { proc: ResidentProcess; killed: () => boolean } => {
+    let killed = false;
+    let end: ((code: number | null, why: string) => void) | undefined;
+    return {
+      killed: () => killed,
+      proc: {
+        pid: undefined,
+        write: () => undefined,
+        end: () => undefined,
+        kill: () => {
+          killed = true;
+          end?.(null, 'killed by SIGKILL');
+        },
+        onStderr: () => undefined,
+        onEnd: (f) => {
+          end = f;
+        },
+      },
+    };
+  };
+
+  it('a process that cannot start fails each request with the reason, and a later one starts', async () => {
+    let starts = 0;
+    const s = new NftSession({
+      key: 'start-fails',
+      timeoutMs: 1000,
+      start: () => (++starts < 3 ? Promise.reject(new Error('no fork')) : Promise.resolve(silent().proc)),
+    });
+    for (let i = 0; i < 2; i++)
+      expect(await s.send('add element inet t s { 192.0.2.1 }\n')).toEqual({
+        exitCode: null,
+        stdout: '',
+        stderr: 'cannot start nft -i: Error: no fork',
+        timedOut: false,
+      });
+    const r = await s.send('add element inet t s { 192.0.2.1 }\n'); // starts, then never answers
+    expect(starts).toBe(3);
+    expect(r.timedOut).toBe(true);
+  });
+
+  it('no answer within the timeout: the request fails as timed out and its process is killed', async () => {
+    const one = silent();
+    const s = new NftSession({ key: 'silent', timeoutMs: 200, start: () => Promise.resolve(one.proc) });
+    const t0 = Date.now();
+    const r = await s.send('add element inet t s { 192.0.2.1 }\n');
+    expect(r).toEqual({ exitCode: null, stdout: '', stderr: '', timedOut: true });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(one.killed()).toBe(true);
   });
 });

@@ -53,7 +53,13 @@ export class NftSession {
   async #one(text: string): Promise<RunResult> {
     if (this.#idle) clearTimeout(this.#idle);
     this.#idle = null;
-    const proc = await (this.#proc ?? this.#open());
+    let proc: ResidentProcess;
+    try {
+      proc = await (this.#proc ?? this.#open());
+    } catch (e) {
+      this.#proc = null; // the next request tries again
+      return { exitCode: null, stdout: '', stderr: `cannot start nft -i: ${String(e)}`, timedOut: false };
+    }
     const n = ++this.#seq;
     const line = text
       .split('\n')
