@@ -5,6 +5,7 @@ import {
   planBan,
   planCreate,
   planRestore,
+  planRestoreBytes,
   planRestoreChunks,
   planUnban,
   planRepair,
@@ -115,6 +116,49 @@ table inet sentryban-sshd {
     }
     const elements = whole.match(/(\d+\.\d+\.\d+\.\d+|2001:db8::[0-9a-f]*) timeout 600s/g) ?? [];
     expect(elements).toHaveLength(12000);
+  });
+
+  it('restore as bytes from the bans: the same input as the element list, byte for byte, whatever the mix', () => {
+    const max = 31536000;
+    const same = (sp: NftablesSpec, bans: Parameters<typeof wantedElements>[0]): void => {
+      const bytes = planRestoreBytes(sp, bans, NOW, max);
+      expect(bytes).not.toBeNull();
+      expect(Buffer.concat(bytes!).toString('latin1')).toBe(planRestore(sp, wantedElements(bans, NOW, max)));
+    };
+    same(spec({}), []);
+    same(spec({ port: 'ssh', protocol: 'tcp,udp', blocktype: 'drop' }), [
+      banOf('192.0.2.1', { now: NOW, sec: 600 }),
+      banOf('2001:db8::1', { now: NOW, sec: null }), // permanent: no timeout
+      banOf('198.51.100.0/24', { now: NOW, sec: 60 }),
+      banOf('198.51.100.128/25', { now: NOW, sec: 60 }), // covered by the /24: left out
+      banOf('192.0.2.9', { now: NOW - 700_000, sec: 600 }), // over
+      banOf('192.0.2.10', { now: NOW, sec: 500_000_000 }), // longer than nft takes: no timeout
+      banOf('::ffff:192.0.2.11', { now: NOW, sec: 1 }), // an IPv4 host
+      banOf('2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', { now: NOW, sec: 9_999_999 }),
+      banOf('2001:db8::/48', { now: NOW, sec: null }),
+    ]);
+    // Several lines per set (CHUNK 5,000), both families, one set filled to a whole number of lines.
+    const many = Array.from({ length: 23000 }, (_, i) =>
+      banOf(i % 4 ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` : `2001:db8::${i.toString(16)}`, {
+        now: NOW,
+        sec: 1 + (i % 7000),
+      }),
+    );
+    same(spec({}), many);
+    same(
+      spec({}),
+      many.slice(0, 20000).filter((_, i) => i % 4 === 0),
+    ); // IPv6 hosts only: 5,000, one whole line
+  });
+
+  it('restore as bytes: a host met twice gives null (the caller takes the element list, which keeps the longest)', () => {
+    const twice = [banOf('192.0.2.1', { now: NOW, sec: 5 }), banOf('192.0.2.1', { now: NOW, sec: 50 })];
+    expect(planRestoreBytes(spec({}), twice, NOW, 31536000)).toBeNull();
+    const v6 = [banOf('2001:db8::1', { now: NOW }), banOf('2001:db8:0::1', { now: NOW })];
+    expect(planRestoreBytes(spec({}), v6, NOW, 31536000)).toBeNull();
+    // Met again only once over (expired): not a repeat.
+    const over = [banOf('192.0.2.1', { now: NOW - 700_000 }), banOf('192.0.2.1', { now: NOW })];
+    expect(planRestoreBytes(spec({}), over, NOW, 31536000)).not.toBeNull();
   });
 
   it('prefixes inside a wider banned prefix are left out (interval sets refuse overlaps); duplicates keep the longest', () => {

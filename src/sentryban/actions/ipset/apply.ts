@@ -5,7 +5,7 @@ import { OK, failed, runChecked, type Piece, type Runner } from '../runner.js';
 import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
-import { parseSave } from '../iptables/check.js';
+import { hookRulesInPlace, parseSave } from '../iptables/check.js';
 import { kernelTimeout, planCreates, planFillChunks, planSetRules, planSwaps, setName } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
@@ -105,20 +105,24 @@ export class IpsetBackend implements ActionBackend {
     return r.outcome.ok || !o.ok ? o : r.outcome;
   }
 
-  // Both families' rules, once the sets exist: the ones there deleted, ours inserted. None of our sets before:
-  // no rule can name them, so there is nothing to read. Both families at once: iptables-nft retries a commit that
-  // raced another; legacy waits on the lock (-w).
+  // Both families' rules, once the sets exist: the ones there deleted, ours inserted, unless they are in place
+  // already (a restart: at the top of their chains, nothing else of ours), when the family's rewrite is skipped.
+  // None of our sets before: no rule can name them, so there is nothing to read. Both families at once:
+  // iptables-nft retries a commit that raced another; legacy waits on the lock (-w).
   async #rules(ensured: Promise<Fresh | ActionOutcome>): Promise<ActionOutcome> {
     const e = await ensured;
     if (!isFresh(e)) return e;
-    const none = { hookLines: [] };
+    const none = { hookLines: [], text: '' };
     const [f4, f6] = e.fresh ? [none, none] : await Promise.all([this.#iptState(4), this.#iptState(6)]);
     if (!('hookLines' in f4)) return f4;
     if (!('hookLines' in f6)) return f6;
-    const done = await Promise.all([
-      this.#iptRestore(4, f4.hookLines, planSetRules(this.#spec, 4)),
-      this.#iptRestore(6, f6.hookLines, planSetRules(this.#spec, 6)),
-    ]);
+    const done = await Promise.all(
+      ([[4, f4] as const, [6, f6] as const] as const).map(([f, st]) => {
+        const rules = planSetRules(this.#spec, f);
+        if (!e.fresh && hookRulesInPlace(st.text, st.hookLines, rules)) return Promise.resolve(OK);
+        return this.#iptRestore(f, st.hookLines, rules);
+      }),
+    );
     return done.find((o) => !o.ok) ?? OK;
   }
 
@@ -152,7 +156,8 @@ export class IpsetBackend implements ActionBackend {
     const r = await runChecked(this.#run, this.name, argv);
     if (!r.outcome.ok) return r.outcome;
     const marks = [...this.#names.keys()].map((n) => ` --match-set ${n} src`);
-    return parseSave(r.result.stdout, '\u0000', (l) => marks.some((m) => l.includes(m)));
+    const text = r.result.stdout;
+    return { ...parseSave(text, '\u0000', (l) => marks.some((m) => l.includes(m))), text };
   }
 
   async #iptRestore(f: Family, deleteSaved: readonly string[], insert: readonly string[][]): Promise<ActionOutcome> {

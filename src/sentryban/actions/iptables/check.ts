@@ -34,3 +34,36 @@ export const sameSources = (have: readonly string[], want: readonly string[]): b
   const w = new Set(want);
   return new Set(have).size === have.length && have.every((s) => w.has(s));
 };
+
+// True when the filter table's hook chains already begin with exactly `rules`, each chain's in order, and our lines
+// found anywhere (`ours`) are those alone: what deleting `ours` and inserting `rules` at the top (planRestoreText)
+// would leave, so the rewrite can be skipped. A rule with a word iptables-save would quote (ours are plain) is
+// never taken as in place.
+export const hookRulesInPlace = (text: string, ours: readonly string[], rules: readonly string[][]): boolean => {
+  if (ours.length !== rules.length) return false;
+  const want = new Map<string, string[]>();
+  for (const [chain, ...args] of rules) {
+    if (!chain || !args.every((a) => /^[A-Za-z0-9_.:/,!-]+$/.test(a))) return false;
+    want.set(chain, [...(want.get(chain) ?? []), `-A ${chain} ${args.join(' ')}`]);
+  }
+  const have = new Map<string, string[]>();
+  let inFilter = false;
+  for (const raw of text.split('\n')) {
+    const l = raw.trimEnd();
+    if (l.startsWith('*')) {
+      inFilter = l === '*filter';
+      continue;
+    }
+    if (!inFilter || !l.startsWith('-A ')) continue;
+    const chain = l.slice(3).split(' ', 1)[0] ?? '';
+    const w = want.get(chain);
+    if (!w) continue;
+    const h = have.get(chain) ?? [];
+    if (h.length < w.length) h.push(l);
+    have.set(chain, h);
+  }
+  return [...want].every(([c, w]) => {
+    const h = have.get(c) ?? [];
+    return h.length === w.length && h.every((l, i) => l === w[i]);
+  });
+};
