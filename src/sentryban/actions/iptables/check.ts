@@ -3,19 +3,22 @@ import { parseCidr } from '../../../core/addr.js';
 // What iptables-save shows for our objects in the filter table.
 export type SavedState = { chainExists: boolean; sources: string[]; hookLines: string[] };
 
+// The lines of iptables-save's filter table, trailing blanks trimmed.
+function* filterLines(text: string): Generator<string, void, void> {
+  let inFilter = false;
+  for (const raw of text.split('\n')) {
+    const l = raw.trimEnd();
+    if (l.startsWith('*')) inFilter = l === '*filter';
+    else if (inFilter) yield l;
+  }
+}
+
 // `isOurs` recognises our hook rules in other chains (a jump to our chain, or a match on our set).
 export const parseSave = (text: string, chain: string, isOurs: (line: string) => boolean): SavedState => {
   let chainExists = false;
   const sources: string[] = [];
   const hookLines: string[] = [];
-  let inFilter = false;
-  for (const raw of text.split('\n')) {
-    const l = raw.trimEnd();
-    if (l.startsWith('*')) {
-      inFilter = l === '*filter';
-      continue;
-    }
-    if (!inFilter) continue;
+  for (const l of filterLines(text)) {
     if (l.startsWith(`:${chain} `)) chainExists = true;
     if (l.startsWith(`-A ${chain} `)) {
       const m = /\s-s\s+(\S+)/.exec(l);
@@ -47,14 +50,8 @@ export const hookRulesInPlace = (text: string, ours: readonly string[], rules: r
     want.set(chain, [...(want.get(chain) ?? []), `-A ${chain} ${args.join(' ')}`]);
   }
   const have = new Map<string, string[]>();
-  let inFilter = false;
-  for (const raw of text.split('\n')) {
-    const l = raw.trimEnd();
-    if (l.startsWith('*')) {
-      inFilter = l === '*filter';
-      continue;
-    }
-    if (!inFilter || !l.startsWith('-A ')) continue;
+  for (const l of filterLines(text)) {
+    if (!l.startsWith('-A ')) continue;
     const chain = l.slice(3).split(' ', 1)[0] ?? '';
     const w = want.get(chain);
     if (!w) continue;
