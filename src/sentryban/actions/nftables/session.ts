@@ -45,7 +45,8 @@ export class NftSession {
   }
 
   // Runs `text` (nft commands, one per line) as one transaction. exitCode 0 when nft reported nothing, 1 when it
-  // reported an error (stderr holds it), null when the process ended or timed out first.
+  // reported an error (stderr holds it); when the process ended first, its exit code (null if killed or never
+  // started); null with timedOut when no answer came in time.
   send(text: string): Promise<RunResult> {
     return this.#serial.run(() => this.#one(text));
   }
