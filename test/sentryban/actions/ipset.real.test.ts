@@ -121,3 +121,50 @@ describe('ipset start over rules in place', () => {
     await blocked();
   }, 120000);
 });
+
+// banMany: one `ipset -exist restore` for the batch; an element there already takes the batch's timeout (as ban());
+// a batch ipset refuses (our set destroyed by hand) fails as a whole, for the Repairer.
+describe('ipset banMany: one restore a batch, timeouts refreshed, a refused batch failed', () => {
+  const it = itReal({ root: true, commands: ['nc', 'ipset', 'iptables-restore', 'ip6tables-restore'] });
+  const fw = useFwLab(['nc', 'ipset', 'iptables-restore', 'ip6tables-restore']);
+  it('one process a batch; a re-ban refreshes the timeout; a missing set fails the batch', async () => {
+    const f = fw();
+    const NOW = Date.now();
+    const calls: { argv: string[]; input: unknown }[] = [];
+    const recording: Runner = (argv, opts) => {
+      calls.push({ argv: [...argv], input: opts?.input });
+      return f.runner(argv, opts);
+    };
+    const b = createBackend(spec.value, { clock: new ManualClock(NOW), runner: recording });
+    if (!b.ok) throw new Error('backend');
+    const be = b.value;
+    expect(await be.start([])).toEqual({ ok: true });
+    calls.length = 0;
+    const fresh = [
+      banOf(f.banned.v4, { now: NOW, jail: 'sshd', sec: 600 }),
+      banOf(f.banned.v6, { now: NOW, jail: 'sshd', sec: 600 }),
+      banOf('198.51.100.0/24', { now: NOW, jail: 'sshd', sec: 600 }),
+    ];
+    expect(await be.banMany!(fresh)).toEqual({ ok: true });
+    expect(calls).toEqual([
+      {
+        argv: ['ipset', '-exist', 'restore'],
+        input:
+          `add sb-sshd-h4 ${f.banned.v4} timeout 600\nadd sb-sshd-h6 ${f.banned.v6} timeout 600\n` +
+          'add sb-sshd-n4 198.51.100.0/24 timeout 600\n',
+      },
+    ]);
+    expect(await f.canConnect(f.banned.v4)).toBe(false);
+    expect(await f.canConnect(f.banned.v6)).toBe(false);
+    expect(await f.canConnect(f.other.v4)).toBe(true);
+    expect(await be.banMany!([banOf(f.banned.v4, { now: NOW, jail: 'sshd', sec: 3600 })])).toEqual({ ok: true });
+    const saved = (await f.victim(['ipset', 'save', 'sb-sshd-h4'])).split('\n').filter((l) => l.startsWith('add '));
+    expect(saved).toHaveLength(1);
+    expect(Number(/timeout (\d+)/.exec(saved[0]!)?.[1])).toBeGreaterThan(3000);
+    for (const t of ['iptables', 'ip6tables']) await f.victim([t, '-w', '-F']);
+    await f.victim(['ipset', 'destroy', 'sb-sshd-h4']);
+    const o = await be.banMany!([banOf(f.other.v4, { now: NOW, jail: 'sshd', sec: 600 })]);
+    expect(o.ok).toBe(false);
+    expect(!o.ok && o.failure.stderr).toMatch(/does not exist/);
+  }, 60000);
+});

@@ -6,7 +6,7 @@ import { Serial } from '../../../core/serial.js';
 import { CHECK_REBUILD_OVER, SET_KEYS, setKeyOf, elementText, wantedElements, type SetKey } from '../targets.js';
 import { TOOL, planRestoreText, type Family } from '../iptables/plan.js';
 import { hookRulesInPlace, parseSave } from '../iptables/check.js';
-import { kernelTimeout, planCreates, planFillChunks, planSetRules, planSwaps, setName } from './plan.js';
+import { kernelTimeout, planAddLine, planCreates, planFillChunks, planSetRules, planSwaps, setName } from './plan.js';
 import { listed, repairedOutcome, withRepair } from '../repaired.js';
 import { parseIpsetSave, planIpsetRepair } from './check.js';
 
@@ -51,6 +51,21 @@ export class IpsetBackend implements ActionBackend {
       String(kernelTimeout(w.timeoutSec)),
     ];
     return this.#serial.run(async () => (await runChecked(this.#run, this.name, argv)).outcome);
+  }
+
+  // A burst of bans (a log batch, a fleet batch) in one `ipset -exist restore` instead of a process each: each
+  // ban's line is ban()'s add, in order (-exist: one already there takes the line's timeout, as ban() does).
+  // ipset stops at a line it refuses; the batch then fails as a whole and the Repairer applies the store's view.
+  banMany(bans: readonly Ban[]): Promise<ActionOutcome> {
+    const now = this.#clock.now();
+    const lines = bans.flatMap((b) =>
+      wantedElements([b], now).map((w) => `${planAddLine(setName(this.#spec.set, w.key), w)}\n`),
+    );
+    if (lines.length === 0) return Promise.resolve(OK);
+    const argv = ['ipset', '-exist', 'restore'];
+    return this.#serial.run(
+      async () => (await runChecked(this.#run, this.name, argv, { input: lines.join('') })).outcome,
+    );
   }
 
   unban(ban: Ban): Promise<ActionOutcome> {
