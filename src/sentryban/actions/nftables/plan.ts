@@ -65,27 +65,34 @@ export const planAdd = (table: string, wanted: readonly Wanted[], verb: 'add' | 
 // piece, which holds the delete, also opens the block. Pieces of CHUNK elements, for `nft -f -` to read while the
 // rest is built.
 export function* planRestoreChunks(spec: NftablesSpec, wanted: readonly Wanted[]): Generator<string, void, void> {
-  const t = spec.table;
-  yield `table inet ${t}\ndelete table inet ${t}\ntable inet ${t} {\n`;
+  yield restoreHead(spec.table);
   const by = bySet(wanted);
   for (const k of SET_KEYS) {
     const mine = by[k];
-    const head = `  set ${k} { type ${TYPE[k]}; flags ${FLAGS[k]};`;
-    if (mine.length === 0) {
-      yield `${head} }\n`;
-      continue;
-    }
-    yield `${head}\n    elements = {\n`;
-    for (let i = 0; i < mine.length; i += CHUNK) {
-      const last = i + CHUNK >= mine.length;
-      yield `      ${mine
-        .slice(i, i + CHUNK)
-        .map(elem)
-        .join(', ')}${last ? '\n    }\n  }\n' : ',\n'}`;
-    }
+    yield setHead(k, mine.length > 0);
+    yield* elementLines(mine);
   }
+  yield restoreTail(spec);
+}
+
+// The pieces of the restore's frame, shared by planRestoreChunks and planRestoreBytes.
+const restoreHead = (t: string): string => `table inet ${t}\ndelete table inet ${t}\ntable inet ${t} {\n`;
+const setHead = (k: SetKey, elements: boolean): string =>
+  `  set ${k} { type ${TYPE[k]}; flags ${FLAGS[k]};${elements ? '\n    elements = {\n' : ' }\n'}`;
+const restoreTail = (spec: NftablesSpec): string => {
   const rules = SET_KEYS.map((k) => `    ${planRule(spec, k)}\n`).join('');
-  yield `  chain input {\n    type filter hook input priority ${spec.priority}; policy accept;\n${rules}  }\n}\n`;
+  return `  chain input {\n    type filter hook input priority ${spec.priority}; policy accept;\n${rules}  }\n}\n`;
+};
+// A set's elements: lines of CHUNK, ", " between, each line but the last ending in ",", the last closing the
+// elements and the set.
+const END_LINE = ',\n';
+const END_SET = '\n    }\n  }\n';
+function* elementLines(ws: readonly Wanted[]): Generator<string, void, void> {
+  for (let i = 0; i < ws.length; i += CHUNK)
+    yield `      ${ws
+      .slice(i, i + CHUNK)
+      .map(elem)
+      .join(', ')}${i + CHUNK >= ws.length ? END_SET : END_LINE}`;
 }
 
 // The same input as planRestoreChunks(spec, wantedElements(bans, now, maxSec)), byte for byte, written in one pass
@@ -101,7 +108,6 @@ export const planRestoreBytes = (
   now: number,
   maxSec: number,
 ): Uint8Array[] | null => {
-  const t = spec.table;
   const seen = new SeenHashes(bans.length);
   const h4 = new ElementPieces(seen);
   const h6 = new ElementPieces(seen);
@@ -119,42 +125,13 @@ export const planRestoreBytes = (
     if (!(base.family === 4 ? h4 : h6).add(base.text, r !== null && r > maxSec ? null : r)) return null;
   }
   const by = bySet(wantedElements(nets, now, maxSec));
-  const out: Uint8Array[] = [Buffer.from(`table inet ${t}\ndelete table inet ${t}\ntable inet ${t} {\n`)];
+  const out: Uint8Array[] = [Buffer.from(restoreHead(spec.table))];
   for (const k of SET_KEYS) {
-    const head = `  set ${k} { type ${TYPE[k]}; flags ${FLAGS[k]};`;
-    const pieces = k === 'h4' ? h4.pieces() : k === 'h6' ? h6.pieces() : netPieces(by[k]);
-    if (pieces.length === 0) {
-      out.push(Buffer.from(`${head} }\n`));
-      continue;
-    }
-    out.push(Buffer.from(`${head}\n    elements = {\n`), ...pieces);
+    const pieces =
+      k === 'h4' ? h4.pieces() : k === 'h6' ? h6.pieces() : [...elementLines(by[k])].map((l) => Buffer.from(l));
+    out.push(Buffer.from(setHead(k, pieces.length > 0)), ...pieces);
   }
-  const rules = SET_KEYS.map((k) => `    ${planRule(spec, k)}\n`).join('');
-  out.push(
-    Buffer.from(
-      `  chain input {\n    type filter hook input priority ${spec.priority}; policy accept;\n${rules}  }\n}\n`,
-    ),
-  );
-  return out;
-};
-
-// A set's elements as planRestoreChunks writes them: lines of CHUNK elements, ", " between, each line but the last
-// ending in ",", the last closing the elements and the set.
-const END_LINE = Buffer.from(',\n');
-const END_SET = Buffer.from('\n    }\n  }\n');
-const netPieces = (ws: readonly Wanted[]): Uint8Array[] => {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < ws.length; i += CHUNK) {
-    const last = i + CHUNK >= ws.length;
-    out.push(
-      Buffer.from(
-        `      ${ws
-          .slice(i, i + CHUNK)
-          .map(elem)
-          .join(', ')}${last ? '\n    }\n  }\n' : ',\n'}`,
-      ),
-    );
-  }
+  out.push(Buffer.from(restoreTail(spec)));
   return out;
 };
 
@@ -208,7 +185,7 @@ class ElementPieces {
       // Each line has room for its end after it (LINE_BYTES): ended in place.
       const end = i === lines.length - 1 ? END_SET : END_LINE;
       const whole = Buffer.from(l.buffer, l.byteOffset, l.length + end.length);
-      end.copy(whole, l.length);
+      whole.write(end, l.length, 'latin1');
       return whole;
     });
   }
